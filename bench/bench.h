@@ -1,0 +1,10 @@
+/* `shadowcast bench NAME [--json] [options]`: each benchmark is one function. */
+#ifndef SC_BENCH_H
+#define SC_BENCH_H
+
+int sc_bench_main(int argc, char **argv);
+
+/* argv[0] is the benchmark name; flags follow. Return a process exit code. */
+int sc_bench_sim(int argc, char **argv);
+
+#endif

@@ -1,0 +1,35 @@
+/* Benchmark output: a text table, or with --json one object
+ * {"bench":NAME,"rows":[{"name":...,FIGURE_UNIT:number,...}]}.
+ * Figure keys end in their unit (msgs_per_s, p99_us, p50_ms). */
+#ifndef SC_BENCH_REPORT_H
+#define SC_BENCH_REPORT_H
+#include <stdbool.h>
+#include <stdio.h>
+
+#define SC_BENCH_MAX_ROWS 32
+#define SC_BENCH_MAX_FIGS 8
+
+struct sc_bench_fig {
+	char key[32];
+	double value;
+};
+
+struct sc_bench_row {
+	char name[48];
+	int nfigs;
+	struct sc_bench_fig figs[SC_BENCH_MAX_FIGS];
+};
+
+struct sc_bench_report {
+	char bench[32];
+	int nrows;
+	struct sc_bench_row rows[SC_BENCH_MAX_ROWS];
+};
+
+void sc_bench_report_init(struct sc_bench_report *r, const char *bench);
+/* Returns the row, appended on first use; NULL when the table is full. */
+struct sc_bench_row *sc_bench_report_row(struct sc_bench_report *r, const char *name);
+bool sc_bench_row_set(struct sc_bench_row *row, const char *key, double value);
+void sc_bench_report_print(const struct sc_bench_report *r, bool json, FILE *out);
+
+#endif

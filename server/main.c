@@ -1,0 +1,46 @@
+/* shadowcast: one binary, several roles. Dispatches the subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench/bench.h"
+#include "util/log.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *what;
+};
+
+static const struct command commands[] = {
+	{"bench", sc_bench_main, "run a benchmark (shadowcast bench --help)"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: shadowcast COMMAND [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].what);
+	fprintf(out, "\n'shadowcast COMMAND --help' describes each command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			sc_log_set_role(commands[i].name);
+			return commands[i].fn(argc - 2, argv + 2);
+		}
+	}
+	fprintf(stderr, "shadowcast: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
