@@ -56,6 +56,11 @@ bool sc_encoder_open_codec(struct sc_encoder *enc, const AVCodec *codec,
 bool sc_encoder_wrap_nv12(struct sc_encoder *enc, const struct sc_nv12_frame *f,
 		AVFrame *dst, char *err, size_t len);
 
+/* sc_encoder_encode without the log line: the reason goes to err. */
+bool sc_encoder_encode_err(struct sc_encoder *enc,
+		const struct sc_nv12_frame *frame, bool force_idr,
+		struct sc_encoded_packet *out, char *err, size_t len);
+
 /* Does an Annex-B buffer contain a NAL unit of this type? */
 bool sc_h264_has_nal(const uint8_t *data, size_t size, unsigned type);
 
