@@ -69,6 +69,15 @@ bool sc_encoder_x264_open(struct sc_encoder *enc, char *err, size_t len);
 bool sc_encoder_x264_frame(struct sc_encoder *enc, const struct sc_nv12_frame *f,
 		AVFrame **in, char *err, size_t len);
 bool sc_encoder_vaapi_open(struct sc_encoder *enc, char *err, size_t len);
+/* h264_vaapi settings on enc->ctx (allocated, not opened): shared settings
+ * plus the VA-API ones. Needs no device, so tests can check it. */
+bool sc_encoder_vaapi_configure(struct sc_encoder *enc, bool low_power,
+		char *err, size_t len);
+/* The DRM PRIME descriptor for an NV12 DMA-BUF: one linear object, layers
+ * R8 (Y) and GR88 (UV). */
+struct AVDRMFrameDescriptor;
+void sc_encoder_vaapi_drm_desc(const struct sc_nv12_frame *f,
+		struct AVDRMFrameDescriptor *desc);
 bool sc_encoder_vaapi_frame(struct sc_encoder *enc, const struct sc_nv12_frame *f,
 		AVFrame **in, char *err, size_t len);
 

@@ -4,6 +4,7 @@
  * an import failure, are uploaded with one counted copy. Settings and packets
  * are shared with libx264 in encoder.c. */
 #include <stdio.h>
+#include <string.h>
 
 #include <libavutil/hwcontext.h>
 #include <libavutil/hwcontext_drm.h>
@@ -20,6 +21,46 @@
 #define SC_DRM_FORMAT_R8 SC_FOURCC('R', '8', ' ', ' ')
 #define SC_DRM_FORMAT_GR88 SC_FOURCC('G', 'R', '8', '8')
 #define SC_DRM_FORMAT_MOD_LINEAR 0ull
+
+bool sc_encoder_vaapi_configure(struct sc_encoder *enc, bool low_power,
+		char *err, size_t len)
+{
+	sc_encoder_apply_common(enc);
+	enc->ctx->pix_fmt = AV_PIX_FMT_VAAPI;
+	enc->ctx->profile = FF_PROFILE_H264_CONSTRAINED_BASELINE;
+	/* async_depth=1: every step above 1 adds a frame of latency. low_power
+	 * when the driver only has the LP entry point. idr_interval=0: every
+	 * I-frame (periodic or forced) is an IDR. */
+	return sc_encoder_set_opt(enc, "async_depth", "1", err, len) &&
+			sc_encoder_set_opt(enc, "rc_mode", "CBR", err, len) &&
+			sc_encoder_set_opt(enc, "idr_interval", "0", err, len) &&
+			sc_encoder_set_opt(enc, "low_power", low_power ? "1" : "0",
+					err, len);
+}
+
+void sc_encoder_vaapi_drm_desc(const struct sc_nv12_frame *f,
+		AVDRMFrameDescriptor *desc)
+{
+	/* One object (FFmpeg 5.1 takes no more), LINEAR set explicitly (an
+	 * invalid modifier skips the PRIME_2 import), two single-plane layers:
+	 * some Mesa versions reject one NV12 layer with two planes. */
+	memset(desc, 0, sizeof(*desc));
+	desc->nb_objects = 1;
+	desc->objects[0].fd = f->dmabuf_fd;
+	desc->objects[0].size = f->size;
+	desc->objects[0].format_modifier = SC_DRM_FORMAT_MOD_LINEAR;
+	desc->nb_layers = 2;
+	desc->layers[0].format = SC_DRM_FORMAT_R8;
+	desc->layers[0].nb_planes = 1;
+	desc->layers[0].planes[0].object_index = 0;
+	desc->layers[0].planes[0].offset = 0;
+	desc->layers[0].planes[0].pitch = f->pitch;
+	desc->layers[1].format = SC_DRM_FORMAT_GR88;
+	desc->layers[1].nb_planes = 1;
+	desc->layers[1].planes[0].object_index = 0;
+	desc->layers[1].planes[0].offset = f->uv_offset;
+	desc->layers[1].planes[0].pitch = f->pitch;
+}
 
 bool sc_encoder_vaapi_open(struct sc_encoder *enc, char *err, size_t len)
 {
@@ -81,22 +122,12 @@ bool sc_encoder_vaapi_open(struct sc_encoder *enc, char *err, size_t len)
 		snprintf(err, len, "out of memory for the h264_vaapi context");
 		return false;
 	}
-	sc_encoder_apply_common(enc);
-	enc->ctx->pix_fmt = AV_PIX_FMT_VAAPI;
-	enc->ctx->profile = FF_PROFILE_H264_CONSTRAINED_BASELINE;
 	enc->ctx->hw_frames_ctx = av_buffer_ref(enc->hw_frames);
 	if (!enc->ctx->hw_frames_ctx) {
 		snprintf(err, len, "out of memory referencing the frames context");
 		return false;
 	}
-	/* async_depth=1: every step above 1 adds a frame of latency. low_power
-	 * when the driver only has the LP entry point. idr_interval=0: every
-	 * I-frame (periodic or forced) is an IDR. */
-	if (!sc_encoder_set_opt(enc, "async_depth", "1", err, len) ||
-			!sc_encoder_set_opt(enc, "rc_mode", "CBR", err, len) ||
-			!sc_encoder_set_opt(enc, "idr_interval", "0", err, len) ||
-			!sc_encoder_set_opt(enc, "low_power",
-					!enc_slice && enc_slice_lp ? "1" : "0", err, len)) {
+	if (!sc_encoder_vaapi_configure(enc, !enc_slice && enc_slice_lp, err, len)) {
 		return false;
 	}
 	return sc_encoder_open_codec(enc, codec, err, len);
@@ -115,23 +146,7 @@ static bool sc_encoder_vaapi_import(struct sc_encoder *enc,
 		snprintf(err, len, "out of memory for a DRM frame descriptor");
 		goto out;
 	}
-	/* One object (FFmpeg 5.1 takes no more), LINEAR set explicitly (an
-	 * invalid modifier skips the PRIME_2 import), two single-plane layers. */
-	desc->nb_objects = 1;
-	desc->objects[0].fd = f->dmabuf_fd;
-	desc->objects[0].size = f->size;
-	desc->objects[0].format_modifier = SC_DRM_FORMAT_MOD_LINEAR;
-	desc->nb_layers = 2;
-	desc->layers[0].format = SC_DRM_FORMAT_R8;
-	desc->layers[0].nb_planes = 1;
-	desc->layers[0].planes[0].object_index = 0;
-	desc->layers[0].planes[0].offset = 0;
-	desc->layers[0].planes[0].pitch = f->pitch;
-	desc->layers[1].format = SC_DRM_FORMAT_GR88;
-	desc->layers[1].nb_planes = 1;
-	desc->layers[1].planes[0].object_index = 0;
-	desc->layers[1].planes[0].offset = f->uv_offset;
-	desc->layers[1].planes[0].pitch = f->pitch;
+	sc_encoder_vaapi_drm_desc(f, desc);
 
 	drm->format = AV_PIX_FMT_DRM_PRIME;
 	drm->width = (int)f->width;

@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SC_WS_JSON_MAX_DEPTH 4
 
 enum sc_ws_client_msg_type {
 	SC_WS_CMSG_JOIN = 1,

@@ -1,0 +1,240 @@
+#include "net/input_log.h"
+
+#include <string.h>
+#include <unistd.h>
+
+enum { READER_FREE = 0, READER_CLAIMED = 1, READER_ACTIVE = 2 };
+
+#define CTRL_SIZE ((sizeof(struct sc_input_log_ctrl) + SC_CACHE_LINE - 1) & ~(size_t)(SC_CACHE_LINE - 1))
+
+size_t sc_input_log_block_size(uint64_t capacity, uint32_t record_size)
+{
+	return CTRL_SIZE + (size_t)(capacity * record_size);
+}
+
+static bool log_bind(struct sc_input_log *log, void *mem, size_t block_size,
+                     uint64_t capacity, uint32_t record_size)
+{
+	if (!log || !mem || ((uintptr_t)mem % SC_CACHE_LINE) != 0)
+		return false;
+	if (capacity < 2 || capacity > (1ull << 32) || (capacity & (capacity - 1)) != 0)
+		return false;
+	if (record_size < 8 || record_size > 4096 || record_size % 8 != 0)
+		return false;
+	if (block_size != sc_input_log_block_size(capacity, record_size))
+		return false;
+	memset(log, 0, sizeof(*log));
+	log->ctrl = mem;
+	log->slots = (uint8_t *)mem + CTRL_SIZE;
+	log->capacity = capacity;
+	log->record_size = record_size;
+	return true;
+}
+
+bool sc_input_log_init(struct sc_input_log *log, void *mem, size_t block_size,
+                       uint64_t capacity, uint32_t record_size, uint64_t first_seq)
+{
+	if (!log_bind(log, mem, block_size, capacity, record_size))
+		return false;
+	if (first_seq > UINT64_MAX / 2)
+		return false;
+	memset(mem, 0, CTRL_SIZE);
+	log->ctrl->record_size = record_size;
+	log->ctrl->capacity = capacity;
+	log->ctrl->tail = first_seq;
+	log->ctrl->retain_from = first_seq;
+	SC_STORE_RELEASE(&log->ctrl->magic, SC_INPUT_LOG_MAGIC);
+	return true;
+}
+
+bool sc_input_log_attach(struct sc_input_log *log, void *mem, size_t block_size,
+                         uint32_t expected_record_size)
+{
+	if (!log || !mem || block_size < CTRL_SIZE)
+		return false;
+	struct sc_input_log_ctrl *ctrl = mem;
+	if (SC_LOAD_ACQUIRE(&ctrl->magic) != SC_INPUT_LOG_MAGIC ||
+	    ctrl->record_size != expected_record_size)
+		return false;
+	return log_bind(log, mem, block_size, ctrl->capacity, ctrl->record_size);
+}
+
+static inline uint8_t *log_slot(const struct sc_input_log *log, uint64_t seq)
+{
+	return log->slots + (seq & (log->capacity - 1)) * log->record_size;
+}
+
+/* Writer: recomputes how far it may write. retain_from is first raised to
+ * the tail, then lowered to the slowest reader: an attaching reader that
+ * reads retain_from after publishing its cursor is then always safe
+ * (docs/arena.md, "Attaching a reader"). */
+static void log_refresh_limit(struct sc_input_log *log, uint64_t tail)
+{
+	struct sc_input_log_ctrl *ctrl = log->ctrl;
+	SC_STORE_SEQ_CST(&ctrl->retain_from, tail);
+	uint64_t lowest = tail;
+	for (int i = 0; i < SC_INPUT_LOG_MAX_READERS; i++) {
+		struct sc_input_log_reader_slot *r = &ctrl->readers[i];
+		if (SC_LOAD_SEQ_CST(&r->active) != READER_ACTIVE)
+			continue;
+		uint64_t cursor = SC_LOAD_SEQ_CST(&r->cursor);
+		if (cursor < lowest)
+			lowest = cursor;
+	}
+	SC_STORE_SEQ_CST(&ctrl->retain_from, lowest);
+	log->limit = lowest + log->capacity;
+}
+
+enum sc_ring_result sc_input_log_append(struct sc_input_log *log, const void *record,
+                                        uint64_t *seq)
+{
+	if (!record)
+		return SC_RING_INVALID_ARG;
+	const uint64_t tail = SC_LOAD_RELAXED(&log->ctrl->tail);
+	if (tail >= log->limit) {
+		log_refresh_limit(log, tail);
+		if (tail >= log->limit)
+			return SC_RING_FULL;
+	}
+	memcpy(log_slot(log, tail), record, log->record_size);
+	SC_STORE_RELEASE(&log->ctrl->tail, tail + 1);
+	if (seq)
+		*seq = tail;
+	return SC_RING_SUCCESS;
+}
+
+uint64_t sc_input_log_tail(const struct sc_input_log *log)
+{
+	return SC_LOAD_ACQUIRE(&log->ctrl->tail);
+}
+
+bool sc_input_log_reader_attach(struct sc_input_log *log, uint64_t start_seq, int *reader)
+{
+	struct sc_input_log_ctrl *ctrl = log->ctrl;
+	int slot = -1;
+	for (int i = 0; i < SC_INPUT_LOG_MAX_READERS && slot < 0; i++) {
+		uint32_t expected = READER_FREE;
+		if (__atomic_compare_exchange_n(&ctrl->readers[i].active, &expected, READER_CLAIMED,
+		                                false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+			slot = i;
+	}
+	if (slot < 0)
+		return false;
+	struct sc_input_log_reader_slot *r = &ctrl->readers[slot];
+	SC_STORE_RELAXED(&r->pid, (int32_t)getpid());
+
+	/* A few rounds: at the tail, the writer may move retain_from past us. */
+	for (int attempt = 0; attempt < 16; attempt++) {
+		uint64_t tail = SC_LOAD_SEQ_CST(&ctrl->tail);
+		uint64_t start = start_seq == UINT64_MAX ? tail : start_seq;
+		if (start > tail)
+			break;
+		SC_STORE_SEQ_CST(&r->cursor, start);
+		SC_STORE_SEQ_CST(&r->active, (uint32_t)READER_ACTIVE);
+		if (start >= SC_LOAD_SEQ_CST(&ctrl->retain_from) &&
+		    SC_LOAD_SEQ_CST(&ctrl->tail) - start <= log->capacity) {
+			*reader = slot;
+			return true;
+		}
+		SC_STORE_SEQ_CST(&r->active, (uint32_t)READER_CLAIMED);
+		if (start_seq != UINT64_MAX)
+			break;
+	}
+	SC_STORE_RELAXED(&r->pid, 0);
+	SC_STORE_SEQ_CST(&r->active, (uint32_t)READER_FREE);
+	return false;
+}
+
+void sc_input_log_reader_detach(struct sc_input_log *log, int reader)
+{
+	if (reader < 0 || reader >= SC_INPUT_LOG_MAX_READERS)
+		return;
+	struct sc_input_log_reader_slot *r = &log->ctrl->readers[reader];
+	SC_STORE_RELAXED(&r->pid, 0);
+	SC_STORE_SEQ_CST(&r->active, (uint32_t)READER_FREE);
+}
+
+int sc_input_log_detach_pid(struct sc_input_log *log, pid_t pid)
+{
+	int n = 0;
+	for (int i = 0; i < SC_INPUT_LOG_MAX_READERS; i++) {
+		struct sc_input_log_reader_slot *r = &log->ctrl->readers[i];
+		if (SC_LOAD_ACQUIRE(&r->active) != READER_FREE && SC_LOAD_RELAXED(&r->pid) == pid) {
+			sc_input_log_reader_detach(log, i);
+			n++;
+		}
+	}
+	return n;
+}
+
+static struct sc_input_log_reader_slot *log_reader(struct sc_input_log *log, int reader)
+{
+	if (reader < 0 || reader >= SC_INPUT_LOG_MAX_READERS)
+		return NULL;
+	struct sc_input_log_reader_slot *r = &log->ctrl->readers[reader];
+	return SC_LOAD_RELAXED(&r->active) == READER_ACTIVE ? r : NULL;
+}
+
+uint64_t sc_input_log_cursor(const struct sc_input_log *log, int reader)
+{
+	if (reader < 0 || reader >= SC_INPUT_LOG_MAX_READERS)
+		return 0;
+	return SC_LOAD_ACQUIRE(&log->ctrl->readers[reader].cursor);
+}
+
+/* The writer's tail as this reader may trust it; false if impossible. */
+static bool log_reader_tail(struct sc_input_log *log, uint64_t cursor, uint64_t *tail)
+{
+	*tail = SC_LOAD_ACQUIRE(&log->ctrl->tail);
+	if (*tail >= cursor && *tail - cursor <= log->capacity)
+		return true;
+	log->corrupt_count++;
+	return false;
+}
+
+enum sc_ring_result sc_input_log_peek(struct sc_input_log *log, int reader, uint64_t seq,
+                                      void *record)
+{
+	struct sc_input_log_reader_slot *r = log_reader(log, reader);
+	if (!r || !record)
+		return SC_RING_INVALID_ARG;
+	const uint64_t cursor = SC_LOAD_RELAXED(&r->cursor);
+	if (seq < cursor)
+		return SC_RING_INVALID_ARG;
+	uint64_t tail;
+	if (!log_reader_tail(log, cursor, &tail))
+		return SC_RING_CORRUPT;
+	if (seq >= tail)
+		return SC_RING_EMPTY;
+	memcpy(record, log_slot(log, seq), log->record_size);
+	return SC_RING_SUCCESS;
+}
+
+bool sc_input_log_consume(struct sc_input_log *log, int reader, uint64_t upto)
+{
+	struct sc_input_log_reader_slot *r = log_reader(log, reader);
+	if (!r)
+		return false;
+	const uint64_t cursor = SC_LOAD_RELAXED(&r->cursor);
+	uint64_t tail;
+	if (upto < cursor || !log_reader_tail(log, cursor, &tail) || upto > tail)
+		return false;
+	SC_STORE_RELEASE(&r->cursor, upto);
+	return true;
+}
+
+enum sc_ring_result sc_input_log_read(struct sc_input_log *log, int reader, void *record,
+                                      uint64_t *seq)
+{
+	struct sc_input_log_reader_slot *r = log_reader(log, reader);
+	if (!r)
+		return SC_RING_INVALID_ARG;
+	const uint64_t cursor = SC_LOAD_RELAXED(&r->cursor);
+	enum sc_ring_result res = sc_input_log_peek(log, reader, cursor, record);
+	if (res != SC_RING_SUCCESS)
+		return res;
+	SC_STORE_RELEASE(&r->cursor, cursor + 1);
+	if (seq)
+		*seq = cursor;
+	return SC_RING_SUCCESS;
+}

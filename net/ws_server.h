@@ -1,0 +1,101 @@
+/* The network-facing side of the encoder process: one libwebsockets port that
+ * serves the player page (static files), the /stream WebSocket (video out,
+ * inputs in; subprotocol "shadowcast.v1", see docs/protocol.md), /metrics
+ * (Prometheus text) and /healthz.
+ *
+ * Threads: sc_ws_server_run() services everything on the calling thread; all
+ * callbacks in the config are called on that thread. publish_video(),
+ * publish_event() and stop() may be called from any thread, until destroy();
+ * stop every publishing thread before calling sc_ws_server_destroy(). */
+#ifndef SC_NET_WS_SERVER_H
+#define SC_NET_WS_SERVER_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gpu/input_event.h"
+
+#define SC_WS_SUBPROTOCOL "shadowcast.v1"
+#define SC_WS_PATH "/stream"
+
+/* Binary video message: this header (little-endian) then the Annex-B AU. */
+#define SC_WS_VIDEO_MAGIC 0x31564353u /* bytes "SCV1" */
+#define SC_WS_VIDEO_VERSION 1u
+#define SC_WS_VIDEO_HEADER_BYTES 40u
+#define SC_WS_VIDEO_FLAG_KEYFRAME 0x1u
+
+/* Largest text message a client may send. */
+#define SC_WS_MAX_CLIENT_MESSAGE 1024u
+
+/* WebSocket close codes the server uses (docs/protocol.md). */
+enum sc_ws_close_code {
+	SC_WS_CLOSE_GOING_AWAY = 1001,    /* server stopping */
+	SC_WS_CLOSE_BAD_MESSAGE = 4400,   /* malformed JSON, schema error, binary message */
+	SC_WS_CLOSE_JOIN_TIMEOUT = 4408,  /* no join within join_timeout_ms */
+	SC_WS_CLOSE_TOO_BIG = 4413,       /* message over SC_WS_MAX_CLIENT_MESSAGE */
+	SC_WS_CLOSE_RATE_LIMITED = 4429,  /* over max_client_msgs_per_sec */
+	SC_WS_CLOSE_SERVER_FULL = 4503,   /* max_clients reached */
+};
+
+struct sc_video_meta {
+	uint64_t frame_number;
+	uint32_t tick;            /* game tick the frame shows */
+	uint64_t capture_ns;      /* sc_now_ns() when the frame was rendered/captured */
+	uint64_t encode_done_ns;  /* sc_now_ns() when the encoder returned the AU */
+	bool keyframe;            /* an IDR with SPS/PPS in-band */
+};
+
+struct sc_ws_server_config {
+	const char *listen_addr; /* "127.0.0.1", "::1", "0.0.0.0"; NULL = all */
+	uint16_t port;           /* 0 = ephemeral, read back with sc_ws_server_port() */
+	const char *web_root;    /* directory with index.html etc. */
+	uint32_t width, height, fps;
+	uint32_t max_clients;    /* connections on /stream, players and spectators */
+	uint32_t max_players;    /* 2..8 */
+	size_t client_queue_bytes;    /* video bytes queued per client (0: 2 MiB) */
+	uint32_t stall_disconnect_ms; /* nothing written for this long -> closed (0: 3000) */
+	/* Optional (0 = default): */
+	uint32_t client_queue_frames;     /* video frames queued per client (default 8) */
+	uint32_t socket_sndbuf_bytes;     /* SO_SNDBUF of client sockets (default 256 KiB) */
+	uint32_t max_client_msgs_per_sec; /* sustained, burst of the same (default 120) */
+	uint32_t join_timeout_ms;         /* connected without join (default 10000) */
+
+	void *user;
+	/* Client input, already validated (action MOVE, SHOOT or BLOCK; player is
+	 * the client's; seq is the client's seq, tick 0). Return false to reject;
+	 * *applied_tick = the game tick at which it will be applied. */
+	bool (*on_input)(void *user, uint32_t client_id, const struct sc_input_event *ev,
+	                 uint64_t arrival_ns, uint32_t *applied_tick);
+	/* A client joined or caught up and needs an IDR. */
+	void (*on_keyframe_request)(void *user);
+	void (*on_join)(void *user, uint32_t client_id, int player /* -1 spectator */);
+	void (*on_leave)(void *user, uint32_t client_id, int player);
+	/* Extra Prometheus lines appended to /metrics; returns bytes written. */
+	size_t (*metrics_text)(void *user, char *buf, size_t len);
+	/* Shown on the page's stats panel and in /metrics (copied). */
+	const char *encoder_name, *encoder_fallback_reason;
+};
+
+struct sc_ws_server;
+
+/* Binds the port (fails with a clear sc_err() line if it cannot). */
+struct sc_ws_server *sc_ws_server_create(const struct sc_ws_server_config *cfg);
+uint16_t sc_ws_server_port(const struct sc_ws_server *srv);
+/* Copies au; false if the hand-off queue to the service thread is full (the
+ * frame is dropped and counted). Any thread. */
+bool sc_ws_server_publish_video(struct sc_ws_server *srv, const struct sc_video_meta *meta,
+                                const uint8_t *au, size_t len);
+/* Sends {"type":"event","event":<json>} to every client, high priority and
+ * never dropped for video. json must be one JSON value. Any thread. */
+bool sc_ws_server_publish_event(struct sc_ws_server *srv, const char *json);
+/* Services the port on the calling thread until sc_ws_server_stop(); then
+ * closes every client with 1001. False on a fatal service error. */
+bool sc_ws_server_run(struct sc_ws_server *srv);
+void sc_ws_server_stop(struct sc_ws_server *srv);
+void sc_ws_server_destroy(struct sc_ws_server *srv);
+
+/* Packs the binary video header (SC_WS_VIDEO_HEADER_BYTES) into out. */
+void sc_ws_video_header_pack(uint8_t out[SC_WS_VIDEO_HEADER_BYTES],
+                             const struct sc_video_meta *meta);
+
+#endif
