@@ -1,6 +1,7 @@
 /* Encoder front: config checks, back-end selection (AUTO probes VA-API in a
  * child process, falls back to libx264), the low-latency settings both back-ends
  * share, and packet handling. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,38 +15,49 @@
 #include "net/vaapi_probe_priv.h"
 #include "util/log.h"
 
+void sc_encoder_reason(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	if (!buf || len == 0) {
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
 bool sc_encoder_config_valid(const struct sc_encoder_config *cfg, char *err,
 		size_t len)
 {
 	if (!cfg) {
-		snprintf(err, len, "no configuration given");
+		sc_encoder_reason(err, len, "no configuration given");
 		return false;
 	}
 	if (cfg->width == 0 || cfg->height == 0 || cfg->width > 8192 ||
 			cfg->height > 8192) {
-		snprintf(err, len, "size %ux%u out of range (1..8192)", cfg->width,
+		sc_encoder_reason(err, len, "size %ux%u out of range (1..8192)", cfg->width,
 				cfg->height);
 		return false;
 	}
 	if (cfg->width % 16 != 0 || cfg->height % 8 != 0) {
-		snprintf(err, len, "size %ux%u not supported: width must be a "
+		sc_encoder_reason(err, len, "size %ux%u not supported: width must be a "
 				"multiple of 16 and height a multiple of 8 "
 				"(e.g. 1280x720, 640x360, 1920x1080)",
 				cfg->width, cfg->height);
 		return false;
 	}
 	if (cfg->fps == 0 || cfg->fps > 1000) {
-		snprintf(err, len, "fps %u out of range (1..1000)", cfg->fps);
+		sc_encoder_reason(err, len, "fps %u out of range (1..1000)", cfg->fps);
 		return false;
 	}
 	if (cfg->bitrate_kbps == 0 || cfg->bitrate_kbps > 1000000) {
-		snprintf(err, len, "bitrate %u kbps out of range (1..1000000)",
+		sc_encoder_reason(err, len, "bitrate %u kbps out of range (1..1000000)",
 				cfg->bitrate_kbps);
 		return false;
 	}
 	if (cfg->kind != SC_ENCODER_AUTO && cfg->kind != SC_ENCODER_VAAPI &&
 			cfg->kind != SC_ENCODER_X264) {
-		snprintf(err, len, "unknown encoder kind %d", (int)cfg->kind);
+		sc_encoder_reason(err, len, "unknown encoder kind %d", (int)cfg->kind);
 		return false;
 	}
 	return true;
@@ -85,7 +97,7 @@ bool sc_encoder_set_opt(struct sc_encoder *enc, const char *name,
 {
 	int r = av_opt_set(enc->ctx->priv_data, name, value, 0);
 	if (r < 0) {
-		snprintf(err, len, "%s: cannot set option %s=%s: %s",
+		sc_encoder_reason(err, len, "%s: cannot set option %s=%s: %s",
 				enc->ctx->codec->name, name, value, av_err2str(r));
 		return false;
 	}
@@ -97,7 +109,7 @@ bool sc_encoder_open_codec(struct sc_encoder *enc, const AVCodec *codec,
 {
 	int r = avcodec_open2(enc->ctx, codec, NULL);
 	if (r < 0) {
-		snprintf(err, len, "%s: avcodec_open2 failed: %s", codec->name,
+		sc_encoder_reason(err, len, "%s: avcodec_open2 failed: %s", codec->name,
 				av_err2str(r));
 		return false;
 	}
@@ -117,7 +129,7 @@ bool sc_encoder_wrap_nv12(struct sc_encoder *enc, const struct sc_nv12_frame *f,
 	dst->buf[0] = av_buffer_create((uint8_t *)f->base, f->size,
 			sc_encoder_no_free, NULL, AV_BUFFER_FLAG_READONLY);
 	if (!dst->buf[0]) {
-		snprintf(err, len, "out of memory wrapping the frame");
+		sc_encoder_reason(err, len, "out of memory wrapping the frame");
 		return false;
 	}
 	dst->format = AV_PIX_FMT_NV12;
@@ -150,7 +162,7 @@ struct sc_encoder *sc_encoder_open_kind(const struct sc_encoder_config *cfg,
 {
 	struct sc_encoder *enc = calloc(1, sizeof(*enc));
 	if (!enc) {
-		snprintf(err, len, "out of memory");
+		sc_encoder_reason(err, len, "out of memory");
 		return NULL;
 	}
 	enc->cfg = *cfg;
@@ -163,7 +175,7 @@ struct sc_encoder *sc_encoder_open_kind(const struct sc_encoder_config *cfg,
 	enc->hw = av_frame_alloc();
 	enc->pkt = av_packet_alloc();
 	if (!enc->sw || !enc->hw || !enc->pkt) {
-		snprintf(err, len, "out of memory");
+		sc_encoder_reason(err, len, "out of memory");
 		goto error;
 	}
 	bool ok = kind == SC_ENCODER_VAAPI ? sc_encoder_vaapi_open(enc, err, len) :
@@ -219,7 +231,7 @@ struct sc_encoder *sc_encoder_create(const struct sc_encoder_config *cfg)
 			sc_info("encoder: h264_vaapi on %s", device);
 			return enc;
 		}
-		snprintf(reason, sizeof(reason), "%s", err);
+		sc_encoder_reason(reason, sizeof(reason), "%s", err);
 	}
 	if (cfg->kind == SC_ENCODER_VAAPI) {
 		sc_err("encoder: VA-API encoder requested but unavailable: %s", reason);
@@ -233,7 +245,7 @@ struct sc_encoder *sc_encoder_create(const struct sc_encoder_config *cfg)
 		return NULL;
 	}
 	enc->has_fallback = true;
-	snprintf(enc->fallback_reason, sizeof(enc->fallback_reason), "%s", reason);
+	sc_encoder_reason(enc->fallback_reason, sizeof(enc->fallback_reason), "%s", reason);
 	sc_warn("encoder: VA-API unavailable (%s); falling back to libx264", reason);
 	return enc;
 }
@@ -243,21 +255,21 @@ static bool sc_encoder_frame_valid(const struct sc_encoder *enc,
 {
 	uint64_t w = enc->cfg.width, h = enc->cfg.height;
 	if (!f) {
-		snprintf(err, len, "no frame given");
+		sc_encoder_reason(err, len, "no frame given");
 		return false;
 	}
 	if (f->width != w || f->height != h) {
-		snprintf(err, len, "frame is %ux%u, encoder was created for %ux%u",
+		sc_encoder_reason(err, len, "frame is %ux%u, encoder was created for %ux%u",
 				f->width, f->height, enc->cfg.width, enc->cfg.height);
 		return false;
 	}
 	if (!f->base && f->dmabuf_fd < 0) {
-		snprintf(err, len, "frame has neither memory nor a DMA-BUF");
+		sc_encoder_reason(err, len, "frame has neither memory nor a DMA-BUF");
 		return false;
 	}
 	if (f->pitch < w || (uint64_t)f->uv_offset < (uint64_t)f->pitch * h ||
 			f->size < (uint64_t)f->uv_offset + (uint64_t)f->pitch * (h / 2)) {
-		snprintf(err, len, "frame layout does not fit: pitch %u, uv_offset "
+		sc_encoder_reason(err, len, "frame layout does not fit: pitch %u, uv_offset "
 				"%u, size %zu for %ux%u NV12", f->pitch, f->uv_offset,
 				f->size, f->width, f->height);
 		return false;
@@ -276,7 +288,7 @@ static bool sc_encoder_append(struct sc_encoder *enc, const AVPacket *pkt,
 		}
 		uint8_t *p = realloc(enc->out, cap);
 		if (!p) {
-			snprintf(err, len, "out of memory for a %zu-byte packet", need);
+			sc_encoder_reason(err, len, "out of memory for a %zu-byte packet", need);
 			return false;
 		}
 		enc->out = p;
@@ -299,7 +311,7 @@ static bool sc_encoder_drain(struct sc_encoder *enc,
 			break;
 		}
 		if (r < 0) {
-			snprintf(err, len, "%s: receive_packet failed: %s",
+			sc_encoder_reason(err, len, "%s: receive_packet failed: %s",
 					enc->ctx->codec->name, av_err2str(r));
 			return false;
 		}
@@ -352,7 +364,7 @@ bool sc_encoder_encode_err(struct sc_encoder *enc,
 	}
 	av_frame_unref(in);
 	if (r < 0) {
-		snprintf(err, len, "%s: send_frame failed: %s",
+		sc_encoder_reason(err, len, "%s: send_frame failed: %s",
 				enc->ctx->codec->name, av_err2str(r));
 		goto error;
 	}

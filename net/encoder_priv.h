@@ -39,6 +39,11 @@ struct sc_encoder {
 	char fallback_reason[SC_ENCODER_REASON_LEN];
 };
 
+/* snprintf for one-line reasons: truncation is intended and silent (a
+ * wrapper, so -Wformat-truncation does not flag every device path). */
+void sc_encoder_reason(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Opens exactly this back-end (no probe, no fallback). cfg must be valid. On
  * failure returns NULL and a one-line reason in err. */
 struct sc_encoder *sc_encoder_open_kind(const struct sc_encoder_config *cfg,

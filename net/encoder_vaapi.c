@@ -70,12 +70,12 @@ bool sc_encoder_vaapi_open(struct sc_encoder *enc, char *err, size_t len)
 
 	const AVCodec *codec = avcodec_find_encoder_by_name("h264_vaapi");
 	if (!codec) {
-		snprintf(err, len, "this libavcodec has no h264_vaapi encoder");
+		sc_encoder_reason(err, len, "this libavcodec has no h264_vaapi encoder");
 		return false;
 	}
 	if (!enc->device[0] && !sc_vaapi_find_render_node(enc->device,
 			sizeof(enc->device))) {
-		snprintf(err, len, "no VA-API render node (/dev/dri/renderD* not found)");
+		sc_encoder_reason(err, len, "no VA-API render node (/dev/dri/renderD* not found)");
 		return false;
 	}
 	r = av_dict_set(&opts, "connection_type", "drm", 0);
@@ -85,7 +85,7 @@ bool sc_encoder_vaapi_open(struct sc_encoder *enc, char *err, size_t len)
 	}
 	av_dict_free(&opts);
 	if (r < 0) {
-		snprintf(err, len, "cannot open VA-API device %s: %s", enc->device,
+		sc_encoder_reason(err, len, "cannot open VA-API device %s: %s", enc->device,
 				av_err2str(r));
 		return false;
 	}
@@ -93,14 +93,14 @@ bool sc_encoder_vaapi_open(struct sc_encoder *enc, char *err, size_t len)
 	AVVAAPIDeviceContext *va = dev->hwctx;
 	sc_vaapi_h264_entrypoints(va->display, &enc_slice, &enc_slice_lp);
 	if (!enc_slice && !enc_slice_lp) {
-		snprintf(err, len, "VA-API driver on %s has no H.264 encode entry "
+		sc_encoder_reason(err, len, "VA-API driver on %s has no H.264 encode entry "
 				"point", enc->device);
 		return false;
 	}
 
 	enc->hw_frames = av_hwframe_ctx_alloc(enc->hw_device);
 	if (!enc->hw_frames) {
-		snprintf(err, len, "out of memory for the VA-API frames context");
+		sc_encoder_reason(err, len, "out of memory for the VA-API frames context");
 		return false;
 	}
 	AVHWFramesContext *fc = (AVHWFramesContext *)enc->hw_frames->data;
@@ -111,7 +111,7 @@ bool sc_encoder_vaapi_open(struct sc_encoder *enc, char *err, size_t len)
 	fc->initial_pool_size = 4; /* upload path only; imports map their own */
 	r = av_hwframe_ctx_init(enc->hw_frames);
 	if (r < 0) {
-		snprintf(err, len, "VA-API NV12 frames context %ux%u on %s: %s",
+		sc_encoder_reason(err, len, "VA-API NV12 frames context %ux%u on %s: %s",
 				enc->cfg.width, enc->cfg.height, enc->device,
 				av_err2str(r));
 		return false;
@@ -119,12 +119,12 @@ bool sc_encoder_vaapi_open(struct sc_encoder *enc, char *err, size_t len)
 
 	enc->ctx = avcodec_alloc_context3(codec);
 	if (!enc->ctx) {
-		snprintf(err, len, "out of memory for the h264_vaapi context");
+		sc_encoder_reason(err, len, "out of memory for the h264_vaapi context");
 		return false;
 	}
 	enc->ctx->hw_frames_ctx = av_buffer_ref(enc->hw_frames);
 	if (!enc->ctx->hw_frames_ctx) {
-		snprintf(err, len, "out of memory referencing the frames context");
+		sc_encoder_reason(err, len, "out of memory referencing the frames context");
 		return false;
 	}
 	if (!sc_encoder_vaapi_configure(enc, !enc_slice && enc_slice_lp, err, len)) {
@@ -143,7 +143,7 @@ static bool sc_encoder_vaapi_import(struct sc_encoder *enc,
 	int r;
 
 	if (!desc || !drm) {
-		snprintf(err, len, "out of memory for a DRM frame descriptor");
+		sc_encoder_reason(err, len, "out of memory for a DRM frame descriptor");
 		goto out;
 	}
 	sc_encoder_vaapi_drm_desc(f, desc);
@@ -156,7 +156,7 @@ static bool sc_encoder_vaapi_import(struct sc_encoder *enc,
 	 * The mapping keeps a reference, so desc lives as long as the surface. */
 	drm->buf[0] = av_buffer_create((uint8_t *)desc, sizeof(*desc), NULL, NULL, 0);
 	if (!drm->buf[0]) {
-		snprintf(err, len, "out of memory for a DRM frame buffer");
+		sc_encoder_reason(err, len, "out of memory for a DRM frame buffer");
 		goto out;
 	}
 	desc = NULL; /* owned by drm->buf[0] */
@@ -164,12 +164,12 @@ static bool sc_encoder_vaapi_import(struct sc_encoder *enc,
 	enc->hw->format = AV_PIX_FMT_VAAPI;
 	enc->hw->hw_frames_ctx = av_buffer_ref(enc->hw_frames);
 	if (!enc->hw->hw_frames_ctx) {
-		snprintf(err, len, "out of memory referencing the frames context");
+		sc_encoder_reason(err, len, "out of memory referencing the frames context");
 		goto out;
 	}
 	r = av_hwframe_map(enc->hw, drm, AV_HWFRAME_MAP_READ);
 	if (r < 0) {
-		snprintf(err, len, "cannot import DMA-BUF fd %d (%ux%u, pitch %u, "
+		sc_encoder_reason(err, len, "cannot import DMA-BUF fd %d (%ux%u, pitch %u, "
 				"uv_offset %u) as a VA surface: %s", f->dmabuf_fd,
 				f->width, f->height, f->pitch, f->uv_offset,
 				av_err2str(r));
@@ -189,7 +189,7 @@ static bool sc_encoder_vaapi_upload(struct sc_encoder *enc,
 {
 	int r;
 	if (!f->base) {
-		snprintf(err, len, "frame has no mapped memory to upload from");
+		sc_encoder_reason(err, len, "frame has no mapped memory to upload from");
 		return false;
 	}
 	av_frame_unref(enc->sw);
@@ -198,13 +198,13 @@ static bool sc_encoder_vaapi_upload(struct sc_encoder *enc,
 	}
 	r = av_hwframe_get_buffer(enc->hw_frames, enc->hw, 0);
 	if (r < 0) {
-		snprintf(err, len, "no free VA surface for the upload: %s",
+		sc_encoder_reason(err, len, "no free VA surface for the upload: %s",
 				av_err2str(r));
 		goto error;
 	}
 	r = av_hwframe_transfer_data(enc->hw, enc->sw, 0);
 	if (r < 0) {
-		snprintf(err, len, "uploading the frame to a VA surface failed: %s",
+		sc_encoder_reason(err, len, "uploading the frame to a VA surface failed: %s",
 				av_err2str(r));
 		av_frame_unref(enc->hw);
 		goto error;

@@ -8,12 +8,12 @@ bool sc_encoder_x264_open(struct sc_encoder *enc, char *err, size_t len)
 {
 	const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
 	if (!codec) {
-		snprintf(err, len, "this libavcodec has no libx264 encoder");
+		sc_encoder_reason(err, len, "this libavcodec has no libx264 encoder");
 		return false;
 	}
 	enc->ctx = avcodec_alloc_context3(codec);
 	if (!enc->ctx) {
-		snprintf(err, len, "out of memory for the libx264 context");
+		sc_encoder_reason(err, len, "out of memory for the libx264 context");
 		return false;
 	}
 	sc_encoder_apply_common(enc);
@@ -36,7 +36,7 @@ bool sc_encoder_x264_frame(struct sc_encoder *enc, const struct sc_nv12_frame *f
 		AVFrame **in, char *err, size_t len)
 {
 	if (!f->base) {
-		snprintf(err, len, "libx264 needs the frame mapped in memory "
+		sc_encoder_reason(err, len, "libx264 needs the frame mapped in memory "
 				"(base is NULL, DMA-BUF fd %d)", f->dmabuf_fd);
 		return false;
 	}

@@ -79,7 +79,7 @@ static void sc_vaapi_on_error(void *user, const char *msg)
 {
 	struct sc_vaapi_msg_buf *b = user;
 	if (b && b->buf && b->len) {
-		snprintf(b->buf, b->len, "%s", msg);
+		sc_encoder_reason(b->buf, b->len, "%s", msg);
 		size_t n = strlen(b->buf);
 		while (n > 0 && (b->buf[n - 1] == '\n' || b->buf[n - 1] == ' ')) {
 			b->buf[--n] = '\0';
@@ -130,20 +130,20 @@ static bool sc_vaapi_probe_libva(const char *device, char *reason, size_t len)
 	bool ok = false;
 	int fd = open(device, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(reason, len, "cannot open VA-API device %s: %s", device,
+		sc_encoder_reason(reason, len, "cannot open VA-API device %s: %s", device,
 				strerror(errno));
 		return false;
 	}
 	VADisplay dpy = vaGetDisplayDRM(fd);
 	if (!dpy) {
-		snprintf(reason, len, "%s is not a DRM device libva can use", device);
+		sc_encoder_reason(reason, len, "%s is not a DRM device libva can use", device);
 		goto out_fd;
 	}
 	sc_vaapi_quiet(dpy, va_msg, sizeof(va_msg));
 	int major = 0, minor = 0;
 	VAStatus st = vaInitialize(dpy, &major, &minor);
 	if (st != VA_STATUS_SUCCESS) {
-		snprintf(reason, len, "vaInitialize on %s failed: %s%s%s", device,
+		sc_encoder_reason(reason, len, "vaInitialize on %s failed: %s%s%s", device,
 				vaErrorStr(st), va_msg[0] ? " -- " : "", va_msg);
 		goto out_dpy;
 	}
@@ -151,7 +151,7 @@ static bool sc_vaapi_probe_libva(const char *device, char *reason, size_t len)
 	sc_vaapi_h264_entrypoints(dpy, &enc_slice, &enc_slice_lp);
 	if (!enc_slice && !enc_slice_lp) {
 		const char *vendor = vaQueryVendorString(dpy);
-		snprintf(reason, len, "VA-API driver '%s' on %s has no H.264 encode "
+		sc_encoder_reason(reason, len, "VA-API driver '%s' on %s has no H.264 encode "
 				"entry point (EncSlice/EncSliceLP)",
 				vendor ? vendor : "?", device);
 		goto out_dpy;
@@ -177,14 +177,14 @@ static bool sc_vaapi_probe_encode(const struct sc_encoder_config *cfg,
 	struct sc_encoder *enc = sc_encoder_open_kind(cfg, SC_ENCODER_VAAPI, device,
 			err, sizeof(err));
 	if (!enc) {
-		snprintf(reason, len, "h264_vaapi on %s: %s%s%s", device, err,
+		sc_encoder_reason(reason, len, "h264_vaapi on %s: %s%s%s", device, err,
 				sc_probe_av_msg[0] ? " -- " : "", sc_probe_av_msg);
 		return false;
 	}
 	sc_nv12_layout(cfg->width, cfg->height, &f.pitch, &f.uv_offset, &f.size);
 	uint8_t *mem = malloc(f.size);
 	if (!mem) {
-		snprintf(reason, len, "out of memory for the probe frame");
+		sc_encoder_reason(reason, len, "out of memory for the probe frame");
 		goto out;
 	}
 	memset(mem, 128, f.size);
@@ -194,20 +194,20 @@ static bool sc_vaapi_probe_encode(const struct sc_encoder_config *cfg,
 		f.pts = (uint64_t)i;
 		if (!sc_encoder_encode_err(enc, &f, i == 0, &pkt, err,
 				sizeof(err))) {
-			snprintf(reason, len, "h264_vaapi test encode on %s: %s%s%s",
+			sc_encoder_reason(reason, len, "h264_vaapi test encode on %s: %s%s%s",
 					device, err, sc_probe_av_msg[0] ? " -- " : "",
 					sc_probe_av_msg);
 			goto out;
 		}
 	}
 	if (pkt.size == 0) {
-		snprintf(reason, len, "h264_vaapi test encode on %s produced no "
+		sc_encoder_reason(reason, len, "h264_vaapi test encode on %s produced no "
 				"packet after 3 frames", device);
 		goto out;
 	}
 	if (!sc_h264_has_nal(pkt.data, pkt.size, 7) ||
 			!sc_h264_has_nal(pkt.data, pkt.size, 8)) {
-		snprintf(reason, len, "h264_vaapi on %s writes no in-band SPS/PPS "
+		sc_encoder_reason(reason, len, "h264_vaapi on %s writes no in-band SPS/PPS "
 				"(driver without packed headers)", device);
 		goto out;
 	}
@@ -324,18 +324,18 @@ bool sc_vaapi_probe_isolated(const struct sc_encoder_config *cfg,
 	if (cfg->vaapi_device) {
 		snprintf(device, sizeof(device), "%s", cfg->vaapi_device);
 	} else if (!sc_vaapi_find_render_node(device, sizeof(device))) {
-		snprintf(reason, len, "no VA-API render node (/dev/dri/renderD* not found)");
+		sc_encoder_reason(reason, len, "no VA-API render node (/dev/dri/renderD* not found)");
 		return false;
 	}
 	if (pipe2(pipefd, O_CLOEXEC) != 0) {
-		snprintf(reason, len, "cannot create the VA-API probe pipe: %s",
+		sc_encoder_reason(reason, len, "cannot create the VA-API probe pipe: %s",
 				strerror(errno));
 		return false;
 	}
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
-		snprintf(reason, len, "cannot fork the VA-API probe: %s",
+		sc_encoder_reason(reason, len, "cannot fork the VA-API probe: %s",
 				strerror(errno));
 		close(pipefd[0]);
 		close(pipefd[1]);
@@ -358,21 +358,21 @@ bool sc_vaapi_probe_isolated(const struct sc_encoder_config *cfg,
 	if (got == sizeof(res)) {
 		res.reason[sizeof(res.reason) - 1] = '\0';
 		if (!res.ok) {
-			snprintf(reason, len, "%s", res.reason);
+			sc_encoder_reason(reason, len, "%s", res.reason);
 		}
 		return res.ok != 0;
 	}
 	if (timed_out) {
-		snprintf(reason, len, "VA-API probe on %s timed out after %d ms "
+		sc_encoder_reason(reason, len, "VA-API probe on %s timed out after %d ms "
 				"(driver hang?)", device, timeout_ms);
 	} else if (w == pid && WIFSIGNALED(status)) {
-		snprintf(reason, len, "VA-API probe on %s crashed (signal %d, %s)",
+		sc_encoder_reason(reason, len, "VA-API probe on %s crashed (signal %d, %s)",
 				device, WTERMSIG(status), strsignal(WTERMSIG(status)));
 	} else if (w == pid && WIFEXITED(status)) {
-		snprintf(reason, len, "VA-API probe on %s exited with status %d "
+		sc_encoder_reason(reason, len, "VA-API probe on %s exited with status %d "
 				"without a result", device, WEXITSTATUS(status));
 	} else {
-		snprintf(reason, len, "VA-API probe on %s ended without a result",
+		sc_encoder_reason(reason, len, "VA-API probe on %s ended without a result",
 				device);
 	}
 	return false;
