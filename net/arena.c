@@ -62,7 +62,33 @@ struct sc_arena {
 	struct sc_buddy *buddy;
 	int slot;
 	pid_t pid;
+	unsigned fork_gen;
 };
+
+/* A handle inherited across fork() belongs to the parent's registration:
+ * the child sees a new generation and becomes an unregistered process. */
+static unsigned arena_fork_gen;
+static pthread_once_t arena_atfork_once = PTHREAD_ONCE_INIT;
+
+static void arena_on_fork_child(void)
+{
+	__atomic_fetch_add(&arena_fork_gen, 1, __ATOMIC_RELAXED);
+}
+
+static void arena_install_atfork(void)
+{
+	pthread_atfork(NULL, NULL, arena_on_fork_child);
+}
+
+static void arena_check_fork(struct sc_arena *arena)
+{
+	unsigned gen = __atomic_load_n(&arena_fork_gen, __ATOMIC_RELAXED);
+	if (arena->fork_gen != gen) {
+		arena->fork_gen = gen;
+		arena->pid = getpid();
+		arena->slot = -1;
+	}
+}
 
 #define PAGE 4096ull
 
@@ -128,6 +154,7 @@ static void arena_reclaim_slot_locked(struct sc_arena *arena, int slot);
 bool sc_arena_lock(struct sc_arena *arena)
 {
 	struct arena_admin *adm = arena->adm;
+	arena_check_fork(arena);
 	int r = pthread_mutex_lock(&adm->lock);
 	if (r == EOWNERDEAD) {
 		pid_t dead = adm->lock_holder;
@@ -176,6 +203,8 @@ static struct sc_arena *arena_wrap(int fd, uint8_t *base, size_t size)
 	arena->buddy = (struct sc_buddy *)(base + arena->adm->buddy_off);
 	arena->slot = -1;
 	arena->pid = getpid();
+	pthread_once(&arena_atfork_once, arena_install_atfork);
+	arena->fork_gen = __atomic_load_n(&arena_fork_gen, __ATOMIC_RELAXED);
 	return arena;
 }
 
@@ -313,7 +342,11 @@ void sc_arena_destroy(struct sc_arena *arena)
 
 int sc_arena_fd(const struct sc_arena *arena) { return arena->fd; }
 size_t sc_arena_size(const struct sc_arena *arena) { return arena->size; }
-int sc_arena_slot(const struct sc_arena *arena) { return arena->slot; }
+int sc_arena_slot(const struct sc_arena *arena)
+{
+	unsigned gen = __atomic_load_n(&arena_fork_gen, __ATOMIC_RELAXED);
+	return arena->fork_gen == gen ? arena->slot : -1;
+}
 
 void *sc_arena_ptr(const struct sc_arena *arena, uint64_t off, uint64_t len)
 {
@@ -369,6 +402,7 @@ int sc_arena_register(struct sc_arena *arena, const char *role)
 
 void sc_arena_unregister(struct sc_arena *arena)
 {
+	arena_check_fork(arena);
 	if (arena->slot < 0 || !sc_arena_lock(arena))
 		return;
 	arena_reclaim_slot_locked(arena, arena->slot);
