@@ -88,7 +88,7 @@ static void mark_waiting(struct sc_ws_client *c)
 
 bool sc_ws_client_send_control(struct sc_ws_client *c, struct sc_ws_msg *msg)
 {
-	if (!msg || c->killed)
+	if (!msg || c->killed || c->closing)
 		return false;
 	uint64_t flushed = c->queue->video_flushed;
 	if (c->queue->control_bytes + msg->len > SC_WS_CONTROL_QUEUE_BYTES ||
@@ -135,7 +135,7 @@ void sc_ws_client_send_video(struct sc_ws_client *c, struct sc_ws_msg *msg)
 	const struct sc_ws_server_config *cfg = &c->srv->cfg;
 	struct sc_ws_queue *q = c->queue;
 
-	if (!c->joined || c->killed || c->close_code)
+	if (!c->joined || c->killed || c->close_code || c->closing)
 		return;
 	if (c->need_keyframe && !msg->keyframe) {
 		drop_frames(c, 1);
@@ -188,6 +188,8 @@ int sc_ws_client_writeable(struct sc_ws_client *c)
 	struct sc_ws_server *srv = c->srv;
 	struct lws *wsi = c->wsi;
 
+	if (c->closing)
+		return 0;
 	if (c->close_code) {
 		lws_close_reason(wsi, (enum lws_close_status)c->close_code,
 		                 (unsigned char *)c->close_reason, strlen(c->close_reason));

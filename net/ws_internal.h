@@ -49,6 +49,8 @@ struct sc_ws_client {
 	uint32_t last_seq;
 	uint64_t keyframe_msg_ns;
 
+	/* closing from RECEIVE: lws owns the close handshake now */
+	bool closing;
 	/* deferred close (sent from WRITEABLE) */
 	int close_code;
 	char close_reason[124];

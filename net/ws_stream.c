@@ -154,16 +154,26 @@ static void handle_input(struct sc_ws_client *c, const struct sc_ws_client_msg *
 	sc_ws_msg_unref(msg);
 }
 
-static void handle_message(struct sc_ws_client *c, uint64_t arrival_ns)
+/* Closes the connection from inside RECEIVE: the close frame goes out at
+ * once, before anything still queued for the client. Returns -1 for lws. */
+static int close_now(struct sc_ws_client *c, struct lws *wsi, int code, const char *reason)
+{
+	c->srv->stats.protocol_closes++;
+	sc_ws_server_count_close(c->srv, code);
+	sc_info("ws: closing client %u (%s) with %d: %s", c->id, c->peer, code, reason);
+	c->closing = true; /* lws sends the close frame; write nothing more */
+	lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)reason, strlen(reason));
+	return -1;
+}
+
+static int handle_message(struct sc_ws_client *c, struct lws *wsi, uint64_t arrival_ns)
 {
 	struct sc_ws_client_msg m;
 	char err[100], reason[124];
 
 	if (!sc_ws_json_parse_client_msg(c->rx, c->rx_len, &m, err, sizeof(err))) {
 		snprintf(reason, sizeof(reason), "bad message: %s", err);
-		c->srv->stats.protocol_closes++;
-		sc_ws_client_close(c, SC_WS_CLOSE_BAD_MESSAGE, reason);
-		return;
+		return close_now(c, wsi, SC_WS_CLOSE_BAD_MESSAGE, reason);
 	}
 	switch (m.type) {
 	case SC_WS_CMSG_JOIN:
@@ -189,6 +199,7 @@ static void handle_message(struct sc_ws_client *c, uint64_t arrival_ns)
 		break;
 	}
 	}
+	return 0;
 }
 
 /* Token bucket: max_client_msgs_per_sec sustained, the same as burst. */
@@ -205,43 +216,37 @@ static bool rate_ok(struct sc_ws_client *c, uint64_t now_ns)
 	return true;
 }
 
-static void receive(struct sc_ws_client *c, struct lws *wsi, const void *in, size_t len)
+static int receive(struct sc_ws_client *c, struct lws *wsi, const void *in, size_t len)
 {
 	uint64_t now = sc_now_ns();
 	char reason[124];
 
-	if (c->close_code || c->killed)
-		return; /* closing: ignore the rest */
+	if (c->close_code || c->closing || c->killed)
+		return 0; /* closing: ignore the rest */
 	if (lws_is_first_fragment(wsi)) {
 		c->rx_len = 0;
 		c->rx_binary = lws_frame_is_binary(wsi);
 	}
-	if (c->rx_binary) {
-		c->srv->stats.protocol_closes++;
-		sc_ws_client_close(c, SC_WS_CLOSE_BAD_MESSAGE,
-		                   "bad message: binary messages are not accepted, send JSON text");
-		return;
-	}
+	if (c->rx_binary)
+		return close_now(c, wsi, SC_WS_CLOSE_BAD_MESSAGE,
+		                 "bad message: binary messages are not accepted, send JSON text");
 	if (len > sizeof(c->rx) - c->rx_len) {
 		snprintf(reason, sizeof(reason), "message too big: over %u bytes",
 		         SC_WS_MAX_CLIENT_MESSAGE);
-		c->srv->stats.protocol_closes++;
-		sc_ws_client_close(c, SC_WS_CLOSE_TOO_BIG, reason);
-		return;
+		return close_now(c, wsi, SC_WS_CLOSE_TOO_BIG, reason);
 	}
 	memcpy(c->rx + c->rx_len, in, len);
 	c->rx_len += len;
 	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
-		return;
+		return 0;
 	if (!rate_ok(c, now)) {
 		snprintf(reason, sizeof(reason), "rate limited: over %u messages per second",
 		         c->srv->cfg.max_client_msgs_per_sec);
-		c->srv->stats.protocol_closes++;
-		sc_ws_client_close(c, SC_WS_CLOSE_RATE_LIMITED, reason);
-		return;
+		return close_now(c, wsi, SC_WS_CLOSE_RATE_LIMITED, reason);
 	}
-	handle_message(c, now);
+	int r = handle_message(c, wsi, now);
 	c->rx_len = 0;
+	return r;
 }
 
 static bool is_stream_path(struct lws *wsi)
@@ -280,9 +285,7 @@ int sc_ws_stream_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return 0;
 	}
 	case LWS_CALLBACK_RECEIVE:
-		if (c)
-			receive(c, wsi, in, len);
-		return 0;
+		return c ? receive(c, wsi, in, len) : 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return c ? sc_ws_client_writeable(c) : 0;
 	case LWS_CALLBACK_CLOSED:

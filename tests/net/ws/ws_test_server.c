@@ -254,7 +254,7 @@ static void usage(FILE *out)
 	        "usage: ws_test_server --web-root DIR [--listen ADDR] [--port N] [--size WxH]\n"
 	        "       [--fps N] [--bitrate KBPS] [--idr N] [--max-clients N] [--max-players N]\n"
 	        "       [--queue-bytes N] [--queue-frames N] [--stall-ms N] [--sndbuf N]\n"
-	        "       [--rate N] [--duration S] [--exit-on-eof]\n");
+	        "       [--rate N] [--join-timeout-ms N] [--duration S] [--exit-on-eof]\n");
 }
 
 int main(int argc, char **argv)
@@ -268,6 +268,7 @@ int main(int argc, char **argv)
 		{ "queue-frames", required_argument, 0, 'Q' }, { "stall-ms", required_argument, 0, 't' },
 		{ "sndbuf", required_argument, 0, 'S' },   { "rate", required_argument, 0, 'r' },
 		{ "duration", required_argument, 0, 'd' }, { "exit-on-eof", no_argument, 0, 'e' },
+		{ "join-timeout-ms", required_argument, 0, 'J' },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 	};
 	struct harness h = { .width = 320, .height = 240, .fps = 30, .bitrate_kbps = 1000,
@@ -302,6 +303,7 @@ int main(int argc, char **argv)
 		case 'S': cfg.socket_sndbuf_bytes = (uint32_t)atoi(optarg); break;
 		case 'r': cfg.max_client_msgs_per_sec = (uint32_t)atoi(optarg); break;
 		case 'd': h.duration_s = atof(optarg); break;
+		case 'J': cfg.join_timeout_ms = (uint32_t)atoi(optarg); break;
 		case 'e': exit_on_eof = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
