@@ -104,7 +104,7 @@ static void prio_corrupt(struct sc_prio_queue_shm *s, const char *what)
 	prio_rebuild(s);
 }
 
-static bool prio_lock(struct sc_prio_queue *q)
+bool sc_prio_queue_lock(struct sc_prio_queue *q)
 {
 	struct sc_prio_queue_shm *s = q->shm;
 	int r = pthread_mutex_lock(&s->lock);
@@ -121,7 +121,7 @@ static bool prio_lock(struct sc_prio_queue *q)
 	return true;
 }
 
-static void prio_unlock(struct sc_prio_queue *q)
+void sc_prio_queue_unlock(struct sc_prio_queue *q)
 {
 	pthread_mutex_unlock(&q->shm->lock);
 }
@@ -287,7 +287,7 @@ enum sc_prio_result sc_prio_queue_push(struct sc_prio_queue *q, const struct sc_
 		*nflushed = 0;
 	if (!q || !desc || desc->hdr.priority > SC_MSG_PRIORITY_MAX)
 		return SC_PRIO_INVALID;
-	if (!prio_lock(q))
+	if (!sc_prio_queue_lock(q))
 		return SC_PRIO_INVALID;
 	struct sc_prio_queue_shm *s = q->shm;
 	enum sc_prio_result res = SC_PRIO_OK;
@@ -327,7 +327,7 @@ enum sc_prio_result sc_prio_queue_push(struct sc_prio_queue *q, const struct sc_
 	s->depth++;
 	s->pushed++;
 out:
-	prio_unlock(q);
+	sc_prio_queue_unlock(q);
 	return res;
 }
 
@@ -344,7 +344,7 @@ enum sc_prio_result sc_prio_queue_pop(struct sc_prio_queue *q, struct sc_prio_de
 {
 	if (!q || !out)
 		return SC_PRIO_INVALID;
-	if (!prio_lock(q))
+	if (!sc_prio_queue_lock(q))
 		return SC_PRIO_INVALID;
 	struct sc_prio_queue_shm *s = q->shm;
 	enum sc_prio_result res = SC_PRIO_OK;
@@ -385,23 +385,23 @@ enum sc_prio_result sc_prio_queue_pop(struct sc_prio_queue *q, struct sc_prio_de
 	prio_unlink(s, p, NIL, i);
 	s->popped++;
 out:
-	prio_unlock(q);
+	sc_prio_queue_unlock(q);
 	return res;
 }
 
 uint32_t sc_prio_queue_depth(struct sc_prio_queue *q)
 {
-	if (!prio_lock(q))
+	if (!sc_prio_queue_lock(q))
 		return 0;
 	uint32_t depth = q->shm->depth;
-	prio_unlock(q);
+	sc_prio_queue_unlock(q);
 	return depth;
 }
 
 void sc_prio_queue_stats(struct sc_prio_queue *q, struct sc_prio_queue_stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (!prio_lock(q))
+	if (!sc_prio_queue_lock(q))
 		return;
 	struct sc_prio_queue_shm *s = q->shm;
 	out->pushed = s->pushed;
@@ -413,7 +413,7 @@ void sc_prio_queue_stats(struct sc_prio_queue *q, struct sc_prio_queue_stats *ou
 	out->depth = s->depth;
 	for (int p = 0; p < SC_PRIO_LEVELS; p++)
 		out->depth_by_prio[p] = s->count[p];
-	prio_unlock(q);
+	sc_prio_queue_unlock(q);
 }
 
 void sc_prio_queue_release_arena(void *ud, const struct sc_prio_desc *desc)

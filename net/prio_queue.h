@@ -121,6 +121,10 @@ uint32_t sc_prio_queue_depth(struct sc_prio_queue *q);
 
 void sc_prio_queue_stats(struct sc_prio_queue *q, struct sc_prio_queue_stats *out);
 
+/* Test hooks: hold the queue lock (what a crash mid-operation looks like). */
+bool sc_prio_queue_lock(struct sc_prio_queue *q);
+void sc_prio_queue_unlock(struct sc_prio_queue *q);
+
 struct sc_arena;
 /* Release callback for payloads allocated with sc_arena_alloc: ud is the
  * struct sc_arena *, desc->payload the offset. */

@@ -1,0 +1,322 @@
+/* Input log: one writer, readers with their own cursors. Back-pressure
+ * instead of overwriting, peek at a sequence without consuming, stop before
+ * a tick, attach/detach, corrupt tails, and a multi-process run where readers
+ * at different lags (and one attaching late) all see the full sequence. */
+#include <sched.h>
+#include <stdlib.h>
+
+#include "gpu/input_event.h"
+#include "net/input_log.h"
+#include "shm_test.h"
+
+#define REC sizeof(struct sc_input_event)
+
+static struct sc_input_event make_event(uint64_t seq)
+{
+	struct sc_input_event ev = {
+		.tick = (uint32_t)(seq / 4), /* four inputs per tick */
+		.seq = (uint32_t)seq,
+		.player = (uint8_t)(seq % SC_MAX_PLAYERS),
+		.action = SC_INPUT_MOVE,
+		.a = (int8_t)(seq % 127),
+		.b = (int8_t)-(int8_t)(seq % 100),
+		.reserved = test_checksum(&seq, sizeof(seq)),
+	};
+	return ev;
+}
+
+static void check_event(const struct sc_input_event *ev, uint64_t seq)
+{
+	struct sc_input_event want = make_event(seq);
+	CHECK(memcmp(ev, &want, sizeof(want)) == 0);
+}
+
+static void *log_mem(uint64_t capacity, size_t *size)
+{
+	*size = sc_input_log_block_size(capacity, REC);
+	return test_shared_alloc(*size);
+}
+
+static void test_params(void)
+{
+	size_t size;
+	void *mem = log_mem(16, &size);
+	struct sc_input_log log, other;
+	CHECK(!sc_input_log_init(&log, mem, size, 15, REC, 0)); /* not a power of two */
+	CHECK(!sc_input_log_init(&log, mem, size, 16, 12, 0));  /* not a multiple of 8 */
+	CHECK(!sc_input_log_init(&log, mem, size - 1, 16, REC, 0));
+	CHECK(!sc_input_log_attach(&other, mem, size, REC)); /* not formatted */
+	CHECK(sc_input_log_init(&log, mem, size, 16, REC, 100));
+	CHECK(!sc_input_log_attach(&other, mem, size, 32)); /* other record size */
+	CHECK(sc_input_log_attach(&other, mem, size, REC));
+	CHECK_EQ(sc_input_log_tail(&other), 100);
+	munmap(mem, size);
+}
+
+static void test_back_pressure_and_peek(void)
+{
+	size_t size;
+	void *mem = log_mem(16, &size);
+	struct sc_input_log w, r;
+	CHECK(sc_input_log_init(&w, mem, size, 16, REC, 0));
+	CHECK(sc_input_log_attach(&r, mem, size, REC));
+
+	/* No reader: the writer keeps the last capacity records, never blocks. */
+	uint64_t seq;
+	for (uint64_t i = 0; i < 40; i++) {
+		struct sc_input_event ev = make_event(i);
+		CHECK_EQ(sc_input_log_append(&w, &ev, &seq), SC_RING_SUCCESS);
+		CHECK_EQ(seq, i);
+	}
+	int reader, old;
+	CHECK(!sc_input_log_reader_attach(&r, 10, &old)); /* overwritten already */
+	CHECK(sc_input_log_reader_attach(&r, UINT64_MAX, &reader));
+	CHECK_EQ(sc_input_log_cursor(&r, reader), 40);
+
+	/* A registered reader: exactly capacity records, then back-pressure. */
+	for (uint64_t i = 40; i < 56; i++) {
+		struct sc_input_event ev = make_event(i);
+		CHECK_EQ(sc_input_log_append(&w, &ev, NULL), SC_RING_SUCCESS);
+	}
+	struct sc_input_event ev = make_event(56), got;
+	CHECK_EQ(sc_input_log_append(&w, &ev, NULL), SC_RING_FULL);
+	CHECK_EQ(sc_input_log_append(&w, &ev, NULL), SC_RING_FULL);
+
+	/* Peek anywhere in [cursor, tail) without consuming; addressed by seq. */
+	for (uint64_t s = 55; s >= 40; s--) {
+		CHECK_EQ(sc_input_log_peek(&r, reader, s, &got), SC_RING_SUCCESS);
+		check_event(&got, s);
+	}
+	CHECK_EQ(sc_input_log_cursor(&r, reader), 40);
+	CHECK_EQ(sc_input_log_peek(&r, reader, 56, &got), SC_RING_EMPTY);
+	CHECK_EQ(sc_input_log_peek(&r, reader, 39, &got), SC_RING_INVALID_ARG);
+	CHECK_EQ(sc_input_log_peek(&r, 7, 40, &got), SC_RING_INVALID_ARG); /* not attached */
+
+	/* Stop before a tick: consume every input of ticks < 12 only. */
+	uint64_t s = sc_input_log_cursor(&r, reader);
+	while (sc_input_log_peek(&r, reader, s, &got) == SC_RING_SUCCESS && got.tick < 12)
+		s++;
+	CHECK(sc_input_log_consume(&r, reader, s));
+	CHECK_EQ(sc_input_log_cursor(&r, reader), 48);
+	CHECK(!sc_input_log_consume(&r, reader, 47)); /* backwards */
+	CHECK(!sc_input_log_consume(&r, reader, 57)); /* past the tail */
+
+	/* Space for exactly 8 more now. */
+	for (uint64_t i = 56; i < 64; i++) {
+		ev = make_event(i);
+		CHECK_EQ(sc_input_log_append(&w, &ev, NULL), SC_RING_SUCCESS);
+	}
+	ev = make_event(64);
+	CHECK_EQ(sc_input_log_append(&w, &ev, NULL), SC_RING_FULL);
+	for (uint64_t i = 48; i < 64; i++) {
+		CHECK_EQ(sc_input_log_read(&r, reader, &got, &seq), SC_RING_SUCCESS);
+		CHECK_EQ(seq, i);
+		check_event(&got, i);
+	}
+	CHECK_EQ(sc_input_log_read(&r, reader, &got, &seq), SC_RING_EMPTY);
+	munmap(mem, size);
+}
+
+static void test_two_readers_and_detach(void)
+{
+	size_t size;
+	void *mem = log_mem(8, &size);
+	struct sc_input_log w, r;
+	CHECK(sc_input_log_init(&w, mem, size, 8, REC, 0));
+	CHECK(sc_input_log_attach(&r, mem, size, REC));
+	int fast, slow;
+	CHECK(sc_input_log_reader_attach(&r, 0, &fast));
+	CHECK(sc_input_log_reader_attach(&r, 0, &slow));
+	CHECK(fast != slow);
+	struct sc_input_event ev, got;
+	for (uint64_t i = 0; i < 8; i++) {
+		ev = make_event(i);
+		CHECK_EQ(sc_input_log_append(&w, &ev, NULL), SC_RING_SUCCESS);
+		CHECK_EQ(sc_input_log_read(&r, fast, &got, NULL), SC_RING_SUCCESS);
+	}
+	/* The fast reader is done, the slow one holds the writer back. */
+	ev = make_event(8);
+	CHECK_EQ(sc_input_log_append(&w, &ev, NULL), SC_RING_FULL);
+	/* A third reader may start inside what the slow reader keeps. */
+	int mid;
+	CHECK(sc_input_log_reader_attach(&r, 3, &mid));
+	CHECK_EQ(sc_input_log_peek(&r, mid, 3, &got), SC_RING_SUCCESS);
+	check_event(&got, 3);
+	sc_input_log_reader_detach(&r, mid);
+	/* Slow reader's process dies: the supervisor detaches its slots. */
+	CHECK_EQ(sc_input_log_detach_pid(&r, getpid()), 2);
+	CHECK_EQ(sc_input_log_append(&w, &ev, NULL), SC_RING_SUCCESS);
+	/* Every slot can be taken, then none. */
+	int ids[SC_INPUT_LOG_MAX_READERS];
+	for (int i = 0; i < SC_INPUT_LOG_MAX_READERS; i++)
+		CHECK(sc_input_log_reader_attach(&r, UINT64_MAX, &ids[i]));
+	int extra;
+	CHECK(!sc_input_log_reader_attach(&r, UINT64_MAX, &extra));
+	munmap(mem, size);
+}
+
+static void test_corrupt_tail(void)
+{
+	size_t size;
+	void *mem = log_mem(8, &size);
+	struct sc_input_log w, r;
+	CHECK(sc_input_log_init(&w, mem, size, 8, REC, 0));
+	CHECK(sc_input_log_attach(&r, mem, size, REC));
+	int reader;
+	CHECK(sc_input_log_reader_attach(&r, 0, &reader));
+	struct sc_input_event got;
+	w.ctrl->tail = 1000; /* a hostile writer */
+	CHECK_EQ(sc_input_log_peek(&r, reader, 5, &got), SC_RING_CORRUPT);
+	CHECK_EQ(sc_input_log_read(&r, reader, &got, NULL), SC_RING_CORRUPT);
+	CHECK(!sc_input_log_consume(&r, reader, 3));
+	CHECK_EQ(r.corrupt_count, 3);
+	munmap(mem, size);
+}
+
+/* Writer process, a primary reader at the head, a shadow reader lagging by
+ * LAG records and stopping before STOP_TICK, and a late reader. */
+#define MP_TOTAL (SC_TEST_SANITIZED ? 20000u : 200000u)
+#define MP_LAG 40u
+#define MP_STOP_TICK (MP_TOTAL / 4 - 100)
+
+static int run_primary(struct sc_input_log *log, int reader)
+{
+	struct sc_input_event got;
+	uint64_t deadline = sc_now_ns() + 30000000000ull;
+	for (uint64_t expect = 0; expect < MP_TOTAL;) {
+		uint64_t seq;
+		enum sc_ring_result r = sc_input_log_read(log, reader, &got, &seq);
+		if (r == SC_RING_EMPTY) {
+			CHECK(sc_now_ns() < deadline);
+			sched_yield(); /* 2 cores, 4 processes: let the others run */
+			continue;
+		}
+		CHECK_EQ(r, SC_RING_SUCCESS);
+		CHECK_EQ(seq, expect);
+		check_event(&got, expect);
+		expect++;
+	}
+	return 0;
+}
+
+static int run_shadow(struct sc_input_log *log, int reader)
+{
+	struct sc_input_event got;
+	uint64_t deadline = sc_now_ns() + 30000000000ull;
+	uint64_t cursor = 0;
+	for (;;) {
+		CHECK(sc_now_ns() < deadline);
+		uint64_t tail = sc_input_log_tail(log);
+		if (tail < cursor + MP_LAG && tail < MP_TOTAL) {
+			sched_yield(); /* stay LAG records behind the head */
+			continue;
+		}
+		enum sc_ring_result r = sc_input_log_peek(log, reader, cursor, &got);
+		if (r == SC_RING_EMPTY) {
+			sched_yield();
+			continue;
+		}
+		CHECK_EQ(r, SC_RING_SUCCESS);
+		check_event(&got, cursor);
+		if (got.tick >= MP_STOP_TICK)
+			break; /* pause before the offending tick */
+		CHECK(sc_input_log_consume(log, reader, cursor + 1));
+		cursor++;
+	}
+	CHECK_EQ(cursor, (uint64_t)MP_STOP_TICK * 4);
+	CHECK_EQ(sc_input_log_cursor(log, reader), cursor);
+	/* The paused shadow can still look ahead without consuming. */
+	for (uint64_t s = cursor; s < cursor + 8; s++) {
+		CHECK_EQ(sc_input_log_peek(log, reader, s, &got), SC_RING_SUCCESS);
+		check_event(&got, s);
+	}
+	/* Resume: step through the rest. */
+	for (uint64_t expect = cursor; expect < MP_TOTAL;) {
+		enum sc_ring_result r = sc_input_log_read(log, reader, &got, NULL);
+		if (r == SC_RING_EMPTY) {
+			CHECK(sc_now_ns() < deadline);
+			sched_yield(); /* 2 cores, 4 processes: let the others run */
+			continue;
+		}
+		CHECK_EQ(r, SC_RING_SUCCESS);
+		check_event(&got, expect);
+		expect++;
+	}
+	return 0;
+}
+
+static int run_late(struct sc_input_log *log)
+{
+	usleep(2000);
+	int reader;
+	CHECK(sc_input_log_reader_attach(log, UINT64_MAX, &reader));
+	uint64_t expect = sc_input_log_cursor(log, reader);
+	struct sc_input_event got;
+	uint64_t deadline = sc_now_ns() + 30000000000ull;
+	while (expect < MP_TOTAL) {
+		uint64_t seq;
+		enum sc_ring_result r = sc_input_log_read(log, reader, &got, &seq);
+		if (r == SC_RING_EMPTY) {
+			CHECK(sc_now_ns() < deadline);
+			sched_yield(); /* 2 cores, 4 processes: let the others run */
+			continue;
+		}
+		CHECK_EQ(r, SC_RING_SUCCESS);
+		CHECK_EQ(seq, expect);
+		check_event(&got, expect);
+		expect++;
+	}
+	sc_input_log_reader_detach(log, reader);
+	return 0;
+}
+
+static void test_multi_process(void)
+{
+	size_t size;
+	void *mem = log_mem(64, &size);
+	struct sc_input_log log;
+	CHECK(sc_input_log_init(&log, mem, size, 64, REC, 0));
+	int primary, shadow;
+	CHECK(sc_input_log_reader_attach(&log, 0, &primary));
+	CHECK(sc_input_log_reader_attach(&log, 0, &shadow));
+	pid_t pids[3];
+	for (int role = 0; role < 3; role++) {
+		pids[role] = fork();
+		CHECK(pids[role] >= 0);
+		if (pids[role] == 0) {
+			struct sc_input_log view;
+			CHECK(sc_input_log_attach(&view, mem, size, REC));
+			_exit(role == 0   ? run_primary(&view, primary)
+			      : role == 1 ? run_shadow(&view, shadow)
+			                  : run_late(&view));
+		}
+	}
+	uint64_t full = 0, deadline = sc_now_ns() + 30000000000ull;
+	for (uint64_t i = 0; i < MP_TOTAL;) {
+		struct sc_input_event ev = make_event(i);
+		enum sc_ring_result r = sc_input_log_append(&log, &ev, NULL);
+		if (r == SC_RING_FULL) {
+			full++;
+			CHECK(sc_now_ns() < deadline);
+			sched_yield(); /* 2 cores, 4 processes: let the others run */
+			continue;
+		}
+		CHECK_EQ(r, SC_RING_SUCCESS);
+		i++;
+	}
+	for (int role = 0; role < 3; role++)
+		CHECK_EQ(test_wait_child(pids[role], 60), 0);
+	CHECK(full > 0); /* the lagging shadow did push back on the writer */
+	munmap(mem, size);
+}
+
+int main(void)
+{
+	test_params();
+	test_back_pressure_and_peek();
+	test_two_readers_and_detach();
+	test_corrupt_tail();
+	test_multi_process();
+	printf("test_input_log: ok\n");
+	return 0;
+}
