@@ -82,8 +82,10 @@ export class Client {
     for (const l of [...this.listeners]) if (l.pred(msg)) { this.listeners.splice(this.listeners.indexOf(l), 1); l.resolve(msg); }
   }
 
-  waitFor(pred, ms = 10000, what = 'message') {
-    const found = this.messages.find(pred);
+  // Resolves with the first message (already received after index `from`,
+  // or arriving later) that matches pred.
+  waitFor(pred, ms = 10000, what = 'message', from = 0) {
+    const found = this.messages.slice(from).find(pred);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
       const l = { pred };
@@ -110,8 +112,9 @@ export class Client {
   send(obj) { this.ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj)); }
 
   async join(player) {
+    const from = this.messages.length;
     this.send(player === 'spectate' ? { type: 'join', spectate: true } : { type: 'join', player });
-    return this.waitFor((m) => m.type === 'hello' || m.type === 'error', 10000, 'hello');
+    return this.waitFor((m) => m.type === 'hello' || m.type === 'error', 10000, 'hello', from);
   }
 
   input(fields) {
