@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 scripts/install-deps.sh
+echo "== npm: e2e/browser test dependencies (ws, playwright-core) in tests/e2e"
+(cd tests/e2e && npm ci --no-audit --no-fund)
 export SHADOWCAST_ARTIFACTS=${SHADOWCAST_ARTIFACTS:-$root/test-artifacts}
 mkdir -p "$SHADOWCAST_ARTIFACTS"
 jobs=$(nproc)

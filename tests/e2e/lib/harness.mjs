@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..', '..');
+export const root = path.resolve(here, '..', '..', '..');
 
 export function harnessPath() {
   const p = process.env.SC_WS_TEST_SERVER;

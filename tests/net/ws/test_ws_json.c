@@ -1,1 +1,113 @@
-int main(void){return 0;}
+/* The /stream client message parser: every accepted form, and rejection of
+ * malformed JSON, schema violations and out-of-range values, with a reason. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/ws_json.h"
+
+static int failures;
+
+#define CHECK(cond, ...) do { if (!(cond)) { failures++; \
+	fprintf(stderr, "%s:%d: FAIL (%s): ", __FILE__, __LINE__, #cond); \
+	fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
+
+static struct sc_ws_client_msg ok(const char *s)
+{
+	struct sc_ws_client_msg m;
+	char err[100];
+	bool r = sc_ws_json_parse_client_msg(s, strlen(s), &m, err, sizeof(err));
+	CHECK(r, "'%s' rejected: %s", s, err);
+	return m;
+}
+
+static void bad(const char *s, size_t len, const char *want)
+{
+	struct sc_ws_client_msg m;
+	char err[100];
+	bool r = sc_ws_json_parse_client_msg(s, len, &m, err, sizeof(err));
+	CHECK(!r, "'%.*s' accepted", (int)len, s);
+	CHECK(!r && strstr(err, want), "'%.*s': reason '%s' lacks '%s'", (int)len, s, err, want);
+}
+
+#define BAD(s, want) bad(s, strlen(s), want)
+
+int main(void)
+{
+	struct sc_ws_client_msg m;
+
+	m = ok("{\"type\":\"join\",\"player\":3}");
+	CHECK(m.type == SC_WS_CMSG_JOIN && m.join_player == 3, "join 3");
+	m = ok(" { \"player\" : \"auto\" , \"type\" : \"join\" } \n");
+	CHECK(m.type == SC_WS_CMSG_JOIN && m.join_player == SC_WS_JOIN_AUTO, "join auto");
+	m = ok("{\"type\":\"join\",\"spectate\":true}");
+	CHECK(m.join_player == SC_WS_JOIN_SPECTATE, "spectate");
+	m = ok("{\"type\":\"input\",\"seq\":4294967295,\"move\":[-127,127],\"t\":12.5e1}");
+	CHECK(m.type == SC_WS_CMSG_INPUT && m.seq == 4294967295u && m.has_move &&
+	      m.move_x == -127 && m.move_y == 127 && m.has_t && m.t == 125.0, "input move");
+	CHECK(!m.has_shoot && !m.has_block, "no shoot/block");
+	m = ok("{\"type\":\"input\",\"seq\":0,\"shoot\":true,\"block\":false}");
+	CHECK(m.has_shoot && m.shoot && m.has_block && !m.block && !m.has_move, "shoot/block");
+	m = ok("{\"type\":\"keyframe\"}");
+	CHECK(m.type == SC_WS_CMSG_KEYFRAME, "keyframe");
+	m = ok("{\"type\":\"ping\",\"t\":-0.25}");
+	CHECK(m.type == SC_WS_CMSG_PING && m.t == -0.25, "ping");
+
+	BAD("", "empty");
+	BAD("   ", "JSON object");
+	BAD("[]", "JSON object");
+	BAD("{", "key");
+	BAD("{}", "missing \"type\"");
+	BAD("{\"type\":\"join\"", "unterminated");
+	BAD("{\"type\":\"join\",}", "key");
+	BAD("{\"type\":\"nope\"}", "unknown message type");
+	BAD("{\"type\":1}", "must be a string");
+	BAD("{\"type\":\"ping\",\"x\":1}", "unknown key");
+	BAD("{\"type\":\"ping\",\"type\":\"ping\"}", "duplicate key");
+	BAD("{\"type\":\"ping\"}{}", "trailing data");
+	BAD("{\"type\":\"pi\\u006eg\"}", "unknown message type"); /* escapes never match */
+	BAD("{\"type\":\"ping\\x\"}", "bad escape");
+	BAD("{\"type\":\"ping\\u12\"}", "bad \\u escape");
+	BAD("{\"type\":\"pi\nng\"}", "control character");
+	BAD("{\"type\":\"join\"}", "join needs");
+	BAD("{\"type\":\"join\",\"player\":8}", "out of range");
+	BAD("{\"type\":\"join\",\"player\":-1}", "out of range");
+	BAD("{\"type\":\"join\",\"player\":\"two\"}", "\"auto\"");
+	BAD("{\"type\":\"join\",\"player\":1,\"spectate\":true}", "not both");
+	BAD("{\"type\":\"join\",\"spectate\":false}", "only be true");
+	BAD("{\"type\":\"input\",\"seq\":1}", "input needs");
+	BAD("{\"type\":\"input\",\"shoot\":true}", "needs \"seq\"");
+	BAD("{\"type\":\"input\",\"seq\":-1,\"shoot\":true}", "out of range");
+	BAD("{\"type\":\"input\",\"seq\":4294967296,\"shoot\":true}", "out of range");
+	BAD("{\"type\":\"input\",\"seq\":1.5,\"shoot\":true}", "integer");
+	BAD("{\"type\":\"input\",\"seq\":01,\"shoot\":true}", "expected ',' or '}'");
+	BAD("{\"type\":\"input\",\"seq\":1,\"move\":[128,0]}", "out of range");
+	BAD("{\"type\":\"input\",\"seq\":1,\"move\":[1]}", "expected ','");
+	BAD("{\"type\":\"input\",\"seq\":1,\"move\":[1,2,3]}", "[x, y]");
+	BAD("{\"type\":\"input\",\"seq\":1,\"move\":{\"x\":1}}", "[x, y]");
+	BAD("{\"type\":\"input\",\"seq\":1,\"shoot\":1}", "true or false");
+	BAD("{\"type\":\"input\",\"seq\":1,\"shoot\":tru}", "true or false");
+	BAD("{\"type\":\"input\",\"seq\":1,\"fault\":4}", "unknown key");
+	BAD("{\"type\":\"keyframe\",\"seq\":1}", "not allowed in keyframe");
+	BAD("{\"type\":\"ping\",\"spectate\":true}", "not allowed in ping");
+	BAD("{\"type\":\"ping\",\"t\":1e999}", "out of range");
+	BAD("{\"type\":\"ping\",\"t\":\"1\"}", "must be a number");
+	BAD("{\"type\":\"ping\",\"t\":1.}", "digits expected");
+	BAD("{\"type\":\"ping\",\"t\":123456789012345678901234567890123456789012}", "too long");
+	bad("{\"type\":\"ping\"}\0", 16, "trailing data");
+	bad("{\"type\":\"ping\"", 12, "unterminated"); /* never reads past len */
+
+	/* quoting */
+	char out[64];
+	CHECK(sc_ws_json_quote("a\"b\\c\n", out, sizeof(out)) == 15 &&
+	      strcmp(out, "\"a\\\"b\\\\c\\u000a\"") == 0, "quote: %s", out);
+	CHECK(sc_ws_json_quote(NULL, out, sizeof(out)) == 4 && strcmp(out, "null") == 0, "quote null");
+	CHECK(sc_ws_json_quote("0123456789", out, 8) == 0 && out[0] == '\0', "quote overflow");
+
+	if (failures) {
+		fprintf(stderr, "test_ws_json: %d failures\n", failures);
+		return 1;
+	}
+	printf("test_ws_json: ok\n");
+	return 0;
+}

@@ -1,1 +1,130 @@
-int main(void){return 0;}
+/* A client's send queue (net/ws_queue.c on net/prio_queue.h): control
+ * messages go first and survive flushes, video stays in order, flushing drops
+ * only video, overruns drop the oldest video, accounting is exact, and the
+ * binary video header is packed little-endian as docs/protocol.md says. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/ws_queue.h"
+
+static int failures;
+
+#define CHECK(cond, ...) do { if (!(cond)) { failures++; \
+	fprintf(stderr, "%s:%d: FAIL (%s): ", __FILE__, __LINE__, #cond); \
+	fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
+
+static struct sc_ws_msg *video(uint64_t n, bool key)
+{
+	struct sc_video_meta meta = { .frame_number = n, .keyframe = key };
+	uint8_t au[100] = { 0, 0, 0, 1, 0x65 };
+	return sc_ws_msg_video(&meta, au, sizeof(au));
+}
+
+static uint64_t frame_of(const struct sc_ws_msg *m)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | m->data[16 + i];
+	return v;
+}
+
+int main(void)
+{
+	struct sc_ws_queue *q = sc_ws_queue_create(8);
+	CHECK(q != NULL, "create");
+	if (!q)
+		return 1;
+
+	/* order: control before video, FIFO within each */
+	struct sc_ws_msg *v1 = video(1, true), *v2 = video(2, false);
+	struct sc_ws_msg *c1 = sc_ws_msg_printf("{\"type\":\"ack\",\"seq\":%d}", 1);
+	struct sc_ws_msg *c2 = sc_ws_msg_printf("{\"type\":\"ack\",\"seq\":%d}", 2);
+	CHECK(sc_ws_queue_push(q, v1) && sc_ws_queue_push(q, v2), "push video");
+	CHECK(sc_ws_queue_push(q, c1) && sc_ws_queue_push(q, c2), "push control");
+	CHECK(q->video_frames == 2 && q->control_msgs == 2 && sc_ws_queue_depth(q) == 4, "counts");
+	CHECK(q->video_bytes == 2 * (40 + 100), "video bytes %zu", q->video_bytes);
+	CHECK(v1->refs == 2, "queue holds a reference");
+	struct sc_ws_msg *m = sc_ws_queue_pop(q);
+	CHECK(m == c1, "control first");
+	sc_ws_msg_unref(m);
+	m = sc_ws_queue_pop(q);
+	CHECK(m == c2, "control FIFO");
+	sc_ws_msg_unref(m);
+	m = sc_ws_queue_pop(q);
+	CHECK(m == v1, "then video in order");
+	sc_ws_msg_unref(m);
+
+	/* flush drops only video; control survives in order */
+	struct sc_ws_msg *c3 = sc_ws_msg_printf("{\"n\":%d}", 3);
+	CHECK(sc_ws_queue_push(q, c3), "push c3");
+	struct sc_ws_msg *v3 = video(3, false);
+	CHECK(sc_ws_queue_push(q, v3), "push v3");
+	CHECK(sc_ws_queue_flush_video(q) == 2, "flushed v2 v3");
+	CHECK(q->video_frames == 0 && q->video_bytes == 0 && q->control_msgs == 1, "after flush");
+	m = sc_ws_queue_pop(q);
+	CHECK(m == c3, "control kept");
+	sc_ws_msg_unref(m);
+	CHECK(sc_ws_queue_pop(q) == NULL, "empty");
+
+	/* overrun: full of video, a control message flushes the oldest video */
+	struct sc_ws_msg *vs[8];
+	for (int i = 0; i < 8; i++) {
+		vs[i] = video(10 + (uint64_t)i, i == 0);
+		CHECK(sc_ws_queue_push(q, vs[i]), "fill %d", i);
+	}
+	uint64_t flushed = q->video_flushed;
+	struct sc_ws_msg *c4 = sc_ws_msg_printf("{\"n\":%d}", 4);
+	CHECK(sc_ws_queue_push(q, c4), "control pushes out video");
+	CHECK(q->video_flushed == flushed + 1 && q->video_frames == 7, "one video flushed (%llu)",
+	      (unsigned long long)(q->video_flushed - flushed));
+	m = sc_ws_queue_pop(q);
+	CHECK(m == c4, "control first after overrun");
+	sc_ws_msg_unref(m);
+	m = sc_ws_queue_pop(q);
+	CHECK(m && frame_of(m) == 11, "oldest video was flushed, got %llu",
+	      m ? (unsigned long long)frame_of(m) : 0ull);
+	sc_ws_msg_unref(m);
+
+	/* full of control messages: refused, nothing lost */
+	sc_ws_queue_flush_video(q);
+	struct sc_ws_msg *cs[9];
+	int accepted = 0;
+	for (int i = 0; i < 9; i++) {
+		cs[i] = sc_ws_msg_printf("{\"n\":%d}", i);
+		accepted += sc_ws_queue_push(q, cs[i]);
+	}
+	CHECK(accepted == 8, "capacity 8 control messages, got %d", accepted);
+	CHECK(cs[8]->refs == 1, "refused message untouched");
+
+	/* the video header */
+	struct sc_video_meta meta = { .frame_number = 0x0102030405060708ull, .tick = 0x0a0b0c0d,
+	                              .capture_ns = 1, .encode_done_ns = 2, .keyframe = true };
+	uint8_t h[SC_WS_VIDEO_HEADER_BYTES];
+	sc_ws_video_header_pack(h, &meta);
+	static const uint8_t want[SC_WS_VIDEO_HEADER_BYTES] = {
+		'S', 'C', 'V', '1', 1, 0, 40, 0, 1, 0, 0, 0, 0x0d, 0x0c, 0x0b, 0x0a,
+		8, 7, 6, 5, 4, 3, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0,
+	};
+	CHECK(memcmp(h, want, sizeof(want)) == 0, "video header bytes");
+
+	sc_ws_queue_destroy(q); /* releases what is still queued */
+	CHECK(v2->refs == 1 && cs[0]->refs == 1, "destroy released references");
+	sc_ws_msg_unref(v1);
+	sc_ws_msg_unref(v2);
+	sc_ws_msg_unref(v3);
+	sc_ws_msg_unref(c1);
+	sc_ws_msg_unref(c2);
+	sc_ws_msg_unref(c3);
+	sc_ws_msg_unref(c4);
+	for (int i = 0; i < 8; i++)
+		sc_ws_msg_unref(vs[i]);
+	for (int i = 0; i < 9; i++)
+		sc_ws_msg_unref(cs[i]);
+	if (failures) {
+		fprintf(stderr, "test_ws_queue: %d failures\n", failures);
+		return 1;
+	}
+	printf("test_ws_queue: ok\n");
+	return 0;
+}
