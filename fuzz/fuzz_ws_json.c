@@ -1,0 +1,58 @@
+/* libFuzzer target: the /stream client message parser (net/ws_json.c).
+ * Must never read past the input, crash or accept out-of-range values; the
+ * JSON quoting must always produce a parseable string for any C string. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/ws_json.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct sc_ws_client_msg m;
+	char err[100];
+
+	/* exact-size heap copy so ASan catches any read past the end */
+	char *buf = malloc(size ? size : 1);
+	if (!buf)
+		return 0;
+	if (size)
+		memcpy(buf, data, size);
+	if (sc_ws_json_parse_client_msg(buf, size, &m, err, sizeof(err))) {
+		if (m.type < SC_WS_CMSG_JOIN || m.type > SC_WS_CMSG_PING)
+			abort();
+		if (m.type == SC_WS_CMSG_JOIN && (m.join_player < SC_WS_JOIN_AUTO || m.join_player > 7))
+			abort();
+		if (m.has_move && (m.move_x < -127 || m.move_y < -127))
+			abort();
+		if (m.type == SC_WS_CMSG_INPUT && !m.has_move && !m.has_shoot && !m.has_block)
+			abort();
+	} else if (strnlen(err, sizeof(err)) == 0 || strnlen(err, sizeof(err)) == sizeof(err)) {
+		abort(); /* every rejection has a reason */
+	}
+
+	/* quoting: {"type":"ping","t":1} with the input as an unknown key must be
+	 * rejected as an unknown key, never as malformed JSON */
+	char *s = malloc(size + 1), out[2048], msg[2100];
+	if (!s) {
+		free(buf);
+		return 0;
+	}
+	memcpy(s, data, size);
+	s[size] = '\0';
+	size_t n = sc_ws_json_quote(s, out, sizeof(out));
+	if (n) {
+		size_t len = (size_t)snprintf(msg, sizeof(msg), "{\"type\":\"ping\",%s:1}", out);
+		if (len < sizeof(msg) &&
+		    !sc_ws_json_parse_client_msg(msg, len, &m, err, sizeof(err)) &&
+		    !strstr(err, "unknown key") && !strstr(err, "duplicate key") &&
+		    !strstr(err, "not allowed") && !strstr(err, "must be") && !strstr(err, "out of range"))
+			abort();
+	}
+	free(s);
+	free(buf);
+	return 0;
+}
