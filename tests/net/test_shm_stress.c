@@ -146,6 +146,7 @@ static int consumer(struct sc_arena *a, const char *ring_name, int efd)
 		       (unsigned long long)db.sleeps);
 	else
 		printf("spinning pair: %u messages, %u blocks\n", st.expect, st.blocks);
+	fflush(stdout);
 	return 0;
 }
 

@@ -1,0 +1,104 @@
+/* libFuzzer: a hostile or crashed peer controls every byte of a shared ring
+ * or input log. The reader must never crash or read out of bounds: bad
+ * lengths and types are rejected and counted.
+ *
+ * Input: u64 head, u64 tail, u8 max_type, u8 flags, then the data buffer
+ * (ring: 256 bytes; input log: 8 records of 16 bytes), zero-padded. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/input_log.h"
+#include "net/spsc_ring.h"
+
+#define RING_CAP 256u
+#define LOG_CAP 8u
+#define LOG_REC 16u
+
+static _Alignas(64) uint8_t ring_mem[SC_RING_CTRL_SIZE + RING_CAP];
+static _Alignas(64) uint8_t log_mem[4096];
+
+static void on_record(void *ud, uint32_t type, const void *body, uint32_t len)
+{
+	/* Touch every byte: ASan flags any out-of-bounds body. */
+	const uint8_t *p = body;
+	uint32_t *sum = ud;
+	for (uint32_t i = 0; i < len; i++)
+		*sum += p[i];
+	*sum += type;
+}
+
+static void fuzz_ring(uint64_t head, uint64_t tail, uint8_t max_type, uint8_t flags,
+                      const uint8_t *data, size_t size)
+{
+	struct sc_spsc_ring ring;
+	memset(ring_mem, 0, sizeof(ring_mem));
+	if (!sc_spsc_ring_init(&ring, ring_mem, sizeof(ring_mem)))
+		abort();
+	memcpy(ring.buf, data, size < RING_CAP ? size : RING_CAP);
+	ring.ctrl->head = head;
+	ring.ctrl->tail = tail;
+	sc_spsc_ring_set_max_type(&ring, max_type);
+	uint32_t sum = 0;
+	for (int i = 0; i < 64; i++) {
+		if (flags & 1) {
+			uint8_t out[RING_CAP];
+			uint32_t type, len;
+			enum sc_ring_result r = sc_spsc_ring_read_one(&ring, &type, out,
+			                                              (flags & 2) ? 16 : sizeof(out), &len);
+			if (r == SC_RING_EMPTY)
+				break;
+			if (r == SC_RING_SUCCESS && len > sizeof(out))
+				abort();
+		} else if (sc_spsc_ring_read(&ring, on_record, &sum, 8) == 0 &&
+		           !sc_spsc_ring_readable(&ring)) {
+			break;
+		}
+	}
+	/* After the reader is done the ring must still be usable by a writer. */
+	ring.head_cache = ring.ctrl->head;
+	if (ring.ctrl->tail - ring.ctrl->head <= RING_CAP)
+		(void)sc_spsc_ring_write(&ring, 1, "x", 1);
+}
+
+static void fuzz_log(uint64_t cursor, uint64_t tail, uint8_t flags, const uint8_t *data,
+                     size_t size)
+{
+	struct sc_input_log log;
+	size_t bsize = sc_input_log_block_size(LOG_CAP, LOG_REC);
+	if (bsize > sizeof(log_mem) || !sc_input_log_init(&log, log_mem, bsize, LOG_CAP, LOG_REC, 0))
+		abort();
+	int reader;
+	if (!sc_input_log_reader_attach(&log, 0, &reader))
+		abort();
+	memcpy(log.slots, data, size < LOG_CAP * LOG_REC ? size : LOG_CAP * LOG_REC);
+	log.ctrl->readers[reader].cursor = cursor;
+	log.ctrl->tail = tail;
+	uint8_t rec[LOG_REC];
+	for (int i = 0; i < 16; i++) {
+		uint64_t seq = cursor + (uint64_t)(flags >> 4) + (uint64_t)i;
+		(void)sc_input_log_peek(&log, reader, seq, rec);
+		if (sc_input_log_read(&log, reader, rec, NULL) != SC_RING_SUCCESS)
+			break;
+	}
+	(void)sc_input_log_consume(&log, reader, tail);
+	(void)sc_input_log_append(&log, rec, NULL);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 18)
+		return 0;
+	uint64_t head, tail;
+	memcpy(&head, data, 8);
+	memcpy(&tail, data + 8, 8);
+	uint8_t max_type = data[16], flags = data[17];
+	if (flags & 0x80)
+		fuzz_log(head, tail, flags, data + 18, size - 18);
+	else
+		fuzz_ring(head, tail, max_type, flags, data + 18, size - 18);
+	return 0;
+}
