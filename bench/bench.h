@@ -4,7 +4,9 @@
 
 int sc_bench_main(int argc, char **argv);
 
-/* argv[0] is the benchmark name; flags follow. Return a process exit code. */
+/* argv[0] is the benchmark name (as a program name for getopt); flags follow.
+ * Return a process exit code. */
 int sc_bench_sim(int argc, char **argv);
+int sc_bench_ring(int argc, char **argv);
 
 #endif

@@ -11,6 +11,8 @@ struct bench_entry {
 
 /* Terminated by an entry with a NULL name. */
 static const struct bench_entry benches[] = {
+	{"sim", sc_bench_sim, "game ticks/s and GPU ms per tick at 1280x720 and 640x360"},
+	{"ring", sc_bench_ring, "shared-memory rings vs socketpair and pipe"},
 	{NULL, NULL, NULL},
 };
 
@@ -21,16 +23,17 @@ static void bench_usage(FILE *out)
 		fprintf(out, "  %-10s %s\n", b->name, b->what);
 }
 
+/* argv[0] is "bench", argv[1] the benchmark name. */
 int sc_bench_main(int argc, char **argv)
 {
-	if (argc < 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
-		bench_usage(argc < 1 ? stderr : stdout);
-		return argc < 1 ? 2 : 0;
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		bench_usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
 	}
 	for (const struct bench_entry *b = benches; b->name; b++)
-		if (strcmp(argv[0], b->name) == 0)
-			return b->fn(argc, argv);
-	fprintf(stderr, "shadowcast bench: unknown benchmark '%s'\n", argv[0]);
+		if (strcmp(argv[1], b->name) == 0)
+			return b->fn(argc - 1, argv + 1);
+	fprintf(stderr, "shadowcast bench: unknown benchmark '%s'\n", argv[1]);
 	bench_usage(stderr);
 	return 2;
 }

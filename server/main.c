@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bench/bench.h"
+#include "server/commands.h"
 #include "util/log.h"
 
 struct command {
@@ -12,6 +13,8 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{"sim", sc_cmd_sim, "run one headless game instance: hash log, frames, GPU timings"},
+	{"devices", sc_cmd_devices, "list Vulkan devices, their memory-sharing extensions, the encoder"},
 	{"bench", sc_bench_main, "run a benchmark (shadowcast bench --help)"},
 };
 
@@ -37,7 +40,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name) == 0) {
 			sc_log_set_role(commands[i].name);
-			return commands[i].fn(argc - 2, argv + 2);
+			return commands[i].fn(argc - 1, argv + 1);
 		}
 	}
 	fprintf(stderr, "shadowcast: unknown command '%s'\n", argv[1]);

@@ -1,0 +1,445 @@
+#include "gpu/game.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu/compute_pipeline.h"
+#include "gpu/vk_buffer.h"
+#include "gpu/vk_result.h"
+#include "util/log.h"
+
+#define TICK_TIMEOUT_NS (5ull * 1000 * 1000 * 1000)
+#define STATE_WORDS (sizeof(struct sc_game_state) / 4)
+
+enum {
+	BIND_PARAMS,
+	BIND_STATE,
+	BIND_PARTICLES,
+	BIND_HEAT,
+	BIND_FRAME,
+	BIND_READBACK,
+	BIND_CIRCLES,
+	BIND_COUNT,
+};
+
+enum { PIPE_INIT, PIPE_TICK, PIPE_PARTICLES, PIPE_FINALIZE, PIPE_RENDER, PIPE_OVERLAY, PIPE_COUNT };
+static const char *const pipe_names[PIPE_COUNT] = {
+	"init", "tick_logic", "particles", "finalize", "render", "render_overlay",
+};
+
+/* render passes: 8x8 invocations of 4x2 pixels per workgroup */
+#define GROUP_W 32
+#define GROUP_H 16
+#define OVERLAY_REGIONS (SC_MAX_PLAYERS + 2) /* players, puck, score */
+
+struct sc_game {
+	struct sc_vk_device *dev;
+	struct sc_game_config cfg;
+	struct sc_frame_layout layout;
+	struct sc_frame_memory frames;
+	struct sc_vk_buffer params, state, particles, heat, readback, circles;
+	uint32_t overlay_groups_x, overlay_groups_y;
+	VkDescriptorSetLayout set_layout;
+	VkPipelineLayout pipeline_layout;
+	VkDescriptorPool pool;
+	VkDescriptorSet set;
+	VkPipeline pipes[PIPE_COUNT];
+	VkCommandBuffer cmd;
+	VkFence fence;
+	VkQueryPool queries;
+	uint32_t next_tick;
+};
+
+void sc_game_config_defaults(struct sc_game_config *cfg)
+{
+	*cfg = (struct sc_game_config){
+		.width = 1280, .height = 720, .particles = 20000, .players = 2, .seed = 1, .frame_slots = 3,
+	};
+}
+
+const char *sc_game_config_check(const struct sc_game_config *cfg)
+{
+	if (cfg->width < 64 || cfg->height < 64 || cfg->width > 3840 || cfg->height > 2160)
+		return "frame size must be between 64x64 and 3840x2160";
+	if (cfg->width % 4 != 0 || cfg->height % 2 != 0)
+		return "frame width must be a multiple of 4 and height a multiple of 2";
+	if (cfg->players < 2 || cfg->players > SC_MAX_PLAYERS)
+		return "players must be 2 to 8";
+	if (cfg->particles > 4u * 1000 * 1000)
+		return "particles must be at most 4000000";
+	if (cfg->frame_slots < 1 || cfg->frame_slots > 16)
+		return "frame slots must be 1 to 16";
+	return NULL;
+}
+
+/* Workgroups covering the largest overlay region (render_overlay.comp): a shielded
+ * player's circle box or the score box (18 x 5 cells of height/72 px). */
+static void overlay_size(const struct sc_game_config *cfg, uint32_t *gx, uint32_t *gy)
+{
+	uint32_t scale_num = cfg->width * 720 > cfg->height * 1280 ? cfg->width : cfg->height;
+	uint32_t scale_den = cfg->width * 720 > cfg->height * 1280 ? 1280 : 720;
+	uint32_t diameter = 2 * 36 * scale_num / scale_den + 8;
+	uint32_t cell = cfg->height / 72 ? cfg->height / 72 : 1;
+	uint32_t w = diameter > 18 * cell + 8 ? diameter : 18 * cell + 8;
+	uint32_t h = diameter > 5 * cell + 4 ? diameter : 5 * cell + 4;
+	*gx = (w + GROUP_W - 1) / GROUP_W;
+	*gy = (h + GROUP_H - 1) / GROUP_H;
+}
+
+static void barrier(VkCommandBuffer cmd, VkPipelineStageFlags src, VkAccessFlags src_access,
+                    VkPipelineStageFlags dst, VkAccessFlags dst_access)
+{
+	VkMemoryBarrier mb = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+		.srcAccessMask = src_access,
+		.dstAccessMask = dst_access,
+	};
+	vkCmdPipelineBarrier(cmd, src, dst, 0, 1, &mb, 0, NULL, 0, NULL);
+}
+
+static void compute_barrier(VkCommandBuffer cmd)
+{
+	barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+	        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+}
+
+static bool create_buffers(struct sc_game *g)
+{
+	struct sc_vk_device *dev = g->dev;
+	VkBufferUsageFlags storage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT |
+	                             VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
+	size_t heat_size = (size_t)g->cfg.width * g->cfg.height * 4;
+	size_t part_size = (size_t)(g->cfg.particles ? g->cfg.particles : 1) * 16;
+	return sc_vk_buffer_init(&g->params, dev, sizeof(struct sc_game_params),
+	                         VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT, true) &&
+	       sc_vk_buffer_init(&g->state, dev, sizeof(struct sc_game_state), storage, false) &&
+	       sc_vk_buffer_init(&g->particles, dev, part_size, storage, false) &&
+	       sc_vk_buffer_init(&g->heat, dev, heat_size, storage, false) &&
+	       sc_vk_buffer_init(&g->readback, dev, 8 + sizeof(struct sc_game_state), storage, true) &&
+	       sc_vk_buffer_init(&g->circles, dev, 16 * (SC_MAX_PLAYERS + 1), storage, false) &&
+	       sc_frame_memory_init(&g->frames, dev, g->layout.slot_size * g->cfg.frame_slots);
+}
+
+static bool create_descriptors(struct sc_game *g)
+{
+	VkDevice d = g->dev->device;
+	VkDescriptorSetLayoutBinding b[BIND_COUNT];
+	for (uint32_t i = 0; i < BIND_COUNT; i++) {
+		b[i] = (VkDescriptorSetLayoutBinding){
+			.binding = i,
+			.descriptorType = i == BIND_PARAMS ? VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER
+			                                   : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+			.descriptorCount = 1,
+			.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+		};
+	}
+	VkDescriptorSetLayoutCreateInfo lci = {
+		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+		.bindingCount = BIND_COUNT,
+		.pBindings = b,
+	};
+	if (!sc_vk_ok(vkCreateDescriptorSetLayout(d, &lci, NULL, &g->set_layout), "vkCreateDescriptorSetLayout"))
+		return false;
+	VkPipelineLayoutCreateInfo plci = {
+		.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+		.setLayoutCount = 1,
+		.pSetLayouts = &g->set_layout,
+	};
+	if (!sc_vk_ok(vkCreatePipelineLayout(d, &plci, NULL, &g->pipeline_layout), "vkCreatePipelineLayout"))
+		return false;
+	VkDescriptorPoolSize sizes[2] = {
+		{VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1},
+		{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, BIND_COUNT - 1},
+	};
+	VkDescriptorPoolCreateInfo pci = {
+		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+		.maxSets = 1,
+		.poolSizeCount = 2,
+		.pPoolSizes = sizes,
+	};
+	if (!sc_vk_ok(vkCreateDescriptorPool(d, &pci, NULL, &g->pool), "vkCreateDescriptorPool"))
+		return false;
+	VkDescriptorSetAllocateInfo ai = {
+		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+		.descriptorPool = g->pool,
+		.descriptorSetCount = 1,
+		.pSetLayouts = &g->set_layout,
+	};
+	if (!sc_vk_ok(vkAllocateDescriptorSets(d, &ai, &g->set), "vkAllocateDescriptorSets"))
+		return false;
+	VkBuffer bufs[BIND_COUNT] = {
+		g->params.buffer, g->state.buffer, g->particles.buffer,
+		g->heat.buffer, g->frames.buffer, g->readback.buffer, g->circles.buffer,
+	};
+	VkDescriptorBufferInfo infos[BIND_COUNT];
+	VkWriteDescriptorSet writes[BIND_COUNT];
+	for (uint32_t i = 0; i < BIND_COUNT; i++) {
+		infos[i] = (VkDescriptorBufferInfo){bufs[i], 0, VK_WHOLE_SIZE};
+		writes[i] = (VkWriteDescriptorSet){
+			.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+			.dstSet = g->set,
+			.dstBinding = i,
+			.descriptorCount = 1,
+			.descriptorType = b[i].descriptorType,
+			.pBufferInfo = &infos[i],
+		};
+	}
+	vkUpdateDescriptorSets(d, BIND_COUNT, writes, 0, NULL);
+	return true;
+}
+
+static bool create_pipelines(struct sc_game *g)
+{
+	uint32_t words = STATE_WORDS;
+	VkSpecializationMapEntry entry = {.constantID = 0, .offset = 0, .size = sizeof(words)};
+	VkSpecializationInfo spec = {.mapEntryCount = 1, .pMapEntries = &entry, .dataSize = sizeof(words), .pData = &words};
+	for (int i = 0; i < PIPE_COUNT; i++)
+		if (!sc_compute_pipeline_create(g->dev, g->pipeline_layout, pipe_names[i],
+		                                i == PIPE_FINALIZE ? &spec : NULL, &g->pipes[i]))
+			return false;
+	return true;
+}
+
+static void bind(struct sc_game *g, VkCommandBuffer cmd, int pipe)
+{
+	vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, g->pipes[pipe]);
+}
+
+static bool record_tick(struct sc_game *g)
+{
+	VkCommandBuffer cmd = g->cmd;
+	VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+	if (!sc_vk_ok(vkBeginCommandBuffer(cmd, &bi), "vkBeginCommandBuffer"))
+		return false;
+	vkCmdResetQueryPool(cmd, g->queries, 0, 2);
+	vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, g->queries, 0);
+	vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, g->pipeline_layout, 0, 1, &g->set, 0, NULL);
+	/* the previous tick's host reads and render must be done before state changes */
+	barrier(cmd, VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+	        VK_ACCESS_HOST_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_SHADER_READ_BIT,
+	        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+	        VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_UNIFORM_READ_BIT |
+	        VK_ACCESS_TRANSFER_WRITE_BIT);
+	/* heat is the particles' picture of this tick: cleared, then accumulated */
+	vkCmdFillBuffer(cmd, g->heat.buffer, 0, VK_WHOLE_SIZE, 0);
+	bind(g, cmd, PIPE_TICK);
+	vkCmdDispatch(cmd, 1, 1, 1);
+	barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+	        VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+	        VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+	bind(g, cmd, PIPE_PARTICLES);
+	vkCmdDispatch(cmd, (g->cfg.particles + 63) / 64, 1, 1);
+	compute_barrier(cmd);
+	bind(g, cmd, PIPE_FINALIZE);
+	vkCmdDispatch(cmd, 1, 1, 1);
+	compute_barrier(cmd);
+	bind(g, cmd, PIPE_RENDER);
+	vkCmdDispatch(cmd, (g->cfg.width + GROUP_W - 1) / GROUP_W, (g->cfg.height + GROUP_H - 1) / GROUP_H, 1);
+	compute_barrier(cmd);
+	bind(g, cmd, PIPE_OVERLAY);
+	vkCmdDispatch(cmd, g->overlay_groups_x, g->overlay_groups_y, OVERLAY_REGIONS);
+	barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+	        VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+	vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, g->queries, 1);
+	return sc_vk_ok(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
+}
+
+static void fill_params(struct sc_game *g, uint32_t tick, uint32_t slot, uint32_t flags,
+                        const struct sc_input_event *inputs, uint32_t n)
+{
+	struct sc_game_params *p = g->params.map;
+	size_t base = g->layout.slot_size * slot;
+	p->tick = tick;
+	p->n_inputs = n;
+	p->width = g->cfg.width;
+	p->height = g->cfg.height;
+	p->rgba_word = (uint32_t)((base + g->layout.rgba_offset) / 4);
+	p->y_word = (uint32_t)((base + g->layout.nv12_offset) / 4);
+	p->uv_word = (uint32_t)((base + g->layout.nv12_offset + g->layout.uv_offset) / 4);
+	p->pitch = g->layout.pitch;
+	p->particle_count = g->cfg.particles;
+	p->n_players = g->cfg.players;
+	p->seed = g->cfg.seed;
+	p->flags = flags;
+	if (n)
+		memcpy(p->inputs, inputs, n * sizeof(*inputs));
+}
+
+static enum sc_game_error submit_and_wait(struct sc_game *g, VkCommandBuffer cmd)
+{
+	VkDevice d = g->dev->device;
+	if (!sc_vk_ok(vkResetFences(d, 1, &g->fence), "vkResetFences"))
+		return SC_GAME_VULKAN_ERROR;
+	VkSubmitInfo si = {
+		.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+		.commandBufferCount = 1,
+		.pCommandBuffers = &cmd,
+	};
+	VkResult r = vkQueueSubmit(g->dev->queue, 1, &si, g->fence);
+	if (r == VK_SUCCESS)
+		r = vkWaitForFences(d, 1, &g->fence, VK_TRUE, TICK_TIMEOUT_NS);
+	if (r == VK_SUCCESS)
+		return SC_GAME_OK;
+	if (r == VK_TIMEOUT) {
+		sc_err("tick %u: GPU fence not signalled after %llu ms", g->next_tick,
+		       (unsigned long long)(TICK_TIMEOUT_NS / 1000000));
+		return SC_GAME_TIMEOUT;
+	}
+	sc_vk_ok(r, "vkQueueSubmit/vkWaitForFences");
+	return r == VK_ERROR_DEVICE_LOST ? SC_GAME_DEVICE_LOST : SC_GAME_VULKAN_ERROR;
+}
+
+static bool run_init(struct sc_game *g)
+{
+	VkCommandBuffer cmd;
+	VkCommandBufferAllocateInfo ai = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+		.commandPool = g->dev->cmd_pool,
+		.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+		.commandBufferCount = 1,
+	};
+	if (!sc_vk_ok(vkAllocateCommandBuffers(g->dev->device, &ai, &cmd), "vkAllocateCommandBuffers"))
+		return false;
+	fill_params(g, 0, 0, 0, NULL, 0);
+	VkCommandBufferBeginInfo bi = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+		.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+	};
+	bool ok = sc_vk_ok(vkBeginCommandBuffer(cmd, &bi), "vkBeginCommandBuffer");
+	if (ok) {
+		vkCmdFillBuffer(cmd, g->heat.buffer, 0, VK_WHOLE_SIZE, 0);
+		vkCmdFillBuffer(cmd, g->frames.buffer, 0, VK_WHOLE_SIZE, 0);
+		barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+		        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+		vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, g->pipeline_layout, 0, 1, &g->set, 0, NULL);
+		bind(g, cmd, PIPE_INIT);
+		vkCmdDispatch(cmd, (g->cfg.particles + 64) / 64, 1, 1);
+		ok = sc_vk_ok(vkEndCommandBuffer(cmd), "vkEndCommandBuffer") && submit_and_wait(g, cmd) == SC_GAME_OK;
+	}
+	vkFreeCommandBuffers(g->dev->device, g->dev->cmd_pool, 1, &cmd);
+	return ok;
+}
+
+struct sc_game *sc_game_create(struct sc_vk_device *dev, const struct sc_game_config *cfg)
+{
+	const char *bad = sc_game_config_check(cfg);
+	if (bad) {
+		sc_err("game config: %s", bad);
+		return NULL;
+	}
+	struct sc_game *g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	g->dev = dev;
+	g->cfg = *cfg;
+	g->frames.fd = -1;
+	sc_frame_layout_init(&g->layout, cfg->width, cfg->height);
+	overlay_size(cfg, &g->overlay_groups_x, &g->overlay_groups_y);
+	if (!create_buffers(g) || !create_descriptors(g) || !create_pipelines(g))
+		goto err;
+
+	VkCommandBufferAllocateInfo ai = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+		.commandPool = dev->cmd_pool,
+		.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+		.commandBufferCount = 1,
+	};
+	VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+	VkQueryPoolCreateInfo qci = {
+		.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+		.queryType = VK_QUERY_TYPE_TIMESTAMP,
+		.queryCount = 2,
+	};
+	if (!sc_vk_ok(vkAllocateCommandBuffers(dev->device, &ai, &g->cmd), "vkAllocateCommandBuffers") ||
+	    !sc_vk_ok(vkCreateFence(dev->device, &fci, NULL, &g->fence), "vkCreateFence") ||
+	    !sc_vk_ok(vkCreateQueryPool(dev->device, &qci, NULL, &g->queries), "vkCreateQueryPool"))
+		goto err;
+	if (!run_init(g) || !record_tick(g))
+		goto err;
+	return g;
+err:
+	sc_game_destroy(g);
+	return NULL;
+}
+
+void sc_game_destroy(struct sc_game *g)
+{
+	if (!g)
+		return;
+	VkDevice d = g->dev->device;
+	vkDeviceWaitIdle(d); /* nothing else to do on failure: we are tearing down */
+	if (g->queries)
+		vkDestroyQueryPool(d, g->queries, NULL);
+	if (g->fence)
+		vkDestroyFence(d, g->fence, NULL);
+	if (g->cmd)
+		vkFreeCommandBuffers(d, g->dev->cmd_pool, 1, &g->cmd);
+	for (int i = 0; i < PIPE_COUNT; i++)
+		if (g->pipes[i])
+			vkDestroyPipeline(d, g->pipes[i], NULL);
+	if (g->pool)
+		vkDestroyDescriptorPool(d, g->pool, NULL);
+	if (g->pipeline_layout)
+		vkDestroyPipelineLayout(d, g->pipeline_layout, NULL);
+	if (g->set_layout)
+		vkDestroyDescriptorSetLayout(d, g->set_layout, NULL);
+	sc_vk_buffer_finish(&g->params, g->dev);
+	sc_vk_buffer_finish(&g->state, g->dev);
+	sc_vk_buffer_finish(&g->particles, g->dev);
+	sc_vk_buffer_finish(&g->heat, g->dev);
+	sc_vk_buffer_finish(&g->readback, g->dev);
+	sc_vk_buffer_finish(&g->circles, g->dev);
+	sc_frame_memory_finish(&g->frames, g->dev);
+	free(g);
+}
+
+enum sc_game_error sc_game_tick(struct sc_game *g, const struct sc_input_event *inputs,
+                                uint32_t n_inputs, uint32_t slot, uint32_t render_flags,
+                                struct sc_tick_result *out)
+{
+	if (n_inputs > SC_MAX_INPUTS_PER_TICK) {
+		sc_err("tick %u: %u inputs, at most %d per tick", g->next_tick, n_inputs, SC_MAX_INPUTS_PER_TICK);
+		return SC_GAME_BAD_INPUT;
+	}
+	if (slot >= g->cfg.frame_slots) {
+		sc_err("frame slot %u out of range (%u slots)", slot, g->cfg.frame_slots);
+		return SC_GAME_BAD_INPUT;
+	}
+	fill_params(g, g->next_tick, slot, render_flags, inputs, n_inputs);
+	enum sc_game_error e = submit_and_wait(g, g->cmd);
+	if (e != SC_GAME_OK)
+		return e;
+
+	uint64_t ts[2];
+	VkResult r = vkGetQueryPoolResults(g->dev->device, g->queries, 0, 2, sizeof(ts), ts, sizeof(ts[0]),
+	                                   VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+	if (!sc_vk_ok(r, "vkGetQueryPoolResults"))
+		return r == VK_ERROR_DEVICE_LOST ? SC_GAME_DEVICE_LOST : SC_GAME_VULKAN_ERROR;
+	const uint32_t *rb = g->readback.map;
+	out->tick = g->next_tick;
+	out->hash = (uint64_t)rb[0] | ((uint64_t)rb[1] << 32);
+	out->gpu_ms = (double)(ts[1] - ts[0]) * g->dev->info.timestamp_period_ns / 1e6;
+	memcpy(&out->state, rb + 2, sizeof(out->state));
+	g->next_tick++;
+	return SC_GAME_OK;
+}
+
+uint32_t sc_game_next_tick(const struct sc_game *g)
+{
+	return g->next_tick;
+}
+
+const struct sc_frame_layout *sc_game_frame_layout(const struct sc_game *g)
+{
+	return &g->layout;
+}
+
+struct sc_frame_memory *sc_game_frame_memory(struct sc_game *g)
+{
+	return &g->frames;
+}
+
+const uint8_t *sc_game_frame(const struct sc_game *g, uint32_t slot)
+{
+	return (const uint8_t *)g->frames.map + g->layout.slot_size * slot;
+}

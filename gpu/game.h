@@ -1,0 +1,60 @@
+/* One game instance on one Vulkan device: all state in GPU buffers, one command
+ * buffer of compute passes per tick (inputs, logic, particles, hash, render+NV12). */
+#ifndef SC_GPU_GAME_H
+#define SC_GPU_GAME_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gpu/frame_layout.h"
+#include "gpu/frame_memory.h"
+#include "gpu/game_state.h"
+#include "gpu/input_event.h"
+#include "gpu/vk_device.h"
+
+struct sc_game_config {
+	uint32_t width, height; /* width multiple of 4, height multiple of 2 */
+	uint32_t particles;
+	uint32_t players;       /* 2..8 */
+	uint32_t seed;
+	uint32_t frame_slots;   /* frames in the exported ring, >= 1 */
+};
+
+struct sc_tick_result {
+	uint32_t tick;          /* the tick just simulated */
+	uint64_t hash;          /* state hash after it */
+	double gpu_ms;          /* from timestamp queries */
+	struct sc_game_state state;
+};
+
+enum sc_game_error {
+	SC_GAME_OK,
+	SC_GAME_BAD_INPUT,      /* too many inputs for one tick, bad player */
+	SC_GAME_TIMEOUT,        /* fence not signalled in time: a hang */
+	SC_GAME_DEVICE_LOST,
+	SC_GAME_VULKAN_ERROR,
+};
+
+/* Fills cfg with the defaults: 1280x720, 20000 particles, 2 players, seed 1, 3 slots. */
+void sc_game_config_defaults(struct sc_game_config *cfg);
+/* NULL if valid, else why not. */
+const char *sc_game_config_check(const struct sc_game_config *cfg);
+
+struct sc_game *sc_game_create(struct sc_vk_device *dev, const struct sc_game_config *cfg);
+void sc_game_destroy(struct sc_game *game);
+
+/* render_flags for sc_game_tick: NV12 is always rendered, RGBA8 on request. */
+#define SC_RENDER_RGBA 1u
+
+/* Simulates the next tick with these inputs (applied in array order) and renders
+ * into frame slot `slot`. */
+enum sc_game_error sc_game_tick(struct sc_game *game, const struct sc_input_event *inputs,
+                                uint32_t n_inputs, uint32_t slot, uint32_t render_flags,
+                                struct sc_tick_result *out);
+
+uint32_t sc_game_next_tick(const struct sc_game *game);
+const struct sc_frame_layout *sc_game_frame_layout(const struct sc_game *game);
+struct sc_frame_memory *sc_game_frame_memory(struct sc_game *game);
+/* CPU view of a frame slot (valid after the tick that rendered it returned). */
+const uint8_t *sc_game_frame(const struct sc_game *game, uint32_t slot);
+
+#endif

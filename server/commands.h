@@ -1,0 +1,9 @@
+/* The subcommands of the shadowcast binary: argv[0] is the command name,
+ * as a program name for getopt. */
+#ifndef SC_SERVER_COMMANDS_H
+#define SC_SERVER_COMMANDS_H
+
+int sc_cmd_sim(int argc, char **argv);
+int sc_cmd_devices(int argc, char **argv);
+
+#endif
