@@ -73,12 +73,18 @@ export async function startHarness(extraArgs = [], { timeoutMs = 15000 } = {}) {
   const port = Number(listen.port);
 
   async function stop() {
-    if (exited) return exited;
+    if (exited) {
+      if (exited.code !== 0) throw new Error(`ws_test_server exited early with ${JSON.stringify(exited)}; stderr:\n${stderr.slice(-4000)}`);
+      return exited;
+    }
     proc.stdin.end();
     const killer = setTimeout(() => proc.kill('SIGKILL'), 5000);
     proc.kill('SIGTERM');
     const r = await exitPromise;
     clearTimeout(killer);
+    // a clean shutdown is part of the contract (and where ASan reports leaks)
+    if (r.code !== 0)
+      throw new Error(`ws_test_server exited with ${JSON.stringify(r)}; stderr:\n${stderr.slice(-4000)}`);
     return r;
   }
 
