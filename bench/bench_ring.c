@@ -271,7 +271,8 @@ static void run_pingpong(struct transport *t, int rounds, double *p50, double *p
 static void bench_ring_usage(FILE *out)
 {
 	fprintf(out, "usage: shadowcast bench ring [--json] [--seconds S] [--rounds N]\n"
-	             "  64-byte messages between two processes: throughput (msgs_per_s) and\n"
+	             "  64-byte messages between two processes: throughput (msgs_per_s, best\n"
+	             "  of three runs of S seconds, default 0.3) and\n"
 	             "  ping-pong round trip (p50_us, p99_us) for ring_spin, ring_eventfd,\n"
 	             "  socketpair (AF_UNIX SOCK_SEQPACKET) and pipe. ring_eventfd spins\n"
 	             "  briefly before sleeping; its sleep_p50_us/sleep_p99_us never spin.\n");
@@ -280,7 +281,7 @@ static void bench_ring_usage(FILE *out)
 int sc_bench_ring(int argc, char **argv)
 {
 	bool json = false;
-	double seconds = 0.5;
+	double seconds = 0.3;
 	int rounds = 50000;
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
@@ -315,7 +316,13 @@ int sc_bench_ring(int argc, char **argv)
 			transport_teardown(&t);
 			return 1;
 		}
-		double rate = run_throughput(&t, seconds);
+		/* Best of three: other processes share the two cores. */
+		double rate = 0;
+		for (int trial = 0; trial < 3; trial++) {
+			double r = run_throughput(&t, seconds);
+			if (r > rate)
+				rate = r;
+		}
 		double p50, p99;
 		run_pingpong(&t, rounds, &p50, &p99);
 		transport_teardown(&t);
