@@ -12,7 +12,6 @@ struct bench_entry {
 /* Terminated by an entry with a NULL name. */
 static const struct bench_entry benches[] = {
 	{"sim", sc_bench_sim, "game ticks/s and GPU ms per tick at 1280x720 and 640x360"},
-	{"ring", sc_bench_ring, "shared-memory rings vs socketpair and pipe"},
 	{NULL, NULL, NULL},
 };
 

@@ -28,6 +28,7 @@ struct sc_game_header {
 	uint32_t touches;
 	uint32_t goals;
 	uint32_t fault_kind, fault_tick, fault_detail;
+	uint32_t input_digest; /* running hash of every input applied */
 };
 
 struct sc_game_player {
@@ -57,7 +58,7 @@ struct sc_game_state {
 	struct sc_game_puck puck;
 	struct sc_game_emitter emitters[SC_NUM_EMITTERS];
 };
-_Static_assert(sizeof(struct sc_game_state) == 134 * 4, "matches the GLSL State block");
+_Static_assert(sizeof(struct sc_game_state) == 135 * 4, "matches the GLSL State block");
 
 /* std140 uniform block `Params` */
 struct sc_game_params {

@@ -46,7 +46,7 @@ static enum sc_input_parse_result fail(char *err, size_t errlen, const char *fmt
 /* Strict decimal integer in [lo, hi]. */
 static bool parse_int(const char *s, long lo, long hi, long *out)
 {
-	if (!*s)
+	if (!*s || *s == '+' || *s == ' ')
 		return false;
 	char *end;
 	errno = 0;

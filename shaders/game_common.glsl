@@ -49,6 +49,8 @@ struct Header {
 	uint fault_kind;    // self-reported fault record (0 = none)
 	uint fault_tick;
 	uint fault_detail;
+	uint input_digest;  // running hash of every input applied: a changed input
+	                    // keeps the state different even if play reconverges
 };
 
 struct Player {

@@ -27,6 +27,7 @@ void main()
 		st.hdr.fault_kind = 0u;
 		st.hdr.fault_tick = 0u;
 		st.hdr.fault_detail = 0u;
+		st.hdr.input_digest = 0u;
 		for (uint p = 0u; p < uint(MAX_PLAYERS); p++) {
 			st.players[p].x = 0; st.players[p].y = 0;
 			st.players[p].vx = 0; st.players[p].vy = 0;

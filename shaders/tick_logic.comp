@@ -12,6 +12,7 @@ int clampi(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 void apply_input(uvec4 ev)
 {
+	st.hdr.input_digest = mix32(st.hdr.input_digest ^ ev.z) + ev.x;
 	uint player = ev.z & 0xffu;
 	uint action = (ev.z >> 8) & 0xffu;
 	int a = sext8(ev.z >> 16);
@@ -44,8 +45,10 @@ void move_players()
 		int maxv = (st.players[p].flags & uint(PF_BLOCK)) != 0u ? PLAYER_MAXV / 2 : PLAYER_MAXV;
 		int tx = st.players[p].ax * maxv / 127;
 		int ty = st.players[p].ay * maxv / 127;
-		st.players[p].vx += (tx - st.players[p].vx) / 4;
-		st.players[p].vy += (ty - st.players[p].vy) / 4;
+		// ease towards the target velocity; snap when integer steps would stall
+		int dvx = tx - st.players[p].vx, dvy = ty - st.players[p].vy;
+		st.players[p].vx += abs(dvx) < 4 ? dvx : dvx / 4;
+		st.players[p].vy += abs(dvy) < 4 ? dvy : dvy / 4;
 		int r = player_radius(p);
 		int nx = st.players[p].x + st.players[p].vx;
 		int ny = st.players[p].y + st.players[p].vy;

@@ -1,0 +1,140 @@
+/* The GPU's NV12 planes agree with its RGBA frame (converted back on the CPU), and
+ * another process sees the same frame through the exported memory without a copy. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gpu/game.h"
+
+#define W 320
+#define H 180
+
+static int failures;
+#define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+	fprintf(stderr, __VA_ARGS__); fprintf(stderr, "\n"); failures++; } } while (0)
+
+static int clamp255(int v) { return v < 0 ? 0 : v > 255 ? 255 : v; }
+
+static uint64_t fnv(const uint8_t *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+static void check_planes(const uint8_t *slot, const struct sc_frame_layout *l)
+{
+	const uint8_t *rgba = slot + l->rgba_offset;
+	const uint8_t *y_plane = slot + l->nv12_offset;
+	const uint8_t *uv_plane = y_plane + l->uv_offset;
+	size_t flat = 0, blocks = 0, luma_off = 0;
+	int worst = 0;
+	for (uint32_t by = 0; by < H; by += 2) {
+		for (uint32_t bx = 0; bx < W; bx += 2) {
+			blocks++;
+			const uint8_t *px[4];
+			for (int k = 0; k < 4; k++)
+				px[k] = rgba + ((size_t)(by + k / 2) * W + bx + k % 2) * 4;
+			for (int k = 0; k < 4; k++) {
+				int r = px[k][0], g = px[k][1], b = px[k][2];
+				int y_ref = ((66 * r + 129 * g + 25 * b + 128) >> 8) + 16;
+				int y = y_plane[(size_t)(by + k / 2) * l->pitch + bx + k % 2];
+				if (abs(y - y_ref) > 1)
+					luma_off++;
+				CHECK(px[k][3] == 255, "alpha is opaque");
+			}
+			bool same = !memcmp(px[0], px[1], 3) && !memcmp(px[0], px[2], 3) && !memcmp(px[0], px[3], 3);
+			if (!same)
+				continue;
+			flat++;
+			/* BT.601 limited range back to RGB */
+			int c = y_plane[(size_t)by * l->pitch + bx] - 16;
+			int d = uv_plane[(size_t)(by / 2) * l->pitch + bx] - 128;
+			int e = uv_plane[(size_t)(by / 2) * l->pitch + bx + 1] - 128;
+			int rgb[3] = {
+				clamp255((298 * c + 409 * e + 128) >> 8),
+				clamp255((298 * c - 100 * d - 208 * e + 128) >> 8),
+				clamp255((298 * c + 516 * d + 128) >> 8),
+			};
+			for (int ch = 0; ch < 3; ch++) {
+				int diff = abs(rgb[ch] - px[0][ch]);
+				if (diff > worst)
+					worst = diff;
+			}
+		}
+	}
+	CHECK(luma_off == 0, "%zu pixels whose Y is not the BT.601 luma of their RGBA", luma_off);
+	CHECK(flat > blocks * 8 / 10, "most 2x2 blocks are flat (%zu of %zu)", flat, blocks);
+	CHECK(worst <= 4, "NV12 converted back to RGB within 4 of the RGBA frame (worst %d)", worst);
+	printf("planes: %zu blocks, %zu flat, worst round-trip error %d\n", blocks, flat, worst);
+}
+
+/* A child process maps the exported fd itself and hashes the NV12 bytes. */
+static void check_shared_view(const struct sc_frame_memory *fm, const struct sc_frame_layout *l,
+                              uint32_t slot_index, const uint8_t *slot)
+{
+	int pipefd[2];
+	if (pipe(pipefd) != 0) {
+		CHECK(false, "pipe");
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		uint64_t h = 0;
+		void *map = mmap(NULL, fm->size, PROT_READ, MAP_SHARED, fm->fd, 0);
+		if (map != MAP_FAILED)
+			h = fnv((const uint8_t *)map + l->slot_size * slot_index + l->nv12_offset, l->nv12_size);
+		ssize_t n = write(pipefd[1], &h, sizeof(h));
+		_exit(n == sizeof(h) && map != MAP_FAILED ? 0 : 1);
+	}
+	uint64_t child = 0;
+	ssize_t n = read(pipefd[0], &child, sizeof(child));
+	int status = 0;
+	waitpid(pid, &status, 0);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	CHECK(n == sizeof(child) && WIFEXITED(status) && WEXITSTATUS(status) == 0, "child mapped the frame fd");
+	CHECK(child == fnv(slot + l->nv12_offset, l->nv12_size), "child sees the same NV12 bytes");
+}
+
+int main(void)
+{
+	struct sc_vk_device *dev = sc_vk_device_create("auto");
+	if (!dev)
+		return 1;
+	struct sc_game_config cfg;
+	sc_game_config_defaults(&cfg);
+	cfg.width = W;
+	cfg.height = H;
+	cfg.players = 4;
+	cfg.frame_slots = 2;
+	struct sc_game *game = sc_game_create(dev, &cfg);
+	if (!game)
+		return 1;
+	const struct sc_frame_layout *l = sc_game_frame_layout(game);
+	CHECK(l->pitch % 256 == 0 && l->pitch >= W, "pitch %u", l->pitch);
+	struct sc_tick_result res;
+	for (uint32_t t = 0; t < 90; t++) {
+		struct sc_input_event ev = {.tick = t, .seq = t, .player = t % 4, .action = SC_INPUT_MOVE,
+		                            .a = (int8_t)(t % 2 ? 127 : -60), .b = 40};
+		bool last = t == 89;
+		CHECK(sc_game_tick(game, &ev, 1, t % 2, last ? SC_RENDER_RGBA : 0, &res) == SC_GAME_OK, "tick %u", t);
+	}
+	const uint8_t *slot = sc_game_frame(game, 89 % 2);
+	check_planes(slot, l);
+	check_shared_view(sc_game_frame_memory(game), l, 89 % 2, slot);
+	CHECK(sc_game_frame_memory(game)->fd >= 0, "exported fd");
+	/* the other slot holds the previous tick's frame, not this one */
+	CHECK(memcmp(sc_game_frame(game, 0) + l->nv12_offset, slot + l->nv12_offset, l->nv12_size) != 0,
+	      "frame slots are separate");
+	sc_game_destroy(game);
+	sc_vk_device_destroy(dev);
+	if (failures)
+		return 1;
+	printf("frame nv12 ok\n");
+	return 0;
+}

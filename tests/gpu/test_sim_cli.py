@@ -1,0 +1,142 @@
+"""`shadowcast sim` and `devices` as a user runs them: bad input is rejected with its
+line number and a non-zero exit, an unknown device lists the devices, dumped
+frames are PNGs of the right size with a picture in them."""
+import json
+import os
+import struct
+import sys
+import zlib
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import sctest  # noqa: E402
+
+
+def write(d, name, text):
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def test_malformed_inputs(d):
+    cases = [
+        ("0 0 move 10 10\n\n# fine\n5 0 jump\n", 4, "unknown action"),
+        ("0 0 move 10\n", 1, "move needs two axis values"),
+        ("0 0 move 200 0\n", 1, "-127..127"),
+        ("0 9 shoot\n", 1, "bad player"),
+        ("x 0 shoot\n", 1, "bad tick"),
+        ("5 0 shoot\n3 0 shoot\n", 2, "before the previous line"),
+        ("0 0 block maybe\n", 1, "'on' or 'off'"),
+        ("0 0 shoot \x01\n", 1, "unexpected byte"),
+        ("0 1 fault assert\n", 1, "'-' as the player"),
+    ]
+    for i, (text, line, why) in enumerate(cases):
+        path = write(d, "bad%d.txt" % i, text)
+        p = sctest.run(["sim", "--ticks", "5", "--size", "64x64", "--inputs", path], check=False)
+        sctest.check(p.returncode == 2, "malformed input exits 2, got %d for %r" % (p.returncode, text))
+        sctest.check("%s:%d:" % (path, line) in p.stderr and why in p.stderr,
+                     "error names %s:%d and says %r; got: %s" % (path, line, why, p.stderr))
+    many = "".join("3 %d move 1 1\n" % (i % 8) for i in range(65))
+    p = sctest.run(["sim", "--ticks", "5", "--size", "64x64", "--inputs", write(d, "many.txt", many)], check=False)
+    sctest.check(p.returncode == 2 and "at most 64 per tick" in p.stderr, "over 64 inputs in one tick: " + p.stderr)
+    p = sctest.run(["sim", "--ticks", "5", "--inputs", os.path.join(d, "missing.txt")], check=False)
+    sctest.check(p.returncode != 0 and "No such file" in p.stderr, "a missing input file is reported")
+
+
+def test_bad_options():
+    for args, why in ((["sim"], "--ticks N is required"), (["sim", "--ticks", "0"], "--ticks"),
+                      (["sim", "--ticks", "5", "--size", "100"], "--size"),
+                      (["sim", "--ticks", "5", "--size", "66x64"], "multiple of 4"),
+                      (["sim", "--ticks", "5", "--players", "9"], "--players"),
+                      (["nonsense"], "unknown command")):
+        p = sctest.run(args, check=False)
+        sctest.check(p.returncode == 2 and why in p.stderr, "%s -> exit 2 with %r; got %d %s" % (args, why, p.returncode, p.stderr))
+
+
+def test_devices():
+    p = sctest.run(["sim", "--ticks", "2", "--device", "no-such-gpu"], check=False)
+    sctest.check(p.returncode != 0, "unknown device fails")
+    sctest.check("no Vulkan device matches 'no-such-gpu'" in p.stderr and "VK_EXT_external_memory_host" in p.stderr,
+                 "unknown device lists the devices: " + p.stderr)
+    p = sctest.run(["devices", "--json"])
+    info = json.loads(p.stdout)
+    sctest.check(len(info["devices"]) >= 1, "at least one Vulkan device")
+    dev = info["devices"][0]
+    for key in ("name", "type", "driver", "api_version", "uuid", "queue_families", "VK_KHR_external_memory_fd",
+                "VK_EXT_external_memory_dma_buf", "VK_EXT_external_memory_host", "VK_EXT_device_fault",
+                "timeline_semaphores"):
+        sctest.check(key in dev, "devices --json has %s" % key)
+    sctest.check(any(q["compute"] for q in dev["queue_families"]), "a compute queue family")
+    sctest.check(info["encoder"]["auto"] in ("libx264", "h264_vaapi"), "encoder choice reported")
+    # selecting by index, by name substring and by UUID picks that device
+    for spec in ("0", dev["name"].split()[0], dev["uuid"]):
+        p = sctest.run(["sim", "--ticks", "1", "--size", "64x64", "--particles", "0", "--device", spec])
+        sctest.check(dev["name"] in p.stdout, "--device %s selects %s" % (spec, dev["name"]))
+    text = sctest.run(["devices"]).stdout
+    sctest.check(dev["name"] in text and "queue family" in text, "devices prints a readable list")
+
+
+def read_png(path):
+    """Minimal PNG reader (8-bit RGBA, no interlace): returns (w, h, rows of bytes)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    sctest.check(data[:8] == b"\x89PNG\r\n\x1a\n", "PNG signature")
+    pos, idat, w = 8, b"", None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            sctest.check(depth == 8 and ctype == 6 and interlace == 0, "8-bit RGBA")
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw, rows, prev, stride = zlib.decompress(idat), [], bytearray(w * 4), w * 4
+    for y in range(h):
+        ftype, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - 4] if i >= 4 else 0
+            b, c = prev[i], (prev[i - 4] if i >= 4 else 0)
+            if ftype == 1:
+                line[i] = (line[i] + a) & 255
+            elif ftype == 2:
+                line[i] = (line[i] + b) & 255
+            elif ftype == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif ftype == 4:
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        prev = line
+    return w, h, rows
+
+
+def test_frames(d):
+    out = os.path.join(d, "frames")
+    sctest.run(["sim", "--ticks", "61", "--size", "320x180", "--dump-frames", out, "--every", "30"])
+    names = sorted(os.listdir(out))
+    sctest.check(names == ["frame-000000.png", "frame-000030.png", "frame-000060.png"], "dumped frames: %s" % names)
+    w, h, rows = read_png(os.path.join(out, names[-1]))
+    sctest.check((w, h) == (320, 180), "PNG is 320x180, got %dx%d" % (w, h))
+    colours = set()
+    for row in rows[::3]:
+        for x in range(0, w * 4, 12):
+            colours.add(row[x:x + 3])
+    sctest.check(len(colours) >= 6, "the frame has a picture (%d colours)" % len(colours))
+    # players: the left one red-ish, the right one blue-ish at their kickoff spots
+    left, right = rows[90][80 * 4:80 * 4 + 3], rows[90][240 * 4:240 * 4 + 3]
+    sctest.check(left[0] > 200 and left[2] < 120, "red player at its kickoff spot: %s" % list(left))
+    sctest.check(right[2] > 200 and right[0] < 120, "blue player at its kickoff spot: %s" % list(right))
+
+
+def main():
+    sctest.init(sys.argv)
+    d = sctest.tmpdir()
+    test_malformed_inputs(d)
+    test_bad_options()
+    test_devices()
+    test_frames(d)
+    print("sim cli ok")
+
+
+main()
