@@ -1,0 +1,43 @@
+/* `shadowcast run` configuration: command-line options and the config file
+ * (docs in README.md "Configuration"). Every process of the session parses the
+ * same arguments, so each child sees the same configuration. */
+#ifndef SC_SERVER_CONFIG_H
+#define SC_SERVER_CONFIG_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "net/encoder.h"
+
+struct sc_run_config {
+	/* network (encoder process) */
+	char listen_addr[64];      /* "127.0.0.1", "::1", "0.0.0.0" */
+	uint16_t port;             /* 0 = ephemeral (the URL line says which) */
+	char web_root[512];        /* directory with the player page */
+	uint32_t max_clients;
+	/* game (primary) */
+	uint32_t width, height;
+	uint32_t fps;              /* tick rate = frame rate */
+	uint32_t particles;
+	uint32_t players;
+	uint32_t seed;
+	uint32_t frame_slots;
+	char device[128];          /* --device SPEC */
+	/* encoder */
+	enum sc_encoder_kind encoder;
+	char vaapi_device[128];    /* "" = first render node */
+	uint32_t bitrate_kbps;
+	uint32_t idr_interval;     /* frames, 0 = only on request */
+	/* supervisor */
+	uint32_t restart_backoff_ms;     /* first restart delay, doubles up to max */
+	uint32_t restart_backoff_max_ms;
+	uint32_t arena_mib;
+};
+
+void sc_run_config_defaults(struct sc_run_config *cfg);
+
+/* Parses `run` options (argv[0] is the command name); --config FILE is read
+ * first wherever it appears, options on the command line override it. false
+ * with a clear message on stderr for a bad option, value or file line. */
+bool sc_run_config_parse(struct sc_run_config *cfg, int argc, char **argv);
+
+#endif

@@ -1,0 +1,98 @@
+/* The session's shared state between processes: the contract between the
+ * supervisor, the primary instance and the encoder process. All of it lives in
+ * named blocks of the shared arena (net/arena.h), created by the supervisor so
+ * that they survive a child's restart; offsets only, never pointers.
+ *
+ * Start-up (AF_UNIX socketpair per child, net/fd_passing.h):
+ *   supervisor -> child  SC_FD_KIND_ARENA     fds = {arena memfd, frame doorbell eventfd}
+ *   primary -> supervisor SC_FD_KIND_FRAME    fds = {frame memory fd}, arg = enum
+ *                                             sc_frame_memory_kind; layout in sc_session_shm
+ *   supervisor -> encoder SC_FD_KIND_FRAME    the same, forwarded (again after each
+ *                                             primary restart: frame_generation changes)
+ *
+ * Frames: the primary renders into frame slots of its exported memory and never
+ * waits for the encoder. Slot hand-off is a mailbox (`latest`) plus a per-slot
+ * reader flag, Dekker style with sequentially consistent atomics:
+ *   primary: pick s != latest.slot with reader[s] == 0; store slot[s].frame = f;
+ *            re-check reader[s] == 0 (else pick another); render; fill slot[s];
+ *            store latest = f << 8 | s; ring the frame doorbell.
+ *   encoder: load latest (f, s); store reader[s] = 1; re-check slot[s].frame == f
+ *            (else clear and retry); read / encode in place; store reader[s] = 0.
+ * A frame replaced in the mailbox before the encoder took it is counted, not
+ * waited for. Each frame carries a GPU-written seal (tick + checksum of sampled
+ * words) in the slot trailer, which the encoder verifies before encoding. */
+#ifndef SC_SERVER_SESSION_H
+#define SC_SERVER_SESSION_H
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "gpu/game_state.h"
+
+#define SC_SESSION_MAGIC 0x53435353u /* "SCSS" */
+#define SC_SESSION_VERSION 1u
+#define SC_SESSION_BLOCK "session"     /* struct sc_session_shm */
+#define SC_INPUT_LOG_BLOCK "input-log" /* sc_input_log of struct sc_input_event */
+#define SC_TICK_LOG_BLOCK "tick-log"   /* sc_input_log of struct sc_tick_record */
+#define SC_INPUT_LOG_CAPACITY 8192     /* records; power of two */
+#define SC_TICK_LOG_CAPACITY 8192
+#define SC_MAX_FRAME_SLOTS 8
+
+/* Published by the primary after each tick: which inputs it applied (log
+ * sequence range [seq_begin, seq_end)) and the state hash after it. The shadow
+ * (a later issue) replays these records, so stamps are advisory, records exact. */
+struct sc_tick_record {
+	uint32_t tick;
+	uint32_t n_inputs;
+	uint64_t seq_begin, seq_end;
+	uint64_t hash;
+	uint64_t done_ns;
+};
+
+struct sc_frame_slot_shm {
+	_Atomic uint64_t frame;       /* frame number being / last rendered here */
+	_Atomic uint32_t reader;      /* 1 while the encoder reads this slot */
+	uint32_t tick;                /* game tick rendered */
+	uint64_t capture_ns;          /* tick start (CLOCK_MONOTONIC) */
+	uint64_t render_done_ns;      /* GPU work complete */
+};
+
+struct sc_session_shm {
+	uint32_t magic, version;
+
+	/* written once by the supervisor */
+	uint32_t width, height, fps, players;
+	uint32_t n_slots;             /* frame slots in use */
+
+	/* primary -> everyone; frame layout valid once frame_generation != 0 */
+	_Atomic uint64_t frame_generation; /* bumped when a (re)started primary exports frames */
+	uint64_t slot_size, rgba_offset, nv12_offset, seal_offset;
+	uint32_t pitch, uv_offset;
+	_Atomic int32_t primary_pid;
+	_Atomic uint64_t heartbeat_ns;     /* last tick completed */
+	_Atomic uint32_t next_tick;        /* the tick the primary simulates next */
+	_Atomic uint64_t latest;           /* frame << 8 | slot; 0 = none yet */
+	uint32_t frame_doorbell_need_wakeup; /* sc_doorbell flag, encoder sleeping */
+	struct sc_frame_slot_shm slots[SC_MAX_FRAME_SLOTS];
+	_Atomic uint64_t frames_rendered;
+	_Atomic uint64_t frames_replaced;  /* replaced in the mailbox before the encoder took them */
+	_Atomic uint64_t ticks_late;       /* ticks that started after their deadline */
+	_Atomic uint64_t inputs_applied;
+	_Atomic uint32_t gpu_us_last;      /* GPU time of the last tick */
+	/* latest small game state, seqlock: odd while being written */
+	_Atomic uint32_t state_seq;
+	struct sc_game_state state;
+
+	/* encoder -> everyone */
+	_Atomic uint64_t frames_encoded;
+	_Atomic uint64_t frames_bad_seal;  /* frames whose seal did not match: copy path */
+	_Atomic uint32_t encode_us_last;
+	_Atomic uint32_t zero_copy;        /* 1 while frames are encoded in place */
+};
+
+/* The seal the GPU writes at seal_offset in each slot (render pass epilogue). */
+struct sc_frame_seal {
+	uint32_t tick;
+	uint32_t checksum; /* sc_frame_seal_checksum over the NV12 planes */
+};
+
+#endif
