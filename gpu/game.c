@@ -22,9 +22,9 @@ enum {
 	BIND_COUNT,
 };
 
-enum { PIPE_INIT, PIPE_TICK, PIPE_PARTICLES, PIPE_FINALIZE, PIPE_RENDER, PIPE_OVERLAY, PIPE_COUNT };
+enum { PIPE_INIT, PIPE_TICK, PIPE_PARTICLES, PIPE_FINALIZE, PIPE_RENDER, PIPE_OVERLAY, PIPE_SEAL, PIPE_COUNT };
 static const char *const pipe_names[PIPE_COUNT] = {
-	"init", "tick_logic", "particles", "finalize", "render", "render_overlay",
+	"init", "tick_logic", "particles", "finalize", "render", "render_overlay", "seal",
 };
 
 /* render passes: 8x8 invocations of 4x2 pixels per workgroup */
@@ -238,6 +238,9 @@ static bool record_tick(struct sc_game *g)
 	compute_barrier(cmd);
 	bind(g, cmd, PIPE_OVERLAY);
 	vkCmdDispatch(cmd, g->overlay_groups_x, g->overlay_groups_y, OVERLAY_REGIONS);
+	compute_barrier(cmd);
+	bind(g, cmd, PIPE_SEAL);
+	vkCmdDispatch(cmd, 1, 1, 1);
 	barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
 	        VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
 	vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, g->queries, 1);
@@ -261,6 +264,7 @@ static void fill_params(struct sc_game *g, uint32_t tick, uint32_t slot, uint32_
 	p->n_players = g->cfg.players;
 	p->seed = g->cfg.seed;
 	p->flags = flags;
+	p->seal_word = (uint32_t)((base + g->layout.seal_offset) / 4);
 	if (n)
 		memcpy(p->inputs, inputs, n * sizeof(*inputs));
 }

@@ -20,7 +20,8 @@
  *            (else clear and retry); read / encode in place; store reader[s] = 0.
  * A frame replaced in the mailbox before the encoder took it is counted, not
  * waited for. Each frame carries a GPU-written seal (tick + checksum of sampled
- * words) in the slot trailer, which the encoder verifies before encoding. */
+ * words, gpu/frame_seal.h) in the slot trailer, which the encoder verifies before
+ * encoding; the encoder rebuilds the layout with sc_frame_layout_init(width, height). */
 #ifndef SC_SERVER_SESSION_H
 #define SC_SERVER_SESSION_H
 #include <stdatomic.h>
@@ -87,12 +88,6 @@ struct sc_session_shm {
 	_Atomic uint64_t frames_bad_seal;  /* frames whose seal did not match: copy path */
 	_Atomic uint32_t encode_us_last;
 	_Atomic uint32_t zero_copy;        /* 1 while frames are encoded in place */
-};
-
-/* The seal the GPU writes at seal_offset in each slot (render pass epilogue). */
-struct sc_frame_seal {
-	uint32_t tick;
-	uint32_t checksum; /* sc_frame_seal_checksum over the NV12 planes */
 };
 
 #endif

@@ -87,6 +87,8 @@ layout(std140, set = 0, binding = 0) uniform Params {
 	uint n_players;
 	uint seed;
 	uint flags;         // RENDER_*
+	uint seal_word;     // frame seal (tick, checksum), in words
+	uint pad1, pad2, pad3;
 	uvec4 inputs[MAX_INPUTS]; // struct sc_input_event: tick, seq, player|action<<8|a<<16|b<<24, 0
 } params;
 

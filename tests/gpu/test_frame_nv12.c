@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "gpu/frame_seal.h"
 #include "gpu/game.h"
 
 #define W 320
@@ -128,6 +129,15 @@ int main(void)
 	check_planes(slot, l);
 	check_shared_view(sc_game_frame_memory(game), l, 89 % 2, slot);
 	CHECK(sc_game_frame_memory(game)->fd >= 0, "exported fd");
+	/* the seal: right tick and checksum; a stale tick, a torn or black frame fail it */
+	CHECK(sc_frame_seal_verify(slot, l, 89), "GPU seal of tick 89 verifies on the CPU");
+	CHECK(sc_frame_seal_verify(sc_game_frame(game, 0), l, 88), "the other slot holds tick 88, sealed");
+	CHECK(!sc_frame_seal_verify(slot, l, 88), "a stale tick does not verify");
+	uint8_t *copy = malloc(l->slot_size);
+	memcpy(copy, slot, l->slot_size);
+	memset(copy + l->nv12_offset + l->uv_offset / 2, 0, l->uv_offset / 2); /* torn: bottom half black */
+	CHECK(!sc_frame_seal_verify(copy, l, 89), "a half-black frame does not verify");
+	free(copy);
 	/* the other slot holds the previous tick's frame, not this one */
 	CHECK(memcmp(sc_game_frame(game, 0) + l->nv12_offset, slot + l->nv12_offset, l->nv12_size) != 0,
 	      "frame slots are separate");
