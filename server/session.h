@@ -88,6 +88,8 @@ struct sc_session_shm {
 	_Atomic uint64_t frames_bad_seal;  /* frames whose seal did not match: copy path */
 	_Atomic uint32_t encode_us_last;
 	_Atomic uint32_t zero_copy;        /* 1 while frames are encoded in place */
+	_Atomic uint32_t http_port;        /* bound port, once listening; the supervisor
+	                                    * clears it before each encoder start */
 };
 
 #endif
