@@ -18,8 +18,8 @@
  *            store latest = f << 8 | s; ring the frame doorbell.
  *   encoder: load latest (f, s); store reader[s] = 1; re-check slot[s].frame == f
  *            (else clear and retry); read / encode in place; store reader[s] = 0.
- * A frame replaced in the mailbox before the encoder took it is counted, not
- * waited for. Each frame carries a GPU-written seal (tick + checksum of sampled
+ * A frame replaced in the mailbox before the encoder took it is not waited for;
+ * the encoder counts it (a gap in the frame numbers it takes). Each frame carries a GPU-written seal (tick + checksum of sampled
  * words, gpu/frame_seal.h) in the slot trailer, which the encoder verifies before
  * encoding; the encoder rebuilds the layout with sc_frame_layout_init(width, height). */
 #ifndef SC_SERVER_SESSION_H
@@ -75,7 +75,7 @@ struct sc_session_shm {
 	uint32_t frame_doorbell_need_wakeup; /* sc_doorbell flag, encoder sleeping */
 	struct sc_frame_slot_shm slots[SC_MAX_FRAME_SLOTS];
 	_Atomic uint64_t frames_rendered;
-	_Atomic uint64_t frames_replaced;  /* replaced in the mailbox before the encoder took them */
+	_Atomic uint64_t frames_replaced;  /* encoder: replaced in the mailbox before it took them */
 	_Atomic uint64_t ticks_late;       /* ticks that started after their deadline */
 	_Atomic uint64_t inputs_applied;
 	_Atomic uint32_t gpu_us_last;      /* GPU time of the last tick */

@@ -1,0 +1,287 @@
+/* The primary instance process: runs the game at a fixed tick rate, takes each
+ * tick's inputs from the shared input log, renders into the exported frame slots
+ * and hands frames to the encoder through the mailbox in the session block
+ * (server/session.h). It never waits for the encoder, and opens no sockets. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gpu/game.h"
+#include "net/arena.h"
+#include "net/doorbell.h"
+#include "net/fd_passing.h"
+#include "net/input_log.h"
+#include "server/config.h"
+#include "server/roles.h"
+#include "server/session.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+struct primary {
+	const struct sc_run_config *cfg;
+	struct sc_arena *arena;
+	struct sc_session_shm *session;
+	struct sc_input_log inputs, ticks;
+	int reader;
+	int doorbell_fd;
+	struct sc_doorbell doorbell;
+	struct sc_vk_device *dev;
+	struct sc_game *game;
+	uint64_t frame;      /* frames rendered by this process */
+	uint64_t frame_base; /* frame numbers continue across restarts */
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void *block_ptr(struct primary *p, const char *name, uint64_t *size)
+{
+	struct sc_arena_block b;
+	if (!sc_arena_block_find(p->arena, name, &b)) {
+		sc_err("arena has no '%s' block: was it created by a shadowcast supervisor?", name);
+		return NULL;
+	}
+	*size = b.size;
+	return sc_arena_ptr(p->arena, b.off, b.size);
+}
+
+static bool attach_session(struct primary *p, int ipc_fd)
+{
+	struct sc_fd_hello hello;
+	int fds[2] = {-1, -1};
+	if (!sc_fd_recv(ipc_fd, SC_FD_KIND_ARENA, &hello, fds, 2, 10000))
+		return false;
+	if (hello.nfds != 2) {
+		sc_err("supervisor sent %u fds, expected arena + frame doorbell", hello.nfds);
+		for (uint32_t i = 0; i < hello.nfds; i++)
+			close(fds[i]);
+		return false;
+	}
+	p->doorbell_fd = fds[1];
+	if (!(p->arena = sc_arena_map(fds[0])) || sc_arena_register(p->arena, "primary") < 0)
+		return false;
+	uint64_t size;
+	void *mem;
+	if (!(mem = block_ptr(p, SC_SESSION_BLOCK, &size)))
+		return false;
+	p->session = mem;
+	if (size < sizeof(*p->session) || p->session->magic != SC_SESSION_MAGIC ||
+	    p->session->version != SC_SESSION_VERSION) {
+		sc_err("session block: bad magic or version (a different shadowcast build?)");
+		return false;
+	}
+	if (!(mem = block_ptr(p, SC_INPUT_LOG_BLOCK, &size)) ||
+	    !sc_input_log_attach(&p->inputs, mem, size, sizeof(struct sc_input_event)) ||
+	    !(mem = block_ptr(p, SC_TICK_LOG_BLOCK, &size)) ||
+	    !sc_input_log_attach(&p->ticks, mem, size, sizeof(struct sc_tick_record))) {
+		sc_err("input or tick log block is not usable");
+		return false;
+	}
+	/* a (re)started primary plays a new match from the inputs that arrive from now on */
+	if (!sc_input_log_reader_attach(&p->inputs, UINT64_MAX, &p->reader)) {
+		sc_err("no free reader slot in the input log");
+		return false;
+	}
+	sc_doorbell_init(&p->doorbell, p->doorbell_fd, &p->session->frame_doorbell_need_wakeup, 0);
+	return true;
+}
+
+static bool start_game(struct primary *p, int ipc_fd)
+{
+	const struct sc_run_config *cfg = p->cfg;
+	struct sc_game_config gc;
+	sc_game_config_defaults(&gc);
+	gc.width = cfg->width;
+	gc.height = cfg->height;
+	gc.particles = cfg->particles;
+	gc.players = cfg->players;
+	gc.seed = cfg->seed;
+	gc.frame_slots = cfg->frame_slots;
+	if (gc.frame_slots > SC_MAX_FRAME_SLOTS || gc.frame_slots < 3) {
+		sc_err("frame slots must be 3..%d (encoder reading, mailbox, rendering)", SC_MAX_FRAME_SLOTS);
+		return false;
+	}
+	if (!(p->dev = sc_vk_device_create(cfg->device)) || !(p->game = sc_game_create(p->dev, &gc)))
+		return false;
+
+	struct sc_session_shm *s = p->session;
+	const struct sc_frame_layout *l = sc_game_frame_layout(p->game);
+	struct sc_frame_memory *fm = sc_game_frame_memory(p->game);
+	s->slot_size = l->slot_size;
+	s->rgba_offset = l->rgba_offset;
+	s->nv12_offset = l->nv12_offset;
+	s->seal_offset = l->seal_offset;
+	s->pitch = l->pitch;
+	s->uv_offset = l->uv_offset;
+	s->n_slots = gc.frame_slots;
+	for (uint32_t i = 0; i < SC_MAX_FRAME_SLOTS; i++)
+		atomic_store(&s->slots[i].frame, 0);
+	/* frame numbers keep increasing across primary restarts: the encoder tells new from old */
+	p->frame_base = atomic_load(&s->frames_rendered);
+	atomic_store(&s->latest, 0);
+	atomic_store(&s->primary_pid, (int32_t)getpid());
+	atomic_fetch_add(&s->frame_generation, 1);
+	if (!sc_fd_send(ipc_fd, SC_FD_KIND_FRAME, 0, (uint64_t)fm->kind, &fm->fd, 1))
+		return false;
+	sc_info("rendering %ux%u at %u Hz into %u frame slots (%s), %u players", gc.width, gc.height,
+	        cfg->fps, gc.frame_slots, sc_frame_memory_kind_str(fm->kind), gc.players);
+	return true;
+}
+
+/* This tick's inputs: every pending log record stamped at or before `tick`, in
+ * log order (the tick record says exactly which ones were applied). */
+static uint32_t take_inputs(struct primary *p, uint32_t tick, struct sc_input_event *ev,
+                            uint64_t *seq_begin, uint64_t *seq_end)
+{
+	uint64_t seq = sc_input_log_cursor(&p->inputs, p->reader);
+	*seq_begin = seq;
+	uint32_t n = 0;
+	while (n < SC_MAX_INPUTS_PER_TICK) {
+		struct sc_input_event rec;
+		enum sc_ring_result r = sc_input_log_peek(&p->inputs, p->reader, seq, &rec);
+		if (r != SC_RING_SUCCESS) {
+			if (r != SC_RING_EMPTY)
+				sc_warn("input log read at seq %llu failed (%d)", (unsigned long long)seq, (int)r);
+			break;
+		}
+		if (rec.tick > tick)
+			break; /* stamped for a later tick */
+		rec.tick = tick;
+		rec.seq = (uint32_t)seq;
+		ev[n++] = rec;
+		seq++;
+	}
+	if (seq != *seq_begin)
+		sc_input_log_consume(&p->inputs, p->reader, seq);
+	*seq_end = seq;
+	return n;
+}
+
+/* Mailbox protocol of server/session.h: a slot that is neither the latest frame
+ * nor being read by the encoder. */
+static int claim_slot(struct primary *p, uint64_t frame)
+{
+	struct sc_session_shm *s = p->session;
+	uint64_t latest = atomic_load(&s->latest);
+	int latest_slot = latest ? (int)(latest & 0xff) : -1;
+	for (uint32_t i = 0; i < s->n_slots; i++) {
+		uint32_t slot = (uint32_t)((frame + i) % s->n_slots);
+		if ((int)slot == latest_slot || atomic_load(&s->slots[slot].reader))
+			continue;
+		atomic_store(&s->slots[slot].frame, frame);
+		if (atomic_load(&s->slots[slot].reader) == 0)
+			return (int)slot;
+	}
+	return -1;
+}
+
+static void publish_state(struct sc_session_shm *s, const struct sc_game_state *state)
+{
+	atomic_fetch_add(&s->state_seq, 1); /* odd: being written */
+	atomic_thread_fence(memory_order_release);
+	memcpy(&s->state, state, sizeof(*state));
+	atomic_thread_fence(memory_order_release);
+	atomic_fetch_add(&s->state_seq, 1);
+}
+
+static bool run_tick(struct primary *p, uint64_t capture_ns)
+{
+	struct sc_session_shm *s = p->session;
+	uint32_t tick = sc_game_next_tick(p->game);
+	atomic_store(&s->next_tick, tick);
+
+	struct sc_input_event ev[SC_MAX_INPUTS_PER_TICK];
+	struct sc_tick_record rec = {.tick = tick};
+	rec.n_inputs = take_inputs(p, tick, ev, &rec.seq_begin, &rec.seq_end);
+
+	uint64_t frame = p->frame_base + p->frame + 1;
+	int slot = claim_slot(p, frame);
+	if (slot < 0) {
+		sc_err("no free frame slot among %u: encoder holding more than one?", s->n_slots);
+		return false;
+	}
+	struct sc_tick_result res;
+	enum sc_game_error e = sc_game_tick(p->game, ev, rec.n_inputs, (uint32_t)slot, 0, &res);
+	if (e != SC_GAME_OK) {
+		sc_err("tick %u failed (%d); exiting so the supervisor restarts the primary", tick, (int)e);
+		return false;
+	}
+	uint64_t done = sc_now_ns();
+	struct sc_frame_slot_shm *fs = &s->slots[slot];
+	fs->tick = tick;
+	fs->capture_ns = capture_ns;
+	fs->render_done_ns = done;
+	atomic_store(&s->latest, frame << 8 | (uint64_t)slot);
+	sc_doorbell_ring(&p->doorbell);
+	p->frame++;
+
+	rec.hash = res.hash;
+	rec.done_ns = done;
+	if (sc_input_log_append(&p->ticks, &rec, NULL) != SC_RING_SUCCESS)
+		sc_warn("tick log full at tick %u: a tick-log reader is behind", tick);
+	publish_state(s, &res.state);
+	atomic_store(&s->next_tick, tick + 1);
+	atomic_store(&s->heartbeat_ns, done);
+	atomic_fetch_add(&s->frames_rendered, 1);
+	atomic_fetch_add(&s->inputs_applied, rec.n_inputs);
+	atomic_store(&s->gpu_us_last, (uint32_t)(res.gpu_ms * 1000.0));
+	return true;
+}
+
+static void sleep_until(uint64_t ns)
+{
+	struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ull), .tv_nsec = (long)(ns % 1000000000ull)};
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !stop_requested)
+		;
+}
+
+int sc_primary_main(int ipc_fd, const struct sc_run_config *cfg)
+{
+	sc_log_set_role("primary");
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	struct primary p = {.cfg = cfg, .reader = -1, .doorbell_fd = -1};
+	int rc = 1;
+	if (!attach_session(&p, ipc_fd) || !start_game(&p, ipc_fd))
+		goto out;
+
+	const uint64_t period = 1000000000ull / cfg->fps;
+	uint64_t deadline = sc_now_ns();
+	while (!stop_requested) {
+		uint64_t now = sc_now_ns();
+		if (now > deadline + period) {
+			/* more than a tick late (GPU slower than the tick rate): do not
+			 * burst to catch up, keep the cadence from now */
+			atomic_fetch_add(&p.session->ticks_late, 1);
+			deadline = now;
+		}
+		if (!run_tick(&p, now))
+			goto out;
+		deadline += period;
+		sleep_until(deadline);
+	}
+	sc_info("stopping after %llu frames", (unsigned long long)p.frame);
+	rc = 0;
+out:
+	if (p.reader >= 0)
+		sc_input_log_reader_detach(&p.inputs, p.reader);
+	sc_game_destroy(p.game);
+	sc_vk_device_destroy(p.dev);
+	if (p.arena) {
+		sc_arena_unregister(p.arena);
+		sc_arena_destroy(p.arena);
+	}
+	if (p.doorbell_fd >= 0)
+		close(p.doorbell_fd);
+	return rc;
+}
