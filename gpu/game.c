@@ -8,7 +8,6 @@
 #include "gpu/vk_result.h"
 #include "util/log.h"
 
-#define TICK_TIMEOUT_NS (5ull * 1000 * 1000 * 1000)
 #define STATE_WORDS (sizeof(struct sc_game_state) / 4)
 
 enum {
@@ -48,12 +47,14 @@ struct sc_game {
 	VkFence fence;
 	VkQueryPool queries;
 	uint32_t next_tick;
+	bool lost; /* hung or device lost: nothing may wait on the GPU any more */
 };
 
 void sc_game_config_defaults(struct sc_game_config *cfg)
 {
 	*cfg = (struct sc_game_config){
 		.width = 1280, .height = 720, .particles = 20000, .players = 2, .seed = 1, .frame_slots = 3,
+		.hang_timeout_ms = 2000,
 	};
 }
 
@@ -69,6 +70,8 @@ const char *sc_game_config_check(const struct sc_game_config *cfg)
 		return "particles must be at most 4000000";
 	if (cfg->frame_slots < 1 || cfg->frame_slots > 16)
 		return "frame slots must be 1 to 16";
+	if (cfg->hang_timeout_ms < 10 || cfg->hang_timeout_ms > 600000)
+		return "hang timeout must be 10 ms to 600 s";
 	return NULL;
 }
 
@@ -281,16 +284,21 @@ static enum sc_game_error submit_and_wait(struct sc_game *g, VkCommandBuffer cmd
 	};
 	VkResult r = vkQueueSubmit(g->dev->queue, 1, &si, g->fence);
 	if (r == VK_SUCCESS)
-		r = vkWaitForFences(d, 1, &g->fence, VK_TRUE, TICK_TIMEOUT_NS);
+		r = vkWaitForFences(d, 1, &g->fence, VK_TRUE, (uint64_t)g->cfg.hang_timeout_ms * 1000000ull);
 	if (r == VK_SUCCESS)
 		return SC_GAME_OK;
+	if (r != VK_TIMEOUT && r != VK_ERROR_DEVICE_LOST) {
+		sc_vk_ok(r, "vkQueueSubmit/vkWaitForFences");
+		return SC_GAME_VULKAN_ERROR;
+	}
+	g->lost = true;
 	if (r == VK_TIMEOUT) {
-		sc_err("tick %u: GPU fence not signalled after %llu ms", g->next_tick,
-		       (unsigned long long)(TICK_TIMEOUT_NS / 1000000));
+		sc_err("tick %u: GPU fence not signalled after %u ms: the GPU is hung", g->next_tick,
+		       g->cfg.hang_timeout_ms);
 		return SC_GAME_TIMEOUT;
 	}
-	sc_vk_ok(r, "vkQueueSubmit/vkWaitForFences");
-	return r == VK_ERROR_DEVICE_LOST ? SC_GAME_DEVICE_LOST : SC_GAME_VULKAN_ERROR;
+	sc_err("tick %u: VK_ERROR_DEVICE_LOST", g->next_tick);
+	return SC_GAME_DEVICE_LOST;
 }
 
 static bool run_init(struct sc_game *g)
@@ -371,7 +379,15 @@ void sc_game_destroy(struct sc_game *g)
 	if (!g)
 		return;
 	VkDevice d = g->dev->device;
-	vkDeviceWaitIdle(d); /* nothing else to do on failure: we are tearing down */
+	if (g->lost) {
+		/* the GPU may still run (a hang): freeing what it uses would be worse
+		 * than leaking it; the process is expected to exit */
+		sc_warn("game destroyed after a GPU hang or device loss: its Vulkan objects are left to the exit");
+		free(g);
+		return;
+	}
+	if (vkDeviceWaitIdle(d) != VK_SUCCESS)
+		sc_warn("vkDeviceWaitIdle failed while destroying the game");
 	if (g->queries)
 		vkDestroyQueryPool(d, g->queries, NULL);
 	if (g->fence)
@@ -426,6 +442,104 @@ enum sc_game_error sc_game_tick(struct sc_game *g, const struct sc_input_event *
 	memcpy(&out->state, rb + 2, sizeof(out->state));
 	g->next_tick++;
 	return SC_GAME_OK;
+}
+
+size_t sc_game_snapshot_size(const struct sc_game *g)
+{
+	return sizeof(struct sc_game_state) + (size_t)g->cfg.particles * 16;
+}
+
+/* Copies state + particles to (to_host) or from a staging buffer, one submit. */
+static bool snapshot_copy(struct sc_game *g, struct sc_vk_buffer *staging, bool to_host)
+{
+	VkCommandBuffer cmd;
+	VkCommandBufferAllocateInfo ai = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+		.commandPool = g->dev->cmd_pool,
+		.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+		.commandBufferCount = 1,
+	};
+	if (!sc_vk_ok(vkAllocateCommandBuffers(g->dev->device, &ai, &cmd), "vkAllocateCommandBuffers"))
+		return false;
+	VkCommandBufferBeginInfo bi = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+		.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+	};
+	bool ok = sc_vk_ok(vkBeginCommandBuffer(cmd, &bi), "vkBeginCommandBuffer");
+	if (ok) {
+		VkBufferCopy state = {.srcOffset = 0, .dstOffset = 0, .size = sizeof(struct sc_game_state)};
+		VkBufferCopy parts = {.srcOffset = 0, .dstOffset = sizeof(struct sc_game_state),
+		                      .size = (VkDeviceSize)g->cfg.particles * 16};
+		barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_HOST_BIT,
+		        VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_HOST_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+		        VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
+		if (to_host) {
+			vkCmdCopyBuffer(cmd, g->state.buffer, staging->buffer, 1, &state);
+			if (parts.size)
+				vkCmdCopyBuffer(cmd, g->particles.buffer, staging->buffer, 1, &parts);
+		} else {
+			VkBufferCopy pback = {.srcOffset = parts.dstOffset, .dstOffset = 0, .size = parts.size};
+			vkCmdCopyBuffer(cmd, staging->buffer, g->state.buffer, 1, &state);
+			if (parts.size)
+				vkCmdCopyBuffer(cmd, staging->buffer, g->particles.buffer, 1, &pback);
+		}
+		barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+		        VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+		        VK_ACCESS_HOST_READ_BIT | VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+		ok = sc_vk_ok(vkEndCommandBuffer(cmd), "vkEndCommandBuffer") && submit_and_wait(g, cmd) == SC_GAME_OK;
+	}
+	vkFreeCommandBuffers(g->dev->device, g->dev->cmd_pool, 1, &cmd);
+	return ok;
+}
+
+bool sc_game_snapshot(struct sc_game *g, void *buf, size_t len)
+{
+	size_t need = sc_game_snapshot_size(g);
+	if (len < need) {
+		sc_err("snapshot buffer of %zu bytes, need %zu", len, need);
+		return false;
+	}
+	struct sc_vk_buffer staging;
+	if (!sc_vk_buffer_init(&staging, g->dev, need, VK_BUFFER_USAGE_TRANSFER_DST_BIT |
+	                       VK_BUFFER_USAGE_TRANSFER_SRC_BIT, true))
+		return false;
+	bool ok = snapshot_copy(g, &staging, true);
+	if (ok)
+		memcpy(buf, staging.map, need);
+	sc_vk_buffer_finish(&staging, g->dev);
+	return ok;
+}
+
+bool sc_game_restore(struct sc_game *g, const void *buf, size_t len)
+{
+	size_t need = sc_game_snapshot_size(g);
+	const struct sc_game_state *st = buf;
+	if (len != need) {
+		sc_err("snapshot of %zu bytes, this game needs %zu (other size or particle count?)", len, need);
+		return false;
+	}
+	if (st->hdr.n_players != g->cfg.players || st->hdr.particle_count != g->cfg.particles ||
+	    st->hdr.seed != g->cfg.seed) {
+		sc_err("snapshot is of a game with %u players, %u particles, seed %u; this one has %u, %u, %u",
+		       st->hdr.n_players, st->hdr.particle_count, st->hdr.seed, g->cfg.players, g->cfg.particles,
+		       g->cfg.seed);
+		return false;
+	}
+	struct sc_vk_buffer staging;
+	if (!sc_vk_buffer_init(&staging, g->dev, need, VK_BUFFER_USAGE_TRANSFER_DST_BIT |
+	                       VK_BUFFER_USAGE_TRANSFER_SRC_BIT, true))
+		return false;
+	memcpy(staging.map, buf, need);
+	bool ok = snapshot_copy(g, &staging, false);
+	sc_vk_buffer_finish(&staging, g->dev);
+	if (ok)
+		g->next_tick = st->hdr.tick;
+	return ok;
+}
+
+const struct sc_game_config *sc_game_config(const struct sc_game *g)
+{
+	return &g->cfg;
 }
 
 uint32_t sc_game_next_tick(const struct sc_game *g)

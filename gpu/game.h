@@ -17,6 +17,7 @@ struct sc_game_config {
 	uint32_t players;       /* 2..8 */
 	uint32_t seed;
 	uint32_t frame_slots;   /* frames in the exported ring, >= 1 */
+	uint32_t hang_timeout_ms; /* a tick's fence not signalled by then is a hang */
 };
 
 struct sc_tick_result {
@@ -34,7 +35,8 @@ enum sc_game_error {
 	SC_GAME_VULKAN_ERROR,
 };
 
-/* Fills cfg with the defaults: 1280x720, 20000 particles, 2 players, seed 1, 3 slots. */
+/* Fills cfg with the defaults: 1280x720, 20000 particles, 2 players, seed 1,
+ * 3 slots, 2000 ms hang timeout. */
 void sc_game_config_defaults(struct sc_game_config *cfg);
 /* NULL if valid, else why not. */
 const char *sc_game_config_check(const struct sc_game_config *cfg);
@@ -46,12 +48,22 @@ void sc_game_destroy(struct sc_game *game);
 #define SC_RENDER_RGBA 1u
 
 /* Simulates the next tick with these inputs (applied in array order) and renders
- * into frame slot `slot`. */
+ * into frame slot `slot`. After SC_GAME_TIMEOUT or SC_GAME_DEVICE_LOST the GPU
+ * cannot be trusted: destroy the game (it will not wait) and exit the process. */
 enum sc_game_error sc_game_tick(struct sc_game *game, const struct sc_input_event *inputs,
                                 uint32_t n_inputs, uint32_t slot, uint32_t render_flags,
                                 struct sc_tick_result *out);
 
+/* Full GPU state, for captures and for restoring a match: the state block
+ * (struct sc_game_state) followed by every particle (16 bytes each). */
+size_t sc_game_snapshot_size(const struct sc_game *game);
+bool sc_game_snapshot(struct sc_game *game, void *buf, size_t len);
+/* Loads a snapshot taken from a game with the same configuration; the next
+ * tick simulated is state.hdr.tick. */
+bool sc_game_restore(struct sc_game *game, const void *buf, size_t len);
+
 uint32_t sc_game_next_tick(const struct sc_game *game);
+const struct sc_game_config *sc_game_config(const struct sc_game *game);
 const struct sc_frame_layout *sc_game_frame_layout(const struct sc_game *game);
 struct sc_frame_memory *sc_game_frame_memory(struct sc_game *game);
 /* CPU view of a frame slot (valid after the tick that rendered it returned). */

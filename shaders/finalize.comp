@@ -26,7 +26,7 @@ void write_circles()
 			c = ivec2(st.players[i].x, st.players[i].y);
 			r = i >= st.hdr.n_players ? 0 :
 			    (st.players[i].flags & uint(PF_BLOCK)) != 0u ? PLAYER_R + SHIELD_R : PLAYER_R;
-			colour = st.players[i].team;
+			colour = min(st.players[i].team, 1u); // a corrupt team must not index past the palette
 		} else {
 			c = ivec2(st.puck.x, st.puck.y);
 			r = PUCK_R;

@@ -29,6 +29,16 @@
 
 #define RENDER_RGBA 1u // also write the RGBA8 frame (NV12 is always written)
 
+#define FAULT_ASSERT 1u
+#define FAULT_CORRUPT 2u
+#define FAULT_HANG 3u
+#define FAULT_OOB 4u
+// fault_detail of an assertion: which check failed
+#define ASSERT_INJECTED 1u
+#define ASSERT_PUCK_BOUNDS 2u
+#define ASSERT_PLAYER_BOUNDS 3u
+#define ASSERT_SCORE 4u
+
 #define PF_BLOCK 1
 #define PF_SHOOT 2
 

@@ -41,3 +41,14 @@ void kickoff_reset()
 		st.players[p].vy = 0;
 	}
 }
+
+// The self-reported fault record (signal 724 of the shadow-tracking seed): the
+// first fault of a tick wins; the host reads it with the tick's results.
+void raise_fault(uint kind, uint detail)
+{
+	if (st.hdr.fault_kind == 0u) {
+		st.hdr.fault_kind = kind;
+		st.hdr.fault_tick = params.tick;
+		st.hdr.fault_detail = detail;
+	}
+}

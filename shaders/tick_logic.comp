@@ -8,7 +8,45 @@ layout(local_size_x = 1) in;
 #include "game_common.glsl"
 #include "game_state.glsl"
 
+// Only the oob fault touches it: an out-of-bounds write far past its end.
+layout(std430, set = 0, binding = 2) buffer Particles { uvec4 part[]; };
+
 int clampi(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+// Debug fault injection (a FAULT input, in the log like any other): crash and
+// device-lost act on the host; these act here, on the GPU.
+void inject_fault(uint kind)
+{
+	if (kind == FAULT_ASSERT) {
+		raise_fault(FAULT_ASSERT, ASSERT_INJECTED);
+	} else if (kind == FAULT_CORRUPT) {
+		// invalid state the shader does not check: the host's validation must catch it
+		st.players[0].team = 0xbadu;
+		st.puck.last_touch = 1234;
+	} else if (kind == FAULT_HANG) {
+		// endless loop: the fence never signals (a memory side effect keeps it).
+		// Nested, because lavapipe ends any one loop after 65535 iterations.
+		while (st.hdr.tick != 0xffffffffu)
+			while (st.hdr.tick != 0xffffffffu)
+				while (st.hdr.tick != 0xffffffffu)
+					st.hdr.wall_bounces += 1u;
+	} else if (kind == FAULT_OOB) {
+		// out-of-bounds write, robustness off: a gigabyte past the particle buffer
+		part[params.particle_count + 0x4000000u] = uvec4(0xdeadbeefu);
+	}
+}
+
+// Invariants of a valid state; a failure is a self-reported assertion.
+void check_invariants()
+{
+	if (st.hdr.kickoff == 0u && (st.puck.y < WALL || st.puck.y > WORLD_H - WALL))
+		raise_fault(FAULT_ASSERT, ASSERT_PUCK_BOUNDS);
+	for (uint p = 0u; p < st.hdr.n_players; p++)
+		if (st.players[p].x < WALL || st.players[p].x > WORLD_W - WALL)
+			raise_fault(FAULT_ASSERT, ASSERT_PLAYER_BOUNDS);
+	if (st.hdr.score0 + st.hdr.score1 != st.hdr.goals)
+		raise_fault(FAULT_ASSERT, ASSERT_SCORE);
+}
 
 void apply_input(uvec4 ev)
 {
@@ -17,8 +55,10 @@ void apply_input(uvec4 ev)
 	uint action = (ev.z >> 8) & 0xffu;
 	int a = sext8(ev.z >> 16);
 	int b = sext8(ev.z >> 24);
-	if (action == uint(ACTION_FAULT))
-		return; // fault injection is handled by the shadow-tracking passes
+	if (action == uint(ACTION_FAULT)) {
+		inject_fault(uint(a));
+		return;
+	}
 	if (player >= st.hdr.n_players)
 		return;
 	if (action == uint(ACTION_MOVE)) {
@@ -159,6 +199,7 @@ void main()
 	}
 	for (uint p = 0u; p < st.hdr.n_players; p++)
 		st.players[p].flags &= ~uint(PF_SHOOT); // a shot is an edge: it lasts one tick
+	check_invariants();
 	st.hdr.part_hash0 = 0u;
 	st.hdr.part_hash1 = 0u;
 	st.hdr.tick = params.tick + 1u;
