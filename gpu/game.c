@@ -18,18 +18,23 @@ enum {
 	BIND_FRAME,
 	BIND_READBACK,
 	BIND_CIRCLES,
+	BIND_TILE_CONTENT,
+	BIND_TILE_HISTORY,
+	BIND_TILE_LIST,
+	BIND_HANG,
 	BIND_COUNT,
 };
 
-enum { PIPE_INIT, PIPE_TICK, PIPE_PARTICLES, PIPE_FINALIZE, PIPE_RENDER, PIPE_OVERLAY, PIPE_SEAL, PIPE_COUNT };
+enum { PIPE_INIT, PIPE_TICK, PIPE_SPIN, PIPE_PARTICLES, PIPE_FINALIZE, PIPE_BIN, PIPE_RENDER, PIPE_SEAL, PIPE_COUNT };
 static const char *const pipe_names[PIPE_COUNT] = {
-	"init", "tick_logic", "particles", "finalize", "render", "render_overlay", "seal",
+	"init", "tick_logic", "spin", "particles", "finalize", "bin", "render", "seal",
 };
 
-/* render passes: 8x8 invocations of 4x2 pixels per workgroup */
-#define GROUP_W 32
-#define GROUP_H 16
-#define OVERLAY_REGIONS (SC_MAX_PLAYERS + 2) /* players, puck, score */
+/* the rasteriser's tiles (shaders/game_common.glsl) */
+#define TILE_W 32
+#define TILE_H 16
+#define RENDER_RGBA 1u
+#define RENDER_ALL 2u
 
 struct sc_game {
 	struct sc_vk_device *dev;
@@ -37,7 +42,9 @@ struct sc_game {
 	struct sc_frame_layout layout;
 	struct sc_frame_memory frames;
 	struct sc_vk_buffer params, state, particles, heat, readback, circles;
-	uint32_t overlay_groups_x, overlay_groups_y;
+	struct sc_vk_buffer tile_content, tile_history, tile_list, hang;
+	uint32_t n_tiles;
+	uint32_t slots_rendered; /* bit per slot: holds a full frame (tiles can be skipped) */
 	VkDescriptorSetLayout set_layout;
 	VkPipelineLayout pipeline_layout;
 	VkDescriptorPool pool;
@@ -75,20 +82,6 @@ const char *sc_game_config_check(const struct sc_game_config *cfg)
 	return NULL;
 }
 
-/* Workgroups covering the largest overlay region (render_overlay.comp): a shielded
- * player's circle box or the score box (18 x 5 cells of height/72 px). */
-static void overlay_size(const struct sc_game_config *cfg, uint32_t *gx, uint32_t *gy)
-{
-	uint32_t scale_num = cfg->width * 720 > cfg->height * 1280 ? cfg->width : cfg->height;
-	uint32_t scale_den = cfg->width * 720 > cfg->height * 1280 ? 1280 : 720;
-	uint32_t diameter = 2 * 36 * scale_num / scale_den + 8;
-	uint32_t cell = cfg->height / 72 ? cfg->height / 72 : 1;
-	uint32_t w = diameter > 18 * cell + 8 ? diameter : 18 * cell + 8;
-	uint32_t h = diameter > 5 * cell + 4 ? diameter : 5 * cell + 4;
-	*gx = (w + GROUP_W - 1) / GROUP_W;
-	*gy = (h + GROUP_H - 1) / GROUP_H;
-}
-
 static void barrier(VkCommandBuffer cmd, VkPipelineStageFlags src, VkAccessFlags src_access,
                     VkPipelineStageFlags dst, VkAccessFlags dst_access)
 {
@@ -120,6 +113,11 @@ static bool create_buffers(struct sc_game *g)
 	       sc_vk_buffer_init(&g->heat, dev, heat_size, storage, false) &&
 	       sc_vk_buffer_init(&g->readback, dev, 8 + sizeof(struct sc_game_state), storage, true) &&
 	       sc_vk_buffer_init(&g->circles, dev, 16 * (SC_MAX_PLAYERS + 1), storage, false) &&
+	       sc_vk_buffer_init(&g->tile_content, dev, 4ull * g->n_tiles, storage, false) &&
+	       sc_vk_buffer_init(&g->tile_history, dev, 4ull * g->n_tiles * g->cfg.frame_slots, storage, false) &&
+	       sc_vk_buffer_init(&g->tile_list, dev, 16 + 4ull * g->n_tiles,
+	                         storage | VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT, false) &&
+	       sc_vk_buffer_init(&g->hang, dev, 16, storage | VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT, false) &&
 	       sc_frame_memory_init(&g->frames, dev, g->layout.slot_size * g->cfg.frame_slots);
 }
 
@@ -173,6 +171,7 @@ static bool create_descriptors(struct sc_game *g)
 	VkBuffer bufs[BIND_COUNT] = {
 		g->params.buffer, g->state.buffer, g->particles.buffer,
 		g->heat.buffer, g->frames.buffer, g->readback.buffer, g->circles.buffer,
+		g->tile_content.buffer, g->tile_history.buffer, g->tile_list.buffer, g->hang.buffer,
 	};
 	VkDescriptorBufferInfo infos[BIND_COUNT];
 	VkWriteDescriptorSet writes[BIND_COUNT];
@@ -223,10 +222,18 @@ static bool record_tick(struct sc_game *g)
 	        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
 	        VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_UNIFORM_READ_BIT |
 	        VK_ACCESS_TRANSFER_WRITE_BIT);
-	/* heat is the particles' picture of this tick: cleared, then accumulated */
+	/* heat is the particles' picture of this tick: cleared, then accumulated;
+	 * likewise which tiles have content, and the list of tiles to render */
+	static const uint32_t no_tiles[4] = {0, 1, 1, 0};
 	vkCmdFillBuffer(cmd, g->heat.buffer, 0, VK_WHOLE_SIZE, 0);
+	vkCmdFillBuffer(cmd, g->tile_content.buffer, 0, VK_WHOLE_SIZE, 0);
+	vkCmdUpdateBuffer(cmd, g->tile_list.buffer, 0, sizeof(no_tiles), no_tiles);
 	bind(g, cmd, PIPE_TICK);
 	vkCmdDispatch(cmd, 1, 1, 1);
+	barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+	        VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT, VK_ACCESS_INDIRECT_COMMAND_READ_BIT);
+	bind(g, cmd, PIPE_SPIN); /* zero workgroups unless the hang fault fired */
+	vkCmdDispatchIndirect(cmd, g->hang.buffer, 0);
 	barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
 	        VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
 	        VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
@@ -236,11 +243,13 @@ static bool record_tick(struct sc_game *g)
 	bind(g, cmd, PIPE_FINALIZE);
 	vkCmdDispatch(cmd, 1, 1, 1);
 	compute_barrier(cmd);
+	bind(g, cmd, PIPE_BIN);
+	vkCmdDispatch(cmd, (g->n_tiles + 63) / 64, 1, 1);
+	barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+	        VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+	        VK_ACCESS_INDIRECT_COMMAND_READ_BIT | VK_ACCESS_SHADER_READ_BIT);
 	bind(g, cmd, PIPE_RENDER);
-	vkCmdDispatch(cmd, (g->cfg.width + GROUP_W - 1) / GROUP_W, (g->cfg.height + GROUP_H - 1) / GROUP_H, 1);
-	compute_barrier(cmd);
-	bind(g, cmd, PIPE_OVERLAY);
-	vkCmdDispatch(cmd, g->overlay_groups_x, g->overlay_groups_y, OVERLAY_REGIONS);
+	vkCmdDispatchIndirect(cmd, g->tile_list.buffer, 0);
 	compute_barrier(cmd);
 	bind(g, cmd, PIPE_SEAL);
 	vkCmdDispatch(cmd, 1, 1, 1);
@@ -268,6 +277,7 @@ static void fill_params(struct sc_game *g, uint32_t tick, uint32_t slot, uint32_
 	p->seed = g->cfg.seed;
 	p->flags = flags;
 	p->seal_word = (uint32_t)((base + g->layout.seal_offset) / 4);
+	p->slot = slot;
 	if (n)
 		memcpy(p->inputs, inputs, n * sizeof(*inputs));
 }
@@ -321,6 +331,7 @@ static bool run_init(struct sc_game *g)
 	if (ok) {
 		vkCmdFillBuffer(cmd, g->heat.buffer, 0, VK_WHOLE_SIZE, 0);
 		vkCmdFillBuffer(cmd, g->frames.buffer, 0, VK_WHOLE_SIZE, 0);
+		vkCmdFillBuffer(cmd, g->tile_history.buffer, 0, VK_WHOLE_SIZE, 0);
 		barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
 		        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
 		vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, g->pipeline_layout, 0, 1, &g->set, 0, NULL);
@@ -346,7 +357,7 @@ struct sc_game *sc_game_create(struct sc_vk_device *dev, const struct sc_game_co
 	g->cfg = *cfg;
 	g->frames.fd = -1;
 	sc_frame_layout_init(&g->layout, cfg->width, cfg->height);
-	overlay_size(cfg, &g->overlay_groups_x, &g->overlay_groups_y);
+	g->n_tiles = ((cfg->width + TILE_W - 1) / TILE_W) * ((cfg->height + TILE_H - 1) / TILE_H);
 	if (!create_buffers(g) || !create_descriptors(g) || !create_pipelines(g))
 		goto err;
 
@@ -409,6 +420,10 @@ void sc_game_destroy(struct sc_game *g)
 	sc_vk_buffer_finish(&g->heat, g->dev);
 	sc_vk_buffer_finish(&g->readback, g->dev);
 	sc_vk_buffer_finish(&g->circles, g->dev);
+	sc_vk_buffer_finish(&g->tile_content, g->dev);
+	sc_vk_buffer_finish(&g->tile_history, g->dev);
+	sc_vk_buffer_finish(&g->tile_list, g->dev);
+	sc_vk_buffer_finish(&g->hang, g->dev);
 	sc_frame_memory_finish(&g->frames, g->dev);
 	free(g);
 }
@@ -425,7 +440,12 @@ enum sc_game_error sc_game_tick(struct sc_game *g, const struct sc_input_event *
 		sc_err("frame slot %u out of range (%u slots)", slot, g->cfg.frame_slots);
 		return SC_GAME_BAD_INPUT;
 	}
-	fill_params(g, g->next_tick, slot, render_flags, inputs, n_inputs);
+	/* a slot is rendered whole the first time (and for RGBA frames); after that
+	 * only the tiles whose content changed */
+	uint32_t flags = render_flags;
+	if (!(g->slots_rendered & (1u << slot)) || (flags & RENDER_RGBA))
+		flags |= RENDER_ALL;
+	fill_params(g, g->next_tick, slot, flags, inputs, n_inputs);
 	enum sc_game_error e = submit_and_wait(g, g->cmd);
 	if (e != SC_GAME_OK)
 		return e;
@@ -440,6 +460,7 @@ enum sc_game_error sc_game_tick(struct sc_game *g, const struct sc_input_event *
 	out->hash = (uint64_t)rb[0] | ((uint64_t)rb[1] << 32);
 	out->gpu_ms = (double)(ts[1] - ts[0]) * g->dev->info.timestamp_period_ns / 1e6;
 	memcpy(&out->state, rb + 2, sizeof(out->state));
+	g->slots_rendered |= 1u << slot;
 	g->next_tick++;
 	return SC_GAME_OK;
 }

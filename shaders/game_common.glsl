@@ -28,6 +28,12 @@
 #define ACTION_FAULT 4
 
 #define RENDER_RGBA 1u // also write the RGBA8 frame (NV12 is always written)
+#define RENDER_ALL 2u  // re-render every tile (a slot's first frame, RGBA frames)
+
+// The rasteriser works in tiles of 32x16 pixels: one workgroup of 8x8
+// invocations, each shading a 4x2 block.
+#define TILE_W 32u
+#define TILE_H 16u
 
 #define FAULT_ASSERT 1u
 #define FAULT_CORRUPT 2u
@@ -98,7 +104,8 @@ layout(std140, set = 0, binding = 0) uniform Params {
 	uint seed;
 	uint flags;         // RENDER_*
 	uint seal_word;     // frame seal (tick, checksum), in words
-	uint pad1, pad2, pad3;
+	uint slot;          // frame slot rendered into this tick
+	uint pad1, pad2;
 	uvec4 inputs[MAX_INPUTS]; // struct sc_input_event: tick, seq, player|action<<8|a<<16|b<<24, 0
 } params;
 
@@ -148,3 +155,6 @@ uint isqrt(uint n)
 	}
 	return res;
 }
+
+uint tiles_x() { return (params.width + TILE_W - 1u) / TILE_W; }
+uint tiles_y() { return (params.height + TILE_H - 1u) / TILE_H; }

@@ -11,6 +11,8 @@ layout(local_size_x = 64) in;
 
 layout(std430, set = 0, binding = 2) buffer Particles { uvec4 part[]; };
 layout(std430, set = 0, binding = 3) buffer Heat { uint heat[]; };
+// Tiles with something on them this tick (bin.comp); every writer stores 1.
+layout(std430, set = 0, binding = 7) buffer TileContent { uint tile_content[]; };
 
 // Particle: x, y (subunits), velocity (int16 x | int16 y << 16), life << 8 | kind.
 #define KIND_TRAIL 0u
@@ -68,6 +70,7 @@ void main()
 		if (px < params.width && py < params.height) {
 			uint amount = min(life, 63u) + 8u;
 			atomicAdd(heat[py * params.width + px], kind == KIND_SPARK ? amount << 16 : amount);
+			tile_content[(py / TILE_H) * tiles_x() + px / TILE_W] = 1u;
 		}
 	}
 }

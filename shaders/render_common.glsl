@@ -1,8 +1,5 @@
-// Shading shared by the render passes. Each invocation shades a 4x2 pixel block:
-// one 32-bit word per NV12 luma row and one for its chroma. lavapipe runs both
-// sides of every branch (masked SIMD), so cost is the instruction count of the
-// whole shader: the common pass is branch-free, and the rare work (players, puck,
-// score) lives in render_overlay.comp, dispatched only over where they are.
+// Shading for the rasteriser (render.comp). Each invocation shades a 4x2 pixel
+// block: one 32-bit word per NV12 luma row and one for its chroma.
 
 // width is a multiple of 4, so a block row of heat is one uvec4
 layout(std430, set = 0, binding = 3) readonly buffer Heat { uvec4 heat4[]; };

@@ -10,6 +10,8 @@ layout(local_size_x = 1) in;
 
 // Only the oob fault touches it: an out-of-bounds write far past its end.
 layout(std430, set = 0, binding = 2) buffer Particles { uvec4 part[]; };
+// Indirect dispatch of spin.comp: none, unless the hang fault fires.
+layout(std430, set = 0, binding = 10) buffer HangDispatch { uint hang_dispatch[4]; };
 
 int clampi(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
@@ -24,12 +26,11 @@ void inject_fault(uint kind)
 		st.players[0].team = 0xbadu;
 		st.puck.last_touch = 1234;
 	} else if (kind == FAULT_HANG) {
-		// endless loop: the fence never signals (a memory side effect keeps it).
-		// Nested, because lavapipe ends any one loop after 65535 iterations.
-		while (st.hdr.tick != 0xffffffffu)
-			while (st.hdr.tick != 0xffffffffu)
-				while (st.hdr.tick != 0xffffffffu)
-					st.hdr.wall_bounces += 1u;
+		// an endless loop: 65535 x 65535 workgroups of spin.comp, each looping as
+		// long as the driver lets it (lavapipe ends any loop after 65535
+		// iterations, so one loop alone cannot hang it). The fence never signals.
+		hang_dispatch[0] = 65535u;
+		hang_dispatch[1] = 65535u;
 	} else if (kind == FAULT_OOB) {
 		// out-of-bounds write, robustness off: a gigabyte past the particle buffer
 		part[params.particle_count + 0x4000000u] = uvec4(0xdeadbeefu);
@@ -183,6 +184,9 @@ void collide(uint p)
 
 void main()
 {
+	hang_dispatch[0] = 0u;
+	hang_dispatch[1] = 1u;
+	hang_dispatch[2] = 1u;
 	for (uint i = 0u; i < params.n_inputs && i < uint(MAX_INPUTS); i++)
 		apply_input(params.inputs[i]);
 
