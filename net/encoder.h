@@ -38,6 +38,7 @@ struct sc_nv12_frame {
 	size_t size;
 	uint32_t width, height, pitch, uv_offset;
 	int dmabuf_fd;
+	uint64_t dmabuf_offset; /* where base lies in the DMA-BUF (frame slots share one) */
 	uint64_t pts; /* caller's timestamp, echoed in the packet */
 };
 

@@ -47,18 +47,18 @@ void sc_encoder_vaapi_drm_desc(const struct sc_nv12_frame *f,
 	memset(desc, 0, sizeof(*desc));
 	desc->nb_objects = 1;
 	desc->objects[0].fd = f->dmabuf_fd;
-	desc->objects[0].size = f->size;
+	desc->objects[0].size = f->dmabuf_offset + f->size;
 	desc->objects[0].format_modifier = SC_DRM_FORMAT_MOD_LINEAR;
 	desc->nb_layers = 2;
 	desc->layers[0].format = SC_DRM_FORMAT_R8;
 	desc->layers[0].nb_planes = 1;
 	desc->layers[0].planes[0].object_index = 0;
-	desc->layers[0].planes[0].offset = 0;
+	desc->layers[0].planes[0].offset = (ptrdiff_t)f->dmabuf_offset;
 	desc->layers[0].planes[0].pitch = f->pitch;
 	desc->layers[1].format = SC_DRM_FORMAT_GR88;
 	desc->layers[1].nb_planes = 1;
 	desc->layers[1].planes[0].object_index = 0;
-	desc->layers[1].planes[0].offset = f->uv_offset;
+	desc->layers[1].planes[0].offset = (ptrdiff_t)(f->dmabuf_offset + f->uv_offset);
 	desc->layers[1].planes[0].pitch = f->pitch;
 }
 

@@ -1,4 +1,5 @@
-/* Plain HTTP on the shared port: /metrics (Prometheus text) and /healthz.
+/* Plain HTTP on the shared port: /metrics (Prometheus text), /healthz and the
+ * embedding process's read-only /api/ endpoints (cfg.http_get).
  * Static files (the player page) are served by the lws file mount set up in
  * ws_server.c; this callback also takes lws' default HTTP handling. */
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include "util/log.h"
 
 #define SC_WS_METRICS_MAX (256 * 1024)
+#define SC_WS_API_MAX (64 * 1024)
 
 struct sc_ws_http_pss {
 	unsigned char *body; /* LWS_PRE + len */
@@ -50,6 +52,17 @@ static int serve(struct lws *wsi, struct sc_ws_http_pss *pss, const char *path)
 		return respond(wsi, pss, HTTP_STATUS_OK, "text/plain; version=0.0.4; charset=utf-8",
 		               body, n);
 	}
+	if (strncmp(path, "/api/", 5) == 0 && srv->cfg.http_get) {
+		unsigned char *body = malloc(LWS_PRE + SC_WS_API_MAX);
+		const char *type = "application/json";
+		if (!body)
+			return 1;
+		size_t n = srv->cfg.http_get(srv->cfg.user, path, (char *)body + LWS_PRE,
+		                             SC_WS_API_MAX, &type);
+		if (n > 0 && n < SC_WS_API_MAX)
+			return respond(wsi, pss, HTTP_STATUS_OK, type, body, n);
+		free(body);
+	}
 	return lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "not found") ? 1 : 0;
 }
 
@@ -57,7 +70,7 @@ int sc_ws_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
                         void *user, void *in, size_t len)
 {
 	struct sc_ws_http_pss *pss = user;
-	char path[64];
+	char path[256];
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:

@@ -72,7 +72,7 @@ struct sc_ws_server {
 	struct lws_context *ctx;
 	struct lws_vhost *vhost;
 	struct lws_protocols protocols[3];
-	struct lws_http_mount mounts[3];
+	struct lws_http_mount mounts[4];
 	uint16_t port;
 	atomic_bool stopping;
 	lws_sorted_usec_list_t sul_tick;

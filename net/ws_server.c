@@ -1,5 +1,5 @@
 /* The libwebsockets context: one vhost, one port, two protocols ("http" for
- * /metrics, /healthz and the static player page; "shadowcast.v1" for
+ * /metrics, /healthz, /api/ (cfg.http_get) and the static player page; "shadowcast.v1" for
  * /stream), the service loop, and the thread hand-off from publishers. */
 #include <errno.h>
 #include <stdlib.h>
@@ -139,6 +139,13 @@ struct sc_ws_server *sc_ws_server_create(const struct sc_ws_server_config *cfg)
 		.origin_protocol = LWSMPRO_CALLBACK,
 	};
 	srv->mounts[2] = (struct lws_http_mount){
+		.mount_next = &srv->mounts[3],
+		.mountpoint = "/api",
+		.mountpoint_len = 4,
+		.origin = "http",
+		.origin_protocol = LWSMPRO_CALLBACK,
+	};
+	srv->mounts[3] = (struct lws_http_mount){
 		.mountpoint = "/",
 		.mountpoint_len = 1,
 		.origin = srv->web_root,

@@ -72,6 +72,11 @@ struct sc_ws_server_config {
 	void (*on_leave)(void *user, uint32_t client_id, int player);
 	/* Extra Prometheus lines appended to /metrics; returns bytes written. */
 	size_t (*metrics_text)(void *user, char *buf, size_t len);
+	/* Optional read-only HTTP GET endpoints under /api/ (the embedding process's
+	 * status API): write the body of path (without query) into buf (len bytes),
+	 * set *content_type, return the body length; 0 = not mine (404). */
+	size_t (*http_get)(void *user, const char *path, char *buf, size_t len,
+	                   const char **content_type);
 	/* Shown on the page's stats panel and in /metrics (copied). */
 	const char *encoder_name, *encoder_fallback_reason;
 };

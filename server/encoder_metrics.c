@@ -1,0 +1,169 @@
+#include "server/encoder_metrics.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "net/arena.h"
+
+#define SC_STATE_READ_TRIES 1000
+
+struct out {
+	char *buf;
+	size_t len, used;
+	bool overflow;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void put(struct out *o, const char *fmt, ...)
+{
+	if (o->overflow || o->used + 1 >= o->len) {
+		o->overflow = true;
+		return;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(o->buf + o->used, o->len - o->used, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->len - o->used) {
+		o->overflow = true;
+		o->buf[o->used] = '\0';
+		return;
+	}
+	o->used += (size_t)n;
+}
+
+static void metric(struct out *o, const char *name, const char *type, const char *help,
+                   unsigned long long value)
+{
+	put(o, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name, value);
+}
+
+static void metric_f(struct out *o, const char *name, const char *help, double value)
+{
+	put(o, "# HELP %s %s\n# TYPE %s gauge\n%s %.3f\n", name, help, name, name, value);
+}
+
+bool sc_session_state_read(struct sc_session_shm *s, struct sc_game_state *out, uint32_t *seq)
+{
+	for (int i = 0; i < SC_STATE_READ_TRIES; i++) {
+		uint32_t a = atomic_load(&s->state_seq);
+		if (a & 1)
+			continue;
+		memcpy(out, &s->state, sizeof(*out));
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load(&s->state_seq) == a) {
+			if (seq)
+				*seq = a;
+			return true;
+		}
+	}
+	return false;
+}
+
+size_t sc_encoder_metrics_text(const struct sc_encoder_status *st, char *buf, size_t len)
+{
+	struct out o = { .buf = buf, .len = len };
+	struct sc_session_shm *s = st->session;
+	const struct sc_encoder_stats *e = st->stats;
+	struct sc_game_state g;
+	struct sc_arena_stats as;
+
+	if (len == 0)
+		return 0;
+	buf[0] = '\0';
+	bool state_ok = sc_session_state_read(s, &g, NULL);
+	metric(&o, "shadowcast_frames_rendered_total", "counter", "Frames the primary rendered.",
+	       atomic_load(&s->frames_rendered));
+	metric(&o, "shadowcast_frames_encoded_total", "counter", "Frames the encoder process encoded.",
+	       atomic_load(&s->frames_encoded));
+	metric(&o, "shadowcast_frames_replaced_total", "counter",
+	       "Frames replaced in the mailbox before the encoder took them (ring overruns).",
+	       atomic_load(&s->frames_replaced));
+	metric(&o, "shadowcast_frames_bad_seal_total", "counter",
+	       "Frames whose GPU seal did not match what the encoder read.",
+	       atomic_load(&s->frames_bad_seal));
+	metric(&o, "shadowcast_frames_copied_total", "counter",
+	       "Frames encoded from a private copy (copy path) instead of in place.",
+	       atomic_load(&e->frames_copied));
+	metric(&o, "shadowcast_frame_mappings_total", "counter",
+	       "Frame memory generations mapped (one per primary start).",
+	       atomic_load(&e->frame_mappings));
+	metric(&o, "shadowcast_encode_errors_total", "counter", "Frames the encoder failed on.",
+	       atomic_load(&e->encode_errors));
+	metric_f(&o, "shadowcast_encode_ms", "Encode time of the last frame, ms.",
+	         atomic_load(&s->encode_us_last) / 1000.0);
+	metric_f(&o, "shadowcast_gpu_ms", "GPU time of the primary's last tick, ms.",
+	         atomic_load(&s->gpu_us_last) / 1000.0);
+	metric(&o, "shadowcast_zero_copy", "gauge",
+	       "1 while frames are encoded in place from the GPU's memory, 0 on the copy path.",
+	       atomic_load(&s->zero_copy));
+	metric(&o, "shadowcast_cpu_copy_bytes_per_frame", "gauge",
+	       "CPU bytes copied between the GPU frame and the encoder input, last frame.",
+	       atomic_load(&e->cpu_copy_bytes_last));
+	metric(&o, "shadowcast_cpu_copy_bytes_total", "counter",
+	       "CPU bytes copied between GPU frames and the encoder input, all frames.",
+	       atomic_load(&e->cpu_copy_bytes_total));
+	metric(&o, "shadowcast_game_tick", "gauge", "Ticks the primary completed (game state).",
+	       state_ok ? g.hdr.tick : 0);
+	metric(&o, "shadowcast_next_tick", "gauge", "The tick the primary simulates next.",
+	       atomic_load(&s->next_tick));
+	metric(&o, "shadowcast_ticks_late_total", "counter", "Ticks that started after their deadline.",
+	       atomic_load(&s->ticks_late));
+	metric(&o, "shadowcast_inputs_applied_total", "counter", "Input events the primary applied.",
+	       atomic_load(&s->inputs_applied));
+	metric(&o, "shadowcast_inputs_logged_total", "counter",
+	       "Input events the encoder process wrote to the input log.",
+	       atomic_load(&e->inputs_logged));
+	metric(&o, "shadowcast_input_log_full_total", "counter",
+	       "Input events refused because the input log was full (primary stalled).",
+	       atomic_load(&e->input_log_full));
+	put(&o, "# HELP shadowcast_score Goals per team.\n# TYPE shadowcast_score gauge\n"
+	        "shadowcast_score{team=\"0\"} %u\nshadowcast_score{team=\"1\"} %u\n",
+	    state_ok ? g.hdr.score0 : 0, state_ok ? g.hdr.score1 : 0);
+	if (st->arena) {
+		sc_arena_stats(st->arena, &as);
+		metric(&o, "shadowcast_arena_pool_bytes", "gauge", "Bytes in the arena's buddy pool.",
+		       as.pool_size);
+		metric(&o, "shadowcast_arena_free_bytes", "gauge", "Free bytes in the arena's pool.",
+		       as.free_bytes);
+		metric(&o, "shadowcast_arena_procs", "gauge", "Processes registered in the arena.", as.procs);
+		metric(&o, "shadowcast_arena_blocks", "gauge", "Named blocks in the arena.", as.blocks);
+		metric(&o, "shadowcast_arena_lock_recoveries_total", "counter",
+		       "Arena lock recoveries after a holder died (EOWNERDEAD).", as.lock_recoveries);
+		metric(&o, "shadowcast_arena_procs_reaped_total", "counter",
+		       "Dead processes reaped from the arena registry.", as.procs_reaped);
+		metric(&o, "shadowcast_arena_alloc_fail_total", "counter", "Arena allocations that failed.",
+		       as.alloc_fail);
+	}
+	if (o.overflow && o.used == 0)
+		return 0;
+	return o.used;
+}
+
+size_t sc_encoder_state_json(struct sc_session_shm *s, char *buf, size_t len)
+{
+	struct out o = { .buf = buf, .len = len };
+	struct sc_game_state g;
+	uint32_t seq = 0;
+
+	if (len == 0)
+		return 0;
+	bool ok = sc_session_state_read(s, &g, &seq);
+	if (!ok)
+		memset(&g, 0, sizeof(g));
+	uint32_t n = g.hdr.n_players <= SC_MAX_PLAYERS ? g.hdr.n_players : SC_MAX_PLAYERS;
+	put(&o, "{\"valid\":%s,\"tick\":%u,\"next_tick\":%u,\"frame_generation\":%llu,"
+	        "\"score\":[%u,%u],\"goals\":%u,\"world\":{\"w\":%d,\"h\":%d,\"unit\":256},"
+	        "\"puck\":{\"x\":%d,\"y\":%d,\"vx\":%d,\"vy\":%d},\"players\":[",
+	    ok && seq != 0 ? "true" : "false", g.hdr.tick, atomic_load(&s->next_tick),
+	    (unsigned long long)atomic_load(&s->frame_generation), g.hdr.score0, g.hdr.score1,
+	    g.hdr.goals, SC_WORLD_W, SC_WORLD_H, g.puck.x, g.puck.y, g.puck.vx, g.puck.vy);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct sc_game_player *p = &g.players[i];
+		put(&o, "%s{\"x\":%d,\"y\":%d,\"vx\":%d,\"vy\":%d,\"team\":%u,\"shield\":%s}",
+		    i ? "," : "", p->x, p->y, p->vx, p->vy, p->team, (p->flags & 1) ? "true" : "false");
+	}
+	put(&o, "]}\n");
+	return o.overflow ? 0 : o.used;
+}

@@ -1,0 +1,43 @@
+/* The encoder process's status for HTTP: its Prometheus lines (appended to
+ * the WebSocket server's /metrics) and GET /api/v1/state, the latest small
+ * game state read from the session with its seqlock. */
+#ifndef SC_SERVER_ENCODER_METRICS_H
+#define SC_SERVER_ENCODER_METRICS_H
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/session.h"
+
+struct sc_arena;
+
+/* Counters of this encoder process (the session holds the shared ones). */
+struct sc_encoder_stats {
+	_Atomic uint64_t inputs_logged;        /* events appended to the input log */
+	_Atomic uint64_t input_log_full;       /* events refused: SC_RING_FULL */
+	_Atomic uint64_t cpu_copy_bytes_last;  /* CPU bytes copied for the last frame */
+	_Atomic uint64_t cpu_copy_bytes_total;
+	_Atomic uint64_t frames_copied;        /* encoded from a private copy */
+	_Atomic uint64_t frame_mappings;       /* frame memory generations mapped */
+	_Atomic uint64_t encode_errors;
+};
+
+struct sc_encoder_status {
+	struct sc_session_shm *session;
+	struct sc_arena *arena;
+	const struct sc_encoder_stats *stats;
+};
+
+/* Prometheus text into buf; returns bytes written (< len). */
+size_t sc_encoder_metrics_text(const struct sc_encoder_status *st, char *buf, size_t len);
+
+/* Copies the session's game state under its seqlock; false when the writer
+ * kept it busy for every try (the copy is then not consistent). */
+bool sc_session_state_read(struct sc_session_shm *session, struct sc_game_state *out,
+                           uint32_t *seq);
+
+/* GET /api/v1/state as JSON into buf; returns bytes written, 0 if it does not fit. */
+size_t sc_encoder_state_json(struct sc_session_shm *session, char *buf, size_t len);
+
+#endif

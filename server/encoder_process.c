@@ -1,0 +1,428 @@
+/* The encoder process, the intermediation processor (seed US9467526): the only
+ * process of a session on the network. The game writes frames into shared
+ * memory; this process encodes them in place and sends them to clients, and
+ * writes the clients' inputs into the shared input log.
+ *
+ * Threads: the main thread services the port (libwebsockets, every callback,
+ * the input log writer); the encode thread waits on the frame doorbell, takes
+ * the latest frame from the mailbox, encodes and publishes it, and watches
+ * the supervisor socket (new frame memory after a primary restart, EOF) and
+ * SIGTERM/SIGINT (signalfd). */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "gpu/frame_memory.h"
+#include "gpu/frame_seal.h"
+#include "net/arena.h"
+#include "net/doorbell.h"
+#include "net/encoder.h"
+#include "net/fd_passing.h"
+#include "net/input_log.h"
+#include "net/ws_server.h"
+#include "server/config.h"
+#include "server/encoder_metrics.h"
+#include "server/frame_reader.h"
+#include "server/roles.h"
+#include "server/session.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+#define SC_ENCP_ARENA_TIMEOUT_MS 10000
+#define SC_ENCP_FRAME_WAIT_MS 50 /* doorbell timeout: supervisor socket + signals checked */
+#define SC_ENCP_DOORBELL_SPIN 64
+
+struct encp {
+	const struct sc_run_config *cfg;
+	int ipc_fd, sig_fd, doorbell_fd;
+	struct sc_encoder *enc;
+	struct sc_arena *arena;
+	struct sc_session_shm *session;
+	struct sc_input_log input_log;
+	struct sc_ws_server *ws;
+	struct sc_frame_reader reader;
+	struct sc_doorbell bell;
+	struct sc_encoder_stats stats;
+	struct sc_encoder_status status;
+	pthread_t thread;
+	atomic_bool stop, keyframe;
+	atomic_int exit_code;
+	uint64_t frames_out; /* encode thread: frame numbers on the wire */
+};
+
+/* --- service thread: ws callbacks ------------------------------------------ */
+
+static bool on_input(void *user, uint32_t client_id, const struct sc_input_event *ev,
+                     uint64_t arrival_ns, uint32_t *applied_tick)
+{
+	struct encp *p = user;
+	struct sc_input_event rec = *ev;
+	uint64_t seq;
+
+	/* the primary applies everything pending at its next tick; the tick log
+	 * records what it really did */
+	rec.tick = atomic_load(&p->session->next_tick) + 1;
+	rec.seq = (uint32_t)sc_input_log_tail(&p->input_log);
+	enum sc_ring_result r = sc_input_log_append(&p->input_log, &rec, &seq);
+	if (r == SC_RING_FULL) {
+		uint64_t n = atomic_fetch_add(&p->stats.input_log_full, 1);
+		if (n == 0 || (n & 1023) == 0)
+			sc_warn("input: log full (the primary is not consuming: stalled or restarting); "
+			        "refused input of client %u (%llu refused so far)", client_id,
+			        (unsigned long long)n + 1);
+		return false;
+	}
+	if (r != SC_RING_SUCCESS) {
+		sc_err("input: cannot append to the input log: %s", sc_ring_result_str(r));
+		return false;
+	}
+	if ((uint32_t)seq != rec.seq)
+		sc_warn("input: log sequence %llu differs from the stamped %u (two writers?)",
+		        (unsigned long long)seq, rec.seq);
+	atomic_fetch_add(&p->stats.inputs_logged, 1);
+	*applied_tick = rec.tick;
+	return true;
+}
+
+static void on_keyframe_request(void *user)
+{
+	struct encp *p = user;
+	atomic_store(&p->keyframe, true);
+}
+
+static size_t metrics_text(void *user, char *buf, size_t len)
+{
+	struct encp *p = user;
+	return sc_encoder_metrics_text(&p->status, buf, len);
+}
+
+static size_t http_get(void *user, const char *path, char *buf, size_t len,
+                       const char **content_type)
+{
+	struct encp *p = user;
+	if (strcmp(path, "/api/v1/state") == 0) {
+		*content_type = "application/json";
+		return sc_encoder_state_json(p->session, buf, len);
+	}
+	return 0;
+}
+
+/* --- encode thread ---------------------------------------------------------- */
+
+static void request_stop(struct encp *p, int code)
+{
+	int expected = 0;
+	if (code)
+		atomic_compare_exchange_strong(&p->exit_code, &expected, code);
+	atomic_store(&p->stop, true);
+	sc_ws_server_stop(p->ws);
+}
+
+static void map_frames(struct encp *p, int fd, uint64_t kind)
+{
+	bool dmabuf = kind == SC_FRAME_MEMORY_DMABUF;
+	if (kind != SC_FRAME_MEMORY_DMABUF && kind != SC_FRAME_MEMORY_HOST_MEMFD) {
+		sc_err("frames: unknown frame memory kind %llu; ignoring it",
+		       (unsigned long long)kind);
+		close(fd);
+		return;
+	}
+	if (sc_frame_reader_map(&p->reader, fd, dmabuf, p->cfg->width, p->cfg->height))
+		atomic_fetch_add(&p->stats.frame_mappings, 1);
+	else
+		sc_err("frames: not encoding until the primary exports usable frame memory");
+}
+
+/* The supervisor socket: new frame memory, or EOF (the supervisor is gone). */
+static void check_ipc(struct encp *p, int timeout_ms)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = p->ipc_fd, .events = POLLIN },
+		{ .fd = p->sig_fd, .events = POLLIN },
+	};
+	int n = poll(pfd, 2, timeout_ms);
+	if (n <= 0)
+		return;
+	if (pfd[1].revents & POLLIN) {
+		struct signalfd_siginfo si;
+		if (read(p->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			sc_info("%s: stopping", strsignal((int)si.ssi_signo));
+		request_stop(p, 0);
+		return;
+	}
+	if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+		struct sc_fd_hello hello;
+		int fds[SC_FD_MAX];
+		if (!sc_fd_recv(p->ipc_fd, SC_FD_KIND_FRAME, &hello, fds, SC_FD_MAX, 1000)) {
+			if (pfd[0].revents & (POLLHUP | POLLERR)) {
+				sc_err("supervisor socket closed: stopping");
+				request_stop(p, 1);
+			}
+			return;
+		}
+		for (uint32_t i = 1; i < hello.nfds; i++)
+			close(fds[i]);
+		map_frames(p, fds[0], hello.arg);
+	}
+}
+
+static bool frame_ready(void *ud)
+{
+	return sc_frame_reader_pending(ud);
+}
+
+static void encode_one(struct encp *p)
+{
+	struct sc_frame_take t;
+	struct sc_encoded_packet pkt;
+
+	if (sc_frame_reader_take(&p->reader, &t) != SC_FRAME_TAKEN)
+		return;
+	uint64_t copied_before = sc_encoder_bytes_copied(p->enc) + p->reader.bytes_copied -
+	                         (t.copied ? p->reader.layout.nv12_size : 0);
+	bool idr = atomic_exchange(&p->keyframe, false);
+	uint64_t t0 = sc_now_ns();
+	bool ok = sc_encoder_encode(p->enc, &t.nv12, idr, &pkt);
+	uint64_t done = sc_now_ns();
+	sc_frame_reader_release(&p->reader, &t);
+	if (!ok) {
+		atomic_fetch_add(&p->stats.encode_errors, 1);
+		atomic_store(&p->keyframe, true); /* the next good frame restarts the stream */
+		return;
+	}
+	uint64_t copied = sc_encoder_bytes_copied(p->enc) + p->reader.bytes_copied - copied_before;
+	atomic_store(&p->stats.cpu_copy_bytes_last, copied);
+	atomic_fetch_add(&p->stats.cpu_copy_bytes_total, copied);
+	if (t.copied)
+		atomic_fetch_add(&p->stats.frames_copied, 1);
+	atomic_store(&p->session->encode_us_last, (uint32_t)((done - t0) / 1000));
+	atomic_fetch_add(&p->session->frames_encoded, 1);
+	if (pkt.size == 0)
+		return;
+	struct sc_video_meta meta = {
+		.frame_number = ++p->frames_out,
+		.tick = t.tick,
+		.capture_ns = t.capture_ns,
+		.encode_done_ns = done,
+		.keyframe = pkt.keyframe,
+	};
+	sc_ws_server_publish_video(p->ws, &meta, pkt.data, pkt.size);
+}
+
+static void *encode_thread(void *arg)
+{
+	struct encp *p = arg;
+
+	while (!atomic_load(&p->stop)) {
+		if (!p->reader.map) {
+			check_ipc(p, 100);
+			continue;
+		}
+		if (sc_doorbell_wait(&p->bell, frame_ready, &p->reader, SC_ENCP_FRAME_WAIT_MS))
+			encode_one(p);
+		check_ipc(p, 0);
+	}
+	return NULL;
+}
+
+/* --- set-up ------------------------------------------------------------------ */
+
+static bool find_block(struct sc_arena *arena, const char *name, uint64_t min_size,
+                       struct sc_arena_block *b, void **mem)
+{
+	if (!sc_arena_block_find(arena, name, b)) {
+		sc_err("arena: block '%s' is missing (the supervisor creates it before starting "
+		       "the encoder)", name);
+		return false;
+	}
+	if (b->size < min_size || !(*mem = sc_arena_ptr(arena, b->off, b->size))) {
+		sc_err("arena: block '%s' (%llu bytes at %llu) is too small or out of the arena",
+		       name, (unsigned long long)b->size, (unsigned long long)b->off);
+		return false;
+	}
+	return true;
+}
+
+static bool attach_arena(struct encp *p)
+{
+	struct sc_fd_hello hello;
+	int fds[SC_FD_MAX];
+	struct sc_arena_block b;
+	void *mem;
+
+	if (!sc_fd_recv(p->ipc_fd, SC_FD_KIND_ARENA, &hello, fds, SC_FD_MAX,
+	                SC_ENCP_ARENA_TIMEOUT_MS)) {
+		sc_err("arena: no arena from the supervisor");
+		return false;
+	}
+	if (hello.nfds < 2) {
+		sc_err("arena: the supervisor sent %u fds (want the arena memfd and the frame doorbell)",
+		       hello.nfds);
+		for (uint32_t i = 0; i < hello.nfds; i++)
+			close(fds[i]);
+		return false;
+	}
+	for (uint32_t i = 2; i < hello.nfds; i++)
+		close(fds[i]);
+	p->doorbell_fd = fds[1];
+	p->arena = sc_arena_map(fds[0]);
+	if (!p->arena)
+		return false;
+	if (sc_arena_register(p->arena, "encoder") < 0) {
+		sc_err("arena: the process registry is full");
+		return false;
+	}
+	if (!find_block(p->arena, SC_SESSION_BLOCK, sizeof(struct sc_session_shm), &b, &mem))
+		return false;
+	p->session = mem;
+	if (p->session->magic != SC_SESSION_MAGIC || p->session->version != SC_SESSION_VERSION) {
+		sc_err("arena: session block has magic %08x version %u (want %08x version %u)",
+		       p->session->magic, p->session->version, SC_SESSION_MAGIC, SC_SESSION_VERSION);
+		return false;
+	}
+	if (!find_block(p->arena, SC_INPUT_LOG_BLOCK, 0, &b, &mem))
+		return false;
+	if (!sc_input_log_attach(&p->input_log, mem, b.size, sizeof(struct sc_input_event))) {
+		sc_err("arena: block '%s' is not an input log of %zu-byte events", SC_INPUT_LOG_BLOCK,
+		       sizeof(struct sc_input_event));
+		return false;
+	}
+	if (!find_block(p->arena, SC_TICK_LOG_BLOCK, 0, &b, &mem))
+		return false;
+	sc_doorbell_init(&p->bell, p->doorbell_fd, &p->session->frame_doorbell_need_wakeup,
+	                 SC_ENCP_DOORBELL_SPIN);
+	p->reader.session = p->session;
+	atomic_store(&p->session->zero_copy, 0);
+	return true;
+}
+
+static struct sc_encoder *create_encoder(const struct sc_run_config *cfg)
+{
+	struct sc_encoder_config ec = {
+		.width = cfg->width,
+		.height = cfg->height,
+		.fps = cfg->fps,
+		.bitrate_kbps = cfg->bitrate_kbps,
+		.idr_interval = cfg->idr_interval,
+		.kind = cfg->encoder,
+		.vaapi_device = cfg->vaapi_device[0] ? cfg->vaapi_device : NULL,
+	};
+	struct sc_encoder *enc = sc_encoder_create(&ec);
+	if (!enc)
+		return NULL;
+	const char *why = sc_encoder_fallback_reason(enc);
+	sc_info("encoder: %s %ux%u@%u %u kb/s%s%s%s", sc_encoder_name(enc), cfg->width, cfg->height,
+	        cfg->fps, cfg->bitrate_kbps, why ? " (fallback: " : "", why ? why : "", why ? ")" : "");
+	return enc;
+}
+
+static bool create_server(struct encp *p)
+{
+	const struct sc_run_config *cfg = p->cfg;
+	uint32_t players = p->session->players ? p->session->players : cfg->players;
+	struct sc_ws_server_config wc = {
+		.listen_addr = cfg->listen_addr[0] ? cfg->listen_addr : NULL,
+		.port = cfg->port,
+		.web_root = cfg->web_root,
+		.width = cfg->width,
+		.height = cfg->height,
+		.fps = cfg->fps,
+		.max_clients = cfg->max_clients,
+		.max_players = players < 2 ? 2 : players > SC_MAX_PLAYERS ? SC_MAX_PLAYERS : players,
+		.user = p,
+		.on_input = on_input,
+		.on_keyframe_request = on_keyframe_request,
+		.metrics_text = metrics_text,
+		.http_get = http_get,
+		.encoder_name = sc_encoder_name(p->enc),
+		.encoder_fallback_reason = sc_encoder_fallback_reason(p->enc),
+	};
+	p->ws = sc_ws_server_create(&wc);
+	if (!p->ws)
+		return false;
+	atomic_store(&p->session->http_port, sc_ws_server_port(p->ws));
+	return true;
+}
+
+static int block_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		sc_err("signalfd: %s", strerror(errno));
+	return fd;
+}
+
+int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
+{
+	struct encp *p = calloc(1, sizeof(*p));
+	int rc = 1;
+
+	sc_log_set_role("encoder");
+	if (!p) {
+		sc_err("out of memory");
+		return 1;
+	}
+	p->cfg = cfg;
+	p->ipc_fd = ipc_fd;
+	p->doorbell_fd = -1;
+	p->status.stats = &p->stats;
+	p->sig_fd = -1;
+	sc_frame_reader_init(&p->reader, NULL, sc_frame_seal_verify);
+	/* before any thread exists (libx264 starts its own): SIGTERM/SIGINT reach
+	 * the encode thread's signalfd only */
+	p->sig_fd = block_signals();
+	if (p->sig_fd < 0)
+		goto out;
+	/* next: it forks the isolated VA-API probe, before any thread exists */
+	p->enc = create_encoder(cfg);
+	if (!p->enc)
+		goto out_sig;
+	if (!attach_arena(p))
+		goto out_arena;
+	p->status.session = p->session;
+	p->status.arena = p->arena;
+	if (!create_server(p))
+		goto out_arena;
+	atomic_store(&p->keyframe, true);
+	if (pthread_create(&p->thread, NULL, encode_thread, p) != 0) {
+		sc_err("cannot start the encode thread");
+		goto out_ws;
+	}
+	bool served = sc_ws_server_run(p->ws);
+	atomic_store(&p->stop, true);
+	pthread_join(p->thread, NULL);
+	rc = served ? atomic_load(&p->exit_code) : 1;
+	sc_info("stopped: %llu frames encoded, %llu inputs logged",
+	        (unsigned long long)p->frames_out, (unsigned long long)atomic_load(&p->stats.inputs_logged));
+out_ws:
+	sc_ws_server_destroy(p->ws);
+out_arena:
+	sc_frame_reader_finish(&p->reader);
+	if (p->arena) {
+		sc_arena_unregister(p->arena);
+		sc_arena_destroy(p->arena);
+	}
+	if (p->doorbell_fd >= 0)
+		close(p->doorbell_fd);
+	sc_encoder_destroy(p->enc);
+out_sig:
+	if (p->sig_fd >= 0)
+		close(p->sig_fd);
+out:
+	free(p);
+	return rc;
+}

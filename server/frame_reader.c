@@ -1,0 +1,240 @@
+#include "server/frame_reader.h"
+
+#include <errno.h>
+#include <linux/dma-buf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+#define SC_FRAME_TAKE_TRIES 4
+
+void sc_frame_reader_init(struct sc_frame_reader *r, struct sc_session_shm *session,
+                          sc_frame_seal_check_fn seal_check)
+{
+	memset(r, 0, sizeof(*r));
+	r->session = session;
+	r->seal_check = seal_check;
+	r->fd = -1;
+}
+
+void sc_frame_reader_unmap(struct sc_frame_reader *r)
+{
+	if (r->map)
+		munmap((void *)r->map, r->map_size);
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->copy);
+	r->map = NULL;
+	r->map_size = 0;
+	r->fd = -1;
+	r->copy = NULL;
+	r->n_slots = 0;
+}
+
+void sc_frame_reader_finish(struct sc_frame_reader *r)
+{
+	sc_frame_reader_unmap(r);
+}
+
+static size_t memory_size(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		return (size_t)st.st_size;
+	/* DMA-BUF: the size is what seeking to the end says */
+	off_t end = lseek(fd, 0, SEEK_END);
+	return end > 0 ? (size_t)end : 0;
+}
+
+static bool check_layout(const struct sc_frame_reader *r, size_t size)
+{
+	const struct sc_frame_layout *l = &r->layout;
+	uint64_t y_end = (uint64_t)l->pitch * l->height;
+	uint64_t uv_end = (uint64_t)l->uv_offset + (uint64_t)l->pitch * (l->height / 2);
+
+	if (r->n_slots == 0 || r->n_slots > SC_MAX_FRAME_SLOTS) {
+		sc_err("frames: the session says %u frame slots (1..%d)", r->n_slots, SC_MAX_FRAME_SLOTS);
+		return false;
+	}
+	if (l->pitch < l->width || l->uv_offset < y_end || uv_end > l->nv12_size ||
+	    l->nv12_offset + l->nv12_size > l->slot_size ||
+	    l->seal_offset + 8 > l->slot_size) {
+		sc_err("frames: NV12 layout (pitch %u, uv at %u, %zu bytes at %zu, seal at %zu) does not "
+		       "fit %ux%u in a %zu-byte slot", l->pitch, l->uv_offset, l->nv12_size,
+		       l->nv12_offset, l->seal_offset, l->width, l->height, l->slot_size);
+		return false;
+	}
+	if ((uint64_t)l->slot_size * r->n_slots > size) {
+		sc_err("frames: %u slots of %zu bytes do not fit the %zu bytes of frame memory",
+		       r->n_slots, l->slot_size, size);
+		return false;
+	}
+	return true;
+}
+
+bool sc_frame_reader_map(struct sc_frame_reader *r, int fd, bool dmabuf, uint32_t width,
+                         uint32_t height)
+{
+	struct sc_session_shm *s = r->session;
+
+	sc_frame_reader_unmap(r);
+	r->fd = fd;
+	r->dmabuf = dmabuf;
+	r->generation = atomic_load(&s->frame_generation); /* acquire: layout below is valid */
+	if (r->generation == 0) {
+		sc_err("frames: got frame memory but the session has no frame layout (generation 0)");
+		goto err;
+	}
+	struct sc_frame_layout *l = &r->layout;
+	r->n_slots = s->n_slots;
+	l->width = s->width;
+	l->height = s->height;
+	l->rgba_offset = s->rgba_offset;
+	l->nv12_offset = s->nv12_offset;
+	l->pitch = s->pitch;
+	l->uv_offset = s->uv_offset;
+	l->nv12_size = (size_t)s->uv_offset + (size_t)s->pitch * (s->height / 2);
+	l->seal_offset = s->seal_offset;
+	l->slot_size = s->slot_size;
+	if (l->width != width || l->height != height) {
+		sc_err("frames: the primary renders %ux%u but the encoder was set up for %ux%u",
+		       l->width, l->height, width, height);
+		goto err;
+	}
+	size_t size = memory_size(fd);
+	if (!check_layout(r, size))
+		goto err;
+	void *map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		sc_err("frames: cannot map %zu bytes of %s frame memory: %s", size,
+		       dmabuf ? "DMA-BUF" : "memfd", strerror(errno));
+		goto err;
+	}
+	r->map = map;
+	r->map_size = size;
+	r->copy_mode = false;
+	r->last_frame = 0;
+	atomic_store(&s->zero_copy, 1);
+	sc_info("frames: reading %s frames in place (zero-copy): generation %llu, %u slots of "
+	        "%zu bytes, %ux%u pitch %u", dmabuf ? "DMA-BUF" : "host-memfd",
+	        (unsigned long long)r->generation, r->n_slots, l->slot_size, l->width, l->height,
+	        l->pitch);
+	return true;
+err:
+	sc_frame_reader_unmap(r);
+	return false;
+}
+
+static uint64_t latest_frame(const struct sc_session_shm *s)
+{
+	return atomic_load(&((struct sc_session_shm *)s)->latest) >> 8;
+}
+
+bool sc_frame_reader_pending(const struct sc_frame_reader *r)
+{
+	if (!r->map)
+		return false;
+	uint64_t f = latest_frame(r->session);
+	return f != 0 && f != r->last_frame;
+}
+
+static void dmabuf_sync(const struct sc_frame_reader *r, uint64_t flags)
+{
+	if (!r->dmabuf)
+		return;
+	struct dma_buf_sync sync = { .flags = flags | DMA_BUF_SYNC_READ };
+	while (ioctl(r->fd, DMA_BUF_IOCTL_SYNC, &sync) < 0 && errno == EINTR)
+		;
+}
+
+/* Mailbox protocol, encoder side: reader flag, then re-check the slot. */
+static bool hold_latest(struct sc_frame_reader *r, uint64_t *frame, uint32_t *slot)
+{
+	struct sc_session_shm *s = r->session;
+	for (int i = 0; i < SC_FRAME_TAKE_TRIES; i++) {
+		uint64_t latest = atomic_load(&s->latest);
+		uint64_t f = latest >> 8;
+		uint32_t sl = (uint32_t)(latest & 0xff);
+		if (f == 0 || f == r->last_frame || sl >= r->n_slots)
+			return false;
+		atomic_store(&s->slots[sl].reader, 1);
+		if (atomic_load(&s->slots[sl].frame) == f) {
+			*frame = f;
+			*slot = sl;
+			return true;
+		}
+		atomic_store(&s->slots[sl].reader, 0); /* reused meanwhile: take the newer one */
+	}
+	return false;
+}
+
+enum sc_frame_take_result sc_frame_reader_take(struct sc_frame_reader *r,
+                                               struct sc_frame_take *t)
+{
+	struct sc_session_shm *s = r->session;
+	uint64_t frame;
+	uint32_t slot;
+
+	if (!r->map || !hold_latest(r, &frame, &slot))
+		return SC_FRAME_NONE;
+	const struct sc_frame_layout *l = &r->layout;
+	const uint8_t *base = r->map + l->slot_size * slot;
+	memset(t, 0, sizeof(*t));
+	t->frame = frame;
+	t->slot = slot;
+	t->tick = s->slots[slot].tick;
+	t->capture_ns = s->slots[slot].capture_ns;
+	r->last_frame = frame;
+	dmabuf_sync(r, DMA_BUF_SYNC_START);
+	t->seal_ok = !r->seal_check || r->seal_check(base, l, t->tick);
+	if (!t->seal_ok) {
+		r->bad_seals++;
+		atomic_fetch_add(&s->frames_bad_seal, 1);
+		if (!r->copy_mode) {
+			sc_warn("frames: seal mismatch on frame %llu (tick %u); switching to the copy path",
+			        (unsigned long long)frame, t->tick);
+			r->copy_mode = true;
+			atomic_store(&s->zero_copy, 0);
+		}
+	}
+	const uint8_t *nv12 = base + l->nv12_offset;
+	if (r->copy_mode) {
+		if (!r->copy && !(r->copy = malloc(l->nv12_size))) {
+			sc_err("frames: out of memory for the copy path (%zu bytes)", l->nv12_size);
+			dmabuf_sync(r, DMA_BUF_SYNC_END);
+			atomic_store(&s->slots[slot].reader, 0);
+			return SC_FRAME_NONE;
+		}
+		memcpy(r->copy, nv12, l->nv12_size);
+		r->bytes_copied += l->nv12_size;
+		dmabuf_sync(r, DMA_BUF_SYNC_END);
+		atomic_store(&s->slots[slot].reader, 0);
+		nv12 = r->copy;
+		t->copied = true;
+	}
+	t->nv12 = (struct sc_nv12_frame){
+		.base = nv12,
+		.size = l->nv12_size,
+		.width = l->width,
+		.height = l->height,
+		.pitch = l->pitch,
+		.uv_offset = l->uv_offset,
+		.dmabuf_fd = (r->dmabuf && !t->copied) ? r->fd : -1,
+		.dmabuf_offset = t->copied ? 0 : (uint64_t)l->slot_size * slot + l->nv12_offset,
+		.pts = frame,
+	};
+	return SC_FRAME_TAKEN;
+}
+
+void sc_frame_reader_release(struct sc_frame_reader *r, const struct sc_frame_take *t)
+{
+	if (t->copied)
+		return;
+	dmabuf_sync(r, DMA_BUF_SYNC_END);
+	atomic_store(&r->session->slots[t->slot].reader, 0);
+}

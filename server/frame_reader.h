@@ -1,0 +1,74 @@
+/* The encoder process's side of the frame mailbox (server/session.h): maps the
+ * primary's exported frame memory read-only, takes the latest frame (reader
+ * flag, Dekker re-check), verifies its seal and hands the encoder an NV12 view
+ * either in place (zero-copy) or, once a seal did not match, from a private
+ * copy made while the slot is held (the copy path). */
+#ifndef SC_SERVER_FRAME_READER_H
+#define SC_SERVER_FRAME_READER_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gpu/frame_layout.h"
+#include "net/encoder.h"
+#include "server/session.h"
+
+/* Checks the GPU-written seal of the frame in slot (tick = the tick the slot
+ * says it shows): sc_frame_seal_verify (gpu/frame_seal.h), or a test's. NULL
+ * = no check (every frame passes). */
+typedef bool (*sc_frame_seal_check_fn)(const uint8_t *slot, const struct sc_frame_layout *layout,
+                                       uint32_t tick);
+
+struct sc_frame_reader {
+	struct sc_session_shm *session;
+	sc_frame_seal_check_fn seal_check;
+
+	/* the mapping of the current frame generation */
+	const uint8_t *map;
+	size_t map_size;
+	int fd;          /* owned; -1 when nothing is mapped */
+	bool dmabuf;     /* enum sc_frame_memory_kind == SC_FRAME_MEMORY_DMABUF */
+	uint64_t generation;
+	/* layout copied from the session (and checked) when mapping */
+	uint32_t n_slots;
+	struct sc_frame_layout layout;
+
+	uint64_t last_frame; /* last frame number taken */
+	bool copy_mode;      /* a seal mismatched: encode from private copies */
+	uint8_t *copy;       /* nv12_size bytes */
+	uint64_t bad_seals;  /* this process */
+	uint64_t bytes_copied;
+};
+
+struct sc_frame_take {
+	uint64_t frame;
+	uint32_t slot;
+	uint32_t tick;
+	uint64_t capture_ns;
+	bool copied;     /* nv12 points at the private copy; the slot is released */
+	bool seal_ok;
+	struct sc_nv12_frame nv12;
+};
+
+enum sc_frame_take_result {
+	SC_FRAME_NONE,   /* nothing new (or nothing mapped) */
+	SC_FRAME_TAKEN,  /* *take filled; call sc_frame_reader_release() after encoding */
+};
+
+void sc_frame_reader_init(struct sc_frame_reader *r, struct sc_session_shm *session,
+                          sc_frame_seal_check_fn seal_check);
+/* Takes ownership of fd (closed on failure too). Checks the session's frame
+ * layout against the memory and the expected size; unmaps the previous
+ * generation. The copy path is left again for a new generation. */
+bool sc_frame_reader_map(struct sc_frame_reader *r, int fd, bool dmabuf,
+                         uint32_t width, uint32_t height);
+void sc_frame_reader_unmap(struct sc_frame_reader *r);
+/* Is a frame newer than the last taken one in the mailbox? */
+bool sc_frame_reader_pending(const struct sc_frame_reader *r);
+enum sc_frame_take_result sc_frame_reader_take(struct sc_frame_reader *r,
+                                               struct sc_frame_take *take);
+/* Clears the slot's reader flag (no-op for a copied frame). */
+void sc_frame_reader_release(struct sc_frame_reader *r, const struct sc_frame_take *take);
+void sc_frame_reader_finish(struct sc_frame_reader *r);
+
+#endif

@@ -1,0 +1,78 @@
+// Starts the REAL server (`shadowcast run`: supervisor, primary instance on
+// Vulkan, encoder process) on an ephemeral loopback port and reads the URL it
+// prints. Bounded waits everywhere; stop() asks for a clean shutdown.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { webRoot, sleep } from './harness.mjs';
+
+export function shadowcastPath() {
+  const p = process.env.SC_SHADOWCAST;
+  if (!p || !existsSync(p))
+    throw new Error(`SC_SHADOWCAST must name the built shadowcast binary (got ${p}); run the tests through ctest`);
+  return p;
+}
+
+// Small and cheap by default so that lavapipe + x264 keep up on a CI machine.
+export const SMALL = ['--size', '320x176', '--fps', '30', '--particles', '2000', '--bitrate', '800'];
+
+export async function startServer(extraArgs = [], { timeoutMs = 60000, small = true } = {}) {
+  const args = ['run', '--listen', '127.0.0.1:0', '--web-root', webRoot(),
+    ...(small ? SMALL : []), ...extraArgs];
+  const proc = spawn(shadowcastPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let exited = null;
+  const exitPromise = new Promise((resolve) => proc.on('exit', (code, sig) => { exited = { code, sig }; resolve(exited); }));
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (c) => { stderr += c; if (process.env.SC_TEST_VERBOSE) process.stderr.write(c); });
+  proc.stdout.setEncoding('utf8');
+  const port = await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`shadowcast run printed no URL within ${timeoutMs} ms; stdout:\n${stdout}\nstderr:\n${stderr.slice(-3000)}`)), timeoutMs);
+    proc.stdout.on('data', (c) => {
+      stdout += c;
+      if (process.env.SC_TEST_VERBOSE) process.stdout.write(c);
+      const m = stdout.match(/https?:\/\/[^\s/]+:(\d+)/);
+      if (m) { clearTimeout(t); resolve(Number(m[1])); }
+    });
+    exitPromise.then((e) => { clearTimeout(t); reject(new Error(`shadowcast run exited (${JSON.stringify(e)}) before printing a URL; stderr:\n${stderr.slice(-3000)}`)); });
+  });
+  const httpUrl = `http://127.0.0.1:${port}`;
+
+  async function getText(p, ms = 5000) {
+    const r = await fetch(`${httpUrl}${p}`, { signal: AbortSignal.timeout(ms) });
+    if (!r.ok) throw new Error(`GET ${p}: HTTP ${r.status}`);
+    return r.text();
+  }
+
+  const srv = {
+    proc, port, httpUrl,
+    wsUrl: `ws://127.0.0.1:${port}/stream`,
+    get stderr() { return stderr; },
+    get stdout() { return stdout; },
+    get exited() { return exited; },
+    metrics: () => getText('/metrics'),
+    async state() { return JSON.parse(await getText('/api/v1/state')); },
+    // Resolves once the game state says the primary has completed `ticks` ticks.
+    async waitTicks(ticks, ms = 60000) {
+      const end = Date.now() + ms;
+      let s = null;
+      while (Date.now() < end) {
+        try { s = await srv.state(); if (s.valid && s.tick >= ticks) return s; } catch { /* not yet */ }
+        await sleep(100);
+      }
+      throw new Error(`the game did not reach tick ${ticks} within ${ms} ms (last state ${JSON.stringify(s)}); stderr:\n${stderr.slice(-3000)}`);
+    },
+    async stop() {
+      if (!exited) {
+        const killer = setTimeout(() => proc.kill('SIGKILL'), 15000);
+        proc.kill('SIGTERM');
+        await exitPromise;
+        clearTimeout(killer);
+      }
+      if (exited.code !== 0)
+        throw new Error(`shadowcast run exited with ${JSON.stringify(exited)}; stderr:\n${stderr.slice(-4000)}`);
+      return exited;
+    },
+  };
+  return srv;
+}
