@@ -85,9 +85,10 @@ void sc_encoder_apply_common(struct sc_encoder *enc)
 			SC_ENCODER_GOP_INFINITE;
 	/* No global header: SPS/PPS travel in-band before every IDR. */
 	c->flags &= ~AV_CODEC_FLAG_GLOBAL_HEADER;
-	/* The GPU converter writes BT.709 limited range; say so in the VUI. */
+	/* The GPU converter (shaders/render_common.glsl) writes the BT.601 matrix,
+	 * limited range, from sRGB (BT.709 primaries); say so in the VUI. */
 	c->color_range = AVCOL_RANGE_MPEG;
-	c->colorspace = AVCOL_SPC_BT709;
+	c->colorspace = AVCOL_SPC_SMPTE170M;
 	c->color_primaries = AVCOL_PRI_BT709;
 	c->color_trc = AVCOL_TRC_BT709;
 }
