@@ -5,5 +5,9 @@
 
 int sc_cmd_sim(int argc, char **argv);
 int sc_cmd_devices(int argc, char **argv);
+/* `run`: the supervisor (server/supervisor.c); `__child`: one of its processes
+ * (server/child.c), started by the supervisor only. */
+int sc_cmd_run(int argc, char **argv);
+int sc_cmd_child(int argc, char **argv);
 
 #endif

@@ -5,6 +5,7 @@
 #define SC_SERVER_CONFIG_H
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "net/encoder.h"
 
@@ -39,5 +40,9 @@ void sc_run_config_defaults(struct sc_run_config *cfg);
  * first wherever it appears, options on the command line override it. false
  * with a clear message on stderr for a bad option, value or file line. */
 bool sc_run_config_parse(struct sc_run_config *cfg, int argc, char **argv);
+
+/* `run --help` text; the configuration as a config file (`run --print-config`). */
+void sc_run_config_usage(FILE *out);
+void sc_run_config_write(FILE *out, const struct sc_run_config *cfg);
 
 #endif

@@ -16,13 +16,16 @@ static const struct command commands[] = {
 	{"sim", sc_cmd_sim, "run one headless game instance: hash log, frames, GPU timings"},
 	{"devices", sc_cmd_devices, "list Vulkan devices, their memory-sharing extensions, the encoder"},
 	{"bench", sc_bench_main, "run a benchmark (shadowcast bench --help)"},
+	{"run", sc_cmd_run, "serve the game: supervisor, encoder process, primary instance"},
+	{"__child", sc_cmd_child, NULL}, /* a process of `run`, started by the supervisor */
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: shadowcast COMMAND [options]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].what);
+		if (commands[i].what)
+			fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].what);
 	fprintf(out, "\n'shadowcast COMMAND --help' describes each command's options.\n");
 }
 

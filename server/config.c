@@ -1,0 +1,351 @@
+/* `shadowcast run` options: one table drives getopt, the config file and
+ * --print-config, so the three never disagree. */
+#include "server/config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu/game.h"
+#include "server/session.h"
+#include "util/parse.h"
+
+#ifndef SC_WEB_ROOT
+#define SC_WEB_ROOT "web"
+#endif
+
+enum opt_id {
+	OPT_CONFIG = 1, OPT_LISTEN, OPT_SIZE, OPT_FPS, OPT_PARTICLES, OPT_PLAYERS, OPT_SEED,
+	OPT_FRAME_SLOTS, OPT_DEVICE, OPT_ENCODER, OPT_VAAPI_DEVICE, OPT_BITRATE, OPT_IDR_INTERVAL,
+	OPT_MAX_CLIENTS, OPT_WEB_ROOT, OPT_PRINT_CONFIG, OPT_HELP,
+};
+
+struct opt_desc {
+	const char *name;
+	int id;
+	const char *arg; /* NULL: takes no value, command line only */
+	const char *help;
+};
+
+static const struct opt_desc opt_table[] = {
+	{"config", OPT_CONFIG, "FILE", "read options from FILE (key = value lines)"},
+	{"listen", OPT_LISTEN, "ADDR:PORT", "HTTP/WebSocket address (default 0.0.0.0:8080; [::1]:8080; port 0 = any)"},
+	{"size", OPT_SIZE, "WxH", "frame size, width a multiple of 16, height of 8 (default 1280x720)"},
+	{"fps", OPT_FPS, "N", "tick and frame rate, 1..240 (default 60)"},
+	{"particles", OPT_PARTICLES, "N", "particle count, 0..4000000 (default 20000)"},
+	{"players", OPT_PLAYERS, "N", "players, 2..8 (default 2)"},
+	{"seed", OPT_SEED, "S", "game seed (default 1)"},
+	{"frame-slots", OPT_FRAME_SLOTS, "N", "frame slots between primary and encoder, 2..8 (default 4)"},
+	{"device", OPT_DEVICE, "SPEC", "Vulkan device: auto | INDEX | NAME-SUBSTRING | UUID (default auto)"},
+	{"encoder", OPT_ENCODER, "KIND", "auto | vaapi | x264 (default auto)"},
+	{"vaapi-device", OPT_VAAPI_DEVICE, "PATH", "VA-API render node (default: the first /dev/dri/renderD*)"},
+	{"bitrate", OPT_BITRATE, "KBPS", "video bitrate in kbit/s, 100..200000 (default 6000)"},
+	{"idr-interval", OPT_IDR_INTERVAL, "N", "a keyframe every N frames, 0 = on join and request only (default 0)"},
+	{"max-clients", OPT_MAX_CLIENTS, "N", "WebSocket clients, 1..1024 (default 32)"},
+	{"web-root", OPT_WEB_ROOT, "DIR", "player page directory (default $SHADOWCAST_WEB_ROOT or the source web/)"},
+	{"print-config", OPT_PRINT_CONFIG, NULL, "print the effective configuration as a config file and exit"},
+	{"help", OPT_HELP, NULL, "this help"},
+};
+#define N_OPTS (sizeof(opt_table) / sizeof(opt_table[0]))
+
+void sc_run_config_defaults(struct sc_run_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->listen_addr, sizeof(cfg->listen_addr), "0.0.0.0");
+	cfg->port = 8080;
+	const char *web = getenv("SHADOWCAST_WEB_ROOT");
+	snprintf(cfg->web_root, sizeof(cfg->web_root), "%s", web && *web ? web : SC_WEB_ROOT);
+	cfg->max_clients = 32;
+	cfg->width = 1280;
+	cfg->height = 720;
+	cfg->fps = 60;
+	cfg->particles = 20000;
+	cfg->players = 2;
+	cfg->seed = 1;
+	cfg->frame_slots = 4;
+	snprintf(cfg->device, sizeof(cfg->device), "auto");
+	cfg->encoder = SC_ENCODER_AUTO;
+	cfg->bitrate_kbps = 6000;
+	cfg->idr_interval = 0;
+	cfg->restart_backoff_ms = 200;
+	cfg->restart_backoff_max_ms = 5000;
+	cfg->arena_mib = 64;
+}
+
+static const char *encoder_kind_name(enum sc_encoder_kind k)
+{
+	return k == SC_ENCODER_VAAPI ? "vaapi" : k == SC_ENCODER_X264 ? "x264" : "auto";
+}
+
+/* "1.2.3.4:80", "[::1]:80". */
+static const char *parse_listen(struct sc_run_config *cfg, const char *v)
+{
+	char addr[sizeof(cfg->listen_addr)];
+	const char *port;
+	if (v[0] == '[') {
+		const char *close = strchr(v, ']');
+		if (!close || close[1] != ':')
+			return "expected [IPV6]:PORT";
+		if ((size_t)(close - v - 1) >= sizeof(addr))
+			return "address too long";
+		memcpy(addr, v + 1, (size_t)(close - v - 1));
+		addr[close - v - 1] = 0;
+		port = close + 2;
+		struct in6_addr a6;
+		if (inet_pton(AF_INET6, addr, &a6) != 1)
+			return "not an IPv6 address";
+	} else {
+		const char *colon = strrchr(v, ':');
+		if (!colon)
+			return "expected ADDR:PORT";
+		if (strchr(v, ':') != colon)
+			return "an IPv6 address needs brackets: [ADDR]:PORT";
+		if ((size_t)(colon - v) >= sizeof(addr))
+			return "address too long";
+		memcpy(addr, v, (size_t)(colon - v));
+		addr[colon - v] = 0;
+		port = colon + 1;
+		struct in_addr a4;
+		if (inet_pton(AF_INET, addr, &a4) != 1)
+			return "not an IPv4 address";
+	}
+	uint32_t p;
+	if (!sc_parse_u32(port, 0, 65535, &p))
+		return "port must be 0..65535";
+	memcpy(cfg->listen_addr, addr, sizeof(addr));
+	cfg->port = (uint16_t)p;
+	return NULL;
+}
+
+static const char *parse_frame_size(struct sc_run_config *cfg, const char *v)
+{
+	struct sc_game_config g;
+	sc_game_config_defaults(&g);
+	if (!sc_parse_size(v, &g.width, &g.height))
+		return "expected WIDTHxHEIGHT";
+	const char *bad = sc_game_config_check(&g);
+	if (bad)
+		return bad;
+	if (g.width % 16 != 0 || g.height % 8 != 0)
+		return "the encoder needs a width that is a multiple of 16 and a height that is a multiple of 8";
+	cfg->width = g.width;
+	cfg->height = g.height;
+	return NULL;
+}
+
+static const char *copy_str(char *dst, size_t cap, const char *v)
+{
+	if (!*v)
+		return "empty value";
+	if (strlen(v) >= cap)
+		return "too long";
+	memcpy(dst, v, strlen(v) + 1);
+	return NULL;
+}
+
+#define U32(field, lo, hi, why) (sc_parse_u32(v, lo, hi, &cfg->field) ? NULL : why)
+
+/* Applies one option's value; NULL or why it is bad. */
+static const char *set_option(struct sc_run_config *cfg, int id, const char *v)
+{
+	switch (id) {
+	case OPT_LISTEN: return parse_listen(cfg, v);
+	case OPT_SIZE: return parse_frame_size(cfg, v);
+	case OPT_FPS: return U32(fps, 1, 240, "must be 1..240");
+	case OPT_PARTICLES: return U32(particles, 0, 4000000, "must be 0..4000000");
+	case OPT_PLAYERS: return U32(players, 2, SC_MAX_PLAYERS, "must be 2..8");
+	case OPT_SEED: return U32(seed, 0, UINT32_MAX, "must be 0..4294967295");
+	case OPT_FRAME_SLOTS: return U32(frame_slots, 2, SC_MAX_FRAME_SLOTS, "must be 2..8");
+	case OPT_DEVICE: return copy_str(cfg->device, sizeof(cfg->device), v);
+	case OPT_ENCODER:
+		if (strcmp(v, "auto") == 0)
+			cfg->encoder = SC_ENCODER_AUTO;
+		else if (strcmp(v, "vaapi") == 0)
+			cfg->encoder = SC_ENCODER_VAAPI;
+		else if (strcmp(v, "x264") == 0)
+			cfg->encoder = SC_ENCODER_X264;
+		else
+			return "must be auto, vaapi or x264";
+		return NULL;
+	case OPT_VAAPI_DEVICE: return copy_str(cfg->vaapi_device, sizeof(cfg->vaapi_device), v);
+	case OPT_BITRATE: return U32(bitrate_kbps, 100, 200000, "must be 100..200000 (kbit/s)");
+	case OPT_IDR_INTERVAL: return U32(idr_interval, 0, 100000, "must be 0..100000 (frames)");
+	case OPT_MAX_CLIENTS: return U32(max_clients, 1, 1024, "must be 1..1024");
+	case OPT_WEB_ROOT: return copy_str(cfg->web_root, sizeof(cfg->web_root), v);
+	}
+	return "not a settable option";
+}
+
+static const struct opt_desc *find_opt(const char *name)
+{
+	for (size_t i = 0; i < N_OPTS; i++)
+		if (strcmp(opt_table[i].name, name) == 0)
+			return &opt_table[i];
+	return NULL;
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = 0;
+	return s;
+}
+
+/* Reports "FILE:LINE: message" for every bad line; false if there was one. */
+static bool load_file(struct sc_run_config *cfg, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return false;
+	}
+	bool ok = true;
+	char line[4096];
+	unsigned lineno = 0;
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		size_t len = strlen(line);
+		if (len == sizeof(line) - 1 && line[len - 1] != '\n' && !feof(f)) {
+			fprintf(stderr, "%s:%u: line too long (at most %zu bytes)\n", path, lineno, sizeof(line) - 2);
+			ok = false;
+			int ch;
+			while ((ch = fgetc(f)) != EOF && ch != '\n')
+				;
+			continue;
+		}
+		/* a comment: '#' at the start or after a blank */
+		for (char *p = line; *p; p++) {
+			if (*p == '#' && (p == line || p[-1] == ' ' || p[-1] == '\t')) {
+				*p = 0;
+				break;
+			}
+		}
+		char *s = trim(line);
+		if (!*s)
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			fprintf(stderr, "%s:%u: expected 'key = value'\n", path, lineno);
+			ok = false;
+			continue;
+		}
+		*eq = 0;
+		char *key = trim(s), *val = trim(eq + 1);
+		const struct opt_desc *o = find_opt(key);
+		if (!o || !o->arg) {
+			fprintf(stderr, "%s:%u: unknown key '%s'\n", path, lineno, key);
+			ok = false;
+			continue;
+		}
+		if (o->id == OPT_CONFIG) {
+			fprintf(stderr, "%s:%u: 'config' cannot be used inside a config file\n", path, lineno);
+			ok = false;
+			continue;
+		}
+		if (!*val) {
+			fprintf(stderr, "%s:%u: %s needs a value\n", path, lineno, key);
+			ok = false;
+			continue;
+		}
+		const char *why = set_option(cfg, o->id, val);
+		if (why) {
+			fprintf(stderr, "%s:%u: bad value '%s' for %s: %s\n", path, lineno, val, key, why);
+			ok = false;
+		}
+	}
+	if (ferror(f)) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		ok = false;
+	}
+	fclose(f);
+	return ok;
+}
+
+void sc_run_config_usage(FILE *out)
+{
+	fprintf(out, "usage: shadowcast run [options]\n"
+	             "Starts the supervisor, the encoder process and the primary instance, and\n"
+	             "prints the URL to open. Options (also 'key = value' lines in --config FILE;\n"
+	             "the command line overrides the file):\n");
+	for (size_t i = 0; i < N_OPTS; i++) {
+		char left[48];
+		snprintf(left, sizeof(left), "--%s%s%s", opt_table[i].name, opt_table[i].arg ? " " : "",
+		         opt_table[i].arg ? opt_table[i].arg : "");
+		fprintf(out, "  %-24s %s\n", left, opt_table[i].help);
+	}
+}
+
+void sc_run_config_write(FILE *out, const struct sc_run_config *cfg)
+{
+	bool v6 = strchr(cfg->listen_addr, ':') != NULL;
+	fprintf(out, "listen = %s%s%s:%u\n", v6 ? "[" : "", cfg->listen_addr, v6 ? "]" : "", cfg->port);
+	fprintf(out, "size = %ux%u\n", cfg->width, cfg->height);
+	fprintf(out, "fps = %u\nparticles = %u\nplayers = %u\nseed = %u\nframe-slots = %u\n", cfg->fps,
+	        cfg->particles, cfg->players, cfg->seed, cfg->frame_slots);
+	fprintf(out, "device = %s\nencoder = %s\n", cfg->device, encoder_kind_name(cfg->encoder));
+	if (cfg->vaapi_device[0])
+		fprintf(out, "vaapi-device = %s\n", cfg->vaapi_device);
+	fprintf(out, "bitrate = %u\nidr-interval = %u\nmax-clients = %u\nweb-root = %s\n", cfg->bitrate_kbps,
+	        cfg->idr_interval, cfg->max_clients, cfg->web_root);
+}
+
+bool sc_run_config_parse(struct sc_run_config *cfg, int argc, char **argv)
+{
+	struct option longopts[N_OPTS + 1];
+	for (size_t i = 0; i < N_OPTS; i++)
+		longopts[i] = (struct option){opt_table[i].name,
+		                              opt_table[i].arg ? required_argument : no_argument, NULL,
+		                              opt_table[i].id};
+	longopts[N_OPTS] = (struct option){0, 0, 0, 0};
+	const char *prog = argc > 0 ? argv[0] : "run";
+
+	/* pass 1: --config, wherever it is */
+	const char *config = NULL;
+	int c;
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1)
+		if (c == OPT_CONFIG)
+			config = optarg;
+	if (config && !load_file(cfg, config))
+		return false;
+
+	/* pass 2: everything else, in order, over the file */
+	bool print = false;
+	opterr = 1;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_CONFIG: continue;
+		case OPT_HELP: sc_run_config_usage(stdout); exit(0);
+		case OPT_PRINT_CONFIG: print = true; continue;
+		case '?':
+		case ':':
+			fprintf(stderr, "shadowcast %s: see 'shadowcast %s --help'\n", prog, prog);
+			return false;
+		}
+		const char *why = set_option(cfg, c, optarg);
+		if (why) {
+			for (size_t i = 0; i < N_OPTS; i++)
+				if (opt_table[i].id == c)
+					fprintf(stderr, "shadowcast %s: bad value '%s' for --%s: %s\n", prog, optarg,
+					        opt_table[i].name, why);
+			return false;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "shadowcast %s: unexpected argument '%s'\n", prog, argv[optind]);
+		return false;
+	}
+	if (print) {
+		sc_run_config_write(stdout, cfg);
+		exit(0);
+	}
+	return true;
+}

@@ -1,0 +1,355 @@
+/* `shadowcast run`: the supervisor (the communications engine). Creates the
+ * arena and the session's named blocks (server/session.h), starts the encoder
+ * process and the primary instance, hands them their fds, forwards the
+ * primary's frame memory to the encoder, restarts a crashed child with
+ * back-off, prints the URL, and on SIGINT/SIGTERM takes everything down. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "net/doorbell.h"
+#include "net/fd_passing.h"
+#include "server/commands.h"
+#include "server/supervisor_priv.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+#define SUP_STOP_GRACE_NS (3ull * 1000 * 1000 * 1000)
+#define SUP_SECOND_SIGNAL_NS (500ull * 1000 * 1000)
+#define SUP_PORT_POLL_MS 20
+
+static bool create_log(struct supervisor *sup, const char *name, uint64_t capacity, uint32_t record_size,
+                       struct sc_input_log *log)
+{
+	struct sc_arena_block b;
+	size_t size = sc_input_log_block_size(capacity, record_size);
+	if (!sc_arena_block_create(sup->arena, name, SC_BLOCK_INPUT_LOG, size, &b)) {
+		sc_err("arena: cannot create block '%s' (%zu bytes)", name, size);
+		return false;
+	}
+	if (!sc_input_log_init(log, sc_arena_ptr(sup->arena, b.off, b.size), b.size, capacity, record_size, 0)) {
+		sc_err("arena: cannot format block '%s' as a log", name);
+		return false;
+	}
+	return true;
+}
+
+static bool session_init(struct supervisor *sup)
+{
+	const struct sc_run_config *cfg = &sup->cfg;
+	if (!(sup->arena = sc_arena_create("shadowcast-arena", (size_t)cfg->arena_mib << 20)))
+		return false;
+	if (sc_arena_register(sup->arena, "supervisor") < 0) {
+		sc_err("arena: cannot register the supervisor");
+		return false;
+	}
+	struct sc_arena_block b;
+	if (!sc_arena_block_create(sup->arena, SC_SESSION_BLOCK, SC_BLOCK_RAW, sizeof(struct sc_session_shm), &b)) {
+		sc_err("arena: cannot create block '%s'", SC_SESSION_BLOCK);
+		return false;
+	}
+	struct sc_session_shm *s = sc_arena_ptr(sup->arena, b.off, sizeof(*s));
+	s->magic = SC_SESSION_MAGIC;
+	s->version = SC_SESSION_VERSION;
+	s->width = cfg->width;
+	s->height = cfg->height;
+	s->fps = cfg->fps;
+	s->players = cfg->players;
+	s->n_slots = cfg->frame_slots;
+	sup->session = s;
+	if (!create_log(sup, SC_INPUT_LOG_BLOCK, SC_INPUT_LOG_CAPACITY, sizeof(struct sc_input_event),
+	                &sup->input_log) ||
+	    !create_log(sup, SC_TICK_LOG_BLOCK, SC_TICK_LOG_CAPACITY, sizeof(struct sc_tick_record),
+	                &sup->tick_log))
+		return false;
+	if ((sup->frame_efd = sc_doorbell_eventfd()) < 0)
+		return false;
+	return true;
+}
+
+/* SIGINT/SIGTERM/SIGHUP/SIGCHLD through a signalfd, blocked otherwise. The
+ * children get an empty mask back before exec. */
+static int signals_open(void)
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0) {
+		sc_err("sigprocmask: %s", strerror(errno));
+		return -1;
+	}
+	int fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		sc_err("signalfd: %s", strerror(errno));
+	return fd;
+}
+
+static bool children_running(const struct supervisor *sup)
+{
+	return sup->primary.pid || sup->encoder.pid;
+}
+
+static void begin_stop(struct supervisor *sup, int sig)
+{
+	if (sup->stopping) {
+		/* a second signal a moment later (Ctrl-C twice) cuts the wait short;
+		 * one that came with the first (a group kill) does not */
+		if (sc_now_ns() >= sup->stop_begun_ns + SUP_SECOND_SIGNAL_NS && sup->stop_deadline_ns > sc_now_ns()) {
+			sc_warn("%s again: killing the children now", strsignal(sig));
+			sup->stop_deadline_ns = sc_now_ns();
+		}
+		return;
+	}
+	sc_info("%s: stopping the session", strsignal(sig));
+	sup->stopping = true;
+	sup->stop_begun_ns = sc_now_ns();
+	sup->stop_deadline_ns = sup->stop_begun_ns + SUP_STOP_GRACE_NS;
+	sup->primary.restart_at_ns = sup->encoder.restart_at_ns = 0;
+	sup_child_kill(&sup->primary, SIGTERM);
+	sup_child_kill(&sup->encoder, SIGTERM);
+}
+
+static void handle_signals(struct supervisor *sup)
+{
+	struct signalfd_siginfo si;
+	ssize_t n;
+	while ((n = read(sup->sigfd, &si, sizeof(si))) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			sup_child_reap(sup, &sup->primary, false);
+			sup_child_reap(sup, &sup->encoder, false);
+		} else {
+			begin_stop(sup, (int)si.ssi_signo);
+		}
+	}
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		sc_err("signalfd read: %s", strerror(errno));
+}
+
+/* true (and the socket closed) when the child closed its end: it is exiting,
+ * and its pidfd or SIGCHLD says when it is gone. */
+static bool sock_closed(struct sup_child *c)
+{
+	char b;
+	ssize_t n = recv(c->sock, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+		return false;
+	if (n < 0 && errno != ECONNRESET)
+		sc_warn("%s: socket: %s", c->role, strerror(errno));
+	close(c->sock);
+	c->sock = -1;
+	return true;
+}
+
+/* The primary's socket: its frame memory fd, once per (re)start. */
+static void handle_primary_msg(struct supervisor *sup)
+{
+	struct sup_child *c = &sup->primary;
+	struct sc_fd_hello hello;
+	int fd = -1;
+	if (sock_closed(c))
+		return;
+	if (!sc_fd_recv(c->sock, SC_FD_KIND_FRAME, &hello, &fd, 1, 0)) {
+		/* a dying or misbehaving primary; its pidfd says when it is gone */
+		close(c->sock);
+		c->sock = -1;
+		return;
+	}
+	if (sup->frame_fd >= 0)
+		close(sup->frame_fd);
+	sup->frame_fd = fd;
+	sup->frame_tag = hello.tag;
+	sup->frame_arg = hello.arg;
+	sc_info("primary exported its frame memory (kind %llu)", (unsigned long long)hello.arg);
+	sup_forward_frame(sup);
+}
+
+/* The encoder sends nothing today: drain and drop whatever comes. */
+static void handle_encoder_msg(struct supervisor *sup)
+{
+	struct sup_child *c = &sup->encoder;
+	struct sc_fd_hello hello;
+	int fds[SC_FD_MAX];
+	if (sock_closed(c))
+		return;
+	if (!sc_fd_recv(c->sock, 0, &hello, fds, SC_FD_MAX, 0)) {
+		close(c->sock);
+		c->sock = -1;
+		return;
+	}
+	sc_warn("encoder: unexpected fd transfer of kind %u ignored", hello.kind);
+	for (uint32_t i = 0; i < hello.nfds; i++)
+		close(fds[i]);
+}
+
+static const char *url_host(const struct sc_run_config *cfg)
+{
+	if (strcmp(cfg->listen_addr, "0.0.0.0") == 0)
+		return "127.0.0.1";
+	if (strcmp(cfg->listen_addr, "::") == 0)
+		return "::1";
+	return cfg->listen_addr;
+}
+
+/* Once the encoder has bound: the URL line (again only if the port changed),
+ * and the port pinned for later encoders, so clients reconnect to the same URL. */
+static bool check_port(struct supervisor *sup)
+{
+	uint32_t port = atomic_load(&sup->session->http_port);
+	if (!port || port > 65535)
+		return false;
+	const char *host = url_host(&sup->cfg);
+	bool v6 = strchr(host, ':') != NULL;
+	if (port != sup->url_port) {
+		printf("shadowcast: open http://%s%s%s:%u/\n", v6 ? "[" : "", host, v6 ? "]" : "", port);
+		fflush(stdout);
+		sup->url_port = (uint16_t)port;
+	} else {
+		sc_info("encoder serving again on port %u", port);
+	}
+	v6 = strchr(sup->cfg.listen_addr, ':') != NULL;
+	snprintf(sup->listen_pin, sizeof(sup->listen_pin), "%s%s%s:%u", v6 ? "[" : "", sup->cfg.listen_addr,
+	         v6 ? "]" : "", port);
+	return true;
+}
+
+static int ms_until(uint64_t when_ns, uint64_t now_ns)
+{
+	if (when_ns <= now_ns)
+		return 0;
+	uint64_t ms = (when_ns - now_ns + 999999) / 1000000;
+	return ms > 60000 ? 60000 : (int)ms;
+}
+
+static int min_timeout(int a, int b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
+static void kill_remaining(struct supervisor *sup)
+{
+	struct sup_child *cs[2] = {&sup->primary, &sup->encoder};
+	for (int i = 0; i < 2; i++)
+		sup_child_reap(sup, cs[i], false);
+	for (int i = 0; i < 2; i++) {
+		if (!cs[i]->pid)
+			continue;
+		sc_warn("%s (pid %d) is still running: SIGKILL", cs[i]->role, (int)cs[i]->pid);
+		sup_child_kill(cs[i], SIGKILL);
+		sup_child_reap(sup, cs[i], true);
+	}
+}
+
+static void run_loop(struct supervisor *sup)
+{
+	bool port_seen = false;
+	unsigned encoder_starts = 0;
+	while (!sup->stopping || children_running(sup)) {
+		struct sup_child *cs[2] = {&sup->primary, &sup->encoder};
+		struct pollfd pfd[5];
+		struct sup_child *owner[5] = {0};
+		bool is_sock[5] = {0};
+		nfds_t n = 0;
+		pfd[n++] = (struct pollfd){.fd = sup->sigfd, .events = POLLIN};
+		for (int i = 0; i < 2; i++) {
+			if (cs[i]->pidfd >= 0) {
+				owner[n] = cs[i];
+				pfd[n++] = (struct pollfd){.fd = cs[i]->pidfd, .events = POLLIN};
+			}
+			if (cs[i]->sock >= 0) {
+				owner[n] = cs[i];
+				is_sock[n] = true;
+				pfd[n++] = (struct pollfd){.fd = cs[i]->sock, .events = POLLIN};
+			}
+		}
+		uint64_t now = sc_now_ns();
+		int timeout = -1;
+		for (int i = 0; i < 2; i++)
+			if (cs[i]->restart_at_ns)
+				timeout = min_timeout(timeout, ms_until(cs[i]->restart_at_ns, now));
+		if (sup->encoder.starts != encoder_starts)
+			port_seen = false, encoder_starts = sup->encoder.starts;
+		if (sup->encoder.pid && !port_seen)
+			timeout = min_timeout(timeout, SUP_PORT_POLL_MS);
+		if (sup->stopping)
+			timeout = min_timeout(timeout, ms_until(sup->stop_deadline_ns, now));
+
+		if (poll(pfd, n, timeout) < 0 && errno != EINTR) {
+			sc_err("poll: %s", strerror(errno));
+			begin_stop(sup, SIGTERM);
+			sup->stop_deadline_ns = sc_now_ns();
+		}
+		for (nfds_t i = 0; i < n; i++) {
+			if (!pfd[i].revents)
+				continue;
+			if (i == 0)
+				handle_signals(sup);
+			else if (!is_sock[i])
+				sup_child_reap(sup, owner[i], false);
+			else if (owner[i]->sock == pfd[i].fd && owner[i]->pid)
+				owner[i] == &sup->primary ? handle_primary_msg(sup) : handle_encoder_msg(sup);
+		}
+
+		now = sc_now_ns();
+		if (sup->stopping) {
+			if (children_running(sup) && now >= sup->stop_deadline_ns)
+				kill_remaining(sup);
+			continue;
+		}
+		for (int i = 0; i < 2; i++)
+			if (cs[i]->restart_at_ns && now >= cs[i]->restart_at_ns)
+				sup_child_start(sup, cs[i]);
+		if (sup->encoder.pid && !port_seen && sup->encoder.starts == encoder_starts)
+			port_seen = check_port(sup);
+	}
+}
+
+static void supervisor_finish(struct supervisor *sup)
+{
+	if (sup->frame_fd >= 0)
+		close(sup->frame_fd);
+	if (sup->frame_efd >= 0)
+		close(sup->frame_efd);
+	if (sup->sigfd >= 0)
+		close(sup->sigfd);
+	if (sup->arena)
+		sc_arena_unregister(sup->arena);
+	sc_arena_destroy(sup->arena);
+}
+
+int sc_cmd_run(int argc, char **argv)
+{
+	sc_log_set_role("supervisor");
+	struct supervisor sup = {.frame_efd = -1, .sigfd = -1, .frame_fd = -1};
+	sc_run_config_defaults(&sup.cfg);
+	if (!sc_run_config_parse(&sup.cfg, argc, argv))
+		return 2;
+	sup.n_args = argc - 1;
+	sup.args = argv + 1;
+	sup_child_init(&sup.primary, "primary", sup.cfg.restart_backoff_ms);
+	sup_child_init(&sup.encoder, "encoder", sup.cfg.restart_backoff_ms);
+
+	int rc = 1;
+	signal(SIGPIPE, SIG_IGN);
+	if ((sup.sigfd = signals_open()) < 0 || !session_init(&sup))
+		goto out;
+	sc_info("arena %u MiB; %ux%u at %u fps, %u players, %u frame slots", sup.cfg.arena_mib, sup.cfg.width,
+	        sup.cfg.height, sup.cfg.fps, sup.cfg.players, sup.cfg.frame_slots);
+	sup_child_start(&sup, &sup.encoder);
+	sup_child_start(&sup, &sup.primary);
+	run_loop(&sup);
+	sc_info("session stopped");
+	rc = 0;
+out:
+	supervisor_finish(&sup);
+	return rc;
+}

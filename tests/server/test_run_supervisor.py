@@ -1,0 +1,209 @@
+"""`shadowcast run` as an operator sees it: it prints the URL, serves /healthz,
+restarts a killed encoder (same URL) and a killed primary (frames flow again),
+backs off, and on SIGTERM (or its own death) leaves no process behind. Every
+wait is bounded."""
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import sctest  # noqa: E402
+
+ARGS = ["run", "--listen", "127.0.0.1:0", "--size", "320x176", "--fps", "30", "--particles", "2000",
+        "--encoder", "x264"]
+
+
+class Session:
+    def __init__(self, d, name):
+        self.log_path = os.path.join(d, name + ".log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([sctest.BIN] + ARGS, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.out = ""
+        self.url = None
+
+    def stderr(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def fail(self, msg):
+        raise AssertionError("%s\n--- supervisor stdout:\n%s\n--- log:\n%s" % (msg, self.out, self.stderr()))
+
+    def wait_url(self, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = re.search(r"shadowcast: open (http://127\.0\.0\.1:\d+/)\n", self.out)
+            if m:
+                self.url = m.group(1)
+                return self.url
+            if self.proc.poll() is not None:
+                self.fail("supervisor exited %d before printing the URL" % self.proc.returncode)
+            r, _, _ = select.select([self.proc.stdout], [], [], 0.5)
+            if r:
+                line = self.proc.stdout.readline()
+                self.out += line
+        self.fail("no URL line within %d s" % timeout)
+
+    def get(self, path, timeout=3):
+        with urllib.request.urlopen(self.url + path, timeout=timeout) as r:
+            return r.status, r.read().decode()
+
+    def metric(self, name):
+        _, body = self.get("metrics")
+        m = re.search(r"^%s (\d+)$" % re.escape(name), body, re.M)
+        if not m:
+            self.fail("/metrics has no %s" % name)
+        return int(m.group(1))
+
+    def children(self):
+        """{role: pid} of the supervisor's __child processes."""
+        out = {}
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % pid) as f:
+                    stat = f.read()
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+            if ppid == self.proc.pid and len(argv) > 2 and argv[1] == b"__child" and stat.split()[2] != "Z":
+                out[argv[2].decode()] = int(pid)
+        return out
+
+    def wait_children(self, roles=("primary", "encoder"), not_pids=(), timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            c = self.children()
+            if all(r in c and c[r] not in not_pids for r in roles):
+                return c
+            time.sleep(0.1)
+        self.fail("children %s (not %s) not running within %d s: %s" % (roles, not_pids, timeout, self.children()))
+
+    def wait_for(self, what, cond, timeout=30):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                if cond():
+                    return
+            except OSError as e:  # the server is restarting
+                last = e
+            time.sleep(0.2)
+        self.fail("%s: not within %d s (last error: %s)" % (what, timeout, last))
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.proc.stdout.close()
+        self.log.close()
+
+
+def gone(pid):
+    """Exited: no /proc entry, or a zombie left for whoever adopted it."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+    except OSError:
+        return True
+    return stat[stat.rindex(")") + 2] == "Z"
+
+
+def frames_grow(s, name, by=10, timeout=30):
+    start = s.metric(name)
+    s.wait_for("%s grows by %d from %d" % (name, by, start), lambda: s.metric(name) >= start + by, timeout)
+
+
+def test_restart_and_stop(d):
+    s = Session(d, "restart")
+    try:
+        s.wait_url()
+        kids = s.wait_children()
+        status, body = s.get("healthz")
+        sctest.check(status == 200, "/healthz answers 200, got %d" % status)
+        frames_grow(s, "shadowcast_frames_rendered_total")
+        frames_grow(s, "shadowcast_frames_encoded_total")
+        sctest.check(s.metric("shadowcast_arena_procs") == 3, "supervisor, primary and encoder registered")
+
+        # the encoder: restarted on the same URL, serving again
+        url = s.url
+        os.kill(kids["encoder"], signal.SIGKILL)
+        kids2 = s.wait_children(not_pids=(kids["encoder"],), timeout=10)
+        sctest.check(kids2["primary"] == kids["primary"], "the primary lives on while the encoder restarts")
+        s.wait_for("/healthz answers after the encoder restart", lambda: s.get("healthz")[0] == 200, 20)
+        frames_grow(s, "shadowcast_frames_encoded_total")
+        log = s.stderr()
+        sctest.check("encoder exited (signal 9); restarting in 200 ms" in log, "encoder crash logged")
+
+        # the primary: restarted, frames rendered and encoded again
+        os.kill(kids2["primary"], signal.SIGKILL)
+        kids3 = s.wait_children(not_pids=(kids2["primary"],), timeout=15)
+        sctest.check(kids3["encoder"] == kids2["encoder"], "the encoder lives on while the primary restarts")
+        frames_grow(s, "shadowcast_frames_rendered_total", timeout=60)
+        frames_grow(s, "shadowcast_frames_encoded_total", timeout=30)
+        log = s.stderr()
+        sctest.check("primary exited (signal 9); restarting in 200 ms" in log, "primary crash logged")
+        sctest.check("primary: detached 1 log reader(s)" in log, "the dead primary's input-log reader detached")
+        sctest.check(s.metric("shadowcast_arena_procs") == 3, "dead processes reaped from the arena registry")
+        sctest.check(s.metric("shadowcast_arena_procs_reaped_total") >= 2, "arena counts the reaped processes")
+
+        # a second crash soon after: the back-off doubles
+        os.kill(kids3["primary"], signal.SIGKILL)
+        kids4 = s.wait_children(not_pids=(kids3["primary"],), timeout=15)
+        s.wait_for("back-off doubled", lambda: "primary exited (signal 9); restarting in 400 ms" in s.stderr(), 5)
+
+        # SIGTERM: exit 0 within 5 s, nothing left behind
+        t0 = time.monotonic()
+        s.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = s.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            s.fail("supervisor still running 5 s after SIGTERM")
+        sctest.check(rc == 0, "supervisor exits 0 on SIGTERM, got %d" % rc)
+        s.out += s.proc.stdout.read()
+        sctest.check(s.out == "shadowcast: open %s\n" % url,
+                     "one URL line: restarted encoders keep the port clients know; stdout: %r" % s.out)
+        left = [p for p in set(kids.values()) | set(kids4.values()) if not gone(p)]
+        sctest.check(not left, "no child left after SIGTERM: %s" % left)
+        print("SIGTERM to exit: %.2f s" % (time.monotonic() - t0))
+    finally:
+        s.close()
+
+
+def test_supervisor_killed(d):
+    """The children die with the supervisor (PR_SET_PDEATHSIG), even on SIGKILL."""
+    s = Session(d, "orphans")
+    try:
+        s.wait_url()
+        kids = s.wait_children()
+        s.proc.kill()
+        s.proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not all(gone(p) for p in kids.values()):
+            time.sleep(0.1)
+        left = [p for p in kids.values() if not gone(p)]
+        if left:
+            for p in left:
+                os.kill(p, signal.SIGKILL)
+            s.fail("children outlived a killed supervisor: %s" % left)
+    finally:
+        s.close()
+
+
+def main():
+    sctest.init(sys.argv)
+    d = sctest.tmpdir()
+    test_restart_and_stop(d)
+    test_supervisor_killed(d)
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
