@@ -57,6 +57,88 @@ struct sc_frame_slot_shm {
 	uint64_t render_done_ns;      /* GPU work complete */
 };
 
+/* Shadow tracking (the shadow-tracking seed, FIG. 7-10). */
+
+/* How a fault was detected: the seed's signals. */
+enum sc_fault_path {
+	SC_FAULT_PATH_SELF = 724,     /* the primary reported it (shader fault record, device lost) */
+	SC_FAULT_PATH_EXTERNAL = 734, /* a monitor noticed it (hang, invalid output, process death) */
+};
+
+/* What was detected (a superset of the injectable enum sc_fault_kind). */
+enum sc_fault_detected {
+	SC_DETECTED_ASSERT = 1,      /* shader fault record */
+	SC_DETECTED_INVALID = 2,     /* state failed host validation */
+	SC_DETECTED_HANG = 3,        /* fence timeout / heartbeat stall */
+	SC_DETECTED_DEVICE_LOST = 4, /* VK_ERROR_DEVICE_LOST */
+	SC_DETECTED_DEATH = 5,       /* the primary process died */
+	SC_DETECTED_DIVERGENCE = 6,  /* shadow hash != primary hash (alarm only, no pause) */
+};
+
+enum sc_fault_state {
+	SC_FAULT_NONE = 0,
+	SC_FAULT_CLAIMED = 1, /* a detector won the CAS from NONE and is filling it in */
+	SC_FAULT_READY = 2,   /* complete: the shadow pauses before error_tick */
+};
+
+/* The current incident. The first detector CASes state NONE -> CLAIMED, fills the
+ * fields, then stores READY; later detectors of the same incident do nothing. The
+ * supervisor resets it to NONE when it starts a new primary + shadow pair. */
+struct sc_fault_shm {
+	_Atomic uint32_t state;   /* enum sc_fault_state */
+	uint32_t incident;        /* 1, 2, ... over the server's life */
+	uint32_t detected;        /* enum sc_fault_detected */
+	uint32_t path;            /* enum sc_fault_path */
+	uint32_t injected;        /* enum sc_fault_kind if a FAULT input caused it, else 0 */
+	uint32_t error_tick;      /* the tick whose inputs caused it; the shadow holds error_tick - 1 */
+	uint64_t primary_hash_before; /* primary's hash after error_tick - 1 (from the tick log) */
+	uint64_t detected_ns;
+	int32_t primary_pid;
+	uint32_t device_fault_available; /* VK_EXT_device_fault report saved (else why not in detail) */
+	char detail[256];         /* human-readable: fault record, validation message, signal */
+};
+
+enum sc_shadow_state {
+	SC_SHADOW_OFF = 0,
+	SC_SHADOW_STARTING = 1,
+	SC_SHADOW_RUNNING = 2, /* following the tick log `delay_ticks` behind */
+	SC_SHADOW_PAUSED = 3,  /* holding the state before the error tick; accepts commands */
+	SC_SHADOW_RESUMED = 4, /* resumed by a developer: runs on to the end of the log */
+};
+
+enum sc_shadow_cmd {
+	SC_SHADOW_CMD_NONE = 0,
+	SC_SHADOW_CMD_PAUSE = 1,      /* pause now (at the next tick boundary) */
+	SC_SHADOW_CMD_RESUME = 2,
+	SC_SHADOW_CMD_STEP_INPUT = 3, /* re-run the held tick with one more of its inputs */
+	SC_SHADOW_CMD_STEP_TICK = 4,  /* run the held tick whole, hold the next */
+	SC_SHADOW_CMD_SET_DELAY = 5,  /* arg = ticks */
+	SC_SHADOW_CMD_CAPTURE = 6,    /* write a capture of the held state now */
+};
+
+/* The shadow's status and its command mailbox (the debug API in the encoder
+ * process is the client: it bumps cmd_seq after filling cmd/arg; the shadow
+ * answers by setting result fields and then done_seq = cmd_seq). */
+struct sc_shadow_shm {
+	_Atomic int32_t pid;
+	_Atomic uint32_t state;        /* enum sc_shadow_state */
+	_Atomic uint32_t next_tick;    /* it holds the state after next_tick - 1 */
+	_Atomic uint64_t hash;         /* its state hash after next_tick - 1 */
+	_Atomic uint32_t delay_ticks;
+	_Atomic uint32_t inputs_applied_in_held_tick; /* stepping by input */
+	_Atomic uint64_t divergences;
+	_Atomic uint32_t first_divergence_tick;
+	_Atomic uint32_t captures;     /* captures written */
+	char capture_dir[512];         /* the latest capture (absolute path) */
+	/* command mailbox */
+	_Atomic uint32_t cmd_seq;
+	uint32_t cmd;                  /* enum sc_shadow_cmd */
+	int64_t arg;
+	_Atomic uint32_t done_seq;
+	int32_t result;                /* 0 ok, else an errno-style code */
+	char message[256];             /* what happened, for the API's JSON */
+};
+
 struct sc_session_shm {
 	uint32_t magic, version;
 
@@ -90,6 +172,12 @@ struct sc_session_shm {
 	_Atomic uint32_t zero_copy;        /* 1 while frames are encoded in place */
 	_Atomic uint32_t http_port;        /* bound port, once listening; the supervisor
 	                                    * clears it before each encoder start */
+
+	/* shadow tracking */
+	struct sc_fault_shm fault;
+	struct sc_shadow_shm shadow;
+	_Atomic uint32_t primary_base_tick; /* tick the current primary started at (restore) */
+	_Atomic uint64_t primary_start_seq; /* input-log seq the current primary started reading at */
 };
 
 #endif
