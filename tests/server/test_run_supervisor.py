@@ -136,6 +136,7 @@ def test_restart_and_stop(d):
         url = s.url
         os.kill(kids["encoder"], signal.SIGKILL)
         kids2 = s.wait_children(not_pids=(kids["encoder"],), timeout=10)
+        encoder_up = time.monotonic()
         sctest.check(kids2["primary"] == kids["primary"], "the primary lives on while the encoder restarts")
         s.wait_for("/healthz answers after the encoder restart", lambda: s.get("healthz")[0] == 200, 20)
         frames_grow(s, "shadowcast_frames_encoded_total")
@@ -159,6 +160,16 @@ def test_restart_and_stop(d):
         kids4 = s.wait_children(not_pids=(kids3["primary"],), timeout=15)
         s.wait_for("back-off doubled", lambda: "primary exited (signal 9); restarting in 400 ms" in s.stderr(), 5)
 
+        # a child that ran 10 s starts over at the shortest delay
+        time.sleep(max(0, encoder_up + 10.5 - time.monotonic()))
+        os.kill(kids2["encoder"], signal.SIGKILL)
+        kids4 = s.wait_children(not_pids=(kids2["encoder"],), timeout=10)
+        s.wait_for("/healthz answers after the second encoder restart", lambda: s.get("healthz")[0] == 200, 20)
+        log = s.stderr()
+        sctest.check(log.count("encoder exited (signal 9); restarting in 200 ms") == 2 and "restarting in 400 ms"
+                     not in log.replace("primary exited (signal 9); restarting in 400 ms", ""),
+                     "back-off reset after 10 s of running")
+
         # SIGTERM: exit 0 within 5 s, nothing left behind
         t0 = time.monotonic()
         s.proc.send_signal(signal.SIGTERM)
@@ -170,7 +181,7 @@ def test_restart_and_stop(d):
         s.out += s.proc.stdout.read()
         sctest.check(s.out == "shadowcast: open %s\n" % url,
                      "one URL line: restarted encoders keep the port clients know; stdout: %r" % s.out)
-        left = [p for p in set(kids.values()) | set(kids4.values()) if not gone(p)]
+        left = [p for k in (kids, kids2, kids3, kids4) for p in k.values() if not gone(p)]
         sctest.check(not left, "no child left after SIGTERM: %s" % left)
         print("SIGTERM to exit: %.2f s" % (time.monotonic() - t0))
     finally:
