@@ -10,11 +10,13 @@
 #include <unistd.h>
 
 #include "gpu/game.h"
+#include "gpu/game_validate.h"
 #include "net/arena.h"
 #include "net/doorbell.h"
 #include "net/fd_passing.h"
 #include "net/input_log.h"
 #include "server/config.h"
+#include "server/fault_report.h"
 #include "server/roles.h"
 #include "server/session.h"
 #include "util/clock.h"
@@ -32,7 +34,14 @@ struct primary {
 	struct sc_game *game;
 	uint64_t frame;      /* frames rendered by this process */
 	uint64_t frame_base; /* frame numbers continue across restarts */
+	uint64_t last_hash;  /* state hash after the last completed tick */
 };
+
+/* Exit status of a primary that stopped on a detected fault (the supervisor
+ * acts on the incident, not on the status). */
+#define PRIMARY_EXIT_FAULT 3
+
+enum tick_outcome { TICK_OK, TICK_FAULT, TICK_ERROR };
 
 static volatile sig_atomic_t stop_requested;
 
@@ -131,6 +140,11 @@ static bool start_game(struct primary *p, int ipc_fd)
 	atomic_fetch_add(&s->frame_generation, 1);
 	if (!sc_fd_send(ipc_fd, SC_FD_KIND_FRAME, 0, (uint64_t)fm->kind, &fm->fd, 1))
 		return false;
+	/* where this primary starts in both logs: the shadow starts there too */
+	atomic_store(&s->primary_start_seq, sc_input_log_cursor(&p->inputs, p->reader));
+	atomic_store(&s->primary_tick_log_seq, sc_input_log_tail(&p->ticks));
+	atomic_store(&s->primary_base_tick, sc_game_next_tick(p->game));
+	atomic_store(&s->primary_ready, 1);
 	sc_info("rendering %ux%u at %u Hz into %u frame slots (%s), %u players", gc.width, gc.height,
 	        cfg->fps, gc.frame_slots, sc_frame_memory_kind_str(fm->kind), gc.players);
 	return true;
@@ -192,7 +206,62 @@ static void publish_state(struct sc_session_shm *s, const struct sc_game_state *
 	atomic_fetch_add(&s->state_seq, 1);
 }
 
-static bool run_tick(struct primary *p, uint64_t capture_ns)
+/* Faults injected on the host side (crash, device-lost) act before the GPU work
+ * of their tick; the GPU ones act inside it. */
+static void host_side_faults(struct primary *p, const struct sc_input_event *ev, uint32_t n, uint32_t tick)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (ev[i].action != SC_INPUT_FAULT)
+			continue;
+		if (ev[i].a == SC_FAULT_CRASH) {
+			/* dies without a word: the supervisor's pidfd notices (signal 734) */
+			sc_err("injected crash at tick %u: aborting", tick);
+			abort();
+		}
+		if (ev[i].a == SC_FAULT_DEVICE_LOST) {
+			/* lavapipe cannot lose its device: report what a driver's
+			 * VK_ERROR_DEVICE_LOST would make us report, and stop using it */
+			sc_fault_report(p->session, SC_DETECTED_DEVICE_LOST, SC_FAULT_PATH_SELF, SC_FAULT_DEVICE_LOST,
+			                tick, p->last_hash,
+			                "injected device loss (simulated: VK_ERROR_DEVICE_LOST handling; %s)",
+			                p->dev->info.ext_device_fault ? "VK_EXT_device_fault present" :
+			                "VK_EXT_device_fault not offered by this driver");
+			_exit(PRIMARY_EXIT_FAULT);
+		}
+	}
+}
+
+static uint32_t injected_kind(const struct sc_input_event *ev, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (ev[i].action == SC_INPUT_FAULT)
+			return (uint32_t)ev[i].a;
+	return 0;
+}
+
+/* After a tick: the shaders' own fault record (signal 724), then host validation
+ * of the state it produced. */
+static bool tick_faulted(struct primary *p, const struct sc_tick_result *res, const struct sc_input_event *ev,
+                         uint32_t n)
+{
+	const struct sc_game_header *h = &res->state.hdr;
+	if (h->fault_kind) {
+		sc_fault_report(p->session, SC_DETECTED_ASSERT, SC_FAULT_PATH_SELF, injected_kind(ev, n), h->fault_tick,
+		                p->last_hash, "shader fault record: kind %u detail %u at tick %u", h->fault_kind,
+		                h->fault_detail, h->fault_tick);
+		return true;
+	}
+	char why[160];
+	const struct sc_game_config *gc = sc_game_config(p->game);
+	if (!sc_game_state_valid(&res->state, gc->players, gc->particles, why, sizeof(why))) {
+		sc_fault_report(p->session, SC_DETECTED_INVALID, SC_FAULT_PATH_EXTERNAL, injected_kind(ev, n), res->tick,
+		                p->last_hash, "state after tick %u failed validation: %s", res->tick, why);
+		return true;
+	}
+	return false;
+}
+
+static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 {
 	struct sc_session_shm *s = p->session;
 	uint32_t tick = sc_game_next_tick(p->game);
@@ -202,18 +271,35 @@ static bool run_tick(struct primary *p, uint64_t capture_ns)
 	struct sc_tick_record rec = {.tick = tick};
 	rec.n_inputs = take_inputs(p, tick, ev, &rec.seq_begin, &rec.seq_end);
 
+	host_side_faults(p, ev, rec.n_inputs, tick);
+
 	uint64_t frame = p->frame_base + p->frame + 1;
 	int slot = claim_slot(p, frame);
 	if (slot < 0) {
 		sc_err("no free frame slot among %u: encoder holding more than one?", s->n_slots);
-		return false;
+		return TICK_ERROR;
 	}
 	struct sc_tick_result res;
 	enum sc_game_error e = sc_game_tick(p->game, ev, rec.n_inputs, (uint32_t)slot, 0, &res);
+	if (e == SC_GAME_TIMEOUT) {
+		sc_fault_report(s, SC_DETECTED_HANG, SC_FAULT_PATH_EXTERNAL, injected_kind(ev, rec.n_inputs), tick,
+		                p->last_hash, "fence of tick %u not signalled within %u ms", tick,
+		                sc_game_config(p->game)->hang_timeout_ms);
+		_exit(PRIMARY_EXIT_FAULT); /* a hung GPU: nothing can be torn down */
+	}
+	if (e == SC_GAME_DEVICE_LOST) {
+		sc_fault_report(s, SC_DETECTED_DEVICE_LOST, SC_FAULT_PATH_SELF, injected_kind(ev, rec.n_inputs), tick,
+		                p->last_hash, "VK_ERROR_DEVICE_LOST at tick %u (%s)", tick,
+		                p->dev->info.ext_device_fault ? "VK_EXT_device_fault present" :
+		                "VK_EXT_device_fault not offered by this driver");
+		return TICK_FAULT;
+	}
 	if (e != SC_GAME_OK) {
 		sc_err("tick %u failed (%d); exiting so the supervisor restarts the primary", tick, (int)e);
-		return false;
+		return TICK_ERROR;
 	}
+	if (tick_faulted(p, &res, ev, rec.n_inputs))
+		return TICK_FAULT;
 	uint64_t done = sc_now_ns();
 	struct sc_frame_slot_shm *fs = &s->slots[slot];
 	fs->tick = tick;
@@ -225,6 +311,7 @@ static bool run_tick(struct primary *p, uint64_t capture_ns)
 
 	rec.hash = res.hash;
 	rec.done_ns = done;
+	p->last_hash = res.hash;
 	if (sc_input_log_append(&p->ticks, &rec, NULL) != SC_RING_SUCCESS)
 		sc_warn("tick log full at tick %u: a tick-log reader is behind", tick);
 	publish_state(s, &res.state);
@@ -233,7 +320,7 @@ static bool run_tick(struct primary *p, uint64_t capture_ns)
 	atomic_fetch_add(&s->frames_rendered, 1);
 	atomic_fetch_add(&s->inputs_applied, rec.n_inputs);
 	atomic_store(&s->gpu_us_last, (uint32_t)(res.gpu_ms * 1000.0));
-	return true;
+	return TICK_OK;
 }
 
 static void sleep_until(uint64_t ns)
@@ -265,7 +352,13 @@ int sc_primary_main(int ipc_fd, const struct sc_run_config *cfg)
 			atomic_fetch_add(&p.session->ticks_late, 1);
 			deadline = now;
 		}
-		if (!run_tick(&p, now))
+		enum tick_outcome o = run_tick(&p, now);
+		if (o == TICK_FAULT) {
+			/* the state can no longer be trusted; the supervisor decides what next */
+			rc = PRIMARY_EXIT_FAULT;
+			goto out;
+		}
+		if (o == TICK_ERROR)
 			goto out;
 		deadline += period;
 		sleep_until(deadline);

@@ -178,6 +178,9 @@ struct sc_session_shm {
 	struct sc_shadow_shm shadow;
 	_Atomic uint32_t primary_base_tick; /* tick the current primary started at (restore) */
 	_Atomic uint64_t primary_start_seq; /* input-log seq the current primary started reading at */
+	_Atomic uint64_t primary_tick_log_seq; /* tick-log seq of its first tick record */
+	_Atomic uint32_t primary_ready;     /* the three above are valid for this primary */
+	_Atomic uint32_t incidents;         /* incidents so far (sc_fault_shm.incident) */
 };
 
 #endif

@@ -1,0 +1,47 @@
+#include "server/fault_report.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "util/clock.h"
+#include "util/log.h"
+
+const char *sc_fault_detected_name(uint32_t detected)
+{
+	switch (detected) {
+	case SC_DETECTED_ASSERT: return "assert";
+	case SC_DETECTED_INVALID: return "invalid-state";
+	case SC_DETECTED_HANG: return "hang";
+	case SC_DETECTED_DEVICE_LOST: return "device-lost";
+	case SC_DETECTED_DEATH: return "process-death";
+	case SC_DETECTED_DIVERGENCE: return "divergence";
+	default: return "unknown";
+	}
+}
+
+bool sc_fault_report(struct sc_session_shm *s, enum sc_fault_detected detected, enum sc_fault_path path,
+                     uint32_t injected, uint32_t error_tick, uint64_t hash_before, const char *fmt, ...)
+{
+	struct sc_fault_shm *f = &s->fault;
+	uint32_t expected = SC_FAULT_NONE;
+	if (!atomic_compare_exchange_strong(&f->state, &expected, SC_FAULT_CLAIMED))
+		return false;
+	f->incident = atomic_fetch_add(&s->incidents, 1) + 1;
+	f->detected = detected;
+	f->path = path;
+	f->injected = injected;
+	f->error_tick = error_tick;
+	f->primary_hash_before = hash_before;
+	f->detected_ns = sc_now_ns();
+	f->primary_pid = atomic_load(&s->primary_pid);
+	f->device_fault_available = 0;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
+	va_end(ap);
+	atomic_store(&f->state, SC_FAULT_READY);
+	sc_warn("incident %u: %s at tick %u (signal %u): %s", f->incident, sc_fault_detected_name(detected),
+	        error_tick, (unsigned)path, f->detail);
+	return true;
+}
