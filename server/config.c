@@ -20,7 +20,9 @@
 enum opt_id {
 	OPT_CONFIG = 1, OPT_LISTEN, OPT_SIZE, OPT_FPS, OPT_PARTICLES, OPT_PLAYERS, OPT_SEED,
 	OPT_FRAME_SLOTS, OPT_DEVICE, OPT_ENCODER, OPT_VAAPI_DEVICE, OPT_BITRATE, OPT_IDR_INTERVAL,
-	OPT_MAX_CLIENTS, OPT_WEB_ROOT, OPT_PRINT_CONFIG, OPT_HELP,
+	OPT_MAX_CLIENTS, OPT_WEB_ROOT, OPT_SHADOW, OPT_NO_SHADOW, OPT_SHADOW_DEVICE, OPT_DELAY,
+	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_API_TOKEN, OPT_DESYNC, OPT_RESTORE,
+	OPT_PRINT_CONFIG, OPT_HELP,
 };
 
 struct opt_desc {
@@ -46,6 +48,17 @@ static const struct opt_desc opt_table[] = {
 	{"idr-interval", OPT_IDR_INTERVAL, "N", "a keyframe every N frames, 0 = on join and request only (default 0)"},
 	{"max-clients", OPT_MAX_CLIENTS, "N", "WebSocket clients, 1..1024 (default 32)"},
 	{"web-root", OPT_WEB_ROOT, "DIR", "player page directory (default $SHADOWCAST_WEB_ROOT or the source web/)"},
+	{"shadow", OPT_SHADOW, "on|off", "run the delayed shadow instance (default on)"},
+	{"no-shadow", OPT_NO_SHADOW, NULL, "same as --shadow off"},
+	{"shadow-device", OPT_SHADOW_DEVICE, "SPEC", "Vulkan device of the shadow (default: as --device)"},
+	{"delay", OPT_DELAY, "D", "shadow delay: 500ms, 2s or 90t (ticks) (default 1s)"},
+	{"hang-timeout", OPT_HANG_TIMEOUT, "MS", "a tick not finished by then is a hang, 50..60000 (default 500)"},
+	{"on-fault", OPT_ON_FAULT, "WHAT", "restore | restart | stop (default restore)"},
+	{"captures", OPT_CAPTURES, "DIR", "where the shadow writes captures (default ./captures)"},
+	{"inputs", OPT_INPUTS, "FILE", "scripted inputs (docs/inputs.md) fed into the game as if from a client"},
+	{"api-token", OPT_API_TOKEN, "TOKEN", "bearer token of the debug API (default: generated, printed at start)"},
+	{"desync-shadow", OPT_DESYNC, "TICK", "testing only: the shadow alters its state at TICK (divergence check)"},
+	{"restore", OPT_RESTORE, "FILE", "internal: start the primary from this state snapshot"},
 	{"print-config", OPT_PRINT_CONFIG, NULL, "print the effective configuration as a config file and exit"},
 	{"help", OPT_HELP, NULL, "this help"},
 };
@@ -70,6 +83,11 @@ void sc_run_config_defaults(struct sc_run_config *cfg)
 	cfg->encoder = SC_ENCODER_AUTO;
 	cfg->bitrate_kbps = 6000;
 	cfg->idr_interval = 0;
+	cfg->shadow = true;
+	cfg->delay_ms = 1000;
+	cfg->hang_timeout_ms = 500;
+	cfg->on_fault = SC_ON_FAULT_RESTORE;
+	snprintf(cfg->capture_root, sizeof(cfg->capture_root), "captures");
 	cfg->restart_backoff_ms = 200;
 	cfg->restart_backoff_max_ms = 5000;
 	cfg->arena_mib = 64;
@@ -146,6 +164,34 @@ static const char *copy_str(char *dst, size_t cap, const char *v)
 	return NULL;
 }
 
+/* "500ms", "2s", "90t" */
+static const char *parse_delay(struct sc_run_config *cfg, const char *v)
+{
+	char num[16];
+	size_t n = strspn(v, "0123456789");
+	if (n == 0 || n >= sizeof(num))
+		return "expected a number with a unit: 500ms, 2s or 90t";
+	memcpy(num, v, n);
+	num[n] = 0;
+	uint32_t x;
+	if (!sc_parse_u32(num, 1, 3600000, &x))
+		return "out of range";
+	const char *unit = v + n;
+	if (strcmp(unit, "ms") == 0 && x <= 600000) {
+		cfg->delay_ms = x;
+		cfg->delay_ticks = 0;
+	} else if (strcmp(unit, "s") == 0 && x <= 600) {
+		cfg->delay_ms = x * 1000;
+		cfg->delay_ticks = 0;
+	} else if (strcmp(unit, "t") == 0 && x <= 36000) {
+		cfg->delay_ms = 0;
+		cfg->delay_ticks = x;
+	} else {
+		return "expected ms (up to 600000), s (up to 600) or t (ticks, up to 36000)";
+	}
+	return NULL;
+}
+
 #define U32(field, lo, hi, why) (sc_parse_u32(v, lo, hi, &cfg->field) ? NULL : why)
 
 /* Applies one option's value; NULL or why it is bad. */
@@ -175,6 +221,32 @@ static const char *set_option(struct sc_run_config *cfg, int id, const char *v)
 	case OPT_IDR_INTERVAL: return U32(idr_interval, 0, 100000, "must be 0..100000 (frames)");
 	case OPT_MAX_CLIENTS: return U32(max_clients, 1, 1024, "must be 1..1024");
 	case OPT_WEB_ROOT: return copy_str(cfg->web_root, sizeof(cfg->web_root), v);
+	case OPT_SHADOW:
+		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+			return "must be on or off";
+		cfg->shadow = strcmp(v, "on") == 0;
+		return NULL;
+	case OPT_SHADOW_DEVICE: return copy_str(cfg->shadow_device, sizeof(cfg->shadow_device), v);
+	case OPT_DELAY: return parse_delay(cfg, v);
+	case OPT_HANG_TIMEOUT: return U32(hang_timeout_ms, 50, 60000, "must be 50..60000 (ms)");
+	case OPT_ON_FAULT:
+		if (strcmp(v, "restore") == 0)
+			cfg->on_fault = SC_ON_FAULT_RESTORE;
+		else if (strcmp(v, "restart") == 0)
+			cfg->on_fault = SC_ON_FAULT_RESTART;
+		else if (strcmp(v, "stop") == 0)
+			cfg->on_fault = SC_ON_FAULT_STOP;
+		else
+			return "must be restore, restart or stop";
+		return NULL;
+	case OPT_CAPTURES: return copy_str(cfg->capture_root, sizeof(cfg->capture_root), v);
+	case OPT_INPUTS: return copy_str(cfg->inputs, sizeof(cfg->inputs), v);
+	case OPT_API_TOKEN:
+		if (strlen(v) < 8)
+			return "at least 8 characters";
+		return copy_str(cfg->api_token, sizeof(cfg->api_token), v);
+	case OPT_DESYNC: return U32(desync_tick, 1, UINT32_MAX, "must be a tick > 0");
+	case OPT_RESTORE: return copy_str(cfg->restore, sizeof(cfg->restore), v);
 	}
 	return "not a settable option";
 }
@@ -293,6 +365,39 @@ void sc_run_config_write(FILE *out, const struct sc_run_config *cfg)
 		fprintf(out, "vaapi-device = %s\n", cfg->vaapi_device);
 	fprintf(out, "bitrate = %u\nidr-interval = %u\nmax-clients = %u\nweb-root = %s\n", cfg->bitrate_kbps,
 	        cfg->idr_interval, cfg->max_clients, cfg->web_root);
+	static const char *const on_fault[] = {"restore", "restart", "stop"};
+	fprintf(out, "shadow = %s\n", cfg->shadow ? "on" : "off");
+	if (cfg->shadow_device[0])
+		fprintf(out, "shadow-device = %s\n", cfg->shadow_device);
+	if (cfg->delay_ms)
+		fprintf(out, "delay = %ums\n", cfg->delay_ms);
+	else
+		fprintf(out, "delay = %ut\n", cfg->delay_ticks);
+	fprintf(out, "hang-timeout = %u\non-fault = %s\ncaptures = %s\n", cfg->hang_timeout_ms,
+	        on_fault[cfg->on_fault], cfg->capture_root);
+	if (cfg->inputs[0])
+		fprintf(out, "inputs = %s\n", cfg->inputs);
+}
+
+/* The delay in ticks, and the rule that detection must fit in it: a hang is
+ * only known hang_timeout_ms after its tick started, and the shadow must still
+ * be before that tick then. */
+static bool finish_shadow_config(struct sc_run_config *cfg, const char *prog)
+{
+	if (cfg->delay_ms)
+		cfg->delay_ticks = (uint32_t)(((uint64_t)cfg->delay_ms * cfg->fps + 999) / 1000);
+	uint64_t delay_ms = (uint64_t)cfg->delay_ticks * 1000 / cfg->fps;
+	/* hang timeout + two ticks for the heartbeat check and the shadow's reaction */
+	uint64_t needed_ms = cfg->hang_timeout_ms + 2 * 1000 / cfg->fps + 1;
+	if (cfg->shadow && delay_ms < needed_ms) {
+		fprintf(stderr, "shadowcast %s: --delay of %llu ms (%u ticks) is too short: a hang is detected "
+		        "only after --hang-timeout %u ms, so the shadow needs at least %llu ms of delay to be "
+		        "paused before the faulty tick; raise --delay or lower --hang-timeout\n", prog,
+		        (unsigned long long)delay_ms, cfg->delay_ticks, cfg->hang_timeout_ms,
+		        (unsigned long long)needed_ms);
+		return false;
+	}
+	return true;
 }
 
 bool sc_run_config_parse(struct sc_run_config *cfg, int argc, char **argv)
@@ -325,6 +430,7 @@ bool sc_run_config_parse(struct sc_run_config *cfg, int argc, char **argv)
 		case OPT_CONFIG: continue;
 		case OPT_HELP: sc_run_config_usage(stdout); exit(0);
 		case OPT_PRINT_CONFIG: print = true; continue;
+		case OPT_NO_SHADOW: cfg->shadow = false; continue;
 		case '?':
 		case ':':
 			fprintf(stderr, "shadowcast %s: see 'shadowcast %s --help'\n", prog, prog);
@@ -343,6 +449,8 @@ bool sc_run_config_parse(struct sc_run_config *cfg, int argc, char **argv)
 		fprintf(stderr, "shadowcast %s: unexpected argument '%s'\n", prog, argv[optind]);
 		return false;
 	}
+	if (!finish_shadow_config(cfg, prog))
+		return false;
 	if (print) {
 		sc_run_config_write(stdout, cfg);
 		exit(0);

@@ -28,6 +28,18 @@ struct sc_run_config {
 	char vaapi_device[128];    /* "" = first render node */
 	uint32_t bitrate_kbps;
 	uint32_t idr_interval;     /* frames, 0 = only on request */
+	/* shadow tracking */
+	bool shadow;               /* --no-shadow turns it off */
+	char shadow_device[128];   /* "" = same device spec as the primary */
+	uint32_t delay_ms;         /* --delay in ms or s; 0 when given in ticks */
+	uint32_t delay_ticks;      /* effective delay in ticks (from either unit) */
+	uint32_t hang_timeout_ms;  /* a tick not done by then is a hang */
+	enum sc_on_fault { SC_ON_FAULT_RESTORE, SC_ON_FAULT_RESTART, SC_ON_FAULT_STOP } on_fault;
+	char capture_root[512];    /* where captures are written */
+	char inputs[512];          /* scripted input file the encoder feeds into the input log */
+	char api_token[128];       /* bearer token of the debug API; "" = generated at start */
+	uint32_t desync_tick;      /* test only: the shadow perturbs its state at this tick (0 = never) */
+	char restore[512];         /* internal (children): start the primary from this snapshot */
 	/* supervisor */
 	uint32_t restart_backoff_ms;     /* first restart delay, doubles up to max */
 	uint32_t restart_backoff_max_ms;

@@ -114,6 +114,7 @@ static bool start_game(struct primary *p, int ipc_fd)
 	gc.players = cfg->players;
 	gc.seed = cfg->seed;
 	gc.frame_slots = cfg->frame_slots;
+	gc.hang_timeout_ms = cfg->hang_timeout_ms;
 	if (gc.frame_slots > SC_MAX_FRAME_SLOTS || gc.frame_slots < 3) {
 		sc_err("frame slots must be 3..%d (encoder reading, mailbox, rendering)", SC_MAX_FRAME_SLOTS);
 		return false;
