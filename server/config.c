@@ -21,7 +21,7 @@ enum opt_id {
 	OPT_CONFIG = 1, OPT_LISTEN, OPT_SIZE, OPT_FPS, OPT_PARTICLES, OPT_PLAYERS, OPT_SEED,
 	OPT_FRAME_SLOTS, OPT_DEVICE, OPT_ENCODER, OPT_VAAPI_DEVICE, OPT_BITRATE, OPT_IDR_INTERVAL,
 	OPT_MAX_CLIENTS, OPT_WEB_ROOT, OPT_SHADOW, OPT_NO_SHADOW, OPT_SHADOW_DEVICE, OPT_DELAY,
-	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_API_TOKEN, OPT_DESYNC, OPT_RESTORE,
+	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_API_TOKEN, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
 	OPT_PRINT_CONFIG, OPT_HELP,
 };
 
@@ -58,7 +58,8 @@ static const struct opt_desc opt_table[] = {
 	{"inputs", OPT_INPUTS, "FILE", "scripted inputs (docs/inputs.md) fed into the game as if from a client"},
 	{"api-token", OPT_API_TOKEN, "TOKEN", "bearer token of the debug API (default: generated, printed at start)"},
 	{"desync-shadow", OPT_DESYNC, "TICK", "testing only: the shadow alters its state at TICK (divergence check)"},
-	{"restore", OPT_RESTORE, "FILE", "internal: start the primary from this state snapshot"},
+	{"restore", OPT_RESTORE, "FILE", "internal: start the primary or shadow from this state snapshot"},
+	{"shadow-slot", OPT_SHADOW_SLOT, "N", "internal: the shadow's status block, 0 or 1"},
 	{"print-config", OPT_PRINT_CONFIG, NULL, "print the effective configuration as a config file and exit"},
 	{"help", OPT_HELP, NULL, "this help"},
 };
@@ -247,6 +248,7 @@ static const char *set_option(struct sc_run_config *cfg, int id, const char *v)
 		return copy_str(cfg->api_token, sizeof(cfg->api_token), v);
 	case OPT_DESYNC: return U32(desync_tick, 1, UINT32_MAX, "must be a tick > 0");
 	case OPT_RESTORE: return copy_str(cfg->restore, sizeof(cfg->restore), v);
+	case OPT_SHADOW_SLOT: return U32(shadow_slot, 0, 1, "must be 0 or 1");
 	}
 	return "not a settable option";
 }

@@ -39,7 +39,8 @@ struct sc_run_config {
 	char inputs[512];          /* scripted input file the encoder feeds into the input log */
 	char api_token[128];       /* bearer token of the debug API; "" = generated at start */
 	uint32_t desync_tick;      /* test only: the shadow perturbs its state at this tick (0 = never) */
-	char restore[512];         /* internal (children): start the primary from this snapshot */
+	char restore[512];         /* internal (children): start the primary or shadow from this snapshot */
+	uint32_t shadow_slot;      /* internal (shadow child): 0 = session->shadow, 1 = shadow_alt */
 	/* supervisor */
 	uint32_t restart_backoff_ms;     /* first restart delay, doubles up to max */
 	uint32_t restart_backoff_max_ms;

@@ -175,7 +175,12 @@ struct sc_session_shm {
 
 	/* shadow tracking */
 	struct sc_fault_shm fault;
+	/* Two shadow status blocks: the supervisor starts each shadow with
+	 * `--shadow-slot 0|1`. After a restore the paused shadow keeps its block
+	 * (inspection, stepping) and the new shadow behind the new primary takes
+	 * the other one. `shadow` is slot 0, kept by that name for the API. */
 	struct sc_shadow_shm shadow;
+	struct sc_shadow_shm shadow_alt;
 	_Atomic uint32_t primary_base_tick; /* tick the current primary started at (restore) */
 	_Atomic uint64_t primary_start_seq; /* input-log seq the current primary started reading at */
 	_Atomic uint64_t primary_tick_log_seq; /* tick-log seq of its first tick record */
