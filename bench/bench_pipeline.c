@@ -1,0 +1,463 @@
+/* `shadowcast bench pipeline`: the whole session, measured from outside.
+ * Starts the real server (`shadowcast run`, this binary) as a child and, in
+ * the same run:
+ *  - latency: input arrival (server stamp in the ack) to the first frame at
+ *    the acked tick coming off the socket, p50/p99 (Node client, loopback);
+ *  - cpu_copy: CPU bytes copied between the GPU frame and the encoder input
+ *    (the encoder process's /metrics);
+ *  - fanout_N: N loopback clients of the encoder process: delivered fps per
+ *    client and CPU ms per delivered MB of its network (service) thread;
+ *  - node_ws_N: the same frames relayed by a Node `ws` broadcast server
+ *    (tests/e2e/bench/node_ws_relay.mjs) to N clients: fps and its CPU ms/MB.
+ * Needs node and tests/e2e/node_modules (npm ci). */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include "bench/bench.h"
+#include "bench/bench_report.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/parse.h"
+
+#ifndef SC_SOURCE_DIR
+#define SC_SOURCE_DIR "."
+#endif
+
+#define LINE_MAX_LEN 4096
+
+struct child {
+	pid_t pid;
+	int out; /* its stdout */
+	char buf[LINE_MAX_LEN];
+	size_t len;
+};
+
+struct pipeline_opts {
+	char size[32];
+	uint32_t fps;
+	uint32_t seconds;
+	char node[256];
+	char scripts[512];
+	bool json, verbose;
+};
+
+static bool spawn(struct child *c, char *const argv[], bool quiet_stderr)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		sc_err("bench pipeline: pipe: %s", strerror(errno));
+		return false;
+	}
+	c->len = 0;
+	c->pid = fork();
+	if (c->pid < 0) {
+		sc_err("bench pipeline: fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return false;
+	}
+	if (c->pid == 0) {
+		dup2(p[1], STDOUT_FILENO);
+		if (quiet_stderr) {
+			int null = open("/dev/null", O_WRONLY);
+			if (null >= 0)
+				dup2(null, STDERR_FILENO);
+		}
+		execvp(argv[0], argv);
+		fprintf(stderr, "bench pipeline: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	c->out = p[0];
+	return true;
+}
+
+/* Next stdout line of the child (without newline) within timeout_ms. */
+static bool read_line(struct child *c, char *line, size_t len, int timeout_ms)
+{
+	uint64_t deadline = sc_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	for (;;) {
+		char *nl = memchr(c->buf, '\n', c->len);
+		if (nl) {
+			size_t n = (size_t)(nl - c->buf);
+			snprintf(line, len, "%.*s", (int)n, c->buf);
+			memmove(c->buf, nl + 1, c->len - n - 1);
+			c->len -= n + 1;
+			return true;
+		}
+		uint64_t now = sc_now_ns();
+		if (now >= deadline || c->len == sizeof(c->buf))
+			return false;
+		struct pollfd pfd = { .fd = c->out, .events = POLLIN };
+		int r = poll(&pfd, 1, (int)((deadline - now) / 1000000 + 1));
+		if (r < 0 && errno != EINTR)
+			return false;
+		if (r <= 0)
+			continue;
+		ssize_t got = read(c->out, c->buf + c->len, sizeof(c->buf) - c->len);
+		if (got <= 0)
+			return false;
+		c->len += (size_t)got;
+	}
+}
+
+static int reap(struct child *c, int sig, int timeout_ms)
+{
+	int st = 0;
+	if (c->pid <= 0)
+		return 0;
+	if (sig)
+		kill(c->pid, sig);
+	uint64_t deadline = sc_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	while (waitpid(c->pid, &st, WNOHANG) == 0) {
+		if (sc_now_ns() > deadline) {
+			kill(c->pid, SIGKILL);
+			waitpid(c->pid, &st, 0);
+			break;
+		}
+		usleep(20000);
+	}
+	close(c->out);
+	c->pid = 0;
+	return st;
+}
+
+/* utime + stime of a process or one of its threads, in ms. */
+static double cpu_ms(pid_t pid, pid_t tid)
+{
+	char path[96], buf[1024];
+	if (tid)
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	unsigned long long ut = 0, st = 0;
+	/* after ")": state(3) ... utime(14) stime(15) */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The encoder process: a child of the supervisor started as `__child encoder`. */
+static pid_t find_encoder(pid_t supervisor)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+	while (d && (e = readdir(d)) && !found) {
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		char path[300], buf[512];
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		/* argv: shadowcast \0 __child \0 encoder \0 ... */
+		size_t a0 = strlen(buf);
+		if (a0 + 1 >= n || strcmp(buf + a0 + 1, "__child") != 0)
+			continue;
+		const char *role = buf + a0 + 1 + strlen("__child") + 1;
+		if ((size_t)(role - buf) >= n || strcmp(role, "encoder") != 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		if (!(f = fopen(path, "r")))
+			continue;
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		char *p = strrchr(buf, ')');
+		int ppid = 0;
+		if (p && sscanf(p + 2, "%*c %d", &ppid) == 1 && ppid == supervisor)
+			found = (pid_t)atoi(e->d_name);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* GET /metrics and one sample's value; NAN-free: false when absent. */
+static bool metric_value(uint16_t port, const char *name, double *value)
+{
+	static char resp[1 << 20];
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	size_t used = 0;
+	bool ok = false;
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		goto out;
+	const char req[] = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+	if (write(fd, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1)
+		goto out;
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (poll(&pfd, 1, 5000) <= 0)
+			break;
+		ssize_t n = read(fd, resp + used, sizeof(resp) - 1 - used);
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+		if (used == sizeof(resp) - 1)
+			break;
+	}
+	resp[used] = '\0';
+	char key[128];
+	snprintf(key, sizeof(key), "\n%s ", name);
+	char *p = strstr(resp, key);
+	if (p) {
+		*value = strtod(p + strlen(key), NULL);
+		ok = true;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static double json_num(const char *json, const char *key)
+{
+	char k[64];
+	snprintf(k, sizeof(k), "\"%s\":", key);
+	const char *p = strstr(json, k);
+	return p ? strtod(p + strlen(k), NULL) : -1;
+}
+
+struct fanout_result {
+	double fps, min_fps, mb, cpu_ms, cpu_total_ms;
+};
+
+/* N clients of url for opts->seconds; CPU of pid (thread tid, 0 = whole) over
+ * the window, and of the whole process in cpu_total_ms. */
+static bool fanout(const struct pipeline_opts *o, const char *url, uint32_t n, bool raw,
+                   pid_t pid, pid_t tid, struct fanout_result *r)
+{
+	char script[600], nbuf[16], sbuf[16], line[LINE_MAX_LEN];
+	struct child c;
+	snprintf(script, sizeof(script), "%s/pipeline_clients.mjs", o->scripts);
+	snprintf(nbuf, sizeof(nbuf), "%u", n);
+	snprintf(sbuf, sizeof(sbuf), "%u", o->seconds);
+	char *argv[] = { (char *)o->node, script, "fanout", (char *)url, nbuf, sbuf,
+	                 raw ? "raw" : NULL, NULL };
+	if (!spawn(&c, argv, false))
+		return false;
+	double c0 = -1, t0 = -1;
+	bool ok = false;
+	while (read_line(&c, line, sizeof(line), 30000)) {
+		if (strcmp(line, "WINDOW_START") == 0) {
+			c0 = cpu_ms(pid, tid);
+			t0 = cpu_ms(pid, 0);
+		} else if (strncmp(line, "WINDOW_END ", 11) == 0 && c0 >= 0) {
+			r->cpu_ms = cpu_ms(pid, tid) - c0;
+			r->cpu_total_ms = cpu_ms(pid, 0) - t0;
+			r->fps = json_num(line, "fps");
+			r->min_fps = json_num(line, "min_fps");
+			r->mb = json_num(line, "bytes") / 1e6;
+			ok = r->fps >= 0 && r->mb > 0;
+			break;
+		}
+	}
+	int st = reap(&c, 0, 10000);
+	if (!ok)
+		sc_err("bench pipeline: fan-out to %u clients of %s failed (client exit %d)", n, url,
+		       WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	return ok;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: shadowcast bench pipeline [--json] [--size WxH] [--fps N] [--seconds S]\n"
+	             "                                 [--node PATH] [--scripts DIR] [--verbose]\n"
+	             "  --size      frame size (default 1280x720)\n"
+	             "  --fps       tick/frame rate (default 60)\n"
+	             "  --seconds   measuring window per figure (default 5)\n"
+	             "  --node      node binary (default node)\n"
+	             "  --scripts   directory of pipeline_clients.mjs and node_ws_relay.mjs\n"
+	             "              (default %s/tests/e2e/bench)\n"
+	             "  --verbose   show the server's log\n", SC_SOURCE_DIR);
+}
+
+static bool parse(struct pipeline_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'}, {"size", required_argument, NULL, 's'},
+		{"fps", required_argument, NULL, 'f'}, {"seconds", required_argument, NULL, 't'},
+		{"node", required_argument, NULL, 'n'}, {"scripts", required_argument, NULL, 'd'},
+		{"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	snprintf(o->size, sizeof(o->size), "1280x720");
+	o->fps = 60;
+	o->seconds = 5;
+	snprintf(o->node, sizeof(o->node), "node");
+	snprintf(o->scripts, sizeof(o->scripts), "%s/tests/e2e/bench", SC_SOURCE_DIR);
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j': o->json = true; break;
+		case 'v': o->verbose = true; break;
+		case 's': snprintf(o->size, sizeof(o->size), "%s", optarg); break;
+		case 'n': snprintf(o->node, sizeof(o->node), "%s", optarg); break;
+		case 'd': snprintf(o->scripts, sizeof(o->scripts), "%s", optarg); break;
+		case 'f':
+			if (!sc_parse_u32(optarg, 1, 240, &o->fps)) {
+				fprintf(stderr, "bench pipeline: --fps must be 1..240\n");
+				return false;
+			}
+			break;
+		case 't':
+			if (!sc_parse_u32(optarg, 1, 60, &o->seconds)) {
+				fprintf(stderr, "bench pipeline: --seconds must be 1..60\n");
+				return false;
+			}
+			break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return false;
+		}
+	}
+	return true;
+}
+
+int sc_bench_pipeline(int argc, char **argv)
+{
+	struct pipeline_opts o = {0};
+	struct sc_bench_report rep;
+	struct child srv = {0}, relay = {0};
+	char line[LINE_MAX_LEN], fps[16], url[128], relay_url[128], script[600];
+	int rc = 1;
+	uint16_t port = 0;
+
+	if (!parse(&o, argc, argv))
+		return 2;
+	sc_bench_report_init(&rep, "pipeline");
+	snprintf(fps, sizeof(fps), "%u", o.fps);
+	char *srv_argv[] = { "/proc/self/exe", "run", "--listen", "127.0.0.1:0", "--size", o.size,
+	                     "--fps", fps, "--max-clients", "128", NULL };
+	if (!spawn(&srv, srv_argv, !o.verbose))
+		return 1;
+	while (!port && read_line(&srv, line, sizeof(line), 60000)) {
+		char *p = strstr(line, "http://");
+		char *colon = p ? strchr(p + 7, ':') : NULL;
+		if (colon)
+			port = (uint16_t)atoi(colon + 1);
+	}
+	if (!port) {
+		sc_err("bench pipeline: the server printed no URL within 60 s (run with --verbose)");
+		goto out;
+	}
+	snprintf(url, sizeof(url), "ws://127.0.0.1:%u/stream", port);
+	pid_t enc = 0;
+	for (int i = 0; i < 100 && !enc; i++, usleep(50000))
+		enc = find_encoder(srv.pid);
+	if (!enc) {
+		sc_err("bench pipeline: no encoder process under the supervisor (pid %d)", srv.pid);
+		goto out;
+	}
+	fprintf(stderr, "bench pipeline: server on port %u (encoder pid %d), %s@%u, %u s windows\n",
+	        port, enc, o.size, o.fps, o.seconds);
+	sleep(2); /* warm-up: the game and the encoder settle */
+
+	/* latency */
+	{
+		struct child c;
+		char sbuf[16];
+		snprintf(script, sizeof(script), "%s/pipeline_clients.mjs", o.scripts);
+		snprintf(sbuf, sizeof(sbuf), "%u", o.seconds * 2);
+		char *argv2[] = { o.node, script, "latency", url, sbuf, NULL };
+		if (!spawn(&c, argv2, false))
+			goto out;
+		bool got = read_line(&c, line, sizeof(line), (int)(o.seconds * 2 + 30) * 1000);
+		reap(&c, 0, 5000);
+		if (!got || json_num(line, "n") <= 0) {
+			sc_err("bench pipeline: the latency client measured nothing (%s)", got ? line : "no output");
+			goto out;
+		}
+		struct sc_bench_row *row = sc_bench_report_row(&rep, "latency");
+		sc_bench_row_set(row, "p50_ms", json_num(line, "p50_ms"));
+		sc_bench_row_set(row, "p99_ms", json_num(line, "p99_ms"));
+		sc_bench_row_set(row, "samples", json_num(line, "n"));
+		sc_bench_row_set(row, "tick_to_encoded_p50_ms", json_num(line, "tick_to_encoded_p50_ms"));
+	}
+
+	/* cpu_copy */
+	{
+		double per_frame = -1, total = 0, frames = 0, zero_copy = -1;
+		metric_value(port, "shadowcast_cpu_copy_bytes_per_frame", &per_frame);
+		metric_value(port, "shadowcast_cpu_copy_bytes_total", &total);
+		metric_value(port, "shadowcast_frames_encoded_total", &frames);
+		metric_value(port, "shadowcast_zero_copy", &zero_copy);
+		struct sc_bench_row *row = sc_bench_report_row(&rep, "cpu_copy");
+		sc_bench_row_set(row, "bytes_per_frame", per_frame);
+		sc_bench_row_set(row, "mean_bytes_per_frame", frames > 0 ? total / frames : -1);
+		sc_bench_row_set(row, "zero_copy", zero_copy);
+		sc_bench_row_set(row, "frames_encoded", frames);
+	}
+
+	/* the Node relay, upstream = this server */
+	snprintf(script, sizeof(script), "%s/node_ws_relay.mjs", o.scripts);
+	char *relay_argv[] = { o.node, script, url, NULL };
+	if (!spawn(&relay, relay_argv, false))
+		goto out;
+	uint16_t relay_port = 0;
+	if (read_line(&relay, line, sizeof(line), 15000) && strncmp(line, "RELAY port=", 11) == 0)
+		relay_port = (uint16_t)atoi(line + 11);
+	if (!relay_port) {
+		sc_err("bench pipeline: the Node relay did not start (is tests/e2e/node_modules installed? "
+		       "npm ci in tests/e2e)");
+		goto out;
+	}
+	snprintf(relay_url, sizeof(relay_url), "ws://127.0.0.1:%u/", relay_port);
+
+	static const uint32_t ns[] = { 1, 8, 32 };
+	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		struct fanout_result a = {0}, b = {0};
+		char name[32];
+		if (!fanout(&o, url, ns[i], false, enc, enc, &a) ||
+		    !fanout(&o, relay_url, ns[i], true, relay.pid, 0, &b))
+			goto out;
+		snprintf(name, sizeof(name), "fanout_%u", ns[i]);
+		struct sc_bench_row *row = sc_bench_report_row(&rep, name);
+		sc_bench_row_set(row, "fps", a.fps);
+		sc_bench_row_set(row, "min_fps", a.min_fps);
+		sc_bench_row_set(row, "cpu_ms_per_mb", a.cpu_ms / a.mb);
+		sc_bench_row_set(row, "process_cpu_ms_per_mb", a.cpu_total_ms / a.mb);
+		sc_bench_row_set(row, "cpu_pct", a.cpu_ms / (o.seconds * 10.0));
+		sc_bench_row_set(row, "mb_per_s", a.mb / o.seconds);
+		snprintf(name, sizeof(name), "node_ws_%u", ns[i]);
+		row = sc_bench_report_row(&rep, name);
+		sc_bench_row_set(row, "fps", b.fps);
+		sc_bench_row_set(row, "min_fps", b.min_fps);
+		sc_bench_row_set(row, "cpu_ms_per_mb", b.cpu_ms / b.mb);
+		sc_bench_row_set(row, "cpu_pct", b.cpu_ms / (o.seconds * 10.0));
+		sc_bench_row_set(row, "mb_per_s", b.mb / o.seconds);
+	}
+	sc_bench_report_print(&rep, o.json, stdout);
+	rc = 0;
+out:
+	reap(&relay, SIGTERM, 5000);
+	int st = reap(&srv, SIGTERM, 15000);
+	if (rc == 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+		sc_warn("bench pipeline: the server did not shut down cleanly (status %#x)", st);
+	return rc;
+}
