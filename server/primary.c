@@ -3,6 +3,7 @@
  * and hands frames to the encoder through the mailbox in the session block
  * (server/session.h). It never waits for the encoder, and opens no sockets. */
 #include <errno.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,31 @@ static bool attach_session(struct primary *p, int ipc_fd)
 	return true;
 }
 
+/* --on-fault restore: continue the match from the shadow's pre-error state
+ * (a capture's state.bin), without the inputs that caused the fault. */
+static bool restore_game(struct primary *p, const char *path)
+{
+	size_t len = sc_game_snapshot_size(p->game);
+	uint8_t *buf = malloc(len + 1);
+	FILE *f = fopen(path, "rb");
+	size_t got = f && buf ? fread(buf, 1, len + 1, f) : 0;
+	bool ok = f && buf && got == len && sc_game_restore(p->game, buf, len);
+	if (!f)
+		sc_err("restore: %s: %s", path, strerror(errno));
+	else if (got != len)
+		sc_err("restore: %s holds %zu bytes, a snapshot of this game is %zu", path, got, len);
+	if (ok) {
+		const struct sc_game_state *st = (const struct sc_game_state *)buf;
+		p->last_hash = 0;
+		sc_info("restored the match from %s: tick %u, score %u:%u", path, st->hdr.tick, st->hdr.score0,
+		        st->hdr.score1);
+	}
+	if (f)
+		fclose(f);
+	free(buf);
+	return ok;
+}
+
 static bool start_game(struct primary *p, int ipc_fd)
 {
 	const struct sc_run_config *cfg = p->cfg;
@@ -120,6 +146,8 @@ static bool start_game(struct primary *p, int ipc_fd)
 		return false;
 	}
 	if (!(p->dev = sc_vk_device_create(cfg->device)) || !(p->game = sc_game_create(p->dev, &gc)))
+		return false;
+	if (cfg->restore[0] && !restore_game(p, cfg->restore))
 		return false;
 
 	struct sc_session_shm *s = p->session;
@@ -145,6 +173,7 @@ static bool start_game(struct primary *p, int ipc_fd)
 	atomic_store(&s->primary_start_seq, sc_input_log_cursor(&p->inputs, p->reader));
 	atomic_store(&s->primary_tick_log_seq, sc_input_log_tail(&p->ticks));
 	atomic_store(&s->primary_base_tick, sc_game_next_tick(p->game));
+	atomic_store(&s->heartbeat_ns, sc_now_ns()); /* the monitor's clock starts now */
 	atomic_store(&s->primary_ready, 1);
 	sc_info("rendering %ux%u at %u Hz into %u frame slots (%s), %u players", gc.width, gc.height,
 	        cfg->fps, gc.frame_slots, sc_frame_memory_kind_str(fm->kind), gc.players);

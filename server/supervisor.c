@@ -94,9 +94,14 @@ static int signals_open(void)
 	return fd;
 }
 
-static bool children_running(const struct supervisor *sup)
+static bool children_running(struct supervisor *sup)
 {
-	return sup->primary.pid || sup->encoder.pid;
+	struct sup_child *cs[4];
+	int n = sup_children(sup, cs);
+	for (int i = 0; i < n; i++)
+		if (cs[i]->pid)
+			return true;
+	return false;
 }
 
 static void begin_stop(struct supervisor *sup, int sig)
@@ -114,9 +119,12 @@ static void begin_stop(struct supervisor *sup, int sig)
 	sup->stopping = true;
 	sup->stop_begun_ns = sc_now_ns();
 	sup->stop_deadline_ns = sup->stop_begun_ns + SUP_STOP_GRACE_NS;
-	sup->primary.restart_at_ns = sup->encoder.restart_at_ns = 0;
-	sup_child_kill(&sup->primary, SIGTERM);
-	sup_child_kill(&sup->encoder, SIGTERM);
+	struct sup_child *cs[4];
+	int n = sup_children(sup, cs);
+	for (int i = 0; i < n; i++) {
+		cs[i]->restart_at_ns = 0;
+		sup_child_kill(cs[i], SIGTERM);
+	}
 }
 
 static void handle_signals(struct supervisor *sup)
@@ -125,8 +133,10 @@ static void handle_signals(struct supervisor *sup)
 	ssize_t n;
 	while ((n = read(sup->sigfd, &si, sizeof(si))) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD) {
-			sup_child_reap(sup, &sup->primary, false);
-			sup_child_reap(sup, &sup->encoder, false);
+			struct sup_child *cs[4];
+			int nc = sup_children(sup, cs);
+			for (int i = 0; i < nc; i++)
+				sup_child_reap(sup, cs[i], false);
 		} else {
 			begin_stop(sup, (int)si.ssi_signo);
 		}
@@ -173,10 +183,9 @@ static void handle_primary_msg(struct supervisor *sup)
 	sup_forward_frame(sup);
 }
 
-/* The encoder sends nothing today: drain and drop whatever comes. */
-static void handle_encoder_msg(struct supervisor *sup)
+/* The encoder and the shadows send nothing today: drain and drop whatever comes. */
+static void handle_other_msg(struct sup_child *c)
 {
-	struct sup_child *c = &sup->encoder;
 	struct sc_fd_hello hello;
 	int fds[SC_FD_MAX];
 	if (sock_closed(c))
@@ -186,7 +195,7 @@ static void handle_encoder_msg(struct supervisor *sup)
 		c->sock = -1;
 		return;
 	}
-	sc_warn("encoder: unexpected fd transfer of kind %u ignored", hello.kind);
+	sc_warn("%s: unexpected fd transfer of kind %u ignored", c->role, hello.kind);
 	for (uint32_t i = 0; i < hello.nfds; i++)
 		close(fds[i]);
 }
@@ -237,10 +246,11 @@ static int min_timeout(int a, int b)
 
 static void kill_remaining(struct supervisor *sup)
 {
-	struct sup_child *cs[2] = {&sup->primary, &sup->encoder};
-	for (int i = 0; i < 2; i++)
+	struct sup_child *cs[4];
+	int nc = sup_children(sup, cs);
+	for (int i = 0; i < nc; i++)
 		sup_child_reap(sup, cs[i], false);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < nc; i++) {
 		if (!cs[i]->pid)
 			continue;
 		sc_warn("%s (pid %d) is still running: SIGKILL", cs[i]->role, (int)cs[i]->pid);
@@ -254,13 +264,14 @@ static void run_loop(struct supervisor *sup)
 	bool port_seen = false;
 	unsigned encoder_starts = 0;
 	while (!sup->stopping || children_running(sup)) {
-		struct sup_child *cs[2] = {&sup->primary, &sup->encoder};
-		struct pollfd pfd[5];
-		struct sup_child *owner[5] = {0};
-		bool is_sock[5] = {0};
+		struct sup_child *cs[4];
+		int nc = sup_children(sup, cs);
+		struct pollfd pfd[9];
+		struct sup_child *owner[9] = {0};
+		bool is_sock[9] = {0};
 		nfds_t n = 0;
 		pfd[n++] = (struct pollfd){.fd = sup->sigfd, .events = POLLIN};
-		for (int i = 0; i < 2; i++) {
+		for (int i = 0; i < nc; i++) {
 			if (cs[i]->pidfd >= 0) {
 				owner[n] = cs[i];
 				pfd[n++] = (struct pollfd){.fd = cs[i]->pidfd, .events = POLLIN};
@@ -273,9 +284,11 @@ static void run_loop(struct supervisor *sup)
 		}
 		uint64_t now = sc_now_ns();
 		int timeout = -1;
-		for (int i = 0; i < 2; i++)
+		for (int i = 0; i < nc; i++)
 			if (cs[i]->restart_at_ns)
 				timeout = min_timeout(timeout, ms_until(cs[i]->restart_at_ns, now));
+		if (!sup->stopping)
+			timeout = min_timeout(timeout, sup_tracking_poll(sup));
 		if (sup->encoder.starts != encoder_starts)
 			port_seen = false, encoder_starts = sup->encoder.starts;
 		if (sup->encoder.pid && !port_seen)
@@ -296,7 +309,7 @@ static void run_loop(struct supervisor *sup)
 			else if (!is_sock[i])
 				sup_child_reap(sup, owner[i], false);
 			else if (owner[i]->sock == pfd[i].fd && owner[i]->pid)
-				owner[i] == &sup->primary ? handle_primary_msg(sup) : handle_encoder_msg(sup);
+				owner[i] == &sup->primary ? handle_primary_msg(sup) : handle_other_msg(owner[i]);
 		}
 
 		now = sc_now_ns();
@@ -305,7 +318,7 @@ static void run_loop(struct supervisor *sup)
 				kill_remaining(sup);
 			continue;
 		}
-		for (int i = 0; i < 2; i++)
+		for (int i = 0; i < nc; i++)
 			if (cs[i]->restart_at_ns && now >= cs[i]->restart_at_ns)
 				sup_child_start(sup, cs[i]);
 		if (sup->encoder.pid && !port_seen && sup->encoder.starts == encoder_starts)
@@ -337,6 +350,7 @@ int sc_cmd_run(int argc, char **argv)
 	sup.args = argv + 1;
 	sup_child_init(&sup.primary, "primary", sup.cfg.restart_backoff_ms);
 	sup_child_init(&sup.encoder, "encoder", sup.cfg.restart_backoff_ms);
+	sup_tracking_init(&sup);
 
 	int rc = 1;
 	signal(SIGPIPE, SIG_IGN);
@@ -346,6 +360,7 @@ int sc_cmd_run(int argc, char **argv)
 	        sup.cfg.height, sup.cfg.fps, sup.cfg.players, sup.cfg.frame_slots);
 	sup_child_start(&sup, &sup.encoder);
 	sup_child_start(&sup, &sup.primary);
+	sup_tracking_start(&sup);
 	run_loop(&sup);
 	sc_info("session stopped");
 	rc = 0;

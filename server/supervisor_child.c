@@ -70,7 +70,7 @@ static void exec_child(pid_t parent, int sock, char **argv)
 static char **child_argv(struct supervisor *sup, struct sup_child *c, const char *fd_str)
 {
 	bool pin = c == &sup->encoder && sup->listen_pin[0];
-	char **argv = calloc((size_t)sup->n_args + 8, sizeof(*argv));
+	char **argv = calloc((size_t)sup->n_args + (size_t)c->n_extra + 8, sizeof(*argv));
 	if (!argv)
 		return NULL;
 	int n = 0;
@@ -81,6 +81,8 @@ static char **child_argv(struct supervisor *sup, struct sup_child *c, const char
 	argv[n++] = (char *)fd_str;
 	for (int i = 0; i < sup->n_args; i++)
 		argv[n++] = sup->args[i];
+	for (int i = 0; i < c->n_extra; i++)
+		argv[n++] = c->extra[i];
 	if (pin) {
 		/* a restarted encoder keeps the port clients know (later options win) */
 		argv[n++] = "--listen";
@@ -195,8 +197,22 @@ void sup_child_reap(struct supervisor *sup, struct sup_child *c, bool block)
 		snprintf(why, sizeof(why), "exited (status %d)", WEXITSTATUS(status));
 	if (sup->stopping)
 		sc_info("%s %s", c->role, why);
+	else if (c == &sup->primary && sup_tracking_primary_exit(sup, r < 0 ? 0 : status))
+		sc_info("%s %s; shadow tracking handles it", c->role, why);
+	else if (c->no_restart)
+		sc_info("%s %s", c->role, why);
 	else
 		schedule_restart(sup, c, why);
+}
+
+int sup_children(struct supervisor *sup, struct sup_child **out)
+{
+	int n = 0;
+	out[n++] = &sup->primary;
+	out[n++] = &sup->encoder;
+	for (int i = 0; i < SUP_N_SHADOWS; i++)
+		out[n++] = &sup->shadows[i];
+	return n;
 }
 
 void sup_child_kill(struct sup_child *c, int sig)

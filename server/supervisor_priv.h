@@ -20,6 +20,22 @@ struct sup_child {
 	uint64_t restart_at_ns;  /* a restart is pending when != 0 */
 	uint32_t backoff_ms;     /* delay of the next restart */
 	uint32_t starts;
+	bool no_restart;         /* its exit is handled elsewhere (shadows, a faulted primary) */
+	char *extra[6];          /* role-specific options appended to the run options */
+	int n_extra;
+	char extra_buf[2][640];
+};
+
+#define SUP_N_SHADOWS 2
+
+/* Shadow tracking's state in the supervisor (server/supervisor_shadow.c). */
+struct sup_tracking {
+	int active;              /* shadow slot following the current primary, -1 = none */
+	int held;                /* slot of a shadow paused on an incident, -1 = none */
+	uint32_t handled_incident; /* last incident acted on */
+	uint64_t fault_seen_ns;  /* when the current incident was first seen */
+	uint32_t captures_before; /* the active shadow's capture count when it was seen */
+	bool primary_held;       /* --on-fault stop: the primary stays down */
 };
 
 struct supervisor {
@@ -36,6 +52,8 @@ struct supervisor {
 	uint32_t frame_tag;
 	uint64_t frame_arg;      /* enum sc_frame_memory_kind */
 	struct sup_child primary, encoder;
+	struct sup_child shadows[SUP_N_SHADOWS];
+	struct sup_tracking tracking;
 	uint16_t url_port;       /* port of the last URL line printed, 0 = none */
 	bool stopping;
 	uint64_t stop_begun_ns;
@@ -58,5 +76,20 @@ void sup_child_kill(struct sup_child *c, int sig);
 
 /* Forwards the primary's frame memory fd to the encoder (if it runs). */
 void sup_forward_frame(struct supervisor *sup);
+
+/* Every child, for loops: primary, encoder, shadows. */
+int sup_children(struct supervisor *sup, struct sup_child **out);
+
+/* Shadow tracking (server/supervisor_shadow.c). */
+void sup_tracking_init(struct supervisor *sup);
+/* Starts the first shadow, after the primary. */
+void sup_tracking_start(struct supervisor *sup);
+/* The primary exited while the session runs: an incident unless it reported
+ * one itself; true when shadow tracking decides what happens next (no plain
+ * crash restart). */
+bool sup_tracking_primary_exit(struct supervisor *sup, int status);
+/* The external monitor and the after-fault state machine; returns the poll
+ * timeout it needs in ms (-1 = none). */
+int sup_tracking_poll(struct supervisor *sup);
 
 #endif
