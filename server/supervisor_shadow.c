@@ -150,9 +150,9 @@ int sup_tracking_poll(struct supervisor *sup)
 		if (sup->primary.pid)
 			sup_child_kill(&sup->primary, SIGKILL); /* its state is no longer trusted */
 		if (!sup->cfg.shadow) {
+			/* the plain crash restart (with its back-off) brings the primary back */
 			atomic_store(&f->state, SC_FAULT_NONE);
-			sup->primary.restart_at_ns = now + (uint64_t)sup->cfg.restart_backoff_ms * 1000000ull;
-			sc_warn("incident %u: no shadow (--no-shadow); restarting the primary", f->incident);
+			sc_warn("incident %u: no shadow (--no-shadow) to pause", f->incident);
 		} else if (sup->cfg.on_fault == SC_ON_FAULT_STOP) {
 			t->primary_held = true;
 			sc_warn("incident %u: --on-fault stop: the primary stays down, the shadow holds tick %u",

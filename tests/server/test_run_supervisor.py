@@ -13,8 +13,9 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import sctest  # noqa: E402
+# plain crash restarts (back-off); the shadow-tracking incident path has its own tests
 
-ARGS = ["run", "--listen", "127.0.0.1:0", "--size", "320x176", "--fps", "30", "--particles", "2000",
+ARGS = ["run", "--no-shadow", "--listen", "127.0.0.1:0", "--size", "320x176", "--fps", "30", "--particles", "2000",
         "--encoder", "x264"]
 
 
