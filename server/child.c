@@ -22,6 +22,7 @@ struct child_role {
 static const struct child_role child_roles[] = {
 	{"primary", sc_primary_main},
 	{"encoder", sc_encoder_process_main},
+	{"shadow", sc_shadow_main},
 };
 
 static bool is_seqpacket_socket(int fd)
@@ -35,7 +36,7 @@ int sc_cmd_child(int argc, char **argv)
 {
 	uint32_t ipc_fd;
 	if (argc < 4 || strcmp(argv[2], "--ipc-fd") != 0 || !sc_parse_u32(argv[3], 3, 1u << 20, &ipc_fd)) {
-		fprintf(stderr, "usage: shadowcast __child primary|encoder --ipc-fd N [run options]\n"
+		fprintf(stderr, "usage: shadowcast __child primary|encoder|shadow --ipc-fd N [run options]\n"
 		                "(started by 'shadowcast run'; not for use by hand)\n");
 		return 2;
 	}

@@ -17,6 +17,8 @@ static const struct command commands[] = {
 	{"devices", sc_cmd_devices, "list Vulkan devices, their memory-sharing extensions, the encoder"},
 	{"bench", sc_bench_main, "run a benchmark (shadowcast bench --help)"},
 	{"run", sc_cmd_run, "serve the game: supervisor, encoder process, primary instance"},
+	{"inspect", sc_cmd_inspect, "print the game state a shadow capture preserves"},
+	{"replay", sc_cmd_replay, "re-run a shadow capture offline and reproduce its error"},
 	{"__child", sc_cmd_child, NULL}, /* a process of `run`, started by the supervisor */
 };
 

@@ -14,4 +14,7 @@ int sc_primary_main(int ipc_fd, const struct sc_run_config *cfg);
 /* The encoder process, the network side (server/encoder_process.c). */
 int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg);
 
+/* The delayed shadow instance (shadow/shadow_process.c). */
+int sc_shadow_main(int ipc_fd, const struct sc_run_config *cfg);
+
 #endif

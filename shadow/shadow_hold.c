@@ -1,0 +1,299 @@
+/* The paused shadow: the preserved pre-error state, captures of it, and
+ * stepping one input or one tick from it (docs/captures.md). */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shadow/delay.h"
+#include "shadow/shadow_priv.h"
+#include "shadow/step.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+static const uint8_t *frame_rgba(struct shadow *sh)
+{
+	return sc_game_frame(sh->game, 0) + sc_game_frame_layout(sh->game)->rgba_offset;
+}
+
+static size_t rgba_size(struct shadow *sh)
+{
+	return (size_t)sh->cfg->width * sh->cfg->height * 4;
+}
+
+/* Reads the not-yet-applied inputs at the input-log cursor, with the ticks the
+ * primary would have applied them at. */
+static void read_pending(struct shadow *sh)
+{
+	sh->n_pending = 0;
+	if (sh->in_reader < 0)
+		return;
+	uint64_t seq = sc_input_log_cursor(&sh->inputs, sh->in_reader);
+	while (sh->n_pending < SHADOW_PENDING) {
+		struct sc_input_event ev;
+		if (sc_input_log_peek(&sh->inputs, sh->in_reader, seq, &ev) != SC_RING_SUCCESS)
+			break;
+		ev.seq = (uint32_t)seq;
+		sh->pending[sh->n_pending] = ev;
+		sh->pending_seq[sh->n_pending++] = seq;
+		seq++;
+	}
+	sc_delay_assign_ticks(sh->pending, sh->n_pending, shadow_next_tick(sh));
+}
+
+size_t shadow_held_inputs(const struct shadow *sh)
+{
+	uint32_t t = sc_game_next_tick(sh->game);
+	size_t n = 0;
+	while (n < sh->n_pending && sh->pending[n].tick == t)
+		n++;
+	return n;
+}
+
+/* Preserves the current state: snapshot, its frame when rendered, the pending inputs. */
+bool shadow_hold(struct shadow *sh)
+{
+	size_t len = sc_game_snapshot_size(sh->game);
+	if (!sh->held || sh->held_len != len) {
+		free(sh->held);
+		if (!(sh->held = malloc(len))) {
+			sc_err("out of memory for a %zu-byte snapshot", len);
+			return false;
+		}
+		sh->held_len = len;
+	}
+	if (!sc_game_snapshot(sh->game, sh->held, len))
+		return false;
+	free(sh->held_rgba);
+	sh->held_rgba = NULL;
+	uint32_t next = shadow_next_tick(sh);
+	if (next > 0 && sh->rgba_tick == (int64_t)next - 1 && (sh->held_rgba = malloc(rgba_size(sh))))
+		memcpy(sh->held_rgba, frame_rgba(sh), rgba_size(sh));
+	read_pending(sh);
+	sh->stepped = 0;
+	sh->game_dirty = false;
+	sh->paused = true;
+	atomic_store(&sh->me->inputs_applied_in_held_tick, 0);
+	return true;
+}
+
+bool shadow_restore_held(struct shadow *sh)
+{
+	if (!sh->game_dirty)
+		return true;
+	if (!sc_game_restore(sh->game, sh->held, sh->held_len))
+		return false;
+	sh->game_dirty = false;
+	sh->stepped = 0;
+	atomic_store(&sh->me->inputs_applied_in_held_tick, 0);
+	return true;
+}
+
+static void fill_info(struct shadow *sh, struct sc_capture_info *in)
+{
+	const struct sc_run_config *cfg = sh->cfg;
+	const struct sc_vk_physical_info *d = &sh->dev->info;
+	const struct sc_game_state *st = sh->held;
+	in->next_tick = st->hdr.tick;
+	in->delay_ticks = sh->delay_ticks;
+	in->shadow_hash = sh->hash;
+	in->primary_hash = sh->primary_hash;
+	in->primary_hash_known = sh->primary_hash_known;
+	in->divergences = sh->divergences;
+	snprintf(in->shadow_device, sizeof(in->shadow_device), "%s (%s %s)", d->name, d->driver_name, d->driver_info);
+	sc_vk_uuid_str(d->uuid, in->shadow_device_uuid);
+	in->game = (struct sc_capture_game){.width = cfg->width, .height = cfg->height, .seed = cfg->seed,
+	                                    .players = cfg->players, .particles = cfg->particles,
+	                                    .hang_timeout_ms = cfg->hang_timeout_ms};
+}
+
+bool shadow_write_capture(struct shadow *sh, bool incident, char *msg, size_t msglen)
+{
+	struct sc_capture_info in = incident ? sh->info : (struct sc_capture_info){0};
+	fill_info(sh, &in);
+	if (!incident)
+		sh->manual_captures++;
+	char dir[512];
+	if (!sc_capture_dir_name(sh->cfg->capture_root, &in, sh->manual_captures, dir, sizeof(dir))) {
+		snprintf(msg, msglen, "no capture directory under %s", sh->cfg->capture_root);
+		return false;
+	}
+	struct sc_capture_input_window {
+		struct sc_input_event ev[SHADOW_WINDOW];
+	} *win = malloc(sizeof(*win));
+	if (!win) {
+		snprintf(msg, msglen, "out of memory");
+		return false;
+	}
+	size_t first = (sh->win_next + SHADOW_WINDOW - sh->win_count) % SHADOW_WINDOW;
+	for (size_t i = 0; i < sh->win_count; i++)
+		win->ev[i] = sh->window[(first + i) % SHADOW_WINDOW];
+	struct sc_capture_inputs inputs = {.applied = win->ev, .n_applied = sh->win_count, .pending = sh->pending,
+	                                   .n_pending = sh->n_pending};
+	struct sc_capture_missing missing = {0};
+	if (!sh->held_rgba)
+		sc_capture_missing_add(&missing, "frame.png: the held tick %u was not rendered as RGBA (the shadow "
+		                       "renders RGBA only for the tick before a known error tick)",
+		                       in.next_tick ? in.next_tick - 1 : 0);
+	if (incident && in.error_tick != in.next_tick)
+		sc_capture_missing_add(&missing, "pre-error state: the shadow holds tick %u, not the error tick %u - 1 "
+		                       "(it was already past the error tick: delay too short)",
+		                       in.next_tick ? in.next_tick - 1 : 0, in.error_tick);
+	if (sh->n_pending == SHADOW_PENDING)
+		sc_capture_missing_add(&missing, "inputs.txt: only the first %d pending inputs", SHADOW_PENDING);
+	if (sh->win_count == SHADOW_WINDOW)
+		sc_capture_missing_add(&missing, "inputs.txt: only the last %d applied inputs", SHADOW_WINDOW);
+	bool ok = sc_capture_write(dir, &in, sh->held, sh->held_len, sh->held_rgba, sh->cfg->width * 4, &inputs,
+	                           &missing);
+	free(win);
+	if (!ok) {
+		snprintf(msg, msglen, "writing the capture %s failed", dir);
+		return false;
+	}
+	snprintf(sh->capture_dir, sizeof(sh->capture_dir), "%s", dir);
+	snprintf(sh->me->capture_dir, sizeof(sh->me->capture_dir), "%s", dir);
+	atomic_fetch_add(&sh->me->captures, 1);
+	snprintf(msg, msglen, "capture written: %s", dir);
+	sc_info("%s", msg);
+	return true;
+}
+
+bool shadow_pause_incident(struct shadow *sh, bool late)
+{
+	struct sc_fault_shm *f = &sh->session->fault;
+	uint64_t now = sc_now_ns();
+	struct sc_capture_info *in = &sh->info;
+	memset(in, 0, sizeof(*in));
+	in->incident = f->incident;
+	in->detected = f->detected;
+	in->path = f->path;
+	in->injected = f->injected;
+	in->error_tick = f->error_tick;
+	in->detected_ns = f->detected_ns;
+	in->paused_ns = now;
+	in->primary_pid = f->primary_pid;
+	in->device_fault_available = f->device_fault_available;
+	snprintf(in->detail, sizeof(in->detail), "%s", f->detail);
+	sh->handled_incident = f->incident;
+	if (!shadow_hold(sh))
+		return false;
+	/* what the incident needs is in memory now: let the logs go on without us
+	 * (the next primary and shadow use them) */
+	shadow_detach_readers(sh);
+	sh->incident_pause = true;
+	uint32_t held = shadow_next_tick(sh);
+	if (!sh->primary_hash_known && f->primary_hash_before && f->error_tick == held) {
+		sh->primary_hash = f->primary_hash_before;
+		sh->primary_hash_known = true;
+	}
+	if (late)
+		sc_err("incident %u: error tick %u is already behind the shadow (at %u): the delay is too short; holding "
+		       "tick %u instead", f->incident, f->error_tick, held, held ? held - 1 : 0);
+	sc_warn("incident %u: paused before tick %u (%s), %.1f ms after detection; %zu offending inputs held",
+	        f->incident, held, sc_detected_name(f->detected), (double)(now - f->detected_ns) / 1e6,
+	        shadow_held_inputs(sh));
+	char msg[600];
+	bool ok = shadow_write_capture(sh, true, msg, sizeof(msg));
+	if (!ok)
+		sc_err("incident %u: %s", f->incident, msg);
+	shadow_publish(sh, SC_SHADOW_PAUSED);
+	return true; /* a failed capture does not stop the shadow */
+}
+
+static bool ensure_capture(struct shadow *sh, char *msg, size_t len)
+{
+	return sh->capture_dir[0] || shadow_write_capture(sh, false, msg, len);
+}
+
+static void step_dir(struct shadow *sh, const struct sc_step_result *res, const char *name)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/%s", sh->capture_dir, name);
+	void *snap = NULL;
+	if (res->executed && (snap = malloc(sh->held_len)) && !sc_game_snapshot(sh->game, snap, sh->held_len)) {
+		free(snap);
+		snap = NULL;
+	}
+	sc_capture_write_step(dir, res, snap, sh->held_len, res->executed ? frame_rgba(sh) : NULL, sh->cfg->width,
+	                      sh->cfg->height, sh->cfg->width * 4);
+	free(snap);
+}
+
+int shadow_step_input(struct shadow *sh, char *msg, size_t len)
+{
+	size_t n = shadow_held_inputs(sh);
+	uint32_t tick = ((const struct sc_game_state *)sh->held)->hdr.tick;
+	uint32_t k = sh->stepped + 1;
+	if (k > n) {
+		snprintf(msg, len, "all %zu inputs of tick %u are applied; step a tick to go on", n, tick);
+		return EINVAL;
+	}
+	if (!ensure_capture(sh, msg, len))
+		return EIO;
+	struct sc_step_result res;
+	sc_step_run(sh->game, sh->held, sh->held_len, sh->pending, k, (uint32_t)n, SC_STEP_RGBA, &res);
+	if (res.outcome == SC_STEP_ERROR) {
+		snprintf(msg, len, "step failed: %s", res.why);
+		return EIO;
+	}
+	sh->game_dirty = res.executed;
+	sh->stepped = k;
+	atomic_store(&sh->me->inputs_applied_in_held_tick, k);
+	char name[32], input[64], desc[320];
+	snprintf(name, sizeof(name), "step-%u", k);
+	step_dir(sh, &res, name);
+	sc_input_format(&sh->pending[k - 1], input, sizeof(input));
+	sc_step_describe(&res, desc, sizeof(desc));
+	snprintf(msg, len, "step %u/%zu of tick %u (%s): %s%s; %s/%s", k, n, tick, input,
+	         res.reproduced ? "reproduced: " : "", res.reproduced ? desc : res.why, sh->capture_dir, name);
+	sc_info("%s", msg);
+	return 0;
+}
+
+int shadow_step_tick(struct shadow *sh, bool write_dir, bool *reproduced, char *msg, size_t len)
+{
+	*reproduced = false;
+	size_t n = shadow_held_inputs(sh);
+	uint32_t tick = ((const struct sc_game_state *)sh->held)->hdr.tick;
+	if (write_dir && !ensure_capture(sh, msg, len))
+		return EIO;
+	struct sc_step_result res;
+	sc_step_run(sh->game, sh->held, sh->held_len, sh->pending, (uint32_t)n, (uint32_t)n, SC_STEP_RGBA, &res);
+	char desc[320];
+	sc_step_describe(&res, desc, sizeof(desc));
+	*reproduced = res.reproduced;
+	if (!res.executed) {
+		sh->game_dirty = false;
+		snprintf(msg, len, "tick %u not run: %s", tick, res.reproduced ? desc : res.why);
+		return res.outcome == SC_STEP_ERROR ? EIO : ECANCELED;
+	}
+	char name[32];
+	snprintf(name, sizeof(name), "tick-%u", tick);
+	if (write_dir)
+		step_dir(sh, &res, name);
+	/* the new held state */
+	sh->rgba_tick = tick;
+	sh->hash = res.hash;
+	sh->primary_hash_known = false; /* past what the primary published */
+	if (!sc_game_snapshot(sh->game, sh->held, sh->held_len)) {
+		snprintf(msg, len, "snapshot after tick %u failed", tick);
+		return EIO;
+	}
+	free(sh->held_rgba);
+	if ((sh->held_rgba = malloc(rgba_size(sh))))
+		memcpy(sh->held_rgba, frame_rgba(sh), rgba_size(sh));
+	memmove(sh->pending, sh->pending + n, (sh->n_pending - n) * sizeof(sh->pending[0]));
+	memmove(sh->pending_seq, sh->pending_seq + n, (sh->n_pending - n) * sizeof(sh->pending_seq[0]));
+	sh->n_pending -= n;
+	sh->stepped = 0;
+	sh->game_dirty = false;
+	atomic_store(&sh->me->inputs_applied_in_held_tick, 0);
+	snprintf(msg, len, "tick %u run with its %zu inputs: %s%s%s%s", tick, n, res.reproduced ? "reproduced: " : "",
+	         res.reproduced ? desc : "no fault", write_dir ? "; " : "", write_dir ? sh->capture_dir : "");
+	if (write_dir)
+		snprintf(msg + strlen(msg), len - strlen(msg), "/%s", name);
+	sc_info("%s", msg);
+	return 0;
+}

@@ -1,0 +1,76 @@
+/* The shadow instance process, shared between its files:
+ * shadow_process.c (start-up, the delayed follow loop), shadow_hold.c (pause,
+ * captures, stepping) and shadow_commands.c (the command mailbox). */
+#ifndef SC_SHADOW_SHADOW_PRIV_H
+#define SC_SHADOW_SHADOW_PRIV_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gpu/game.h"
+#include "net/arena.h"
+#include "net/input_log.h"
+#include "server/config.h"
+#include "server/session.h"
+#include "shadow/capture.h"
+
+#define SHADOW_WINDOW 256  /* applied inputs kept for the capture's input window */
+#define SHADOW_PENDING 512 /* not-yet-applied inputs read at a pause */
+
+struct shadow {
+	const struct sc_run_config *cfg;
+	struct sc_arena *arena;
+	struct sc_session_shm *session;
+	struct sc_shadow_shm *me;     /* this shadow's status block (--shadow-slot) */
+	struct sc_input_log inputs, ticks;
+	int in_reader, tick_reader;   /* -1 when detached */
+	struct sc_vk_device *dev;
+	struct sc_game *game;
+	uint32_t delay_ticks;
+	uint64_t hash;                /* after next_tick - 1 */
+	bool primary_hash_known;      /* the primary's hash for next_tick - 1 */
+	uint64_t primary_hash;
+	int64_t rgba_tick;            /* tick whose RGBA frame slot 0 holds, -1 = none */
+	uint32_t handled_incident;    /* the incident this shadow paused for */
+	uint64_t divergences;
+
+	/* applied inputs, a ring, for the capture window */
+	struct sc_input_event window[SHADOW_WINDOW];
+	size_t win_next, win_count;
+
+	/* held state (paused) */
+	bool paused;
+	bool incident_pause;          /* paused for an incident (readers detached) */
+	void *held;                   /* sc_game_snapshot of the held state */
+	size_t held_len;
+	uint8_t *held_rgba;           /* its frame, NULL when not rendered */
+	struct sc_input_event pending[SHADOW_PENDING];
+	uint64_t pending_seq[SHADOW_PENDING];
+	size_t n_pending;
+	uint32_t stepped;             /* inputs of the held tick applied by STEP_INPUT */
+	bool game_dirty;              /* the game no longer holds `held` (a step ran) */
+	char capture_dir[512];        /* "" before the first capture */
+	struct sc_capture_info info;  /* of the incident being held */
+	uint32_t manual_captures;
+	uint32_t last_cmd_seq;
+};
+
+uint32_t shadow_next_tick(const struct shadow *sh);
+void shadow_publish(struct shadow *sh, enum sc_shadow_state state);
+/* Applies the next tick record (consumes it and its inputs); false on a fatal error. */
+bool shadow_apply_next_record(struct shadow *sh, bool rgba);
+void shadow_detach_readers(struct shadow *sh);
+
+/* shadow_hold.c */
+bool shadow_hold(struct shadow *sh);
+bool shadow_pause_incident(struct shadow *sh, bool late);
+bool shadow_write_capture(struct shadow *sh, bool incident, char *msg, size_t msglen);
+size_t shadow_held_inputs(const struct shadow *sh);
+int shadow_step_input(struct shadow *sh, char *msg, size_t len);
+int shadow_step_tick(struct shadow *sh, bool write_dir, bool *reproduced, char *msg, size_t len);
+bool shadow_restore_held(struct shadow *sh);
+
+/* shadow_commands.c */
+void shadow_poll_commands(struct shadow *sh);
+
+#endif

@@ -1,0 +1,352 @@
+/* The shadow instance process (the shadow-tracking seed, FIG. 7-10): its own
+ * VkDevice and game, following the primary's tick records `delay_ticks`
+ * behind with exactly the inputs the primary applied at each tick, comparing
+ * state hashes (divergence alarm), and pausing before the error tick of an
+ * incident with a capture of the preserved state (shadow_hold.c). Commands
+ * arrive in the session's mailbox (shadow_commands.c). */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net/fd_passing.h"
+#include "server/roles.h"
+#include "shadow/delay.h"
+#include "shadow/shadow_priv.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)ms * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static void *block_ptr(struct shadow *sh, const char *name, uint64_t *size)
+{
+	struct sc_arena_block b;
+	if (!sc_arena_block_find(sh->arena, name, &b)) {
+		sc_err("arena has no '%s' block: was it created by a shadowcast supervisor?", name);
+		return NULL;
+	}
+	*size = b.size;
+	return sc_arena_ptr(sh->arena, b.off, b.size);
+}
+
+static bool attach_session(struct shadow *sh, int ipc_fd)
+{
+	struct sc_fd_hello hello;
+	int fds[4] = {-1, -1, -1, -1};
+	if (!sc_fd_recv(ipc_fd, SC_FD_KIND_ARENA, &hello, fds, 4, 10000))
+		return false;
+	for (uint32_t i = 1; i < hello.nfds; i++)
+		close(fds[i]); /* the frame doorbell: the shadow sends no frames */
+	if (hello.nfds < 1) {
+		sc_err("supervisor sent no arena fd");
+		return false;
+	}
+	if (!(sh->arena = sc_arena_map(fds[0])) || sc_arena_register(sh->arena, "shadow") < 0)
+		return false;
+	uint64_t size;
+	void *mem;
+	if (!(mem = block_ptr(sh, SC_SESSION_BLOCK, &size)))
+		return false;
+	sh->session = mem;
+	if (size < sizeof(*sh->session) || sh->session->magic != SC_SESSION_MAGIC ||
+	    sh->session->version != SC_SESSION_VERSION) {
+		sc_err("session block: bad magic or version (a different shadowcast build?)");
+		return false;
+	}
+	sh->me = sh->cfg->shadow_slot ? &sh->session->shadow_alt : &sh->session->shadow;
+	if (!(mem = block_ptr(sh, SC_INPUT_LOG_BLOCK, &size)) ||
+	    !sc_input_log_attach(&sh->inputs, mem, size, sizeof(struct sc_input_event)) ||
+	    !(mem = block_ptr(sh, SC_TICK_LOG_BLOCK, &size)) ||
+	    !sc_input_log_attach(&sh->ticks, mem, size, sizeof(struct sc_tick_record))) {
+		sc_err("input or tick log block is not usable");
+		return false;
+	}
+	return true;
+}
+
+static bool restore_from(struct shadow *sh, const char *path)
+{
+	size_t len = sc_game_snapshot_size(sh->game);
+	size_t got = 0;
+	void *buf = NULL;
+	FILE *f = fopen(path, "rb");
+	if (f) {
+		buf = malloc(len + 1);
+		got = buf ? fread(buf, 1, len + 1, f) : 0;
+		fclose(f);
+	}
+	bool ok = f && buf && got == len && sc_game_restore(sh->game, buf, len);
+	if (!f)
+		sc_err("restore: %s: %s", path, strerror(errno));
+	else if (got != len)
+		sc_err("restore: %s holds %zu bytes, a snapshot of this game is %zu", path, got, len);
+	free(buf);
+	return ok;
+}
+
+/* Waits for the primary, then starts a game where it started, in both logs. */
+static bool start_game(struct shadow *sh)
+{
+	const struct sc_run_config *cfg = sh->cfg;
+	const char *spec = cfg->shadow_device[0] ? cfg->shadow_device : cfg->device;
+	struct sc_game_config gc;
+	sc_game_config_defaults(&gc);
+	gc.width = cfg->width;
+	gc.height = cfg->height;
+	gc.particles = cfg->particles;
+	gc.players = cfg->players;
+	gc.seed = cfg->seed;
+	gc.frame_slots = 1; /* rendered RGBA only around a pause */
+	gc.hang_timeout_ms = cfg->hang_timeout_ms;
+	if (!(sh->dev = sc_vk_device_create(spec)) || !(sh->game = sc_game_create(sh->dev, &gc)))
+		return false;
+	if (cfg->restore[0] && !restore_from(sh, cfg->restore))
+		return false;
+
+	struct sc_session_shm *s = sh->session;
+	atomic_store(&sh->me->pid, (int32_t)getpid());
+	atomic_store(&sh->me->delay_ticks, sh->delay_ticks);
+	shadow_publish(sh, SC_SHADOW_STARTING);
+	while (!atomic_load(&s->primary_ready)) {
+		if (stop_requested)
+			return false;
+		sleep_ms(1);
+	}
+	uint32_t base = atomic_load(&s->primary_base_tick);
+	if (base != sc_game_next_tick(sh->game)) {
+		sc_err("the primary started at tick %u but this shadow is at tick %u (%s)", base,
+		       sc_game_next_tick(sh->game), cfg->restore[0] ? "a different --restore state" : "no --restore");
+		return false;
+	}
+	uint64_t in_seq = atomic_load(&s->primary_start_seq), tick_seq = atomic_load(&s->primary_tick_log_seq);
+	if (!sc_input_log_reader_attach(&sh->inputs, in_seq, &sh->in_reader)) {
+		sc_err("cannot read the input log from seq %" PRIu64 " (no free reader slot, or already overwritten)",
+		       in_seq);
+		return false;
+	}
+	if (!sc_input_log_reader_attach(&sh->ticks, tick_seq, &sh->tick_reader)) {
+		sc_err("cannot read the tick log from seq %" PRIu64, tick_seq);
+		return false;
+	}
+	sh->handled_incident = 0;
+	sc_info("following the primary %u ticks behind from tick %u on %s (%s)", sh->delay_ticks, base,
+	        sh->dev->info.name, sh->dev->info.driver_name);
+	shadow_publish(sh, SC_SHADOW_RUNNING);
+	return true;
+}
+
+uint32_t shadow_next_tick(const struct shadow *sh)
+{
+	return sc_game_next_tick(sh->game);
+}
+
+void shadow_publish(struct shadow *sh, enum sc_shadow_state state)
+{
+	struct sc_shadow_shm *m = sh->me;
+	atomic_store(&m->next_tick, shadow_next_tick(sh));
+	atomic_store(&m->hash, sh->hash);
+	atomic_store(&m->delay_ticks, sh->delay_ticks);
+	atomic_store(&m->divergences, sh->divergences);
+	atomic_store(&m->state, state);
+}
+
+void shadow_detach_readers(struct shadow *sh)
+{
+	if (sh->in_reader >= 0)
+		sc_input_log_reader_detach(&sh->inputs, sh->in_reader);
+	if (sh->tick_reader >= 0)
+		sc_input_log_reader_detach(&sh->ticks, sh->tick_reader);
+	sh->in_reader = sh->tick_reader = -1;
+}
+
+static void log_state(const struct sc_game_state *st)
+{
+	const struct sc_game_header *h = &st->hdr;
+	sc_warn("  shadow state: tick %u score %u:%u kickoff %u puck (%d,%d) v (%d,%d) touches %u goals %u "
+	        "bounces %u particles hash %08x%08x input digest %08x fault %u", h->tick, h->score0, h->score1,
+	        h->kickoff, st->puck.x, st->puck.y, st->puck.vx, st->puck.vy, h->touches, h->goals, h->wall_bounces,
+	        h->part_hash1, h->part_hash0, h->input_digest, h->fault_kind);
+	for (uint32_t i = 0; i < h->n_players && i < SC_MAX_PLAYERS; i++) {
+		const struct sc_game_player *p = &st->players[i];
+		sc_warn("  player %u: pos (%d,%d) v (%d,%d) axis (%d,%d) flags %u cooldown %u", i, p->x, p->y, p->vx,
+		        p->vy, p->ax, p->ay, p->flags, p->cooldown);
+	}
+}
+
+static void window_push(struct shadow *sh, const struct sc_input_event *ev)
+{
+	sh->window[sh->win_next] = *ev;
+	sh->win_next = (sh->win_next + 1) % SHADOW_WINDOW;
+	if (sh->win_count < SHADOW_WINDOW)
+		sh->win_count++;
+}
+
+bool shadow_apply_next_record(struct shadow *sh, bool rgba)
+{
+	struct sc_tick_record r;
+	uint64_t rseq = sc_input_log_cursor(&sh->ticks, sh->tick_reader);
+	if (sc_input_log_peek(&sh->ticks, sh->tick_reader, rseq, &r) != SC_RING_SUCCESS)
+		return true;
+	uint32_t tick = shadow_next_tick(sh);
+	if (r.tick < tick) {
+		sc_warn("tick record for tick %u, already past it (at %u): skipped", r.tick, tick);
+		sc_input_log_consume(&sh->ticks, sh->tick_reader, rseq + 1);
+		return true;
+	}
+	if (r.tick > tick)
+		sc_err("tick log gap: no records for ticks %u..%u (the tick log was full); the shadow runs tick %u with "
+		       "tick %u's inputs", tick, r.tick - 1, tick, r.tick);
+	uint64_t cursor = sc_input_log_cursor(&sh->inputs, sh->in_reader);
+	if (r.seq_begin != cursor)
+		sc_err("tick %u applied input seqs from %" PRIu64 ", the shadow is at %" PRIu64, r.tick, r.seq_begin,
+		       cursor);
+	struct sc_input_event ev[SC_MAX_INPUTS_PER_TICK + 1];
+	uint32_t n = 0;
+	for (uint64_t seq = r.seq_begin; seq < r.seq_end && n < SC_MAX_INPUTS_PER_TICK; seq++) {
+		enum sc_ring_result rr = sc_input_log_peek(&sh->inputs, sh->in_reader, seq, &ev[n]);
+		if (rr != SC_RING_SUCCESS) {
+			sc_err("input seq %" PRIu64 " of tick %u is not readable (%d)", seq, r.tick, (int)rr);
+			return false;
+		}
+		ev[n].tick = tick; /* as the primary did (take_inputs) */
+		ev[n].seq = (uint32_t)seq;
+		n++;
+	}
+	uint32_t n_run = n;
+	if (sh->cfg->desync_tick && sh->cfg->desync_tick == tick) {
+		/* test only: an input the primary never saw */
+		ev[n_run++] = (struct sc_input_event){.tick = tick, .player = 0, .action = SC_INPUT_MOVE, .a = 1, .b = 1};
+		sc_warn("--desync-shadow: extra input at tick %u", tick);
+	}
+	struct sc_tick_result res;
+	enum sc_game_error e = sc_game_tick(sh->game, ev, n_run, 0, rgba ? SC_RENDER_RGBA : 0, &res);
+	if (e != SC_GAME_OK) {
+		sc_err("the shadow's own tick %u failed (%d): the shadow cannot go on", tick, (int)e);
+		return false;
+	}
+	sh->rgba_tick = rgba ? (int64_t)tick : -1;
+	sh->hash = res.hash;
+	sh->primary_hash = r.hash;
+	sh->primary_hash_known = true;
+	if (res.hash != r.hash) {
+		if (sh->divergences++ == 0)
+			atomic_store(&sh->me->first_divergence_tick, tick);
+		sc_warn("divergence at tick %u: shadow %016" PRIx64 " primary %016" PRIx64, tick, res.hash, r.hash);
+		log_state(&res.state);
+	}
+	for (uint32_t i = 0; i < n; i++)
+		window_push(sh, &ev[i]);
+	if (r.seq_end > cursor && !sc_input_log_consume(&sh->inputs, sh->in_reader, r.seq_end))
+		sc_err("input log: cannot consume up to seq %" PRIu64, r.seq_end);
+	sc_input_log_consume(&sh->ticks, sh->tick_reader, rseq + 1);
+	return true;
+}
+
+/* The current incident, as the delay module sees it. */
+static void fault_view(struct shadow *sh, struct sc_delay_view *v)
+{
+	struct sc_fault_shm *f = &sh->session->fault;
+	uint32_t st = atomic_load(&f->state);
+	v->fault = SC_DELAY_FAULT_NONE;
+	if (st == SC_FAULT_CLAIMED) {
+		v->fault = SC_DELAY_FAULT_CLAIMED;
+	} else if (st == SC_FAULT_READY && f->incident != sh->handled_incident) {
+		v->fault = SC_DELAY_FAULT_READY;
+		v->error_tick = f->error_tick;
+	}
+}
+
+/* One step of the follow loop; false on a fatal error. *idle when nothing happened. */
+static bool follow(struct shadow *sh, bool *idle)
+{
+	struct sc_delay_view v = {.next_tick = shadow_next_tick(sh), .delay_ticks = sh->delay_ticks};
+	fault_view(sh, &v);
+	*idle = false;
+	if (sh->tick_reader < 0) {
+		*idle = true;
+		return true;
+	}
+	struct sc_tick_record r;
+	uint64_t seq = sc_input_log_cursor(&sh->ticks, sh->tick_reader);
+	uint64_t tail = sc_input_log_tail(&sh->ticks);
+	if (seq < tail && sc_input_log_peek(&sh->ticks, sh->tick_reader, seq, &r) == SC_RING_SUCCESS) {
+		v.have_record = true;
+		v.record_tick = r.tick;
+		if (sc_input_log_peek(&sh->ticks, sh->tick_reader, tail - 1, &r) == SC_RING_SUCCESS) {
+			v.have_latest = true;
+			v.latest_tick = r.tick;
+		}
+	}
+	switch (sc_delay_decide(&v)) {
+	case SC_DELAY_WAIT:
+		*idle = true;
+		return true;
+	case SC_DELAY_APPLY: {
+		/* render RGBA only for the tick a pause will hold (its frame.png) */
+		bool rgba = sh->delay_ticks == 0 || (v.fault == SC_DELAY_FAULT_READY && v.record_tick + 1 >= v.error_tick);
+		return shadow_apply_next_record(sh, rgba);
+	}
+	case SC_DELAY_PAUSE:
+		return shadow_pause_incident(sh, false);
+	case SC_DELAY_LATE:
+		return shadow_pause_incident(sh, true);
+	}
+	return true;
+}
+
+int sc_shadow_main(int ipc_fd, const struct sc_run_config *cfg)
+{
+	sc_log_set_role("shadow");
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	struct shadow sh = {.cfg = cfg, .in_reader = -1, .tick_reader = -1, .rgba_tick = -1,
+	                    .delay_ticks = cfg->delay_ticks};
+	int rc = 1;
+	if (!attach_session(&sh, ipc_fd) || !start_game(&sh))
+		goto out;
+	sh.last_cmd_seq = atomic_load(&sh.me->done_seq);
+	while (!stop_requested) {
+		shadow_poll_commands(&sh);
+		bool idle = true;
+		if (!sh.paused && !follow(&sh, &idle))
+			goto out;
+		if (!sh.paused)
+			shadow_publish(&sh, atomic_load(&sh.me->state) == SC_SHADOW_RESUMED ? SC_SHADOW_RESUMED :
+			               SC_SHADOW_RUNNING);
+		if (idle)
+			sleep_ms(sh.paused ? 2 : 1);
+	}
+	sc_info("stopping at tick %u (%" PRIu64 " divergences)", sh.game ? shadow_next_tick(&sh) : 0, sh.divergences);
+	rc = 0;
+out:
+	if (sh.me)
+		atomic_store(&sh.me->state, SC_SHADOW_OFF);
+	shadow_detach_readers(&sh);
+	free(sh.held);
+	free(sh.held_rgba);
+	sc_game_destroy(sh.game);
+	sc_vk_device_destroy(sh.dev);
+	if (sh.arena) {
+		sc_arena_unregister(sh.arena);
+		sc_arena_destroy(sh.arena);
+	}
+	return rc;
+}
