@@ -14,7 +14,7 @@ import { Client } from './lib/client.mjs';
 import { startServer } from './lib/server.mjs';
 
 const FPS = 30;
-const WINDOW_MS = 3000;
+const WINDOW_MS = 4000;
 
 let srv;
 const clients = [];
@@ -36,7 +36,9 @@ async function connect(name, join) {
 }
 
 test('8 clients receive the real stream; a stalled one does not slow them', { timeout: 150000 }, async () => {
-  srv = await startServer(['--fps', String(FPS), '--max-clients', '16']);
+  // every frame an IDR: ~10x the bytes, so a client that stops reading fills
+  // its socket buffers within the window and the server starts dropping for it
+  srv = await startServer(['--fps', String(FPS), '--max-clients', '16', '--idr-interval', '1', '--bitrate', '8000']);
   await srv.waitTicks(10);
   const readers = [];
   for (let i = 0; i < 8; i++)
@@ -68,6 +70,11 @@ test('8 clients receive the real stream; a stalled one does not slow them', { ti
   await sleep(WINDOW_MS);
   const b1 = performance.now();
   const fpsB = readers.map((c) => c.framesBetween(b0, b1) / ((b1 - b0) / 1000));
+  const mStall = await srv.metrics();
+  const stalledDropped = metric(mStall, `shadowcast_ws_client_frames_dropped_total{client="${stalled.hello.client_id}"}`);
+  const stallCut = metric(mStall, 'shadowcast_ws_stall_disconnects_total');
+  console.log(`stalled client: ${stalledDropped} frames dropped for it, ${stallCut} stall disconnects, ${(readers[0].bytes / readers[0].frames / 1024).toFixed(1)} KiB/frame`);
+  assert.ok(stalledDropped > 0 || stallCut > 0, 'the stalled client backed up (frames dropped or cut off) during the window');
   console.log(`fps per reader, 8 readers: ${fpsA.map((f) => f.toFixed(1)).join(' ')} (mean ${mean(fpsA).toFixed(1)})`);
   console.log(`fps per reader while a 9th client stalls: ${fpsB.map((f) => f.toFixed(1)).join(' ')} (mean ${mean(fpsB).toFixed(1)})`);
   for (let i = 0; i < readers.length; i++) {
