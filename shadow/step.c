@@ -80,15 +80,16 @@ void sc_step_run(struct sc_game *game, const void *snap, size_t snap_len, const 
 		res->outcome = danger;
 		res->reproduced = true;
 		snprintf(res->why, sizeof(res->why),
-		         "reproduced (host-side fault: not executed in the shadow): a crash input makes the primary "
-		         "abort before tick %u's GPU work", tick);
+		         "host-side fault: not executed in the shadow: a crash input makes the primary abort before "
+		         "tick %u's GPU work", tick);
 		return;
 	case SC_STEP_HOST_DEVICE_LOST:
 		res->outcome = danger;
 		res->reproduced = true;
 		snprintf(res->why, sizeof(res->why),
-		         "reproduced (host-side fault: not executed%s): a device-lost input makes the primary report "
-		         "VK_ERROR_DEVICE_LOST before tick %u's GPU work", dangerous_ok ? "" : " in the shadow", tick);
+		         "host-side fault: %s: a device-lost input makes the primary report VK_ERROR_DEVICE_LOST "
+		         "before tick %u's GPU work", dangerous_ok ? "simulated as the primary does" :
+		         "not executed in the shadow", tick);
 		return;
 	case SC_STEP_NOT_RUN_HANG:
 	case SC_STEP_NOT_RUN_OOB:

@@ -1,0 +1,89 @@
+/* The delay module's decisions and the pending-input tick assignment; the
+ * capture JSON helpers (escaping round trip). No GPU. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shadow/delay.h"
+#include "shadow/json.h"
+
+static int failures;
+#define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+	fprintf(stderr, __VA_ARGS__); fprintf(stderr, "\n"); failures++; } } while (0)
+
+static void test_decide(void)
+{
+	struct sc_delay_view v = {.next_tick = 10, .delay_ticks = 5, .have_record = true, .record_tick = 10,
+	                          .have_latest = true, .latest_tick = 14};
+	CHECK(sc_delay_decide(&v) == SC_DELAY_WAIT, "4 ticks behind with a delay of 5: wait");
+	v.latest_tick = 15;
+	CHECK(sc_delay_decide(&v) == SC_DELAY_APPLY, "5 behind: apply");
+	v.have_record = false;
+	CHECK(sc_delay_decide(&v) == SC_DELAY_WAIT, "no record: wait");
+	v.have_record = true;
+	v.fault = SC_DELAY_FAULT_CLAIMED;
+	CHECK(sc_delay_decide(&v) == SC_DELAY_WAIT, "incident being written: wait");
+	v.fault = SC_DELAY_FAULT_READY;
+	v.error_tick = 12;
+	v.latest_tick = 11;
+	CHECK(sc_delay_decide(&v) == SC_DELAY_APPLY, "before the error tick: catch up without the delay");
+	v.next_tick = 12;
+	v.record_tick = 12;
+	CHECK(sc_delay_decide(&v) == SC_DELAY_PAUSE, "at the error tick: pause even with a record");
+	v.have_record = false;
+	CHECK(sc_delay_decide(&v) == SC_DELAY_PAUSE, "at the error tick, died mid-tick (no record): pause");
+	v.next_tick = 11;
+	v.have_record = false;
+	CHECK(sc_delay_decide(&v) == SC_DELAY_WAIT, "record of the last good tick not there yet: wait");
+	v.next_tick = 13;
+	CHECK(sc_delay_decide(&v) == SC_DELAY_LATE, "past the error tick: late");
+}
+
+static void test_assign(void)
+{
+	struct sc_input_event ev[70];
+	memset(ev, 0, sizeof(ev));
+	ev[0].tick = 3;  /* stamped early: applied at the first pending tick */
+	ev[1].tick = 10;
+	ev[2].tick = 12; /* later stamp: its own tick */
+	ev[3].tick = 11; /* stamped before the previous one: stays at 12 */
+	sc_delay_assign_ticks(ev, 4, 10);
+	CHECK(ev[0].tick == 10 && ev[1].tick == 10 && ev[2].tick == 12 && ev[3].tick == 12, "ticks %u %u %u %u",
+	      ev[0].tick, ev[1].tick, ev[2].tick, ev[3].tick);
+	memset(ev, 0, sizeof(ev));
+	sc_delay_assign_ticks(ev, 70, 5);
+	CHECK(ev[63].tick == 5 && ev[64].tick == 6 && ev[69].tick == 6, "at most 64 a tick");
+}
+
+static void test_json(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	fputs("{\"a\": {\"detail\": ", f);
+	sc_json_str(f, "x \"width\": 5 \\ \n\t\x01 end");
+	fputs(", \"width\": 320, \"neg\": -4, \"h\": \"0x00000000000000ff\", \"n\": null}}", f);
+	fclose(f);
+	uint64_t u;
+	int64_t i;
+	char s[64];
+	CHECK(sc_json_get_u64(buf, "width", &u) && u == 320, "a key inside a string value is skipped: %s", buf);
+	CHECK(sc_json_get_i64(buf, "neg", &i) && i == -4, "negative");
+	CHECK(sc_json_get_hex(buf, "h", &u) && u == 255, "hex");
+	CHECK(!sc_json_get_u64(buf, "n", &u), "null is not a number");
+	CHECK(!sc_json_get_u64(buf, "missing", &u), "missing key");
+	CHECK(sc_json_get_str(buf, "detail", s, sizeof(s)) && strcmp(s, "x \"width\": 5 \\ \n\t\x01 end") == 0,
+	      "string round trip: '%s'", s);
+	free(buf);
+}
+
+int main(void)
+{
+	test_decide();
+	test_assign();
+	test_json();
+	if (failures)
+		return 1;
+	printf("delay + json ok\n");
+	return 0;
+}
