@@ -45,7 +45,8 @@ static void read_pending(struct shadow *sh)
 
 size_t shadow_held_inputs(const struct shadow *sh)
 {
-	uint32_t t = sc_game_next_tick(sh->game);
+	/* the held state's tick: the game itself may be one step further */
+	uint32_t t = sh->held ? ((const struct sc_game_state *)sh->held)->hdr.tick : sc_game_next_tick(sh->game);
 	size_t n = 0;
 	while (n < sh->n_pending && sh->pending[n].tick == t)
 		n++;

@@ -247,8 +247,12 @@ bool shadow_apply_next_record(struct shadow *sh, bool rgba)
 	if (res.hash != r.hash) {
 		if (sh->divergences++ == 0)
 			atomic_store(&sh->me->first_divergence_tick, tick);
-		sc_warn("divergence at tick %u: shadow %016" PRIx64 " primary %016" PRIx64, tick, res.hash, r.hash);
-		log_state(&res.state);
+		/* every divergence is counted; the log gets the first ones in full and then a line now and then */
+		if (sh->divergences <= 3 || sh->divergences % 300 == 0)
+			sc_warn("divergence at tick %u: shadow %016" PRIx64 " primary %016" PRIx64 " (%" PRIu64 " so far)",
+			        tick, res.hash, r.hash, sh->divergences);
+		if (sh->divergences == 1)
+			log_state(&res.state);
 	}
 	for (uint32_t i = 0; i < n; i++)
 		window_push(sh, &ev[i]);

@@ -1,0 +1,419 @@
+/* The shadow process under a test supervisor: this test creates the session
+ * (arena, session block, input and tick logs), starts `shadowcast __child
+ * shadow`, and plays the primary itself on its own game: inputs into the input
+ * log, tick records into the tick log, then a FAULT input at a random error
+ * tick reported as an incident the way the primary / supervisor report it.
+ * Asserts: the shadow pauses holding error_tick - 1 with the primary's hash
+ * for it, writes a capture with the offending input not applied, stepping by
+ * input through the mailbox reproduces exactly at the fault input (deterministic
+ * kinds) or says why not (hang, crash), replay of the capture reproduces
+ * offline, commands are answered, SIGTERM ends it cleanly; a desynchronised
+ * shadow reports a divergence at the first differing tick.
+ *   test_shadow_process SHADOWCAST KIND SEED   (KIND: assert|corrupt|hang|crash|desync) */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gpu/game.h"
+#include "net/arena.h"
+#include "net/doorbell.h"
+#include "net/fd_passing.h"
+#include "net/input_log.h"
+#include "server/session.h"
+#include "shadow/json.h"
+#include "util/clock.h"
+
+static int failures;
+#define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+	fprintf(stderr, __VA_ARGS__); fprintf(stderr, "\n"); failures++; } } while (0)
+
+#define DELAY 30
+#define W 160
+#define H 96
+#define PARTICLES 3000
+
+static uint32_t rng_state;
+static uint32_t rnd(void)
+{
+	rng_state = rng_state * 1664525u + 1013904223u;
+	return rng_state >> 8;
+}
+
+struct harness {
+	struct sc_arena *arena;
+	struct sc_session_shm *s;
+	struct sc_input_log in_log, tick_log;
+	int reader;
+	pid_t shadow;
+	struct sc_game *game;
+	uint64_t hashes[4096];
+	char captures[256];
+};
+
+static bool make_log(struct harness *h, const char *name, uint64_t cap, uint32_t rec, struct sc_input_log *log)
+{
+	struct sc_arena_block b;
+	size_t size = sc_input_log_block_size(cap, rec);
+	return sc_arena_block_create(h->arena, name, SC_BLOCK_INPUT_LOG, size, &b) &&
+	       sc_input_log_init(log, sc_arena_ptr(h->arena, b.off, b.size), b.size, cap, rec, 0);
+}
+
+static bool start_shadow(struct harness *h, const char *exe, const char *desync)
+{
+	struct sc_arena_block b;
+	if (!(h->arena = sc_arena_create("test-shadow", 32u << 20)) || sc_arena_register(h->arena, "test") < 0 ||
+	    !sc_arena_block_create(h->arena, SC_SESSION_BLOCK, SC_BLOCK_RAW, sizeof(struct sc_session_shm), &b))
+		return false;
+	h->s = sc_arena_ptr(h->arena, b.off, sizeof(*h->s));
+	h->s->magic = SC_SESSION_MAGIC;
+	h->s->version = SC_SESSION_VERSION;
+	if (!make_log(h, SC_INPUT_LOG_BLOCK, SC_INPUT_LOG_CAPACITY, sizeof(struct sc_input_event), &h->in_log) ||
+	    !make_log(h, SC_TICK_LOG_BLOCK, SC_TICK_LOG_CAPACITY, sizeof(struct sc_tick_record), &h->tick_log))
+		return false;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0)
+		return false;
+	char fd[16], delay[16];
+	snprintf(fd, sizeof(fd), "%d", sv[1]);
+	snprintf(delay, sizeof(delay), "%dt", DELAY);
+	h->shadow = fork();
+	if (h->shadow == 0) {
+		close(sv[0]);
+		char *argv[] = {(char *)exe, "__child", "shadow", "--ipc-fd", fd, "--size", "160x96", "--particles", "3000",
+		                "--seed", "7", "--fps", "30", "--delay", delay, "--hang-timeout", "300", "--captures",
+		                h->captures, desync ? "--desync-shadow" : NULL, (char *)desync, NULL};
+		execv(exe, argv);
+		_exit(127);
+	}
+	close(sv[1]);
+	int fds[2] = {sc_arena_fd(h->arena), sc_doorbell_eventfd()};
+	bool ok = sc_fd_send(sv[0], SC_FD_KIND_ARENA, 0, sc_arena_size(h->arena), fds, 2);
+	close(fds[1]);
+	return ok;
+}
+
+static bool start_primary(struct harness *h, struct sc_vk_device *dev)
+{
+	struct sc_game_config gc;
+	sc_game_config_defaults(&gc);
+	gc.width = W;
+	gc.height = H;
+	gc.particles = PARTICLES;
+	gc.seed = 7;
+	gc.frame_slots = 1;
+	gc.hang_timeout_ms = 300;
+	if (!(h->game = sc_game_create(dev, &gc)) || !sc_input_log_reader_attach(&h->in_log, UINT64_MAX, &h->reader))
+		return false;
+	atomic_store(&h->s->primary_start_seq, sc_input_log_cursor(&h->in_log, h->reader));
+	atomic_store(&h->s->primary_tick_log_seq, sc_input_log_tail(&h->tick_log));
+	atomic_store(&h->s->primary_base_tick, 0);
+	atomic_store(&h->s->primary_ready, 1);
+	return true;
+}
+
+static void append(struct harness *h, struct sc_input_event ev)
+{
+	while (sc_input_log_append(&h->in_log, &ev, NULL) == SC_RING_FULL)
+		usleep(1000);
+}
+
+static struct sc_input_event random_input(uint32_t tick)
+{
+	struct sc_input_event ev = {.tick = tick, .player = (uint8_t)(rnd() % 2)};
+	if (rnd() % 4) {
+		ev.action = SC_INPUT_MOVE;
+		ev.a = (int8_t)((int)(rnd() % 255) - 127);
+		ev.b = (int8_t)((int)(rnd() % 255) - 127);
+	} else {
+		ev.action = SC_INPUT_SHOOT;
+	}
+	return ev;
+}
+
+/* One primary tick: takes every pending input stamped <= tick (server/primary.c). */
+static bool primary_tick(struct harness *h, uint32_t tick, struct sc_tick_result *res, bool publish)
+{
+	struct sc_input_event ev[SC_MAX_INPUTS_PER_TICK];
+	struct sc_tick_record rec = {.tick = tick};
+	uint64_t seq = sc_input_log_cursor(&h->in_log, h->reader);
+	rec.seq_begin = seq;
+	uint32_t n = 0;
+	while (n < SC_MAX_INPUTS_PER_TICK && sc_input_log_peek(&h->in_log, h->reader, seq, &ev[n]) == SC_RING_SUCCESS &&
+	       ev[n].tick <= tick) {
+		ev[n].tick = tick;
+		ev[n].seq = (uint32_t)seq;
+		n++;
+		seq++;
+	}
+	sc_input_log_consume(&h->in_log, h->reader, seq);
+	rec.seq_end = seq;
+	rec.n_inputs = n;
+	atomic_store(&h->s->next_tick, tick);
+	if (sc_game_tick(h->game, ev, n, 0, 0, res) != SC_GAME_OK)
+		return false;
+	if (!publish)
+		return true;
+	rec.hash = res->hash;
+	h->hashes[tick] = res->hash;
+	while (sc_input_log_append(&h->tick_log, &rec, NULL) == SC_RING_FULL)
+		usleep(1000);
+	atomic_store(&h->s->next_tick, tick + 1);
+	atomic_store(&h->s->heartbeat_ns, sc_now_ns());
+	return true;
+}
+
+static void report(struct harness *h, uint32_t detected, uint32_t path, uint32_t injected, uint32_t tick)
+{
+	struct sc_fault_shm *f = &h->s->fault;
+	atomic_store(&f->state, SC_FAULT_CLAIMED);
+	f->incident = 1;
+	f->detected = detected;
+	f->path = path;
+	f->injected = injected;
+	f->error_tick = tick;
+	f->primary_hash_before = h->hashes[tick - 1];
+	f->detected_ns = sc_now_ns();
+	snprintf(f->detail, sizeof(f->detail), "test: injected %s at tick %u", sc_fault_kind_name(injected), tick);
+	atomic_store(&f->state, SC_FAULT_READY);
+}
+
+static bool wait_for(bool (*cond)(struct harness *), struct harness *h, int ms)
+{
+	for (int i = 0; i < ms / 5; i++) {
+		if (cond(h))
+			return true;
+		usleep(5000);
+	}
+	return cond(h);
+}
+
+static bool is_paused(struct harness *h)
+{
+	return atomic_load(&h->s->shadow.state) == SC_SHADOW_PAUSED && atomic_load(&h->s->shadow.captures) > 0;
+}
+
+static int command(struct harness *h, uint32_t cmd, int64_t arg, char *msg, size_t len)
+{
+	struct sc_shadow_shm *m = &h->s->shadow;
+	m->cmd = cmd;
+	m->arg = arg;
+	uint32_t seq = atomic_fetch_add(&m->cmd_seq, 1) + 1;
+	for (int i = 0; i < 6000 && atomic_load(&m->done_seq) != seq; i++)
+		usleep(5000);
+	if (atomic_load(&m->done_seq) != seq) {
+		snprintf(msg, len, "(no answer in 30 s)");
+		return -1;
+	}
+	snprintf(msg, len, "%s", m->message);
+	return m->result;
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+	char *text = sc_read_file(path, NULL);
+	bool ok = text && strstr(text, needle);
+	free(text);
+	return ok;
+}
+
+static int run_replay(const char *exe, const char *capture)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl(exe, exe, "replay", capture, "--hang-timeout", "300", (char *)NULL);
+		_exit(127);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int stop_shadow(struct harness *h)
+{
+	kill(h->shadow, SIGTERM);
+	int status = 0;
+	for (int i = 0; i < 1000 && waitpid(h->shadow, &status, WNOHANG) == 0; i++)
+		usleep(10000);
+	if (waitpid(h->shadow, &status, WNOHANG) == 0 && kill(h->shadow, 0) == 0) {
+		kill(h->shadow, SIGKILL);
+		waitpid(h->shadow, &status, 0);
+		return -1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_incident(const char *exe, struct harness *h, struct sc_vk_device *dev, enum sc_fault_kind kind)
+{
+	uint32_t error_tick = DELAY + 20 + rnd() % 60;
+	struct sc_tick_result res;
+	if (!start_primary(h, dev)) {
+		CHECK(false, "primary start");
+		return;
+	}
+	for (uint32_t t = 0; t < error_tick; t++) {
+		for (uint32_t i = rnd() % 3; i > 0; i--)
+			append(h, random_input(t));
+		if (!primary_tick(h, t, &res, true)) {
+			CHECK(false, "primary tick %u", t);
+			return;
+		}
+		usleep(2000); /* let the shadow trail */
+	}
+	/* the error tick: moves, the fault, a move; and an input for a later tick */
+	uint32_t before = 1 + rnd() % 3;
+	for (uint32_t i = 0; i < before; i++)
+		append(h, random_input(error_tick));
+	append(h, (struct sc_input_event){.tick = error_tick, .action = SC_INPUT_FAULT, .a = (int8_t)kind});
+	append(h, random_input(error_tick));
+	append(h, random_input(error_tick + 3));
+	uint32_t fault_k = before + 1, n_at_error = before + 2;
+	if (kind == SC_FAULT_ASSERT || kind == SC_FAULT_CORRUPT) {
+		CHECK(primary_tick(h, error_tick, &res, false), "primary error tick");
+		CHECK(kind == SC_FAULT_ASSERT ? res.state.hdr.fault_kind == SC_FAULT_ASSERT : 1, "assert fault record");
+		report(h, kind == SC_FAULT_ASSERT ? SC_DETECTED_ASSERT : SC_DETECTED_INVALID,
+		       kind == SC_FAULT_ASSERT ? SC_FAULT_PATH_SELF : SC_FAULT_PATH_EXTERNAL, kind, error_tick);
+	} else {
+		/* hang: the supervisor's heartbeat monitor; crash: the primary's death */
+		atomic_store(&h->s->next_tick, error_tick);
+		report(h, kind == SC_FAULT_HANG ? SC_DETECTED_HANG : SC_DETECTED_DEATH, SC_FAULT_PATH_EXTERNAL, kind,
+		       error_tick);
+	}
+	CHECK(wait_for(is_paused, h, 60000), "the shadow pauses with a capture (state %u)",
+	      atomic_load(&h->s->shadow.state));
+	struct sc_shadow_shm *m = &h->s->shadow;
+	CHECK(atomic_load(&m->next_tick) == error_tick, "the shadow holds error tick - 1: next tick %u, error tick %u",
+	      atomic_load(&m->next_tick), error_tick);
+	CHECK(atomic_load(&m->hash) == h->hashes[error_tick - 1], "its hash equals the primary's for tick %u",
+	      error_tick - 1);
+	CHECK(atomic_load(&m->divergences) == 0, "no divergence");
+	char dir[600], path[700], want[128];
+	snprintf(dir, sizeof(dir), "%s", m->capture_dir);
+	char expect_dir[64];
+	snprintf(expect_dir, sizeof(expect_dir), "/incident-1-tick-%u", error_tick);
+	CHECK(strstr(dir, expect_dir) != NULL, "capture dir %s", dir);
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	snprintf(want, sizeof(want), "\"held_tick\": %u", error_tick - 1);
+	CHECK(file_has(path, want), "manifest: %s", want);
+	CHECK(file_has(path, "\"hashes_match\": true"), "manifest: hashes match");
+	snprintf(path, sizeof(path), "%s/inputs.txt", dir);
+	snprintf(want, sizeof(want), "%u - fault %s", error_tick, sc_fault_kind_name(kind));
+	CHECK(file_has(path, want) && file_has(path, "offending, not applied"), "inputs.txt holds '%s', not applied",
+	      want);
+	snprintf(path, sizeof(path), "%s/frame.png", dir);
+	struct stat st;
+	CHECK(stat(path, &st) == 0 && st.st_size > 100, "frame.png of the held tick");
+
+	char msg[300];
+	int r = command(h, SC_SHADOW_CMD_SET_DELAY, 2, msg, sizeof(msg));
+	CHECK(r == EINVAL && strstr(msg, "refused"), "a delay shorter than the hang timeout is refused: %d %s", r, msg);
+	r = command(h, SC_SHADOW_CMD_SET_DELAY, 45, msg, sizeof(msg));
+	CHECK(r == 0 && atomic_load(&m->delay_ticks) == 45, "set delay: %d %s", r, msg);
+
+	for (uint32_t k = 1; k <= fault_k; k++) {
+		r = command(h, SC_SHADOW_CMD_STEP_INPUT, 0, msg, sizeof(msg));
+		printf("step %u: %d %s\n", k, r, msg);
+		CHECK(r == 0, "step input %u answered ok", k);
+		CHECK(atomic_load(&m->inputs_applied_in_held_tick) == k, "inputs applied in the held tick: %u",
+		      atomic_load(&m->inputs_applied_in_held_tick));
+		bool reproduced = strstr(msg, "reproduced") != NULL;
+		if (kind == SC_FAULT_HANG && k == fault_k)
+			CHECK(strstr(msg, "would hang: not executed"), "a hang input is not executed in the shadow");
+		else if (kind == SC_FAULT_CRASH && k == fault_k)
+			CHECK(reproduced && strstr(msg, "host-side fault: not executed"), "crash: host-side, not executed");
+		else
+			CHECK(reproduced == (k == fault_k), "step %u reproduces %s", k, k == fault_k ? "the fault" : "nothing");
+		snprintf(path, sizeof(path), "%s/step-%u/result.json", dir, k);
+		CHECK(stat(path, &st) == 0, "step %u wrote %s", k, path);
+	}
+	if (kind == SC_FAULT_ASSERT || kind == SC_FAULT_CORRUPT) {
+		snprintf(path, sizeof(path), "%s/step-%u/state.bin", dir, fault_k);
+		CHECK(stat(path, &st) == 0 && st.st_size > PARTICLES * 16, "the step's new state");
+		r = command(h, SC_SHADOW_CMD_STEP_TICK, 0, msg, sizeof(msg));
+		CHECK(r == 0 && strstr(msg, "reproduced"), "step tick runs the whole error tick: %d %s", r, msg);
+		CHECK(atomic_load(&m->next_tick) == error_tick + 1, "then holds the error tick");
+	}
+	r = command(h, SC_SHADOW_CMD_CAPTURE, 0, msg, sizeof(msg));
+	CHECK(r == 0 && strstr(msg, "manual-1"), "capture on request: %d %s", r, msg);
+	(void)n_at_error;
+
+	int rc = run_replay(exe, dir);
+	CHECK(rc == 0, "replay of the capture reproduces offline (exit %d)", rc);
+	CHECK(stop_shadow(h) == 0, "SIGTERM: the shadow exits 0");
+}
+
+static bool diverged(struct harness *h)
+{
+	return atomic_load(&h->s->shadow.divergences) > 0;
+}
+
+static void test_desync(struct harness *h, struct sc_vk_device *dev, uint32_t desync_tick)
+{
+	struct sc_tick_result res;
+	if (!start_primary(h, dev))
+		return;
+	for (uint32_t t = 0; t < desync_tick + DELAY + 10; t++) {
+		append(h, random_input(t));
+		primary_tick(h, t, &res, true);
+		usleep(2000);
+	}
+	CHECK(wait_for(diverged, h, 30000), "the desynchronised shadow reports a divergence");
+	CHECK(atomic_load(&h->s->shadow.first_divergence_tick) == desync_tick, "first divergence at tick %u (got %u)",
+	      desync_tick, atomic_load(&h->s->shadow.first_divergence_tick));
+	CHECK(stop_shadow(h) == 0, "SIGTERM: the shadow exits 0");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf(stderr, "usage: test_shadow_process SHADOWCAST assert|corrupt|hang|crash|desync [SEED]\n");
+		return 2;
+	}
+	uint32_t seed = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 10) : (uint32_t)time(NULL) ^ (uint32_t)getpid();
+	printf("seed %u\n", seed);
+	rng_state = seed * 2654435761u + 1;
+	struct harness h = {0};
+	snprintf(h.captures, sizeof(h.captures), "/tmp/sc-shadow-test-%d", (int)getpid());
+	bool desync = strcmp(argv[2], "desync") == 0;
+	enum sc_fault_kind kind = SC_FAULT_ASSERT;
+	if (!desync && !sc_fault_kind_parse(argv[2], &kind)) {
+		fprintf(stderr, "unknown kind %s\n", argv[2]);
+		return 2;
+	}
+	uint32_t desync_tick = 20 + rnd() % 20;
+	char desync_arg[16];
+	snprintf(desync_arg, sizeof(desync_arg), "%u", desync_tick);
+	if (!start_shadow(&h, argv[1], desync ? desync_arg : NULL)) {
+		fprintf(stderr, "cannot start the shadow\n");
+		return 1;
+	}
+	struct sc_vk_device *dev = sc_vk_device_create("auto");
+	if (!dev)
+		return 1;
+	if (desync)
+		test_desync(&h, dev, desync_tick);
+	else
+		test_incident(argv[1], &h, dev, kind);
+	if (h.shadow > 0 && kill(h.shadow, 0) == 0) {
+		kill(h.shadow, SIGKILL);
+		waitpid(h.shadow, NULL, 0);
+	}
+	sc_game_destroy(h.game);
+	sc_vk_device_destroy(dev);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h.captures);
+	if (!failures && system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", h.captures);
+	if (failures) {
+		fprintf(stderr, "%d failures (seed %u; captures kept in %s)\n", failures, seed, h.captures);
+		return 1;
+	}
+	printf("shadow process %s ok\n", argv[2]);
+	return 0;
+}
