@@ -21,6 +21,7 @@
 
 #include "gpu/frame_memory.h"
 #include "gpu/frame_seal.h"
+#include "gpu/input_file.h"
 #include "net/arena.h"
 #include "net/doorbell.h"
 #include "net/encoder.h"
@@ -53,11 +54,22 @@ struct encp {
 	struct sc_encoder_status status;
 	pthread_t thread;
 	atomic_bool stop, keyframe;
+	/* the input log has one writer, this process: clients (service thread)
+	 * and the --inputs script (encode thread) take turns */
+	pthread_mutex_t log_lock;
+	struct sc_input_list script;
+	size_t script_next;
 	atomic_int exit_code;
 	uint64_t frames_out; /* encode thread: frame numbers on the wire */
 };
 
 /* --- service thread: ws callbacks ------------------------------------------ */
+
+static uint32_t input_stamp(struct encp *p)
+{
+	uint32_t t = atomic_load(&p->session->inputs_gathered_through);
+	return t ? t : atomic_load(&p->session->next_tick);
+}
 
 static bool on_input(void *user, uint32_t client_id, const struct sc_input_event *ev,
                      uint64_t arrival_ns, uint32_t *applied_tick)
@@ -66,11 +78,13 @@ static bool on_input(void *user, uint32_t client_id, const struct sc_input_event
 	struct sc_input_event rec = *ev;
 	uint64_t seq;
 
-	/* the primary applies everything pending at its next tick; the tick log
-	 * records what it really did */
-	rec.tick = atomic_load(&p->session->next_tick) + 1;
+	/* the first tick whose inputs the primary has not gathered yet; the tick
+	 * log records what it really did */
+	rec.tick = input_stamp(p);
+	pthread_mutex_lock(&p->log_lock);
 	rec.seq = (uint32_t)sc_input_log_tail(&p->input_log);
 	enum sc_ring_result r = sc_input_log_append(&p->input_log, &rec, &seq);
+	pthread_mutex_unlock(&p->log_lock);
 	if (r == SC_RING_FULL) {
 		uint64_t n = atomic_fetch_add(&p->stats.input_log_full, 1);
 		if (n == 0 || (n & 1023) == 0)
@@ -216,6 +230,34 @@ static void encode_one(struct encp *p)
 	sc_ws_server_publish_video(p->ws, &meta, pkt.data, pkt.size);
 }
 
+/* --inputs FILE: each scripted event enters the log right after the tick
+ * before its own completed (the primary is between ticks then), stamped with
+ * its tick; one the primary has already passed is stamped with the next tick
+ * and logged. */
+static void feed_script(struct encp *p)
+{
+	uint32_t next = input_stamp(p);
+	while (p->script_next < p->script.count && p->script.events[p->script_next].tick <= next) {
+		struct sc_input_event rec = p->script.events[p->script_next];
+		if (rec.tick < next)
+			sc_warn("inputs: scripted event for tick %u applied at tick %u (the game was past it)", rec.tick,
+			        next);
+		rec.tick = next;
+		pthread_mutex_lock(&p->log_lock);
+		rec.seq = (uint32_t)sc_input_log_tail(&p->input_log);
+		enum sc_ring_result r = sc_input_log_append(&p->input_log, &rec, NULL);
+		pthread_mutex_unlock(&p->log_lock);
+		if (r == SC_RING_FULL)
+			return; /* back-pressure: try again after the next frame */
+		if (r != SC_RING_SUCCESS) {
+			sc_err("inputs: cannot append to the input log: %s", sc_ring_result_str(r));
+			return;
+		}
+		atomic_fetch_add(&p->stats.inputs_logged, 1);
+		p->script_next++;
+	}
+}
+
 static void *encode_thread(void *arg)
 {
 	struct encp *p = arg;
@@ -225,8 +267,10 @@ static void *encode_thread(void *arg)
 			check_ipc(p, 100);
 			continue;
 		}
-		if (sc_doorbell_wait(&p->bell, frame_ready, &p->reader, SC_ENCP_FRAME_WAIT_MS))
+		if (sc_doorbell_wait(&p->bell, frame_ready, &p->reader, SC_ENCP_FRAME_WAIT_MS)) {
+			feed_script(p); /* first: the primary is between ticks right now */
 			encode_one(p);
+		}
 		check_ipc(p, 0);
 	}
 	return NULL;
@@ -381,6 +425,12 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 	p->doorbell_fd = -1;
 	p->status.stats = &p->stats;
 	p->sig_fd = -1;
+	pthread_mutex_init(&p->log_lock, NULL);
+	if (cfg->inputs[0]) {
+		if (!sc_input_list_load(&p->script, cfg->inputs))
+			goto out;
+		sc_info("inputs: %zu scripted events from %s", p->script.count, cfg->inputs);
+	}
 	sc_frame_reader_init(&p->reader, NULL, sc_frame_seal_verify);
 	/* before any thread exists (libx264 starts its own): SIGTERM/SIGINT reach
 	 * the encode thread's signalfd only */
@@ -423,6 +473,8 @@ out_sig:
 	if (p->sig_fd >= 0)
 		close(p->sig_fd);
 out:
+	sc_input_list_finish(&p->script);
+	pthread_mutex_destroy(&p->log_lock);
 	free(p);
 	return rc;
 }

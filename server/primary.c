@@ -300,6 +300,7 @@ static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 	struct sc_input_event ev[SC_MAX_INPUTS_PER_TICK];
 	struct sc_tick_record rec = {.tick = tick};
 	rec.n_inputs = take_inputs(p, tick, ev, &rec.seq_begin, &rec.seq_end);
+	atomic_store(&s->inputs_gathered_through, tick + 1);
 
 	host_side_faults(p, ev, rec.n_inputs, tick);
 

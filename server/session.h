@@ -186,6 +186,9 @@ struct sc_session_shm {
 	_Atomic uint64_t primary_tick_log_seq; /* tick-log seq of its first tick record */
 	_Atomic uint32_t primary_ready;     /* the three above are valid for this primary */
 	_Atomic uint32_t incidents;         /* incidents so far (sc_fault_shm.incident) */
+	/* ticks below this have had their inputs gathered by the primary: an input
+	 * stamped with it is applied at that tick (the encoder's stamp) */
+	_Atomic uint32_t inputs_gathered_through;
 };
 
 #endif
