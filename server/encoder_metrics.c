@@ -51,8 +51,8 @@ bool sc_session_state_read(struct sc_session_shm *s, struct sc_game_state *out, 
 		if (a & 1)
 			continue;
 		memcpy(out, &s->state, sizeof(*out));
-		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load(&s->state_seq) == a) {
+		/* an RMW (release) keeps the copy's loads before the re-check */
+		if (atomic_fetch_add(&s->state_seq, 0) == a) {
 			if (seq)
 				*seq = a;
 			return true;

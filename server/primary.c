@@ -229,10 +229,10 @@ static int claim_slot(struct primary *p, uint64_t frame)
 
 static void publish_state(struct sc_session_shm *s, const struct sc_game_state *state)
 {
+	/* seqlock writer: the RMWs are seq_cst (acquire + release), so the copy
+	 * stays between them; no bare fences (TSan does not model them) */
 	atomic_fetch_add(&s->state_seq, 1); /* odd: being written */
-	atomic_thread_fence(memory_order_release);
 	memcpy(&s->state, state, sizeof(*state));
-	atomic_thread_fence(memory_order_release);
 	atomic_fetch_add(&s->state_seq, 1);
 }
 
