@@ -22,6 +22,7 @@
 #include "server/session.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/stats.h"
 
 struct primary {
 	const struct sc_run_config *cfg;
@@ -36,6 +37,8 @@ struct primary {
 	uint64_t frame;      /* frames rendered by this process */
 	uint64_t frame_base; /* frame numbers continue across restarts */
 	uint64_t last_hash;  /* state hash after the last completed tick */
+	double tick_us[256]; /* recent tick durations, for the published p50/p99 */
+	uint32_t n_tick_us;
 };
 
 /* Exit status of a primary that stopped on a detected fault (the supervisor
@@ -354,6 +357,18 @@ static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 	return TICK_OK;
 }
 
+static void record_tick_time(struct primary *p, uint64_t ns)
+{
+	p->tick_us[p->n_tick_us++ % 256] = (double)ns / 1000.0;
+	if (p->n_tick_us % 64 != 0)
+		return;
+	double sorted[256];
+	uint32_t n = p->n_tick_us < 256 ? p->n_tick_us : 256;
+	memcpy(sorted, p->tick_us, n * sizeof(double));
+	atomic_store(&p->session->tick_us_p50, (uint32_t)sc_percentile(sorted, n, 50));
+	atomic_store(&p->session->tick_us_p99, (uint32_t)sc_percentile(sorted, n, 99));
+}
+
 static void sleep_until(uint64_t ns)
 {
 	struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ull), .tv_nsec = (long)(ns % 1000000000ull)};
@@ -384,6 +399,7 @@ int sc_primary_main(int ipc_fd, const struct sc_run_config *cfg)
 			deadline = now;
 		}
 		enum tick_outcome o = run_tick(&p, now);
+		record_tick_time(&p, sc_now_ns() - now);
 		if (o == TICK_FAULT) {
 			/* the state can no longer be trusted; the supervisor decides what next */
 			rc = PRIMARY_EXIT_FAULT;

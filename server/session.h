@@ -129,6 +129,7 @@ struct sc_shadow_shm {
 	_Atomic uint64_t divergences;
 	_Atomic uint32_t first_divergence_tick;
 	_Atomic uint32_t captures;     /* captures written */
+	_Atomic uint64_t paused_ns;    /* when it paused (detection-to-pause = paused_ns - fault.detected_ns) */
 	char capture_dir[512];         /* the latest capture (absolute path) */
 	/* command mailbox */
 	_Atomic uint32_t cmd_seq;
@@ -161,6 +162,7 @@ struct sc_session_shm {
 	_Atomic uint64_t ticks_late;       /* ticks that started after their deadline */
 	_Atomic uint64_t inputs_applied;
 	_Atomic uint32_t gpu_us_last;      /* GPU time of the last tick */
+	_Atomic uint32_t tick_us_p50, tick_us_p99; /* primary's tick time (CPU wall), last 256 ticks */
 	/* latest small game state, seqlock: odd while being written */
 	_Atomic uint32_t state_seq;
 	struct sc_game_state state;
