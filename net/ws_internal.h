@@ -72,7 +72,7 @@ struct sc_ws_server {
 	struct lws_context *ctx;
 	struct lws_vhost *vhost;
 	struct lws_protocols protocols[3];
-	struct lws_http_mount mounts[4];
+	struct lws_http_mount mounts[5];
 	uint16_t port;
 	atomic_bool stopping;
 	lws_sorted_usec_list_t sul_tick;
@@ -91,6 +91,18 @@ struct sc_ws_server {
 	uint32_t next_client_id;
 	uint32_t player_owner[SC_MAX_PLAYERS]; /* client id, 0 = free */
 	struct sc_ws_stats stats;
+};
+
+/* Per-connection state of the "http" protocol (ws_http.c). */
+struct sc_ws_http_pss {
+	char *body;                    /* response body (malloc'd), written in pieces */
+	size_t len, off;
+	bool is_post;
+	char path[256], query[256], auth[256];
+	char *rx;                      /* POST body, SC_WS_MAX_HTTP_BODY + 1 */
+	size_t rx_len;
+	bool rx_too_big;
+	struct sc_http_response *pending; /* waiting for cfg.http_poll */
 };
 
 /* ws_client.c */

@@ -1,5 +1,6 @@
 /* The libwebsockets context: one vhost, one port, two protocols ("http" for
- * /metrics, /healthz, /api/ (cfg.http_get) and the static player page; "shadowcast.v1" for
+ * /metrics, /healthz, /api/ (cfg.http_request, cfg.http_get), the static player page
+ * and /debug (the developer page); "shadowcast.v1" for
  * /stream), the service loop, and the thread hand-off from publishers. */
 #include <errno.h>
 #include <stdlib.h>
@@ -114,7 +115,7 @@ struct sc_ws_server *sc_ws_server_create(const struct sc_ws_server_config *cfg)
 	srv->protocols[0] = (struct lws_protocols){
 		.name = "http",
 		.callback = sc_ws_http_callback,
-		.per_session_data_size = sizeof(void *) * 2,
+		.per_session_data_size = sizeof(struct sc_ws_http_pss),
 	};
 	srv->protocols[1] = (struct lws_protocols){
 		.name = SC_WS_SUBPROTOCOL,
@@ -146,6 +147,14 @@ struct sc_ws_server *sc_ws_server_create(const struct sc_ws_server_config *cfg)
 		.origin_protocol = LWSMPRO_CALLBACK,
 	};
 	srv->mounts[3] = (struct lws_http_mount){
+		.mount_next = &srv->mounts[4],
+		.mountpoint = "/debug", /* the developer page */
+		.mountpoint_len = 6,
+		.origin = srv->web_root,
+		.def = "debug.html",
+		.origin_protocol = LWSMPRO_FILE,
+	};
+	srv->mounts[4] = (struct lws_http_mount){
 		.mountpoint = "/",
 		.mountpoint_len = 1,
 		.origin = srv->web_root,

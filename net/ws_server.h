@@ -45,6 +45,35 @@ struct sc_video_meta {
 	bool keyframe;            /* an IDR with SPS/PPS in-band */
 };
 
+/* A request under /api/ for cfg.http_request (service thread). Strings are
+ * NUL-terminated and live for the call only. */
+struct sc_http_request {
+	const char *method;        /* "GET" or "POST" */
+	const char *path;          /* without the query */
+	const char *query;         /* "a=1&b=2" (fragments joined with '&'), "" if none */
+	const char *authorization; /* the Authorization header, "" if none */
+	const char *body;          /* POST body (NUL-terminated), "" for GET */
+	size_t body_len;           /* at most SC_WS_MAX_HTTP_BODY */
+};
+
+#define SC_WS_MAX_HTTP_BODY 4096u
+#define SC_WS_HTTP_PENDING_WORDS 4
+
+/* The handler's answer. status 0: not mine (the server tries http_get, then
+ * 404). body is malloc'd by the handler and freed by the server (may be NULL
+ * with len 0). pending: not ready yet; the server calls http_poll with the same
+ * response (pending_state kept) every few ms until pending is cleared. */
+struct sc_http_response {
+	unsigned int status;
+	const char *content_type;      /* static string */
+	char *body;
+	size_t len;
+	const char *www_authenticate;  /* static string, or NULL */
+	char filename[128];            /* "": inline; else Content-Disposition: attachment */
+	bool pending;
+	uint64_t pending_state[SC_WS_HTTP_PENDING_WORDS];
+};
+
 struct sc_ws_server_config {
 	const char *listen_addr; /* "127.0.0.1", "::1", "0.0.0.0"; NULL = all */
 	uint16_t port;           /* 0 = ephemeral, read back with sc_ws_server_port() */
@@ -77,6 +106,11 @@ struct sc_ws_server_config {
 	 * set *content_type, return the body length; 0 = not mine (404). */
 	size_t (*http_get)(void *user, const char *path, char *buf, size_t len,
 	                   const char **content_type);
+	/* Optional: any GET or POST under /api/ (the debug API), tried before
+	 * http_get; fills res (see struct sc_http_response). */
+	void (*http_request)(void *user, const struct sc_http_request *req,
+	                     struct sc_http_response *res);
+	void (*http_poll)(void *user, struct sc_http_response *res);
 	/* Shown on the page's stats panel and in /metrics (copied). */
 	const char *encoder_name, *encoder_fallback_reason;
 };

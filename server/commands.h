@@ -14,4 +14,7 @@ int sc_cmd_child(int argc, char **argv);
 int sc_cmd_inspect(int argc, char **argv);
 int sc_cmd_replay(int argc, char **argv);
 
+/* `ctl URL COMMAND`: a client of the debug API (server/cmd_ctl.c) */
+int sc_cmd_ctl(int argc, char **argv);
+
 #endif

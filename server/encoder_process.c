@@ -29,6 +29,7 @@
 #include "net/input_log.h"
 #include "net/ws_server.h"
 #include "server/config.h"
+#include "server/debug_api.h"
 #include "server/encoder_metrics.h"
 #include "server/frame_reader.h"
 #include "server/roles.h"
@@ -61,6 +62,7 @@ struct encp {
 	size_t script_next;
 	atomic_int exit_code;
 	uint64_t frames_out; /* encode thread: frame numbers on the wire */
+	struct sc_debug_api api; /* /api/v1 debug API (service thread) */
 };
 
 /* --- service thread: ws callbacks ------------------------------------------ */
@@ -126,6 +128,23 @@ static size_t http_get(void *user, const char *path, char *buf, size_t len,
 		return sc_encoder_state_json(p->session, buf, len);
 	}
 	return 0;
+}
+
+static uint32_t api_input_stamp(void *ud)
+{
+	return input_stamp(ud);
+}
+
+static void http_request(void *user, const struct sc_http_request *req, struct sc_http_response *res)
+{
+	struct encp *p = user;
+	sc_debug_api_request(&p->api, req, res);
+}
+
+static void http_poll(void *user, struct sc_http_response *res)
+{
+	struct encp *p = user;
+	sc_debug_api_poll(&p->api, res);
 }
 
 /* --- encode thread ---------------------------------------------------------- */
@@ -385,6 +404,8 @@ static bool create_server(struct encp *p)
 		.on_keyframe_request = on_keyframe_request,
 		.metrics_text = metrics_text,
 		.http_get = http_get,
+		.http_request = http_request,
+		.http_poll = http_poll,
 		.encoder_name = sc_encoder_name(p->enc),
 		.encoder_fallback_reason = sc_encoder_fallback_reason(p->enc),
 	};
@@ -445,6 +466,15 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 		goto out_arena;
 	p->status.session = p->session;
 	p->status.arena = p->arena;
+	p->api = (struct sc_debug_api){
+		.cfg = cfg,
+		.session = p->session,
+		.input_log = &p->input_log,
+		.log_lock = &p->log_lock,
+		.inputs_logged = &p->stats.inputs_logged,
+		.input_stamp = api_input_stamp,
+		.ud = p,
+	};
 	if (!create_server(p))
 		goto out_arena;
 	atomic_store(&p->keyframe, true);

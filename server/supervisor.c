@@ -8,7 +8,9 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -220,6 +222,8 @@ static bool check_port(struct supervisor *sup)
 	bool v6 = strchr(host, ':') != NULL;
 	if (port != sup->url_port) {
 		printf("shadowcast: open http://%s%s%s:%u/\n", v6 ? "[" : "", host, v6 ? "]" : "", port);
+		if (sup->token_generated)
+			printf("shadowcast: debug API token: %s\n", sup->cfg.api_token);
 		fflush(stdout);
 		sup->url_port = (uint16_t)port;
 	} else {
@@ -337,6 +341,45 @@ static void supervisor_finish(struct supervisor *sup)
 	if (sup->arena)
 		sc_arena_unregister(sup->arena);
 	sc_arena_destroy(sup->arena);
+	free(sup->token_args);
+}
+
+/* No --api-token: 32 random hex digits, handed to every child (the encoder
+ * serves the debug API) as a later --api-token option. */
+static bool setup_token(struct supervisor *sup, int argc, char **argv)
+{
+	sup->n_args = argc - 1;
+	sup->args = argv + 1;
+	if (sup->cfg.api_token[0])
+		return true;
+	unsigned char rnd[16];
+	size_t got = 0;
+	while (got < sizeof(rnd)) {
+		ssize_t n = getrandom(rnd + got, sizeof(rnd) - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			sc_err("getrandom: %s: cannot generate the debug API token (give one with --api-token)",
+			       strerror(errno));
+			return false;
+		}
+		got += (size_t)n;
+	}
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(sup->cfg.api_token + 2 * i, 3, "%02x", rnd[i]);
+	sup->token_args = calloc((size_t)argc + 2, sizeof(char *));
+	if (!sup->token_args) {
+		sc_err("out of memory");
+		return false;
+	}
+	for (int i = 1; i < argc; i++)
+		sup->token_args[i - 1] = argv[i];
+	sup->token_args[argc - 1] = "--api-token";
+	sup->token_args[argc] = sup->cfg.api_token;
+	sup->args = sup->token_args;
+	sup->n_args = argc + 1;
+	sup->token_generated = true;
+	return true;
 }
 
 int sc_cmd_run(int argc, char **argv)
@@ -346,8 +389,8 @@ int sc_cmd_run(int argc, char **argv)
 	sc_run_config_defaults(&sup.cfg);
 	if (!sc_run_config_parse(&sup.cfg, argc, argv))
 		return 2;
-	sup.n_args = argc - 1;
-	sup.args = argv + 1;
+	if (!setup_token(&sup, argc, argv))
+		return 1;
 	sup_child_init(&sup.primary, "primary", sup.cfg.restart_backoff_ms);
 	sup_child_init(&sup.encoder, "encoder", sup.cfg.restart_backoff_ms);
 	sup_tracking_init(&sup);
