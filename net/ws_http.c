@@ -16,6 +16,7 @@
 #define SC_WS_API_MAX (64 * 1024)
 #define SC_WS_HTTP_CHUNK (32 * 1024)
 #define SC_WS_HTTP_POLL_US 5000
+#define SC_WS_HTTP_DISCARD_MAX (1024 * 1024) /* larger POST bodies: 413 and close at once */
 
 static int respond_res(struct lws *wsi, struct sc_ws_http_pss *pss, const struct sc_http_response *res)
 {
@@ -170,9 +171,12 @@ static int begin_request(struct lws *wsi, struct sc_ws_http_pss *pss)
 	long long clen = 0;
 	if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
 		clen = atoll(cl);
-	if (clen > (long long)SC_WS_MAX_HTTP_BODY)
-		return respond_json_error(wsi, pss, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "request body over 4096 bytes")
-		       ? -1 : 0;
+	if (clen > (long long)SC_WS_HTTP_DISCARD_MAX) {
+		/* not worth reading: refuse and close */
+		lws_return_http_status(wsi, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "request body over 4096 bytes");
+		return -1;
+	}
+	/* a body over SC_WS_MAX_HTTP_BODY is read and dropped, then refused (413) */
 	pss->rx = malloc(SC_WS_MAX_HTTP_BODY + 1);
 	if (!pss->rx)
 		return -1;
