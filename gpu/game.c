@@ -311,36 +311,54 @@ static enum sc_game_error submit_and_wait(struct sc_game *g, VkCommandBuffer cmd
 	return SC_GAME_DEVICE_LOST;
 }
 
-static bool run_init(struct sc_game *g)
+/* One-off work (init, snapshots): a command buffer recorded, submitted and
+ * waited for, then freed. */
+static bool one_shot_begin(struct sc_game *g, VkCommandBuffer *cmd)
 {
-	VkCommandBuffer cmd;
 	VkCommandBufferAllocateInfo ai = {
 		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
 		.commandPool = g->dev->cmd_pool,
 		.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
 		.commandBufferCount = 1,
 	};
-	if (!sc_vk_ok(vkAllocateCommandBuffers(g->dev->device, &ai, &cmd), "vkAllocateCommandBuffers"))
+	if (!sc_vk_ok(vkAllocateCommandBuffers(g->dev->device, &ai, cmd), "vkAllocateCommandBuffers"))
 		return false;
-	fill_params(g, 0, 0, 0, NULL, 0);
 	VkCommandBufferBeginInfo bi = {
 		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
 		.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
 	};
-	bool ok = sc_vk_ok(vkBeginCommandBuffer(cmd, &bi), "vkBeginCommandBuffer");
-	if (ok) {
-		vkCmdFillBuffer(cmd, g->heat.buffer, 0, VK_WHOLE_SIZE, 0);
-		vkCmdFillBuffer(cmd, g->frames.buffer, 0, VK_WHOLE_SIZE, 0);
-		vkCmdFillBuffer(cmd, g->tile_history.buffer, 0, VK_WHOLE_SIZE, 0);
-		barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
-		        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
-		vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, g->pipeline_layout, 0, 1, &g->set, 0, NULL);
-		bind(g, cmd, PIPE_INIT);
-		vkCmdDispatch(cmd, (g->cfg.particles + 64) / 64, 1, 1);
-		ok = sc_vk_ok(vkEndCommandBuffer(cmd), "vkEndCommandBuffer") && submit_and_wait(g, cmd) == SC_GAME_OK;
-	}
+	if (sc_vk_ok(vkBeginCommandBuffer(*cmd, &bi), "vkBeginCommandBuffer"))
+		return true;
+	vkFreeCommandBuffers(g->dev->device, g->dev->cmd_pool, 1, cmd);
+	return false;
+}
+
+static bool one_shot_end(struct sc_game *g, VkCommandBuffer cmd)
+{
+	bool ok = sc_vk_ok(vkEndCommandBuffer(cmd), "vkEndCommandBuffer") && submit_and_wait(g, cmd) == SC_GAME_OK;
 	vkFreeCommandBuffers(g->dev->device, g->dev->cmd_pool, 1, &cmd);
 	return ok;
+}
+
+static bool run_init(struct sc_game *g)
+{
+	VkCommandBuffer cmd;
+	fill_params(g, 0, 0, 0, NULL, 0);
+	if (!one_shot_begin(g, &cmd))
+		return false;
+	/* every state word is hashed: none may start as whatever the allocator
+	 * left there (a padding word did once, and two games in one process
+	 * disagreed) */
+	vkCmdFillBuffer(cmd, g->state.buffer, 0, VK_WHOLE_SIZE, 0);
+	vkCmdFillBuffer(cmd, g->heat.buffer, 0, VK_WHOLE_SIZE, 0);
+	vkCmdFillBuffer(cmd, g->frames.buffer, 0, VK_WHOLE_SIZE, 0);
+	vkCmdFillBuffer(cmd, g->tile_history.buffer, 0, VK_WHOLE_SIZE, 0);
+	barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+	        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+	vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, g->pipeline_layout, 0, 1, &g->set, 0, NULL);
+	bind(g, cmd, PIPE_INIT);
+	vkCmdDispatch(cmd, (g->cfg.particles + 64) / 64, 1, 1);
+	return one_shot_end(g, cmd);
 }
 
 struct sc_game *sc_game_create(struct sc_vk_device *dev, const struct sc_game_config *cfg)
@@ -474,43 +492,28 @@ size_t sc_game_snapshot_size(const struct sc_game *g)
 static bool snapshot_copy(struct sc_game *g, struct sc_vk_buffer *staging, bool to_host)
 {
 	VkCommandBuffer cmd;
-	VkCommandBufferAllocateInfo ai = {
-		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-		.commandPool = g->dev->cmd_pool,
-		.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-		.commandBufferCount = 1,
-	};
-	if (!sc_vk_ok(vkAllocateCommandBuffers(g->dev->device, &ai, &cmd), "vkAllocateCommandBuffers"))
+	if (!one_shot_begin(g, &cmd))
 		return false;
-	VkCommandBufferBeginInfo bi = {
-		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-		.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
-	};
-	bool ok = sc_vk_ok(vkBeginCommandBuffer(cmd, &bi), "vkBeginCommandBuffer");
-	if (ok) {
-		VkBufferCopy state = {.srcOffset = 0, .dstOffset = 0, .size = sizeof(struct sc_game_state)};
-		VkBufferCopy parts = {.srcOffset = 0, .dstOffset = sizeof(struct sc_game_state),
-		                      .size = (VkDeviceSize)g->cfg.particles * 16};
-		barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_HOST_BIT,
-		        VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_HOST_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
-		        VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
-		if (to_host) {
-			vkCmdCopyBuffer(cmd, g->state.buffer, staging->buffer, 1, &state);
-			if (parts.size)
-				vkCmdCopyBuffer(cmd, g->particles.buffer, staging->buffer, 1, &parts);
-		} else {
-			VkBufferCopy pback = {.srcOffset = parts.dstOffset, .dstOffset = 0, .size = parts.size};
-			vkCmdCopyBuffer(cmd, staging->buffer, g->state.buffer, 1, &state);
-			if (parts.size)
-				vkCmdCopyBuffer(cmd, staging->buffer, g->particles.buffer, 1, &pback);
-		}
-		barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
-		        VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-		        VK_ACCESS_HOST_READ_BIT | VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
-		ok = sc_vk_ok(vkEndCommandBuffer(cmd), "vkEndCommandBuffer") && submit_and_wait(g, cmd) == SC_GAME_OK;
+	VkBufferCopy state = {.srcOffset = 0, .dstOffset = 0, .size = sizeof(struct sc_game_state)};
+	VkBufferCopy parts = {.srcOffset = 0, .dstOffset = sizeof(struct sc_game_state),
+	                      .size = (VkDeviceSize)g->cfg.particles * 16};
+	barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_HOST_BIT,
+	        VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_HOST_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+	        VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
+	if (to_host) {
+		vkCmdCopyBuffer(cmd, g->state.buffer, staging->buffer, 1, &state);
+		if (parts.size)
+			vkCmdCopyBuffer(cmd, g->particles.buffer, staging->buffer, 1, &parts);
+	} else {
+		VkBufferCopy pback = {.srcOffset = parts.dstOffset, .dstOffset = 0, .size = parts.size};
+		vkCmdCopyBuffer(cmd, staging->buffer, g->state.buffer, 1, &state);
+		if (parts.size)
+			vkCmdCopyBuffer(cmd, staging->buffer, g->particles.buffer, 1, &pback);
 	}
-	vkFreeCommandBuffers(g->dev->device, g->dev->cmd_pool, 1, &cmd);
-	return ok;
+	barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+	        VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+	        VK_ACCESS_HOST_READ_BIT | VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+	return one_shot_end(g, cmd);
 }
 
 bool sc_game_snapshot(struct sc_game *g, void *buf, size_t len)

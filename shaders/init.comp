@@ -42,6 +42,7 @@ void main()
 			st.emitters[e].tick = 0u; st.emitters[e].kind = 0u;
 		}
 		kickoff_reset();
+		st.puck.pad = 0u;
 	}
 	if (i < params.particle_count) {
 		// Dead particles with staggered respawn times, so the load is even from tick 0.
