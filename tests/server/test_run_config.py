@@ -146,8 +146,8 @@ def test_help():
 def test_child_misuse():
     p = run(["__child", "primary"])
     sctest.check(p.returncode == 2 and "usage: shadowcast __child" in p.stderr, "__child without --ipc-fd")
-    p = run(["__child", "shadow", "--ipc-fd", "3"])
-    sctest.check(p.returncode == 2 and "unknown role 'shadow'" in p.stderr, "__child with an unknown role")
+    p = run(["__child", "spectre", "--ipc-fd", "3"])
+    sctest.check(p.returncode == 2 and "unknown role 'spectre'" in p.stderr, "__child with an unknown role")
     p = run(["__child", "encoder", "--ipc-fd", "9"])
     sctest.check(p.returncode == 2 and "not a SOCK_SEQPACKET socket" in p.stderr,
                  "__child by hand, without the supervisor's socket: " + p.stderr)
