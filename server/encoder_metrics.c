@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "net/arena.h"
@@ -61,6 +62,25 @@ bool sc_session_state_read(struct sc_session_shm *s, struct sc_game_state *out, 
 	return false;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+void sc_encoder_frame_latency(const struct sc_encoder_stats *st, uint32_t *p50_us, uint32_t *p99_us)
+{
+	uint32_t v[SC_FRAME_LAT_RING];
+	uint64_t n = atomic_load(&st->frame_lat_n);
+	if (n > SC_FRAME_LAT_RING)
+		n = SC_FRAME_LAT_RING;
+	for (uint64_t i = 0; i < n; i++)
+		v[i] = atomic_load(&st->frame_lat_us[i]);
+	qsort(v, n, sizeof(v[0]), cmp_u32);
+	*p50_us = n ? v[n / 2] : 0;
+	*p99_us = n ? v[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] : 0;
+}
+
 size_t sc_encoder_metrics_text(const struct sc_encoder_status *st, char *buf, size_t len)
 {
 	struct out o = { .buf = buf, .len = len };
@@ -95,6 +115,12 @@ size_t sc_encoder_metrics_text(const struct sc_encoder_status *st, char *buf, si
 	         atomic_load(&s->encode_us_last) / 1000.0);
 	metric_f(&o, "shadowcast_gpu_ms", "GPU time of the primary's last tick, ms.",
 	         atomic_load(&s->gpu_us_last) / 1000.0);
+	uint32_t lat50, lat99;
+	sc_encoder_frame_latency(e, &lat50, &lat99);
+	metric_f(&o, "shadowcast_frame_latency_p50_ms",
+	         "Frame latency, tick start to encoded, p50 of the last 256 frames, ms.", lat50 / 1000.0);
+	metric_f(&o, "shadowcast_frame_latency_p99_ms",
+	         "Frame latency, tick start to encoded, p99 of the last 256 frames, ms.", lat99 / 1000.0);
 	metric(&o, "shadowcast_zero_copy", "gauge",
 	       "1 while frames are encoded in place from the GPU's memory, 0 on the copy path.",
 	       atomic_load(&s->zero_copy));

@@ -21,7 +21,14 @@ struct sc_encoder_stats {
 	_Atomic uint64_t frames_copied;        /* encoded from a private copy */
 	_Atomic uint64_t frame_mappings;       /* frame memory generations mapped */
 	_Atomic uint64_t encode_errors;
+	/* capture (tick start) -> encoded, µs, the last SC_FRAME_LAT_RING frames */
+	_Atomic uint32_t frame_lat_us[256];
+	_Atomic uint64_t frame_lat_n;
 };
+#define SC_FRAME_LAT_RING 256u
+
+/* p50 / p99 of the frame latencies in stats (0 with no frames yet). */
+void sc_encoder_frame_latency(const struct sc_encoder_stats *stats, uint32_t *p50_us, uint32_t *p99_us);
 
 struct sc_encoder_status {
 	struct sc_session_shm *session;

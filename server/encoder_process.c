@@ -236,6 +236,10 @@ static void encode_one(struct encp *p)
 	if (t.copied)
 		atomic_fetch_add(&p->stats.frames_copied, 1);
 	atomic_store(&p->session->encode_us_last, (uint32_t)((done - t0) / 1000));
+	if (t.capture_ns && done > t.capture_ns) {
+		uint64_t i = atomic_fetch_add(&p->stats.frame_lat_n, 1);
+		atomic_store(&p->stats.frame_lat_us[i % SC_FRAME_LAT_RING], (uint32_t)((done - t.capture_ns) / 1000));
+	}
 	atomic_fetch_add(&p->session->frames_encoded, 1);
 	if (pkt.size == 0)
 		return;
