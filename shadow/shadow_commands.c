@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "shadow/shadow_priv.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 /* The held state's own tick is the longest a RESUME after an incident runs. */
@@ -22,6 +23,7 @@ static int cmd_pause(struct shadow *sh, char *msg, size_t len)
 		return EIO;
 	}
 	sh->incident_pause = false;
+	atomic_store(&sh->me->paused_ns, sc_now_ns());
 	shadow_publish(sh, SC_SHADOW_PAUSED);
 	snprintf(msg, len, "paused before tick %u (%zu inputs of it held)", shadow_next_tick(sh),
 	         shadow_held_inputs(sh));

@@ -180,6 +180,7 @@ bool shadow_pause_incident(struct shadow *sh, bool late)
 	sh->handled_incident = f->incident;
 	if (!shadow_hold(sh))
 		return false;
+	atomic_store(&sh->me->paused_ns, now);
 	/* what the incident needs is in memory now: let the logs go on without us
 	 * (the next primary and shadow use them) */
 	shadow_detach_readers(sh);

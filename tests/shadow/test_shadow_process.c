@@ -341,6 +341,11 @@ static void test_incident(const char *exe, struct harness *h, struct sc_vk_devic
 	}
 	r = command(h, SC_SHADOW_CMD_CAPTURE, 0, msg, sizeof(msg));
 	CHECK(r == 0 && strstr(msg, "manual-1"), "capture on request: %d %s", r, msg);
+	r = command(h, SC_SHADOW_CMD_RESUME, 0, msg, sizeof(msg));
+	CHECK(r == 0 || r == EFAULT || r == ECANCELED, "resume after the incident: %d %s", r, msg);
+	CHECK(strstr(msg, "resumed"), "resume says what it ran: %s", msg);
+	r = command(h, 99, 0, msg, sizeof(msg));
+	CHECK(r == ENOSYS, "an unknown command is refused: %d %s", r, msg);
 	(void)n_at_error;
 
 	int rc = run_replay(exe, dir);
@@ -364,6 +369,34 @@ static void test_desync(struct harness *h, struct sc_vk_device *dev, uint32_t de
 		usleep(2000);
 	}
 	CHECK(wait_for(diverged, h, 30000), "the desynchronised shadow reports a divergence");
+	/* a developer's pause and resume while the primary plays on */
+	char msg[300];
+	struct sc_shadow_shm *m = &h->s->shadow;
+	int r = command(h, SC_SHADOW_CMD_PAUSE, 0, msg, sizeof(msg));
+	uint32_t held = atomic_load(&m->next_tick);
+	CHECK(r == 0 && atomic_load(&m->state) == SC_SHADOW_PAUSED, "pause: %d %s", r, msg);
+	uint32_t t0 = atomic_load(&h->s->next_tick);
+	for (uint32_t t = t0; t < t0 + 10; t++) {
+		append(h, random_input(t));
+		primary_tick(h, t, &res, true);
+	}
+	usleep(100000);
+	CHECK(atomic_load(&m->next_tick) == held, "paused: stays at tick %u (now %u)", held, atomic_load(&m->next_tick));
+	r = command(h, SC_SHADOW_CMD_STEP_TICK, 0, msg, sizeof(msg));
+	CHECK(r == 0 && atomic_load(&m->next_tick) == held + 1, "step tick applies the next record: %d %s", r, msg);
+	r = command(h, SC_SHADOW_CMD_STEP_INPUT, 0, msg, sizeof(msg));
+	CHECK(r == 0 || r == EINVAL, "step input on a developer's pause: %d %s", r, msg);
+	r = command(h, SC_SHADOW_CMD_CAPTURE, 0, msg, sizeof(msg));
+	CHECK(r == 0 && strstr(msg, "manual-"), "capture: %d %s", r, msg);
+	r = command(h, SC_SHADOW_CMD_RESUME, 0, msg, sizeof(msg));
+	CHECK(r == 0 && atomic_load(&m->state) == SC_SHADOW_RESUMED, "resume: %d %s", r, msg);
+	for (uint32_t t = t0 + 10; t < t0 + 10 + DELAY + 5; t++) {
+		append(h, random_input(t));
+		primary_tick(h, t, &res, true);
+		usleep(2000);
+	}
+	usleep(300000);
+	CHECK(atomic_load(&m->next_tick) > held + 5, "resumed: follows the log again (at %u)", atomic_load(&m->next_tick));
 	CHECK(atomic_load(&h->s->shadow.first_divergence_tick) == desync_tick, "first divergence at tick %u (got %u)",
 	      desync_tick, atomic_load(&h->s->shadow.first_divergence_tick));
 	CHECK(stop_shadow(h) == 0, "SIGTERM: the shadow exits 0");
