@@ -12,6 +12,7 @@ struct bench_entry {
 /* Terminated by an entry with a NULL name. */
 static const struct bench_entry benches[] = {
 	{"sim", sc_bench_sim, "game ticks/s and GPU ms per tick at 1280x720 and 640x360"},
+	{"ring", sc_bench_ring, "shared-memory rings vs socketpair and pipe"},
 	{"shadow", sc_bench_shadow, "shadow tracking: tick/frame p99 with and without, detection-to-pause, delay memory"},
 	{"pipeline", sc_bench_pipeline, "input-to-frame latency, CPU copies, fan-out vs a Node ws relay (real server)"},
 	{NULL, NULL, NULL},
