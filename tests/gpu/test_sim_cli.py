@@ -129,6 +129,22 @@ def test_frames(d):
     sctest.check(right[2] > 200 and right[0] < 120, "blue player at its kickoff spot: %s" % list(right))
 
 
+def test_bench_cli():
+    """The benchmarks are listed, and `bench sim --json` is one object in the documented shape."""
+    listing = sctest.run(["bench", "--help"]).stdout
+    for name in ("sim", "ring", "shadow", "pipeline"):
+        sctest.check("\n  %s " % name in listing, "bench --help lists %s" % name)
+    p = sctest.run(["bench", "nonsense"], check=False)
+    sctest.check(p.returncode == 2 and "unknown benchmark" in p.stderr, "unknown benchmark refused")
+    out = json.loads(sctest.run(["bench", "sim", "--json", "--ticks", "10", "--particles", "1000"]).stdout)
+    sctest.check(out["bench"] == "sim", "bench name")
+    rows = {r["name"]: r for r in out["rows"]}
+    for size in ("1280x720", "640x360"):
+        sctest.check(size in rows and "fill_" + size in rows, "rows for %s and its baseline" % size)
+        r = rows[size]
+        sctest.check(r["ticks_per_s"] > 0 and 0 < r["p50_ms"] <= r["p99_ms"], "figures of %s: %s" % (size, r))
+
+
 def main():
     sctest.init(sys.argv)
     d = sctest.tmpdir()
@@ -136,6 +152,7 @@ def main():
     test_bad_options()
     test_devices()
     test_frames(d)
+    test_bench_cli()
     print("sim cli ok")
 
 
