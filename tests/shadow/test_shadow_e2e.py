@@ -19,7 +19,7 @@ import time
 
 SHADOWCAST, KIND = sys.argv[1], sys.argv[2]
 SEED = int(sys.argv[3]) if len(sys.argv) > 3 else random.randrange(1 << 30)
-FPS, DELAY = 30, 30
+FPS, DELAY = 30, 90  # 3 s: more than the 2 s hang timeout (a loaded machine is slow)
 EXPECT = {"assert": "assert", "corrupt": "invalid state", "hang": "hang", "crash": "crash",
           "device-lost": "device-lost", "oob": None}
 DETECTED = {"assert": "assert", "corrupt": "invalid-state", "hang": "hang", "crash": "process-death",
@@ -70,7 +70,8 @@ def main():
         log = open(os.path.join(tmp, "server.log"), "w+")
         proc = subprocess.Popen([SHADOWCAST, "run", "--listen", "127.0.0.1:0", "--size", "320x176", "--fps",
                                  str(FPS), "--particles", "2000", "--delay", f"{DELAY}t", "--encoder", "x264",
-                                 "--inputs", inputs, "--captures", caps, "--on-fault", "stop"],
+                                 "--hang-timeout", "2000", "--inputs", inputs, "--captures", caps,
+                                 "--on-fault", "stop"],
                                 stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
         capture = None
         # the error tick at 30 fps, the delay, start-up and a hang timeout, generously

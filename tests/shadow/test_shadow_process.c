@@ -34,7 +34,7 @@ static int failures;
 #define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
 	fprintf(stderr, __VA_ARGS__); fprintf(stderr, "\n"); failures++; } } while (0)
 
-#define DELAY 30
+#define DELAY 60 /* 2 s at 30 fps: more than the 1500 ms hang timeout */
 #define W 160
 #define H 96
 #define PARTICLES 3000
@@ -87,7 +87,7 @@ static bool start_shadow(struct harness *h, const char *exe, const char *desync)
 	if (h->shadow == 0) {
 		close(sv[0]);
 		char *argv[] = {(char *)exe, "__child", "shadow", "--ipc-fd", fd, "--size", "160x96", "--particles", "3000",
-		                "--seed", "7", "--fps", "30", "--delay", delay, "--hang-timeout", "300", "--captures",
+		                "--seed", "7", "--fps", "30", "--delay", delay, "--hang-timeout", "1500", "--captures",
 		                h->captures, desync ? "--desync-shadow" : NULL, (char *)desync, NULL};
 		execv(exe, argv);
 		_exit(127);
@@ -108,7 +108,7 @@ static bool start_primary(struct harness *h, struct sc_vk_device *dev)
 	gc.particles = PARTICLES;
 	gc.seed = 7;
 	gc.frame_slots = 1;
-	gc.hang_timeout_ms = 300;
+	gc.hang_timeout_ms = 10000; /* the test's primary never hangs on purpose */
 	if (!(h->game = sc_game_create(dev, &gc)) || !sc_input_log_reader_attach(&h->in_log, UINT64_MAX, &h->reader))
 		return false;
 	atomic_store(&h->s->primary_start_seq, sc_input_log_cursor(&h->in_log, h->reader));
@@ -227,7 +227,7 @@ static int run_replay(const char *exe, const char *capture)
 {
 	pid_t pid = fork();
 	if (pid == 0) {
-		execl(exe, exe, "replay", capture, "--hang-timeout", "300", (char *)NULL);
+		execl(exe, exe, "replay", capture, "--hang-timeout", "1500", (char *)NULL);
 		_exit(127);
 	}
 	int status;
@@ -313,8 +313,8 @@ static void test_incident(const char *exe, struct harness *h, struct sc_vk_devic
 	char msg[300];
 	int r = command(h, SC_SHADOW_CMD_SET_DELAY, 2, msg, sizeof(msg));
 	CHECK(r == EINVAL && strstr(msg, "refused"), "a delay shorter than the hang timeout is refused: %d %s", r, msg);
-	r = command(h, SC_SHADOW_CMD_SET_DELAY, 45, msg, sizeof(msg));
-	CHECK(r == 0 && atomic_load(&m->delay_ticks) == 45, "set delay: %d %s", r, msg);
+	r = command(h, SC_SHADOW_CMD_SET_DELAY, 75, msg, sizeof(msg));
+	CHECK(r == 0 && atomic_load(&m->delay_ticks) == 75, "set delay: %d %s", r, msg);
 
 	for (uint32_t k = 1; k <= fault_k; k++) {
 		r = command(h, SC_SHADOW_CMD_STEP_INPUT, 0, msg, sizeof(msg));
