@@ -279,16 +279,28 @@ int sc_bench_shadow(int argc, char **argv)
 			continue;
 		}
 		snprintf(cap, sizeof(cap), "\"name\":\"incident-%d-tick-", (int)before + 1);
-		double ms = -1;
-		for (uint64_t e = sc_now_ns() + 20ull * 1000000000; ms < 0 && sc_now_ns() < e; usleep(200000))
-			if (http(port, token, "GET", "/api/v1/incidents", NULL, buf, HTTP_MAX) == 200 && strstr(buf, cap))
-				ms = num_after(buf, cap, "detect_to_pause_ms");
+		/* detect_to_pause_ms: detection until the shadow stops short of the error
+		 * tick (its reaction); detect_to_hold_ms: until it holds error tick - 1
+		 * with the capture written (it first catches up on the ticks before) */
+		double ms = -1, hold_ms = -1, margin = -1;
+		for (uint64_t e = sc_now_ns() + 20ull * 1000000000; ms < 0 && sc_now_ns() < e; usleep(200000)) {
+			if (http(port, token, "GET", "/api/v1/incidents", NULL, buf, HTTP_MAX) == 200 && strstr(buf, cap)) {
+				ms = num_after(buf, cap, "detect_to_arm_ms");
+				hold_ms = num_after(buf, cap, "detect_to_pause_ms");
+				margin = num_after(buf, cap, "armed_margin_ticks");
+			}
+		}
 		snprintf(name, sizeof(name), "pause_%s", kinds[k]);
 		if (ms < 0) {
 			fprintf(stderr, "bench shadow: no capture with detect_to_pause_ms for '%s' within 20 s\n", kinds[k]);
 			continue;
 		}
-		sc_bench_row_set(sc_bench_report_row(&rep, name), "detect_to_pause_ms", ms);
+		struct sc_bench_row *row = sc_bench_report_row(&rep, name);
+		sc_bench_row_set(row, "detect_to_pause_ms", ms);
+		if (hold_ms >= 0)
+			sc_bench_row_set(row, "detect_to_hold_ms", hold_ms);
+		if (margin >= 0)
+			sc_bench_row_set(row, "margin_ticks", margin);
 	}
 
 	/* the logs keep, per tick of delay, one tick record and that tick's inputs */

@@ -1,5 +1,7 @@
 #include "gpu/game.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -558,6 +560,27 @@ bool sc_game_restore(struct sc_game *g, const void *buf, size_t len)
 	sc_vk_buffer_finish(&staging, g->dev);
 	if (ok)
 		g->next_tick = st->hdr.tick;
+	return ok;
+}
+
+bool sc_game_restore_file(struct sc_game *g, const char *path)
+{
+	size_t len = sc_game_snapshot_size(g);
+	uint8_t *buf = malloc(len + 1);
+	FILE *f = fopen(path, "rb");
+	size_t got = f && buf ? fread(buf, 1, len + 1, f) : 0;
+	bool ok = false;
+	if (!f)
+		sc_err("restore: %s: %s", path, strerror(errno));
+	else if (!buf)
+		sc_err("restore: out of memory");
+	else if (got != len)
+		sc_err("restore: %s holds %zu bytes, a snapshot of this game is %zu", path, got, len);
+	else
+		ok = sc_game_restore(g, buf, len);
+	if (f)
+		fclose(f);
+	free(buf);
 	return ok;
 }
 

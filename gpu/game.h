@@ -61,6 +61,8 @@ bool sc_game_snapshot(struct sc_game *game, void *buf, size_t len);
 /* Loads a snapshot taken from a game with the same configuration; the next
  * tick simulated is state.hdr.tick. */
 bool sc_game_restore(struct sc_game *game, const void *buf, size_t len);
+/* The same from a file holding exactly one snapshot (a capture's state.bin). */
+bool sc_game_restore_file(struct sc_game *game, const char *path);
 
 uint32_t sc_game_next_tick(const struct sc_game *game);
 const struct sc_game_config *sc_game_config(const struct sc_game *game);

@@ -34,6 +34,7 @@
 #include "server/frame_reader.h"
 #include "server/roles.h"
 #include "server/session.h"
+#include "server/session_attach.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -301,68 +302,16 @@ static void *encode_thread(void *arg)
 
 /* --- set-up ------------------------------------------------------------------ */
 
-static bool find_block(struct sc_arena *arena, const char *name, uint64_t min_size,
-                       struct sc_arena_block *b, void **mem)
-{
-	if (!sc_arena_block_find(arena, name, b)) {
-		sc_err("arena: block '%s' is missing (the supervisor creates it before starting "
-		       "the encoder)", name);
-		return false;
-	}
-	if (b->size < min_size || !(*mem = sc_arena_ptr(arena, b->off, b->size))) {
-		sc_err("arena: block '%s' (%llu bytes at %llu) is too small or out of the arena",
-		       name, (unsigned long long)b->size, (unsigned long long)b->off);
-		return false;
-	}
-	return true;
-}
-
 static bool attach_arena(struct encp *p)
 {
-	struct sc_fd_hello hello;
-	int fds[SC_FD_MAX];
-	struct sc_arena_block b;
-	void *mem;
-
-	if (!sc_fd_recv(p->ipc_fd, SC_FD_KIND_ARENA, &hello, fds, SC_FD_MAX,
-	                SC_ENCP_ARENA_TIMEOUT_MS)) {
-		sc_err("arena: no arena from the supervisor");
+	struct sc_session_view v;
+	bool ok = sc_session_attach(&v, p->ipc_fd, "encoder", true, SC_ENCP_ARENA_TIMEOUT_MS);
+	p->arena = v.arena;
+	p->doorbell_fd = v.doorbell_fd;
+	if (!ok)
 		return false;
-	}
-	if (hello.nfds < 2) {
-		sc_err("arena: the supervisor sent %u fds (want the arena memfd and the frame doorbell)",
-		       hello.nfds);
-		for (uint32_t i = 0; i < hello.nfds; i++)
-			close(fds[i]);
-		return false;
-	}
-	for (uint32_t i = 2; i < hello.nfds; i++)
-		close(fds[i]);
-	p->doorbell_fd = fds[1];
-	p->arena = sc_arena_map(fds[0]);
-	if (!p->arena)
-		return false;
-	if (sc_arena_register(p->arena, "encoder") < 0) {
-		sc_err("arena: the process registry is full");
-		return false;
-	}
-	if (!find_block(p->arena, SC_SESSION_BLOCK, sizeof(struct sc_session_shm), &b, &mem))
-		return false;
-	p->session = mem;
-	if (p->session->magic != SC_SESSION_MAGIC || p->session->version != SC_SESSION_VERSION) {
-		sc_err("arena: session block has magic %08x version %u (want %08x version %u)",
-		       p->session->magic, p->session->version, SC_SESSION_MAGIC, SC_SESSION_VERSION);
-		return false;
-	}
-	if (!find_block(p->arena, SC_INPUT_LOG_BLOCK, 0, &b, &mem))
-		return false;
-	if (!sc_input_log_attach(&p->input_log, mem, b.size, sizeof(struct sc_input_event))) {
-		sc_err("arena: block '%s' is not an input log of %zu-byte events", SC_INPUT_LOG_BLOCK,
-		       sizeof(struct sc_input_event));
-		return false;
-	}
-	if (!find_block(p->arena, SC_TICK_LOG_BLOCK, 0, &b, &mem))
-		return false;
+	p->session = v.session;
+	p->input_log = v.inputs;
 	sc_doorbell_init(&p->bell, p->doorbell_fd, &p->session->frame_doorbell_need_wakeup,
 	                 SC_ENCP_DOORBELL_SPIN);
 	p->reader.session = p->session;

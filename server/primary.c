@@ -19,6 +19,7 @@
 #include "server/config.h"
 #include "server/fault_report.h"
 #include "server/roles.h"
+#include "server/session_attach.h"
 #include "server/session.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -55,49 +56,17 @@ static void on_stop_signal(int sig)
 	stop_requested = 1;
 }
 
-static void *block_ptr(struct primary *p, const char *name, uint64_t *size)
-{
-	struct sc_arena_block b;
-	if (!sc_arena_block_find(p->arena, name, &b)) {
-		sc_err("arena has no '%s' block: was it created by a shadowcast supervisor?", name);
-		return NULL;
-	}
-	*size = b.size;
-	return sc_arena_ptr(p->arena, b.off, b.size);
-}
-
 static bool attach_session(struct primary *p, int ipc_fd)
 {
-	struct sc_fd_hello hello;
-	int fds[2] = {-1, -1};
-	if (!sc_fd_recv(ipc_fd, SC_FD_KIND_ARENA, &hello, fds, 2, 10000))
+	struct sc_session_view v;
+	bool ok = sc_session_attach(&v, ipc_fd, "primary", true, 10000);
+	p->arena = v.arena;
+	p->doorbell_fd = v.doorbell_fd;
+	if (!ok)
 		return false;
-	if (hello.nfds != 2) {
-		sc_err("supervisor sent %u fds, expected arena + frame doorbell", hello.nfds);
-		for (uint32_t i = 0; i < hello.nfds; i++)
-			close(fds[i]);
-		return false;
-	}
-	p->doorbell_fd = fds[1];
-	if (!(p->arena = sc_arena_map(fds[0])) || sc_arena_register(p->arena, "primary") < 0)
-		return false;
-	uint64_t size;
-	void *mem;
-	if (!(mem = block_ptr(p, SC_SESSION_BLOCK, &size)))
-		return false;
-	p->session = mem;
-	if (size < sizeof(*p->session) || p->session->magic != SC_SESSION_MAGIC ||
-	    p->session->version != SC_SESSION_VERSION) {
-		sc_err("session block: bad magic or version (a different shadowcast build?)");
-		return false;
-	}
-	if (!(mem = block_ptr(p, SC_INPUT_LOG_BLOCK, &size)) ||
-	    !sc_input_log_attach(&p->inputs, mem, size, sizeof(struct sc_input_event)) ||
-	    !(mem = block_ptr(p, SC_TICK_LOG_BLOCK, &size)) ||
-	    !sc_input_log_attach(&p->ticks, mem, size, sizeof(struct sc_tick_record))) {
-		sc_err("input or tick log block is not usable");
-		return false;
-	}
+	p->session = v.session;
+	p->inputs = v.inputs;
+	p->ticks = v.ticks;
 	/* a (re)started primary plays a new match from the inputs that arrive from now on */
 	if (!sc_input_log_reader_attach(&p->inputs, UINT64_MAX, &p->reader)) {
 		sc_err("no free reader slot in the input log");
@@ -111,25 +80,11 @@ static bool attach_session(struct primary *p, int ipc_fd)
  * (a capture's state.bin), without the inputs that caused the fault. */
 static bool restore_game(struct primary *p, const char *path)
 {
-	size_t len = sc_game_snapshot_size(p->game);
-	uint8_t *buf = malloc(len + 1);
-	FILE *f = fopen(path, "rb");
-	size_t got = f && buf ? fread(buf, 1, len + 1, f) : 0;
-	bool ok = f && buf && got == len && sc_game_restore(p->game, buf, len);
-	if (!f)
-		sc_err("restore: %s: %s", path, strerror(errno));
-	else if (got != len)
-		sc_err("restore: %s holds %zu bytes, a snapshot of this game is %zu", path, got, len);
-	if (ok) {
-		const struct sc_game_state *st = (const struct sc_game_state *)buf;
-		p->last_hash = 0;
-		sc_info("restored the match from %s: tick %u, score %u:%u", path, st->hdr.tick, st->hdr.score0,
-		        st->hdr.score1);
-	}
-	if (f)
-		fclose(f);
-	free(buf);
-	return ok;
+	if (!sc_game_restore_file(p->game, path))
+		return false;
+	p->last_hash = 0;
+	sc_info("restored the match from %s: next tick %u", path, sc_game_next_tick(p->game));
+	return true;
 }
 
 static bool start_game(struct primary *p, int ipc_fd)

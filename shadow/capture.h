@@ -31,6 +31,8 @@ struct sc_capture_info {
 	uint64_t primary_hash;      /* the primary's hash for next_tick - 1 (tick log) */
 	bool primary_hash_known;
 	uint64_t detected_ns, paused_ns; /* CLOCK_MONOTONIC */
+	uint64_t armed_ns;               /* the shadow saw the incident (stops short of error_tick) */
+	uint32_t armed_margin;           /* ticks it was short of the error tick then */
 	int32_t primary_pid;
 	bool device_fault_available;
 	char detail[256];           /* the primary's incident detail */

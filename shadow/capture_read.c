@@ -74,6 +74,7 @@ static bool parse_manifest(struct sc_capture *cap)
 	sc_json_get_str(m, "primary_device", in->primary_device, sizeof(in->primary_device));
 	sc_json_get_u64(m, "detected_ns", &in->detected_ns);
 	sc_json_get_u64(m, "paused_ns", &in->paused_ns);
+	sc_json_get_u64(m, "armed_ns", &in->armed_ns);
 	return true;
 }
 

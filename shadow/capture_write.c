@@ -199,6 +199,9 @@ static bool write_manifest(const char *dir, const struct sc_capture_info *in, co
 	        in->paused_ns);
 	if (in->detected_ns && in->paused_ns >= in->detected_ns)
 		fprintf(f, "\"detect_to_pause_ms\": %.3f, ", (double)(in->paused_ns - in->detected_ns) / 1e6);
+	if (in->detected_ns && in->armed_ns >= in->detected_ns)
+		fprintf(f, "\"armed_ns\": %" PRIu64 ", \"detect_to_arm_ms\": %.3f, \"armed_margin_ticks\": %u, ",
+		        in->armed_ns, (double)(in->armed_ns - in->detected_ns) / 1e6, in->armed_margin);
 	fprintf(f, "\"written_utc\": \"%s\"},\n", when);
 	fprintf(f, "  \"files\": {\"state\": \"state.bin\", \"frame\": %s, \"inputs\": \"inputs.txt\", "
 	        "\"error\": %s, \"missing\": \"missing.txt\"}\n}\n", have_frame ? "\"frame.png\"" : "null",

@@ -174,6 +174,8 @@ bool shadow_pause_incident(struct shadow *sh, bool late)
 	in->error_tick = f->error_tick;
 	in->detected_ns = f->detected_ns;
 	in->paused_ns = now;
+	in->armed_ns = sh->armed_incident == f->incident ? sh->armed_ns : now;
+	in->armed_margin = sh->armed_incident == f->incident ? sh->armed_margin : 0;
 	in->primary_pid = f->primary_pid;
 	in->device_fault_available = f->device_fault_available;
 	snprintf(in->detail, sizeof(in->detail), "%s", f->detail);

@@ -32,6 +32,9 @@ struct shadow {
 	uint64_t primary_hash;
 	int64_t rgba_tick;            /* tick whose RGBA frame slot 0 holds, -1 = none */
 	uint32_t handled_incident;    /* the incident this shadow paused for */
+	uint32_t armed_incident;   /* the incident the follow loop last saw become READY */
+	uint64_t armed_ns;         /* when it did: from then on it will not apply the error tick */
+	uint32_t armed_margin;     /* error tick - its next tick at that moment */
 	uint64_t divergences;
 
 	/* applied inputs, a ring, for the capture window */

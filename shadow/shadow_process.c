@@ -15,6 +15,7 @@
 
 #include "net/fd_passing.h"
 #include "server/roles.h"
+#include "server/session_attach.h"
 #include "shadow/delay.h"
 #include "shadow/shadow_priv.h"
 #include "util/clock.h"
@@ -34,71 +35,21 @@ static void sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
-static void *block_ptr(struct shadow *sh, const char *name, uint64_t *size)
-{
-	struct sc_arena_block b;
-	if (!sc_arena_block_find(sh->arena, name, &b)) {
-		sc_err("arena has no '%s' block: was it created by a shadowcast supervisor?", name);
-		return NULL;
-	}
-	*size = b.size;
-	return sc_arena_ptr(sh->arena, b.off, b.size);
-}
-
 static bool attach_session(struct shadow *sh, int ipc_fd)
 {
-	struct sc_fd_hello hello;
-	int fds[4] = {-1, -1, -1, -1};
-	if (!sc_fd_recv(ipc_fd, SC_FD_KIND_ARENA, &hello, fds, 4, 10000))
+	/* the frame doorbell is not kept: the shadow sends no frames */
+	struct sc_session_view v;
+	bool ok = sc_session_attach(&v, ipc_fd, "shadow", false, 10000);
+	sh->arena = v.arena;
+	if (!ok)
 		return false;
-	for (uint32_t i = 1; i < hello.nfds; i++)
-		close(fds[i]); /* the frame doorbell: the shadow sends no frames */
-	if (hello.nfds < 1) {
-		sc_err("supervisor sent no arena fd");
-		return false;
-	}
-	if (!(sh->arena = sc_arena_map(fds[0])) || sc_arena_register(sh->arena, "shadow") < 0)
-		return false;
-	uint64_t size;
-	void *mem;
-	if (!(mem = block_ptr(sh, SC_SESSION_BLOCK, &size)))
-		return false;
-	sh->session = mem;
-	if (size < sizeof(*sh->session) || sh->session->magic != SC_SESSION_MAGIC ||
-	    sh->session->version != SC_SESSION_VERSION) {
-		sc_err("session block: bad magic or version (a different shadowcast build?)");
-		return false;
-	}
+	sh->session = v.session;
 	sh->me = sh->cfg->shadow_slot ? &sh->session->shadow_alt : &sh->session->shadow;
-	if (!(mem = block_ptr(sh, SC_INPUT_LOG_BLOCK, &size)) ||
-	    !sc_input_log_attach(&sh->inputs, mem, size, sizeof(struct sc_input_event)) ||
-	    !(mem = block_ptr(sh, SC_TICK_LOG_BLOCK, &size)) ||
-	    !sc_input_log_attach(&sh->ticks, mem, size, sizeof(struct sc_tick_record))) {
-		sc_err("input or tick log block is not usable");
-		return false;
-	}
+	sh->inputs = v.inputs;
+	sh->ticks = v.ticks;
 	return true;
 }
 
-static bool restore_from(struct shadow *sh, const char *path)
-{
-	size_t len = sc_game_snapshot_size(sh->game);
-	size_t got = 0;
-	void *buf = NULL;
-	FILE *f = fopen(path, "rb");
-	if (f) {
-		buf = malloc(len + 1);
-		got = buf ? fread(buf, 1, len + 1, f) : 0;
-		fclose(f);
-	}
-	bool ok = f && buf && got == len && sc_game_restore(sh->game, buf, len);
-	if (!f)
-		sc_err("restore: %s: %s", path, strerror(errno));
-	else if (got != len)
-		sc_err("restore: %s holds %zu bytes, a snapshot of this game is %zu", path, got, len);
-	free(buf);
-	return ok;
-}
 
 /* Waits for the primary, then starts a game where it started, in both logs. */
 static bool start_game(struct shadow *sh)
@@ -116,7 +67,7 @@ static bool start_game(struct shadow *sh)
 	gc.hang_timeout_ms = cfg->hang_timeout_ms;
 	if (!(sh->dev = sc_vk_device_create(spec)) || !(sh->game = sc_game_create(sh->dev, &gc)))
 		return false;
-	if (cfg->restore[0] && !restore_from(sh, cfg->restore))
+	if (cfg->restore[0] && !sc_game_restore_file(sh->game, cfg->restore))
 		return false;
 
 	struct sc_session_shm *s = sh->session;
@@ -273,6 +224,12 @@ static void fault_view(struct shadow *sh, struct sc_delay_view *v)
 	} else if (st == SC_FAULT_READY && f->incident != sh->handled_incident) {
 		v->fault = SC_DELAY_FAULT_READY;
 		v->error_tick = f->error_tick;
+		if (sh->armed_incident != f->incident) {
+			/* the shadow's reaction: from here on it stops short of the error tick */
+			sh->armed_incident = f->incident;
+			sh->armed_ns = sc_now_ns();
+			sh->armed_margin = f->error_tick > v->next_tick ? f->error_tick - v->next_tick : 0;
+		}
 	}
 }
 
