@@ -84,7 +84,8 @@ void sc_debug_captures_list(struct sc_debug_api *api, struct sc_strbuf *sb)
 	const char *root = api->cfg->capture_root;
 	struct entry *caps;
 	size_t n = list_dirs(root, &caps);
-	qsort(caps, n, sizeof(*caps), newest_first);
+	if (n)
+		qsort(caps, n, sizeof(*caps), newest_first);
 	sc_sb_printf(sb, "[");
 	size_t shown = 0;
 	for (size_t i = 0; i < n && shown < LIST_MAX; i++) {
@@ -104,7 +105,8 @@ void sc_debug_captures_list(struct sc_debug_api *api, struct sc_strbuf *sb)
 		             is_file(mpath, NULL) ? "true" : "false");
 		struct entry *steps;
 		size_t ns = list_dirs(dir, &steps);
-		qsort(steps, ns, sizeof(*steps), by_name);
+		if (ns)
+			qsort(steps, ns, sizeof(*steps), by_name); /* qsort(NULL, 0) is undefined */
 		for (size_t k = 0; k < ns; k++) {
 			sc_sb_printf(sb, "%s", k ? "," : "");
 			sc_sb_json_str(sb, steps[k].name);

@@ -124,7 +124,8 @@ static bool add_tree(struct sc_strbuf *out, const char *dir, const char *prefix,
 	closedir(d);
 	if (!ok)
 		snprintf(err, errlen, "%s: out of memory", dir);
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names); /* names is NULL for an empty directory */
 	for (size_t i = 0; ok && i < n; i++) {
 		char path[1024], name[256];
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
