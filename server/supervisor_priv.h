@@ -34,8 +34,7 @@ struct sup_tracking {
 	int held;                /* slot of a shadow paused on an incident, -1 = none */
 	uint32_t handled_incident; /* last incident acted on */
 	uint64_t fault_seen_ns;  /* when the current incident was first seen */
-	uint32_t captures_before; /* the active shadow's capture count when it was seen */
-	bool primary_held;       /* --on-fault stop: the primary stays down */
+	bool recovery_pending;   /* restore/restart waits for the shadow's capture */
 };
 
 struct supervisor {

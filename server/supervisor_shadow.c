@@ -19,8 +19,6 @@
 #define PAUSE_WAIT_NS (5ull * 1000 * 1000 * 1000)       /* for the shadow's capture before recovering */
 #define RECOVERY_POLL_MS 20
 
-static bool recovery_pending;
-
 static struct sc_shadow_shm *slot_block(struct supervisor *sup, int slot)
 {
 	return slot ? &sup->session->shadow_alt : &sup->session->shadow;
@@ -133,7 +131,7 @@ static void recover(struct supervisor *sup)
 	sc_info("%s the primary%s%s", restore[0] ? "restoring" : "restarting", restore[0] ? " from " : "", restore);
 	sup_child_start(sup, &sup->primary);
 	start_shadow(sup, next, restore[0] ? restore : NULL);
-	recovery_pending = false;
+	t->recovery_pending = false;
 }
 
 int sup_tracking_poll(struct supervisor *sup)
@@ -154,14 +152,14 @@ int sup_tracking_poll(struct supervisor *sup)
 			atomic_store(&f->state, SC_FAULT_NONE);
 			sc_warn("incident %u: no shadow (--no-shadow) to pause", f->incident);
 		} else if (sup->cfg.on_fault == SC_ON_FAULT_STOP) {
-			t->primary_held = true;
+			/* the primary's exit is not a crash restart (sup_tracking_primary_exit) */
 			sc_warn("incident %u: --on-fault stop: the primary stays down, the shadow holds tick %u",
 			        f->incident, f->error_tick ? f->error_tick - 1 : 0);
 		} else {
-			recovery_pending = true;
+			t->recovery_pending = true;
 		}
 	}
-	if (recovery_pending) {
+	if (t->recovery_pending) {
 		struct sc_shadow_shm *b = t->active >= 0 ? slot_block(sup, t->active) : NULL;
 		bool paused = b && atomic_load(&b->state) == SC_SHADOW_PAUSED && atomic_load(&b->captures) > 0;
 		bool primary_gone = !sup->primary.pid;
