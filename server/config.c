@@ -40,7 +40,7 @@ static const struct opt_desc opt_table[] = {
 	{"particles", OPT_PARTICLES, "N", "particle count, 0..4000000 (default 20000)"},
 	{"players", OPT_PLAYERS, "N", "players, 2..8 (default 2)"},
 	{"seed", OPT_SEED, "S", "game seed (default 1)"},
-	{"frame-slots", OPT_FRAME_SLOTS, "N", "frame slots between primary and encoder, 2..8 (default 4)"},
+	{"frame-slots", OPT_FRAME_SLOTS, "N", "frame slots between primary and encoder, 3..8 (default 4)"},
 	{"device", OPT_DEVICE, "SPEC", "Vulkan device: auto | INDEX | NAME-SUBSTRING | UUID (default auto)"},
 	{"encoder", OPT_ENCODER, "KIND", "auto | vaapi | x264 (default auto)"},
 	{"vaapi-device", OPT_VAAPI_DEVICE, "PATH", "VA-API render node (default: the first /dev/dri/renderD*)"},
@@ -92,6 +92,18 @@ void sc_run_config_defaults(struct sc_run_config *cfg)
 	cfg->restart_backoff_ms = 200;
 	cfg->restart_backoff_max_ms = 5000;
 	cfg->arena_mib = 64;
+}
+
+void sc_run_config_game(const struct sc_run_config *cfg, struct sc_game_config *gc)
+{
+	sc_game_config_defaults(gc);
+	gc->width = cfg->width;
+	gc->height = cfg->height;
+	gc->particles = cfg->particles;
+	gc->players = cfg->players;
+	gc->seed = cfg->seed;
+	gc->frame_slots = cfg->frame_slots;
+	gc->hang_timeout_ms = cfg->hang_timeout_ms;
 }
 
 static const char *encoder_kind_name(enum sc_encoder_kind k)
@@ -205,7 +217,8 @@ static const char *set_option(struct sc_run_config *cfg, int id, const char *v)
 	case OPT_PARTICLES: return U32(particles, 0, 4000000, "must be 0..4000000");
 	case OPT_PLAYERS: return U32(players, 2, SC_MAX_PLAYERS, "must be 2..8");
 	case OPT_SEED: return U32(seed, 0, UINT32_MAX, "must be 0..4294967295");
-	case OPT_FRAME_SLOTS: return U32(frame_slots, 2, SC_MAX_FRAME_SLOTS, "must be 2..8");
+	/* the encoder's slot, the mailbox's and the one being rendered */
+	case OPT_FRAME_SLOTS: return U32(frame_slots, 3, SC_MAX_FRAME_SLOTS, "must be 3..8");
 	case OPT_DEVICE: return copy_str(cfg->device, sizeof(cfg->device), v);
 	case OPT_ENCODER:
 		if (strcmp(v, "auto") == 0)

@@ -49,6 +49,10 @@ struct sc_run_config {
 
 void sc_run_config_defaults(struct sc_run_config *cfg);
 
+struct sc_game_config;
+/* The game configuration both instances (primary and shadow) derive from cfg. */
+void sc_run_config_game(const struct sc_run_config *cfg, struct sc_game_config *gc);
+
 /* Parses `run` options (argv[0] is the command name); --config FILE is read
  * first wherever it appears, options on the command line override it. false
  * with a clear message on stderr for a bad option, value or file line. */

@@ -200,7 +200,7 @@ static void incident_json(struct sc_debug_api *api, struct sc_strbuf *sb)
 	memcpy(detail, f->detail, sizeof(detail));
 	detail[sizeof(detail) - 1] = '\0';
 	sc_sb_printf(sb, "{\"state\":\"ready\",\"incident\":%u,\"detected\":\"%s\",\"path\":%u,\"path_name\":\"%s\","
-	             "\"injected\":", f->incident, sc_detected_name(f->detected), f->path,
+	             "\"injected\":", f->incident, sc_fault_detected_name(f->detected), f->path,
 	             f->path == SC_FAULT_PATH_SELF ? "self-reported" : "external-monitor");
 	if (f->injected)
 		sc_sb_printf(sb, "\"%s\"", sc_fault_kind_name((enum sc_fault_kind)f->injected));

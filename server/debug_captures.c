@@ -215,7 +215,7 @@ static void get_state(struct sc_debug_api *api, const char *name, const char *su
 		sc_sb_printf(&sb, "null");
 	sc_sb_printf(&sb, ",\"incident\":%u,\"detected\":\"%s\",\"error_tick\":%u,\"tick\":%u,\"held_tick\":%d,"
 	             "\"shadow_hash\":\"0x%016llx\",\"primary_hash\":",
-	             in->incident, sc_detected_name(in->detected), in->error_tick, h->tick, (int)h->tick - 1,
+	             in->incident, sc_fault_detected_name(in->detected), in->error_tick, h->tick, (int)h->tick - 1,
 	             (unsigned long long)in->shadow_hash);
 	if (in->primary_hash_known)
 		sc_sb_printf(&sb, "\"0x%016llx\"", (unsigned long long)in->primary_hash);

@@ -7,19 +7,6 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-const char *sc_fault_detected_name(uint32_t detected)
-{
-	switch (detected) {
-	case SC_DETECTED_ASSERT: return "assert";
-	case SC_DETECTED_INVALID: return "invalid-state";
-	case SC_DETECTED_HANG: return "hang";
-	case SC_DETECTED_DEVICE_LOST: return "device-lost";
-	case SC_DETECTED_DEATH: return "process-death";
-	case SC_DETECTED_DIVERGENCE: return "divergence";
-	default: return "unknown";
-	}
-}
-
 bool sc_fault_report(struct sc_session_shm *s, enum sc_fault_detected detected, enum sc_fault_path path,
                      uint32_t injected, uint32_t error_tick, uint64_t hash_before, const char *fmt, ...)
 {

@@ -13,6 +13,4 @@ bool sc_fault_report(struct sc_session_shm *s, enum sc_fault_detected detected, 
                      uint32_t injected, uint32_t error_tick, uint64_t hash_before, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
 
-const char *sc_fault_detected_name(uint32_t detected);
-
 #endif

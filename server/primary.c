@@ -91,18 +91,7 @@ static bool start_game(struct primary *p, int ipc_fd)
 {
 	const struct sc_run_config *cfg = p->cfg;
 	struct sc_game_config gc;
-	sc_game_config_defaults(&gc);
-	gc.width = cfg->width;
-	gc.height = cfg->height;
-	gc.particles = cfg->particles;
-	gc.players = cfg->players;
-	gc.seed = cfg->seed;
-	gc.frame_slots = cfg->frame_slots;
-	gc.hang_timeout_ms = cfg->hang_timeout_ms;
-	if (gc.frame_slots > SC_MAX_FRAME_SLOTS || gc.frame_slots < 3) {
-		sc_err("frame slots must be 3..%d (encoder reading, mailbox, rendering)", SC_MAX_FRAME_SLOTS);
-		return false;
-	}
+	sc_run_config_game(cfg, &gc);
 	if (!(p->dev = sc_vk_device_create(cfg->device)) || !(p->game = sc_game_create(p->dev, &gc)))
 		return false;
 	if (cfg->restore[0] && !restore_game(p, cfg->restore))

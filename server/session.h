@@ -75,6 +75,20 @@ enum sc_fault_detected {
 	SC_DETECTED_DIVERGENCE = 6,  /* shadow hash != primary hash (alarm only, no pause) */
 };
 
+static inline const char *sc_fault_detected_name(uint32_t detected)
+{
+	switch (detected) {
+	case 0: return "none";
+	case SC_DETECTED_ASSERT: return "assert";
+	case SC_DETECTED_INVALID: return "invalid-state";
+	case SC_DETECTED_HANG: return "hang";
+	case SC_DETECTED_DEVICE_LOST: return "device-lost";
+	case SC_DETECTED_DEATH: return "process-death";
+	case SC_DETECTED_DIVERGENCE: return "divergence";
+	default: return "unknown";
+	}
+}
+
 enum sc_fault_state {
 	SC_FAULT_NONE = 0,
 	SC_FAULT_CLAIMED = 1, /* a detector won the CAS from NONE and is filling it in */

@@ -11,6 +11,7 @@
 
 #include "gpu/game_state.h"
 #include "gpu/input_event.h"
+#include "server/session.h" /* sc_fault_detected_name */
 
 #define SC_CAPTURE_FORMAT 1
 
@@ -98,6 +99,5 @@ struct sc_step_result;
 bool sc_capture_write_step(const char *dir, const struct sc_step_result *res, const void *snap, size_t snap_len,
                            const uint8_t *rgba, uint32_t width, uint32_t height, uint32_t stride);
 
-const char *sc_detected_name(uint32_t detected);
 
 #endif

@@ -15,7 +15,7 @@
 static uint32_t detected_from_name(const char *name)
 {
 	for (uint32_t d = SC_DETECTED_ASSERT; d <= SC_DETECTED_DIVERGENCE; d++)
-		if (strcmp(name, sc_detected_name(d)) == 0)
+		if (strcmp(name, sc_fault_detected_name(d)) == 0)
 			return d;
 	return 0;
 }

@@ -17,19 +17,6 @@
 #include "util/log.h"
 #include "util/png_write.h"
 
-const char *sc_detected_name(uint32_t detected)
-{
-	switch (detected) {
-	case SC_DETECTED_ASSERT: return "assert";
-	case SC_DETECTED_INVALID: return "invalid-state";
-	case SC_DETECTED_HANG: return "hang";
-	case SC_DETECTED_DEVICE_LOST: return "device-lost";
-	case SC_DETECTED_DEATH: return "process-death";
-	case SC_DETECTED_DIVERGENCE: return "divergence";
-	default: return "none";
-	}
-}
-
 void sc_capture_missing_add(struct sc_capture_missing *m, const char *fmt, ...)
 {
 	if (m->len >= sizeof(m->text) - 1)
@@ -155,7 +142,7 @@ static bool write_manifest(const char *dir, const struct sc_capture_info *in, co
 		fprintf(f, "  \"incident\": %u,\n", in->incident);
 	else
 		fputs("  \"incident\": null,\n", f);
-	fprintf(f, "  \"fault\": {\"detected\": \"%s\", \"injected\": ", sc_detected_name(in->detected));
+	fprintf(f, "  \"fault\": {\"detected\": \"%s\", \"injected\": ", sc_fault_detected_name(in->detected));
 	write_fault_kind(f, in->injected);
 	fprintf(f, ", \"detection_path\": %u, \"detection_path_name\": \"%s\", \"detail\": ", in->path,
 	        path_name(in->path));
@@ -215,7 +202,7 @@ static bool write_error(const char *dir, const struct sc_capture_info *in)
 	if (!f)
 		return false;
 	fprintf(f, "{\n  \"incident\": %u,\n  \"detected\": \"%s\",\n  \"detection_path\": %u,\n  \"injected\": ",
-	        in->incident, sc_detected_name(in->detected), in->path);
+	        in->incident, sc_fault_detected_name(in->detected), in->path);
 	write_fault_kind(f, in->injected);
 	fprintf(f, ",\n  \"error_tick\": %u,\n  \"primary_hash_before\": ", in->error_tick);
 	if (in->primary_hash_known)
@@ -253,7 +240,7 @@ static bool write_inputs(const char *dir, const struct sc_capture_info *in, cons
 	fprintf(f, "# shadowcast capture input window (docs/inputs.md text format; docs/captures.md)\n");
 	if (in->incident)
 		fprintf(f, "# incident %u: %s at tick %u; state.bin holds the state after tick %u\n", in->incident,
-		        sc_detected_name(in->detected), in->error_tick, next ? next - 1 : 0);
+		        sc_fault_detected_name(in->detected), in->error_tick, next ? next - 1 : 0);
 	else
 		fprintf(f, "# manual capture; state.bin holds the state after tick %u\n", next ? next - 1 : 0);
 	fprintf(f, "# each event's tick is the tick it was (or would be) applied at\n");

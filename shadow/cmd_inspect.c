@@ -52,7 +52,7 @@ static void print_text(const struct sc_capture *cap)
 	printf("capture    %s\n", cap->dir);
 	if (in->incident)
 		printf("incident   %u: %s (injected %s), signal %u, primary error tick %u\n", in->incident,
-		       sc_detected_name(in->detected), in->injected ? sc_fault_kind_name(in->injected) : "none", in->path,
+		       sc_fault_detected_name(in->detected), in->injected ? sc_fault_kind_name(in->injected) : "none", in->path,
 		       in->error_tick);
 	else
 		printf("incident   none (a capture asked for by a developer)\n");
@@ -114,7 +114,7 @@ static void print_json(const struct sc_capture *cap)
 	sc_json_str(stdout, cap->dir);
 	if (in->incident)
 		printf(", \"incident\": %u, \"detected\": \"%s\", \"injected\": %s%s%s, \"detection_path\": %u, "
-		       "\"error_tick\": %u", in->incident, sc_detected_name(in->detected), in->injected ? "\"" : "",
+		       "\"error_tick\": %u", in->incident, sc_fault_detected_name(in->detected), in->injected ? "\"" : "",
 		       in->injected ? sc_fault_kind_name(in->injected) : "null", in->injected ? "\"" : "", in->path,
 		       in->error_tick);
 	else

@@ -158,7 +158,7 @@ static int replay_child(const struct replay_opts *o, int progress_fd)
 	}
 	printf("not reproduced: ticks %u..%u ran without a fault", start, last);
 	if (have_target)
-		printf(" (the primary's error: %s at tick %u)", sc_detected_name(in->detected), target);
+		printf(" (the primary's error: %s at tick %u)", sc_fault_detected_name(in->detected), target);
 	printf("\n");
 	rc = RC_NOT_REPRODUCED;
 out:

@@ -196,7 +196,7 @@ bool shadow_pause_incident(struct shadow *sh, bool late)
 		sc_err("incident %u: error tick %u is already behind the shadow (at %u): the delay is too short; holding "
 		       "tick %u instead", f->incident, f->error_tick, held, held ? held - 1 : 0);
 	sc_warn("incident %u: paused before tick %u (%s), %.1f ms after detection; %zu offending inputs held",
-	        f->incident, held, sc_detected_name(f->detected), (double)(now - f->detected_ns) / 1e6,
+	        f->incident, held, sc_fault_detected_name(f->detected), (double)(now - f->detected_ns) / 1e6,
 	        shadow_held_inputs(sh));
 	char msg[600];
 	bool ok = shadow_write_capture(sh, true, msg, sizeof(msg));

@@ -57,14 +57,8 @@ static bool start_game(struct shadow *sh)
 	const struct sc_run_config *cfg = sh->cfg;
 	const char *spec = cfg->shadow_device[0] ? cfg->shadow_device : cfg->device;
 	struct sc_game_config gc;
-	sc_game_config_defaults(&gc);
-	gc.width = cfg->width;
-	gc.height = cfg->height;
-	gc.particles = cfg->particles;
-	gc.players = cfg->players;
-	gc.seed = cfg->seed;
+	sc_run_config_game(cfg, &gc);
 	gc.frame_slots = 1; /* rendered RGBA only around a pause */
-	gc.hang_timeout_ms = cfg->hang_timeout_ms;
 	if (!(sh->dev = sc_vk_device_create(spec)) || !(sh->game = sc_game_create(sh->dev, &gc)))
 		return false;
 	if (cfg->restore[0] && !sc_game_restore_file(sh->game, cfg->restore))
