@@ -41,6 +41,7 @@ struct harness {
 	struct { int x, y, vx, vy; bool shield; uint32_t shots; } players[SC_MAX_PLAYERS];
 	uint64_t inputs, frames, keyframes, keyframe_requests;
 	char last_input[160];
+	bool srv_alive; /* under lock: srv may still be stopped */
 };
 
 static const char *action_name(uint8_t action)
@@ -222,6 +223,15 @@ static void *producer(void *arg)
 	return NULL;
 }
 
+/* The waiters are detached: they may wake after the server is gone. */
+static void harness_stop(struct harness *h)
+{
+	pthread_mutex_lock(&h->lock);
+	if (h->srv_alive)
+		sc_ws_server_stop(h->srv);
+	pthread_mutex_unlock(&h->lock);
+}
+
 static void *signal_waiter(void *arg)
 {
 	struct harness *h = arg;
@@ -232,7 +242,7 @@ static void *signal_waiter(void *arg)
 	sigaddset(&set, SIGTERM);
 	if (sigwait(&set, &sig) == 0) {
 		sc_info("test server: signal %d, stopping", sig);
-		sc_ws_server_stop(h->srv);
+		harness_stop(h);
 	}
 	return NULL;
 }
@@ -244,7 +254,7 @@ static void *stdin_waiter(void *arg)
 	while (read(STDIN_FILENO, buf, sizeof(buf)) > 0)
 		;
 	sc_info("test server: stdin closed, stopping");
-	sc_ws_server_stop(h->srv);
+	harness_stop(h);
 	return NULL;
 }
 
@@ -343,6 +353,7 @@ int main(int argc, char **argv)
 	cfg.encoder_name = sc_encoder_name(h.enc);
 	cfg.encoder_fallback_reason = sc_encoder_fallback_reason(h.enc);
 	h.srv = sc_ws_server_create(&cfg);
+	h.srv_alive = h.srv != NULL;
 	if (!h.srv)
 		goto out_enc;
 	h.start_ns = sc_now_ns();
@@ -367,6 +378,9 @@ int main(int argc, char **argv)
 	pthread_join(prod, NULL);
 	sc_info("test server: %" PRIu64 " frames encoded, %" PRIu64 " inputs", h.frames, h.inputs);
 out_srv:
+	pthread_mutex_lock(&h.lock);
+	h.srv_alive = false;
+	pthread_mutex_unlock(&h.lock);
 	sc_ws_server_destroy(h.srv);
 out_enc:
 	sc_encoder_destroy(h.enc);
