@@ -48,8 +48,20 @@ static bool pick_compute_family(const struct sc_vk_physical_info *info, uint32_t
 
 static bool create_logical(struct sc_vk_device *dev)
 {
-	const char *exts[4];
+	const char *exts[5];
 	uint32_t n = 0;
+	/* VK_EXT_device_fault, where the driver offers it with its feature: the
+	 * report after a device loss goes with the incident */
+	VkPhysicalDeviceFaultFeaturesEXT fault = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FAULT_FEATURES_EXT};
+	if (dev->info.ext_device_fault) {
+		VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &fault};
+		vkGetPhysicalDeviceFeatures2(dev->info.handle, &f2);
+		if (fault.deviceFault) {
+			exts[n++] = "VK_EXT_device_fault";
+			dev->device_fault = true;
+			fault.deviceFaultVendorBinary = VK_FALSE;
+		}
+	}
 	if (dev->info.ext_external_memory_fd) {
 		exts[n++] = VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME;
 		dev->external_memory_fd = true;
@@ -71,6 +83,7 @@ static bool create_logical(struct sc_vk_device *dev)
 	};
 	VkDeviceCreateInfo ci = {
 		.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+		.pNext = dev->device_fault ? &fault : NULL,
 		.queueCreateInfoCount = 1,
 		.pQueueCreateInfos = &qci,
 		.enabledExtensionCount = n,
@@ -81,6 +94,9 @@ static bool create_logical(struct sc_vk_device *dev)
 	vkGetDeviceQueue(dev->device, dev->queue_family, 0, &dev->queue);
 	if (dev->external_memory_fd)
 		dev->get_memory_fd = (PFN_vkGetMemoryFdKHR)vkGetDeviceProcAddr(dev->device, "vkGetMemoryFdKHR");
+	if (dev->device_fault)
+		dev->get_device_fault_info =
+			(PFN_vkGetDeviceFaultInfoEXT)vkGetDeviceProcAddr(dev->device, "vkGetDeviceFaultInfoEXT");
 	if (dev->external_memory_host)
 		dev->get_memory_host_pointer_properties = (PFN_vkGetMemoryHostPointerPropertiesEXT)
 			vkGetDeviceProcAddr(dev->device, "vkGetMemoryHostPointerPropertiesEXT");
@@ -122,9 +138,9 @@ struct sc_vk_device *sc_vk_device_create(const char *spec)
 	vkGetPhysicalDeviceMemoryProperties(dev->info.handle, &dev->mem_props);
 	if (!create_logical(dev))
 		goto err;
-	sc_info("vulkan device [%u] %s (%s, driver %s), compute queue family %u", dev->info.index,
+	sc_info("vulkan device [%u] %s (%s, driver %s), compute queue family %u%s", dev->info.index,
 	        dev->info.name, sc_vk_device_type_str(dev->info.type), dev->info.driver_name,
-	        dev->queue_family);
+	        dev->queue_family, dev->device_fault ? ", VK_EXT_device_fault on" : "");
 	free(infos);
 	return dev;
 err:

@@ -18,7 +18,9 @@ struct sc_vk_device {
 	bool external_memory_fd;
 	bool external_memory_dma_buf;
 	bool external_memory_host;
+	bool device_fault;        /* VK_EXT_device_fault enabled (its deviceFault feature) */
 	PFN_vkGetMemoryFdKHR get_memory_fd;
+	PFN_vkGetDeviceFaultInfoEXT get_device_fault_info;
 	PFN_vkGetMemoryHostPointerPropertiesEXT get_memory_host_pointer_properties;
 };
 

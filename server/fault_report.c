@@ -23,6 +23,7 @@ bool sc_fault_report(struct sc_session_shm *s, enum sc_fault_detected detected, 
 	f->detected_ns = sc_now_ns();
 	f->primary_pid = atomic_load(&s->primary_pid);
 	f->device_fault_available = 0;
+	f->device_fault_report[0] = '\0';
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);

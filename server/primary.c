@@ -7,9 +7,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "gpu/device_fault.h"
 #include "gpu/game.h"
 #include "gpu/game_validate.h"
 #include "net/arena.h"
@@ -113,6 +115,8 @@ static bool start_game(struct primary *p, int ipc_fd)
 	p->frame_base = atomic_load(&s->frames_rendered);
 	atomic_store(&s->latest, 0);
 	atomic_store(&s->primary_pid, (int32_t)getpid());
+	snprintf(s->primary_device, sizeof(s->primary_device), "%.200s (%.200s)", p->dev->info.name,
+	         p->dev->info.driver_name);
 	atomic_fetch_add(&s->frame_generation, 1);
 	if (!sc_fd_send(ipc_fd, SC_FD_KIND_FRAME, 0, (uint64_t)fm->kind, &fm->fd, 1))
 		return false;
@@ -183,6 +187,40 @@ static void publish_state(struct sc_session_shm *s, const struct sc_game_state *
 	atomic_fetch_add(&s->state_seq, 1);
 }
 
+/* VK_EXT_device_fault's report after a device loss, as JSON in the capture
+ * directory (the shadow copies it into the incident's capture). */
+static bool save_device_fault(struct primary *p, uint32_t tick, char *path, size_t len, char *why, size_t whylen)
+{
+	if (mkdir(p->cfg->capture_root, 0755) != 0 && errno != EEXIST) {
+		snprintf(why, whylen, "cannot create the captures directory: %s", strerror(errno));
+		return false;
+	}
+	int n = snprintf(path, len, "%s/device-fault-pid%d-tick%u.json", p->cfg->capture_root, (int)getpid(), tick);
+	if (n < 0 || (size_t)n >= len) {
+		snprintf(why, whylen, "the captures directory's path is too long for the report");
+		return false;
+	}
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		snprintf(why, whylen, "cannot write the device fault report: %s", strerror(errno));
+		return false;
+	}
+	bool ok = sc_device_fault_write(p->dev, f, why, whylen);
+	if (fclose(f) != 0 && ok) {
+		snprintf(why, whylen, "cannot write the device fault report: %s", strerror(errno));
+		ok = false;
+	}
+	if (!ok)
+		unlink(path);
+	return ok;
+}
+
+static void attach_device_fault(struct sc_session_shm *s, const char *path)
+{
+	snprintf(s->fault.device_fault_report, sizeof(s->fault.device_fault_report), "%s", path);
+	s->fault.device_fault_available = 1;
+}
+
 /* Faults injected on the host side (crash, device-lost) act before the GPU work
  * of their tick; the GPU ones act inside it. */
 static void host_side_faults(struct primary *p, const struct sc_input_event *ev, uint32_t n, uint32_t tick)
@@ -196,13 +234,14 @@ static void host_side_faults(struct primary *p, const struct sc_input_event *ev,
 			abort();
 		}
 		if (ev[i].a == SC_FAULT_DEVICE_LOST) {
-			/* lavapipe cannot lose its device: report what a driver's
-			 * VK_ERROR_DEVICE_LOST would make us report, and stop using it */
+			/* a device cannot be lost on purpose (lavapipe cannot lose it at
+			 * all): take the VK_ERROR_DEVICE_LOST path, report included */
+			char path[640], why[160];
+			bool saved = save_device_fault(p, tick, path, sizeof(path), why, sizeof(why));
 			sc_fault_report(p->session, SC_DETECTED_DEVICE_LOST, SC_FAULT_PATH_SELF, SC_FAULT_DEVICE_LOST,
-			                tick, p->last_hash,
-			                "injected device loss (simulated: VK_ERROR_DEVICE_LOST handling; %s)",
-			                p->dev->info.ext_device_fault ? "VK_EXT_device_fault present" :
-			                "VK_EXT_device_fault not offered by this driver");
+			                tick, p->last_hash, "injected device loss (simulated; %s)", saved ? path : why);
+			if (saved)
+				attach_device_fault(p->session, path);
 			_exit(PRIMARY_EXIT_FAULT);
 		}
 	}
@@ -266,10 +305,12 @@ static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 		_exit(PRIMARY_EXIT_FAULT); /* a hung GPU: nothing can be torn down */
 	}
 	if (e == SC_GAME_DEVICE_LOST) {
+		char path[640], why[160];
+		bool saved = save_device_fault(p, tick, path, sizeof(path), why, sizeof(why));
 		sc_fault_report(s, SC_DETECTED_DEVICE_LOST, SC_FAULT_PATH_SELF, injected_kind(ev, rec.n_inputs), tick,
-		                p->last_hash, "VK_ERROR_DEVICE_LOST at tick %u (%s)", tick,
-		                p->dev->info.ext_device_fault ? "VK_EXT_device_fault present" :
-		                "VK_EXT_device_fault not offered by this driver");
+		                p->last_hash, "VK_ERROR_DEVICE_LOST at tick %u (%s)", tick, saved ? path : why);
+		if (saved)
+			attach_device_fault(s, path);
 		return TICK_FAULT;
 	}
 	if (e != SC_GAME_OK) {

@@ -108,8 +108,9 @@ struct sc_fault_shm {
 	uint64_t primary_hash_before; /* primary's hash after error_tick - 1 (from the tick log) */
 	uint64_t detected_ns;
 	int32_t primary_pid;
-	uint32_t device_fault_available; /* VK_EXT_device_fault report saved (else why not in detail) */
+	uint32_t device_fault_available; /* VK_EXT_device_fault report saved at device_fault_report */
 	char detail[256];         /* human-readable: fault record, validation message, signal */
+	char device_fault_report[640]; /* path of the JSON report the primary saved */
 };
 
 enum sc_shadow_state {
@@ -202,6 +203,7 @@ struct sc_session_shm {
 	_Atomic uint64_t primary_tick_log_seq; /* tick-log seq of its first tick record */
 	_Atomic uint32_t primary_ready;     /* the three above are valid for this primary */
 	_Atomic uint32_t incidents;         /* incidents so far (sc_fault_shm.incident) */
+	char primary_device[512];           /* "NAME (driver)" of the current primary's device */
 	/* ticks below this have had their inputs gathered by the primary: an input
 	 * stamped with it is applied at that tick (the encoder's stamp) */
 	_Atomic uint32_t inputs_gathered_through;

@@ -39,7 +39,8 @@ struct sc_capture_info {
 	char detail[256];           /* the primary's incident detail */
 	char shadow_device[800];    /* "NAME (DRIVER DRIVER_INFO)" */
 	char shadow_device_uuid[40];
-	char primary_device[256];   /* "" when unknown */
+	char primary_device[512];   /* "" when unknown */
+	char device_fault_report[640]; /* the primary's VK_EXT_device_fault JSON, "" when none */
 	uint64_t divergences;
 	struct sc_capture_game game;
 };

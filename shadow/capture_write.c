@@ -196,6 +196,25 @@ static bool write_manifest(const char *dir, const struct sc_capture_info *in, co
 	return close_ok(f, dir, "manifest.json");
 }
 
+/* Copies the file at src into dir/name. */
+static bool copy_into(const char *dir, const char *name, const char *src)
+{
+	FILE *in = fopen(src, "rb");
+	if (!in)
+		return false;
+	FILE *out = open_in(dir, name, "wb");
+	bool ok = out != NULL;
+	char buf[4096];
+	size_t n;
+	while (ok && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		ok = fwrite(buf, 1, n, out) == n;
+	ok = ok && !ferror(in);
+	fclose(in);
+	if (out)
+		ok = close_ok(out, dir, name) && ok;
+	return ok;
+}
+
 static bool write_error(const char *dir, const struct sc_capture_info *in)
 {
 	FILE *f = open_in(dir, "error.json", "w");
@@ -279,6 +298,8 @@ bool sc_capture_write(const char *dir, const struct sc_capture_info *info, const
 	}
 	if (info->incident) {
 		ok = write_error(dir, info) && ok;
+		if (info->device_fault_available && !copy_into(dir, "device_fault.json", info->device_fault_report))
+			sc_capture_missing_add(missing, "device_fault.json: could not copy %s", info->device_fault_report);
 		if (!info->device_fault_available)
 			sc_capture_missing_add(missing, "VK_EXT_device_fault report: not available from the primary (%s)",
 			                       strstr(info->detail, "not offered") ? "not offered by its driver" :

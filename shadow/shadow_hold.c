@@ -178,6 +178,9 @@ bool shadow_pause_incident(struct shadow *sh, bool late)
 	in->armed_margin = sh->armed_incident == f->incident ? sh->armed_margin : 0;
 	in->primary_pid = f->primary_pid;
 	in->device_fault_available = f->device_fault_available;
+	if (in->device_fault_available)
+		snprintf(in->device_fault_report, sizeof(in->device_fault_report), "%s", f->device_fault_report);
+	snprintf(in->primary_device, sizeof(in->primary_device), "%s", sh->session->primary_device);
 	snprintf(in->detail, sizeof(in->detail), "%s", f->detail);
 	sh->handled_incident = f->incident;
 	if (!shadow_hold(sh))
