@@ -5,12 +5,11 @@
 // $SHADOWCAST_ARTIFACTS (default ./test-artifacts).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium, newLoggedPage } from './lib/browser.mjs';
 import { startHarness, sleep, root } from './lib/harness.mjs';
 
-const CHROMIUM = process.env.SC_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = process.env.SHADOWCAST_ARTIFACTS || path.join(root, 'test-artifacts');
 
 let h;
@@ -30,19 +29,10 @@ async function until(page, fn, arg, ms, what) {
 }
 
 test('player page decodes the stream and sends keyboard input', { timeout: 120000 }, async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (scripts/install-deps.sh)`);
   mkdirSync(ARTIFACTS, { recursive: true });
   h = await startHarness(['--fps', '30', '--size', '640x360', '--bitrate', '1500']);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-quic', '--no-first-run'],
-  });
-  const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
-  const logs = [];
-  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  browser = await launchChromium();
+  const { page, logs } = await newLoggedPage(browser, { width: 1000, height: 700 });
 
   await page.goto(`${h.httpUrl}/?player=1`);
   await until(page, () => window.shadowcast && window.shadowcast.framesDecoded >= 60, null, 30000,

@@ -5,14 +5,13 @@
 // go to $SHADOWCAST_ARTIFACTS (default ./test-artifacts).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium, newLoggedPage } from './lib/browser.mjs';
 import { root, sleep } from './lib/harness.mjs';
 import { startServer } from './lib/server.mjs';
 
-const CHROMIUM = process.env.SC_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = process.env.SHADOWCAST_ARTIFACTS || path.join(root, 'test-artifacts');
 const captures = mkdtempSync(path.join(tmpdir(), 'sc-debug-page-'));
 
@@ -34,7 +33,6 @@ async function until(page, fn, arg, ms, what) {
 }
 
 test('developer page: token, inject, incident listed, step changes the state view', { timeout: 280000 }, async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (scripts/install-deps.sh)`);
   mkdirSync(ARTIFACTS, { recursive: true });
   srv = await startServer(['--delay', '60t', '--hang-timeout', '500', '--captures', captures]);
   let token = null;
@@ -44,15 +42,8 @@ test('developer page: token, inject, incident listed, step changes the state vie
   }
   assert.ok(token, 'token printed');
   await srv.waitTicks(5);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-quic', '--no-first-run'],
-  });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const logs = [];
-  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  browser = await launchChromium();
+  const { page, logs } = await newLoggedPage(browser, { width: 1280, height: 900 });
 
   await page.goto(`${srv.httpUrl}/debug`);
   await until(page, () => window.debugPage && window.debugPage.status, null, 20000, 'status shown');

@@ -6,13 +6,12 @@
 // Screenshots are kept in $SHADOWCAST_ARTIFACTS (default ./test-artifacts).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium, newLoggedPage } from './lib/browser.mjs';
 import { root, sleep } from './lib/harness.mjs';
 import { startServer } from './lib/server.mjs';
 
-const CHROMIUM = process.env.SC_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = process.env.SHADOWCAST_ARTIFACTS || path.join(root, 'test-artifacts');
 const UNIT = 256; // state coordinates per logical pixel (world 1280x720)
 
@@ -55,20 +54,11 @@ function redCentroid(page, worldY) {
 }
 
 test('the player page plays the real game: decode, KeyD moves player 0', { timeout: 240000 }, async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (scripts/install-deps.sh)`);
   mkdirSync(ARTIFACTS, { recursive: true });
   srv = await startServer(['--players', '2']);
   await srv.waitTicks(5);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-quic', '--no-first-run'],
-  });
-  const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
-  const logs = [];
-  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  browser = await launchChromium();
+  const { page, logs } = await newLoggedPage(browser, { width: 1000, height: 700 });
 
   await page.goto(`${srv.httpUrl}/?player=1`);
   await until(page, () => window.shadowcast && window.shadowcast.framesDecoded >= 60, null, 60000,
