@@ -370,8 +370,10 @@ int sc_cmd_ctl(int argc, char **argv)
 		{0},
 	};
 	const char *token = getenv("SHADOWCAST_TOKEN"), *slot = NULL, *output = NULL;
+	/* GNU getopt permutes: options may come before or after URL COMMAND ARGS */
 	int c;
-	while ((c = getopt_long(argc, argv, "+t:s:o:h", opts, NULL)) != -1) {
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "t:s:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': token = optarg; break;
 		case 's': slot = optarg; break;
@@ -380,27 +382,11 @@ int sc_cmd_ctl(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	/* options may also follow the command */
-	int nargs = 0;
-	char *args[4];
-	while (optind < argc) {
-		if (argv[optind][0] == '-' && argv[optind][1]) {
-			while ((c = getopt_long(argc, argv, "+t:s:o:h", opts, NULL)) != -1) {
-				switch (c) {
-				case 't': token = optarg; break;
-				case 's': slot = optarg; break;
-				case 'o': output = optarg; break;
-				case 'h': usage(stdout); return 0;
-				default: usage(stderr); return 2;
-				}
-			}
-			continue;
-		}
-		if (nargs == 4) {
-			fprintf(stderr, "shadowcast ctl: too many arguments\n");
-			return 2;
-		}
-		args[nargs++] = argv[optind++];
+	int nargs = argc - optind;
+	char **args = argv + optind;
+	if (nargs > 4) {
+		fprintf(stderr, "shadowcast ctl: too many arguments\n");
+		return 2;
 	}
 	if (nargs < 2) {
 		usage(stderr);
