@@ -22,6 +22,7 @@ enum opt_id {
 	OPT_FRAME_SLOTS, OPT_DEVICE, OPT_ENCODER, OPT_VAAPI_DEVICE, OPT_BITRATE, OPT_IDR_INTERVAL,
 	OPT_MAX_CLIENTS, OPT_WEB_ROOT, OPT_SHADOW, OPT_NO_SHADOW, OPT_SHADOW_DEVICE, OPT_DELAY,
 	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_API_TOKEN, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
+	OPT_LOG_CAPACITY, OPT_SHADOW_BACKLOG, OPT_CRASH_LOOP, OPT_TEST_ENCODE_HOLD, OPT_TEST_DETECT_LATE, OPT_FOLLOW,
 	OPT_PRINT_CONFIG, OPT_HELP,
 };
 
@@ -58,7 +59,13 @@ static const struct opt_desc opt_table[] = {
 	{"inputs", OPT_INPUTS, "FILE", "scripted inputs (docs/inputs.md) fed into the game as if from a client"},
 	{"api-token", OPT_API_TOKEN, "TOKEN", "bearer token of the debug API (default: generated, printed at start)"},
 	{"desync-shadow", OPT_DESYNC, "TICK", "testing only: the shadow alters its state at TICK (divergence check)"},
+	{"log-capacity", OPT_LOG_CAPACITY, "N", "records in the shared input and tick logs, a power of two 64..1048576 (default 8192)"},
+	{"shadow-backlog", OPT_SHADOW_BACKLOG, "MIB", "memory a shadow may use for ticks it has not run yet (a developer pause), 1..65536 MiB (default 256, many hours)"},
+	{"crash-loop", OPT_CRASH_LOOP, "N", "this many incidents within 60 s are a crash loop: no more captures or restores until it calms down, 2..1000 (default 5)"},
+	{"test-encode-hold-ms", OPT_TEST_ENCODE_HOLD, "MS", "testing only: the encoder holds each frame slot MS ms longer"},
+	{"test-detect-late", OPT_TEST_DETECT_LATE, "K", "testing only: the primary reports a fault its shaders or validation find K ticks late"},
 	{"restore", OPT_RESTORE, "FILE", "internal: start the primary or shadow from this state snapshot"},
+	{"follow-checkpoint", OPT_FOLLOW, NULL, "internal (shadow): start from the primary's latest checkpoint"},
 	{"shadow-slot", OPT_SHADOW_SLOT, "N", "internal: the shadow's status block, 0 or 1"},
 	{"print-config", OPT_PRINT_CONFIG, NULL, "print the effective configuration as a config file and exit"},
 	{"help", OPT_HELP, NULL, "this help"},
@@ -92,6 +99,9 @@ void sc_run_config_defaults(struct sc_run_config *cfg)
 	cfg->restart_backoff_ms = 200;
 	cfg->restart_backoff_max_ms = 5000;
 	cfg->arena_mib = 64;
+	cfg->log_capacity = SC_LOG_CAPACITY_DEFAULT;
+	cfg->shadow_backlog_mib = 256;
+	cfg->crash_loop_incidents = 5;
 }
 
 void sc_run_config_game(const struct sc_run_config *cfg, struct sc_game_config *gc)
@@ -262,6 +272,14 @@ static const char *set_option(struct sc_run_config *cfg, int id, const char *v)
 	case OPT_DESYNC: return U32(desync_tick, 1, UINT32_MAX, "must be a tick > 0");
 	case OPT_RESTORE: return copy_str(cfg->restore, sizeof(cfg->restore), v);
 	case OPT_SHADOW_SLOT: return U32(shadow_slot, 0, 1, "must be 0 or 1");
+	case OPT_LOG_CAPACITY:
+		if (!sc_parse_u32(v, 64, 1u << 20, &cfg->log_capacity) || (cfg->log_capacity & (cfg->log_capacity - 1)))
+			return "must be a power of two, 64..1048576";
+		return NULL;
+	case OPT_SHADOW_BACKLOG: return U32(shadow_backlog_mib, 1, 65536, "must be 1..65536 (MiB)");
+	case OPT_CRASH_LOOP: return U32(crash_loop_incidents, 2, 1000, "must be 2..1000");
+	case OPT_TEST_ENCODE_HOLD: return U32(test_encode_hold_ms, 0, 10000, "must be 0..10000 (ms)");
+	case OPT_TEST_DETECT_LATE: return U32(test_detect_late, 0, 100000, "must be 0..100000 (ticks)");
 	}
 	return "not a settable option";
 }
@@ -392,6 +410,8 @@ void sc_run_config_write(FILE *out, const struct sc_run_config *cfg)
 	        on_fault[cfg->on_fault], cfg->capture_root);
 	if (cfg->inputs[0])
 		fprintf(out, "inputs = %s\n", cfg->inputs);
+	fprintf(out, "log-capacity = %u\nshadow-backlog = %u\ncrash-loop = %u\n", cfg->log_capacity,
+	        cfg->shadow_backlog_mib, cfg->crash_loop_incidents);
 }
 
 /* The delay in ticks, and the rule that detection must fit in it: a hang is
@@ -446,6 +466,7 @@ bool sc_run_config_parse(struct sc_run_config *cfg, int argc, char **argv)
 		case OPT_HELP: sc_run_config_usage(stdout); exit(0);
 		case OPT_PRINT_CONFIG: print = true; continue;
 		case OPT_NO_SHADOW: cfg->shadow = false; continue;
+		case OPT_FOLLOW: cfg->follow_checkpoint = true; continue;
 		case '?':
 		case ':':
 			fprintf(stderr, "shadowcast %s: see 'shadowcast %s --help'\n", prog, prog);

@@ -41,6 +41,12 @@ struct sc_run_config {
 	uint32_t desync_tick;      /* test only: the shadow perturbs its state at this tick (0 = never) */
 	char restore[512];         /* internal (children): start the primary or shadow from this snapshot */
 	uint32_t shadow_slot;      /* internal (shadow child): 0 = session->shadow, 1 = shadow_alt */
+	bool follow_checkpoint;    /* internal (shadow child): start from the primary's checkpoint */
+	uint32_t log_capacity;     /* records in the shared input and tick logs */
+	uint32_t shadow_backlog_mib; /* a shadow's private backlog of ticks not yet run */
+	uint32_t crash_loop_incidents; /* incidents within SC_CRASH_LOOP_WINDOW_S that are a crash loop */
+	uint32_t test_encode_hold_ms;  /* test only: the encoder holds each slot this much longer */
+	uint32_t test_detect_late;     /* test only: the primary reports shader/validation faults K ticks late */
 	/* supervisor */
 	uint32_t restart_backoff_ms;     /* first restart delay, doubles up to max */
 	uint32_t restart_backoff_max_ms;

@@ -100,6 +100,11 @@ size_t sc_encoder_metrics_text(const struct sc_encoder_status *st, char *buf, si
 	metric(&o, "shadowcast_frames_replaced_total", "counter",
 	       "Frames replaced in the mailbox before the encoder took them (ring overruns).",
 	       atomic_load(&s->frames_replaced));
+	metric(&o, "shadowcast_frame_slots_reclaimed_total", "counter",
+	       "Frame slots taken back from a reader that died holding them.",
+	       atomic_load(&s->slots_reclaimed));
+	metric(&o, "shadowcast_incidents_total", "counter", "Incidents (faults detected) since the server started.",
+	       atomic_load(&s->incidents));
 	metric(&o, "shadowcast_frames_bad_seal_total", "counter",
 	       "Frames whose GPU seal did not match what the encoder read.",
 	       atomic_load(&s->frames_bad_seal));

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -225,6 +226,12 @@ static void encode_one(struct encp *p)
 	uint64_t t0 = sc_now_ns();
 	bool ok = sc_encoder_encode(p->enc, &t.nv12, idr, &pkt);
 	uint64_t done = sc_now_ns();
+	if (p->cfg->test_encode_hold_ms) {
+		/* test only: a wide window in which a kill lands while the slot is held */
+		struct timespec ts = {.tv_sec = p->cfg->test_encode_hold_ms / 1000,
+		                      .tv_nsec = (long)(p->cfg->test_encode_hold_ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
 	sc_frame_reader_release(&p->reader, &t);
 	if (!ok) {
 		atomic_fetch_add(&p->stats.encode_errors, 1);

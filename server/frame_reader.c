@@ -1,6 +1,7 @@
 #include "server/frame_reader.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <linux/dma-buf.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ void sc_frame_reader_init(struct sc_frame_reader *r, struct sc_session_shm *sess
 	memset(r, 0, sizeof(*r));
 	r->session = session;
 	r->seal_check = seal_check;
+	r->pid = (uint32_t)getpid();
 	r->fd = -1;
 }
 
@@ -51,27 +53,49 @@ static size_t memory_size(int fd)
 	return end > 0 ? (size_t)end : 0;
 }
 
+/* a + b <= limit, without overflow */
+static bool fits(uint64_t a, uint64_t b, uint64_t limit)
+{
+	uint64_t end;
+	return !__builtin_add_overflow(a, b, &end) && end <= limit;
+}
+
+bool sc_frame_layout_check(const struct sc_frame_layout *l, uint32_t n_slots, size_t mem_size,
+                           char *why, size_t why_len)
+{
+	char dummy[8];
+	if (!why) {
+		why = dummy;
+		why_len = sizeof(dummy);
+	}
+	uint64_t y_end = (uint64_t)l->pitch * l->height; /* both < 2^32: no overflow */
+	uint64_t uv_size = (uint64_t)l->pitch * (l->height / 2);
+	uint64_t all_slots;
+	if (n_slots == 0 || n_slots > SC_MAX_FRAME_SLOTS) {
+		snprintf(why, why_len, "%u frame slots (1..%d)", n_slots, SC_MAX_FRAME_SLOTS);
+		return false;
+	}
+	if (l->width == 0 || l->height == 0 || l->pitch < l->width || l->uv_offset < y_end ||
+	    !fits(l->uv_offset, uv_size, l->nv12_size) || !fits(l->nv12_offset, l->nv12_size, l->slot_size) ||
+	    !fits(l->seal_offset, 8, l->slot_size)) {
+		snprintf(why, why_len, "NV12 layout (pitch %u, uv at %u, %zu bytes at %zu, seal at %zu) does not "
+		         "fit %ux%u in a %zu-byte slot", l->pitch, l->uv_offset, l->nv12_size, l->nv12_offset,
+		         l->seal_offset, l->width, l->height, l->slot_size);
+		return false;
+	}
+	if (__builtin_mul_overflow((uint64_t)l->slot_size, (uint64_t)n_slots, &all_slots) || all_slots > mem_size) {
+		snprintf(why, why_len, "%u slots of %zu bytes do not fit the %zu bytes of frame memory", n_slots,
+		         l->slot_size, mem_size);
+		return false;
+	}
+	return true;
+}
+
 static bool check_layout(const struct sc_frame_reader *r, size_t size)
 {
-	const struct sc_frame_layout *l = &r->layout;
-	uint64_t y_end = (uint64_t)l->pitch * l->height;
-	uint64_t uv_end = (uint64_t)l->uv_offset + (uint64_t)l->pitch * (l->height / 2);
-
-	if (r->n_slots == 0 || r->n_slots > SC_MAX_FRAME_SLOTS) {
-		sc_err("frames: the session says %u frame slots (1..%d)", r->n_slots, SC_MAX_FRAME_SLOTS);
-		return false;
-	}
-	if (l->pitch < l->width || l->uv_offset < y_end || uv_end > l->nv12_size ||
-	    l->nv12_offset + l->nv12_size > l->slot_size ||
-	    l->seal_offset + 8 > l->slot_size) {
-		sc_err("frames: NV12 layout (pitch %u, uv at %u, %zu bytes at %zu, seal at %zu) does not "
-		       "fit %ux%u in a %zu-byte slot", l->pitch, l->uv_offset, l->nv12_size,
-		       l->nv12_offset, l->seal_offset, l->width, l->height, l->slot_size);
-		return false;
-	}
-	if ((uint64_t)l->slot_size * r->n_slots > size) {
-		sc_err("frames: %u slots of %zu bytes do not fit the %zu bytes of frame memory",
-		       r->n_slots, l->slot_size, size);
+	char why[200];
+	if (!sc_frame_layout_check(&r->layout, r->n_slots, size, why, sizeof(why))) {
+		sc_err("frames: %s", why);
 		return false;
 	}
 	return true;
@@ -98,6 +122,7 @@ bool sc_frame_reader_map(struct sc_frame_reader *r, int fd, bool dmabuf, uint32_
 	l->nv12_offset = s->nv12_offset;
 	l->pitch = s->pitch;
 	l->uv_offset = s->uv_offset;
+	/* the primary's numbers: checked below before any is used */
 	l->nv12_size = (size_t)s->uv_offset + (size_t)s->pitch * (s->height / 2);
 	l->seal_offset = s->seal_offset;
 	l->slot_size = s->slot_size;
@@ -162,7 +187,7 @@ static bool hold_latest(struct sc_frame_reader *r, uint64_t *frame, uint32_t *sl
 		uint32_t sl = (uint32_t)(latest & 0xff);
 		if (f == 0 || f == r->last_frame || sl >= r->n_slots)
 			return false;
-		atomic_store(&s->slots[sl].reader, 1);
+		atomic_store(&s->slots[sl].reader, r->pid);
 		if (atomic_load(&s->slots[sl].frame) == f) {
 			*frame = f;
 			*slot = sl;

@@ -22,6 +22,7 @@ typedef bool (*sc_frame_seal_check_fn)(const uint8_t *slot, const struct sc_fram
 struct sc_frame_reader {
 	struct sc_session_shm *session;
 	sc_frame_seal_check_fn seal_check;
+	uint32_t pid;    /* this process: the owner written into a slot's reader word */
 
 	/* the mapping of the current frame generation */
 	const uint8_t *map;
@@ -67,8 +68,15 @@ void sc_frame_reader_unmap(struct sc_frame_reader *r);
 bool sc_frame_reader_pending(const struct sc_frame_reader *r);
 enum sc_frame_take_result sc_frame_reader_take(struct sc_frame_reader *r,
                                                struct sc_frame_take *take);
-/* Clears the slot's reader flag (no-op for a copied frame). */
+/* Clears the slot's reader word (no-op for a copied frame). */
 void sc_frame_reader_release(struct sc_frame_reader *r, const struct sc_frame_take *take);
 void sc_frame_reader_finish(struct sc_frame_reader *r);
+
+/* Checks a frame layout read from another process's shared memory: n_slots
+ * slots of layout->slot_size bytes must fit mem_size, and the NV12 planes and
+ * the seal must lie inside a slot, with overflow-safe arithmetic. false with
+ * the reason in why (may be NULL). */
+bool sc_frame_layout_check(const struct sc_frame_layout *layout, uint32_t n_slots, size_t mem_size,
+                           char *why, size_t why_len);
 
 #endif

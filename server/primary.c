@@ -42,6 +42,9 @@ struct primary {
 	uint64_t last_hash;  /* state hash after the last completed tick */
 	double tick_us[256]; /* recent tick durations, for the published p50/p99 */
 	uint32_t n_tick_us;
+	int pin_in, pin_tick; /* log reader slots held for a checkpoint's follower, -1 = none */
+	uint32_t pins_for;    /* the checkpoint they are held for */
+	bool tick_log_full;   /* the last append failed (logged once per episode) */
 };
 
 /* Exit status of a primary that stopped on a detected fault (the supervisor
@@ -160,6 +163,23 @@ static uint32_t take_inputs(struct primary *p, uint32_t tick, struct sc_input_ev
 	return n;
 }
 
+/* A slot whose reader died holding it (kill -9 mid-frame) is taken back: the
+ * supervisor does the same when it reaps the reader, whoever comes first. */
+static bool reader_gone(struct sc_session_shm *s, uint32_t slot)
+{
+	uint32_t pid = atomic_load(&s->slots[slot].reader);
+	if (pid == 0)
+		return true;
+	if (pid > INT32_MAX || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) {
+		if (atomic_compare_exchange_strong(&s->slots[slot].reader, &pid, 0)) {
+			atomic_fetch_add(&s->slots_reclaimed, 1);
+			sc_warn("frame slot %u: its reader (pid %u) is gone; slot taken back", slot, pid);
+		}
+		return atomic_load(&s->slots[slot].reader) == 0;
+	}
+	return false;
+}
+
 /* Mailbox protocol of server/session.h: a slot that is neither the latest frame
  * nor being read by the encoder. */
 static int claim_slot(struct primary *p, uint64_t frame)
@@ -169,13 +189,75 @@ static int claim_slot(struct primary *p, uint64_t frame)
 	int latest_slot = latest ? (int)(latest & 0xff) : -1;
 	for (uint32_t i = 0; i < s->n_slots; i++) {
 		uint32_t slot = (uint32_t)((frame + i) % s->n_slots);
-		if ((int)slot == latest_slot || atomic_load(&s->slots[slot].reader))
+		if ((int)slot == latest_slot || !reader_gone(s, slot))
 			continue;
 		atomic_store(&s->slots[slot].frame, frame);
 		if (atomic_load(&s->slots[slot].reader) == 0)
 			return (int)slot;
 	}
 	return -1;
+}
+
+static void release_pins(struct primary *p)
+{
+	if (p->pin_in >= 0)
+		sc_input_log_reader_detach(&p->inputs, p->pin_in);
+	if (p->pin_tick >= 0)
+		sc_input_log_reader_detach(&p->ticks, p->pin_tick);
+	p->pin_in = p->pin_tick = -1;
+	p->pins_for = 0;
+}
+
+static bool write_checkpoint(struct primary *p, const char *path)
+{
+	size_t len = sc_game_snapshot_size(p->game);
+	void *buf = malloc(len);
+	char tmp[600];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = NULL;
+	bool ok = buf && sc_game_snapshot(p->game, buf, len) && (f = fopen(tmp, "wb")) && fwrite(buf, 1, len, f) == len;
+	if (f && fclose(f) != 0)
+		ok = false;
+	ok = ok && rename(tmp, path) == 0;
+	if (!ok) {
+		sc_err("checkpoint: cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	free(buf);
+	return ok;
+}
+
+/* Between two ticks: a checkpoint for a new shadow (server/session.h). */
+static void serve_checkpoint(struct primary *p)
+{
+	struct sc_session_shm *s = p->session;
+	if (p->pins_for && atomic_load(&s->checkpoint_adopted) == p->pins_for)
+		release_pins(p);
+	uint32_t req = atomic_load(&s->checkpoint_req);
+	if (req == atomic_load(&s->checkpoint_done))
+		return;
+	release_pins(p); /* an older request nobody adopted */
+	uint64_t in_seq = sc_input_log_cursor(&p->inputs, p->reader), tick_seq = sc_input_log_tail(&p->ticks);
+	uint32_t tick = sc_game_next_tick(p->game);
+	char path[512];
+	if (mkdir(p->cfg->capture_root, 0755) != 0 && errno != EEXIST)
+		sc_err("checkpoint: cannot create %s: %s", p->cfg->capture_root, strerror(errno));
+	int n = snprintf(path, sizeof(path), "%s/.checkpoint-primary-%d.bin", p->cfg->capture_root, (int)getpid());
+	if (n < 0 || (size_t)n >= sizeof(path) || !write_checkpoint(p, path))
+		return; /* asked again by the supervisor's next try */
+	if (!sc_input_log_reader_attach(&p->inputs, in_seq, &p->pin_in) ||
+	    !sc_input_log_reader_attach(&p->ticks, tick_seq, &p->pin_tick)) {
+		sc_err("checkpoint: no free log reader slot to hold the logs for the new shadow");
+		release_pins(p);
+		return;
+	}
+	p->pins_for = req;
+	s->checkpoint_tick = tick;
+	s->checkpoint_in_seq = in_seq;
+	s->checkpoint_tick_seq = tick_seq;
+	snprintf(s->checkpoint_path, sizeof(s->checkpoint_path), "%s", path);
+	atomic_store(&s->checkpoint_done, req);
+	sc_info("checkpoint %u: the state before tick %u in %s", req, tick, path);
 }
 
 static void publish_state(struct sc_session_shm *s, const struct sc_game_state *state)
@@ -280,6 +362,7 @@ static bool tick_faulted(struct primary *p, const struct sc_tick_result *res, co
 static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 {
 	struct sc_session_shm *s = p->session;
+	serve_checkpoint(p);
 	uint32_t tick = sc_game_next_tick(p->game);
 	atomic_store(&s->next_tick, tick);
 
@@ -331,8 +414,16 @@ static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 	rec.hash = res.hash;
 	rec.done_ns = done;
 	p->last_hash = res.hash;
-	if (sc_input_log_append(&p->ticks, &rec, NULL) != SC_RING_SUCCESS)
-		sc_warn("tick log full at tick %u: a tick-log reader is behind", tick);
+	if (sc_input_log_append(&p->ticks, &rec, NULL) != SC_RING_SUCCESS) {
+		/* never waits for a reader: the shadow that misses this record stops at the gap */
+		if (!p->tick_log_full)
+			sc_warn("tick log full at tick %u: a tick-log reader is more than %llu records behind; its "
+			        "records are dropped until it catches up", tick, (unsigned long long)p->ticks.capacity);
+		p->tick_log_full = true;
+	} else if (p->tick_log_full) {
+		sc_info("tick log: records published again from tick %u", tick);
+		p->tick_log_full = false;
+	}
 	publish_state(s, &res.state);
 	atomic_store(&s->next_tick, tick + 1);
 	atomic_store(&s->heartbeat_ns, done);
@@ -368,7 +459,7 @@ int sc_primary_main(int ipc_fd, const struct sc_run_config *cfg)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 
-	struct primary p = {.cfg = cfg, .reader = -1, .doorbell_fd = -1};
+	struct primary p = {.cfg = cfg, .reader = -1, .doorbell_fd = -1, .pin_in = -1, .pin_tick = -1};
 	int rc = 1;
 	if (!attach_session(&p, ipc_fd) || !start_game(&p, ipc_fd))
 		goto out;
@@ -400,6 +491,8 @@ int sc_primary_main(int ipc_fd, const struct sc_run_config *cfg)
 out:
 	if (p.reader >= 0)
 		sc_input_log_reader_detach(&p.inputs, p.reader);
+	if (p.arena)
+		release_pins(&p);
 	sc_game_destroy(p.game);
 	sc_vk_device_destroy(p.dev);
 	if (p.arena) {

@@ -12,12 +12,18 @@
  *
  * Frames: the primary renders into frame slots of its exported memory and never
  * waits for the encoder. Slot hand-off is a mailbox (`latest`) plus a per-slot
- * reader flag, Dekker style with sequentially consistent atomics:
+ * reader word holding the reading process's pid, Dekker style with
+ * sequentially consistent atomics:
  *   primary: pick s != latest.slot with reader[s] == 0; store slot[s].frame = f;
  *            re-check reader[s] == 0 (else pick another); render; fill slot[s];
  *            store latest = f << 8 | s; ring the frame doorbell.
- *   encoder: load latest (f, s); store reader[s] = 1; re-check slot[s].frame == f
- *            (else clear and retry); read / encode in place; store reader[s] = 0.
+ *   encoder: load latest (f, s); store reader[s] = its pid; re-check
+ *            slot[s].frame == f (else clear and retry); read / encode in place;
+ *            store reader[s] = 0.
+ * A reader that dies holding a slot (kill -9 mid-frame) does not keep it: the
+ * supervisor clears every reader word holding the dead pid when it reaps it,
+ * and the primary, finding a slot held by a pid that no longer exists, takes
+ * it back itself (compare-and-swap pid -> 0; counted in slots_reclaimed).
  * A frame replaced in the mailbox before the encoder took it is not waited for;
  * the encoder counts it (a gap in the frame numbers it takes). Each frame carries a GPU-written seal (tick + checksum of sampled
  * words, gpu/frame_seal.h) in the slot trailer, which the encoder verifies before
@@ -30,12 +36,12 @@
 #include "gpu/game_state.h"
 
 #define SC_SESSION_MAGIC 0x53435353u /* "SCSS" */
-#define SC_SESSION_VERSION 1u
+#define SC_SESSION_VERSION 2u
 #define SC_SESSION_BLOCK "session"     /* struct sc_session_shm */
 #define SC_INPUT_LOG_BLOCK "input-log" /* sc_input_log of struct sc_input_event */
 #define SC_TICK_LOG_BLOCK "tick-log"   /* sc_input_log of struct sc_tick_record */
-#define SC_INPUT_LOG_CAPACITY 8192     /* records; power of two */
-#define SC_TICK_LOG_CAPACITY 8192
+#define SC_LOG_CAPACITY_DEFAULT 8192   /* records in each log (--log-capacity); power of two */
+#define SC_CRASH_LOOP_WINDOW_S 60      /* --crash-loop N incidents within this many seconds */
 #define SC_MAX_FRAME_SLOTS 8
 
 /* Published by the primary after each tick: which inputs it applied (log
@@ -51,7 +57,7 @@ struct sc_tick_record {
 
 struct sc_frame_slot_shm {
 	_Atomic uint64_t frame;       /* frame number being / last rendered here */
-	_Atomic uint32_t reader;      /* 1 while the encoder reads this slot */
+	_Atomic uint32_t reader;      /* pid of the process reading this slot, 0 = none */
 	uint32_t tick;                /* game tick rendered */
 	uint64_t capture_ns;          /* tick start (CLOCK_MONOTONIC) */
 	uint64_t render_done_ns;      /* GPU work complete */
@@ -207,6 +213,25 @@ struct sc_session_shm {
 	/* ticks below this have had their inputs gathered by the primary: an input
 	 * stamped with it is applied at that tick (the encoder's stamp) */
 	_Atomic uint32_t inputs_gathered_through;
+	_Atomic uint64_t slots_reclaimed;   /* frame slots taken back from a dead reader */
+	/* supervisor, in a crash loop: incidents numbered above this get no capture
+	 * (0 = no limit); set while it handles the incident that made the loop,
+	 * before the next incident can exist, so which ones get a capture is exact */
+	_Atomic uint32_t capture_last_incident;
+	/* Checkpoints: how a new shadow joins a running primary (its predecessor
+	 * lost track or crashed). The supervisor bumps checkpoint_req; the primary,
+	 * between two ticks, writes its state to checkpoint_path, pins both logs at
+	 * the positions of the next tick (reader slots of its own), fills the fields
+	 * and stores checkpoint_done = req. The shadow restores the file, attaches
+	 * at those positions and stores checkpoint_adopted = done; the primary then
+	 * drops its pins. */
+	_Atomic uint32_t checkpoint_req;
+	_Atomic uint32_t checkpoint_done;
+	_Atomic uint32_t checkpoint_adopted;
+	uint32_t checkpoint_tick;           /* the file holds the state before this tick */
+	uint64_t checkpoint_in_seq;         /* input-log seq that tick's inputs start at */
+	uint64_t checkpoint_tick_seq;       /* tick-log seq of that tick's record */
+	char checkpoint_path[512];
 };
 
 #endif

@@ -66,9 +66,9 @@ static bool session_init(struct supervisor *sup)
 	s->players = cfg->players;
 	s->n_slots = cfg->frame_slots;
 	sup->session = s;
-	if (!create_log(sup, SC_INPUT_LOG_BLOCK, SC_INPUT_LOG_CAPACITY, sizeof(struct sc_input_event),
+	if (!create_log(sup, SC_INPUT_LOG_BLOCK, sup->cfg.log_capacity, sizeof(struct sc_input_event),
 	                &sup->input_log) ||
-	    !create_log(sup, SC_TICK_LOG_BLOCK, SC_TICK_LOG_CAPACITY, sizeof(struct sc_tick_record),
+	    !create_log(sup, SC_TICK_LOG_BLOCK, sup->cfg.log_capacity, sizeof(struct sc_tick_record),
 	                &sup->tick_log))
 		return false;
 	if ((sup->frame_efd = sc_doorbell_eventfd()) < 0)

@@ -161,6 +161,23 @@ static void on_dead_proc(void *ud, int slot, pid_t pid, const char *role)
 	sc_info("arena: reclaimed the blocks of %s (pid %d, slot %d)", role, (int)pid, slot);
 }
 
+/* A reader killed mid-frame leaves its pid in the slot's reader word: give the
+ * slot back to the primary (server/session.h). */
+static void release_frame_slots(struct supervisor *sup, pid_t dead, const char *role)
+{
+	struct sc_session_shm *s = sup->session;
+	int n = 0;
+	for (uint32_t i = 0; i < SC_MAX_FRAME_SLOTS; i++) {
+		uint32_t expected = (uint32_t)dead;
+		if (atomic_compare_exchange_strong(&s->slots[i].reader, &expected, 0))
+			n++;
+	}
+	if (n) {
+		atomic_fetch_add(&s->slots_reclaimed, (uint64_t)n);
+		sc_info("%s: released %d frame slot(s) it held when it died", role, n);
+	}
+}
+
 void sup_child_reap(struct supervisor *sup, struct sup_child *c, bool block)
 {
 	if (!c->pid)
@@ -185,6 +202,7 @@ void sup_child_reap(struct supervisor *sup, struct sup_child *c, bool block)
 	if (n)
 		sc_info("%s: detached %d log reader(s) of pid %d", c->role, n, (int)dead);
 	sc_arena_reap(sup->arena, on_dead_proc, sup);
+	release_frame_slots(sup, dead, c->role);
 	if (c == &sup->primary)
 		close_fd(&sup->frame_fd); /* a restarted primary exports new memory */
 

@@ -27,6 +27,7 @@ struct sup_child {
 };
 
 #define SUP_N_SHADOWS 2
+#define SUP_CRASH_LOOP_MAX 1000 /* --crash-loop's upper bound */
 
 /* Shadow tracking's state in the supervisor (server/supervisor_shadow.c). */
 struct sup_tracking {
@@ -35,6 +36,11 @@ struct sup_tracking {
 	uint32_t handled_incident; /* last incident acted on */
 	uint64_t fault_seen_ns;  /* when the current incident was first seen */
 	bool recovery_pending;   /* restore/restart waits for the shadow's capture */
+	/* crash-loop detection: the times of the last incidents (a ring) */
+	uint64_t incident_ns[SUP_CRASH_LOOP_MAX];
+	uint32_t n_incidents;
+	bool crash_loop;         /* captures and restores suspended */
+	uint32_t loop_backoff_ms; /* delay before the next recovery while in a loop */
 };
 
 struct supervisor {

@@ -101,6 +101,44 @@ static void check_heartbeat(struct supervisor *sup, uint64_t now)
 		sup_child_kill(&sup->primary, SIGKILL);
 }
 
+/* A crash loop: --crash-loop incidents within SC_CRASH_LOOP_WINDOW_S. While in
+ * one, shadows write no incident captures (the disk does not fill with copies
+ * of the same fault), recovery starts a new match instead of restoring the
+ * faulting state, with a back-off; it ends after a window without incidents. */
+static void count_incident(struct supervisor *sup, uint64_t now)
+{
+	struct sup_tracking *t = &sup->tracking;
+	uint32_t n = sup->cfg.crash_loop_incidents;
+	t->incident_ns[t->n_incidents++ % SUP_CRASH_LOOP_MAX] = now;
+	if (t->crash_loop || t->n_incidents < n)
+		return;
+	uint64_t oldest = t->incident_ns[(t->n_incidents - n) % SUP_CRASH_LOOP_MAX];
+	uint64_t window = SC_CRASH_LOOP_WINDOW_S * 1000000000ull;
+	if (now - oldest > window)
+		return;
+	t->crash_loop = true;
+	t->loop_backoff_ms = sup->cfg.restart_backoff_ms;
+	atomic_store(&sup->session->capture_last_incident, sup->session->fault.incident);
+	struct sc_fault_shm *f = &sup->session->fault;
+	sc_err("crash loop: %u incidents within %.1f s (latest: %s at tick %u: %s); no more captures or restores: "
+	       "the primary restarts as a new match with back-off until %d s pass without an incident", n,
+	       (double)(now - oldest) / 1e9, sc_fault_detected_name(f->detected), f->error_tick, f->detail,
+	       SC_CRASH_LOOP_WINDOW_S);
+}
+
+static void check_loop_over(struct supervisor *sup, uint64_t now)
+{
+	struct sup_tracking *t = &sup->tracking;
+	if (!t->crash_loop || t->recovery_pending)
+		return;
+	uint64_t last = t->incident_ns[(t->n_incidents - 1) % SUP_CRASH_LOOP_MAX];
+	if (now - last < SC_CRASH_LOOP_WINDOW_S * 1000000000ull)
+		return;
+	t->crash_loop = false;
+	atomic_store(&sup->session->capture_last_incident, 0);
+	sc_info("crash loop over: no incident for %d s; captures and restores resume", SC_CRASH_LOOP_WINDOW_S);
+}
+
 /* Start the next primary (and a new shadow behind it) after an incident. */
 static void recover(struct supervisor *sup)
 {
@@ -111,7 +149,9 @@ static void recover(struct supervisor *sup)
 	char restore[600] = "";
 	if (paused && sup->cfg.on_fault == SC_ON_FAULT_RESTORE)
 		snprintf(restore, sizeof(restore), "%s/state.bin", b->capture_dir);
-	if (sup->cfg.on_fault == SC_ON_FAULT_RESTORE && !restore[0])
+	if (t->crash_loop)
+		restore[0] = '\0';
+	else if (sup->cfg.on_fault == SC_ON_FAULT_RESTORE && !restore[0])
 		sc_warn("on-fault restore: the shadow did not pause with a capture; starting a new match instead");
 
 	/* the paused shadow stays for inspection; an older one makes room */
@@ -140,11 +180,16 @@ int sup_tracking_poll(struct supervisor *sup)
 	struct sc_session_shm *s = sup->session;
 	uint64_t now = sc_now_ns();
 	check_heartbeat(sup, now);
+	check_loop_over(sup, now);
 
 	struct sc_fault_shm *f = &s->fault;
 	if (atomic_load(&f->state) == SC_FAULT_READY && f->incident != t->handled_incident) {
 		t->handled_incident = f->incident;
 		t->fault_seen_ns = now;
+		if (t->crash_loop)
+			t->loop_backoff_ms = t->loop_backoff_ms * 2 > sup->cfg.restart_backoff_max_ms ?
+			                     sup->cfg.restart_backoff_max_ms : t->loop_backoff_ms * 2;
+		count_incident(sup, now);
 		if (sup->primary.pid)
 			sup_child_kill(&sup->primary, SIGKILL); /* its state is no longer trusted */
 		if (!sup->cfg.shadow) {
@@ -163,7 +208,15 @@ int sup_tracking_poll(struct supervisor *sup)
 		struct sc_shadow_shm *b = t->active >= 0 ? slot_block(sup, t->active) : NULL;
 		bool paused = b && atomic_load(&b->state) == SC_SHADOW_PAUSED && atomic_load(&b->captures) > 0;
 		bool primary_gone = !sup->primary.pid;
-		if (primary_gone && (paused || now >= t->fault_seen_ns + PAUSE_WAIT_NS || !sup->shadows[t->active].pid))
+		if (t->crash_loop) {
+			/* no capture to wait for: a new match after the back-off */
+			uint64_t at = t->fault_seen_ns + (uint64_t)t->loop_backoff_ms * 1000000ull;
+			if (primary_gone && now >= at)
+				recover(sup);
+			else
+				return RECOVERY_POLL_MS;
+		} else if (primary_gone && (paused || now >= t->fault_seen_ns + PAUSE_WAIT_NS ||
+		                            !sup->shadows[t->active].pid))
 			recover(sup);
 		else
 			return RECOVERY_POLL_MS;

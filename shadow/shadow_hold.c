@@ -23,13 +23,33 @@ static size_t rgba_size(struct shadow *sh)
 	return (size_t)sh->cfg->width * sh->cfg->height * 4;
 }
 
-/* Reads the not-yet-applied inputs at the input-log cursor, with the ticks the
- * primary would have applied them at. */
+/* The inputs not applied yet, with the tick each belongs to: first those of
+ * the published ticks in the backlog (their exact ticks), then the input log
+ * past them (a tick the primary never published, the error tick: the ticks
+ * the primary would have given them). */
 static void read_pending(struct shadow *sh)
 {
 	sh->n_pending = 0;
-	if (sh->in_reader < 0)
+	const struct sc_backlog *b = &sh->backlog;
+	bool truncated = false;
+	for (size_t i = 0; i < sc_backlog_ticks(b) && !truncated; i++) {
+		struct sc_tick_record r;
+		struct sc_input_event ev[SC_MAX_INPUTS_PER_TICK];
+		sc_backlog_get(b, i, &r, ev);
+		if (r.tick < shadow_next_tick(sh))
+			continue;
+		if (sh->n_pending + r.n_inputs > SHADOW_PENDING) {
+			truncated = true; /* the rest later, once these are stepped through */
+			break;
+		}
+		for (uint32_t k = 0; k < r.n_inputs; k++) {
+			sh->pending[sh->n_pending] = ev[k];
+			sh->pending_seq[sh->n_pending++] = r.seq_begin + k;
+		}
+	}
+	if (sh->in_reader < 0 || truncated)
 		return;
+	size_t first = sh->n_pending;
 	uint64_t seq = sc_input_log_cursor(&sh->inputs, sh->in_reader);
 	while (sh->n_pending < SHADOW_PENDING) {
 		struct sc_input_event ev;
@@ -40,7 +60,10 @@ static void read_pending(struct shadow *sh)
 		sh->pending_seq[sh->n_pending++] = seq;
 		seq++;
 	}
-	sc_delay_assign_ticks(sh->pending, sh->n_pending, shadow_next_tick(sh));
+	uint32_t after = b->have_newest ? b->newest.tick + 1 : shadow_next_tick(sh);
+	if (after < shadow_next_tick(sh))
+		after = shadow_next_tick(sh);
+	sc_delay_assign_ticks(sh->pending + first, sh->n_pending - first, after);
 }
 
 size_t shadow_held_inputs(const struct shadow *sh)
@@ -202,9 +225,13 @@ bool shadow_pause_incident(struct shadow *sh, bool late)
 	        f->incident, held, sc_fault_detected_name(f->detected), (double)(now - f->detected_ns) / 1e6,
 	        shadow_held_inputs(sh));
 	char msg[600];
-	bool ok = shadow_write_capture(sh, true, msg, sizeof(msg));
-	if (!ok)
+	uint32_t last = atomic_load(&sh->session->capture_last_incident);
+	if (last && f->incident > last) {
+		/* the supervisor saw a crash loop: no disk filled with copies of it */
+		sc_warn("incident %u: no capture (captures suspended in a crash loop)", f->incident);
+	} else if (!shadow_write_capture(sh, true, msg, sizeof(msg))) {
 		sc_err("incident %u: %s", f->incident, msg);
+	}
 	shadow_publish(sh, SC_SHADOW_PAUSED);
 	return true; /* a failed capture does not stop the shadow */
 }

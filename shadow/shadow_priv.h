@@ -12,6 +12,7 @@
 #include "net/input_log.h"
 #include "server/config.h"
 #include "server/session.h"
+#include "shadow/backlog.h"
 #include "shadow/capture.h"
 
 #define SHADOW_WINDOW 256  /* applied inputs kept for the capture's input window */
@@ -24,6 +25,7 @@ struct shadow {
 	struct sc_shadow_shm *me;     /* this shadow's status block (--shadow-slot) */
 	struct sc_input_log inputs, ticks;
 	int in_reader, tick_reader;   /* -1 when detached */
+	struct sc_backlog backlog;    /* published ticks drained from the logs, not run yet */
 	struct sc_vk_device *dev;
 	struct sc_game *game;
 	uint32_t delay_ticks;
@@ -60,7 +62,12 @@ struct shadow {
 
 uint32_t shadow_next_tick(const struct shadow *sh);
 void shadow_publish(struct shadow *sh, enum sc_shadow_state state);
-/* Applies the next tick record (consumes it and its inputs); false on a fatal error. */
+/* Exit status of a shadow that stopped because it can no longer know a tick's
+ * exact inputs (a gap in the tick log, its backlog over --shadow-backlog): the
+ * supervisor starts a new shadow from the primary's checkpoint. */
+#define SHADOW_EXIT_LOST_TRACK 4
+
+/* Runs the oldest backlog record (and pops it); false on a fatal error. */
 bool shadow_apply_next_record(struct shadow *sh, bool rgba);
 void shadow_detach_readers(struct shadow *sh);
 

@@ -51,6 +51,33 @@ static bool attach_session(struct shadow *sh, int ipc_fd)
 }
 
 
+/* A new shadow beside a running primary: asks for a checkpoint (the
+ * supervisor has bumped checkpoint_req), waits for it and loads it. */
+static bool join_checkpoint(struct shadow *sh, uint32_t *tick, uint64_t *in_seq, uint64_t *tick_seq)
+{
+	struct sc_session_shm *s = sh->session;
+	uint32_t req = atomic_load(&s->checkpoint_req);
+	uint64_t deadline = sc_now_ns() + 20ull * 1000000000ull;
+	while (atomic_load(&s->checkpoint_done) != req) {
+		if (stop_requested || sc_now_ns() > deadline) {
+			sc_err("no checkpoint %u from the primary within 20 s", req);
+			return false;
+		}
+		sleep_ms(2);
+	}
+	*tick = s->checkpoint_tick;
+	*in_seq = s->checkpoint_in_seq;
+	*tick_seq = s->checkpoint_tick_seq;
+	if (!sc_game_restore_file(sh->game, s->checkpoint_path))
+		return false;
+	if (sc_game_next_tick(sh->game) != *tick) {
+		sc_err("checkpoint %s holds tick %u, expected %u", s->checkpoint_path, sc_game_next_tick(sh->game), *tick);
+		return false;
+	}
+	sc_info("joining the running primary from its checkpoint at tick %u", *tick);
+	return true;
+}
+
 /* Waits for the primary, then starts a game where it started, in both logs. */
 static bool start_game(struct shadow *sh)
 {
@@ -73,13 +100,21 @@ static bool start_game(struct shadow *sh)
 			return false;
 		sleep_ms(1);
 	}
-	uint32_t base = atomic_load(&s->primary_base_tick);
-	if (base != sc_game_next_tick(sh->game)) {
-		sc_err("the primary started at tick %u but this shadow is at tick %u (%s)", base,
-		       sc_game_next_tick(sh->game), cfg->restore[0] ? "a different --restore state" : "no --restore");
-		return false;
+	uint32_t base;
+	uint64_t in_seq, tick_seq;
+	if (cfg->follow_checkpoint) {
+		if (!join_checkpoint(sh, &base, &in_seq, &tick_seq))
+			return false;
+	} else {
+		base = atomic_load(&s->primary_base_tick);
+		if (base != sc_game_next_tick(sh->game)) {
+			sc_err("the primary started at tick %u but this shadow is at tick %u (%s)", base,
+			       sc_game_next_tick(sh->game), cfg->restore[0] ? "a different --restore state" : "no --restore");
+			return false;
+		}
+		in_seq = atomic_load(&s->primary_start_seq);
+		tick_seq = atomic_load(&s->primary_tick_log_seq);
 	}
-	uint64_t in_seq = atomic_load(&s->primary_start_seq), tick_seq = atomic_load(&s->primary_tick_log_seq);
 	if (!sc_input_log_reader_attach(&sh->inputs, in_seq, &sh->in_reader)) {
 		sc_err("cannot read the input log from seq %" PRIu64 " (no free reader slot, or already overwritten)",
 		       in_seq);
@@ -89,6 +124,9 @@ static bool start_game(struct shadow *sh)
 		sc_err("cannot read the tick log from seq %" PRIu64, tick_seq);
 		return false;
 	}
+	if (cfg->follow_checkpoint)
+		atomic_store(&s->checkpoint_adopted, atomic_load(&s->checkpoint_done)); /* the primary drops its pins */
+	sc_backlog_init(&sh->backlog, (size_t)cfg->shadow_backlog_mib << 20, base, in_seq);
 	sh->handled_incident = 0;
 	sc_info("following the primary %u ticks behind from tick %u on %s (%s)", sh->delay_ticks, base,
 	        sh->dev->info.name, sh->dev->info.driver_name);
@@ -142,37 +180,85 @@ static void window_push(struct shadow *sh, const struct sc_input_event *ev)
 		sh->win_count++;
 }
 
+/* Moves every published tick record, with its inputs, from the shared logs
+ * into the backlog, so that neither log waits for this shadow (shadow/backlog.h).
+ * false when the shadow cannot go on: *lost_track when it can no longer know
+ * a tick's exact inputs. */
+static bool drain_logs(struct shadow *sh, bool *lost_track)
+{
+	*lost_track = false;
+	if (sh->tick_reader < 0)
+		return true;
+	for (int i = 0; i < 4096; i++) {
+		struct sc_tick_record r;
+		uint64_t rseq = sc_input_log_cursor(&sh->ticks, sh->tick_reader);
+		enum sc_ring_result rr = sc_input_log_peek(&sh->ticks, sh->tick_reader, rseq, &r);
+		if (rr == SC_RING_EMPTY)
+			return true;
+		if (rr != SC_RING_SUCCESS) {
+			sc_err("tick log: record %" PRIu64 " is not readable (%d)", rseq, (int)rr);
+			return false;
+		}
+		const struct sc_backlog *b = &sh->backlog;
+		if (r.tick != b->next_tick || r.seq_begin != b->next_seq) {
+			sc_err("tick log gap: expected tick %u with inputs from seq %" PRIu64 ", the log has tick %u with "
+			       "inputs from seq %" PRIu64 " (the primary could not publish the records between: this shadow "
+			       "was stalled for more than --log-capacity ticks); stopping rather than run a tick with "
+			       "inputs that are not its own", b->next_tick, b->next_seq, r.tick, r.seq_begin);
+			*lost_track = true;
+			return false;
+		}
+		struct sc_input_event ev[SC_MAX_INPUTS_PER_TICK];
+		uint32_t n = 0;
+		for (uint64_t seq = r.seq_begin; seq < r.seq_end && n < SC_MAX_INPUTS_PER_TICK; seq++, n++) {
+			rr = sc_input_log_peek(&sh->inputs, sh->in_reader, seq, &ev[n]);
+			if (rr != SC_RING_SUCCESS) {
+				sc_err("input seq %" PRIu64 " of tick %u is not readable (%d)", seq, r.tick, (int)rr);
+				return false;
+			}
+			ev[n].tick = r.tick; /* as the primary applied it (take_inputs) */
+			ev[n].seq = (uint32_t)seq;
+		}
+		char why[200];
+		enum sc_backlog_result br = sc_backlog_push(&sh->backlog, &r, ev, why, sizeof(why));
+		if (br == SC_BACKLOG_FULL) {
+			sc_err("backlog full: %s (--shadow-backlog %u MiB; paused too long); this shadow cannot resume and "
+			       "stops", why, sh->cfg->shadow_backlog_mib);
+			*lost_track = true;
+			return false;
+		}
+		if (br != SC_BACKLOG_OK) {
+			sc_err("tick record %" PRIu64 " refused: %s", rseq, why);
+			*lost_track = br == SC_BACKLOG_GAP;
+			return false;
+		}
+		if (!sc_input_log_consume(&sh->inputs, sh->in_reader, r.seq_end) ||
+		    !sc_input_log_consume(&sh->ticks, sh->tick_reader, rseq + 1)) {
+			sc_err("cannot consume tick record %" PRIu64 " (inputs up to %" PRIu64 ")", rseq, r.seq_end);
+			return false;
+		}
+	}
+	return true;
+}
+
 bool shadow_apply_next_record(struct shadow *sh, bool rgba)
 {
 	struct sc_tick_record r;
-	uint64_t rseq = sc_input_log_cursor(&sh->ticks, sh->tick_reader);
-	if (sc_input_log_peek(&sh->ticks, sh->tick_reader, rseq, &r) != SC_RING_SUCCESS)
+	struct sc_input_event ev[SC_MAX_INPUTS_PER_TICK + 1];
+	if (!sc_backlog_ticks(&sh->backlog))
 		return true;
+	sc_backlog_get(&sh->backlog, 0, &r, ev);
 	uint32_t tick = shadow_next_tick(sh);
 	if (r.tick < tick) {
-		sc_warn("tick record for tick %u, already past it (at %u): skipped", r.tick, tick);
-		sc_input_log_consume(&sh->ticks, sh->tick_reader, rseq + 1);
+		/* a developer stepped the paused shadow past it */
+		sc_backlog_pop(&sh->backlog);
 		return true;
 	}
-	if (r.tick > tick)
-		sc_err("tick log gap: no records for ticks %u..%u (the tick log was full); the shadow runs tick %u with "
-		       "tick %u's inputs", tick, r.tick - 1, tick, r.tick);
-	uint64_t cursor = sc_input_log_cursor(&sh->inputs, sh->in_reader);
-	if (r.seq_begin != cursor)
-		sc_err("tick %u applied input seqs from %" PRIu64 ", the shadow is at %" PRIu64, r.tick, r.seq_begin,
-		       cursor);
-	struct sc_input_event ev[SC_MAX_INPUTS_PER_TICK + 1];
-	uint32_t n = 0;
-	for (uint64_t seq = r.seq_begin; seq < r.seq_end && n < SC_MAX_INPUTS_PER_TICK; seq++) {
-		enum sc_ring_result rr = sc_input_log_peek(&sh->inputs, sh->in_reader, seq, &ev[n]);
-		if (rr != SC_RING_SUCCESS) {
-			sc_err("input seq %" PRIu64 " of tick %u is not readable (%d)", seq, r.tick, (int)rr);
-			return false;
-		}
-		ev[n].tick = tick; /* as the primary did (take_inputs) */
-		ev[n].seq = (uint32_t)seq;
-		n++;
+	if (r.tick > tick) {
+		sc_err("the next published tick is %u but the shadow is at %u: stopping", r.tick, tick);
+		return false;
 	}
+	uint32_t n = r.n_inputs;
 	uint32_t n_run = n;
 	if (sh->cfg->desync_tick && sh->cfg->desync_tick == tick) {
 		/* test only: an input the primary never saw */
@@ -201,9 +287,7 @@ bool shadow_apply_next_record(struct shadow *sh, bool rgba)
 	}
 	for (uint32_t i = 0; i < n; i++)
 		window_push(sh, &ev[i]);
-	if (r.seq_end > cursor && !sc_input_log_consume(&sh->inputs, sh->in_reader, r.seq_end))
-		sc_err("input log: cannot consume up to seq %" PRIu64, r.seq_end);
-	sc_input_log_consume(&sh->ticks, sh->tick_reader, rseq + 1);
+	sc_backlog_pop(&sh->backlog);
 	return true;
 }
 
@@ -237,16 +321,15 @@ static bool follow(struct shadow *sh, bool *idle)
 		*idle = true;
 		return true;
 	}
-	struct sc_tick_record r;
-	uint64_t seq = sc_input_log_cursor(&sh->ticks, sh->tick_reader);
-	uint64_t tail = sc_input_log_tail(&sh->ticks);
-	if (seq < tail && sc_input_log_peek(&sh->ticks, sh->tick_reader, seq, &r) == SC_RING_SUCCESS) {
+	if (sc_backlog_ticks(&sh->backlog)) {
+		struct sc_tick_record r;
+		sc_backlog_get(&sh->backlog, 0, &r, NULL);
 		v.have_record = true;
 		v.record_tick = r.tick;
-		if (sc_input_log_peek(&sh->ticks, sh->tick_reader, tail - 1, &r) == SC_RING_SUCCESS) {
-			v.have_latest = true;
-			v.latest_tick = r.tick;
-		}
+	}
+	if (sh->backlog.have_newest) {
+		v.have_latest = true;
+		v.latest_tick = sh->backlog.newest.tick;
 	}
 	switch (sc_delay_decide(&v)) {
 	case SC_DELAY_WAIT:
@@ -280,7 +363,12 @@ int sc_shadow_main(int ipc_fd, const struct sc_run_config *cfg)
 	sh.last_cmd_seq = atomic_load(&sh.me->done_seq);
 	while (!stop_requested) {
 		shadow_poll_commands(&sh);
-		bool idle = true;
+		bool idle = true, lost_track;
+		if (!drain_logs(&sh, &lost_track)) {
+			if (lost_track)
+				rc = SHADOW_EXIT_LOST_TRACK;
+			goto out;
+		}
 		if (!sh.paused && !follow(&sh, &idle))
 			goto out;
 		if (!sh.paused)
@@ -295,6 +383,7 @@ out:
 	if (sh.me)
 		atomic_store(&sh.me->state, SC_SHADOW_OFF);
 	shadow_detach_readers(&sh);
+	sc_backlog_finish(&sh.backlog);
 	free(sh.held);
 	free(sh.held_rgba);
 	sc_game_destroy(sh.game);

@@ -3,127 +3,22 @@ restarts a killed encoder (same URL) and a killed primary (frames flow again),
 backs off, and on SIGTERM (or its own death) leaves no process behind. Every
 wait is bounded."""
 import os
-import re
-import select
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import sctest  # noqa: E402
+from scserver import Session, frames_grow, gone  # noqa: E402
 # plain crash restarts (back-off); the shadow-tracking incident path has its own tests
 
 ARGS = ["run", "--no-shadow", "--listen", "127.0.0.1:0", "--size", "320x176", "--fps", "30", "--particles", "2000",
         "--encoder", "x264"]
 
 
-class Session:
-    def __init__(self, d, name):
-        self.log_path = os.path.join(d, name + ".log")
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([sctest.BIN] + ARGS, stdout=subprocess.PIPE, stderr=self.log, text=True)
-        self.out = ""
-        self.url = None
-
-    def stderr(self):
-        with open(self.log_path) as f:
-            return f.read()
-
-    def fail(self, msg):
-        raise AssertionError("%s\n--- supervisor stdout:\n%s\n--- log:\n%s" % (msg, self.out, self.stderr()))
-
-    def wait_url(self, timeout=60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            m = re.search(r"shadowcast: open (http://127\.0\.0\.1:\d+/)\n", self.out)
-            if m:
-                self.url = m.group(1)
-                return self.url
-            if self.proc.poll() is not None:
-                self.fail("supervisor exited %d before printing the URL" % self.proc.returncode)
-            r, _, _ = select.select([self.proc.stdout], [], [], 0.5)
-            if r:
-                line = self.proc.stdout.readline()
-                self.out += line
-        self.fail("no URL line within %d s" % timeout)
-
-    def get(self, path, timeout=3):
-        with urllib.request.urlopen(self.url + path, timeout=timeout) as r:
-            return r.status, r.read().decode()
-
-    def metric(self, name):
-        _, body = self.get("metrics")
-        m = re.search(r"^%s (\d+)$" % re.escape(name), body, re.M)
-        if not m:
-            self.fail("/metrics has no %s" % name)
-        return int(m.group(1))
-
-    def children(self):
-        """{role: pid} of the supervisor's __child processes."""
-        out = {}
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % pid) as f:
-                    stat = f.read()
-                with open("/proc/%s/cmdline" % pid, "rb") as f:
-                    argv = f.read().split(b"\0")
-            except OSError:
-                continue
-            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-            if ppid == self.proc.pid and len(argv) > 2 and argv[1] == b"__child" and stat.split()[2] != "Z":
-                out[argv[2].decode()] = int(pid)
-        return out
-
-    def wait_children(self, roles=("primary", "encoder"), not_pids=(), timeout=30):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            c = self.children()
-            if all(r in c and c[r] not in not_pids for r in roles):
-                return c
-            time.sleep(0.1)
-        self.fail("children %s (not %s) not running within %d s: %s" % (roles, not_pids, timeout, self.children()))
-
-    def wait_for(self, what, cond, timeout=30):
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            try:
-                if cond():
-                    return
-            except OSError as e:  # the server is restarting
-                last = e
-            time.sleep(0.2)
-        self.fail("%s: not within %d s (last error: %s)" % (what, timeout, last))
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self.proc.stdout.close()
-        self.log.close()
-
-
-def gone(pid):
-    """Exited: no /proc entry, or a zombie left for whoever adopted it."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            stat = f.read()
-    except OSError:
-        return True
-    return stat[stat.rindex(")") + 2] == "Z"
-
-
-def frames_grow(s, name, by=10, timeout=30):
-    start = s.metric(name)
-    s.wait_for("%s grows by %d from %d" % (name, by, start), lambda: s.metric(name) >= start + by, timeout)
-
-
 def test_restart_and_stop(d):
-    s = Session(d, "restart")
+    s = Session(d, "restart", ARGS)
     try:
         s.wait_url()
         kids = s.wait_children()
@@ -195,7 +90,7 @@ def test_restart_and_stop(d):
 
 def test_supervisor_killed(d):
     """The children die with the supervisor (PR_SET_PDEATHSIG), even on SIGKILL."""
-    s = Session(d, "orphans")
+    s = Session(d, "orphans", ARGS)
     try:
         s.wait_url()
         kids = s.wait_children()

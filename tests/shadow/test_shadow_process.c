@@ -74,8 +74,8 @@ static bool start_shadow(struct harness *h, const char *exe, const char *desync)
 	h->s = sc_arena_ptr(h->arena, b.off, sizeof(*h->s));
 	h->s->magic = SC_SESSION_MAGIC;
 	h->s->version = SC_SESSION_VERSION;
-	if (!make_log(h, SC_INPUT_LOG_BLOCK, SC_INPUT_LOG_CAPACITY, sizeof(struct sc_input_event), &h->in_log) ||
-	    !make_log(h, SC_TICK_LOG_BLOCK, SC_TICK_LOG_CAPACITY, sizeof(struct sc_tick_record), &h->tick_log))
+	if (!make_log(h, SC_INPUT_LOG_BLOCK, SC_LOG_CAPACITY_DEFAULT, sizeof(struct sc_input_event), &h->in_log) ||
+	    !make_log(h, SC_TICK_LOG_BLOCK, SC_LOG_CAPACITY_DEFAULT, sizeof(struct sc_tick_record), &h->tick_log))
 		return false;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0)
