@@ -217,8 +217,11 @@ void sup_child_reap(struct supervisor *sup, struct sup_child *c, bool block)
 		sc_info("%s %s", c->role, why);
 	else if (c == &sup->primary && sup_tracking_primary_exit(sup, r < 0 ? 0 : status))
 		sc_info("%s %s; shadow tracking handles it", c->role, why);
-	else if (c->no_restart)
+	else if (c->no_restart) {
 		sc_info("%s %s", c->role, why);
+		if (strcmp(c->role, "shadow") == 0)
+			sup_tracking_shadow_exit(sup, c, r < 0 ? 0 : status);
+	}
 	else
 		schedule_restart(sup, c, why);
 }

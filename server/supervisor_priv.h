@@ -41,6 +41,8 @@ struct sup_tracking {
 	uint32_t n_incidents;
 	bool crash_loop;         /* captures and restores suspended */
 	uint32_t loop_backoff_ms; /* delay before the next recovery while in a loop */
+	uint64_t follower_at_ns;  /* start a shadow from a checkpoint then (0 = none pending) */
+	uint32_t follower_backoff_ms;
 };
 
 struct supervisor {
@@ -95,6 +97,9 @@ void sup_tracking_start(struct supervisor *sup);
  * one itself; true when shadow tracking decides what happens next (no plain
  * crash restart). */
 bool sup_tracking_primary_exit(struct supervisor *sup, int status);
+/* A shadow exited on its own; the active one is replaced by a new shadow that
+ * joins the running primary from a checkpoint. */
+void sup_tracking_shadow_exit(struct supervisor *sup, struct sup_child *c, int status);
 /* The external monitor and the after-fault state machine; returns the poll
  * timeout it needs in ms (-1 = none). */
 int sup_tracking_poll(struct supervisor *sup);

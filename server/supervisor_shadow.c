@@ -46,6 +46,45 @@ static void start_shadow(struct supervisor *sup, int slot, const char *restore)
 	sup_child_start(sup, c);
 }
 
+/* A new shadow beside the running primary: from its checkpoint, not from
+ * where the primary started (the logs have moved on since). */
+static void start_follower(struct supervisor *sup)
+{
+	struct sup_tracking *t = &sup->tracking;
+	int slot = t->active >= 0 ? t->active : (t->held == 0 ? 1 : 0);
+	if (sup->shadows[slot].pid)
+		return;
+	struct sup_child *c = &sup->shadows[slot];
+	memset(slot_block(sup, slot), 0, sizeof(struct sc_shadow_shm));
+	snprintf(c->extra_buf[0], sizeof(c->extra_buf[0]), "%d", slot);
+	c->extra[0] = "--shadow-slot";
+	c->extra[1] = c->extra_buf[0];
+	c->extra[2] = "--follow-checkpoint";
+	c->n_extra = 3;
+	t->active = slot;
+	atomic_fetch_add(&sup->session->checkpoint_req, 1);
+	sc_info("a new shadow joins the primary from a checkpoint (slot %d)", slot);
+	sup_child_start(sup, c);
+}
+
+void sup_tracking_shadow_exit(struct supervisor *sup, struct sup_child *c, int status)
+{
+	struct sup_tracking *t = &sup->tracking;
+	if (t->active < 0 || c != &sup->shadows[t->active] || t->recovery_pending)
+		return; /* a held shadow released, or one replaced on an incident */
+	uint64_t now = sc_now_ns();
+	/* a shadow that ran a while starts the back-off over */
+	if (now - c->started_ns > 10ull * 1000000000ull)
+		t->follower_backoff_ms = 0;
+	t->follower_backoff_ms = t->follower_backoff_ms ? t->follower_backoff_ms * 2 : sup->cfg.restart_backoff_ms;
+	if (t->follower_backoff_ms > sup->cfg.restart_backoff_max_ms)
+		t->follower_backoff_ms = sup->cfg.restart_backoff_max_ms;
+	t->follower_at_ns = now + (uint64_t)t->follower_backoff_ms * 1000000ull;
+	sc_warn("the shadow following the primary stopped (%s %d); a new one joins from a checkpoint in %u ms",
+	        WIFSIGNALED(status) ? "signal" : "status", WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+	        t->follower_backoff_ms);
+}
+
 void sup_tracking_init(struct supervisor *sup)
 {
 	for (int i = 0; i < SUP_N_SHADOWS; i++) {
@@ -167,6 +206,7 @@ static void recover(struct supervisor *sup)
 	t->held = keep;
 
 	atomic_store(&s->fault.state, SC_FAULT_NONE);
+	t->follower_at_ns = 0; /* the new pair has its own shadow */
 	set_restore_arg(&sup->primary, 0, restore[0] ? restore : NULL);
 	sc_info("%s the primary%s%s", restore[0] ? "restoring" : "restarting", restore[0] ? " from " : "", restore);
 	sup_child_start(sup, &sup->primary);
@@ -220,6 +260,15 @@ int sup_tracking_poll(struct supervisor *sup)
 			recover(sup);
 		else
 			return RECOVERY_POLL_MS;
+	}
+	if (t->follower_at_ns && !t->recovery_pending && atomic_load(&f->state) == SC_FAULT_NONE) {
+		if (now >= t->follower_at_ns && sup->primary.pid && atomic_load(&s->primary_ready)) {
+			t->follower_at_ns = 0;
+			start_follower(sup);
+		} else if (now < t->follower_at_ns) {
+			int ms = (int)((t->follower_at_ns - now) / 1000000 + 1);
+			return ms < RECOVERY_POLL_MS ? ms : RECOVERY_POLL_MS;
+		}
 	}
 	if (sup->primary.pid) {
 		/* the heartbeat check runs about once a tick */

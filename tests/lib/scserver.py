@@ -105,10 +105,11 @@ class Session:
         return {m.group(1): float(m.group(2)) for m in re.finditer(r"^([a-z_]+) ([0-9.e+-]+)$", body, re.M)}
 
     def token(self):
-        m = re.search(r"debug API token: (\S+)", self.out)
-        if not m:
-            self.fail("no debug API token line")
-        return m.group(1)
+        """The debug API token: give it with --api-token (stdout is read line by line only up to the URL)."""
+        args = self.proc.args
+        if "--api-token" not in args:
+            self.fail("the test must pass --api-token to use the debug API")
+        return args[args.index("--api-token") + 1]
 
     def api(self, path, method="GET", body=None, timeout=5):
         """(status, parsed JSON) of a debug API call; HTTP errors are answers too."""
