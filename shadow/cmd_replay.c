@@ -243,7 +243,11 @@ static int watch_child(pid_t pid, int progress_fd, uint32_t hang_ms, const struc
 		snprintf(desc, sizeof(desc), "crash at tick %u (signal %d: %s)", at, sig, strsignal(sig));
 		return verdict(in, SC_DETECTED_DEATH, at, desc);
 	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : RC_ERROR;
+	/* the child's verdict; a status it never gives (a library's exit) is an error */
+	if (WIFEXITED(status) && WEXITSTATUS(status) < RC_CHILD_CRASHED)
+		return WEXITSTATUS(status);
+	printf("replay error: the replay child ended with status 0x%x\n", (unsigned)status);
+	return RC_ERROR;
 }
 
 static void usage(FILE *f)
