@@ -107,7 +107,8 @@ static bool create_buffers(struct sc_game *g)
 	VkBufferUsageFlags storage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT |
 	                             VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
 	size_t heat_size = (size_t)g->cfg.width * g->cfg.height * 4;
-	size_t part_size = (size_t)(g->cfg.particles ? g->cfg.particles : 1) * 16;
+	/* the particles, then the guard band an out-of-bounds write lands in */
+	size_t part_size = ((size_t)g->cfg.particles + SC_GUARD_PARTICLES) * 16;
 	return sc_vk_buffer_init(&g->params, dev, sizeof(struct sc_game_params),
 	                         VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT, true) &&
 	       sc_vk_buffer_init(&g->state, dev, sizeof(struct sc_game_state), storage, false) &&
@@ -342,6 +343,13 @@ static bool one_shot_end(struct sc_game *g, VkCommandBuffer cmd)
 	return ok;
 }
 
+/* Canaries into the guard band after the particles (init, restore). */
+static void fill_guard_band(struct sc_game *g, VkCommandBuffer cmd)
+{
+	vkCmdFillBuffer(cmd, g->particles.buffer, (VkDeviceSize)g->cfg.particles * 16, SC_GUARD_PARTICLES * 16,
+	                SC_GUARD_CANARY);
+}
+
 static bool run_init(struct sc_game *g)
 {
 	VkCommandBuffer cmd;
@@ -355,6 +363,7 @@ static bool run_init(struct sc_game *g)
 	vkCmdFillBuffer(cmd, g->heat.buffer, 0, VK_WHOLE_SIZE, 0);
 	vkCmdFillBuffer(cmd, g->frames.buffer, 0, VK_WHOLE_SIZE, 0);
 	vkCmdFillBuffer(cmd, g->tile_history.buffer, 0, VK_WHOLE_SIZE, 0);
+	fill_guard_band(g, cmd);
 	barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
 	        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
 	vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, g->pipeline_layout, 0, 1, &g->set, 0, NULL);
@@ -511,6 +520,7 @@ static bool snapshot_copy(struct sc_game *g, struct sc_vk_buffer *staging, bool 
 		vkCmdCopyBuffer(cmd, staging->buffer, g->state.buffer, 1, &state);
 		if (parts.size)
 			vkCmdCopyBuffer(cmd, staging->buffer, g->particles.buffer, 1, &pback);
+		fill_guard_band(g, cmd); /* a restored game starts with intact canaries */
 	}
 	barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
 	        VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,

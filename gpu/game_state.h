@@ -14,6 +14,11 @@
 #define SC_GOAL_HALF (110 * 256)
 #define SC_NUM_EMITTERS 8
 #define SC_MAX_INPUTS_PER_TICK 64
+/* The guard band after the particles (shaders/game_common.glsl): entries of 16
+ * bytes, every word the canary; an out-of-bounds write there is a fault record
+ * of kind 4 (SC_FAULT_OOB) with detail 1 + the first overwritten word. */
+#define SC_GUARD_PARTICLES 64
+#define SC_GUARD_CANARY 0x5ca1ab1eu
 
 struct sc_game_header {
 	uint32_t tick; /* ticks completed */

@@ -422,8 +422,9 @@ static bool finish_shadow_config(struct sc_run_config *cfg, const char *prog)
 	if (cfg->delay_ms)
 		cfg->delay_ticks = (uint32_t)(((uint64_t)cfg->delay_ms * cfg->fps + 999) / 1000);
 	uint64_t delay_ms = (uint64_t)cfg->delay_ticks * 1000 / cfg->fps;
-	/* hang timeout + two ticks for the heartbeat check and the shadow's reaction */
-	uint64_t needed_ms = cfg->hang_timeout_ms + 2 * 1000 / cfg->fps + 1;
+	/* hang timeout + the heartbeat monitor's slack (two ticks, at least 250 ms:
+	 * the primary's own fence timeout first) + a millisecond for the shadow */
+	uint64_t needed_ms = cfg->hang_timeout_ms + SC_MONITOR_SLACK_MS(cfg->fps) + 1;
 	if (cfg->shadow && delay_ms < needed_ms) {
 		fprintf(stderr, "shadowcast %s: --delay of %llu ms (%u ticks) is too short: a hang is detected "
 		        "only after --hang-timeout %u ms, so the shadow needs at least %llu ms of delay to be "

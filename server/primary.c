@@ -317,11 +317,14 @@ static void host_side_faults(struct primary *p, const struct sc_input_event *ev,
 		}
 		if (ev[i].a == SC_FAULT_DEVICE_LOST) {
 			/* a device cannot be lost on purpose (lavapipe cannot lose it at
-			 * all): take the VK_ERROR_DEVICE_LOST path, report included */
+			 * all): take the VK_ERROR_DEVICE_LOST path, report included, and
+			 * call it simulated wherever it shows */
 			char path[640], why[160];
 			bool saved = save_device_fault(p, tick, path, sizeof(path), why, sizeof(why));
-			sc_fault_report(p->session, SC_DETECTED_DEVICE_LOST, SC_FAULT_PATH_SELF, SC_FAULT_DEVICE_LOST,
-			                tick, p->last_hash, "injected device loss (simulated; %s)", saved ? path : why);
+			sc_fault_report(p->session, SC_DETECTED_DEVICE_LOST_SIMULATED, SC_FAULT_PATH_SELF,
+			                SC_FAULT_DEVICE_LOST, tick, p->last_hash,
+			                "simulated device loss: a device-lost input, the driver did not lose the device (%s)",
+			                saved ? path : why);
 			if (saved)
 				attach_device_fault(p->session, path);
 			_exit(PRIMARY_EXIT_FAULT);
@@ -337,22 +340,25 @@ static uint32_t injected_kind(const struct sc_input_event *ev, uint32_t n)
 	return 0;
 }
 
-/* After a tick: the shaders' own fault record (signal 724), then host validation
- * of the state it produced. */
+/* After a tick: the shaders' own fault record (an assert, or kind 4: the guard
+ * band after the particles caught an out-of-bounds write), then the primary's
+ * own validation of the state it produced; both are self-reported (724). */
 static bool tick_faulted(struct primary *p, const struct sc_tick_result *res, const struct sc_input_event *ev,
                          uint32_t n)
 {
 	const struct sc_game_header *h = &res->state.hdr;
 	if (h->fault_kind) {
-		sc_fault_report(p->session, SC_DETECTED_ASSERT, SC_FAULT_PATH_SELF, injected_kind(ev, n), h->fault_tick,
-		                p->last_hash, "shader fault record: kind %u detail %u at tick %u", h->fault_kind,
-		                h->fault_detail, h->fault_tick);
+		bool oob = h->fault_kind == SC_FAULT_OOB;
+		sc_fault_report(p->session, oob ? SC_DETECTED_OOB : SC_DETECTED_ASSERT, SC_FAULT_PATH_SELF,
+		                injected_kind(ev, n), h->fault_tick, p->last_hash,
+		                "shader fault record: kind %u detail %u at tick %u%s", h->fault_kind, h->fault_detail,
+		                h->fault_tick, oob ? " (out-of-bounds write: a guard band canary was overwritten)" : "");
 		return true;
 	}
 	char why[160];
 	const struct sc_game_config *gc = sc_game_config(p->game);
 	if (!sc_game_state_valid(&res->state, gc->players, gc->particles, why, sizeof(why))) {
-		sc_fault_report(p->session, SC_DETECTED_INVALID, SC_FAULT_PATH_EXTERNAL, injected_kind(ev, n), res->tick,
+		sc_fault_report(p->session, SC_DETECTED_INVALID, SC_FAULT_PATH_SELF, injected_kind(ev, n), res->tick,
 		                p->last_hash, "state after tick %u failed validation: %s", res->tick, why);
 		return true;
 	}
@@ -369,6 +375,8 @@ static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 	struct sc_input_event ev[SC_MAX_INPUTS_PER_TICK];
 	struct sc_tick_record rec = {.tick = tick};
 	rec.n_inputs = take_inputs(p, tick, ev, &rec.seq_begin, &rec.seq_end);
+	atomic_store(&s->gathered_seq_begin, rec.seq_begin); /* the monitor's view after a death */
+	atomic_store(&s->gathered_seq_end, rec.seq_end);
 	atomic_store(&s->inputs_gathered_through, tick + 1);
 
 	host_side_faults(p, ev, rec.n_inputs, tick);
@@ -382,7 +390,7 @@ static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 	struct sc_tick_result res;
 	enum sc_game_error e = sc_game_tick(p->game, ev, rec.n_inputs, (uint32_t)slot, 0, &res);
 	if (e == SC_GAME_TIMEOUT) {
-		sc_fault_report(s, SC_DETECTED_HANG, SC_FAULT_PATH_EXTERNAL, injected_kind(ev, rec.n_inputs), tick,
+		sc_fault_report(s, SC_DETECTED_HANG, SC_FAULT_PATH_SELF, injected_kind(ev, rec.n_inputs), tick,
 		                p->last_hash, "fence of tick %u not signalled within %u ms", tick,
 		                sc_game_config(p->game)->hang_timeout_ms);
 		_exit(PRIMARY_EXIT_FAULT); /* a hung GPU: nothing can be torn down */

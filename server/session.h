@@ -67,9 +67,18 @@ struct sc_frame_slot_shm {
 
 /* How a fault was detected: the seed's signals. */
 enum sc_fault_path {
-	SC_FAULT_PATH_SELF = 724,     /* the primary reported it (shader fault record, device lost) */
-	SC_FAULT_PATH_EXTERNAL = 734, /* a monitor noticed it (hang, invalid output, process death) */
+	/* the primary found it itself: a shader fault record (assert, the oob guard
+	 * band), its own validation of the state, its own fence timeout, a device loss */
+	SC_FAULT_PATH_SELF = 724,
+	/* the supervisor saw it from outside: a stalled heartbeat, the process's death */
+	SC_FAULT_PATH_EXTERNAL = 734,
 };
+
+/* The supervisor's heartbeat monitor gives the primary this long beyond the
+ * hang timeout before it calls a tick hung: two ticks, at least 250 ms. The
+ * primary's own fence timeout starts at most a tick after the last heartbeat,
+ * so it normally wins (724) by a tick or more, at least ~230 ms. */
+#define SC_MONITOR_SLACK_MS(fps) (2u * 1000u / (fps) > 250u ? 2u * 1000u / (fps) : 250u)
 
 /* What was detected (a superset of the injectable enum sc_fault_kind). */
 enum sc_fault_detected {
@@ -79,7 +88,10 @@ enum sc_fault_detected {
 	SC_DETECTED_DEVICE_LOST = 4, /* VK_ERROR_DEVICE_LOST */
 	SC_DETECTED_DEATH = 5,       /* the primary process died */
 	SC_DETECTED_DIVERGENCE = 6,  /* shadow hash != primary hash (alarm only, no pause) */
+	SC_DETECTED_OOB = 7,         /* an out-of-bounds write hit the guard band (fault record kind 4) */
+	SC_DETECTED_DEVICE_LOST_SIMULATED = 8, /* a device-lost input: the primary simulated the loss */
 };
+#define SC_DETECTED_LAST SC_DETECTED_DEVICE_LOST_SIMULATED
 
 static inline const char *sc_fault_detected_name(uint32_t detected)
 {
@@ -91,6 +103,8 @@ static inline const char *sc_fault_detected_name(uint32_t detected)
 	case SC_DETECTED_DEVICE_LOST: return "device-lost";
 	case SC_DETECTED_DEATH: return "process-death";
 	case SC_DETECTED_DIVERGENCE: return "divergence";
+	case SC_DETECTED_OOB: return "oob";
+	case SC_DETECTED_DEVICE_LOST_SIMULATED: return "simulated-device-lost";
 	default: return "unknown";
 	}
 }
@@ -213,6 +227,10 @@ struct sc_session_shm {
 	/* ticks below this have had their inputs gathered by the primary: an input
 	 * stamped with it is applied at that tick (the encoder's stamp) */
 	_Atomic uint32_t inputs_gathered_through;
+	/* the input-log range [begin, end) the primary gathered for tick
+	 * inputs_gathered_through - 1 (stored before it): after the primary's death
+	 * the supervisor finds the FAULT input that killed it there */
+	_Atomic uint64_t gathered_seq_begin, gathered_seq_end;
 	_Atomic uint64_t slots_reclaimed;   /* frame slots taken back from a dead reader */
 	/* supervisor, in a crash loop: incidents numbered above this get no capture
 	 * (0 = no limit); set while it handles the incident that made the loop,

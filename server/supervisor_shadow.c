@@ -15,7 +15,6 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-#define MONITOR_MARGIN_TICKS 2                          /* heartbeat slack beyond the hang timeout */
 #define PAUSE_WAIT_NS (5ull * 1000 * 1000 * 1000)       /* for the shadow's capture before recovering */
 #define RECOVERY_POLL_MS 20
 
@@ -104,6 +103,45 @@ void sup_tracking_start(struct supervisor *sup)
 		sc_info("shadow tracking off (--no-shadow)");
 }
 
+/* The FAULT input among the inputs the primary had gathered for `tick` when it
+ * died or stalled there, read back from the input log (the range it published):
+ * a crash input first (that one kills the process), else the first FAULT
+ * input; 0 when there is none or the tick's inputs were not gathered. */
+static uint32_t gathered_fault(struct supervisor *sup, uint32_t tick)
+{
+	struct sc_session_shm *s = sup->session;
+	if (atomic_load(&s->inputs_gathered_through) != tick + 1)
+		return 0; /* it had not gathered this tick's inputs yet */
+	uint64_t begin = atomic_load(&s->gathered_seq_begin), end = atomic_load(&s->gathered_seq_end);
+	if (end <= begin)
+		return 0;
+	int reader;
+	if (!sc_input_log_reader_attach(&sup->input_log, begin, &reader)) {
+		sc_warn("the inputs of tick %u (seq %llu..%llu) are no longer in the input log: injected kind unknown",
+		        tick, (unsigned long long)begin, (unsigned long long)end);
+		return 0;
+	}
+	uint32_t kind = 0;
+	for (uint64_t seq = begin; seq < end; seq++) {
+		struct sc_input_event ev;
+		if (sc_input_log_peek(&sup->input_log, reader, seq, &ev) != SC_RING_SUCCESS) {
+			sc_warn("input log seq %llu of tick %u unreadable: injected kind may be unknown",
+			        (unsigned long long)seq, tick);
+			break;
+		}
+		if (ev.action != SC_INPUT_FAULT)
+			continue;
+		if (ev.a == SC_FAULT_CRASH) {
+			kind = SC_FAULT_CRASH;
+			break;
+		}
+		if (!kind)
+			kind = (uint32_t)ev.a;
+	}
+	sc_input_log_reader_detach(&sup->input_log, reader);
+	return kind;
+}
+
 bool sup_tracking_primary_exit(struct supervisor *sup, int status)
 {
 	struct sc_session_shm *s = sup->session;
@@ -115,8 +153,9 @@ bool sup_tracking_primary_exit(struct supervisor *sup, int status)
 			snprintf(how, sizeof(how), "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
 		else
 			snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(status));
-		sc_fault_report(s, SC_DETECTED_DEATH, SC_FAULT_PATH_EXTERNAL, 0, atomic_load(&s->next_tick), 0,
-		                "primary process %s during tick %u", how, atomic_load(&s->next_tick));
+		uint32_t tick = atomic_load(&s->next_tick);
+		sc_fault_report(s, SC_DETECTED_DEATH, SC_FAULT_PATH_EXTERNAL, gathered_fault(sup, tick), tick, 0,
+		                "primary process %s during tick %u", how, tick);
 	}
 	atomic_store(&s->primary_ready, 0);
 	return sup->cfg.shadow;
@@ -129,12 +168,11 @@ static void check_heartbeat(struct supervisor *sup, uint64_t now)
 	if (!sup->primary.pid || !atomic_load(&s->primary_ready) || atomic_load(&s->fault.state) != SC_FAULT_NONE)
 		return;
 	uint64_t hb = atomic_load(&s->heartbeat_ns);
-	uint64_t limit = (uint64_t)sup->cfg.hang_timeout_ms * 1000000ull +
-	                 MONITOR_MARGIN_TICKS * 1000000000ull / sup->cfg.fps;
+	uint64_t limit = ((uint64_t)sup->cfg.hang_timeout_ms + SC_MONITOR_SLACK_MS(sup->cfg.fps)) * 1000000ull;
 	if (!hb || now < hb + limit)
 		return;
 	uint32_t tick = atomic_load(&s->next_tick);
-	if (sc_fault_report(s, SC_DETECTED_HANG, SC_FAULT_PATH_EXTERNAL, 0, tick, 0,
+	if (sc_fault_report(s, SC_DETECTED_HANG, SC_FAULT_PATH_EXTERNAL, gathered_fault(sup, tick), tick, 0,
 	                    "heartbeat stalled: no tick completed for %llu ms (tick %u)",
 	                    (unsigned long long)((now - hb) / 1000000), tick))
 		sup_child_kill(&sup->primary, SIGKILL);

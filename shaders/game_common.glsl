@@ -39,6 +39,14 @@
 #define FAULT_CORRUPT 2u
 #define FAULT_HANG 3u
 #define FAULT_OOB 4u
+// The particle buffer ends in a guard band of GUARD_PARTICLES entries after the
+// particle_count particles, every word GUARD_CANARY (the host fills it at init
+// and restore); tick_logic.comp checks it every tick, so an out-of-bounds write
+// that lands there is caught on any driver (robust buffer access stays off).
+// The fault record of a hit: kind FAULT_OOB, detail = 1 + the first bad word.
+#define GUARD_PARTICLES 64u
+#define GUARD_CANARY 0x5ca1ab1eu
+#define OOB_GUARD_INDEX 37u // the injected oob write: this entry past the end
 // fault_detail of an assertion: which check failed
 #define ASSERT_INJECTED 1u
 #define ASSERT_PUCK_BOUNDS 2u

@@ -8,7 +8,8 @@ layout(local_size_x = 1) in;
 #include "game_common.glsl"
 #include "game_state.glsl"
 
-// Only the oob fault touches it: an out-of-bounds write far past its end.
+// Only the oob fault touches it: an out-of-bounds write past its end, into the
+// guard band (game_common.glsl) whose canaries finalize.comp checks.
 layout(std430, set = 0, binding = 2) buffer Particles { uvec4 part[]; };
 // Indirect dispatch of spin.comp: none, unless the hang fault fires.
 layout(std430, set = 0, binding = 10) buffer HangDispatch { uint hang_dispatch[4]; };
@@ -32,8 +33,24 @@ void inject_fault(uint kind)
 		hang_dispatch[0] = 65535u;
 		hang_dispatch[1] = 65535u;
 	} else if (kind == FAULT_OOB) {
-		// out-of-bounds write, robustness off: a gigabyte past the particle buffer
-		part[params.particle_count + 0x4000000u] = uvec4(0xdeadbeefu);
+		// out-of-bounds write past the last particle (robustness off); it lands
+		// in the guard band, so it is caught this tick whatever the driver
+		part[params.particle_count + OOB_GUARD_INDEX] = uvec4(0xdeadbeefu);
+	}
+}
+
+// The guard band after the particles: a word that is not the canary any more was
+// written out of bounds (this tick's inputs, or the passes of the tick before).
+void check_guard_band()
+{
+	for (uint i = 0u; i < GUARD_PARTICLES; i++) {
+		uvec4 g = part[params.particle_count + i];
+		for (uint c = 0u; c < 4u; c++) {
+			if (g[c] != GUARD_CANARY) {
+				raise_fault(FAULT_OOB, 1u + i * 4u + c);
+				return;
+			}
+		}
 	}
 }
 
@@ -189,6 +206,7 @@ void main()
 	hang_dispatch[2] = 1u;
 	for (uint i = 0u; i < params.n_inputs && i < uint(MAX_INPUTS); i++)
 		apply_input(params.inputs[i]);
+	check_guard_band();
 
 	move_players();
 	if (st.hdr.kickoff > 0u) {

@@ -14,7 +14,7 @@
 
 static uint32_t detected_from_name(const char *name)
 {
-	for (uint32_t d = SC_DETECTED_ASSERT; d <= SC_DETECTED_DIVERGENCE; d++)
+	for (uint32_t d = SC_DETECTED_ASSERT; d <= SC_DETECTED_LAST; d++)
 		if (strcmp(name, sc_fault_detected_name(d)) == 0)
 			return d;
 	return 0;

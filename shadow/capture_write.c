@@ -298,10 +298,15 @@ bool sc_capture_write(const char *dir, const struct sc_capture_info *info, const
 	}
 	if (info->incident) {
 		ok = write_error(dir, info) && ok;
+		bool simulated = info->detected == SC_DETECTED_DEVICE_LOST_SIMULATED;
 		if (info->device_fault_available && !copy_into(dir, "device_fault.json", info->device_fault_report))
 			sc_capture_missing_add(missing, "device_fault.json: could not copy %s", info->device_fault_report);
+		if (info->device_fault_available && simulated)
+			sc_capture_missing_add(missing, "device_fault.json: the device loss was simulated (a device-lost "
+			                       "input): the report is of a device that was not lost");
 		if (!info->device_fault_available)
-			sc_capture_missing_add(missing, "VK_EXT_device_fault report: not available from the primary (%s)",
+			sc_capture_missing_add(missing, "VK_EXT_device_fault report: not available from the primary (%s%s)",
+			                       simulated ? "simulated device loss; " : "",
 			                       strstr(info->detail, "not offered") ? "not offered by its driver" :
 			                       "no device loss, or the driver does not offer the extension");
 		if (!info->primary_device[0])

@@ -3,7 +3,9 @@
  * the same tick. The work runs in a child process forked before any Vulkan
  * call, so a hang (fence timeout: the GPU cannot be torn down) or a crash
  * (signal) is observed from outside: the child reports each tick it starts on
- * a pipe, the parent turns a signal or a silent child into a result. */
+ * a pipe, the parent turns a signal or a silent child into a result.
+ * The verdict: "reproduced" only for the capture's fault kind at its error
+ * tick; anything else says what happened, with its own exit status. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -35,10 +37,13 @@ struct replay_opts {
 	uint32_t hang_timeout_ms; /* 0 = the capture's */
 };
 
-/* The child's results travel as exit codes. */
-#define RC_REPRODUCED 0
-#define RC_NOT_REPRODUCED 1
-#define RC_ERROR 2
+/* Exit statuses (docs/captures.md); the child's results travel as them. */
+#define RC_REPRODUCED 0     /* the capture's fault kind at its error tick */
+#define RC_NO_FAULT 1       /* no fault through the last tick run */
+#define RC_ERROR 2          /* usage, capture or replay error */
+#define RC_OTHER_KIND 3     /* a fault of another kind */
+#define RC_OTHER_TICK 4     /* the capture's fault kind, at another tick */
+#define RC_CHILD_CRASHED 5  /* the replay child died of a signal the capture does not record */
 
 static void report_tick(int fd, uint32_t tick)
 {
@@ -53,18 +58,34 @@ static void print_input(const struct sc_input_event *ev)
 	printf("%s", line);
 }
 
-/* Ends the child: after a hang or device loss nothing may be torn down. */
-static int finish_fault(const struct sc_step_result *res, uint32_t target, bool have_target)
+/* A fault the replay ran into (detected: enum sc_fault_detected, at its tick;
+ * desc "KIND at tick T (...)") against the capture's: prints the verdict line. */
+static int verdict(const struct sc_capture_info *in, uint32_t detected, uint32_t at, const char *desc)
 {
-	char desc[384];
-	sc_step_describe(res, desc, sizeof(desc));
-	uint32_t at = res->outcome == SC_STEP_ASSERT ? res->state.hdr.fault_tick : res->tick;
-	if (!have_target || at == target) {
+	if (!in->incident) {
+		printf("not reproduced: a fault: %s; the capture records no incident\n", desc);
+		return RC_OTHER_KIND;
+	}
+	const char *want = sc_fault_detected_name(in->detected);
+	if (detected == in->detected && at == in->error_tick) {
 		printf("reproduced: %s\n", desc);
 		return RC_REPRODUCED;
 	}
-	printf("not reproduced: %s, but the primary's error was at tick %u\n", desc, target);
-	return RC_NOT_REPRODUCED;
+	if (detected == in->detected) {
+		printf("not reproduced: the same kind at another tick: %s; the capture's fault: %s at tick %u\n", desc,
+		       want, in->error_tick);
+		return RC_OTHER_TICK;
+	}
+	printf("not reproduced: a different fault: %s; the capture's fault: %s at tick %u\n", desc, want,
+	       in->error_tick);
+	return RC_OTHER_KIND;
+}
+
+static int finish_fault(const struct sc_capture_info *in, const struct sc_step_result *res)
+{
+	char desc[384];
+	sc_step_describe(res, desc, sizeof(desc));
+	return verdict(in, sc_step_detected(res), sc_step_fault_tick(res), desc);
 }
 
 static int replay_child(const struct replay_opts *o, int progress_fd)
@@ -128,7 +149,7 @@ static int replay_child(const struct replay_opts *o, int progress_fd)
 				}
 				if (res.reproduced) {
 					printf(" -> fault\n");
-					rc = finish_fault(&res, target, have_target && !o->until_error);
+					rc = finish_fault(in, &res);
 					if (res.outcome == SC_STEP_HANG || res.outcome == SC_STEP_DEVICE_LOST) {
 						fflush(stdout);
 						_exit(rc);
@@ -144,7 +165,7 @@ static int replay_child(const struct replay_opts *o, int progress_fd)
 				goto out;
 			}
 			if (res.reproduced) {
-				rc = finish_fault(&res, target, have_target && !o->until_error);
+				rc = finish_fault(in, &res);
 				if (res.outcome == SC_STEP_HANG || res.outcome == SC_STEP_DEVICE_LOST) {
 					fflush(stdout);
 					_exit(rc);
@@ -158,9 +179,10 @@ static int replay_child(const struct replay_opts *o, int progress_fd)
 	}
 	printf("not reproduced: ticks %u..%u ran without a fault", start, last);
 	if (have_target)
-		printf(" (the primary's error: %s at tick %u)", sc_fault_detected_name(in->detected), target);
-	printf("\n");
-	rc = RC_NOT_REPRODUCED;
+		printf("; the capture's fault: %s at tick %u\n", sc_fault_detected_name(in->detected), target);
+	else
+		printf(" (the capture records no incident)\n");
+	rc = RC_NO_FAULT;
 out:
 	fflush(stdout);
 	free(snap);
@@ -171,7 +193,7 @@ out:
 }
 
 /* Waits for the child; progress tells which tick it was in. */
-static int watch_child(pid_t pid, int progress_fd, uint32_t hang_ms)
+static int watch_child(pid_t pid, int progress_fd, uint32_t hang_ms, const struct sc_capture_info *in)
 {
 	uint32_t tick = 0;
 	bool have_tick = false;
@@ -201,18 +223,31 @@ static int watch_child(pid_t pid, int progress_fd, uint32_t hang_ms)
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			fflush(stdout);
-			printf("reproduced: hang at tick %u (no progress for %llu ms; the replay child was killed)\n", tick,
-			       (unsigned long long)(silence_ns / 1000000ull));
-			return 0;
+			char desc[160];
+			snprintf(desc, sizeof(desc), "hang at tick %u (no progress for %llu ms; the replay child was killed)",
+			         tick, (unsigned long long)(silence_ns / 1000000ull));
+			return verdict(in, SC_DETECTED_HANG, tick, desc);
 		}
 	}
 	fflush(stdout);
 	if (WIFSIGNALED(status)) {
+		/* a crash input aborts as the primary does, whose death is a process-death */
 		int sig = WTERMSIG(status);
-		printf("reproduced: crash at tick %u (signal %d: %s)\n", have_tick ? tick : 0, sig, strsignal(sig));
-		return 0;
+		uint32_t at = have_tick ? tick : 0;
+		if (in->incident && in->detected != SC_DETECTED_DEATH) {
+			printf("not reproduced: the replay child crashed with signal %d (%s) at tick %u; the capture's fault: "
+			       "%s at tick %u\n", sig, strsignal(sig), at, sc_fault_detected_name(in->detected), in->error_tick);
+			return RC_CHILD_CRASHED;
+		}
+		char desc[160];
+		snprintf(desc, sizeof(desc), "crash at tick %u (signal %d: %s)", at, sig, strsignal(sig));
+		return verdict(in, SC_DETECTED_DEATH, at, desc);
 	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : RC_ERROR;
+	/* the child's verdict; a status it never gives (a library's exit) is an error */
+	if (WIFEXITED(status) && WEXITSTATUS(status) < RC_CHILD_CRASHED)
+		return WEXITSTATUS(status);
+	printf("replay error: the replay child ended with status 0x%x\n", (unsigned)status);
+	return RC_ERROR;
 }
 
 static void usage(FILE *f)
@@ -220,10 +255,14 @@ static void usage(FILE *f)
 	fprintf(f, "usage: shadowcast replay CAPTURE [--step input|tick] [--until-error] [--device SPEC]\n"
 	           "                        [--hang-timeout MS]\n"
 	           "  re-runs a capture (docs/captures.md) from its preserved state with its pending inputs and\n"
-	           "  reproduces the primary's error at the same tick; exit 0 reproduced, 1 not, 2 error.\n"
+	           "  reproduces the primary's error at the same tick. Exit status: 0 reproduced (the capture's fault\n"
+	           "  kind at its error tick), 1 no fault, 2 usage/capture/replay error, 3 a fault of another kind,\n"
+	           "  4 the same kind at another tick, 5 the replay child crashed (a signal) where the capture\n"
+	           "  records no process death.\n"
 	           "  --step input   apply the inputs of each tick one at a time, printing each result\n"
 	           "  --step tick    print each tick's result\n"
-	           "  --until-error  run on past the primary's error tick until any fault (or inputs + %d ticks)\n"
+	           "  --until-error  run on past the primary's error tick until any fault (or inputs + %d ticks);\n"
+	           "                 the verdict is the same: the capture's kind at its tick, or what happened\n"
 	           "  --device SPEC  Vulkan device (default auto; lavapipe is fine)\n"
 	           "  --hang-timeout MS  fence timeout that counts as a hang (default: the capture's)\n", EXTRA_TICKS);
 }
@@ -270,27 +309,30 @@ int sc_cmd_replay(int argc, char **argv)
 	if (!sc_capture_load(&probe, o.capture))
 		return 2;
 	uint32_t hang_ms = o.hang_timeout_ms ? o.hang_timeout_ms : probe.info.game.hang_timeout_ms;
+	struct sc_capture_info info = probe.info; /* what the verdict compares with */
 	sc_capture_finish(&probe);
 
 	int p[2];
 	if (pipe(p) != 0) {
 		sc_err("pipe: %s", strerror(errno));
-		return 2;
+		return RC_ERROR;
 	}
 	fflush(stdout);
 	pid_t pid = fork();
 	if (pid < 0) {
 		sc_err("fork: %s", strerror(errno));
-		return 2;
+		close(p[0]);
+		close(p[1]);
+		return RC_ERROR;
 	}
 	if (pid == 0) {
 		close(p[0]);
-		int rc = replay_child(&o, p[1]);
+		int crc = replay_child(&o, p[1]);
 		fflush(stdout);
-		_exit(rc);
+		_exit(crc);
 	}
 	close(p[1]);
-	int rc = watch_child(pid, p[0], hang_ms);
+	int rc = watch_child(pid, p[0], hang_ms, &info);
 	close(p[0]);
 	return rc;
 }

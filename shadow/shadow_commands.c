@@ -72,7 +72,7 @@ static int cmd_set_delay(struct shadow *sh, int64_t arg, char *msg, size_t len)
 {
 	const struct sc_run_config *cfg = sh->cfg;
 	/* the rule of `run --delay`: a hang must be detected before the shadow reaches it */
-	uint64_t need_ms = cfg->hang_timeout_ms + 2 * 1000 / cfg->fps + 1;
+	uint64_t need_ms = cfg->hang_timeout_ms + SC_MONITOR_SLACK_MS(cfg->fps) + 1;
 	uint64_t need = (need_ms * cfg->fps + 999) / 1000;
 	if (arg < (int64_t)need || arg > 36000) {
 		snprintf(msg, len, "delay %lld ticks refused: must be %llu..36000 (a hang is detected after the %u ms hang "

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gpu/game_validate.h"
+#include "server/session.h"
 #include "util/log.h"
 
 const char *sc_step_outcome_name(enum sc_step_outcome o)
@@ -12,13 +13,13 @@ const char *sc_step_outcome_name(enum sc_step_outcome o)
 	switch (o) {
 	case SC_STEP_OK: return "ok";
 	case SC_STEP_ASSERT: return "assert";
+	case SC_STEP_OOB: return "oob";
 	case SC_STEP_INVALID: return "invalid-state";
 	case SC_STEP_HANG: return "hang";
 	case SC_STEP_DEVICE_LOST: return "device-lost";
 	case SC_STEP_HOST_CRASH: return "crash";
-	case SC_STEP_HOST_DEVICE_LOST: return "device-lost";
+	case SC_STEP_HOST_DEVICE_LOST: return "simulated-device-lost";
 	case SC_STEP_NOT_RUN_HANG: return "hang-not-executed";
-	case SC_STEP_NOT_RUN_OOB: return "oob-not-executed";
 	case SC_STEP_ERROR: return "error";
 	}
 	return "unknown";
@@ -35,12 +36,31 @@ enum sc_step_outcome sc_step_danger(const struct sc_input_event *inputs, uint32_
 			return SC_STEP_HOST_CRASH;
 		if (inputs[i].a == SC_FAULT_DEVICE_LOST)
 			return SC_STEP_HOST_DEVICE_LOST;
-		if (inputs[i].a == SC_FAULT_HANG && d == SC_STEP_OK)
+		if (inputs[i].a == SC_FAULT_HANG)
 			d = SC_STEP_NOT_RUN_HANG;
-		if (inputs[i].a == SC_FAULT_OOB && d == SC_STEP_OK)
-			d = SC_STEP_NOT_RUN_OOB;
 	}
 	return d;
+}
+
+uint32_t sc_step_detected(const struct sc_step_result *res)
+{
+	switch (res->outcome) {
+	case SC_STEP_ASSERT: return SC_DETECTED_ASSERT;
+	case SC_STEP_OOB: return SC_DETECTED_OOB;
+	case SC_STEP_INVALID: return SC_DETECTED_INVALID;
+	case SC_STEP_HANG: return SC_DETECTED_HANG;
+	case SC_STEP_DEVICE_LOST: return SC_DETECTED_DEVICE_LOST;
+	case SC_STEP_HOST_CRASH: return SC_DETECTED_DEATH;
+	case SC_STEP_HOST_DEVICE_LOST: return SC_DETECTED_DEVICE_LOST_SIMULATED;
+	default: return 0;
+	}
+}
+
+uint32_t sc_step_fault_tick(const struct sc_step_result *res)
+{
+	if (res->outcome == SC_STEP_ASSERT || res->outcome == SC_STEP_OOB)
+		return res->state.hdr.fault_tick;
+	return res->tick;
 }
 
 void sc_step_run(struct sc_game *game, const void *snap, size_t snap_len, const struct sc_input_event *inputs,
@@ -87,18 +107,17 @@ void sc_step_run(struct sc_game *game, const void *snap, size_t snap_len, const 
 		res->outcome = danger;
 		res->reproduced = true;
 		snprintf(res->why, sizeof(res->why),
-		         "host-side fault: %s: a device-lost input makes the primary report VK_ERROR_DEVICE_LOST "
-		         "before tick %u's GPU work", dangerous_ok ? "simulated as the primary does" :
-		         "not executed in the shadow", tick);
+		         "host-side fault: %s: a device-lost input makes the primary simulate a device loss "
+		         "(VK_ERROR_DEVICE_LOST) before tick %u's GPU work", dangerous_ok ? "simulated as the primary "
+		         "does" : "not executed in the shadow", tick);
 		return;
 	case SC_STEP_NOT_RUN_HANG:
-	case SC_STEP_NOT_RUN_OOB:
 		if (dangerous_ok)
 			break;
 		res->outcome = danger;
 		snprintf(res->why, sizeof(res->why),
-		         "would %s: not executed in the shadow (run `shadowcast replay` on the capture: it runs the "
-		         "tick in a child process)", danger == SC_STEP_NOT_RUN_HANG ? "hang" : "write out of bounds");
+		         "would hang: not executed in the shadow (run `shadowcast replay` on the capture: it runs the "
+		         "tick in a child process)");
 		return;
 	default:
 		break;
@@ -130,7 +149,12 @@ void sc_step_run(struct sc_game *game, const void *snap, size_t snap_len, const 
 	const struct sc_game_header *h = &tr.state.hdr;
 	const struct sc_game_config *gc = sc_game_config(game);
 	char why[160];
-	if (h->fault_kind) {
+	if (h->fault_kind == SC_FAULT_OOB) {
+		res->outcome = SC_STEP_OOB;
+		res->reproduced = true;
+		snprintf(res->why, sizeof(res->why), "fault record kind %u detail %u: out-of-bounds write caught by the "
+		         "guard band after the particles", h->fault_kind, h->fault_detail);
+	} else if (h->fault_kind) {
 		res->outcome = SC_STEP_ASSERT;
 		res->reproduced = true;
 		snprintf(res->why, sizeof(res->why), "fault record kind %u detail %u", h->fault_kind, h->fault_detail);
@@ -150,6 +174,9 @@ void sc_step_describe(const struct sc_step_result *res, char *buf, size_t len)
 	case SC_STEP_ASSERT:
 		snprintf(buf, len, "assert at tick %u (%s)", res->state.hdr.fault_tick, res->why);
 		break;
+	case SC_STEP_OOB:
+		snprintf(buf, len, "oob at tick %u (%s)", res->state.hdr.fault_tick, res->why);
+		break;
 	case SC_STEP_INVALID:
 		snprintf(buf, len, "invalid state at tick %u: %s", res->tick, res->why);
 		break;
@@ -163,7 +190,7 @@ void sc_step_describe(const struct sc_step_result *res, char *buf, size_t len)
 		snprintf(buf, len, "crash at tick %u (%s)", res->tick, res->why);
 		break;
 	case SC_STEP_HOST_DEVICE_LOST:
-		snprintf(buf, len, "device-lost at tick %u (%s)", res->tick, res->why);
+		snprintf(buf, len, "simulated device-lost at tick %u (%s)", res->tick, res->why);
 		break;
 	default:
 		snprintf(buf, len, "%s at tick %u: %s", sc_step_outcome_name(res->outcome), res->tick, res->why);

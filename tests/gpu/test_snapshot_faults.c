@@ -1,6 +1,8 @@
 /* Snapshots restore a game exactly; injected GPU faults are reported the way the
  * shadow tracker expects: assert -> fault record, corrupt -> fails validation,
- * hang -> fence timeout (in a child process, whose GPU thread never returns). */
+ * oob -> fault record kind 4 from the guard band after the particles (on every
+ * driver; a restore re-arms its canaries), hang -> fence timeout (in a child
+ * process, whose GPU thread never returns). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +99,36 @@ static void test_assert_and_corrupt(struct sc_vk_device *dev)
 	sc_game_destroy(g);
 }
 
+static void test_oob(struct sc_vk_device *dev)
+{
+	struct sc_game *g = make_game(dev, 2000);
+	size_t len = sc_game_snapshot_size(g);
+	void *snap = malloc(len);
+	struct sc_tick_result r;
+	for (uint32_t t = 0; t < 8; t++) {
+		struct sc_input_event ev = input_for(t);
+		CHECK(sc_game_tick(g, &ev, 1, 0, 0, &r) == SC_GAME_OK, "tick");
+	}
+	CHECK(snap && sc_game_snapshot(g, snap, len), "snapshot");
+	struct sc_input_event ev[2] = {input_for(8), {.tick = 8, .seq = 99, .action = SC_INPUT_FAULT, .a = SC_FAULT_OOB}};
+	CHECK(sc_game_tick(g, ev, 2, 0, 0, &r) == SC_GAME_OK, "oob tick runs");
+	/* entry 37 past the last particle (shaders/game_common.glsl OOB_GUARD_INDEX), word 0 */
+	CHECK(r.state.hdr.fault_kind == SC_FAULT_OOB && r.state.hdr.fault_tick == 8 &&
+	      r.state.hdr.fault_detail == 1 + 37 * 4, "oob: fault record kind %u tick %u detail %u (want 4, 8, %u)",
+	      r.state.hdr.fault_kind, r.state.hdr.fault_tick, r.state.hdr.fault_detail, 1 + 37 * 4);
+	/* the restored game has intact canaries: the same tick without the fault is clean */
+	CHECK(sc_game_restore(g, snap, len), "restore");
+	CHECK(sc_game_tick(g, ev, 1, 0, 0, &r) == SC_GAME_OK, "tick");
+	CHECK(r.state.hdr.fault_kind == 0, "after a restore the guard band is re-armed (fault kind %u)",
+	      r.state.hdr.fault_kind);
+	/* and with it the fault comes back at the same tick */
+	CHECK(sc_game_restore(g, snap, len), "restore");
+	CHECK(sc_game_tick(g, ev, 2, 0, 0, &r) == SC_GAME_OK, "tick");
+	CHECK(r.state.hdr.fault_kind == SC_FAULT_OOB && r.state.hdr.fault_tick == 8, "oob again after a restore");
+	free(snap);
+	sc_game_destroy(g);
+}
+
 static void test_hang(void)
 {
 	pid_t pid = fork();
@@ -127,6 +159,7 @@ int main(void)
 		return 1;
 	test_snapshot(dev);
 	test_assert_and_corrupt(dev);
+	test_oob(dev);
 	sc_vk_device_destroy(dev);
 	if (failures)
 		return 1;

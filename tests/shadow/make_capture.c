@@ -104,11 +104,12 @@ int main(int argc, char **argv)
 	pending[np++] = random_input(error_tick + 2, seq++);
 	pending[np++] = random_input(error_tick + 5, seq++);
 
+	/* what the server detects for each injected kind, and how (docs/captures.md) */
 	static const uint32_t detected[] = {0, SC_DETECTED_ASSERT, SC_DETECTED_INVALID, SC_DETECTED_HANG,
-	                                    SC_DETECTED_DEATH, SC_DETECTED_DEATH, SC_DETECTED_DEVICE_LOST};
+	                                    SC_DETECTED_OOB, SC_DETECTED_DEATH, SC_DETECTED_DEVICE_LOST_SIMULATED};
 	struct sc_capture_info in = {
 		.incident = 1, .detected = detected[kind], .injected = kind, .error_tick = error_tick,
-		.path = kind == SC_FAULT_ASSERT || kind == SC_FAULT_DEVICE_LOST ? SC_FAULT_PATH_SELF : SC_FAULT_PATH_EXTERNAL,
+		.path = kind == SC_FAULT_CRASH ? SC_FAULT_PATH_EXTERNAL : SC_FAULT_PATH_SELF,
 		.next_tick = error_tick, .delay_ticks = 30, .shadow_hash = hash, .primary_hash = hash,
 		.primary_hash_known = true, .detected_ns = 1000, .paused_ns = 2000, .primary_pid = 1,
 		.game = {.width = gc.width, .height = gc.height, .seed = gc.seed, .players = gc.players,

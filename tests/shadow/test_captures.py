@@ -2,13 +2,17 @@
 """Captures offline: a harness writes a capture of the state before a random
 error tick (through the shadow's capture writer); `inspect` prints it (text and
 JSON), `replay` reproduces the error at the same tick (assert, corrupt, hang in
-a child process, crash as a signal), does not when the offending input is
-removed, and `--step input` reproduces exactly when the FAULT input is applied.
+a child process, crash as a signal, oob through the guard band, a simulated
+device loss), does not when the offending input is removed, and `--step input`
+reproduces exactly when the FAULT input is applied. Verdicts: a capture whose
+recorded fault kind or error tick is altered is not reproduced, with the exit
+status and message of what happened instead (docs/captures.md).
 usage: test_captures.py SHADOWCAST MAKE_CAPTURE"""
 import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -97,9 +101,73 @@ def test_replay_dropped(tmp, kind, seed):
     d, info = make(tmp, kind, seed, drop=True)
     r = run([SHADOWCAST, "replay", d])
     check(r.returncode == 1, f"replay {kind} without the offending input: exit 1 (got {r.returncode})")
+    check(re.search(r"^not reproduced: ticks \d+\.\.\d+ ran without a fault", r.stdout, re.M) is not None,
+          f"replay {kind} dropped: says no fault ran ({r.stdout})")
     check("not reproduced" in r.stdout and not re.search(r"^reproduced:", r.stdout, re.M), f"replay {kind} dropped: not reproduced")
     r = run([SHADOWCAST, "replay", d, "--until-error"])
     check(r.returncode == 1, f"replay --until-error without the fault: exit 1 (got {r.returncode})")
+
+
+def altered(d, name, detected=None, error_tick=None):
+    """A copy of capture d whose manifest records another fault kind or error tick."""
+    out = f"{d}-{name}"
+    shutil.copytree(d, out)
+    path = os.path.join(out, "manifest.json")
+    with open(path) as f:
+        text = f.read()
+    if detected is not None:
+        text, n = re.subn(r'"detected": "[^"]*"', f'"detected": "{detected}"', text)
+        assert n == 1, "one fault.detected in the manifest"
+    if error_tick is not None:
+        text, n = re.subn(r'"primary_error_tick": \d+', f'"primary_error_tick": {error_tick}', text)
+        assert n == 1, "one primary_error_tick in the manifest"
+    with open(path, "w") as f:
+        f.write(text)
+    return out
+
+
+def expect_verdict(d, what, rc, pattern):
+    r = run([SHADOWCAST, "replay", d])
+    print(f"[{what}] exit {r.returncode}: {r.stdout.strip().splitlines()[-1] if r.stdout.strip() else r.stderr}")
+    check(r.returncode == rc, f"replay {what}: exit {rc} (got {r.returncode}: {r.stdout} {r.stderr})")
+    check(re.search(pattern, r.stdout, re.M) is not None, f"replay {what}: output matches {pattern!r}: {r.stdout}")
+    check(not re.search(r"^reproduced:", r.stdout, re.M) or rc == 0, f"replay {what}: does not say reproduced")
+
+
+def test_verdicts(tmp, seed):
+    """reproduced only for the recorded kind at the recorded tick"""
+    d, info = make(tmp, "assert", seed)
+    E = info["error_tick"]
+    expect_verdict(altered(d, "kind", detected="invalid-state"), "assert, capture says invalid-state", 3,
+                   rf"^not reproduced: a different fault: assert at tick {E}\b.*; the capture's fault: "
+                   rf"invalid-state at tick {E}$")
+    expect_verdict(altered(d, "tick", error_tick=E + 1), "assert, capture says tick E+1", 4,
+                   rf"^not reproduced: the same kind at another tick: assert at tick {E}\b.*; the capture's "
+                   rf"fault: assert at tick {E + 1}$")
+    expect_verdict(altered(d, "death", detected="process-death"), "assert, capture says process-death", 3,
+                   rf"^not reproduced: a different fault: assert at tick {E}\b")
+    d, info = make(tmp, "crash", seed + 1)
+    E = info["error_tick"]
+    expect_verdict(altered(d, "kind", detected="assert"), "crash, capture says assert", 5,
+                   rf"^not reproduced: the replay child crashed with signal 6 \(Aborted\) at tick {E}; the "
+                   rf"capture's fault: assert at tick {E}$")
+    expect_verdict(altered(d, "tick", error_tick=E + 3), "crash, capture says tick E+3", 4,
+                   rf"^not reproduced: the same kind at another tick: crash at tick {E}\b.*; the capture's "
+                   rf"fault: process-death at tick {E + 3}$")
+    d, info = make(tmp, "device-lost", seed + 2)
+    E = info["error_tick"]
+    expect_verdict(altered(d, "real", detected="device-lost"), "simulated loss, capture says a real one", 3,
+                   rf"^not reproduced: a different fault: simulated device-lost at tick {E}\b.*; the capture's "
+                   rf"fault: device-lost at tick {E}$")
+    d, info = make(tmp, "oob", seed + 3)
+    E = info["error_tick"]
+    expect_verdict(altered(d, "kind", detected="assert"), "oob, capture says assert", 3,
+                   rf"^not reproduced: a different fault: oob at tick {E}\b.*; the capture's fault: assert at "
+                   rf"tick {E}$")
+    d, info = make(tmp, "assert", seed + 4, drop=True)
+    E = info["error_tick"]
+    expect_verdict(d, "no fault", 1, rf"^not reproduced: ticks {E}\.\.{E} ran without a fault; the capture's "
+                   rf"fault: assert at tick {E}$")
 
 
 def test_step_input(tmp, kind, seed):
@@ -125,11 +193,14 @@ def main():
         test_replay(tmp, "corrupt", seed + 2, "invalid state")
         test_replay(tmp, "hang", seed + 3, "hang")
         test_replay(tmp, "crash", seed + 4, "crash")
-        test_replay(tmp, "device-lost", seed + 5, "device-lost")
+        test_replay(tmp, "device-lost", seed + 5, "simulated device-lost")
+        test_replay(tmp, "oob", seed + 10, "oob")
         test_replay_dropped(tmp, "assert", seed + 6)
         test_replay_dropped(tmp, "corrupt", seed + 7)
         test_step_input(tmp, "assert", seed + 8)
         test_step_input(tmp, "corrupt", seed + 9)
+        test_step_input(tmp, "oob", seed + 11)
+        test_verdicts(tmp, seed + 12)
         r = run([SHADOWCAST, "replay"])
         check(r.returncode == 2 and "usage" in r.stderr, "replay without a capture: usage, exit 2")
     if failures:

@@ -277,8 +277,9 @@ static void test_incident(const char *exe, struct harness *h, struct sc_vk_devic
 	if (kind == SC_FAULT_ASSERT || kind == SC_FAULT_CORRUPT) {
 		CHECK(primary_tick(h, error_tick, &res, false), "primary error tick");
 		CHECK(kind == SC_FAULT_ASSERT ? res.state.hdr.fault_kind == SC_FAULT_ASSERT : 1, "assert fault record");
-		report(h, kind == SC_FAULT_ASSERT ? SC_DETECTED_ASSERT : SC_DETECTED_INVALID,
-		       kind == SC_FAULT_ASSERT ? SC_FAULT_PATH_SELF : SC_FAULT_PATH_EXTERNAL, kind, error_tick);
+		/* the primary's own fault record or validation: self-reported */
+		report(h, kind == SC_FAULT_ASSERT ? SC_DETECTED_ASSERT : SC_DETECTED_INVALID, SC_FAULT_PATH_SELF, kind,
+		       error_tick);
 	} else {
 		/* hang: the supervisor's heartbeat monitor; crash: the primary's death */
 		atomic_store(&h->s->next_tick, error_tick);
