@@ -103,6 +103,9 @@ size_t sc_encoder_metrics_text(const struct sc_encoder_status *st, char *buf, si
 	metric(&o, "shadowcast_frame_slots_reclaimed_total", "counter",
 	       "Frame slots taken back from a reader that died holding them.",
 	       atomic_load(&s->slots_reclaimed));
+	metric(&o, "shadowcast_inputs_dropped_total", "counter",
+	       "Logged inputs a restored primary dropped: the offending tick's (docs/captures.md, Restore).",
+	       atomic_load(&s->inputs_dropped));
 	metric(&o, "shadowcast_incidents_total", "counter", "Incidents (faults detected) since the server started.",
 	       atomic_load(&s->incidents));
 	metric(&o, "shadowcast_frames_bad_seal_total", "counter",

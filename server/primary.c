@@ -45,6 +45,8 @@ struct primary {
 	int pin_in, pin_tick; /* log reader slots held for a checkpoint's follower, -1 = none */
 	uint32_t pins_for;    /* the checkpoint they are held for */
 	bool tick_log_full;   /* the last append failed (logged once per episode) */
+	uint64_t drop_begin, drop_end; /* restore: the offending tick's inputs, seqs [begin, end) */
+	bool drop_all;        /* drop all of them, not only the FAULT inputs */
 };
 
 /* Exit status of a primary that stopped on a detected fault (the supervisor
@@ -72,8 +74,20 @@ static bool attach_session(struct primary *p, int ipc_fd)
 	p->session = v.session;
 	p->inputs = v.inputs;
 	p->ticks = v.ticks;
-	/* a (re)started primary plays a new match from the inputs that arrive from now on */
-	if (!sc_input_log_reader_attach(&p->inputs, UINT64_MAX, &p->reader)) {
+	/* a restored primary reads on from the held tick's inputs (every acked
+	 * input applied once); a new match from the inputs that arrive from now on */
+	struct sc_session_shm *s = p->session;
+	if (p->cfg->restore[0] && atomic_load(&s->restore_valid)) {
+		p->drop_begin = s->restore_seq_begin;
+		p->drop_end = s->restore_seq_end;
+		p->drop_all = s->restore_drop_all;
+		if (!sc_input_log_reader_attach(&p->inputs, p->drop_begin, &p->reader)) {
+			sc_err("restore: the inputs from seq %llu on are gone from the input log; inputs acked since the "
+			       "fault are lost", (unsigned long long)p->drop_begin);
+			p->drop_begin = p->drop_end = 0;
+		}
+	}
+	if (p->reader < 0 && !sc_input_log_reader_attach(&p->inputs, UINT64_MAX, &p->reader)) {
 		sc_err("no free reader slot in the input log");
 		return false;
 	}
@@ -152,6 +166,15 @@ static uint32_t take_inputs(struct primary *p, uint32_t tick, struct sc_input_ev
 		}
 		if (rec.tick > tick)
 			break; /* stamped for a later tick */
+		if (seq >= p->drop_begin && seq < p->drop_end && (p->drop_all || rec.action == SC_INPUT_FAULT)) {
+			/* the offending tick's: never applied again */
+			char line[64];
+			sc_input_format(&rec, line, sizeof(line));
+			sc_warn("restore: dropped input seq %llu of the offending tick (%s)", (unsigned long long)seq, line);
+			atomic_fetch_add(&p->session->inputs_dropped, 1);
+			seq++;
+			continue;
+		}
 		rec.tick = tick;
 		rec.seq = (uint32_t)seq;
 		ev[n++] = rec;

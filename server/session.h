@@ -166,6 +166,11 @@ struct sc_shadow_shm {
 	_Atomic uint32_t captures;     /* captures written */
 	_Atomic uint64_t paused_ns;    /* when it paused (detection-to-pause = paused_ns - fault.detected_ns) */
 	char capture_dir[512];         /* the latest capture (absolute path) */
+	/* an incident pause: what a restore from it needs (server/supervisor_shadow.c) */
+	_Atomic uint32_t incident_captured; /* the incident whose capture capture_dir is, 0 = none */
+	uint64_t held_primary_hash;    /* the primary's published hash for next_tick - 1 */
+	uint32_t held_primary_hash_known;
+	uint64_t held_seq_begin, held_seq_end; /* input-log seqs of the held tick's inputs */
 	/* command mailbox */
 	_Atomic uint32_t cmd_seq;
 	uint32_t cmd;                  /* enum sc_shadow_cmd */
@@ -250,6 +255,13 @@ struct sc_session_shm {
 	uint64_t checkpoint_in_seq;         /* input-log seq that tick's inputs start at */
 	uint64_t checkpoint_tick_seq;       /* tick-log seq of that tick's record */
 	char checkpoint_path[512];
+	/* supervisor -> restored primary: where its input reader starts and which
+	 * inputs of its first tick it drops (the offending tick's FAULT inputs, or
+	 * all of that tick's inputs when no injected fault explains the incident) */
+	uint64_t restore_seq_begin, restore_seq_end;
+	uint32_t restore_drop_all;
+	_Atomic uint32_t restore_valid;
+	_Atomic uint64_t inputs_dropped;   /* acked inputs dropped on a restore (counted, logged) */
 };
 
 #endif

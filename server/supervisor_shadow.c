@@ -216,6 +216,37 @@ static void check_loop_over(struct supervisor *sup, uint64_t now)
 	sc_info("crash loop over: no incident for %d s; captures and restores resume", SC_CRASH_LOOP_WINDOW_S);
 }
 
+/* Restore only from a state known good: the incident's own capture (not an
+ * older one), paused on time (before the error tick), with the primary's
+ * published hash for the tick it holds equal to its own. */
+static bool verified_state(struct supervisor *sup, struct sc_shadow_shm *b, char *why, size_t len)
+{
+	struct sc_fault_shm *f = &sup->session->fault;
+	if (!b || atomic_load(&b->state) != SC_SHADOW_PAUSED) {
+		snprintf(why, len, "the shadow did not pause");
+		return false;
+	}
+	if (atomic_load(&b->incident_captured) != f->incident) {
+		snprintf(why, len, "no capture of incident %u before its error tick (captures of it: %u)", f->incident,
+		         atomic_load(&b->captures));
+		return false;
+	}
+	uint32_t held = atomic_load(&b->next_tick);
+	if (!b->held_primary_hash_known) {
+		snprintf(why, len, "the primary published no hash for tick %u, the state the shadow holds: unverified",
+		         held ? held - 1 : 0);
+		return false;
+	}
+	uint64_t mine = atomic_load(&b->hash);
+	if (mine != b->held_primary_hash || atomic_load(&b->divergences)) {
+		snprintf(why, len, "the shadow's state after tick %u (hash %016llx, %llu divergences) is not the "
+		         "primary's (hash %016llx)", held ? held - 1 : 0, (unsigned long long)mine,
+		         (unsigned long long)atomic_load(&b->divergences), (unsigned long long)b->held_primary_hash);
+		return false;
+	}
+	return true;
+}
+
 /* Start the next primary (and a new shadow behind it) after an incident. */
 static void recover(struct supervisor *sup)
 {
@@ -223,13 +254,21 @@ static void recover(struct supervisor *sup)
 	struct sc_session_shm *s = sup->session;
 	struct sc_shadow_shm *b = t->active >= 0 ? slot_block(sup, t->active) : NULL;
 	bool paused = b && atomic_load(&b->state) == SC_SHADOW_PAUSED && atomic_load(&b->captures) > 0;
-	char restore[600] = "";
-	if (paused && sup->cfg.on_fault == SC_ON_FAULT_RESTORE)
+	char restore[600] = "", why[300] = "";
+	if (sup->cfg.on_fault == SC_ON_FAULT_RESTORE && !t->crash_loop && verified_state(sup, b, why, sizeof(why)))
 		snprintf(restore, sizeof(restore), "%s/state.bin", b->capture_dir);
-	if (t->crash_loop)
-		restore[0] = '\0';
-	else if (sup->cfg.on_fault == SC_ON_FAULT_RESTORE && !restore[0])
-		sc_warn("on-fault restore: the shadow did not pause with a capture; starting a new match instead");
+	else if (sup->cfg.on_fault == SC_ON_FAULT_RESTORE && !t->crash_loop)
+		sc_warn("on-fault restore: %s; starting a new match instead", why);
+	atomic_store(&s->restore_valid, 0);
+	if (restore[0]) {
+		/* the new primary reads the inputs from the held tick on: every acked
+		 * input is applied once; the offending tick's FAULT inputs are dropped,
+		 * or all of that tick's inputs when no injected fault explains it */
+		s->restore_seq_begin = b->held_seq_begin;
+		s->restore_seq_end = b->held_seq_end;
+		s->restore_drop_all = s->fault.injected == 0;
+		atomic_store(&s->restore_valid, 1);
+	}
 
 	/* the paused shadow stays for inspection; an older one makes room */
 	int keep = paused ? t->active : -1;

@@ -49,7 +49,8 @@ struct sc_backlog {
 void sc_backlog_init(struct sc_backlog *b, size_t max_bytes, uint32_t first_tick, uint64_t first_seq);
 void sc_backlog_finish(struct sc_backlog *b);
 
-/* Appends a record with its rec->seq_end - rec->seq_begin inputs (ev). On
+/* Appends a record with its rec->n_inputs inputs (ev; at most the record's
+ * seq range: a restored primary's first tick may drop some). On
  * anything but OK nothing is added and why says what (may be NULL). */
 enum sc_backlog_result sc_backlog_push(struct sc_backlog *b, const struct sc_tick_record *rec,
                                        const struct sc_input_event *ev, char *why, size_t why_len);

@@ -209,15 +209,23 @@ bool shadow_pause_incident(struct shadow *sh, bool late)
 	if (!shadow_hold(sh))
 		return false;
 	atomic_store(&sh->me->paused_ns, now);
-	/* what the incident needs is in memory now: let the logs go on without us
-	 * (the next primary and shadow use them) */
-	shadow_detach_readers(sh);
+	/* what the incident needs is in memory now: the tick log goes on without
+	 * us; the input reader stays at the held tick's inputs until a restored
+	 * primary has attached there (shadow_process.c), so none is overwritten */
+	if (sh->tick_reader >= 0)
+		sc_input_log_reader_detach(&sh->ticks, sh->tick_reader);
+	sh->tick_reader = -1;
 	sh->incident_pause = true;
+	size_t n_held = shadow_held_inputs(sh);
+	sh->me->held_seq_begin = sh->n_pending ? sh->pending_seq[0] : sh->backlog.next_seq;
+	sh->me->held_seq_end = n_held ? sh->pending_seq[n_held - 1] + 1 : sh->me->held_seq_begin;
 	uint32_t held = shadow_next_tick(sh);
 	if (!sh->primary_hash_known && f->primary_hash_before && f->error_tick == held) {
 		sh->primary_hash = f->primary_hash_before;
 		sh->primary_hash_known = true;
 	}
+	sh->me->held_primary_hash = sh->primary_hash;
+	sh->me->held_primary_hash_known = sh->primary_hash_known;
 	if (late)
 		sc_err("incident %u: error tick %u is already behind the shadow (at %u): the delay is too short; holding "
 		       "tick %u instead", f->incident, f->error_tick, held, held ? held - 1 : 0);
@@ -231,6 +239,8 @@ bool shadow_pause_incident(struct shadow *sh, bool late)
 		sc_warn("incident %u: no capture (captures suspended in a crash loop)", f->incident);
 	} else if (!shadow_write_capture(sh, true, msg, sizeof(msg))) {
 		sc_err("incident %u: %s", f->incident, msg);
+	} else if (!late) {
+		atomic_store(&sh->me->incident_captured, f->incident);
 	}
 	shadow_publish(sh, SC_SHADOW_PAUSED);
 	return true; /* a failed capture does not stop the shadow */

@@ -26,6 +26,8 @@ struct shadow {
 	struct sc_input_log inputs, ticks;
 	int in_reader, tick_reader;   /* -1 when detached */
 	struct sc_backlog backlog;    /* published ticks drained from the logs, not run yet */
+	uint64_t drop_begin, drop_end; /* behind a restored primary: the inputs it dropped */
+	bool drop_all;
 	struct sc_vk_device *dev;
 	struct sc_game *game;
 	uint32_t delay_ticks;

@@ -114,6 +114,12 @@ static bool start_game(struct shadow *sh)
 		}
 		in_seq = atomic_load(&s->primary_start_seq);
 		tick_seq = atomic_load(&s->primary_tick_log_seq);
+		if (cfg->restore[0] && atomic_load(&s->restore_valid)) {
+			/* the restored primary's rule for the offending tick's inputs (server/primary.c) */
+			sh->drop_begin = s->restore_seq_begin;
+			sh->drop_end = s->restore_seq_end;
+			sh->drop_all = s->restore_drop_all;
+		}
 	}
 	if (!sc_input_log_reader_attach(&sh->inputs, in_seq, &sh->in_reader)) {
 		sc_err("cannot read the input log from seq %" PRIu64 " (no free reader slot, or already overwritten)",
@@ -210,14 +216,22 @@ static bool drain_logs(struct shadow *sh, bool *lost_track)
 		}
 		struct sc_input_event ev[SC_MAX_INPUTS_PER_TICK];
 		uint32_t n = 0;
-		for (uint64_t seq = r.seq_begin; seq < r.seq_end && n < SC_MAX_INPUTS_PER_TICK; seq++, n++) {
+		for (uint64_t seq = r.seq_begin; seq < r.seq_end && n < SC_MAX_INPUTS_PER_TICK; seq++) {
 			rr = sc_input_log_peek(&sh->inputs, sh->in_reader, seq, &ev[n]);
 			if (rr != SC_RING_SUCCESS) {
 				sc_err("input seq %" PRIu64 " of tick %u is not readable (%d)", seq, r.tick, (int)rr);
 				return false;
 			}
+			if (seq >= sh->drop_begin && seq < sh->drop_end && (sh->drop_all || ev[n].action == SC_INPUT_FAULT))
+				continue; /* dropped by the restored primary */
 			ev[n].tick = r.tick; /* as the primary applied it (take_inputs) */
 			ev[n].seq = (uint32_t)seq;
+			n++;
+		}
+		if (n != r.n_inputs) {
+			sc_err("tick %u: the record says %u inputs, its seqs %" PRIu64 "..%" PRIu64 " give %u", r.tick,
+			       r.n_inputs, r.seq_begin, r.seq_end, n);
+			return false;
 		}
 		char why[200];
 		enum sc_backlog_result br = sc_backlog_push(&sh->backlog, &r, ev, why, sizeof(why));
@@ -348,6 +362,16 @@ static bool follow(struct shadow *sh, bool *idle)
 	return true;
 }
 
+/* After an incident pause the input reader holds the held tick's inputs for
+ * a restored primary; it lets go once a newer primary runs (or after 30 s). */
+static bool release_input_hold(struct shadow *sh)
+{
+	struct sc_session_shm *s = sh->session;
+	if (atomic_load(&s->primary_ready) && atomic_load(&s->primary_pid) != sh->info.primary_pid)
+		return true;
+	return sc_now_ns() > atomic_load(&sh->me->paused_ns) + 30ull * 1000000000ull;
+}
+
 int sc_shadow_main(int ipc_fd, const struct sc_run_config *cfg)
 {
 	sc_log_set_role("shadow");
@@ -371,6 +395,10 @@ int sc_shadow_main(int ipc_fd, const struct sc_run_config *cfg)
 		}
 		if (!sh.paused && !follow(&sh, &idle))
 			goto out;
+		if (sh.incident_pause && sh.in_reader >= 0 && release_input_hold(&sh)) {
+			sc_input_log_reader_detach(&sh.inputs, sh.in_reader);
+			sh.in_reader = -1;
+		}
 		if (!sh.paused)
 			shadow_publish(&sh, atomic_load(&sh.me->state) == SC_SHADOW_RESUMED ? SC_SHADOW_RESUMED :
 			               SC_SHADOW_RUNNING);
