@@ -184,9 +184,9 @@ struct sc_session_shm {
 
 	/* encoder -> everyone */
 	_Atomic uint64_t frames_encoded;
-	_Atomic uint64_t frames_bad_seal;  /* frames whose seal did not match: copy path */
+	_Atomic uint64_t frames_bad_seal;  /* frames whose seal did not match: dropped, not encoded */
 	_Atomic uint32_t encode_us_last;
-	_Atomic uint32_t zero_copy;        /* 1 while frames are encoded in place */
+	_Atomic uint32_t zero_copy;        /* 1 while frame memory is mapped: frames are encoded in place */
 	_Atomic uint32_t http_port;        /* bound port, once listening; the supervisor
 	                                    * clears it before each encoder start */
 
@@ -207,6 +207,11 @@ struct sc_session_shm {
 	/* ticks below this have had their inputs gathered by the primary: an input
 	 * stamped with it is applied at that tick (the encoder's stamp) */
 	_Atomic uint32_t inputs_gathered_through;
+	/* The game state each frame slot shows (the state after slots[i].tick):
+	 * the primary writes it with the slot, before it publishes `latest`; the
+	 * encoder copies it while it holds the slot (the state that belongs to
+	 * the frame it sends: events, /api/v1/state). */
+	struct sc_game_state slot_state[SC_MAX_FRAME_SLOTS];
 };
 
 #endif
