@@ -21,7 +21,7 @@
  * A frame replaced in the mailbox before the encoder took it is not waited for;
  * the encoder counts it (a gap in the frame numbers it takes). Each frame carries a GPU-written seal (tick + checksum of sampled
  * words, gpu/frame_seal.h) in the slot trailer, which the encoder verifies before
- * encoding; the encoder rebuilds the layout with sc_frame_layout_init(width, height). */
+ * encoding (a frame that fails is dropped, never encoded); the encoder rebuilds the layout with sc_frame_layout_init(width, height). */
 #ifndef SC_SERVER_SESSION_H
 #define SC_SERVER_SESSION_H
 #include <stdatomic.h>
