@@ -31,6 +31,7 @@
 #include "server/config.h"
 #include "server/debug_api.h"
 #include "server/encoder_metrics.h"
+#include "server/frame_encode.h"
 #include "server/frame_reader.h"
 #include "server/game_events.h"
 #include "server/roles.h"
@@ -265,14 +266,12 @@ static void encode_one(struct encp *p)
 	if (took == SC_FRAME_BAD_SEAL)
 		return; /* dropped and counted; the next frame taken asks for an IDR */
 	uint64_t copied_before = sc_encoder_bytes_copied(p->enc);
-	bool idr = atomic_exchange(&p->keyframe, false) || t.idr;
 	uint64_t t0 = sc_now_ns();
-	bool ok = sc_encoder_encode(p->enc, &t.nv12, idr, &pkt);
+	bool ok = sc_frame_encode(p->enc, &t, &p->keyframe, &pkt); /* an IDR after a dropped frame */
 	uint64_t done = sc_now_ns();
 	sc_frame_reader_release(&p->reader, &t);
 	if (!ok) {
-		atomic_fetch_add(&p->stats.encode_errors, 1);
-		atomic_store(&p->keyframe, true); /* the next good frame restarts the stream */
+		atomic_fetch_add(&p->stats.encode_errors, 1); /* the next good frame restarts the stream */
 		return;
 	}
 	uint64_t copied = sc_encoder_bytes_copied(p->enc) - copied_before;
