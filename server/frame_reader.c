@@ -185,11 +185,9 @@ static void count_replaced(struct sc_frame_reader *r, uint64_t frame)
  * tick's finished frame (black, stale, torn). Re-reading them would not help. */
 static enum sc_frame_take_result drop_bad_seal(struct sc_frame_reader *r, struct sc_frame_take *t)
 {
-	struct sc_session_shm *s = r->session;
-	dmabuf_sync(r, DMA_BUF_SYNC_END);
-	atomic_store(&s->slots[t->slot].reader, 0);
+	sc_frame_reader_release(r, t); /* the slot goes back at once */
 	uint64_t n = ++r->bad_seals;
-	atomic_fetch_add(&s->frames_bad_seal, 1);
+	atomic_fetch_add(&r->session->frames_bad_seal, 1);
 	r->idr_due = true;
 	if (n == 1 || (n & 1023) == 0)
 		sc_warn("frames: seal mismatch on frame %llu (tick %u): dropped, not encoded; the next "
