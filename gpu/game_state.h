@@ -13,6 +13,7 @@
 #define SC_PUCK_R (14 * 256)
 #define SC_GOAL_HALF (110 * 256)
 #define SC_NUM_EMITTERS 8
+#define SC_KICKOFF_TICKS 60 /* KICKOFF_TICKS: ticks the puck stays at centre after a goal */
 #define SC_MAX_INPUTS_PER_TICK 64
 /* The guard band after the particles (shaders/game_common.glsl): entries of 16
  * bytes, every word the canary; an out-of-bounds write there is a fault record

@@ -2,8 +2,6 @@
 
 #include <stdio.h>
 
-#define KICKOFF_TICKS 60
-
 bool sc_game_state_valid(const struct sc_game_state *s, uint32_t players, uint32_t particles,
                          char *why, size_t len)
 {
@@ -17,7 +15,7 @@ bool sc_game_state_valid(const struct sc_game_state *s, uint32_t players, uint32
 		snprintf(why, len, "score %u:%u does not add up to %u goals", h->score0, h->score1, h->goals);
 		return false;
 	}
-	if (h->kickoff > KICKOFF_TICKS || h->next_emitter >= SC_NUM_EMITTERS) {
+	if (h->kickoff > SC_KICKOFF_TICKS || h->next_emitter >= SC_NUM_EMITTERS) {
 		snprintf(why, len, "kickoff %u / emitter %u out of range", h->kickoff, h->next_emitter);
 		return false;
 	}

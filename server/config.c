@@ -22,7 +22,7 @@ enum opt_id {
 	OPT_FRAME_SLOTS, OPT_DEVICE, OPT_ENCODER, OPT_VAAPI_DEVICE, OPT_BITRATE, OPT_IDR_INTERVAL,
 	OPT_MAX_CLIENTS, OPT_WEB_ROOT, OPT_SHADOW, OPT_NO_SHADOW, OPT_SHADOW_DEVICE, OPT_DELAY,
 	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_API_TOKEN, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
-	OPT_LOG_CAPACITY, OPT_SHADOW_BACKLOG, OPT_CRASH_LOOP, OPT_TEST_ENCODE_HOLD, OPT_TEST_DETECT_LATE, OPT_FOLLOW,
+	OPT_LOG_CAPACITY, OPT_SHADOW_BACKLOG, OPT_CRASH_LOOP, OPT_TEST_ENCODE_HOLD, OPT_FOLLOW,
 	OPT_PRINT_CONFIG, OPT_HELP,
 };
 
@@ -63,7 +63,6 @@ static const struct opt_desc opt_table[] = {
 	{"shadow-backlog", OPT_SHADOW_BACKLOG, "MIB", "memory a shadow may use for ticks it has not run yet (a developer pause), 1..65536 MiB (default 256, many hours)"},
 	{"crash-loop", OPT_CRASH_LOOP, "N", "this many incidents within 60 s are a crash loop: no more captures or restores until it calms down, 2..1000 (default 5)"},
 	{"test-encode-hold-ms", OPT_TEST_ENCODE_HOLD, "MS", "testing only: the encoder holds each frame slot MS ms longer"},
-	{"test-detect-late", OPT_TEST_DETECT_LATE, "K", "testing only: the primary reports a fault its shaders or validation find K ticks late"},
 	{"restore", OPT_RESTORE, "FILE", "internal: start the primary or shadow from this state snapshot"},
 	{"follow-checkpoint", OPT_FOLLOW, NULL, "internal (shadow): start from the primary's latest checkpoint"},
 	{"shadow-slot", OPT_SHADOW_SLOT, "N", "internal: the shadow's status block, 0 or 1"},
@@ -279,7 +278,6 @@ static const char *set_option(struct sc_run_config *cfg, int id, const char *v)
 	case OPT_SHADOW_BACKLOG: return U32(shadow_backlog_mib, 1, 65536, "must be 1..65536 (MiB)");
 	case OPT_CRASH_LOOP: return U32(crash_loop_incidents, 2, 1000, "must be 2..1000");
 	case OPT_TEST_ENCODE_HOLD: return U32(test_encode_hold_ms, 0, 10000, "must be 0..10000 (ms)");
-	case OPT_TEST_DETECT_LATE: return U32(test_detect_late, 0, 100000, "must be 0..100000 (ticks)");
 	}
 	return "not a settable option";
 }

@@ -98,7 +98,7 @@ size_t sc_encoder_metrics_text(const struct sc_encoder_status *st, char *buf, si
 	metric(&o, "shadowcast_frames_encoded_total", "counter", "Frames the encoder process encoded.",
 	       atomic_load(&s->frames_encoded));
 	metric(&o, "shadowcast_frames_replaced_total", "counter",
-	       "Frames replaced in the mailbox before the encoder took them (ring overruns).",
+	       "Frames replaced in the mailbox before the encoder took them (gaps in the frame numbers it took).",
 	       atomic_load(&s->frames_replaced));
 	metric(&o, "shadowcast_frame_slots_reclaimed_total", "counter",
 	       "Frame slots taken back from a reader that died holding them.",
@@ -109,11 +109,8 @@ size_t sc_encoder_metrics_text(const struct sc_encoder_status *st, char *buf, si
 	metric(&o, "shadowcast_incidents_total", "counter", "Incidents (faults detected) since the server started.",
 	       atomic_load(&s->incidents));
 	metric(&o, "shadowcast_frames_bad_seal_total", "counter",
-	       "Frames whose GPU seal did not match what the encoder read.",
+	       "Frames whose GPU seal did not match what the encoder read: dropped, not encoded.",
 	       atomic_load(&s->frames_bad_seal));
-	metric(&o, "shadowcast_frames_copied_total", "counter",
-	       "Frames encoded from a private copy (copy path) instead of in place.",
-	       atomic_load(&e->frames_copied));
 	metric(&o, "shadowcast_frame_mappings_total", "counter",
 	       "Frame memory generations mapped (one per primary start).",
 	       atomic_load(&e->frame_mappings));
@@ -130,10 +127,10 @@ size_t sc_encoder_metrics_text(const struct sc_encoder_status *st, char *buf, si
 	metric_f(&o, "shadowcast_frame_latency_p99_ms",
 	         "Frame latency, tick start to encoded, p99 of the last 256 frames, ms.", lat99 / 1000.0);
 	metric(&o, "shadowcast_zero_copy", "gauge",
-	       "1 while frames are encoded in place from the GPU's memory, 0 on the copy path.",
+	       "1 while the GPU's frame memory is mapped and frames are encoded in place from it.",
 	       atomic_load(&s->zero_copy));
 	metric(&o, "shadowcast_cpu_copy_bytes_per_frame", "gauge",
-	       "CPU bytes copied between the GPU frame and the encoder input, last frame.",
+	       "CPU bytes copied between the GPU frame and the encoder input (uploads inside the encoder), last frame.",
 	       atomic_load(&e->cpu_copy_bytes_last));
 	metric(&o, "shadowcast_cpu_copy_bytes_total", "counter",
 	       "CPU bytes copied between GPU frames and the encoder input, all frames.",
@@ -175,26 +172,24 @@ size_t sc_encoder_metrics_text(const struct sc_encoder_status *st, char *buf, si
 	return o.used;
 }
 
-size_t sc_encoder_state_json(struct sc_session_shm *s, char *buf, size_t len)
+size_t sc_encoder_state_json(struct sc_session_shm *s, const struct sc_game_state *shown, uint32_t tick,
+                             char *buf, size_t len)
 {
 	struct out o = { .buf = buf, .len = len };
-	struct sc_game_state g;
-	uint32_t seq = 0;
+	static const struct sc_game_state none;
+	const struct sc_game_state *g = shown ? shown : &none;
 
 	if (len == 0)
 		return 0;
-	bool ok = sc_session_state_read(s, &g, &seq);
-	if (!ok)
-		memset(&g, 0, sizeof(g));
-	uint32_t n = g.hdr.n_players <= SC_MAX_PLAYERS ? g.hdr.n_players : SC_MAX_PLAYERS;
+	uint32_t n = g->hdr.n_players <= SC_MAX_PLAYERS ? g->hdr.n_players : SC_MAX_PLAYERS;
 	put(&o, "{\"valid\":%s,\"tick\":%u,\"next_tick\":%u,\"frame_generation\":%llu,"
 	        "\"score\":[%u,%u],\"goals\":%u,\"world\":{\"w\":%d,\"h\":%d,\"unit\":256},"
 	        "\"puck\":{\"x\":%d,\"y\":%d,\"vx\":%d,\"vy\":%d},\"players\":[",
-	    ok && seq != 0 ? "true" : "false", g.hdr.tick, atomic_load(&s->next_tick),
-	    (unsigned long long)atomic_load(&s->frame_generation), g.hdr.score0, g.hdr.score1,
-	    g.hdr.goals, SC_WORLD_W, SC_WORLD_H, g.puck.x, g.puck.y, g.puck.vx, g.puck.vy);
+	    shown ? "true" : "false", shown ? tick : 0, atomic_load(&s->next_tick),
+	    (unsigned long long)atomic_load(&s->frame_generation), g->hdr.score0, g->hdr.score1,
+	    g->hdr.goals, SC_WORLD_W, SC_WORLD_H, g->puck.x, g->puck.y, g->puck.vx, g->puck.vy);
 	for (uint32_t i = 0; i < n; i++) {
-		const struct sc_game_player *p = &g.players[i];
+		const struct sc_game_player *p = &g->players[i];
 		put(&o, "%s{\"x\":%d,\"y\":%d,\"vx\":%d,\"vy\":%d,\"team\":%u,\"shield\":%s}",
 		    i ? "," : "", p->x, p->y, p->vx, p->vy, p->team, (p->flags & 1) ? "true" : "false");
 	}

@@ -1,6 +1,6 @@
 /* The encoder process's status for HTTP: its Prometheus lines (appended to
- * the WebSocket server's /metrics) and GET /api/v1/state, the latest small
- * game state read from the session with its seqlock. */
+ * the WebSocket server's /metrics) and GET /api/v1/state, the game state the
+ * latest video frame sent shows. */
 #ifndef SC_SERVER_ENCODER_METRICS_H
 #define SC_SERVER_ENCODER_METRICS_H
 #include <stdatomic.h>
@@ -18,7 +18,6 @@ struct sc_encoder_stats {
 	_Atomic uint64_t input_log_full;       /* events refused: SC_RING_FULL */
 	_Atomic uint64_t cpu_copy_bytes_last;  /* CPU bytes copied for the last frame */
 	_Atomic uint64_t cpu_copy_bytes_total;
-	_Atomic uint64_t frames_copied;        /* encoded from a private copy */
 	_Atomic uint64_t frame_mappings;       /* frame memory generations mapped */
 	_Atomic uint64_t encode_errors;
 	/* capture (tick start) -> encoded, µs, the last SC_FRAME_LAT_RING frames */
@@ -44,7 +43,10 @@ size_t sc_encoder_metrics_text(const struct sc_encoder_status *st, char *buf, si
 bool sc_session_state_read(struct sc_session_shm *session, struct sc_game_state *out,
                            uint32_t *seq);
 
-/* GET /api/v1/state as JSON into buf; returns bytes written, 0 if it does not fit. */
-size_t sc_encoder_state_json(struct sc_session_shm *session, char *buf, size_t len);
+/* GET /api/v1/state as JSON into buf: shown is the state the latest video
+ * frame sent shows and tick that frame's tick (NULL before the first frame:
+ * "valid":false). Returns bytes written, 0 if it does not fit. */
+size_t sc_encoder_state_json(struct sc_session_shm *session, const struct sc_game_state *shown, uint32_t tick,
+                             char *buf, size_t len);
 
 #endif

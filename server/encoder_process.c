@@ -32,7 +32,9 @@
 #include "server/config.h"
 #include "server/debug_api.h"
 #include "server/encoder_metrics.h"
+#include "server/frame_encode.h"
 #include "server/frame_reader.h"
+#include "server/game_events.h"
 #include "server/roles.h"
 #include "server/session.h"
 #include "server/session_attach.h"
@@ -65,6 +67,14 @@ struct encp {
 	atomic_int exit_code;
 	uint64_t frames_out; /* encode thread: frame numbers on the wire */
 	struct sc_debug_api api; /* /api/v1 debug API (service thread) */
+	/* encode thread: `event` messages from the states of the frames taken */
+	struct sc_game_events events;
+	uint64_t events_generation;
+	/* the state the latest video frame sent shows (/api/v1/state) */
+	pthread_mutex_t shown_lock;
+	bool shown_valid;
+	uint32_t shown_tick;
+	struct sc_game_state shown;
 };
 
 /* --- service thread: ws callbacks ------------------------------------------ */
@@ -126,8 +136,14 @@ static size_t http_get(void *user, const char *path, char *buf, size_t len,
 {
 	struct encp *p = user;
 	if (strcmp(path, "/api/v1/state") == 0) {
+		struct sc_game_state g;
+		pthread_mutex_lock(&p->shown_lock);
+		bool valid = p->shown_valid;
+		uint32_t tick = p->shown_tick;
+		g = p->shown;
+		pthread_mutex_unlock(&p->shown_lock);
 		*content_type = "application/json";
-		return sc_encoder_state_json(p->session, buf, len);
+		return sc_encoder_state_json(p->session, valid ? &g : NULL, tick, buf, len);
 	}
 	return 0;
 }
@@ -213,18 +229,46 @@ static bool frame_ready(void *ud)
 	return sc_frame_reader_pending(ud);
 }
 
+static void publish_event(void *ud, const char *json)
+{
+	struct encp *p = ud;
+	sc_ws_server_publish_event(p->ws, json);
+}
+
+/* The events between the previous frame taken and this one go out before its
+ * video: a client gets a tick's events, then the frame showing it. */
+static void frame_events(struct encp *p, const struct sc_frame_take *t)
+{
+	if (p->events_generation != p->reader.generation) {
+		sc_game_events_reset(&p->events); /* a new primary: a new baseline */
+		p->events_generation = p->reader.generation;
+	}
+	sc_game_events_update(&p->events, &t->state, t->tick, publish_event, p);
+}
+
+static void set_shown(struct encp *p, const struct sc_frame_take *t)
+{
+	pthread_mutex_lock(&p->shown_lock);
+	p->shown_valid = true;
+	p->shown_tick = t->tick;
+	p->shown = t->state;
+	pthread_mutex_unlock(&p->shown_lock);
+}
+
 static void encode_one(struct encp *p)
 {
 	struct sc_frame_take t;
 	struct sc_encoded_packet pkt;
 
-	if (sc_frame_reader_take(&p->reader, &t) != SC_FRAME_TAKEN)
+	enum sc_frame_take_result took = sc_frame_reader_take(&p->reader, &t);
+	if (took == SC_FRAME_NONE)
 		return;
-	uint64_t copied_before = sc_encoder_bytes_copied(p->enc) + p->reader.bytes_copied -
-	                         (t.copied ? p->reader.layout.nv12_size : 0);
-	bool idr = atomic_exchange(&p->keyframe, false);
+	frame_events(p, &t);
+	if (took == SC_FRAME_BAD_SEAL)
+		return; /* dropped and counted; the next frame taken asks for an IDR */
+	uint64_t copied_before = sc_encoder_bytes_copied(p->enc);
 	uint64_t t0 = sc_now_ns();
-	bool ok = sc_encoder_encode(p->enc, &t.nv12, idr, &pkt);
+	bool ok = sc_frame_encode(p->enc, &t, &p->keyframe, &pkt); /* an IDR after a dropped frame */
 	uint64_t done = sc_now_ns();
 	if (p->cfg->test_encode_hold_ms) {
 		/* test only: a wide window in which a kill lands while the slot is held */
@@ -234,15 +278,12 @@ static void encode_one(struct encp *p)
 	}
 	sc_frame_reader_release(&p->reader, &t);
 	if (!ok) {
-		atomic_fetch_add(&p->stats.encode_errors, 1);
-		atomic_store(&p->keyframe, true); /* the next good frame restarts the stream */
+		atomic_fetch_add(&p->stats.encode_errors, 1); /* the next good frame restarts the stream */
 		return;
 	}
-	uint64_t copied = sc_encoder_bytes_copied(p->enc) + p->reader.bytes_copied - copied_before;
+	uint64_t copied = sc_encoder_bytes_copied(p->enc) - copied_before;
 	atomic_store(&p->stats.cpu_copy_bytes_last, copied);
 	atomic_fetch_add(&p->stats.cpu_copy_bytes_total, copied);
-	if (t.copied)
-		atomic_fetch_add(&p->stats.frames_copied, 1);
 	atomic_store(&p->session->encode_us_last, (uint32_t)((done - t0) / 1000));
 	if (t.capture_ns && done > t.capture_ns) {
 		uint64_t i = atomic_fetch_add(&p->stats.frame_lat_n, 1);
@@ -258,7 +299,8 @@ static void encode_one(struct encp *p)
 		.encode_done_ns = done,
 		.keyframe = pkt.keyframe,
 	};
-	sc_ws_server_publish_video(p->ws, &meta, pkt.data, pkt.size);
+	if (sc_ws_server_publish_video(p->ws, &meta, pkt.data, pkt.size))
+		set_shown(p, &t);
 }
 
 /* --inputs FILE: each scripted event enters the log right after the tick
@@ -407,6 +449,7 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 	p->status.stats = &p->stats;
 	p->sig_fd = -1;
 	pthread_mutex_init(&p->log_lock, NULL);
+	pthread_mutex_init(&p->shown_lock, NULL);
 	if (cfg->inputs[0]) {
 		if (!sc_input_list_load(&p->script, cfg->inputs))
 			goto out;
@@ -465,6 +508,7 @@ out_sig:
 out:
 	sc_input_list_finish(&p->script);
 	pthread_mutex_destroy(&p->log_lock);
+	pthread_mutex_destroy(&p->shown_lock);
 	free(p);
 	return rc;
 }

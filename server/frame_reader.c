@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <linux/dma-buf.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -26,15 +25,15 @@ void sc_frame_reader_init(struct sc_frame_reader *r, struct sc_session_shm *sess
 
 void sc_frame_reader_unmap(struct sc_frame_reader *r)
 {
-	if (r->map)
+	if (r->map) {
 		munmap((void *)r->map, r->map_size);
+		atomic_store(&r->session->zero_copy, 0); /* nothing is read in place now */
+	}
 	if (r->fd >= 0)
 		close(r->fd);
-	free(r->copy);
 	r->map = NULL;
 	r->map_size = 0;
 	r->fd = -1;
-	r->copy = NULL;
 	r->n_slots = 0;
 }
 
@@ -142,8 +141,7 @@ bool sc_frame_reader_map(struct sc_frame_reader *r, int fd, bool dmabuf, uint32_
 	}
 	r->map = map;
 	r->map_size = size;
-	r->copy_mode = false;
-	r->last_frame = 0;
+	r->last_frame = 0; /* idr_due is kept: a frame dropped before the remap still owes one */
 	atomic_store(&s->zero_copy, 1);
 	sc_info("frames: reading %s frames in place (zero-copy): generation %llu, %u slots of "
 	        "%zu bytes, %ux%u pitch %u", dmabuf ? "DMA-BUF" : "host-memfd",
@@ -198,6 +196,31 @@ static bool hold_latest(struct sc_frame_reader *r, uint64_t *frame, uint32_t *sl
 	return false;
 }
 
+/* Frame numbers rise by one per frame the primary publishes (across its
+ * restarts too): a jump between two frames taken in one generation is the
+ * number of frames replaced in the mailbox before the encoder took them. */
+static void count_replaced(struct sc_frame_reader *r, uint64_t frame)
+{
+	if (r->last_frame != 0 && frame > r->last_frame + 1)
+		atomic_fetch_add(&r->session->frames_replaced, frame - r->last_frame - 1);
+	r->last_frame = frame;
+}
+
+/* A frame whose seal does not match is never encoded: the bytes are not the
+ * tick's finished frame (black, stale, torn). Re-reading them would not help. */
+static enum sc_frame_take_result drop_bad_seal(struct sc_frame_reader *r, struct sc_frame_take *t)
+{
+	sc_frame_reader_release(r, t); /* the slot goes back at once */
+	uint64_t n = ++r->bad_seals;
+	atomic_fetch_add(&r->session->frames_bad_seal, 1);
+	r->idr_due = true;
+	if (n == 1 || (n & 1023) == 0)
+		sc_warn("frames: seal mismatch on frame %llu (tick %u): dropped, not encoded; the next "
+		        "frame is an IDR (%llu dropped so far)", (unsigned long long)t->frame, t->tick,
+		        (unsigned long long)n);
+	return SC_FRAME_BAD_SEAL;
+}
+
 enum sc_frame_take_result sc_frame_reader_take(struct sc_frame_reader *r,
                                                struct sc_frame_take *t)
 {
@@ -214,43 +237,22 @@ enum sc_frame_take_result sc_frame_reader_take(struct sc_frame_reader *r,
 	t->slot = slot;
 	t->tick = s->slots[slot].tick;
 	t->capture_ns = s->slots[slot].capture_ns;
-	r->last_frame = frame;
+	memcpy(&t->state, &s->slot_state[slot], sizeof(t->state));
+	count_replaced(r, frame);
 	dmabuf_sync(r, DMA_BUF_SYNC_START);
-	t->seal_ok = !r->seal_check || r->seal_check(base, l, t->tick);
-	if (!t->seal_ok) {
-		r->bad_seals++;
-		atomic_fetch_add(&s->frames_bad_seal, 1);
-		if (!r->copy_mode) {
-			sc_warn("frames: seal mismatch on frame %llu (tick %u); switching to the copy path",
-			        (unsigned long long)frame, t->tick);
-			r->copy_mode = true;
-			atomic_store(&s->zero_copy, 0);
-		}
-	}
-	const uint8_t *nv12 = base + l->nv12_offset;
-	if (r->copy_mode) {
-		if (!r->copy && !(r->copy = malloc(l->nv12_size))) {
-			sc_err("frames: out of memory for the copy path (%zu bytes)", l->nv12_size);
-			dmabuf_sync(r, DMA_BUF_SYNC_END);
-			atomic_store(&s->slots[slot].reader, 0);
-			return SC_FRAME_NONE;
-		}
-		memcpy(r->copy, nv12, l->nv12_size);
-		r->bytes_copied += l->nv12_size;
-		dmabuf_sync(r, DMA_BUF_SYNC_END);
-		atomic_store(&s->slots[slot].reader, 0);
-		nv12 = r->copy;
-		t->copied = true;
-	}
+	if (r->seal_check && !r->seal_check(base, l, t->tick))
+		return drop_bad_seal(r, t);
+	t->idr = r->idr_due;
+	r->idr_due = false;
 	t->nv12 = (struct sc_nv12_frame){
-		.base = nv12,
+		.base = base + l->nv12_offset,
 		.size = l->nv12_size,
 		.width = l->width,
 		.height = l->height,
 		.pitch = l->pitch,
 		.uv_offset = l->uv_offset,
-		.dmabuf_fd = (r->dmabuf && !t->copied) ? r->fd : -1,
-		.dmabuf_offset = t->copied ? 0 : (uint64_t)l->slot_size * slot + l->nv12_offset,
+		.dmabuf_fd = r->dmabuf ? r->fd : -1,
+		.dmabuf_offset = (uint64_t)l->slot_size * slot + l->nv12_offset,
 		.pts = frame,
 	};
 	return SC_FRAME_TAKEN;
@@ -258,8 +260,6 @@ enum sc_frame_take_result sc_frame_reader_take(struct sc_frame_reader *r,
 
 void sc_frame_reader_release(struct sc_frame_reader *r, const struct sc_frame_take *t)
 {
-	if (t->copied)
-		return;
 	dmabuf_sync(r, DMA_BUF_SYNC_END);
 	atomic_store(&r->session->slots[t->slot].reader, 0);
 }

@@ -1,8 +1,10 @@
 /* The encoder process's side of the frame mailbox (server/session.h): maps the
  * primary's exported frame memory read-only, takes the latest frame (reader
- * flag, Dekker re-check), verifies its seal and hands the encoder an NV12 view
- * either in place (zero-copy) or, once a seal did not match, from a private
- * copy made while the slot is held (the copy path). */
+ * flag, Dekker re-check), counts the frames replaced in the mailbox before it
+ * took them, verifies the seal and hands the encoder an NV12 view in place
+ * (zero-copy) together with the game state the frame shows. A frame whose seal
+ * does not match is dropped (never encoded): counted, its slot released at
+ * once, and the next frame taken is marked for an IDR so clients recover. */
 #ifndef SC_SERVER_FRAME_READER_H
 #define SC_SERVER_FRAME_READER_H
 #include <stdbool.h>
@@ -34,11 +36,9 @@ struct sc_frame_reader {
 	uint32_t n_slots;
 	struct sc_frame_layout layout;
 
-	uint64_t last_frame; /* last frame number taken */
-	bool copy_mode;      /* a seal mismatched: encode from private copies */
-	uint8_t *copy;       /* nv12_size bytes */
-	uint64_t bad_seals;  /* this process */
-	uint64_t bytes_copied;
+	uint64_t last_frame; /* last frame number taken (0: none in this generation) */
+	bool idr_due;        /* a frame was dropped: the next one taken asks for an IDR */
+	uint64_t bad_seals;  /* frames dropped for a bad seal, this process */
 };
 
 struct sc_frame_take {
@@ -46,21 +46,23 @@ struct sc_frame_take {
 	uint32_t slot;
 	uint32_t tick;
 	uint64_t capture_ns;
-	bool copied;     /* nv12 points at the private copy; the slot is released */
-	bool seal_ok;
-	struct sc_nv12_frame nv12;
+	bool idr;        /* encode as an IDR: a frame before it was dropped */
+	struct sc_game_state state; /* the state the frame shows (after `tick`) */
+	struct sc_nv12_frame nv12;  /* SC_FRAME_TAKEN only */
 };
 
 enum sc_frame_take_result {
 	SC_FRAME_NONE,   /* nothing new (or nothing mapped) */
 	SC_FRAME_TAKEN,  /* *take filled; call sc_frame_reader_release() after encoding */
+	SC_FRAME_BAD_SEAL, /* dropped: its seal did not match (counted, slot already
+	                    * released); *take filled but nv12 */
 };
 
 void sc_frame_reader_init(struct sc_frame_reader *r, struct sc_session_shm *session,
                           sc_frame_seal_check_fn seal_check);
 /* Takes ownership of fd (closed on failure too). Checks the session's frame
  * layout against the memory and the expected size; unmaps the previous
- * generation. The copy path is left again for a new generation. */
+ * generation. */
 bool sc_frame_reader_map(struct sc_frame_reader *r, int fd, bool dmabuf,
                          uint32_t width, uint32_t height);
 void sc_frame_reader_unmap(struct sc_frame_reader *r);
@@ -68,7 +70,7 @@ void sc_frame_reader_unmap(struct sc_frame_reader *r);
 bool sc_frame_reader_pending(const struct sc_frame_reader *r);
 enum sc_frame_take_result sc_frame_reader_take(struct sc_frame_reader *r,
                                                struct sc_frame_take *take);
-/* Clears the slot's reader word (no-op for a copied frame). */
+/* Clears the slot's reader word of a frame taken (SC_FRAME_TAKEN). */
 void sc_frame_reader_release(struct sc_frame_reader *r, const struct sc_frame_take *take);
 void sc_frame_reader_finish(struct sc_frame_reader *r);
 

@@ -438,6 +438,7 @@ static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 	fs->tick = tick;
 	fs->capture_ns = capture_ns;
 	fs->render_done_ns = done;
+	s->slot_state[slot] = res.state; /* the state this frame shows, published with it */
 	atomic_store(&s->latest, frame << 8 | (uint64_t)slot);
 	sc_doorbell_ring(&p->doorbell);
 	p->frame++;

@@ -27,7 +27,7 @@
  * A frame replaced in the mailbox before the encoder took it is not waited for;
  * the encoder counts it (a gap in the frame numbers it takes). Each frame carries a GPU-written seal (tick + checksum of sampled
  * words, gpu/frame_seal.h) in the slot trailer, which the encoder verifies before
- * encoding; the encoder rebuilds the layout with sc_frame_layout_init(width, height). */
+ * encoding (a frame that fails is dropped, never encoded); the encoder rebuilds the layout with sc_frame_layout_init(width, height). */
 #ifndef SC_SERVER_SESSION_H
 #define SC_SERVER_SESSION_H
 #include <stdatomic.h>
@@ -209,9 +209,9 @@ struct sc_session_shm {
 
 	/* encoder -> everyone */
 	_Atomic uint64_t frames_encoded;
-	_Atomic uint64_t frames_bad_seal;  /* frames whose seal did not match: copy path */
+	_Atomic uint64_t frames_bad_seal;  /* frames whose seal did not match: dropped, not encoded */
 	_Atomic uint32_t encode_us_last;
-	_Atomic uint32_t zero_copy;        /* 1 while frames are encoded in place */
+	_Atomic uint32_t zero_copy;        /* 1 while frame memory is mapped: frames are encoded in place */
 	_Atomic uint32_t http_port;        /* bound port, once listening; the supervisor
 	                                    * clears it before each encoder start */
 
@@ -262,6 +262,11 @@ struct sc_session_shm {
 	uint32_t restore_drop_all;
 	_Atomic uint32_t restore_valid;
 	_Atomic uint64_t inputs_dropped;   /* acked inputs dropped on a restore (counted, logged) */
+	/* The game state each frame slot shows (the state after slots[i].tick):
+	 * the primary writes it with the slot, before it publishes `latest`; the
+	 * encoder copies it while it holds the slot (the state that belongs to
+	 * the frame it sends: events, /api/v1/state). */
+	struct sc_game_state slot_state[SC_MAX_FRAME_SLOTS];
 };
 
 #endif

@@ -1,8 +1,10 @@
 /* The encoder process's frame reader (server/frame_reader.c) against a session
  * and frame memory laid out as the primary does, without a GPU: in-place
- * takes hold the slot's reader flag; the mailbox re-check refuses a slot that
- * was reused; a bad seal switches to the copy path (slot released at once,
- * counted, zero_copy 0) until the next frame generation; bad layouts refused. */
+ * takes hold the slot's reader flag and carry the state the slot shows; the
+ * mailbox re-check refuses a slot that was reused; frames replaced in the
+ * mailbox before they were taken are counted exactly; a frame whose bytes do
+ * not match its seal is dropped (not handed to the encoder, counted, slot
+ * released) and the next good frame asks for an IDR; bad layouts refused. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +39,16 @@ static void render(struct sc_session_shm *s, uint32_t slot, uint64_t frame, uint
 	memcpy(base + layout.seal_offset, &seal, sizeof(seal));
 	s->slots[slot].tick = tick;
 	s->slots[slot].capture_ns = 1000 + tick;
+	memset(&s->slot_state[slot], 0, sizeof(s->slot_state[slot]));
+	s->slot_state[slot].hdr.tick = tick + 1; /* ticks completed after `tick` */
+	s->slot_state[slot].hdr.score0 = tick;   /* something per frame to compare */
 	atomic_store(&s->latest, frame << 8 | slot);
+}
+
+/* The frame's bytes change after the GPU sealed it (torn / overwritten). */
+static void corrupt(uint32_t slot)
+{
+	memset(mem + layout.slot_size * slot + layout.nv12_offset, 0, layout.nv12_size);
 }
 
 static void setup_session(struct sc_session_shm *s)
@@ -57,8 +68,30 @@ static void setup_session(struct sc_session_shm *s)
 	atomic_store(&s->frame_generation, 1);
 }
 
+/* A layout from another process's memory that wraps around 2^64 must not
+ * pass: nv12_offset = 2^64 - nv12_size would point before the mapping. */
+static void test_layout_overflow(void)
+{
+	struct sc_frame_layout l;
+	sc_frame_layout_init(&l, 1280, 720);
+	size_t mem_size = l.slot_size * 4;
+	CHECK(sc_frame_layout_check(&l, 4, mem_size, NULL, 0), "the real layout passes");
+	struct sc_frame_layout bad = l;
+	bad.nv12_offset = (size_t)0 - l.nv12_size;
+	CHECK(!sc_frame_layout_check(&bad, 4, mem_size, NULL, 0), "nv12_offset = 2^64 - size refused");
+	bad = l;
+	bad.seal_offset = SIZE_MAX - 4;
+	CHECK(!sc_frame_layout_check(&bad, 4, mem_size, NULL, 0), "seal_offset near 2^64 refused");
+	bad = l;
+	bad.slot_size = SIZE_MAX / 2;
+	CHECK(!sc_frame_layout_check(&bad, 4, mem_size, NULL, 0), "slot_size * n_slots overflowing refused");
+	CHECK(!sc_frame_layout_check(&l, 9, (size_t)-1, NULL, 0), "more slots than SC_MAX_FRAME_SLOTS refused");
+	CHECK(!sc_frame_layout_check(&l, 4, mem_size - 1, NULL, 0), "slots larger than the memory refused");
+}
+
 int main(void)
 {
+	test_layout_overflow();
 	static struct sc_session_shm s;
 	struct sc_frame_reader r;
 	struct sc_frame_take t;
@@ -89,10 +122,10 @@ int main(void)
 	CHECK(sc_frame_reader_pending(&r), "frame 1 pending");
 	CHECK(sc_frame_reader_take(&r, &t) == SC_FRAME_TAKEN, "take frame 1");
 	CHECK(t.frame == 1 && t.slot == 0 && t.tick == 10 && t.capture_ns == 1010, "frame 1 fields");
-	CHECK(t.seal_ok && !t.copied, "frame 1 in place with a good seal");
+	CHECK(!t.idr && t.state.hdr.tick == 11, "frame 1 in place with its state");
 	CHECK(t.nv12.base == r.map + layout.nv12_offset, "nv12 points into the mapping");
 	CHECK(t.nv12.pitch == layout.pitch && t.nv12.uv_offset == layout.uv_offset && t.nv12.dmabuf_fd == -1, "nv12 layout");
-	CHECK(atomic_load(&s.slots[0].reader) == 1, "reader flag held while encoding");
+	CHECK(atomic_load(&s.slots[0].reader) == (uint32_t)getpid(), "reader word holds our pid while encoding");
 	sc_frame_reader_release(&r, &t);
 	CHECK(atomic_load(&s.slots[0].reader) == 0, "reader flag cleared");
 	CHECK(!sc_frame_reader_pending(&r), "frame 1 is not new any more");
@@ -104,30 +137,65 @@ int main(void)
 	CHECK(sc_frame_reader_take(&r, &t) == SC_FRAME_NONE, "reused slot taken");
 	CHECK(atomic_load(&s.slots[1].reader) == 0, "reader flag cleared after the failed re-check");
 
-	/* a bad seal: copy path, slot released at once, counted */
-	render(&s, 2, 4, 12, false);
-	CHECK(sc_frame_reader_take(&r, &t) == SC_FRAME_TAKEN, "take frame 4");
-	CHECK(!t.seal_ok && t.copied, "bad seal -> copied");
-	CHECK(atomic_load(&s.slots[2].reader) == 0, "copy path releases the slot before encoding");
-	CHECK(t.nv12.base == r.copy && memcmp(r.copy, mem + layout.slot_size * 2 + layout.nv12_offset, r.layout.nv12_size) == 0,
-	      "the copy is the slot's NV12");
-	CHECK(atomic_load(&s.frames_bad_seal) == 1 && atomic_load(&s.zero_copy) == 0, "bad seal counted, zero_copy 0");
-	CHECK(r.bytes_copied == r.layout.nv12_size && r.layout.nv12_size >= (size_t)layout.uv_offset + layout.pitch * H / 2, "copied bytes counted");
+	/* the primary finishes frame 3 there, then 4 and 5: frames 2, 3 and 4 are
+	 * replaced in the mailbox before the encoder comes back */
+	render(&s, 1, 3, 12, true);
+	render(&s, 2, 4, 13, true);
+	render(&s, 0, 5, 14, true);
+	CHECK(atomic_load(&s.frames_replaced) == 0, "nothing counted before the take");
+	CHECK(sc_frame_reader_take(&r, &t) == SC_FRAME_TAKEN && t.frame == 5 && t.tick == 14, "take frame 5");
+	CHECK(atomic_load(&s.frames_replaced) == 3, "frames replaced: %llu, want 3 (2, 3, 4)",
+	      (unsigned long long)atomic_load(&s.frames_replaced));
+	CHECK(t.state.hdr.tick == 15 && t.state.hdr.score0 == 14, "frame 5 carries its own state (hdr.tick %u)",
+	      t.state.hdr.tick);
+	CHECK(!t.idr, "no IDR asked for without a dropped frame");
 	sc_frame_reader_release(&r, &t);
+	render(&s, 1, 6, 15, true);
+	CHECK(sc_frame_reader_take(&r, &t) == SC_FRAME_TAKEN && t.frame == 6, "take frame 6");
+	sc_frame_reader_release(&r, &t);
+	CHECK(atomic_load(&s.frames_replaced) == 3, "no gap, nothing more counted");
 
-	/* stays on the copy path for this generation, good seals or not */
-	render(&s, 0, 5, 13, true);
-	CHECK(sc_frame_reader_take(&r, &t) == SC_FRAME_TAKEN && t.copied && t.seal_ok, "copy path is sticky");
+	/* bytes changed after the seal: dropped, counted, slot released, next frame an IDR */
+	render(&s, 2, 7, 16, true);
+	corrupt(2);
+	CHECK(sc_frame_reader_pending(&r), "frame 7 pending");
+	CHECK(sc_frame_reader_take(&r, &t) == SC_FRAME_BAD_SEAL,
+	      "a frame whose bytes do not match its seal is not handed to the encoder");
+	CHECK(t.frame == 7 && t.tick == 16, "the dropped frame is named (frame %llu tick %u)",
+	      (unsigned long long)t.frame, t.tick);
+	CHECK(t.state.hdr.tick == 17, "the dropped frame's state is still read (events)");
+	CHECK(atomic_load(&s.slots[2].reader) == 0, "the dropped frame's slot is released");
+	CHECK(atomic_load(&s.frames_bad_seal) == 1 && r.bad_seals == 1, "bad seal counted once");
+	CHECK(atomic_load(&s.zero_copy) == 1, "still reading in place");
+	CHECK(!sc_frame_reader_pending(&r), "the dropped frame is not offered again");
+	CHECK(sc_frame_reader_take(&r, &t) == SC_FRAME_NONE, "the dropped frame is not taken again");
+	render(&s, 0, 8, 17, true);
+	CHECK(sc_frame_reader_take(&r, &t) == SC_FRAME_TAKEN && t.frame == 8, "take frame 8");
+	CHECK(t.idr, "the frame after a dropped one asks for an IDR");
+	CHECK(t.nv12.base == r.map + layout.nv12_offset && atomic_load(&s.slots[0].reader) == (uint32_t)getpid(),
+	      "frame 8 in place, slot held");
 	sc_frame_reader_release(&r, &t);
-	CHECK(atomic_load(&s.frames_bad_seal) == 1, "good seal not counted");
+	CHECK(atomic_load(&s.frames_replaced) == 3, "a dropped frame is not a replaced one");
+	render(&s, 1, 9, 18, true);
+	CHECK(sc_frame_reader_take(&r, &t) == SC_FRAME_TAKEN && !t.idr, "one IDR only");
+	sc_frame_reader_release(&r, &t);
+	/* a bad checksum in the seal itself: the same */
+	render(&s, 2, 10, 19, false);
+	CHECK(sc_frame_reader_take(&r, &t) == SC_FRAME_BAD_SEAL, "bad checksum dropped");
+	CHECK(atomic_load(&s.frames_bad_seal) == 2, "second bad seal counted");
 
 	/* a new generation (primary restarted) reads in place again */
 	atomic_store(&s.frame_generation, 2);
 	atomic_store(&s.latest, 0);
 	CHECK(sc_frame_reader_map(&r, dup(memfd), false, W, H), "remap");
 	CHECK(atomic_load(&s.zero_copy) == 1, "zero_copy again after remap");
-	render(&s, 1, 6, 14, true);
-	CHECK(sc_frame_reader_take(&r, &t) == SC_FRAME_TAKEN && !t.copied && t.seal_ok, "in place after remap");
+	render(&s, 1, 20, 30, true);
+	CHECK(sc_frame_reader_take(&r, &t) == SC_FRAME_TAKEN && t.frame == 20, "in place after remap");
+	CHECK(t.idr, "the IDR owed for dropped frame 10 is still asked for after the remap");
+	sc_frame_reader_release(&r, &t);
+	CHECK(atomic_load(&s.frames_replaced) == 3, "the first frame of a generation is no gap");
+	render(&s, 2, 21, 31, true);
+	CHECK(sc_frame_reader_take(&r, &t) == SC_FRAME_TAKEN && !t.idr, "then no IDR");
 	sc_frame_reader_release(&r, &t);
 
 	sc_frame_reader_finish(&r);

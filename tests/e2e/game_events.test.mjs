@@ -1,0 +1,140 @@
+// The REAL server's game `event` messages and /api/v1/state against an
+// independent oracle. The server plays tests/gpu/data/goal.txt (--inputs,
+// shifted OFFSET ticks later so that a spectator has joined by then); the same
+// inputs, at the ticks the server says it applied them, go through
+// `shadowcast sim --trace`, which names the tick of the goal. The spectator
+// must get exactly {"kind":"goal","tick":G,"team":0,"score":[1,0]} and then
+// {"kind":"kickoff","tick":G+60} (docs/protocol.md §4), each before any video
+// frame of a later tick. Then the primary is stopped (SIGSTOP): once the last
+// frame has arrived, GET /api/v1/state must report that frame's tick (§8).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { root, sleep } from './lib/harness.mjs';
+import { SMALL, startServer, shadowcastPath } from './lib/server.mjs';
+
+const OFFSET = 150;       // ticks: 5 s at 30 fps before the scripted play starts
+const KICKOFF_TICKS = 60; // docs/inputs.md: 60 ticks before the puck is released
+
+const dir = mkdtempSync(path.join(tmpdir(), 'sc-events-'));
+let srv;
+let ws;
+let stopped = null;
+after(async () => {
+  if (stopped) process.kill(stopped, 'SIGCONT');
+  if (ws) ws.terminate();
+  if (srv) await srv.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+// goal.txt's events as [tick, rest of the line], OFFSET ticks later
+function script() {
+  const lines = readFileSync(path.join(root, 'tests/gpu/data/goal.txt'), 'utf8').split('\n');
+  return lines.map((l) => l.replace(/#.*/, '').trim()).filter(Boolean)
+    .map((l) => { const [t, ...rest] = l.split(/\s+/); return [Number(t) + OFFSET, rest.join(' ')]; });
+}
+
+const write = (file, events) => {
+  const p = path.join(dir, file);
+  writeFileSync(p, events.map(([t, rest]) => `${t} ${rest}\n`).join(''));
+  return p;
+};
+
+// The simulator's goal tick for the inputs as the server applied them.
+function simGoalTick(events, ticks) {
+  const trace = path.join(dir, 'sim.trace');
+  const size = SMALL[SMALL.indexOf('--size') + 1], particles = SMALL[SMALL.indexOf('--particles') + 1];
+  const r = spawnSync(shadowcastPath(), ['sim', '--ticks', String(ticks), '--players', '2', '--size', size,
+    '--particles', particles, '--inputs', write('applied.txt', events), '--trace', trace],
+  { encoding: 'utf8', timeout: 120000 });
+  assert.equal(r.status, 0, `sim failed: ${r.stderr}`);
+  const line = readFileSync(trace, 'utf8').split('\n').find((l) => / score (\d+) (\d+) /.test(l) && !/ score 0 0 /.test(l));
+  assert.ok(line, 'the simulator scores a goal with these inputs');
+  const [, tick, s0, s1] = line.match(/^(\d+) score (\d+) (\d+) /).map(Number);
+  assert.deepEqual([s0, s1], [1, 0], 'the simulator: the left team scores first');
+  return tick;
+}
+
+async function until(fn, ms, what) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = await fn();
+    if (v) return v;
+    await sleep(50);
+  }
+  throw new Error(`${what} within ${ms} ms; stderr:\n${srv.stderr.slice(-3000)}`);
+}
+
+test('goal and kickoff events at the simulator\'s ticks; /api/v1/state shares the last frame\'s tick', { timeout: 240000 }, async () => {
+  const events = script();
+  srv = await startServer(['--inputs', write('goal.txt', events), '--no-shadow', '--hang-timeout', '10000']);
+
+  const c = { frames: [], events: [], hello: null };
+  ws = new WebSocket(srv.wsUrl, 'shadowcast.v1');
+  ws.on('open', () => ws.send(JSON.stringify({ type: 'join', spectate: true })));
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) {
+      c.frames.push({ tick: data.readUInt32LE(12), at: Date.now() });
+      return;
+    }
+    const m = JSON.parse(data.toString());
+    if (m.type === 'hello') c.hello = m;
+    // where the event arrived among the frames
+    else if (m.type === 'event') c.events.push({ event: m.event, afterFrames: c.frames.length });
+  });
+  await until(() => c.hello, 15000, 'hello');
+  const joinedAt = c.frames.length ? c.frames[c.frames.length - 1].tick : 0;
+  assert.ok(joinedAt < OFFSET, `joined at tick ${joinedAt}, before the scripted play at ${OFFSET}`);
+
+  // the kickoff after the goal ends the play
+  await until(() => c.events.some((e) => e.event.kind === 'kickoff' && e.event.tick > OFFSET), 120000,
+    'goal and kickoff events');
+
+  // the ticks the server applied the scripted events at (it says when it was late)
+  const late = new Map([...srv.stderr.matchAll(/scripted event for tick (\d+) applied at tick (\d+)/g)]
+    .map((m) => [Number(m[1]), Number(m[2])]));
+  const G = simGoalTick(events.map(([t, rest]) => [late.get(t) ?? t, rest]), OFFSET + 200);
+
+  console.log(`simulator: goal at tick ${G}; events received: ${JSON.stringify(c.events.map((e) => e.event))}`);
+  const played = c.events.filter((e) => e.event.tick === null || e.event.tick >= OFFSET);
+  assert.deepEqual(played.map((e) => e.event), [
+    { kind: 'goal', tick: G, team: 0, score: [1, 0] },
+    { kind: 'kickoff', tick: G + KICKOFF_TICKS },
+  ], 'exactly the goal and the kickoff after it, at the simulator\'s ticks');
+  // before the play only the match's own kickoff can have been seen (if joined by then)
+  for (const e of c.events.filter((x) => !played.includes(x)))
+    assert.deepEqual(e.event, { kind: 'kickoff', tick: KICKOFF_TICKS - 1 }, 'the match start\'s kickoff');
+  // each event before any frame of a later tick: sent with the video of its tick
+  for (const e of played) {
+    const before = c.frames.slice(0, e.afterFrames);
+    assert.ok(before.every((f) => f.tick < e.event.tick),
+      `${e.event.kind} at tick ${e.event.tick} arrived after a frame of tick ${Math.max(...before.map((f) => f.tick))}`);
+  }
+
+  // /api/v1/state shows the state of the last video frame sent
+  const status = await (await fetch(`${srv.httpUrl}/api/v1/status`)).json();
+  const pid = status.primary.pid;
+  assert.ok(pid > 0, 'primary pid');
+  process.kill(pid, 'SIGSTOP');
+  stopped = pid;
+  // the encoder sends what is left; then nothing arrives for a while
+  await until(() => c.frames.length && Date.now() - c.frames[c.frames.length - 1].at > 1000, 10000,
+    'the stream going quiet with the primary stopped');
+  const last = c.frames[c.frames.length - 1].tick;
+  const st = await srv.state();
+  process.kill(pid, 'SIGCONT');
+  stopped = null;
+  console.log(`primary stopped: last frame tick ${last}, /api/v1/state tick ${st.tick} next_tick ${st.next_tick}`);
+  assert.equal(st.valid, true);
+  assert.equal(st.tick, last, `/api/v1/state tick ${st.tick}, the last frame sent shows tick ${last}`);
+  assert.deepEqual(st.score, [1, 0], 'the state after the goal');
+  assert.ok(st.next_tick > last, `next_tick ${st.next_tick} after the frame's tick ${last}`);
+
+  const metrics = await srv.metrics();
+  const metric = (name) => Number(metrics.match(new RegExp(`^${name} (\\d+)$`, 'm'))?.[1]);
+  assert.equal(metric('shadowcast_frames_bad_seal_total'), 0, 'every seal matched');
+});
