@@ -102,6 +102,7 @@ struct sc_ws_http_pss {
 	char *rx;                      /* POST body, SC_WS_MAX_HTTP_BODY + 1 */
 	size_t rx_len;
 	bool rx_too_big;
+	bool dispatched;               /* serve() ran: a request is answered once */
 	struct sc_http_response *pending; /* waiting for cfg.http_poll */
 };
 
