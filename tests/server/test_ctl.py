@@ -1,6 +1,6 @@
 """`shadowcast ctl` against a fake debug API on loopback (no GPU): the request
 it sends (token, method, Content-Length) and its answers to hostile or
-oversized arguments: a token of 5000 characters or one with a line break is
+oversized arguments: a token of 1000 or 5000 characters or one with a line break is
 refused with a clear message (exit 2) before anything is sent, never written
 past a buffer (the ASan build runs this too); a long URL path is an error."""
 import os
@@ -82,17 +82,19 @@ def main():
         sctest.check(req.startswith("POST /api/v1/shadow/pause HTTP/1.1\r\n"), "request line: %r" % req[:60])
         sctest.check("\r\nAuthorization: Bearer %s\r\n" % tok in req, "the whole token is sent")
 
-        # 5000 characters: refused before sending, clearly, no overflow
-        for how in ("option", "environment"):
+        # over-long tokens: refused before sending, clearly, no overflow (about
+        # 1000 characters wrote just past the old 1 KiB header buffer: ASan)
+        for size, how, cmd in ((1000, "option", "pause"), (5000, "option", "status"),
+                               (5000, "environment", "incidents")):
             n = len(api.requests)
-            big = "b" * 5000
-            p = ctl([url, "--token", big, "status"]) if how == "option" else ctl([url, "incidents"], big)
-            no_sanitizer_report(p, "5000-character token (%s)" % how)
-            sctest.check(p.returncode == 2, "5000-character token (%s): exit 2, got %d: %s"
-                         % (how, p.returncode, p.stderr))
-            sctest.check("token is 5000 characters" in p.stderr and "at most 127" in p.stderr,
-                         "5000-character token (%s): a clear message, got: %s" % (how, p.stderr))
-            sctest.check(len(api.requests) == n, "5000-character token (%s): nothing sent" % how)
+            big = "b" * size
+            what = "%d-character token (%s, %s)" % (size, how, cmd)
+            p = ctl([url, "--token", big, cmd]) if how == "option" else ctl([url, cmd], big)
+            no_sanitizer_report(p, what)
+            sctest.check(p.returncode == 2, "%s: exit 2, got %d: %s" % (what, p.returncode, p.stderr))
+            sctest.check(("token is %d characters" % size) in p.stderr and "at most 127" in p.stderr,
+                         "%s: a clear message, got: %s" % (what, p.stderr))
+            sctest.check(len(api.requests) == n, "%s: nothing sent" % what)
 
         # a line break would inject headers
         n = len(api.requests)
