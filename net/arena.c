@@ -60,6 +60,9 @@ struct sc_arena {
 	size_t size;
 	struct arena_admin *adm;
 	struct sc_buddy *buddy;
+	/* trusted copies, checked when mapped: the shared ones can be rewritten */
+	uint64_t pool_off, pool_size;
+	size_t buddy_meta; /* bytes from the buddy metadata to the admin region's end */
 	int slot;
 	pid_t pid;
 	unsigned fork_gen;
@@ -149,6 +152,18 @@ static bool proc_is_dead(pid_t pid, uint64_t start_time)
 
 /* ---- locking ---- */
 
+/* Under the lock: the allocator's shared header still describes the pool this
+ * process mapped (a peer may have written over it); else nothing is done. */
+static bool buddy_ok_locked(struct sc_arena *arena)
+{
+	const struct sc_buddy *b = arena->buddy;
+	if (sc_buddy_header_ok(b, arena->buddy_meta) && b->pool_size <= arena->pool_size)
+		return true;
+	sc_err("arena: the allocator's metadata was overwritten (pool of %llu bytes, %u nodes): refusing to use it",
+	       (unsigned long long)b->pool_size, b->nnodes);
+	return false;
+}
+
 static void arena_reclaim_slot_locked(struct sc_arena *arena, int slot);
 
 bool sc_arena_lock(struct sc_arena *arena)
@@ -161,7 +176,8 @@ bool sc_arena_lock(struct sc_arena *arena)
 		adm->lock_recoveries++;
 		sc_warn("arena: process %d died holding the arena lock; recovering", (int)dead);
 		/* It may have died in the middle of an allocator operation. */
-		sc_buddy_rebuild(arena->buddy);
+		if (buddy_ok_locked(arena))
+			sc_buddy_rebuild(arena->buddy);
 		for (int i = 0; i < SC_ARENA_MAX_PROCS; i++) {
 			struct arena_proc *p = &adm->procs[i];
 			if (p->state == PROC_LIVE && p->pid == dead &&
@@ -201,6 +217,9 @@ static struct sc_arena *arena_wrap(int fd, uint8_t *base, size_t size)
 	arena->size = size;
 	arena->adm = (struct arena_admin *)base;
 	arena->buddy = (struct sc_buddy *)(base + arena->adm->buddy_off);
+	arena->pool_off = arena->adm->pool_off;
+	arena->pool_size = arena->adm->pool_size;
+	arena->buddy_meta = (size_t)(arena->adm->admin_size - arena->adm->buddy_off);
 	arena->slot = -1;
 	arena->pid = getpid();
 	pthread_once(&arena_atfork_once, arena_install_atfork);
@@ -312,11 +331,19 @@ struct sc_arena *sc_arena_map(int fd)
 		       SC_ARENA_LAYOUT_VERSION);
 		goto error_map;
 	}
+	/* overflow-safe: every offset and size is the peer's word */
 	if (adm->arena_size != size || adm->pool_off != adm->admin_size ||
 	    adm->admin_size > size || adm->pool_size > size - adm->pool_off ||
-	    adm->buddy_off < sizeof(*adm) ||
-	    adm->buddy_off + sc_buddy_meta_size(adm->pool_size) > adm->admin_size) {
+	    adm->buddy_off < sizeof(*adm) || adm->buddy_off % _Alignof(struct sc_buddy) != 0 ||
+	    adm->buddy_off > adm->admin_size ||
+	    sc_buddy_meta_size(adm->pool_size) > adm->admin_size - adm->buddy_off) {
 		sc_err("arena: inconsistent layout in the administrative region");
+		goto error_map;
+	}
+	const struct sc_buddy *b = (const struct sc_buddy *)(base + adm->buddy_off);
+	if (!sc_buddy_header_ok(b, (size_t)(adm->admin_size - adm->buddy_off)) ||
+	    b->pool_size != adm->pool_size / SC_BUDDY_MIN_BLOCK * SC_BUDDY_MIN_BLOCK) {
+		sc_err("arena: the allocator's metadata does not match the layout");
 		goto error_map;
 	}
 	struct sc_arena *arena = arena_wrap(fd, base, size);
@@ -368,7 +395,8 @@ uint64_t sc_arena_off(const struct sc_arena *arena, const void *ptr)
 static void arena_reclaim_slot_locked(struct sc_arena *arena, int slot)
 {
 	struct arena_admin *adm = arena->adm;
-	adm->blocks_reclaimed += sc_buddy_free_owner(arena->buddy, (uint16_t)slot);
+	if (buddy_ok_locked(arena))
+		adm->blocks_reclaimed += sc_buddy_free_owner(arena->buddy, (uint16_t)slot);
 	for (int i = 0; i < SC_ARENA_MAX_BLOCKS; i++)
 		if (adm->blocks[i].in_use && adm->blocks[i].owner == slot)
 			memset(&adm->blocks[i], 0, sizeof(adm->blocks[i]));
@@ -416,28 +444,29 @@ static uint16_t arena_owner(const struct sc_arena *arena)
 	return arena->slot < 0 ? SC_BUDDY_NO_OWNER : (uint16_t)arena->slot;
 }
 
+
 bool sc_arena_alloc(struct sc_arena *arena, uint64_t size, uint64_t *off)
 {
 	if (!sc_arena_lock(arena))
 		return false;
 	uint64_t pool_off;
-	bool ok = sc_buddy_alloc(arena->buddy, size, arena_owner(arena), &pool_off);
+	bool ok = buddy_ok_locked(arena) && sc_buddy_alloc(arena->buddy, size, arena_owner(arena), &pool_off);
 	sc_arena_unlock(arena);
 	if (ok)
-		*off = arena->adm->pool_off + pool_off;
+		*off = arena->pool_off + pool_off;
 	return ok;
 }
 
 bool sc_arena_free(struct sc_arena *arena, uint64_t off)
 {
-	uint64_t pool_off = arena->adm->pool_off;
+	uint64_t pool_off = arena->pool_off;
 	if (off < pool_off) {
 		sc_warn("arena: free of offset %llu outside the pool", (unsigned long long)off);
 		return false;
 	}
 	if (!sc_arena_lock(arena))
 		return false;
-	bool ok = sc_buddy_free(arena->buddy, off - pool_off);
+	bool ok = buddy_ok_locked(arena) && sc_buddy_free(arena->buddy, off - pool_off);
 	sc_arena_unlock(arena);
 	if (!ok)
 		sc_warn("arena: free of %llu, not an allocated block", (unsigned long long)off);
@@ -447,10 +476,10 @@ bool sc_arena_free(struct sc_arena *arena, uint64_t off)
 bool sc_arena_set_owner(struct sc_arena *arena, uint64_t off, int slot)
 {
 	struct sc_buddy *b = arena->buddy;
-	uint64_t pool_off = arena->adm->pool_off;
+	uint64_t pool_off = arena->pool_off;
 	if (off < pool_off || slot < 0 || slot >= SC_ARENA_MAX_PROCS || !sc_arena_lock(arena))
 		return false;
-	bool ok = sc_buddy_block_size(b, off - pool_off) != 0;
+	bool ok = buddy_ok_locked(arena) && sc_buddy_block_size(b, off - pool_off) != 0;
 	if (ok) {
 		/* Re-tag in place: same order, new owner (a single store). */
 		uint32_t i = (uint32_t)((off - pool_off) / SC_BUDDY_MIN_BLOCK);
@@ -505,17 +534,17 @@ bool sc_arena_block_create(struct sc_arena *arena, const char *name, uint32_t ki
 		goto out;
 	}
 	uint64_t pool_rel;
-	if (!sc_buddy_alloc(arena->buddy, size, arena_owner(arena), &pool_rel)) {
+	if (!buddy_ok_locked(arena) || !sc_buddy_alloc(arena->buddy, size, arena_owner(arena), &pool_rel)) {
 		sc_err("arena: no room for block '%s' (%llu bytes)", name, (unsigned long long)size);
 		goto out;
 	}
 	struct arena_entry *e = &adm->blocks[entry];
-	memset(arena->base + adm->pool_off + pool_rel, 0, size);
+	memset(arena->base + arena->pool_off + pool_rel, 0, size);
 	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	e->kind = kind;
 	e->owner = arena->slot;
-	e->off = adm->pool_off + pool_rel;
+	e->off = arena->pool_off + pool_rel;
 	e->size = size;
 	e->in_use = 1;
 	arena_entry_out(e, out);
@@ -549,7 +578,8 @@ bool sc_arena_block_destroy(struct sc_arena *arena, const char *name)
 	int i = arena_find_locked(arena->adm, name);
 	if (i >= 0) {
 		struct arena_entry *e = &arena->adm->blocks[i];
-		sc_buddy_free(arena->buddy, e->off - arena->adm->pool_off);
+		if (e->off >= arena->pool_off && buddy_ok_locked(arena))
+			sc_buddy_free(arena->buddy, e->off - arena->pool_off);
 		memset(e, 0, sizeof(*e));
 	}
 	sc_arena_unlock(arena);

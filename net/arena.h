@@ -20,7 +20,7 @@
 #include <sys/types.h>
 
 #define SC_ARENA_MAGIC 0x5343415245414e41ull /* "SCAREANA" */
-#define SC_ARENA_LAYOUT_VERSION 1u
+#define SC_ARENA_LAYOUT_VERSION 2u /* 2: struct sc_buddy has corrupt */
 #define SC_ARENA_MAX_PROCS 16
 #define SC_ARENA_MAX_BLOCKS 128
 #define SC_ARENA_NAME_MAX 32

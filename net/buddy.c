@@ -30,28 +30,72 @@ size_t sc_buddy_meta_size(uint64_t pool_size)
 	return sizeof(struct sc_buddy) + nnodes * sizeof(struct sc_buddy_node);
 }
 
-static void list_push(struct sc_buddy *b, uint32_t i, uint32_t order)
+static uint32_t max_order_for(uint64_t nnodes)
 {
-	struct sc_buddy_node *n = &b->nodes[i];
-	n->prev = NIL;
-	n->next = b->free_head[order];
-	if (n->next != NIL)
-		b->nodes[n->next].prev = i;
-	b->free_head[order] = i;
-	node_set_tag(b, i, tag_make(NODE_FREE, order, 0));
+	uint32_t k = 0;
+	while (k < SC_BUDDY_MAX_ORDER && (2ull << k) <= nnodes)
+		k++;
+	return k;
 }
 
-static void list_unlink(struct sc_buddy *b, uint32_t i, uint32_t order)
+/* The header agrees with itself (the metadata is shared: any peer can write
+ * it). Every operation starts here; indices are then checked against nnodes. */
+static bool hdr_ok(const struct sc_buddy *b)
+{
+	uint32_t n = b->nnodes;
+	return n != 0 && n != NIL && b->pool_size == (uint64_t)n * SC_BUDDY_MIN_BLOCK &&
+	       b->max_order == max_order_for(n);
+}
+
+bool sc_buddy_header_ok(const struct sc_buddy *b, size_t meta_size)
+{
+	if (!b || meta_size < sizeof(*b) || !hdr_ok(b))
+		return false;
+	return b->nnodes <= (meta_size - sizeof(*b)) / sizeof(struct sc_buddy_node);
+}
+
+/* A link read from the metadata: none, or a node index. */
+static inline bool link_ok(const struct sc_buddy *b, uint32_t i)
+{
+	return i == NIL || i < b->nnodes;
+}
+
+/* false: the list head is out of range (corrupt), nothing changed. */
+static bool list_push(struct sc_buddy *b, uint32_t i, uint32_t order)
 {
 	struct sc_buddy_node *n = &b->nodes[i];
-	if (n->prev != NIL)
-		b->nodes[n->prev].next = n->next;
+	uint32_t head = b->free_head[order];
+	if (!link_ok(b, head) || head == i)
+		return false;
+	n->prev = NIL;
+	n->next = head;
+	if (head != NIL)
+		b->nodes[head].prev = i;
+	b->free_head[order] = i;
+	node_set_tag(b, i, tag_make(NODE_FREE, order, 0));
+	return true;
+}
+
+/* false: i's links are out of range or do not agree with its neighbours. */
+static bool list_unlink(struct sc_buddy *b, uint32_t i, uint32_t order)
+{
+	struct sc_buddy_node *n = &b->nodes[i];
+	uint32_t prev = n->prev, next = n->next;
+	if (!link_ok(b, prev) || !link_ok(b, next))
+		return false;
+	if (prev != NIL ? b->nodes[prev].next != i : b->free_head[order] != i)
+		return false;
+	if (next != NIL && b->nodes[next].prev != i)
+		return false;
+	if (prev != NIL)
+		b->nodes[prev].next = next;
 	else
-		b->free_head[order] = n->next;
-	if (n->next != NIL)
-		b->nodes[n->next].prev = n->prev;
+		b->free_head[order] = next;
+	if (next != NIL)
+		b->nodes[next].prev = prev;
 	n->next = n->prev = NIL;
 	node_set_tag(b, i, 0);
+	return true;
 }
 
 static uint32_t order_for(uint64_t size)
@@ -70,45 +114,76 @@ bool sc_buddy_init(struct sc_buddy *b, uint64_t pool_size)
 	memset(b, 0, sizeof(*b));
 	b->pool_size = nnodes * SC_BUDDY_MIN_BLOCK;
 	b->nnodes = (uint32_t)nnodes;
-	while (b->max_order < SC_BUDDY_MAX_ORDER && (2ull << b->max_order) <= nnodes)
-		b->max_order++;
+	b->max_order = max_order_for(nnodes);
 	for (uint32_t i = 0; i < b->nnodes; i++)
 		b->nodes[i] = (struct sc_buddy_node){0, NIL, NIL};
 	sc_buddy_rebuild(b);
 	return true;
 }
 
-bool sc_buddy_alloc(struct sc_buddy *b, uint64_t size, uint16_t owner, uint64_t *off)
+/* Valid head of a block of order: aligned to its size and inside the pool. */
+static bool block_fits(const struct sc_buddy *b, uint32_t i, uint32_t order)
 {
-	if (size == 0 || size > ((uint64_t)SC_BUDDY_MIN_BLOCK << b->max_order) || !off)
-		return false;
-	const uint32_t order = order_for(size);
+	return order <= b->max_order && i < b->nnodes && (i & ((1u << order) - 1)) == 0 &&
+	       (uint64_t)i + (1u << order) <= b->nnodes;
+}
+
+enum { TRY_OK, TRY_NONE, TRY_CORRUPT };
+
+static int try_alloc(struct sc_buddy *b, uint32_t order, uint16_t owner, uint64_t *off)
+{
 	uint32_t k = order;
 	while (k <= b->max_order && b->free_head[k] == NIL)
 		k++;
-	if (k > b->max_order) {
-		b->alloc_fail++;
-		return false;
-	}
+	if (k > b->max_order)
+		return TRY_NONE;
 	const uint32_t i = b->free_head[k];
-	list_unlink(b, i, k);
+	if (!block_fits(b, i, k) || node_tag(b, i) != tag_make(NODE_FREE, k, 0) || !list_unlink(b, i, k))
+		return TRY_CORRUPT;
 	while (k > order) {
 		k--;
-		list_push(b, i + (1u << k), k);
+		if (!list_push(b, i + (1u << k), k))
+			return TRY_CORRUPT;
 	}
 	node_set_tag(b, i, tag_make(NODE_ALLOC, order, owner));
 	b->free_bytes -= (uint64_t)SC_BUDDY_MIN_BLOCK << order;
 	*off = (uint64_t)i * SC_BUDDY_MIN_BLOCK;
-	return true;
+	return TRY_OK;
+}
+
+/* A link or list entry did not hold: recompute the lists from the tags (what
+ * a crash mid-operation needs too). */
+static void repair(struct sc_buddy *b)
+{
+	b->corrupt++;
+	sc_buddy_rebuild(b);
+}
+
+bool sc_buddy_alloc(struct sc_buddy *b, uint64_t size, uint16_t owner, uint64_t *off)
+{
+	if (!hdr_ok(b) || size == 0 || size > ((uint64_t)SC_BUDDY_MIN_BLOCK << b->max_order) || !off)
+		return false;
+	const uint32_t order = order_for(size);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int r = try_alloc(b, order, owner, off);
+		if (r == TRY_OK)
+			return true;
+		if (r == TRY_NONE)
+			break;
+		repair(b);
+	}
+	b->alloc_fail++;
+	return false;
 }
 
 /* Node index of the allocated block starting at off, NIL if none. */
 static uint32_t alloc_node(const struct sc_buddy *b, uint64_t off)
 {
-	if (off % SC_BUDDY_MIN_BLOCK != 0 || off >= b->pool_size)
+	if (!hdr_ok(b) || off % SC_BUDDY_MIN_BLOCK != 0 || off >= b->pool_size)
 		return NIL;
 	uint32_t i = (uint32_t)(off / SC_BUDDY_MIN_BLOCK);
-	return tag_state(node_tag(b, i)) == NODE_ALLOC ? i : NIL;
+	uint32_t tag = node_tag(b, i);
+	return tag_state(tag) == NODE_ALLOC && block_fits(b, i, tag_order(tag)) ? i : NIL;
 }
 
 bool sc_buddy_free(struct sc_buddy *b, uint64_t off)
@@ -126,12 +201,16 @@ bool sc_buddy_free(struct sc_buddy *b, uint64_t off)
 		if ((uint64_t)buddy + (1u << order) > b->nnodes ||
 		    node_tag(b, buddy) != tag_make(NODE_FREE, order, 0))
 			break;
-		list_unlink(b, buddy, order);
+		if (!list_unlink(b, buddy, order)) {
+			repair(b); /* the block is free (its tag is cleared): the rebuild lists it */
+			return true;
+		}
 		if (buddy < i)
 			i = buddy;
 		order++;
 	}
-	list_push(b, i, order);
+	if (!list_push(b, i, order))
+		repair(b);
 	return true;
 }
 
@@ -150,6 +229,8 @@ uint16_t sc_buddy_block_owner(const struct sc_buddy *b, uint64_t off)
 size_t sc_buddy_free_owner(struct sc_buddy *b, uint16_t owner)
 {
 	size_t n = 0;
+	if (!hdr_ok(b))
+		return 0;
 	for (uint32_t i = 0; i < b->nnodes; i++) {
 		uint32_t tag = node_tag(b, i);
 		if (tag_state(tag) == NODE_ALLOC && tag_owner(tag) == owner) {
@@ -178,6 +259,8 @@ static bool alloc_tag_sane(const struct sc_buddy *b, uint32_t i, uint32_t tag)
 
 void sc_buddy_rebuild(struct sc_buddy *b)
 {
+	if (!hdr_ok(b))
+		return; /* nothing in it can be trusted: the caller checks the header */
 	for (uint32_t k = 0; k <= SC_BUDDY_MAX_ORDER; k++)
 		b->free_head[k] = NIL;
 	for (uint32_t i = 0; i < b->nnodes; i++) {
@@ -203,7 +286,7 @@ void sc_buddy_rebuild(struct sc_buddy *b)
 		       (uint64_t)i + (2u << order) <= b->nnodes &&
 		       !alloc_head_in(b, i + (1u << order), 1u << order))
 			order++;
-		list_push(b, i, order);
+		(void)list_push(b, i, order); /* the heads were reset above: cannot fail */
 		b->free_bytes += (uint64_t)SC_BUDDY_MIN_BLOCK << order;
 		i += 1u << order;
 	}
@@ -212,6 +295,8 @@ void sc_buddy_rebuild(struct sc_buddy *b)
 bool sc_buddy_check(const struct sc_buddy *b)
 {
 	uint64_t listed = 0, free_bytes = 0;
+	if (!hdr_ok(b))
+		return false;
 	for (uint32_t k = 0; k <= SC_BUDDY_MAX_ORDER; k++) {
 		uint32_t prev = NIL, steps = 0;
 		for (uint32_t i = b->free_head[k]; i != NIL; i = b->nodes[i].next) {

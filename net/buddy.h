@@ -9,7 +9,9 @@
  * Crash safety: each allocated block's head node holds a single 32-bit tag
  * (state | order | owner) that is written last on alloc and first on free.
  * Free lists are an index derived from those tags; sc_buddy_rebuild()
- * recomputes them after a process died mid-operation. */
+ * recomputes them after a process died mid-operation. Links found out of
+ * range or inconsistent (a peer wrote over the metadata) are repaired the
+ * same way and counted in corrupt; a bad header makes every operation fail. */
 #ifndef SC_NET_BUDDY_H
 #define SC_NET_BUDDY_H
 #include <stdbool.h>
@@ -34,12 +36,20 @@ struct sc_buddy {
 	uint64_t free_bytes;
 	uint64_t alloc_fail;  /* requests that found no block */
 	uint64_t bad_free;    /* frees of an offset that is not an allocated block */
+	uint64_t corrupt;     /* lists found corrupt (out-of-range or broken links): rebuilt */
 	uint32_t free_head[SC_BUDDY_MAX_ORDER + 1];
 	struct sc_buddy_node nodes[]; /* nnodes entries */
 };
 
 /* Bytes of metadata (struct + nodes) for a pool of pool_size bytes. */
 size_t sc_buddy_meta_size(uint64_t pool_size);
+
+/* Whether the header (pool_size, nnodes, max_order, all shared and so
+ * writable by any peer) agrees with itself and fits in meta_size bytes of
+ * metadata. The operations below check the header's own consistency and every
+ * index they read; only the caller knows the memory, so it checks this before
+ * trusting nnodes (struct sc_arena does, before every operation). */
+bool sc_buddy_header_ok(const struct sc_buddy *b, size_t meta_size);
 
 /* Formats meta (sc_buddy_meta_size(pool_size) bytes) for a pool of
  * pool_size bytes (rounded down to 2 KiB; need not be a power of two).

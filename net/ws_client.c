@@ -29,9 +29,10 @@ struct sc_ws_client *sc_ws_client_create(struct sc_ws_server *srv, struct lws *w
 		sc_err("ws: out of memory for a client");
 		return NULL;
 	}
-	uint32_t capacity = srv->cfg.client_queue_frames + 64;
-	if (capacity > 256)
-		capacity = 256;
+	/* room for the video, an answer to each message of a full burst (the
+	 * token bucket holds max_client_msgs_per_sec), and what the server sends
+	 * on its own (players, errors); the byte limit is SC_WS_CONTROL_QUEUE_BYTES */
+	uint32_t capacity = srv->cfg.client_queue_frames + srv->cfg.max_client_msgs_per_sec + SC_WS_CONTROL_SLACK;
 	c->queue = sc_ws_queue_create(capacity);
 	if (!c->queue) {
 		free(c);

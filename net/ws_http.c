@@ -118,6 +118,7 @@ static int serve(struct lws *wsi, struct sc_ws_http_pss *pss)
 	struct sc_ws_server *srv = lws_context_user(lws_get_context(wsi));
 	const char *path = pss->path;
 
+	pss->dispatched = true;
 	if (strncmp(path, "/api/", 5) == 0)
 		return serve_api(wsi, pss);
 	if (pss->is_post)
@@ -181,8 +182,8 @@ static int begin_request(struct lws *wsi, struct sc_ws_http_pss *pss)
 	if (!pss->rx)
 		return -1;
 	pss->rx[0] = '\0';
-	if (clen <= 0)
-		return serve(wsi, pss) ? -1 : 0; /* no body follows */
+	if (clen <= 0) /* no body follows; lws may still report a body completion (ignored) */
+		return serve(wsi, pss) ? -1 : 0;
 	return 0; /* LWS_CALLBACK_HTTP_BODY, then _COMPLETION */
 }
 
@@ -231,6 +232,8 @@ int sc_ws_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_HTTP_BODY:
 		if (!pss || !pss->rx)
 			return -1;
+		if (pss->dispatched)
+			return 0; /* answered already (no Content-Length): not ours */
 		if (pss->rx_len + len > SC_WS_MAX_HTTP_BODY) {
 			pss->rx_too_big = true;
 			return 0;
@@ -242,6 +245,8 @@ int sc_ws_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		if (!pss || !pss->rx)
 			return -1;
+		if (pss->dispatched)
+			return 0; /* Content-Length: 0 was answered at the headers: once */
 		if (pss->rx_too_big)
 			return respond_json_error(wsi, pss, HTTP_STATUS_REQ_ENTITY_TOO_LARGE,
 			                          "request body over 4096 bytes") ? -1 : 0;

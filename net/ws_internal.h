@@ -22,6 +22,8 @@
 #define SC_WS_KEYFRAME_RETRY_MS 1000
 #define SC_WS_CLOSE_GRACE_S 2                /* deferred close -> hard kill */
 #define SC_WS_CONTROL_QUEUE_BYTES (256u * 1024)
+#define SC_WS_CONTROL_SLACK 64               /* queue slots beyond video + a burst's answers */
+#define SC_WS_MAX_MSGS_PER_SEC 10000         /* max_client_msgs_per_sec (a queue slot each) */
 
 struct sc_ws_client {
 	struct sc_ws_server *srv;
@@ -102,6 +104,7 @@ struct sc_ws_http_pss {
 	char *rx;                      /* POST body, SC_WS_MAX_HTTP_BODY + 1 */
 	size_t rx_len;
 	bool rx_too_big;
+	bool dispatched;               /* serve() ran: a request is answered once */
 	struct sc_http_response *pending; /* waiting for cfg.http_poll */
 };
 

@@ -91,18 +91,24 @@ struct sc_ws_msg *sc_ws_queue_pop(struct sc_ws_queue *q)
 uint32_t sc_ws_queue_flush_video(struct sc_ws_queue *q)
 {
 	/* Take everything out and put the control messages back: FIFO within a
-	 * priority keeps their order. At most the queue's capacity. */
+	 * priority keeps their order. The queue's state is sized by its capacity,
+	 * so the kept ones always fit back. */
 	uint32_t dropped = 0, depth = sc_prio_queue_depth(q->pq);
-	struct sc_ws_msg *keep[256];
-	uint32_t nkeep = 0;
-
 	if (q->video_frames == 0)
 		return 0;
+	struct sc_ws_msg **keep = malloc((size_t)q->control_msgs * sizeof(*keep) + 1);
+	if (!keep) {
+		sc_err("ws: out of memory flushing video: the video stays queued");
+		return 0;
+	}
+	uint32_t nkeep = 0, room = q->control_msgs;
 	for (uint32_t i = 0; i < depth; i++) {
 		struct sc_ws_msg *msg = sc_ws_queue_pop(q);
 		if (!msg)
 			break;
-		if (msg->kind == SC_WS_MSG_VIDEO || nkeep == sizeof(keep) / sizeof(keep[0])) {
+		if (msg->kind == SC_WS_MSG_VIDEO || nkeep == room) {
+			if (msg->kind != SC_WS_MSG_VIDEO)
+				sc_err("ws: send queue lost a control message while flushing video");
 			dropped += msg->kind == SC_WS_MSG_VIDEO;
 			sc_ws_msg_unref(msg);
 			continue;
@@ -114,6 +120,7 @@ uint32_t sc_ws_queue_flush_video(struct sc_ws_queue *q)
 			sc_err("ws: send queue lost a control message while flushing video");
 		sc_ws_msg_unref(keep[i]);
 	}
+	free(keep);
 	return dropped;
 }
 

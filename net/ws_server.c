@@ -58,6 +58,10 @@ static bool check_config(const struct sc_ws_server_config *cfg)
 		sc_err("ws: client_queue_frames %u is over 192", cfg->client_queue_frames);
 		return false;
 	}
+	if (cfg->max_client_msgs_per_sec > SC_WS_MAX_MSGS_PER_SEC) {
+		sc_err("ws: max_client_msgs_per_sec %u is over %d", cfg->max_client_msgs_per_sec, SC_WS_MAX_MSGS_PER_SEC);
+		return false;
+	}
 	return true;
 }
 

@@ -86,7 +86,7 @@ struct sc_ws_server_config {
 	/* Optional (0 = default): */
 	uint32_t client_queue_frames;     /* video frames queued per client (default 8) */
 	uint32_t socket_sndbuf_bytes;     /* SO_SNDBUF of client sockets (default 256 KiB) */
-	uint32_t max_client_msgs_per_sec; /* sustained, burst of the same (default 120) */
+	uint32_t max_client_msgs_per_sec; /* sustained, burst of the same (default 120, at most 10000) */
 	uint32_t join_timeout_ms;         /* connected without join (default 10000) */
 
 	void *user;

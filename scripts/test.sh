@@ -31,9 +31,9 @@ ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 
 echo "== build: TSan"
 scripts/build.sh build-tsan -DSC_SANITIZE=thread
-echo "== test: TSan (shared-memory tests)"
+echo "== test: TSan (shared-memory tests, the encoder process's threads)"
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-  ctest --test-dir build-tsan --output-on-failure -j"$jobs" --timeout 900 -L shm
+  ctest --test-dir build-tsan --output-on-failure -j"$jobs" --timeout 900 -L 'shm|tsan'
 
 echo "== build + smoke: libFuzzer targets"
 CC=clang scripts/build.sh build-fuzz -DSC_FUZZ=ON

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #define CTL_TIMEOUT_S 20
 #define CTL_MAX_BODY (80u << 20)
+#define CTL_MAX_TOKEN 127 /* server/config.h api_token */
 
 struct url {
 	char host[300];
@@ -73,6 +75,10 @@ static bool parse_url(const char *s, struct url *u)
 	}
 	snprintf(u->port, sizeof(u->port), "%s", port ? port : "8080");
 	if (path) {
+		if (strlen(path) >= sizeof(u->base)) {
+			fprintf(stderr, "shadowcast ctl: the URL's path is over %zu characters\n", sizeof(u->base) - 1);
+			return false;
+		}
 		snprintf(u->base, sizeof(u->base), "%s", path);
 		size_t n = strlen(u->base);
 		while (n && u->base[n - 1] == '/')
@@ -214,26 +220,64 @@ static bool read_answer(int fd, struct answer *a)
 	return true;
 }
 
+/* printf at buf + *n; false (and *n unchanged) when it does not fit. */
+static bool append(char *buf, size_t size, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int w = *n < size ? vsnprintf(buf + *n, size - *n, fmt, ap) : -1;
+	va_end(ap);
+	if (w < 0 || (size_t)w >= size - *n)
+		return false;
+	*n += (size_t)w;
+	return true;
+}
+
+/* A token goes into a header line: what `run --api-token` takes, printable. */
+static bool token_ok(const char *token)
+{
+	size_t len = strlen(token);
+	if (len > CTL_MAX_TOKEN) {
+		fprintf(stderr, "shadowcast ctl: the token is %zu characters; `shadowcast run --api-token` takes at most "
+		                "%d\n", len, CTL_MAX_TOKEN);
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)token[i];
+		if (c <= ' ' || c >= 0x7f) {
+			fprintf(stderr, "shadowcast ctl: the token must be printable ASCII without spaces (character %zu "
+			                "is 0x%02x)\n", i + 1, c);
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool request(const struct url *u, const char *token, const char *method, const char *path,
                     const char *body, struct answer *a)
 {
 	int fd = connect_to(u);
 	if (fd < 0)
 		return false;
-	char head[1024];
+	char head[2048];
+	size_t n = 0;
 	bool v6 = strchr(u->host, ':') != NULL;
-	int n = snprintf(head, sizeof(head),
-	                 "%s %s%s HTTP/1.1\r\nHost: %s%s%s:%s\r\nUser-Agent: shadowcast-ctl\r\nAccept: */*\r\n"
-	                 "Connection: close\r\n%s%s%s",
-	                 method, u->base, path, v6 ? "[" : "", u->host, v6 ? "]" : "", u->port,
-	                 token && token[0] ? "Authorization: Bearer " : "", token && token[0] ? token : "",
-	                 token && token[0] ? "\r\n" : "");
+	bool fits = append(head, sizeof(head), &n,
+	                   "%s %s%s HTTP/1.1\r\nHost: %s%s%s:%s\r\nUser-Agent: shadowcast-ctl\r\nAccept: */*\r\n"
+	                   "Connection: close\r\n", method, u->base, path, v6 ? "[" : "", u->host, v6 ? "]" : "",
+	                   u->port);
+	if (token && token[0])
+		fits = fits && append(head, sizeof(head), &n, "Authorization: Bearer %s\r\n", token);
 	if (body)
-		n += snprintf(head + n, sizeof(head) - (size_t)n,
-		              "Content-Type: application/json\r\nContent-Length: %zu\r\n", strlen(body));
-	n += snprintf(head + n, sizeof(head) - (size_t)n, "\r\n");
-	bool ok = n > 0 && (size_t)n < sizeof(head) && send_all(fd, head, (size_t)n) &&
-	          (!body || send_all(fd, body, strlen(body)));
+		fits = fits && append(head, sizeof(head), &n, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
+		                      strlen(body));
+	fits = fits && append(head, sizeof(head), &n, "\r\n");
+	if (!fits) {
+		fprintf(stderr, "shadowcast ctl: the request's header is over %zu bytes\n", sizeof(head) - 1);
+		close(fd);
+		return false;
+	}
+	bool ok = send_all(fd, head, n) && (!body || send_all(fd, body, strlen(body)));
 	if (!ok)
 		fprintf(stderr, "shadowcast ctl: cannot send the request: %s\n", strerror(errno));
 	ok = ok && read_answer(fd, a);
@@ -396,6 +440,8 @@ int sc_cmd_ctl(int argc, char **argv)
 		fprintf(stderr, "shadowcast ctl: --slot must be 0 or 1\n");
 		return 2;
 	}
+	if (token && !token_ok(token))
+		return 2;
 	struct url u;
 	if (!parse_url(args[0], &u))
 		return 2;

@@ -272,7 +272,7 @@ int shadow_step_input(struct shadow *sh, char *msg, size_t len)
 	uint32_t k = sh->stepped + 1;
 	if (k > n) {
 		snprintf(msg, len, "all %zu inputs of tick %u are applied; step a tick to go on", n, tick);
-		return EINVAL;
+		return EALREADY; /* nothing left to step: 409 */
 	}
 	if (!ensure_capture(sh, msg, len))
 		return EIO;
@@ -308,13 +308,27 @@ int shadow_step_tick(struct shadow *sh, bool write_dir, bool *reproduced, char *
 	char desc[320];
 	sc_step_describe(&res, desc, sizeof(desc));
 	*reproduced = res.reproduced;
-	if (!res.executed) {
-		sh->game_dirty = false;
-		snprintf(msg, len, "tick %u not run: %s", tick, res.reproduced ? desc : res.why);
-		return res.outcome == SC_STEP_ERROR ? EIO : ECANCELED;
-	}
 	char name[32];
 	snprintf(name, sizeof(name), "tick-%u", tick);
+	if (!res.executed) {
+		/* the held state stays; the outcome is written like a step's */
+		sh->game_dirty = false;
+		if (res.outcome == SC_STEP_ERROR) {
+			snprintf(msg, len, "tick %u not run: %s", tick, res.why);
+			return EIO;
+		}
+		if (write_dir)
+			step_dir(sh, &res, name);
+		snprintf(msg, len, "tick %u not run: %s%s%s%s%s", tick, res.reproduced ? "reproduced: " : "",
+		         res.reproduced ? desc : res.why, write_dir ? "; " : "", write_dir ? sh->capture_dir : "",
+		         write_dir ? "/" : "");
+		if (write_dir)
+			snprintf(msg + strlen(msg), len - strlen(msg), "%s", name);
+		sc_info("%s", msg);
+		/* a host-side fault reproduced is an answer; a tick that would hang or
+		 * write out of bounds here is not run (ECANCELED: resume stops) */
+		return res.reproduced ? 0 : ECANCELED;
+	}
 	if (write_dir)
 		step_dir(sh, &res, name);
 	/* the new held state */

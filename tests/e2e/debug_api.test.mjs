@@ -100,8 +100,11 @@ test('debug API: token, inject, pause before the error tick, step, capture downl
   assert.equal((await call('POST', '/delay', { token, body: { weeks: 2 } })).status, 400);
   assert.equal((await call('POST', '/inject', { token, body: { kind: 'x'.repeat(5000) } })).status, 413);
   assert.equal((await call('GET', '/nope', { token })).status, 404);
-  // nothing paused yet: a step is refused
+  // nothing paused yet: a step is refused, with or without a body
   assert.equal((await call('POST', '/shadow/step-input', { token, body: {} })).status, 409);
+  const refused = await call('POST', '/shadow/step-input', { token });
+  assert.equal(refused.status, 409, JSON.stringify(refused.data));
+  assert.match(refused.data.error, /no shadow is paused/);
 
   // the shadow follows the primary 60 ticks behind
   await until(async () => {
@@ -141,9 +144,19 @@ test('debug API: token, inject, pause before the error tick, step, capture downl
   assert.equal(state.data.held_tick, T - 1);
   assert.ok(state.data.pending_inputs.some((l) => /fault assert/.test(l)), 'offending input pending');
 
-  // step one input: the FAULT input is the only input of tick T
-  const step = await call('POST', '/shadow/step-input', { token, body: {} });
+  // step one input: the FAULT input is the only input of tick T. No body
+  // (fetch sends Content-Length: 0): one answer, and the shadow steps once.
+  const step = await call('POST', '/shadow/step-input', { token });
   assert.equal(step.status, 200, JSON.stringify(step.data));
+  assert.equal(step.data.shadow.inputs_applied_in_held_tick, 1);
+  await sleep(300);
+  const after1 = (await call('GET', '/status')).data.shadows[step.data.slot];
+  assert.equal(after1.busy, false, 'no second command queued');
+  assert.equal(after1.inputs_applied_in_held_tick, 1, 'stepped exactly once');
+  // nothing left to step: 409, as documented
+  const more = await call('POST', '/shadow/step-input', { token, body: {} });
+  assert.equal(more.status, 409, JSON.stringify(more.data));
+  assert.match(more.data.error, /all 1 inputs of tick \d+ are applied/);
   assert.equal(step.data.reproduced, true, step.data.message);
   assert.match(step.data.message, /reproduced: assert at tick/);
   assert.match(step.data.step_dir, /^step-1$/);
@@ -190,4 +203,40 @@ test('debug API: token, inject, pause before the error tick, step, capture downl
   assert.match(dead.stderr, /cannot connect to 127\.0\.0\.1 port 1/);
   const usage = ctl([srv.httpUrl, 'frobnicate']);
   assert.equal(usage.status, 2);
+});
+
+// A host-side fault (the primary aborts on a crash input before the tick's GPU
+// work) is not executed in the shadow; step-tick still answers once and writes
+// its tick-T/ with the outcome, like step-input writes step-K/.
+test('debug API: step-tick over an injected crash writes tick-T/ with the outcome', { timeout: 180000 }, async () => {
+  if (srv) await srv.stop();
+  srv = await startServer(['--delay', '60t', '--hang-timeout', '500', '--captures', captures]);
+  const token = await waitToken(srv);
+  await until(async () => {
+    const s = (await call('GET', '/status')).data;
+    return s.shadows[0].state === 'running' && s.shadows[0].lag_ticks >= 55 ? s : null;
+  }, 60000, 'shadow 0 running 60 ticks behind');
+  const inj = await call('POST', '/inject', { token, body: { kind: 'crash' } });
+  assert.equal(inj.status, 200, JSON.stringify(inj.data));
+  const T = inj.data.tick;
+  const paused = await until(async () => {
+    const s = (await call('GET', '/status')).data;
+    return s.shadows.find((x) => x.state === 'paused' && x.capture_incident?.error_tick === T) ?? null;
+  }, 30000, 'a paused shadow holding the crash incident');
+  assert.equal(paused.held_tick, T - 1);
+
+  const st = await call('POST', `/shadow/step-tick?slot=${paused.slot}`, { token });
+  assert.equal(st.status, 200, JSON.stringify(st.data));
+  assert.equal(st.data.reproduced, true, st.data.message);
+  assert.match(st.data.message, /crash at tick/);
+  assert.equal(st.data.step_dir, `tick-${T}`);
+  assert.equal(st.data.shadow.held_tick, T - 1, 'a tick that did not run is not held past');
+  const res = await call('GET', `/captures/${paused.capture}/tick-${T}/result.json`, { token });
+  assert.equal(res.status, 200, JSON.stringify(res.data));
+  assert.equal(res.data.tick, T);
+  assert.equal(res.data.outcome, 'crash');
+  assert.equal(res.data.executed, false);
+  assert.equal(res.data.reproduced, true);
+  await sleep(300);
+  assert.equal((await call('GET', '/status')).data.shadows[paused.slot].busy, false, 'answered and ran once');
 });

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "net/arena.h"
+#include "net/buddy.h"
 #include "net/fd_passing.h"
 #include "net/spsc_ring.h"
 #include "shm_test.h"
@@ -37,6 +38,89 @@ static void test_seals_and_layout(void)
 	CHECK(sc_arena_map(fd) == NULL);
 	sc_arena_destroy(a);
 	sc_arena_destroy(NULL);
+}
+
+/* struct arena_admin (net/arena.c) starts: u64 magic, u32 layout_version, u32
+ * pad, u64 arena_size, admin_size, buddy_off, pool_off, pool_size. */
+#define ADM_BUDDY_OFF 32
+#define ADM_POOL_SIZE 48
+
+static uint64_t rd64(const void *base, size_t off)
+{
+	uint64_t v;
+	memcpy(&v, (const uint8_t *)base + off, sizeof(v));
+	return v;
+}
+
+static void wr64(void *base, size_t off, uint64_t v)
+{
+	memcpy((uint8_t *)base + off, &v, sizeof(v));
+}
+
+/* A peer wrote over the administrative region: mapping refuses a layout
+ * whose offsets wrap or whose allocator header does not fit (overflow-safe
+ * checks), and a mapped arena whose allocator header is overwritten later
+ * refuses to allocate or free instead of indexing past its metadata. */
+static void test_hostile_admin(void)
+{
+	struct sc_arena *a = sc_arena_create("hostile", ARENA_SIZE);
+	CHECK(a);
+	uint8_t *base = sc_arena_ptr(a, 0, 4096);
+	CHECK(base);
+	const uint64_t buddy_off = rd64(base, ADM_BUDDY_OFF);
+	struct sc_buddy *b = sc_arena_ptr(a, buddy_off, sizeof(*b));
+	CHECK(b);
+	struct sc_buddy saved = *b;
+	uint64_t off;
+
+	/* a buddy offset that wraps: buddy_off + meta size overflows to small */
+	wr64(base, ADM_BUDDY_OFF, UINT64_MAX - 4095);
+	CHECK(sc_arena_map(dup(sc_arena_fd(a))) == NULL);
+	wr64(base, ADM_BUDDY_OFF, buddy_off + 4); /* misaligned */
+	CHECK(sc_arena_map(dup(sc_arena_fd(a))) == NULL);
+	wr64(base, ADM_BUDDY_OFF, buddy_off);
+	/* a pool size that does not match the allocator */
+	uint64_t pool = rd64(base, ADM_POOL_SIZE);
+	wr64(base, ADM_POOL_SIZE, pool / 2);
+	CHECK(sc_arena_map(dup(sc_arena_fd(a))) == NULL);
+	wr64(base, ADM_POOL_SIZE, pool);
+	/* allocator headers: more nodes than the metadata holds (consistent with
+	 * themselves), an order that cannot exist */
+	b->nnodes = saved.nnodes * 4;
+	b->pool_size = saved.pool_size * 4;
+	b->max_order = saved.max_order + 2;
+	CHECK(sc_arena_map(dup(sc_arena_fd(a))) == NULL);
+	*b = saved;
+	b->max_order = 200;
+	CHECK(sc_arena_map(dup(sc_arena_fd(a))) == NULL);
+	*b = saved;
+
+	/* intact again: maps; then the header is overwritten under a mapped arena */
+	struct sc_arena *m = sc_arena_map(dup(sc_arena_fd(a)));
+	CHECK(m);
+	CHECK(sc_arena_register(m, "peer") >= 0);
+	CHECK(sc_arena_alloc(m, 4096, &off));
+	b->nnodes = saved.nnodes * 4;
+	b->pool_size = saved.pool_size * 4;
+	b->max_order = saved.max_order + 2;
+	uint64_t off2;
+	CHECK(!sc_arena_alloc(m, 4096, &off2));
+	CHECK(!sc_arena_free(m, off));
+	CHECK(!sc_arena_block_create(m, "x", SC_BLOCK_RAW, 64, NULL));
+	b->nnodes = saved.nnodes; /* the header only: the lists have moved on */
+	b->pool_size = saved.pool_size;
+	b->max_order = saved.max_order;
+	CHECK(sc_buddy_check(b));
+	CHECK(sc_arena_free(m, off));
+	/* a free-list link out of range: repaired, the allocation is in the pool */
+	b->free_head[0] = 0x7ffffff0u;
+	CHECK(sc_arena_alloc(m, 2048, &off));
+	CHECK(off >= buddy_off && sc_arena_ptr(m, off, 2048) != NULL);
+	CHECK_EQ(b->corrupt, 1);
+	CHECK(sc_arena_free(m, off));
+	sc_arena_unregister(m);
+	sc_arena_destroy(m);
+	sc_arena_destroy(a);
 }
 
 static void test_registry(void)
@@ -362,6 +446,7 @@ static void test_kill_mid_write(void)
 int main(void)
 {
 	test_seals_and_layout();
+	test_hostile_admin();
 	test_registry();
 	test_fd_passing_and_offsets();
 	test_kill_holding_lock();

@@ -172,6 +172,102 @@ static void test_rebuild_after_crash(void)
 	free(b);
 }
 
+/* A peer scribbled over the shared metadata: indices out of range, orders
+ * that do not fit, a header that does not match the memory. The allocator
+ * never reads out of range (the metadata is malloc'd to its exact size: ASan
+ * sees any stray access); bad links are repaired from the tags, bad frees and
+ * a bad header are refused. */
+static void test_corrupt_metadata(void)
+{
+	const uint64_t pool = 64 * 2048;
+	const size_t meta = sc_buddy_meta_size(pool);
+	uint64_t a, c, off;
+
+	/* a free-list head far out of range: rebuilt from the tags, then served */
+	struct sc_buddy *b = buddy_new(pool);
+	CHECK(sc_buddy_header_ok(b, meta));
+	CHECK(sc_buddy_alloc(b, 2048, 1, &a));
+	CHECK(sc_buddy_alloc(b, 8192, 2, &c));
+	b->free_head[0] = 0x7fffffffu;
+	b->free_head[3] = 1000000u;
+	CHECK(!sc_buddy_check(b));
+	CHECK(sc_buddy_alloc(b, 2048, 3, &off));
+	CHECK_EQ(b->corrupt, 1);
+	CHECK(off < pool && off != a && (off < c || off >= c + 8192));
+	CHECK(sc_buddy_check(b));
+	CHECK_EQ(sc_buddy_block_size(b, a), 2048);
+	CHECK_EQ(sc_buddy_block_owner(b, c), 2);
+
+	/* links of free nodes out of range: next, then prev */
+	for (int which = 0; which < 2; which++) {
+		uint32_t head = b->free_head[0] != UINT32_MAX ? b->free_head[0] : b->free_head[1];
+		CHECK(head != UINT32_MAX);
+		if (which == 0)
+			b->nodes[head].next = 0xfffffff0u;
+		else
+			b->nodes[head].prev = 0x10000000u;
+		uint64_t before = b->corrupt;
+		CHECK(sc_buddy_alloc(b, 2048, 4, &off));
+		CHECK(off < pool);
+		CHECK_EQ(b->corrupt, before + 1);
+		CHECK(sc_buddy_free(b, off));
+		CHECK(sc_buddy_check(b));
+	}
+
+	/* a free-list entry whose tag does not say free at that order */
+	uint32_t head = b->free_head[0] != UINT32_MAX ? b->free_head[0] : b->free_head[1];
+	b->free_head[5] = head; /* listed at the wrong order */
+	CHECK(sc_buddy_alloc(b, 64 * 1024, 5, &off));
+	CHECK(off % (64 * 1024) == 0 && off + 64 * 1024 <= pool);
+	CHECK(sc_buddy_check(b));
+	CHECK(sc_buddy_free(b, off));
+
+	/* an allocated head with an order that cannot exist: the free is refused
+	 * (no shift by 200), a rebuild drops the block */
+	uint32_t ia = (uint32_t)(a / 2048);
+	b->nodes[ia].tag = 2u | 200u << 8 | 1u << 16;
+	uint64_t bad = b->bad_free;
+	CHECK(!sc_buddy_free(b, a));
+	CHECK_EQ(b->bad_free, bad + 1);
+	CHECK_EQ(sc_buddy_block_size(b, a), 0);
+	CHECK(!sc_buddy_check(b));
+	sc_buddy_rebuild(b);
+	CHECK(sc_buddy_check(b));
+	CHECK(sc_buddy_free(b, c));
+	free(b);
+
+	/* a header that does not match the memory or itself: refused by every
+	 * operation (and by sc_buddy_header_ok, which the arena calls) */
+	for (int which = 0; which < 4; which++) {
+		b = buddy_new(pool);
+		CHECK(sc_buddy_alloc(b, 2048, 1, &a));
+		if (which == 0)
+			b->max_order = 200;
+		else if (which == 1)
+			b->nnodes = 0x7fffffffu;
+		else if (which == 2)
+			b->pool_size = UINT64_MAX;
+		else { /* consistent, but larger than the memory it lives in */
+			b->nnodes = 128;
+			b->pool_size = 128 * 2048;
+			b->max_order = 7;
+		}
+		CHECK(!sc_buddy_header_ok(b, meta));
+		if (which < 3) {
+			CHECK(!sc_buddy_alloc(b, 2048, 1, &off));
+			CHECK(!sc_buddy_free(b, a));
+			CHECK_EQ(sc_buddy_block_size(b, a), 0);
+			CHECK_EQ(sc_buddy_block_owner(b, a), SC_BUDDY_NO_OWNER);
+			CHECK_EQ(sc_buddy_free_owner(b, 1), 0);
+			sc_buddy_rebuild(b);
+			CHECK(!sc_buddy_check(b));
+		}
+		free(b);
+	}
+	CHECK(!sc_buddy_header_ok(NULL, meta));
+	printf("test_buddy: corrupted metadata refused or repaired\n");
+}
+
 int main(void)
 {
 	test_basics();
@@ -180,6 +276,7 @@ int main(void)
 	test_random_against_model(3 * (1 << 20) + 5 * 2048 + 77, 2, 20000); /* not */
 	test_random_against_model(64 * 2048, 3, 5000);                 /* tight: exhaustion */
 	test_rebuild_after_crash();
+	test_corrupt_metadata();
 	printf("test_buddy: ok\n");
 	return 0;
 }

@@ -71,6 +71,10 @@ export async function startServer(extraArgs = [], { timeoutMs = 60000, small = t
       }
       if (exited.code !== 0)
         throw new Error(`shadowcast run exited with ${JSON.stringify(exited)}; stderr:\n${stderr.slice(-4000)}`);
+      // a sanitizer build: any report from any of the server's processes fails
+      const report = stderr.search(/WARNING: ThreadSanitizer|ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error: /);
+      if (report >= 0)
+        throw new Error(`sanitizer report on the server's stderr:\n${stderr.slice(Math.max(0, report - 200), report + 6000)}`);
       return exited;
     },
   };

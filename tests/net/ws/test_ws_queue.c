@@ -121,6 +121,40 @@ int main(void)
 		sc_ws_msg_unref(vs[i]);
 	for (int i = 0; i < 9; i++)
 		sc_ws_msg_unref(cs[i]);
+
+	/* a large queue (a burst of control messages on top of video): flushing
+	 * the video keeps every control message, in order, however many */
+	struct sc_ws_queue *big = sc_ws_queue_create(400);
+	CHECK(big != NULL, "create 400");
+	if (big) {
+		enum { NC = 300 };
+		int pushed = 0;
+		for (int i = 0; i < NC; i++) {
+			struct sc_ws_msg *v = i % 10 == 0 ? video((uint64_t)i, i == 0) : NULL;
+			if (v) {
+				pushed += sc_ws_queue_push(big, v);
+				sc_ws_msg_unref(v);
+			}
+			struct sc_ws_msg *cm = sc_ws_msg_printf("{\"n\":%d}", i);
+			pushed += sc_ws_queue_push(big, cm);
+			sc_ws_msg_unref(cm);
+		}
+		CHECK(pushed == NC + NC / 10, "all pushed (%d)", pushed);
+		CHECK(sc_ws_queue_flush_video(big) == NC / 10, "video flushed");
+		CHECK(big->control_msgs == NC && big->video_frames == 0, "every control message kept (%u)",
+		      big->control_msgs);
+		int in_order = 0;
+		for (int i = 0; i < NC; i++) {
+			char text[32];
+			struct sc_ws_msg *got = sc_ws_queue_pop(big);
+			snprintf(text, sizeof(text), "{\"n\":%d}", i);
+			in_order += got && got->len == strlen(text) && memcmp(got->data, text, got->len) == 0;
+			sc_ws_msg_unref(got);
+		}
+		CHECK(in_order == NC, "control messages in order after the flush (%d of %d)", in_order, NC);
+		CHECK(sc_ws_queue_pop(big) == NULL, "empty");
+		sc_ws_queue_destroy(big);
+	}
 	if (failures) {
 		fprintf(stderr, "test_ws_queue: %d failures\n", failures);
 		return 1;
