@@ -16,7 +16,7 @@ import sctest  # noqa: E402
 from scserver import Session  # noqa: E402
 
 FPS = 30
-DELAY = 10
+DELAY = 20
 CAPACITY = 64
 
 
