@@ -206,8 +206,9 @@ static void incident_json(struct sc_debug_api *api, struct sc_strbuf *sb)
 		sc_sb_printf(sb, "\"%s\"", sc_fault_kind_name((enum sc_fault_kind)f->injected));
 	else
 		sc_sb_printf(sb, "null");
-	sc_sb_printf(sb, ",\"error_tick\":%u,\"held_tick\":%d,\"primary_hash_before\":\"0x%016llx\",\"detected_ns\":%llu,"
-	             "\"primary_pid\":%d,\"device_fault_report\":%s,\"detail\":", f->error_tick, (int)f->error_tick - 1,
+	sc_sb_printf(sb, ",\"error_tick\":%u,\"detected_tick\":%u,\"held_tick\":%d,\"primary_hash_before\":\"0x%016llx\","
+	             "\"detected_ns\":%llu,\"primary_pid\":%d,\"device_fault_report\":%s,\"detail\":", f->error_tick,
+	             f->detected_tick > f->error_tick ? f->detected_tick : f->error_tick, (int)f->error_tick - 1,
 	             (unsigned long long)f->primary_hash_before, (unsigned long long)f->detected_ns, f->primary_pid,
 	             f->device_fault_available ? "true" : "false");
 	sc_sb_json_str(sb, detail);

@@ -19,6 +19,8 @@ bool sc_fault_report(struct sc_session_shm *s, enum sc_fault_detected detected, 
 	f->path = path;
 	f->injected = injected;
 	f->error_tick = error_tick;
+	uint32_t now_tick = atomic_load(&s->next_tick);
+	f->detected_tick = now_tick > error_tick ? now_tick : error_tick;
 	f->primary_hash_before = hash_before;
 	f->detected_ns = sc_now_ns();
 	f->primary_pid = atomic_load(&s->primary_pid);
@@ -29,7 +31,12 @@ bool sc_fault_report(struct sc_session_shm *s, enum sc_fault_detected detected, 
 	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
 	va_end(ap);
 	atomic_store(&f->state, SC_FAULT_READY);
-	sc_warn("incident %u: %s at tick %u (signal %u): %s", f->incident, sc_fault_detected_name(detected),
-	        error_tick, (unsigned)path, f->detail);
+	if (f->detected_tick > error_tick)
+		sc_warn("incident %u: %s at tick %u, detected %u ticks late at tick %u (signal %u): %s", f->incident,
+		        sc_fault_detected_name(detected), error_tick, f->detected_tick - error_tick, f->detected_tick,
+		        (unsigned)path, f->detail);
+	else
+		sc_warn("incident %u: %s at tick %u (signal %u): %s", f->incident, sc_fault_detected_name(detected),
+		        error_tick, (unsigned)path, f->detail);
 	return true;
 }

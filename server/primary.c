@@ -27,6 +27,23 @@
 #include "util/log.h"
 #include "util/stats.h"
 
+/* A fault found after a tick, as it will be reported. */
+struct fault_finding {
+	enum sc_fault_detected detected;
+	uint32_t injected, error_tick;
+	uint64_t hash_before;
+	char detail[200];
+};
+
+/* --test-detect-late K: a finding reported K ticks after its error tick, the
+ * ticks between published as if nothing had been found (the late detection
+ * of a real driver or a validation that runs every N ticks). */
+struct late_fault {
+	bool pending;
+	uint32_t report_at; /* the tick after which it is reported */
+	struct fault_finding finding;
+};
+
 struct primary {
 	const struct sc_run_config *cfg;
 	struct sc_arena *arena;
@@ -47,6 +64,7 @@ struct primary {
 	bool tick_log_full;   /* the last append failed (logged once per episode) */
 	uint64_t drop_begin, drop_end; /* restore: the offending tick's inputs, seqs [begin, end) */
 	bool drop_all;        /* drop all of them, not only the FAULT inputs */
+	struct late_fault late; /* --test-detect-late: a finding held back */
 };
 
 /* Exit status of a primary that stopped on a detected fault (the supervisor
@@ -366,25 +384,64 @@ static uint32_t injected_kind(const struct sc_input_event *ev, uint32_t n)
 /* After a tick: the shaders' own fault record (an assert, or kind 4: the guard
  * band after the particles caught an out-of-bounds write), then the primary's
  * own validation of the state it produced; both are self-reported (724). */
-static bool tick_faulted(struct primary *p, const struct sc_tick_result *res, const struct sc_input_event *ev,
-                         uint32_t n)
+static bool find_fault(struct primary *p, const struct sc_tick_result *res, const struct sc_input_event *ev,
+                       uint32_t n, struct fault_finding *out)
 {
 	const struct sc_game_header *h = &res->state.hdr;
+	*out = (struct fault_finding){.injected = injected_kind(ev, n), .hash_before = p->last_hash};
 	if (h->fault_kind) {
 		bool oob = h->fault_kind == SC_FAULT_OOB;
-		sc_fault_report(p->session, oob ? SC_DETECTED_OOB : SC_DETECTED_ASSERT, SC_FAULT_PATH_SELF,
-		                injected_kind(ev, n), h->fault_tick, p->last_hash,
-		                "shader fault record: kind %u detail %u at tick %u%s", h->fault_kind, h->fault_detail,
-		                h->fault_tick, oob ? " (out-of-bounds write: a guard band canary was overwritten)" : "");
+		out->detected = oob ? SC_DETECTED_OOB : SC_DETECTED_ASSERT;
+		out->error_tick = h->fault_tick;
+		snprintf(out->detail, sizeof(out->detail), "shader fault record: kind %u detail %u at tick %u%s",
+		         h->fault_kind, h->fault_detail, h->fault_tick,
+		         oob ? " (out-of-bounds write: a guard band canary was overwritten)" : "");
 		return true;
 	}
 	char why[160];
 	const struct sc_game_config *gc = sc_game_config(p->game);
 	if (!sc_game_state_valid(&res->state, gc->players, gc->particles, why, sizeof(why))) {
-		sc_fault_report(p->session, SC_DETECTED_INVALID, SC_FAULT_PATH_SELF, injected_kind(ev, n), res->tick,
-		                p->last_hash, "state after tick %u failed validation: %s", res->tick, why);
+		out->detected = SC_DETECTED_INVALID;
+		out->error_tick = res->tick;
+		snprintf(out->detail, sizeof(out->detail), "state after tick %u failed validation: %s", res->tick, why);
 		return true;
 	}
+	return false;
+}
+
+static void report_finding(struct primary *p, const struct fault_finding *f)
+{
+	sc_fault_report(p->session, f->detected, SC_FAULT_PATH_SELF, f->injected, f->error_tick, f->hash_before, "%s",
+	                f->detail);
+}
+
+/* true when the primary stops on a fault after this tick. With
+ * --test-detect-late the first finding is held back and the ticks after it
+ * run and are published until it is reported. */
+static bool tick_faulted(struct primary *p, const struct sc_tick_result *res, const struct sc_input_event *ev,
+                         uint32_t n)
+{
+	struct late_fault *late = &p->late;
+	if (late->pending) {
+		/* the faulty state runs on; what it finds now is that same fault */
+		if (res->tick < late->report_at)
+			return false;
+		report_finding(p, &late->finding);
+		return true;
+	}
+	struct fault_finding f;
+	if (!find_fault(p, res, ev, n, &f))
+		return false;
+	uint32_t k = p->cfg->test_detect_late;
+	if (k == 0) {
+		report_finding(p, &f);
+		return true;
+	}
+	late->pending = true;
+	late->report_at = f.error_tick + k;
+	late->finding = f;
+	sc_warn("--test-detect-late: %s at tick %u held back; reported after tick %u", sc_fault_detected_name(f.detected),
+	        f.error_tick, late->report_at);
 	return false;
 }
 

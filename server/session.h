@@ -125,6 +125,9 @@ struct sc_fault_shm {
 	uint32_t path;            /* enum sc_fault_path */
 	uint32_t injected;        /* enum sc_fault_kind if a FAULT input caused it, else 0 */
 	uint32_t error_tick;      /* the tick whose inputs caused it; the shadow holds error_tick - 1 */
+	/* the primary's tick when it was detected: error_tick, or later when found
+	 * late (the ticks between were published; docs/captures.md) */
+	uint32_t detected_tick;
 	uint64_t primary_hash_before; /* primary's hash after error_tick - 1 (from the tick log) */
 	uint64_t detected_ns;
 	int32_t primary_pid;

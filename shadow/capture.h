@@ -26,12 +26,14 @@ struct sc_capture_info {
 	uint32_t path;              /* 724 self-reported, 734 external monitor, 0 none */
 	uint32_t injected;          /* enum sc_fault_kind of the FAULT input, 0 none */
 	uint32_t error_tick;        /* the primary's error tick (incident captures) */
+	uint32_t detected_tick;     /* the primary's tick when it was detected (>= error_tick; late when >) */
 	uint32_t next_tick;         /* state.bin's next tick (= state hdr.tick); holds next_tick - 1 */
 	uint32_t delay_ticks;
 	uint64_t shadow_hash;       /* the shadow's hash after next_tick - 1 */
 	uint64_t primary_hash;      /* the primary's hash for next_tick - 1 (tick log) */
 	bool primary_hash_known;
 	uint64_t detected_ns, paused_ns; /* CLOCK_MONOTONIC */
+	uint64_t held_ns;                /* the state is held (snapshot taken), before the capture is written */
 	uint64_t armed_ns;               /* the shadow saw the incident (stops short of error_tick) */
 	uint32_t armed_margin;           /* ticks it was short of the error tick then */
 	int32_t primary_pid;

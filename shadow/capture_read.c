@@ -53,6 +53,9 @@ static bool parse_manifest(struct sc_capture *cap)
 		in->incident = (uint32_t)v;
 	if (sc_json_get_u64(m, "primary_error_tick", &v))
 		in->error_tick = (uint32_t)v;
+	in->detected_tick = in->error_tick;
+	if (sc_json_get_u64(m, "detected_tick", &v) && v >= in->error_tick && v <= UINT32_MAX)
+		in->detected_tick = (uint32_t)v; /* captures before format 1's detected_tick: on time */
 	if (sc_json_get_u64(m, "detection_path", &v))
 		in->path = (uint32_t)v;
 	if (sc_json_get_u64(m, "divergences", &v))

@@ -148,10 +148,15 @@ static bool write_manifest(const char *dir, const struct sc_capture_info *in, co
 	        path_name(in->path));
 	sc_json_str(f, in->detail);
 	fputs("},\n", f);
-	if (in->incident)
-		fprintf(f, "  \"primary_error_tick\": %u,\n", in->error_tick);
-	else
-		fputs("  \"primary_error_tick\": null,\n", f);
+	if (in->incident) {
+		uint32_t det = in->detected_tick > in->error_tick ? in->detected_tick : in->error_tick;
+		fprintf(f, "  \"primary_error_tick\": %u,\n  \"detected_tick\": %u,\n  \"detection_lag_ticks\": %u,\n"
+		        "  \"holds_pre_error_state\": %s,\n", in->error_tick, det, det - in->error_tick,
+		        in->next_tick == in->error_tick ? "true" : "false");
+	} else {
+		fputs("  \"primary_error_tick\": null,\n  \"detected_tick\": null,\n  \"detection_lag_ticks\": null,\n"
+		      "  \"holds_pre_error_state\": null,\n", f);
+	}
 	if (in->next_tick)
 		fprintf(f, "  \"held_tick\": %u,\n", in->next_tick - 1);
 	else
@@ -186,6 +191,9 @@ static bool write_manifest(const char *dir, const struct sc_capture_info *in, co
 	        in->paused_ns);
 	if (in->detected_ns && in->paused_ns >= in->detected_ns)
 		fprintf(f, "\"detect_to_pause_ms\": %.3f, ", (double)(in->paused_ns - in->detected_ns) / 1e6);
+	if (in->detected_ns && in->held_ns >= in->detected_ns)
+		fprintf(f, "\"held_ns\": %" PRIu64 ", \"detect_to_held_ms\": %.3f, ", in->held_ns,
+		        (double)(in->held_ns - in->detected_ns) / 1e6);
 	if (in->detected_ns && in->armed_ns >= in->detected_ns)
 		fprintf(f, "\"armed_ns\": %" PRIu64 ", \"detect_to_arm_ms\": %.3f, \"armed_margin_ticks\": %u, ",
 		        in->armed_ns, (double)(in->armed_ns - in->detected_ns) / 1e6, in->armed_margin);
@@ -223,7 +231,8 @@ static bool write_error(const char *dir, const struct sc_capture_info *in)
 	fprintf(f, "{\n  \"incident\": %u,\n  \"detected\": \"%s\",\n  \"detection_path\": %u,\n  \"injected\": ",
 	        in->incident, sc_fault_detected_name(in->detected), in->path);
 	write_fault_kind(f, in->injected);
-	fprintf(f, ",\n  \"error_tick\": %u,\n  \"primary_hash_before\": ", in->error_tick);
+	fprintf(f, ",\n  \"error_tick\": %u,\n  \"detected_tick\": %u,\n  \"primary_hash_before\": ", in->error_tick,
+	        in->detected_tick > in->error_tick ? in->detected_tick : in->error_tick);
 	if (in->primary_hash_known)
 		hex(f, in->primary_hash);
 	else

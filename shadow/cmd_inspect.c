@@ -56,6 +56,10 @@ static void print_text(const struct sc_capture *cap)
 		       in->error_tick);
 	else
 		printf("incident   none (a capture asked for by a developer)\n");
+	if (in->incident && in->detected_tick > in->error_tick)
+		printf("LATE       detected %u ticks after the error tick (at tick %u)%s\n", in->detected_tick - in->error_tick,
+		       in->detected_tick, h->tick == in->error_tick ? ", within the delay: the pre-error state is held" :
+		       ": more than the delay, the held state is after the fault");
 	if (in->detail[0])
 		printf("detail     %s\n", in->detail);
 	printf("held       state after tick %d (next tick %u), delay %u ticks\n", (int)h->tick - 1, h->tick,
@@ -119,6 +123,9 @@ static void print_json(const struct sc_capture *cap)
 		       in->error_tick);
 	else
 		printf(", \"incident\": null");
+	if (in->incident)
+		printf(", \"detected_tick\": %u, \"detection_lag_ticks\": %u, \"holds_pre_error_state\": %s",
+		       in->detected_tick, in->detected_tick - in->error_tick, h->tick == in->error_tick ? "true" : "false");
 	printf(", \"tick\": %u, \"held_tick\": %d, \"delay_ticks\": %u", h->tick, (int)h->tick - 1, in->delay_ticks);
 	printf(", \"shadow_hash\": \"0x%016" PRIx64 "\", \"primary_hash\": ", in->shadow_hash);
 	if (in->primary_hash_known)

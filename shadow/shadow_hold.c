@@ -162,9 +162,11 @@ bool shadow_write_capture(struct shadow *sh, bool incident, char *msg, size_t ms
 		                       "renders RGBA only for the tick before a known error tick)",
 		                       in.next_tick ? in.next_tick - 1 : 0);
 	if (incident && in.error_tick != in.next_tick)
-		sc_capture_missing_add(&missing, "pre-error state: the shadow holds tick %u, not the error tick %u - 1 "
-		                       "(it was already past the error tick: delay too short)",
-		                       in.next_tick ? in.next_tick - 1 : 0, in.error_tick);
+		sc_capture_missing_add(&missing, "pre-error state: LATE: the shadow holds tick %u, not the error tick %u - 1: "
+		                       "the fault was detected %u ticks after its error tick (at tick %u), more than the "
+		                       "delay of %u ticks, so the shadow had already run the offending inputs",
+		                       in.next_tick ? in.next_tick - 1 : 0, in.error_tick, in.detected_tick - in.error_tick,
+		                       in.detected_tick, in.delay_ticks);
 	if (sh->n_pending == SHADOW_PENDING)
 		sc_capture_missing_add(&missing, "inputs.txt: only the first %d pending inputs", SHADOW_PENDING);
 	if (sh->win_count == SHADOW_WINDOW)
@@ -195,6 +197,7 @@ bool shadow_pause_incident(struct shadow *sh, bool late)
 	in->path = f->path;
 	in->injected = f->injected;
 	in->error_tick = f->error_tick;
+	in->detected_tick = f->detected_tick > f->error_tick ? f->detected_tick : f->error_tick;
 	in->detected_ns = f->detected_ns;
 	in->paused_ns = now;
 	in->armed_ns = sh->armed_incident == f->incident ? sh->armed_ns : now;
@@ -208,6 +211,7 @@ bool shadow_pause_incident(struct shadow *sh, bool late)
 	sh->handled_incident = f->incident;
 	if (!shadow_hold(sh))
 		return false;
+	in->held_ns = sc_now_ns();
 	atomic_store(&sh->me->paused_ns, now);
 	/* what the incident needs is in memory now: the tick log goes on without
 	 * us; the input reader stays at the held tick's inputs until a restored
@@ -227,10 +231,12 @@ bool shadow_pause_incident(struct shadow *sh, bool late)
 	sh->me->held_primary_hash = sh->primary_hash;
 	sh->me->held_primary_hash_known = sh->primary_hash_known;
 	if (late)
-		sc_err("incident %u: error tick %u is already behind the shadow (at %u): the delay is too short; holding "
-		       "tick %u instead", f->incident, f->error_tick, held, held ? held - 1 : 0);
-	sc_warn("incident %u: paused before tick %u (%s), %.1f ms after detection; %zu offending inputs held",
-	        f->incident, held, sc_fault_detected_name(f->detected), (double)(now - f->detected_ns) / 1e6,
+		sc_err("incident %u: LATE: detected %u ticks after its error tick %u, more than the shadow's delay of %u "
+		       "ticks: the shadow had already run tick %u; it holds tick %u, a state after the fault, not the "
+		       "pre-error state", f->incident, in->detected_tick - f->error_tick, f->error_tick, sh->delay_ticks,
+		       f->error_tick, held ? held - 1 : 0);
+	sc_warn("incident %u: paused before tick %u (%s), state held %.1f ms after detection; %zu offending inputs held",
+	        f->incident, held, sc_fault_detected_name(f->detected), (double)(in->held_ns - f->detected_ns) / 1e6,
 	        shadow_held_inputs(sh));
 	char msg[600];
 	uint32_t last = atomic_load(&sh->session->capture_last_incident);
