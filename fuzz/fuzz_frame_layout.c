@@ -8,6 +8,8 @@
 
 #include "server/frame_reader.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sc_frame_layout l;
