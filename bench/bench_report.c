@@ -53,9 +53,13 @@ void sc_bench_report_print(const struct sc_bench_report *r, bool json, FILE *out
 		return;
 	}
 	fprintf(out, "bench %s\n", r->bench);
+	int width = 14; /* the names line up */
+	for (int i = 0; i < r->nrows; i++)
+		if ((int)strlen(r->rows[i].name) > width)
+			width = (int)strlen(r->rows[i].name);
 	for (int i = 0; i < r->nrows; i++) {
 		const struct sc_bench_row *row = &r->rows[i];
-		fprintf(out, "  %-14s", row->name);
+		fprintf(out, "  %-*s", width, row->name);
 		for (int j = 0; j < row->nfigs; j++)
 			fprintf(out, "  %s=%-12.6g", row->figs[j].key, row->figs[j].value);
 		fprintf(out, "\n");

@@ -1,6 +1,9 @@
 /* `shadowcast bench sim`: game ticks/s and GPU ms per tick at 1280x720 and
  * 640x360, against the baseline of a plain GPU fill of the same frame slot (the
- * least any renderer must spend writing that frame), measured in the same run. */
+ * least any renderer must spend writing that frame), measured in the same run;
+ * and the same ticks simulated only (SC_RENDER_NONE: how the shadow follows
+ * and catches up), whose ticks_per_s bounds how fast a shadow reaches the
+ * pre-error state. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,7 +83,7 @@ out:
 }
 
 static bool run_size(struct sc_vk_device *dev, uint32_t w, uint32_t h, uint32_t particles,
-                     uint32_t ticks, struct sim_run *out)
+                     uint32_t ticks, uint32_t render_flags, struct sim_run *out)
 {
 	struct sc_game_config cfg;
 	sc_game_config_defaults(&cfg);
@@ -104,7 +107,7 @@ static bool run_size(struct sc_vk_device *dev, uint32_t w, uint32_t h, uint32_t 
 			 .a = (int8_t)((t / 40) % 2 ? 100 : -100), .b = (int8_t)((t / 25) % 2 ? 90 : -90)},
 			{.tick = t, .seq = 2 * t + 1, .player = 1, .action = SC_INPUT_SHOOT},
 		};
-		if (sc_game_tick(game, ev, 2, 0, 0, &res) != SC_GAME_OK)
+		if (sc_game_tick(game, ev, 2, 0, render_flags, &res) != SC_GAME_OK)
 			goto out;
 		if (t >= WARMUP_TICKS)
 			ms[t - WARMUP_TICKS] = res.gpu_ms;
@@ -113,7 +116,7 @@ static bool run_size(struct sc_vk_device *dev, uint32_t w, uint32_t h, uint32_t 
 	out->ticks_per_s = ticks / secs;
 	out->p50_ms = sc_percentile(ms, ticks, 50);
 	out->p99_ms = sc_percentile(ms, ticks, 99);
-	ok = time_fill(dev, game, 50, &out->fill_p50_ms);
+	ok = render_flags & SC_RENDER_NONE ? true : time_fill(dev, game, 50, &out->fill_p50_ms);
 out:
 	free(ms);
 	sc_game_destroy(game);
@@ -152,7 +155,9 @@ int sc_bench_sim(int argc, char **argv)
 		struct sim_run run;
 		char name[32];
 		snprintf(name, sizeof(name), "%ux%u", sizes[i][0], sizes[i][1]);
-		if (!run_size(dev, sizes[i][0], sizes[i][1], particles, ticks, &run)) {
+		struct sim_run sim;
+		if (!run_size(dev, sizes[i][0], sizes[i][1], particles, ticks, 0, &run) ||
+		    !run_size(dev, sizes[i][0], sizes[i][1], particles, ticks, SC_RENDER_NONE, &sim)) {
 			rc = 1;
 			break;
 		}
@@ -163,10 +168,16 @@ int sc_bench_sim(int argc, char **argv)
 		snprintf(name, sizeof(name), "fill_%ux%u", sizes[i][0], sizes[i][1]);
 		row = sc_bench_report_row(&report, name);
 		sc_bench_row_set(row, "p50_ms", run.fill_p50_ms);
+		snprintf(name, sizeof(name), "sim_only_%ux%u", sizes[i][0], sizes[i][1]);
+		row = sc_bench_report_row(&report, name);
+		sc_bench_row_set(row, "ticks_per_s", sim.ticks_per_s);
+		sc_bench_row_set(row, "p50_ms", sim.p50_ms);
+		sc_bench_row_set(row, "p99_ms", sim.p99_ms);
 	}
 	if (rc == 0) {
 		if (!json)
-			printf("device: %s, %u particles, %u ticks per size; fill_* = GPU fill of the same frame slot\n",
+			printf("device: %s, %u particles, %u ticks per size; fill_* = GPU fill of the same frame slot; "
+			       "sim_only_* = ticks simulated without a frame (the shadow)\n",
 			       dev->info.name, particles, ticks);
 		sc_bench_report_print(&report, json, stdout);
 	}

@@ -52,7 +52,8 @@ struct sc_game {
 	VkDescriptorPool pool;
 	VkDescriptorSet set;
 	VkPipeline pipes[PIPE_COUNT];
-	VkCommandBuffer cmd;
+	VkCommandBuffer cmd;     /* a tick: simulate, then render into the slot */
+	VkCommandBuffer cmd_sim; /* a tick simulated only (SC_RENDER_NONE) */
 	VkFence fence;
 	VkQueryPool queries;
 	uint32_t next_tick;
@@ -210,9 +211,11 @@ static void bind(struct sc_game *g, VkCommandBuffer cmd, int pipe)
 	vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, g->pipes[pipe]);
 }
 
-static bool record_tick(struct sc_game *g)
+/* Both command buffers are recorded once and submitted every tick (the
+ * parameters live in a host-visible buffer). The state and its hash are
+ * final after FINALIZE; binning, rendering and the seal only make the frame. */
+static bool record_tick(struct sc_game *g, VkCommandBuffer cmd, bool render)
 {
-	VkCommandBuffer cmd = g->cmd;
 	VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
 	if (!sc_vk_ok(vkBeginCommandBuffer(cmd, &bi), "vkBeginCommandBuffer"))
 		return false;
@@ -245,6 +248,12 @@ static bool record_tick(struct sc_game *g)
 	compute_barrier(cmd);
 	bind(g, cmd, PIPE_FINALIZE);
 	vkCmdDispatch(cmd, 1, 1, 1);
+	if (!render) {
+		barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+		        VK_ACCESS_HOST_READ_BIT);
+		vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, g->queries, 1);
+		return sc_vk_ok(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
+	}
 	compute_barrier(cmd);
 	bind(g, cmd, PIPE_BIN);
 	vkCmdDispatch(cmd, (g->n_tiles + 63) / 64, 1, 1);
@@ -394,19 +403,24 @@ struct sc_game *sc_game_create(struct sc_vk_device *dev, const struct sc_game_co
 		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
 		.commandPool = dev->cmd_pool,
 		.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-		.commandBufferCount = 1,
+		.commandBufferCount = 2,
 	};
+	VkCommandBuffer cmds[2] = {VK_NULL_HANDLE, VK_NULL_HANDLE};
 	VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
 	VkQueryPoolCreateInfo qci = {
 		.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
 		.queryType = VK_QUERY_TYPE_TIMESTAMP,
 		.queryCount = 2,
 	};
-	if (!sc_vk_ok(vkAllocateCommandBuffers(dev->device, &ai, &g->cmd), "vkAllocateCommandBuffers") ||
+	if (!sc_vk_ok(vkAllocateCommandBuffers(dev->device, &ai, cmds), "vkAllocateCommandBuffers"))
+		goto err;
+	g->cmd = cmds[0];
+	g->cmd_sim = cmds[1];
+	if (
 	    !sc_vk_ok(vkCreateFence(dev->device, &fci, NULL, &g->fence), "vkCreateFence") ||
 	    !sc_vk_ok(vkCreateQueryPool(dev->device, &qci, NULL, &g->queries), "vkCreateQueryPool"))
 		goto err;
-	if (!run_init(g) || !record_tick(g))
+	if (!run_init(g) || !record_tick(g, g->cmd, true) || !record_tick(g, g->cmd_sim, false))
 		goto err;
 	return g;
 err:
@@ -434,6 +448,8 @@ void sc_game_destroy(struct sc_game *g)
 		vkDestroyFence(d, g->fence, NULL);
 	if (g->cmd)
 		vkFreeCommandBuffers(d, g->dev->cmd_pool, 1, &g->cmd);
+	if (g->cmd_sim)
+		vkFreeCommandBuffers(d, g->dev->cmd_pool, 1, &g->cmd_sim);
 	for (int i = 0; i < PIPE_COUNT; i++)
 		if (g->pipes[i])
 			vkDestroyPipeline(d, g->pipes[i], NULL);
@@ -471,11 +487,12 @@ enum sc_game_error sc_game_tick(struct sc_game *g, const struct sc_input_event *
 	}
 	/* a slot is rendered whole the first time (and for RGBA frames); after that
 	 * only the tiles whose content changed */
-	uint32_t flags = render_flags;
+	bool render = !(render_flags & SC_RENDER_NONE);
+	uint32_t flags = render_flags & SC_RENDER_RGBA;
 	if (!(g->slots_rendered & (1u << slot)) || (flags & RENDER_RGBA))
 		flags |= RENDER_ALL;
 	fill_params(g, g->next_tick, slot, flags, inputs, n_inputs);
-	enum sc_game_error e = submit_and_wait(g, g->cmd);
+	enum sc_game_error e = submit_and_wait(g, render ? g->cmd : g->cmd_sim);
 	if (e != SC_GAME_OK)
 		return e;
 
@@ -489,7 +506,8 @@ enum sc_game_error sc_game_tick(struct sc_game *g, const struct sc_input_event *
 	out->hash = (uint64_t)rb[0] | ((uint64_t)rb[1] << 32);
 	out->gpu_ms = (double)(ts[1] - ts[0]) * g->dev->info.timestamp_period_ns / 1e6;
 	memcpy(&out->state, rb + 2, sizeof(out->state));
-	g->slots_rendered |= 1u << slot;
+	if (render)
+		g->slots_rendered |= 1u << slot; /* a skipped tick leaves the slot and its tile history as they were */
 	g->next_tick++;
 	return SC_GAME_OK;
 }

@@ -44,8 +44,11 @@ const char *sc_game_config_check(const struct sc_game_config *cfg);
 struct sc_game *sc_game_create(struct sc_vk_device *dev, const struct sc_game_config *cfg);
 void sc_game_destroy(struct sc_game *game);
 
-/* render_flags for sc_game_tick: NV12 is always rendered, RGBA8 on request. */
+/* render_flags for sc_game_tick: NV12 is rendered unless SC_RENDER_NONE,
+ * RGBA8 on request. SC_RENDER_NONE: simulate only, the slot is left as it
+ * was (the shadow, which shows no frames, while it follows or catches up). */
 #define SC_RENDER_RGBA 1u
+#define SC_RENDER_NONE 4u
 
 /* Simulates the next tick with these inputs (applied in array order) and renders
  * into frame slot `slot`. After SC_GAME_TIMEOUT or SC_GAME_DEVICE_LOST the GPU

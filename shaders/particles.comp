@@ -37,11 +37,32 @@ void respawn(uint i, out ivec2 pos, out ivec2 vel, out uint life, out uint kind)
 	}
 }
 
+// The workgroup's share of the particle hash, folded into the state by one
+// invocation: XOR is order-free, so the hash is the same as with one global
+// atomic per particle, without every particle contending for the same word.
+shared uint wg_hash0, wg_hash1;
+
+void simulate(uint i);
+
 void main()
 {
+	if (gl_LocalInvocationIndex == 0u) {
+		wg_hash0 = 0u;
+		wg_hash1 = 0u;
+	}
+	barrier();
 	uint i = gl_GlobalInvocationID.x;
-	if (i >= params.particle_count)
-		return;
+	if (i < params.particle_count)
+		simulate(i);
+	barrier();
+	if (gl_LocalInvocationIndex == 0u) {
+		atomicXor(st.hdr.part_hash0, wg_hash0);
+		atomicXor(st.hdr.part_hash1, wg_hash1);
+	}
+}
+
+void simulate(uint i)
+{
 	uvec4 p = part[i];
 	ivec2 pos = ivec2(int(p.x), int(p.y));
 	ivec2 vel = ivec2(int(p.z << 16) >> 16, int(p.z) >> 16);
@@ -61,8 +82,8 @@ void main()
 	part[i] = p;
 
 	uint h = mix32(p.x ^ mix32(p.y ^ mix32(p.z ^ mix32(p.w ^ i * 0x9e3779b9u))));
-	atomicXor(st.hdr.part_hash0, h);
-	atomicXor(st.hdr.part_hash1, mix32b(h ^ i));
+	atomicXor(wg_hash0, h);
+	atomicXor(wg_hash1, mix32b(h ^ i));
 
 	if (life > 0u) {
 		uint px = uint(pos.x) / 256u * params.width / 1280u;

@@ -280,7 +280,9 @@ bool shadow_apply_next_record(struct shadow *sh, bool rgba)
 		sc_warn("--desync-shadow: extra input at tick %u", tick);
 	}
 	struct sc_tick_result res;
-	enum sc_game_error e = sc_game_tick(sh->game, ev, n_run, 0, rgba ? SC_RENDER_RGBA : 0, &res);
+	/* only the tick a pause will hold is rendered (its frame.png): following
+	 * and catching up cost the simulation alone */
+	enum sc_game_error e = sc_game_tick(sh->game, ev, n_run, 0, rgba ? SC_RENDER_RGBA : SC_RENDER_NONE, &res);
 	if (e != SC_GAME_OK) {
 		sc_err("the shadow's own tick %u failed (%d): the shadow cannot go on", tick, (int)e);
 		return false;
