@@ -15,7 +15,7 @@ struct sc_arena;
 /* Counters of this encoder process (the session holds the shared ones). */
 struct sc_encoder_stats {
 	_Atomic uint64_t inputs_logged;        /* events appended to the input log */
-	_Atomic uint64_t input_log_full;       /* events refused: SC_RING_FULL */
+	_Atomic uint64_t input_log_full;       /* events refused (clients) or delayed (--inputs) by SC_RING_FULL */
 	_Atomic uint64_t cpu_copy_bytes_last;  /* CPU bytes copied for the last frame */
 	_Atomic uint64_t cpu_copy_bytes_total;
 	_Atomic uint64_t frame_mappings;       /* frame memory generations mapped */

@@ -64,6 +64,7 @@ struct encp {
 	pthread_mutex_t log_lock;
 	struct sc_input_list script;
 	size_t script_next;
+	bool script_waiting; /* script_next was refused by a full log (counted once) */
 	atomic_int exit_code;
 	uint64_t frames_out; /* encode thread: frame numbers on the wire */
 	struct sc_debug_api api; /* /api/v1 debug API (service thread) */
@@ -320,8 +321,18 @@ static void feed_script(struct encp *p)
 		rec.seq = (uint32_t)sc_input_log_tail(&p->input_log);
 		enum sc_ring_result r = sc_input_log_append(&p->input_log, &rec, NULL);
 		pthread_mutex_unlock(&p->log_lock);
-		if (r == SC_RING_FULL)
-			return; /* back-pressure: try again after the next frame */
+		if (r == SC_RING_FULL) {
+			/* back-pressure: try again after the next frame; the event is late,
+			 * which counts like a client's refused input */
+			if (!p->script_waiting) {
+				atomic_fetch_add(&p->stats.input_log_full, 1);
+				sc_warn("inputs: log full; scripted event for tick %u waits (the primary is not consuming, "
+				        "or a reader holds the log)", rec.tick);
+			}
+			p->script_waiting = true;
+			return;
+		}
+		p->script_waiting = false;
 		if (r != SC_RING_SUCCESS) {
 			sc_err("inputs: cannot append to the input log: %s", sc_ring_result_str(r));
 			return;

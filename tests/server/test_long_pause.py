@@ -5,7 +5,8 @@ record is dropped, and after resume the shadow catches up and follows with no
 divergence. Then the shadow process itself is stalled (SIGSTOP) past the tick
 log: it finds the gap, stops with an error instead of running a tick with the
 wrong inputs, and a new shadow joins the primary from a checkpoint and follows
-it without divergence."""
+it without divergence; meanwhile no player input is refused (a shadow's log
+readers never hold back the writers)."""
 import os
 import signal
 import sys
@@ -71,9 +72,13 @@ def main():
 
         # a stalled shadow process: the gap is found, a new shadow takes over
         old = b["pid"]
+        refused0 = s.metrics()["shadowcast_input_log_full_total"]
         os.kill(old, signal.SIGSTOP)
         time.sleep(3 * CAPACITY / FPS)
+        refused = s.metrics()["shadowcast_input_log_full_total"] - refused0
         os.kill(old, signal.SIGCONT)
+        # its log readers never hold back the writers: players are not refused
+        sctest.check(refused == 0, "no input refused while the shadow process was stopped: %d" % refused)
 
         def replaced():
             st, nb = running_shadow(s)
