@@ -85,37 +85,47 @@ static uint32_t input_stamp(struct encp *p)
 	return t ? t : atomic_load(&p->session->next_tick);
 }
 
-static bool on_input(void *user, uint32_t client_id, const struct sc_input_event *ev,
-                     uint64_t arrival_ns, uint32_t *applied_tick)
+/* One client message, its events all in the input log or none of them. */
+static bool on_input(void *user, uint32_t client_id, const struct sc_input_event *ev, uint32_t n,
+                     uint64_t arrival_ns, struct sc_ws_input_applied *applied)
 {
 	struct encp *p = user;
-	struct sc_input_event rec = *ev;
-	uint64_t seq;
+	struct sc_input_event rec[SC_WS_MAX_EVENTS_PER_INPUT];
+	uint64_t seq = 0;
+	(void)arrival_ns;
+	if (n == 0 || n > SC_WS_MAX_EVENTS_PER_INPUT)
+		return false;
 
 	/* the first tick whose inputs the primary has not gathered yet; the tick
 	 * log records what it really did */
-	rec.tick = input_stamp(p);
+	uint32_t stamp = input_stamp(p);
 	pthread_mutex_lock(&p->log_lock);
-	rec.seq = (uint32_t)sc_input_log_tail(&p->input_log);
-	enum sc_ring_result r = sc_input_log_append(&p->input_log, &rec, &seq);
+	uint64_t tail = sc_input_log_tail(&p->input_log);
+	for (uint32_t i = 0; i < n; i++) {
+		rec[i] = ev[i];
+		rec[i].tick = stamp;
+		rec[i].seq = (uint32_t)(tail + i);
+	}
+	enum sc_ring_result r = sc_input_log_append_n(&p->input_log, rec, n, &seq);
 	pthread_mutex_unlock(&p->log_lock);
 	if (r == SC_RING_FULL) {
-		uint64_t n = atomic_fetch_add(&p->stats.input_log_full, 1);
-		if (n == 0 || (n & 1023) == 0)
+		uint64_t k = atomic_fetch_add(&p->stats.input_log_full, n);
+		if (k == 0 || (k >> 10) != ((k + n) >> 10))
 			sc_warn("input: log full (the primary is not consuming: stalled or restarting); "
-			        "refused input of client %u (%llu refused so far)", client_id,
-			        (unsigned long long)n + 1);
+			        "refused a message of %u events of client %u (%llu events refused so far)", n, client_id,
+			        (unsigned long long)(k + n));
 		return false;
 	}
 	if (r != SC_RING_SUCCESS) {
 		sc_err("input: cannot append to the input log: %s", sc_ring_result_str(r));
 		return false;
 	}
-	if ((uint32_t)seq != rec.seq)
-		sc_warn("input: log sequence %llu differs from the stamped %u (two writers?)",
-		        (unsigned long long)seq, rec.seq);
-	atomic_fetch_add(&p->stats.inputs_logged, 1);
-	*applied_tick = rec.tick;
+	if (seq != tail)
+		sc_warn("input: log sequence %llu differs from the stamped %llu (two writers?)",
+		        (unsigned long long)seq, (unsigned long long)tail);
+	atomic_fetch_add(&p->stats.inputs_logged, n);
+	applied->tick = stamp;
+	applied->log_seq = seq;
 	return true;
 }
 
