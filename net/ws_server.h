@@ -5,7 +5,7 @@
  *
  * Threads: sc_ws_server_run() services everything on the calling thread; all
  * callbacks in the config are called on that thread. publish_video(),
- * publish_event() and stop() may be called from any thread, until destroy();
+ * publish_event(), send_to() and stop() may be called from any thread, until destroy();
  * stop every publishing thread before calling sc_ws_server_destroy(). */
 #ifndef SC_NET_WS_SERVER_H
 #define SC_NET_WS_SERVER_H
@@ -136,6 +136,12 @@ bool sc_ws_server_publish_video(struct sc_ws_server *srv, const struct sc_video_
 /* Sends {"type":"event","event":<json>} to every client, high priority and
  * never dropped for video. json must be one JSON value. Any thread. */
 bool sc_ws_server_publish_event(struct sc_ws_server *srv, const char *json);
+/* Sends one JSON text message to the client with this id (a joined one, if
+ * it is still connected; else it is dropped and counted), high priority, in
+ * order with its other messages. Any thread: handed off to the service
+ * thread, written from its SERVER_WRITEABLE. False if the hand-off queue is
+ * full (try again later) or json is too big. */
+bool sc_ws_server_send_to(struct sc_ws_server *srv, uint32_t client_id, const char *json);
 /* Services the port on the calling thread until sc_ws_server_stop(); then
  * closes every client with 1001. False on a fatal service error. */
 bool sc_ws_server_run(struct sc_ws_server *srv);

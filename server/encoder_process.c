@@ -35,6 +35,8 @@
 #include "server/frame_encode.h"
 #include "server/frame_reader.h"
 #include "server/game_events.h"
+#include "server/input_drops.h"
+#include "server/input_origins.h"
 #include "server/roles.h"
 #include "server/session.h"
 #include "server/session_attach.h"
@@ -62,6 +64,8 @@ struct encp {
 	/* the input log has one writer, this process: clients (service thread)
 	 * and the --inputs script (encode thread) take turns */
 	pthread_mutex_t log_lock;
+	struct sc_input_origins origins; /* log seq -> client, message seq (under log_lock) */
+	struct sc_input_drops_reader drops; /* encode thread: drops to tell clients about */
 	struct sc_input_list script;
 	size_t script_next;
 	atomic_int exit_code;
@@ -107,6 +111,9 @@ static bool on_input(void *user, uint32_t client_id, const struct sc_input_event
 		rec[i].seq = (uint32_t)(tail + i);
 	}
 	enum sc_ring_result r = sc_input_log_append_n(&p->input_log, rec, n, &seq);
+	if (r == SC_RING_SUCCESS)
+		for (uint32_t i = 0; i < n; i++)
+			sc_input_origins_put(&p->origins, seq + i, client_id, ev[i].seq, ev[i].action);
 	pthread_mutex_unlock(&p->log_lock);
 	if (r == SC_RING_FULL) {
 		uint64_t k = atomic_fetch_add(&p->stats.input_log_full, n);
@@ -341,11 +348,58 @@ static void feed_script(struct encp *p)
 	}
 }
 
+static const char *action_name(uint8_t action)
+{
+	switch (action) {
+	case SC_INPUT_MOVE: return "move";
+	case SC_INPUT_BLOCK: return "block";
+	case SC_INPUT_SHOOT: return "shoot";
+	default: return "other";
+	}
+}
+
+/* Inputs a restored primary dropped: each one's client gets `input_dropped`
+ * (docs/protocol.md), written by the service thread. A drop that cannot be
+ * handed off now is read again on the next round. */
+static void tell_dropped(struct encp *p)
+{
+	struct sc_input_drop d[32];
+	uint64_t lost = p->drops.lost;
+	size_t n = sc_input_drops_read(&p->drops, p->session, d, sizeof(d) / sizeof(d[0]));
+	if (p->drops.lost != lost)
+		sc_warn("input drops: %llu were overwritten before this process read them: their clients are not told",
+		        (unsigned long long)(p->drops.lost - lost));
+	for (size_t i = 0; i < n; i++) {
+		struct sc_input_origin o;
+		pthread_mutex_lock(&p->log_lock);
+		bool known = sc_input_origins_get(&p->origins, d[i].log_seq, &o);
+		pthread_mutex_unlock(&p->log_lock);
+		if (!known) {
+			atomic_fetch_add(&p->stats.input_drops_untold, 1); /* a debug API / script input */
+			continue;
+		}
+		char json[256];
+		snprintf(json, sizeof(json),
+		         "{\"type\":\"input_dropped\",\"seq\":%u,\"log_seq\":%llu,\"action\":\"%s\",\"tick\":%u,"
+		         "\"reason\":\"%s\"}", o.client_seq, (unsigned long long)d[i].log_seq, action_name(o.action),
+		         d[i].tick, sc_input_drop_reason_name(d[i].reason));
+		if (!sc_ws_server_send_to(p->ws, o.client_id, json)) {
+			sc_input_drops_unread(&p->drops, d[i].index); /* the hand-off queue is full: next round */
+			return;
+		}
+		atomic_fetch_add(&p->stats.input_drops_told, 1);
+		sc_info("input seq %u of client %u (log seq %llu) was dropped on the restore (%s): client told",
+		        o.client_seq, o.client_id, (unsigned long long)d[i].log_seq,
+		        sc_input_drop_reason_name(d[i].reason));
+	}
+}
+
 static void *encode_thread(void *arg)
 {
 	struct encp *p = arg;
 
 	while (!atomic_load(&p->stop)) {
+		tell_dropped(p);
 		if (!p->reader.map) {
 			check_ipc(p, 100);
 			continue;
@@ -371,6 +425,11 @@ static bool attach_arena(struct encp *p)
 		return false;
 	p->session = v.session;
 	p->input_log = v.inputs;
+	if (!sc_input_origins_init(&p->origins, p->input_log.capacity)) {
+		sc_err("out of memory for the input origins (%llu entries)", (unsigned long long)p->input_log.capacity);
+		return false;
+	}
+	sc_input_drops_reader_init(&p->drops, p->session);
 	sc_doorbell_init(&p->bell, p->doorbell_fd, &p->session->frame_doorbell_need_wakeup,
 	                 SC_ENCP_DOORBELL_SPIN);
 	p->reader.session = p->session;
@@ -517,6 +576,7 @@ out_sig:
 		close(p->sig_fd);
 out:
 	sc_input_list_finish(&p->script);
+	sc_input_origins_finish(&p->origins);
 	pthread_mutex_destroy(&p->log_lock);
 	pthread_mutex_destroy(&p->shown_lock);
 	free(p);
