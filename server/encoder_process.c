@@ -54,6 +54,7 @@ struct encp {
 	struct sc_arena *arena;
 	struct sc_session_shm *session;
 	struct sc_input_log input_log;
+	struct sc_input_log tick_log; /* read as an observer only (GET /api/v1/ticks) */
 	struct sc_ws_server *ws;
 	struct sc_frame_reader reader;
 	struct sc_doorbell bell;
@@ -425,6 +426,7 @@ static bool attach_arena(struct encp *p)
 		return false;
 	p->session = v.session;
 	p->input_log = v.inputs;
+	p->tick_log = v.ticks;
 	if (!sc_input_origins_init(&p->origins, p->input_log.capacity)) {
 		sc_err("out of memory for the input origins (%llu entries)", (unsigned long long)p->input_log.capacity);
 		return false;
@@ -542,6 +544,7 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 		.cfg = cfg,
 		.session = p->session,
 		.input_log = &p->input_log,
+		.tick_log = &p->tick_log,
 		.log_lock = &p->log_lock,
 		.inputs_logged = &p->stats.inputs_logged,
 		.input_stamp = api_input_stamp,
