@@ -1,9 +1,12 @@
 /* libFuzzer: a hostile or crashed peer controls every byte of a shared ring
  * or input log. The reader must never crash or read out of bounds: bad
- * lengths and types are rejected and counted.
+ * lengths and types are rejected and counted. The input log's observer
+ * (sc_input_log_observe) gets hostile tail, write_end and first_seq too.
  *
  * Input: u64 head, u64 tail, u8 max_type, u8 flags, then the data buffer
- * (ring: 256 bytes; input log: 8 records of 16 bytes), zero-padded. */
+ * (ring: 256 bytes; input log: 8 records of 16 bytes), zero-padded; for the
+ * log, the first 8 data bytes are also write_end and max_type picks
+ * first_seq (0, cursor, tail or UINT64_MAX). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -62,7 +65,27 @@ static void fuzz_ring(uint64_t head, uint64_t tail, uint8_t max_type, uint8_t fl
 		(void)sc_spsc_ring_write(&ring, 1, "x", 1);
 }
 
-static void fuzz_log(uint64_t cursor, uint64_t tail, uint8_t flags, const uint8_t *data,
+/* Observer reads at and around the hostile bounds: an answer OK must lie in
+ * what the control words claim is held. */
+static void fuzz_observe(struct sc_input_log *log, uint64_t cursor, uint64_t tail, uint8_t pick,
+                         const uint8_t *data, size_t size)
+{
+	uint64_t end = 0;
+	memcpy(&end, data, size < 8 ? size : 8);
+	const uint64_t firsts[4] = {0, cursor, tail, UINT64_MAX};
+	log->ctrl->write_end = end;
+	log->ctrl->first_seq = firsts[pick & 3];
+	const uint64_t probes[8] = {0, cursor, tail, tail - 1, tail - LOG_CAP, end - LOG_CAP - 1, end, UINT64_MAX};
+	uint8_t rec[LOG_REC];
+	for (int i = 0; i < 8; i++) {
+		uint64_t seq = probes[i];
+		if (sc_input_log_observe(log, seq, rec) == SC_OBSERVE_OK &&
+		    (seq < log->ctrl->first_seq || seq >= tail || tail - seq > LOG_CAP || end < tail || end - seq > LOG_CAP))
+			abort();
+	}
+}
+
+static void fuzz_log(uint64_t cursor, uint64_t tail, uint8_t pick, uint8_t flags, const uint8_t *data,
                      size_t size)
 {
 	struct sc_input_log log;
@@ -83,6 +106,7 @@ static void fuzz_log(uint64_t cursor, uint64_t tail, uint8_t flags, const uint8_
 			break;
 	}
 	(void)sc_input_log_consume(&log, reader, tail);
+	fuzz_observe(&log, cursor, tail, pick, data, size);
 	(void)sc_input_log_append(&log, rec, NULL);
 }
 
@@ -97,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(&tail, data + 8, 8);
 	uint8_t max_type = data[16], flags = data[17];
 	if (flags & 0x80)
-		fuzz_log(head, tail, flags, data + 18, size - 18);
+		fuzz_log(head, tail, max_type, flags, data + 18, size - 18);
 	else
 		fuzz_ring(head, tail, max_type, flags, data + 18, size - 18);
 	return 0;

@@ -41,8 +41,10 @@ bool sc_input_log_init(struct sc_input_log *log, void *mem, size_t block_size,
 	memset(mem, 0, CTRL_SIZE);
 	log->ctrl->record_size = record_size;
 	log->ctrl->capacity = capacity;
+	log->ctrl->first_seq = first_seq;
 	log->ctrl->tail = first_seq;
 	log->ctrl->retain_from = first_seq;
+	log->ctrl->write_end = first_seq;
 	SC_STORE_RELEASE(&log->ctrl->magic, SC_INPUT_LOG_MAGIC);
 	return true;
 }
@@ -85,22 +87,45 @@ static void log_refresh_limit(struct sc_input_log *log, uint64_t tail)
 	log->limit = lowest + log->capacity;
 }
 
+/* One record, word by word with release stores: an observer copying the
+ * slot at the same time (acquire loads) then sees the announcement of this
+ * write in write_end (sc_input_log_observe). */
+static void log_write_record(struct sc_input_log *log, uint64_t seq, const uint8_t *src)
+{
+	uint64_t *dst = (uint64_t *)(void *)log_slot(log, seq);
+	for (uint32_t i = 0; i < log->record_size / 8; i++) {
+		uint64_t v;
+		memcpy(&v, src + (size_t)i * 8, sizeof(v));
+		SC_STORE_RELEASE(&dst[i], v);
+	}
+}
+
+enum sc_ring_result sc_input_log_append_n(struct sc_input_log *log, const void *records, uint32_t n,
+                                          uint64_t *first_seq)
+{
+	if (!records || n == 0 || n > log->capacity)
+		return SC_RING_INVALID_ARG;
+	const uint64_t tail = SC_LOAD_RELAXED(&log->ctrl->tail);
+	if (log->limit < n || tail > log->limit - n) {
+		log_refresh_limit(log, tail);
+		if (log->limit < n || tail > log->limit - n)
+			return SC_RING_FULL; /* all or nothing: none written */
+	}
+	/* announce before writing: a seq_cst RMW, so no write below moves above it */
+	__atomic_exchange_n(&log->ctrl->write_end, tail + n, __ATOMIC_SEQ_CST);
+	const uint8_t *src = records;
+	for (uint32_t k = 0; k < n; k++)
+		log_write_record(log, tail + k, src + (size_t)k * log->record_size);
+	SC_STORE_RELEASE(&log->ctrl->tail, tail + n);
+	if (first_seq)
+		*first_seq = tail;
+	return SC_RING_SUCCESS;
+}
+
 enum sc_ring_result sc_input_log_append(struct sc_input_log *log, const void *record,
                                         uint64_t *seq)
 {
-	if (!record)
-		return SC_RING_INVALID_ARG;
-	const uint64_t tail = SC_LOAD_RELAXED(&log->ctrl->tail);
-	if (tail >= log->limit) {
-		log_refresh_limit(log, tail);
-		if (tail >= log->limit)
-			return SC_RING_FULL;
-	}
-	memcpy(log_slot(log, tail), record, log->record_size);
-	SC_STORE_RELEASE(&log->ctrl->tail, tail + 1);
-	if (seq)
-		*seq = tail;
-	return SC_RING_SUCCESS;
+	return sc_input_log_append_n(log, record, 1, seq);
 }
 
 uint64_t sc_input_log_tail(const struct sc_input_log *log)
@@ -237,4 +262,43 @@ enum sc_ring_result sc_input_log_read(struct sc_input_log *log, int reader, void
 	if (seq)
 		*seq = cursor;
 	return SC_RING_SUCCESS;
+}
+
+const char *sc_input_log_observed_str(enum sc_input_log_observed r)
+{
+	switch (r) {
+	case SC_OBSERVE_OK: return "ok";
+	case SC_OBSERVE_NOT_YET: return "not written yet";
+	case SC_OBSERVE_GONE: return "no longer held";
+	case SC_OBSERVE_CORRUPT: return "corrupt log control words";
+	}
+	return "unknown";
+}
+
+enum sc_input_log_observed sc_input_log_observe(const struct sc_input_log *log, uint64_t seq, void *record)
+{
+	const struct sc_input_log_ctrl *ctrl = log->ctrl;
+	if (!record)
+		return SC_OBSERVE_CORRUPT;
+	if (seq < SC_LOAD_RELAXED(&ctrl->first_seq))
+		return SC_OBSERVE_GONE;
+	const uint64_t tail = SC_LOAD_ACQUIRE(&ctrl->tail);
+	if (seq >= tail)
+		return SC_OBSERVE_NOT_YET;
+	if (tail - seq > log->capacity)
+		return SC_OBSERVE_GONE;
+	/* acquire loads: the write_end load below stays after every one of them,
+	 * and one that read an overwriting store sees that overwrite announced */
+	const uint64_t *src = (const uint64_t *)(const void *)log_slot(log, seq);
+	uint8_t *dst = record;
+	for (uint32_t i = 0; i < log->record_size / 8; i++) {
+		uint64_t v = SC_LOAD_ACQUIRE(&src[i]);
+		memcpy(dst + (size_t)i * 8, &v, sizeof(v));
+	}
+	const uint64_t end = SC_LOAD_SEQ_CST(&ctrl->write_end);
+	if (end < tail)
+		return SC_OBSERVE_CORRUPT; /* the writer announces before it publishes */
+	if (end - seq > log->capacity)
+		return SC_OBSERVE_GONE; /* seq + capacity, in seq's slot, may be written */
+	return SC_OBSERVE_OK;
 }

@@ -12,7 +12,12 @@
  *
  * Reader slots are attached/detached at run time (a restarted process, or the
  * supervisor detaching a dead reader). Attaching races safely with the
- * writer through the published retain_from bound (see docs/arena.md). */
+ * writer through the published retain_from bound (see docs/arena.md).
+ *
+ * Observers read without a reader slot (a debug endpoint must never hold the
+ * writer back): they copy a record while the writer still keeps it and check
+ * afterwards that the writer had not started to overwrite it (the writer
+ * announces the records it is about to write in write_end before writing). */
 #ifndef SC_NET_INPUT_LOG_H
 #define SC_NET_INPUT_LOG_H
 #include <stdbool.h>
@@ -36,8 +41,10 @@ struct sc_input_log_ctrl {
 	_Alignas(SC_CACHE_LINE) uint32_t magic;
 	uint32_t record_size;
 	uint64_t capacity; /* records, power of two */
+	uint64_t first_seq; /* the first record's sequence: nothing below it was ever written */
 	_Alignas(SC_CACHE_LINE) uint64_t tail;         /* writer: next sequence to write */
 	uint64_t retain_from;                           /* writer: lowest seq it may still keep */
+	uint64_t write_end;                             /* writer: records below it may be being written */
 	struct sc_input_log_reader_slot readers[SC_INPUT_LOG_MAX_READERS];
 };
 
@@ -70,6 +77,13 @@ bool sc_input_log_attach(struct sc_input_log *log, void *mem, size_t block_size,
 enum sc_ring_result sc_input_log_append(struct sc_input_log *log, const void *record,
                                         uint64_t *seq);
 
+/* Writer: appends n records (n * record_size bytes, 1 <= n <= capacity) as
+ * one unit: readers see all of them or none, and when fewer than n fit the
+ * log is left unchanged (SC_RING_FULL). The first one's sequence goes to
+ * *first_seq (may be NULL); the others follow it. */
+enum sc_ring_result sc_input_log_append_n(struct sc_input_log *log, const void *records, uint32_t n,
+                                          uint64_t *first_seq);
+
 /* Next sequence the writer will assign (= records published so far + first_seq). */
 uint64_t sc_input_log_tail(const struct sc_input_log *log);
 
@@ -101,5 +115,20 @@ bool sc_input_log_consume(struct sc_input_log *log, int reader, uint64_t upto);
 /* Reader: peek at the cursor + consume one. *seq (may be NULL) gets its sequence. */
 enum sc_ring_result sc_input_log_read(struct sc_input_log *log, int reader, void *record,
                                       uint64_t *seq);
+
+/* Observer (no reader slot, never holds the writer back). */
+enum sc_input_log_observed {
+	SC_OBSERVE_OK,       /* *record is the record with sequence seq, whole */
+	SC_OBSERVE_NOT_YET,  /* seq >= tail: not written yet */
+	SC_OBSERVE_GONE,     /* overwritten (or being overwritten), or below the first record */
+	SC_OBSERVE_CORRUPT,  /* the writer's control words are impossible */
+};
+const char *sc_input_log_observed_str(enum sc_input_log_observed r);
+
+/* Copies the record with sequence seq into record (record_size bytes) if the
+ * writer still keeps it, validating after the copy that the writer had not
+ * begun to overwrite it meanwhile. Any thread or process; overflow-safe on
+ * whatever the shared control words hold. */
+enum sc_input_log_observed sc_input_log_observe(const struct sc_input_log *log, uint64_t seq, void *record);
 
 #endif

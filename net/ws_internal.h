@@ -65,6 +65,7 @@ struct sc_ws_stats {
 	uint64_t connections, frames_published, frames_sent, frames_dropped;
 	uint64_t bytes_sent, queue_overruns, stall_disconnects, protocol_closes;
 	uint64_t inputs, inputs_rejected, keyframe_requests, events_sent;
+	uint64_t direct_sent, direct_undelivered; /* sc_ws_server_send_to messages */
 	uint64_t closes_by_code[5]; /* 4400, 4408, 4413, 4429, 4503 */
 };
 

@@ -88,6 +88,10 @@ size_t sc_ws_metrics_format(struct sc_ws_server *srv, char *buf, size_t len)
 	       s->keyframe_requests);
 	metric(&o, "shadowcast_ws_events_published_total", "counter", "Event messages broadcast.",
 	       atomic_load(&srv->events_published));
+	metric(&o, "shadowcast_ws_direct_sent_total", "counter",
+	       "Messages for one client (input_dropped) queued to it.", s->direct_sent);
+	metric(&o, "shadowcast_ws_direct_undelivered_total", "counter",
+	       "Messages for one client dropped because it had left.", s->direct_undelivered);
 	out(&o, "# HELP shadowcast_ws_closes_total Clients closed by the server, by close code.\n"
 	        "# TYPE shadowcast_ws_closes_total counter\n");
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)

@@ -19,6 +19,7 @@ struct sc_ws_msg *sc_ws_msg_create(enum sc_ws_msg_kind kind, size_t len)
 	msg->refs = 1;
 	msg->kind = kind;
 	msg->keyframe = false;
+	msg->to_client = 0;
 	msg->created_ns = sc_now_ns();
 	msg->len = len;
 	msg->data = msg->storage + LWS_PRE;

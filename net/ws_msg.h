@@ -19,6 +19,7 @@ struct sc_ws_msg {
 	uint32_t refs;
 	enum sc_ws_msg_kind kind;
 	bool keyframe;
+	uint32_t to_client;  /* handed off for this client only (id), 0 = every client */
 	uint64_t created_ns;
 	size_t len;          /* bytes at data */
 	unsigned char *data; /* after LWS_PRE bytes of headroom */

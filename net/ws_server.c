@@ -266,6 +266,32 @@ bool sc_ws_server_publish_event(struct sc_ws_server *srv, const char *json)
 	return true;
 }
 
+bool sc_ws_server_send_to(struct sc_ws_server *srv, uint32_t client_id, const char *json)
+{
+	if (!srv || !client_id || !json || !*json)
+		return false;
+	struct sc_ws_msg *msg = sc_ws_msg_printf("%s", json);
+	if (!msg)
+		return false;
+	msg->to_client = client_id;
+	return hand_off(srv, msg);
+}
+
+/* A message for one client: sent if it is still here and joined. */
+static void deliver_to(struct sc_ws_server *srv, struct sc_ws_msg *msg)
+{
+	for (struct sc_ws_client *c = srv->clients; c; c = c->next) {
+		if (c->id != msg->to_client)
+			continue;
+		if (c->joined && sc_ws_client_send_control(c, msg)) {
+			srv->stats.direct_sent++;
+			return;
+		}
+		break;
+	}
+	srv->stats.direct_undelivered++; /* it left (or is closing) */
+}
+
 void sc_ws_server_drain_pending(struct sc_ws_server *srv)
 {
 	struct sc_ws_msg *batch[SC_WS_PENDING_MAX];
@@ -280,6 +306,11 @@ void sc_ws_server_drain_pending(struct sc_ws_server *srv)
 
 	for (uint32_t i = 0; i < n; i++) {
 		struct sc_ws_msg *msg = batch[i];
+		if (msg->to_client) {
+			deliver_to(srv, msg);
+			sc_ws_msg_unref(msg);
+			continue;
+		}
 		for (struct sc_ws_client *c = srv->clients; c; c = c->next) {
 			if (msg->kind == SC_WS_MSG_VIDEO)
 				sc_ws_client_send_video(c, msg);

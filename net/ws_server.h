@@ -5,7 +5,7 @@
  *
  * Threads: sc_ws_server_run() services everything on the calling thread; all
  * callbacks in the config are called on that thread. publish_video(),
- * publish_event() and stop() may be called from any thread, until destroy();
+ * publish_event(), send_to() and stop() may be called from any thread, until destroy();
  * stop every publishing thread before calling sc_ws_server_destroy(). */
 #ifndef SC_NET_WS_SERVER_H
 #define SC_NET_WS_SERVER_H
@@ -74,6 +74,14 @@ struct sc_http_response {
 	uint64_t pending_state[SC_WS_HTTP_PENDING_WORDS];
 };
 
+/* Where the events of one accepted `input` message went (the `ack`). */
+struct sc_ws_input_applied {
+	uint32_t tick;    /* the game tick at which they are applied */
+	uint64_t log_seq; /* input-log sequence of the first event; the others follow it */
+};
+
+#define SC_WS_MAX_EVENTS_PER_INPUT 3
+
 struct sc_ws_server_config {
 	const char *listen_addr; /* "127.0.0.1", "::1", "0.0.0.0"; NULL = all */
 	uint16_t port;           /* 0 = ephemeral, read back with sc_ws_server_port() */
@@ -90,11 +98,12 @@ struct sc_ws_server_config {
 	uint32_t join_timeout_ms;         /* connected without join (default 10000) */
 
 	void *user;
-	/* Client input, already validated (action MOVE, SHOOT or BLOCK; player is
-	 * the client's; seq is the client's seq, tick 0). Return false to reject;
-	 * *applied_tick = the game tick at which it will be applied. */
-	bool (*on_input)(void *user, uint32_t client_id, const struct sc_input_event *ev,
-	                 uint64_t arrival_ns, uint32_t *applied_tick);
+	/* One client `input` message, already validated: its n (1..3) events in
+	 * order MOVE, BLOCK, SHOOT (player is the client's; seq is the client's
+	 * seq, tick 0). All of them are taken or none: return false to reject the
+	 * whole message (nothing of it applied); else fill *applied. */
+	bool (*on_input)(void *user, uint32_t client_id, const struct sc_input_event *ev, uint32_t n,
+	                 uint64_t arrival_ns, struct sc_ws_input_applied *applied);
 	/* A client joined or caught up and needs an IDR. */
 	void (*on_keyframe_request)(void *user);
 	void (*on_join)(void *user, uint32_t client_id, int player /* -1 spectator */);
@@ -127,6 +136,12 @@ bool sc_ws_server_publish_video(struct sc_ws_server *srv, const struct sc_video_
 /* Sends {"type":"event","event":<json>} to every client, high priority and
  * never dropped for video. json must be one JSON value. Any thread. */
 bool sc_ws_server_publish_event(struct sc_ws_server *srv, const char *json);
+/* Sends one JSON text message to the client with this id (a joined one, if
+ * it is still connected; else it is dropped and counted), high priority, in
+ * order with its other messages. Any thread: handed off to the service
+ * thread, written from its SERVER_WRITEABLE. False if the hand-off queue is
+ * full (try again later) or json is too big. */
+bool sc_ws_server_send_to(struct sc_ws_server *srv, uint32_t client_id, const char *json);
 /* Services the port on the calling thread until sc_ws_server_stop(); then
  * closes every client with 1001. False on a fatal service error. */
 bool sc_ws_server_run(struct sc_ws_server *srv);

@@ -86,28 +86,18 @@ static void handle_join(struct sc_ws_client *c, const struct sc_ws_client_msg *m
 	sc_ws_client_ask_keyframe(c, sc_now_ns());
 }
 
-static bool apply_input(struct sc_ws_client *c, uint8_t action, int8_t a, int8_t b,
-                        uint32_t seq, uint64_t arrival_ns, uint32_t *tick)
+static void add_event(struct sc_ws_client *c, struct sc_input_event *ev, uint32_t *n, uint8_t action,
+                      int8_t a, int8_t b, uint32_t seq)
 {
-	struct sc_ws_server *srv = c->srv;
-	struct sc_input_event ev = {
-		.tick = 0, .seq = seq, .player = (uint8_t)c->player,
-		.action = action, .a = a, .b = b,
+	ev[(*n)++] = (struct sc_input_event){
+		.tick = 0, .seq = seq, .player = (uint8_t)c->player, .action = action, .a = a, .b = b,
 	};
-	uint32_t applied = 0;
-	if (!srv->cfg.on_input(srv->cfg.user, c->id, &ev, arrival_ns, &applied))
-		return false;
-	if (applied > *tick)
-		*tick = applied;
-	return true;
 }
 
 static void handle_input(struct sc_ws_client *c, const struct sc_ws_client_msg *m,
                          uint64_t arrival_ns)
 {
 	struct sc_ws_server *srv = c->srv;
-	uint32_t tick = 0;
-	bool ok = true;
 
 	if (!c->joined || c->player < 0) {
 		srv->stats.inputs_rejected++;
@@ -130,12 +120,17 @@ static void handle_input(struct sc_ws_client *c, const struct sc_ws_client_msg *
 		                        m->seq);
 		return;
 	}
-	if (ok && m->has_move)
-		ok = apply_input(c, SC_INPUT_MOVE, m->move_x, m->move_y, m->seq, arrival_ns, &tick);
-	if (ok && m->has_block)
-		ok = apply_input(c, SC_INPUT_BLOCK, m->block ? 1 : 0, 0, m->seq, arrival_ns, &tick);
-	if (ok && m->has_shoot && m->shoot)
-		ok = apply_input(c, SC_INPUT_SHOOT, 0, 0, m->seq, arrival_ns, &tick);
+	/* one message, its events all or none (docs/protocol.md, `input`) */
+	struct sc_input_event ev[SC_WS_MAX_EVENTS_PER_INPUT];
+	uint32_t n = 0;
+	if (m->has_move)
+		add_event(c, ev, &n, SC_INPUT_MOVE, m->move_x, m->move_y, m->seq);
+	if (m->has_block)
+		add_event(c, ev, &n, SC_INPUT_BLOCK, m->block ? 1 : 0, 0, m->seq);
+	if (m->has_shoot && m->shoot)
+		add_event(c, ev, &n, SC_INPUT_SHOOT, 0, 0, m->seq);
+	struct sc_ws_input_applied applied = {0};
+	bool ok = n == 0 || srv->cfg.on_input(srv->cfg.user, c->id, ev, n, arrival_ns, &applied);
 	if (!ok) {
 		srv->stats.inputs_rejected++;
 		sc_ws_client_send_error(c, "input_rejected", "input seq %u was rejected by the game",
@@ -147,9 +142,12 @@ static void handle_input(struct sc_ws_client *c, const struct sc_ws_client_msg *
 	char t[48] = "";
 	if (m->has_t)
 		snprintf(t, sizeof(t), ",\"t\":%.17g", m->t);
+	char log_seq[24] = "null"; /* {"shoot":false} alone: no event, nothing logged */
+	if (n)
+		snprintf(log_seq, sizeof(log_seq), "%llu", (unsigned long long)applied.log_seq);
 	struct sc_ws_msg *msg = sc_ws_msg_printf(
-		"{\"type\":\"ack\",\"seq\":%u,\"tick\":%u,\"arrival_us\":%llu%s}",
-		m->seq, tick, (unsigned long long)(arrival_ns / 1000), t);
+		"{\"type\":\"ack\",\"seq\":%u,\"tick\":%u,\"log_seq\":%s,\"n_events\":%u,\"arrival_us\":%llu%s}",
+		m->seq, applied.tick, log_seq, n, (unsigned long long)(arrival_ns / 1000), t);
 	sc_ws_client_send_control(c, msg);
 	sc_ws_msg_unref(msg);
 }

@@ -1,6 +1,7 @@
 /* The debug API: routing, the bearer token, GET status / incidents, the
  * shadows' command mailboxes (POST shadow/..., delay) answered asynchronously,
- * and fault injection into the input log. Captures: server/debug_captures.c. */
+ * and fault injection into the input log. Captures: server/debug_captures.c;
+ * tick records: server/debug_ticks.c. */
 #include "server/debug_api.h"
 
 #include <ctype.h>
@@ -613,6 +614,11 @@ void sc_debug_api_request(struct sc_debug_api *api, const struct sc_http_request
 			return;
 		}
 		send_command(api, SC_SHADOW_CMD_SET_DELAY, ticks, req->query, res);
+		return;
+	}
+	if (strcmp(path, API "/ticks") == 0) {
+		if (is_get(req, res))
+			sc_debug_ticks_get(api, req->query, res);
 		return;
 	}
 	if (strcmp(path, API "/inject") == 0) {

@@ -20,11 +20,13 @@
 
 #define SC_DEBUG_CMD_TIMEOUT_MS 5000
 #define SC_DEBUG_TAR_MAX (64u << 20)
+#define SC_DEBUG_TICKS_MAX 1024u /* GET /api/v1/ticks: count at most */
 
 struct sc_debug_api {
 	const struct sc_run_config *cfg;
 	struct sc_session_shm *session;
 	struct sc_input_log *input_log;  /* the input log: this process is its one writer */
+	const struct sc_input_log *tick_log; /* the primary's tick log, read as an observer only */
 	pthread_mutex_t *log_lock;       /* taken around every append */
 	_Atomic uint64_t *inputs_logged; /* counter to bump per append, or NULL */
 	/* the stamp a client input gets now (the first tick not yet gathered) */
@@ -49,6 +51,11 @@ bool sc_debug_parse_delay(const char *body, uint32_t fps, int64_t *ticks, char *
 bool sc_debug_parse_inject(const char *body, uint32_t *kind, char *err, size_t errlen);
 /* ?slot=0|1 -> 0/1, -1 when absent; -2 when malformed. */
 int sc_debug_query_slot(const char *query);
+/* ?from=T&count=N (both required, count 1..SC_DEBUG_TICKS_MAX); false + err. */
+bool sc_debug_parse_ticks_query(const char *query, uint32_t *from, uint32_t *count, char *err, size_t errlen);
+
+/* GET /api/v1/ticks (server/debug_ticks.c; already authorized). */
+void sc_debug_ticks_get(struct sc_debug_api *api, const char *query, struct sc_http_response *res);
 
 /* Capture endpoints (server/debug_captures.c). path is what follows
  * "/api/v1/captures/" (already authorized). */

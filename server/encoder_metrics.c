@@ -106,6 +106,12 @@ size_t sc_encoder_metrics_text(const struct sc_encoder_status *st, char *buf, si
 	metric(&o, "shadowcast_inputs_dropped_total", "counter",
 	       "Logged inputs a restored primary dropped: the offending tick's (docs/captures.md, Restore).",
 	       atomic_load(&s->inputs_dropped));
+	metric(&o, "shadowcast_inputs_dropped_told_total", "counter",
+	       "Dropped inputs whose client was sent input_dropped (inputs without a client, e.g. injected faults, "
+	       "are not told).", atomic_load(&e->input_drops_told));
+	metric(&o, "shadowcast_inputs_dropped_untold_total", "counter",
+	       "Dropped inputs with no client to tell: injected by the debug API or --inputs, or from before this "
+	       "encoder process started.", atomic_load(&e->input_drops_untold));
 	metric(&o, "shadowcast_incidents_total", "counter", "Incidents (faults detected) since the server started.",
 	       atomic_load(&s->incidents));
 	metric(&o, "shadowcast_frames_bad_seal_total", "counter",

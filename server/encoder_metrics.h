@@ -20,6 +20,8 @@ struct sc_encoder_stats {
 	_Atomic uint64_t cpu_copy_bytes_total;
 	_Atomic uint64_t frame_mappings;       /* frame memory generations mapped */
 	_Atomic uint64_t encode_errors;
+	_Atomic uint64_t input_drops_told;     /* dropped events whose client was sent input_dropped */
+	_Atomic uint64_t input_drops_untold;   /* dropped events without a known client */
 	/* capture (tick start) -> encoded, µs, the last SC_FRAME_LAT_RING frames */
 	_Atomic uint32_t frame_lat_us[256];
 	_Atomic uint64_t frame_lat_n;

@@ -35,6 +35,8 @@
 #include "server/frame_encode.h"
 #include "server/frame_reader.h"
 #include "server/game_events.h"
+#include "server/input_drops.h"
+#include "server/input_origins.h"
 #include "server/roles.h"
 #include "server/session.h"
 #include "server/session_attach.h"
@@ -52,6 +54,7 @@ struct encp {
 	struct sc_arena *arena;
 	struct sc_session_shm *session;
 	struct sc_input_log input_log;
+	struct sc_input_log tick_log; /* read as an observer only (GET /api/v1/ticks) */
 	struct sc_ws_server *ws;
 	struct sc_frame_reader reader;
 	struct sc_doorbell bell;
@@ -62,6 +65,8 @@ struct encp {
 	/* the input log has one writer, this process: clients (service thread)
 	 * and the --inputs script (encode thread) take turns */
 	pthread_mutex_t log_lock;
+	struct sc_input_origins origins; /* log seq -> client, message seq (under log_lock) */
+	struct sc_input_drops_reader drops; /* encode thread: drops to tell clients about */
 	struct sc_input_list script;
 	size_t script_next;
 	bool script_waiting; /* script_next was refused by a full log (counted once) */
@@ -86,37 +91,50 @@ static uint32_t input_stamp(struct encp *p)
 	return t ? t : atomic_load(&p->session->next_tick);
 }
 
-static bool on_input(void *user, uint32_t client_id, const struct sc_input_event *ev,
-                     uint64_t arrival_ns, uint32_t *applied_tick)
+/* One client message, its events all in the input log or none of them. */
+static bool on_input(void *user, uint32_t client_id, const struct sc_input_event *ev, uint32_t n,
+                     uint64_t arrival_ns, struct sc_ws_input_applied *applied)
 {
 	struct encp *p = user;
-	struct sc_input_event rec = *ev;
-	uint64_t seq;
+	struct sc_input_event rec[SC_WS_MAX_EVENTS_PER_INPUT];
+	uint64_t seq = 0;
+	(void)arrival_ns;
+	if (n == 0 || n > SC_WS_MAX_EVENTS_PER_INPUT)
+		return false;
 
 	/* the first tick whose inputs the primary has not gathered yet; the tick
 	 * log records what it really did */
-	rec.tick = input_stamp(p);
+	uint32_t stamp = input_stamp(p);
 	pthread_mutex_lock(&p->log_lock);
-	rec.seq = (uint32_t)sc_input_log_tail(&p->input_log);
-	enum sc_ring_result r = sc_input_log_append(&p->input_log, &rec, &seq);
+	uint64_t tail = sc_input_log_tail(&p->input_log);
+	for (uint32_t i = 0; i < n; i++) {
+		rec[i] = ev[i];
+		rec[i].tick = stamp;
+		rec[i].seq = (uint32_t)(tail + i);
+	}
+	enum sc_ring_result r = sc_input_log_append_n(&p->input_log, rec, n, &seq);
+	if (r == SC_RING_SUCCESS)
+		for (uint32_t i = 0; i < n; i++)
+			sc_input_origins_put(&p->origins, seq + i, client_id, ev[i].seq, ev[i].action);
 	pthread_mutex_unlock(&p->log_lock);
 	if (r == SC_RING_FULL) {
-		uint64_t n = atomic_fetch_add(&p->stats.input_log_full, 1);
-		if (n == 0 || (n & 1023) == 0)
+		uint64_t k = atomic_fetch_add(&p->stats.input_log_full, n);
+		if (k == 0 || (k >> 10) != ((k + n) >> 10))
 			sc_warn("input: log full (the primary is not consuming: stalled or restarting); "
-			        "refused input of client %u (%llu refused so far)", client_id,
-			        (unsigned long long)n + 1);
+			        "refused a message of %u events of client %u (%llu events refused so far)", n, client_id,
+			        (unsigned long long)(k + n));
 		return false;
 	}
 	if (r != SC_RING_SUCCESS) {
 		sc_err("input: cannot append to the input log: %s", sc_ring_result_str(r));
 		return false;
 	}
-	if ((uint32_t)seq != rec.seq)
-		sc_warn("input: log sequence %llu differs from the stamped %u (two writers?)",
-		        (unsigned long long)seq, rec.seq);
-	atomic_fetch_add(&p->stats.inputs_logged, 1);
-	*applied_tick = rec.tick;
+	if (seq != tail)
+		sc_warn("input: log sequence %llu differs from the stamped %llu (two writers?)",
+		        (unsigned long long)seq, (unsigned long long)tail);
+	atomic_fetch_add(&p->stats.inputs_logged, n);
+	applied->tick = stamp;
+	applied->log_seq = seq;
 	return true;
 }
 
@@ -342,11 +360,58 @@ static void feed_script(struct encp *p)
 	}
 }
 
+static const char *action_name(uint8_t action)
+{
+	switch (action) {
+	case SC_INPUT_MOVE: return "move";
+	case SC_INPUT_BLOCK: return "block";
+	case SC_INPUT_SHOOT: return "shoot";
+	default: return "other";
+	}
+}
+
+/* Inputs a restored primary dropped: each one's client gets `input_dropped`
+ * (docs/protocol.md), written by the service thread. A drop that cannot be
+ * handed off now is read again on the next round. */
+static void tell_dropped(struct encp *p)
+{
+	struct sc_input_drop d[32];
+	uint64_t lost = p->drops.lost;
+	size_t n = sc_input_drops_read(&p->drops, p->session, d, sizeof(d) / sizeof(d[0]));
+	if (p->drops.lost != lost)
+		sc_warn("input drops: %llu were overwritten before this process read them: their clients are not told",
+		        (unsigned long long)(p->drops.lost - lost));
+	for (size_t i = 0; i < n; i++) {
+		struct sc_input_origin o;
+		pthread_mutex_lock(&p->log_lock);
+		bool known = sc_input_origins_get(&p->origins, d[i].log_seq, &o);
+		pthread_mutex_unlock(&p->log_lock);
+		if (!known) {
+			atomic_fetch_add(&p->stats.input_drops_untold, 1); /* a debug API / script input */
+			continue;
+		}
+		char json[256];
+		snprintf(json, sizeof(json),
+		         "{\"type\":\"input_dropped\",\"seq\":%u,\"log_seq\":%llu,\"action\":\"%s\",\"tick\":%u,"
+		         "\"reason\":\"%s\"}", o.client_seq, (unsigned long long)d[i].log_seq, action_name(o.action),
+		         d[i].tick, sc_input_drop_reason_name(d[i].reason));
+		if (!sc_ws_server_send_to(p->ws, o.client_id, json)) {
+			sc_input_drops_unread(&p->drops, d[i].index); /* the hand-off queue is full: next round */
+			return;
+		}
+		atomic_fetch_add(&p->stats.input_drops_told, 1);
+		sc_info("input seq %u of client %u (log seq %llu) was dropped on the restore (%s): client told",
+		        o.client_seq, o.client_id, (unsigned long long)d[i].log_seq,
+		        sc_input_drop_reason_name(d[i].reason));
+	}
+}
+
 static void *encode_thread(void *arg)
 {
 	struct encp *p = arg;
 
 	while (!atomic_load(&p->stop)) {
+		tell_dropped(p);
 		if (!p->reader.map) {
 			check_ipc(p, 100);
 			continue;
@@ -372,6 +437,12 @@ static bool attach_arena(struct encp *p)
 		return false;
 	p->session = v.session;
 	p->input_log = v.inputs;
+	p->tick_log = v.ticks;
+	if (!sc_input_origins_init(&p->origins, p->input_log.capacity)) {
+		sc_err("out of memory for the input origins (%llu entries)", (unsigned long long)p->input_log.capacity);
+		return false;
+	}
+	sc_input_drops_reader_init(&p->drops, p->session);
 	sc_doorbell_init(&p->bell, p->doorbell_fd, &p->session->frame_doorbell_need_wakeup,
 	                 SC_ENCP_DOORBELL_SPIN);
 	p->reader.session = p->session;
@@ -484,6 +555,7 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 		.cfg = cfg,
 		.session = p->session,
 		.input_log = &p->input_log,
+		.tick_log = &p->tick_log,
 		.log_lock = &p->log_lock,
 		.inputs_logged = &p->stats.inputs_logged,
 		.input_stamp = api_input_stamp,
@@ -518,6 +590,7 @@ out_sig:
 		close(p->sig_fd);
 out:
 	sc_input_list_finish(&p->script);
+	sc_input_origins_finish(&p->origins);
 	pthread_mutex_destroy(&p->log_lock);
 	pthread_mutex_destroy(&p->shown_lock);
 	free(p);

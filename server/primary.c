@@ -20,6 +20,7 @@
 #include "net/input_log.h"
 #include "server/config.h"
 #include "server/fault_report.h"
+#include "server/input_drops.h"
 #include "server/roles.h"
 #include "server/session_attach.h"
 #include "server/session.h"
@@ -189,7 +190,8 @@ static uint32_t take_inputs(struct primary *p, uint32_t tick, struct sc_input_ev
 			char line[64];
 			sc_input_format(&rec, line, sizeof(line));
 			sc_warn("restore: dropped input seq %llu of the offending tick (%s)", (unsigned long long)seq, line);
-			atomic_fetch_add(&p->session->inputs_dropped, 1);
+			sc_input_drops_publish(p->session, seq, tick, rec.action == SC_INPUT_FAULT ? SC_INPUT_DROP_FAULT_INPUT
+			                                                                          : SC_INPUT_DROP_OFFENDING_TICK);
 			seq++;
 			continue;
 		}

@@ -55,6 +55,14 @@ struct sc_tick_record {
 	uint64_t done_ns;
 };
 
+/* One input a restored primary dropped (server/input_drops.h). */
+#define SC_INPUT_DROPS_RING 256
+struct sc_input_drop_shm {
+	_Atomic uint64_t log_seq; /* input-log sequence of the dropped event */
+	_Atomic uint32_t tick;    /* the tick it would have been applied at */
+	_Atomic uint32_t reason;  /* enum sc_input_drop_reason */
+};
+
 struct sc_frame_slot_shm {
 	_Atomic uint64_t frame;       /* frame number being / last rendered here */
 	_Atomic uint32_t reader;      /* pid of the process reading this slot, 0 = none */
@@ -264,12 +272,18 @@ struct sc_session_shm {
 	uint64_t restore_seq_begin, restore_seq_end;
 	uint32_t restore_drop_all;
 	_Atomic uint32_t restore_valid;
-	_Atomic uint64_t inputs_dropped;   /* acked inputs dropped on a restore (counted, logged) */
+	/* acked inputs dropped on a restore (counted, logged); also the write
+	 * index of input_drops[] at the end (server/input_drops.h) */
+	_Atomic uint64_t inputs_dropped;
 	/* The game state each frame slot shows (the state after slots[i].tick):
 	 * the primary writes it with the slot, before it publishes `latest`; the
 	 * encoder copies it while it holds the slot (the state that belongs to
 	 * the frame it sends: events, /api/v1/state). */
 	struct sc_game_state slot_state[SC_MAX_FRAME_SLOTS];
+	/* The last SC_INPUT_DROPS_RING dropped inputs, drop n at [n % RING]
+	 * (server/input_drops.h): which clients to tell (`input_dropped`) and
+	 * which inputs of a tick record were not applied (GET /api/v1/ticks). */
+	struct sc_input_drop_shm input_drops[SC_INPUT_DROPS_RING];
 };
 
 #endif

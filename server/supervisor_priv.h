@@ -9,6 +9,7 @@
 #include "net/arena.h"
 #include "net/input_log.h"
 #include "server/config.h"
+#include "server/pause_wait.h"
 #include "server/session.h"
 
 struct sup_child {
@@ -36,6 +37,7 @@ struct sup_tracking {
 	uint32_t handled_incident; /* last incident acted on */
 	uint64_t fault_seen_ns;  /* when the current incident was first seen */
 	bool recovery_pending;   /* restore/restart waits for the shadow's capture */
+	struct sc_pause_wait pause_wait; /* ... as long as it makes progress (server/pause_wait.h) */
 	/* crash-loop detection: the times of the last incidents (a ring) */
 	uint64_t incident_ns[SUP_CRASH_LOOP_MAX];
 	uint32_t n_incidents;

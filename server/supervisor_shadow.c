@@ -15,7 +15,6 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-#define PAUSE_WAIT_NS (5ull * 1000 * 1000 * 1000)       /* for the shadow's capture before recovering */
 #define RECOVERY_POLL_MS 20
 
 static struct sc_shadow_shm *slot_block(struct supervisor *sup, int slot)
@@ -276,7 +275,8 @@ static void recover(struct supervisor *sup)
 		sup_child_kill(&sup->shadows[t->active], SIGTERM);
 	int next = keep == 0 ? 1 : 0;
 	if (sup->shadows[next].pid) {
-		sc_info("releasing the shadow held from an earlier incident (slot %d)", next);
+		if (next != t->active)
+			sc_info("releasing the shadow held from an earlier incident (slot %d)", next);
 		sup_child_kill(&sup->shadows[next], SIGTERM);
 		sup_child_reap(sup, &sup->shadows[next], true);
 	}
@@ -289,6 +289,44 @@ static void recover(struct supervisor *sup)
 	sup_child_start(sup, &sup->primary);
 	start_shadow(sup, next, restore[0] ? restore : NULL);
 	t->recovery_pending = false;
+}
+
+/* What the pause wait needs from the shadow following the primary. */
+static struct sc_pause_view pause_view(struct supervisor *sup)
+{
+	struct sup_tracking *t = &sup->tracking;
+	struct sc_pause_view v = {0};
+	if (t->active < 0)
+		return v;
+	struct sc_shadow_shm *b = slot_block(sup, t->active);
+	v.alive = sup->shadows[t->active].pid != 0;
+	v.state = atomic_load(&b->state);
+	v.captures = atomic_load(&b->captures);
+	v.paused = v.state == SC_SHADOW_PAUSED && v.captures > 0;
+	v.next_tick = atomic_load(&b->next_tick);
+	v.paused_ns = atomic_load(&b->paused_ns);
+	return v;
+}
+
+/* Recovery waits for the shadow's pause while it makes progress toward it;
+ * returns the poll timeout, or 0 once it recovered. */
+static int wait_for_pause(struct supervisor *sup, uint64_t now)
+{
+	struct sup_tracking *t = &sup->tracking;
+	struct sc_pause_view v = pause_view(sup);
+	char why[200] = "no shadow was following the primary";
+	enum sc_pause_wait_result r = SC_PAUSE_WAIT_GIVE_UP;
+	if (t->active >= 0)
+		r = sc_pause_wait_check(&t->pause_wait, &v, now, why, sizeof(why));
+	if (r == SC_PAUSE_WAIT_WAITING || sup->primary.pid)
+		return RECOVERY_POLL_MS; /* (the faulted primary is being killed) */
+	if (r == SC_PAUSE_WAIT_GIVE_UP) {
+		sc_warn("incident %u: recovering without a paused shadow: %s", sup->session->fault.incident, why);
+		if (t->active >= 0 && v.alive)
+			sup_child_kill(&sup->shadows[t->active], SIGKILL); /* stalled: it may not even take a SIGTERM */
+	}
+	recover(sup);
+	return 0;
 }
 
 int sup_tracking_poll(struct supervisor *sup)
@@ -319,11 +357,12 @@ int sup_tracking_poll(struct supervisor *sup)
 			        f->incident, f->error_tick ? f->error_tick - 1 : 0);
 		} else {
 			t->recovery_pending = true;
+			struct sc_pause_view v = pause_view(sup);
+			sc_pause_wait_start(&t->pause_wait, f->error_tick, f->detected_ns,
+			                    sc_pause_wait_stall_ns(sup->cfg.hang_timeout_ms, sup->cfg.fps), &v, now);
 		}
 	}
 	if (t->recovery_pending) {
-		struct sc_shadow_shm *b = t->active >= 0 ? slot_block(sup, t->active) : NULL;
-		bool paused = b && atomic_load(&b->state) == SC_SHADOW_PAUSED && atomic_load(&b->captures) > 0;
 		bool primary_gone = !sup->primary.pid;
 		if (t->crash_loop) {
 			/* no capture to wait for: a new match after the back-off */
@@ -332,11 +371,11 @@ int sup_tracking_poll(struct supervisor *sup)
 				recover(sup);
 			else
 				return RECOVERY_POLL_MS;
-		} else if (primary_gone && (paused || now >= t->fault_seen_ns + PAUSE_WAIT_NS ||
-		                            !sup->shadows[t->active].pid))
-			recover(sup);
-		else
-			return RECOVERY_POLL_MS;
+		} else {
+			int ms = wait_for_pause(sup, now);
+			if (ms)
+				return ms;
+		}
 	}
 	if (t->follower_at_ns && !t->recovery_pending && atomic_load(&f->state) == SC_FAULT_NONE) {
 		if (now >= t->follower_at_ns && sup->primary.pid && atomic_load(&s->primary_ready)) {

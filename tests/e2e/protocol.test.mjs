@@ -1,7 +1,9 @@
 // The protocol as docs/protocol.md describes it: join rules, inputs reaching
 // the game with the right fields (checked on the server's side), acks with
-// the tick, errors that do not close, ping/pong, keyframe requests, and the
-// handshake rules (subprotocol and path).
+// the tick and the events' log_seq / n_events, errors that do not close,
+// ping/pong, keyframe requests, the handshake rules (subprotocol and path),
+// and an input message taken whole or refused whole when the game (its input
+// log) has room for only part of it.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
@@ -40,6 +42,8 @@ test('join, input, ack, errors, ping, keyframe', { timeout: 60000 }, async () =>
   const in1 = await h.waitFor((e) => e.event === 'INPUT' && e.seq === String(s1));
   assert.deepEqual([in1.client, in1.player, in1.action, in1.a, in1.b, in1.tick],
     [String(hello.client_id), '2', 'MOVE', '10', '-20', String(a1.tick)]);
+  assert.equal(a1.n_events, 1);
+  assert.equal(a1.log_seq, Number(in1.log_seq));
 
   // block + shoot in one message: two events, one ack
   const s2 = p.input({ block: true, shoot: true });
@@ -50,6 +54,9 @@ test('join, input, ack, errors, ping, keyframe', { timeout: 60000 }, async () =>
   assert.deepEqual(actions.sort(), ['BLOCK:1', 'SHOOT:0']);
   assert.ok(ev2.length <= 2);
   assert.ok(a2.tick >= a1.tick);
+  assert.equal(a2.n_events, 2);
+  const logSeqs2 = h.events.filter((e) => e.event === 'INPUT' && e.seq === String(s2)).map((e) => Number(e.log_seq));
+  assert.deepEqual(logSeqs2, [a2.log_seq, a2.log_seq + 1], 'the ack names the first event, the rest follow it');
 
   // a frame showing the acked tick arrives (input-to-display is measurable)
   await p.waitFor(() => p.headers.some((hd) => hd.tick >= a2.tick), 5000, 'frame at the acked tick');
@@ -141,4 +148,41 @@ test('http: /healthz, /metrics, static player page', { timeout: 20000 }, async (
   assert.equal(r.status, 404);
   r = await fetch(`${h.httpUrl}/../../etc/passwd`);
   assert.notEqual(r.status, 200);
+});
+
+test('input: a message is taken whole or refused whole', { timeout: 30000 }, async () => {
+  // room for 4 events in all, like an input log with 4 free records
+  const h2 = await startHarness(['--fps', '30', '--input-room', '4']);
+  try {
+    const p = new Client(h2.wsUrl, { name: 'room' });
+    await p.open();
+    assert.equal((await p.join(0)).player, 0);
+    const sa = p.input({ move: [5, 5], block: true });
+    const aa = await p.waitAck(sa);
+    assert.deepEqual([aa.log_seq, aa.n_events], [0, 2]);
+    // three events, two records free: refused, and none of the three taken
+    const sb = p.input({ move: [1, 1], block: false, shoot: true });
+    const eb = await p.waitFor((m) => m.type === 'error' && m.code === 'input_rejected');
+    assert.match(eb.message, new RegExp(`input seq ${sb} was rejected`));
+    await h2.waitFor((e) => e.event === 'INPUT_REJECTED' && e.seq === String(sb));
+    // two events fit exactly
+    const sc = p.input({ block: true, shoot: true });
+    const ac = await p.waitAck(sc);
+    assert.deepEqual([ac.log_seq, ac.n_events], [2, 2]);
+    // no event: acked, nothing logged
+    const sd = p.input({ shoot: false });
+    const ad = await p.waitAck(sd);
+    assert.deepEqual([ad.log_seq, ad.n_events], [null, 0]);
+    assert.equal(p.messages.some((m) => m.type === 'ack' && m.seq === sb), false, 'no ack for the refused message');
+    const inputs = h2.events.filter((e) => e.event === 'INPUT');
+    assert.deepEqual(inputs.map((e) => `${e.seq}:${e.action}:${e.log_seq}`),
+      [`${sa}:MOVE:0`, `${sa}:BLOCK:1`, `${sc}:BLOCK:2`, `${sc}:SHOOT:3`]);
+    const m = await h2.metrics();
+    assert.equal(metric(m, 'shadowcast_test_inputs_total'), 4);
+    assert.equal(metric(m, 'shadowcast_ws_inputs_rejected_total'), 1);
+    p.ws.close(1000);
+    await p.waitClose();
+  } finally {
+    await h2.stop();
+  }
 });

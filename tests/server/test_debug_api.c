@@ -1,11 +1,15 @@
 /* Unit tests of the debug API's pure pieces: the bearer token check, capture
- * name checks, delay / inject bodies, ?slot=, and the ustar writer (header
- * checksum, sizes, padding, end marker, size cap). */
+ * name checks, delay / inject bodies, ?slot=, ?from=&count=, the ustar writer
+ * (header checksum, sizes, padding, end marker, size cap), and GET
+ * /api/v1/ticks over in-memory tick and input logs: applied and dropped
+ * inputs per record, the newest record of a re-run tick, 410 for ticks the
+ * log no longer holds, 404 for ticks not published yet, impossible records. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/debug_api.h"
+#include "server/input_drops.h"
 #include "server/tar_writer.h"
 
 /* not assert(): the tests run in release builds (NDEBUG) too */
@@ -104,12 +108,191 @@ static void test_tar(void)
 	sc_sb_free(&capped);
 }
 
+static void test_ticks_query(void)
+{
+	uint32_t from = 7, count = 7;
+	char err[160];
+	assert(sc_debug_parse_ticks_query("from=10&count=5", &from, &count, err, sizeof(err)));
+	assert(from == 10 && count == 5);
+	assert(sc_debug_parse_ticks_query("count=1024&from=0", &from, &count, err, sizeof(err)));
+	assert(from == 0 && count == 1024);
+	assert(sc_debug_parse_ticks_query("from=4294967295&count=1", &from, &count, err, sizeof(err)));
+	assert(from == 4294967295u);
+	assert(!sc_debug_parse_ticks_query("from=1&count=1025", &from, &count, err, sizeof(err)));
+	assert(strstr(err, "1..1024"));
+	assert(!sc_debug_parse_ticks_query("from=1&count=0", &from, &count, err, sizeof(err)));
+	assert(!sc_debug_parse_ticks_query("from=1", &from, &count, err, sizeof(err)));
+	assert(!sc_debug_parse_ticks_query("", &from, &count, err, sizeof(err)));
+	assert(!sc_debug_parse_ticks_query("from=4294967296&count=1", &from, &count, err, sizeof(err)));
+	assert(!sc_debug_parse_ticks_query("from=99999999999999999999999&count=1", &from, &count, err, sizeof(err)));
+	assert(!sc_debug_parse_ticks_query("from=-1&count=1", &from, &count, err, sizeof(err)));
+	assert(!sc_debug_parse_ticks_query("from=1x&count=1", &from, &count, err, sizeof(err)));
+	assert(!sc_debug_parse_ticks_query("from&count=1", &from, &count, err, sizeof(err)));
+	assert(!sc_debug_parse_ticks_query("from=&count=1", &from, &count, err, sizeof(err)));
+	assert(!sc_debug_parse_ticks_query("from=1&count=1&slot=0", &from, &count, err, sizeof(err)));
+	assert(strstr(err, "unknown query parameter 'slot'"));
+}
+
+/* --- GET /api/v1/ticks over in-memory logs ---------------------------------- */
+
+#define T_CAP 16
+
+struct ticks_fixture {
+	struct sc_session_shm *s;
+	struct sc_input_log in, ticks;
+	void *in_mem, *tick_mem;
+	struct sc_debug_api api;
+	struct sc_run_config cfg;
+};
+
+static void *aligned(size_t size)
+{
+	void *p = NULL;
+	assert(posix_memalign(&p, 64, size) == 0);
+	memset(p, 0, size);
+	return p;
+}
+
+static void fixture_init(struct ticks_fixture *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->s = calloc(1, sizeof(*f->s));
+	size_t in_size = sc_input_log_block_size(64, sizeof(struct sc_input_event));
+	size_t tick_size = sc_input_log_block_size(T_CAP, sizeof(struct sc_tick_record));
+	f->in_mem = aligned(in_size);
+	f->tick_mem = aligned(tick_size);
+	assert(f->s && sc_input_log_init(&f->in, f->in_mem, in_size, 64, sizeof(struct sc_input_event), 0));
+	assert(sc_input_log_init(&f->ticks, f->tick_mem, tick_size, T_CAP, sizeof(struct sc_tick_record), 0));
+	f->api = (struct sc_debug_api){.cfg = &f->cfg, .session = f->s, .input_log = &f->in, .tick_log = &f->ticks};
+}
+
+static void fixture_finish(struct ticks_fixture *f)
+{
+	free(f->s);
+	free(f->in_mem);
+	free(f->tick_mem);
+}
+
+static void add_input(struct ticks_fixture *f, uint8_t player, uint8_t action, int8_t a)
+{
+	struct sc_input_event ev = {.player = player, .action = action, .a = a, .b = -1};
+	assert(sc_input_log_append(&f->in, &ev, NULL) == SC_RING_SUCCESS);
+}
+
+static void add_record(struct ticks_fixture *f, uint32_t tick, uint64_t begin, uint64_t end, uint32_t n)
+{
+	struct sc_tick_record r = {.tick = tick, .n_inputs = n, .seq_begin = begin, .seq_end = end,
+	                           .hash = 0xabc0000000000000ull + tick, .done_ns = 1000 + tick};
+	assert(sc_input_log_append(&f->ticks, &r, NULL) == SC_RING_SUCCESS);
+}
+
+static struct sc_http_response get_ticks(struct ticks_fixture *f, const char *query)
+{
+	struct sc_http_response res = {0};
+	sc_debug_ticks_get(&f->api, query, &res);
+	assert(res.body && res.len == strlen(res.body));
+	return res;
+}
+
+static void test_ticks_endpoint(void)
+{
+	struct ticks_fixture f;
+	fixture_init(&f);
+	struct sc_http_response res = get_ticks(&f, "from=0&count=4");
+	assert(res.status == 404 && strstr(res.body, "no tick record yet"));
+	free(res.body);
+
+	/* ticks 10, 11 (two inputs), 12 (faults here; the faulted primary's
+	 * record is never published), then the restored primary re-runs 12
+	 * dropping the FAULT input (seq 3) and applying the move (seq 4) */
+	add_input(&f, 0, SC_INPUT_MOVE, 5);  /* seq 0: tick 10 */
+	add_input(&f, 1, SC_INPUT_BLOCK, 1); /* seq 1: tick 11 */
+	add_input(&f, 0, SC_INPUT_SHOOT, 0); /* seq 2: tick 11 */
+	add_input(&f, 0, SC_INPUT_FAULT, SC_FAULT_ASSERT); /* seq 3: tick 12 */
+	add_input(&f, 1, SC_INPUT_MOVE, -7); /* seq 4: tick 12 */
+	add_record(&f, 10, 0, 1, 1);
+	add_record(&f, 11, 1, 3, 2);
+	add_record(&f, 12, 3, 5, 2);         /* (a primary that died after publishing 12) */
+	sc_input_drops_publish(f.s, 3, 12, SC_INPUT_DROP_FAULT_INPUT);
+	add_record(&f, 12, 3, 5, 1);         /* the restored primary's */
+	add_record(&f, 13, 5, 5, 0);
+
+	res = get_ticks(&f, "from=10&count=5");
+	assert(res.status == 200);
+	assert(strstr(res.body, "\"oldest_tick\":10,\"newest_tick\":13"));
+	assert(strstr(res.body, "{\"tick\":10,\"record_seq\":0,\"hash\":\"0xabc000000000000a\",\"done_ns\":1010,"
+	                        "\"seq_begin\":0,\"seq_end\":1,\"n_inputs\":1,\"superseded\":0,"
+	                        "\"inputs\":[{\"seq\":0,\"player\":0,\"action\":\"move\",\"a\":5,\"b\":-1}],"
+	                        "\"dropped\":[]}"));
+	assert(strstr(res.body, "\"inputs\":[{\"seq\":1,\"player\":1,\"action\":\"block\",\"a\":1,\"b\":-1},"
+	                        "{\"seq\":2,\"player\":0,\"action\":\"shoot\",\"a\":0,\"b\":-1}]"));
+	assert(strstr(res.body, "{\"tick\":12,\"record_seq\":3,"));
+	assert(strstr(res.body, "\"n_inputs\":1,\"superseded\":1,\"inputs\":[{\"seq\":4,\"player\":1,"
+	                        "\"action\":\"move\",\"a\":-7,\"b\":-1}],\"dropped\":[{\"seq\":3,\"player\":0,"
+	                        "\"action\":\"fault\",\"a\":1,\"b\":-1,\"reason\":\"fault_input\"}]}"));
+	assert(strstr(res.body, "{\"tick\":13,"));
+	assert(strstr(res.body, "\"missing\":[]"));
+	free(res.body);
+
+	/* not published yet */
+	res = get_ticks(&f, "from=14&count=2");
+	assert(res.status == 404 && strstr(res.body, "tick 14 is not published yet"));
+	free(res.body);
+	/* a range past the newest: what is there */
+	res = get_ticks(&f, "from=13&count=100");
+	assert(res.status == 200 && strstr(res.body, "{\"tick\":13,") && !strstr(res.body, "{\"tick\":12,"));
+	free(res.body);
+	/* a bad query */
+	res = get_ticks(&f, "from=1&count=2000");
+	assert(res.status == 400);
+	free(res.body);
+
+	/* the tick log goes on (a gap at tick 20: records not published) and
+	 * overwrites its oldest records: 410 with the oldest it still holds */
+	for (uint32_t t = 14; t < 30; t++)
+		if (t != 20)
+			add_record(&f, t, 5, 5, 0);
+	res = get_ticks(&f, "from=10&count=3");
+	assert(res.status == 410);
+	assert(strstr(res.body, "tick 10 is no longer in the tick log: it holds ticks 13..29 (its last 16 records)"));
+	assert(strstr(res.body, "ask from=13"));
+	free(res.body);
+	res = get_ticks(&f, "from=18&count=4");
+	assert(res.status == 200 && strstr(res.body, "\"missing\":[20]"));
+	free(res.body);
+
+	/* an impossible record: reported, not trusted, nothing read out of bounds */
+	add_record(&f, 30, 9, 3, 0);          /* end before begin */
+	add_record(&f, 31, 0, 100000, 1);     /* a range no tick can have */
+	add_record(&f, 32, 0, 2, 1);          /* a drop the ring does not know */
+	res = get_ticks(&f, "from=30&count=3");
+	assert(res.status == 200);
+	assert(strstr(res.body, "\"tick\":30,") && strstr(res.body, "impossible record: inputs 9..3"));
+	assert(strstr(res.body, "impossible record: inputs 0..100000"));
+	assert(strstr(res.body, "1 of its inputs were dropped on a restore, and the drop ring no longer says which"));
+	free(res.body);
+
+	/* inputs the input log no longer holds */
+	for (int i = 0; i < 70; i++)
+		add_input(&f, 0, SC_INPUT_MOVE, 1);
+	res = get_ticks(&f, "from=30&count=1");
+	assert(res.status == 200);
+	free(res.body);
+	add_record(&f, 33, 1, 3, 2);
+	res = get_ticks(&f, "from=33&count=1");
+	assert(res.status == 200 && strstr(res.body, "input seq 1: no longer held"));
+	free(res.body);
+	fixture_finish(&f);
+}
+
 int main(void)
 {
 	test_token();
 	test_names();
 	test_bodies();
 	test_tar();
+	test_ticks_query();
+	test_ticks_endpoint();
 	printf("debug API unit tests passed\n");
 	return 0;
 }

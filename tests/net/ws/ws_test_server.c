@@ -5,7 +5,8 @@
  *   LISTEN port=P url=http://ADDR:P/
  *   JOIN client=C player=N          (N = -1 for spectators)
  *   LEAVE client=C player=N
- *   INPUT client=C player=N action=MOVE|SHOOT|BLOCK a=A b=B seq=S tick=T arrival_ns=NS
+ *   INPUT client=C player=N action=MOVE|SHOOT|BLOCK a=A b=B seq=S tick=T log_seq=L arrival_ns=NS
+ *   INPUT_REJECTED client=C seq=S n=N   (--input-room: the message did not fit, none of it taken)
  *   KEYFRAME_REQUEST
  * Each player is a square in the picture that MOVE inputs steer.
  * Stops on SIGINT/SIGTERM, on stdin EOF with --exit-on-eof, or after --duration. */
@@ -40,6 +41,7 @@ struct harness {
 	pthread_mutex_t lock; /* players, counters below */
 	struct { int x, y, vx, vy; bool shield; uint32_t shots; } players[SC_MAX_PLAYERS];
 	uint64_t inputs, frames, keyframes, keyframe_requests;
+	uint64_t input_room; /* --input-room: events it still takes (a full input log); UINT64_MAX = no limit */
 	char last_input[160];
 	bool srv_alive; /* under lock: srv may still be stopped */
 };
@@ -59,30 +61,42 @@ static uint32_t current_tick(struct harness *h)
 	return (uint32_t)((sc_now_ns() - h->start_ns) * TICK_HZ / 1000000000ull);
 }
 
-static bool on_input(void *user, uint32_t client_id, const struct sc_input_event *ev,
-                     uint64_t arrival_ns, uint32_t *applied_tick)
+static bool on_input(void *user, uint32_t client_id, const struct sc_input_event *evs, uint32_t n,
+                     uint64_t arrival_ns, struct sc_ws_input_applied *applied)
 {
 	struct harness *h = user;
-	*applied_tick = current_tick(h) + 1;
 	pthread_mutex_lock(&h->lock);
-	h->inputs++;
-	if (ev->player < SC_MAX_PLAYERS) {
-		if (ev->action == SC_INPUT_MOVE) {
-			h->players[ev->player].vx = ev->a;
-			h->players[ev->player].vy = ev->b;
-		} else if (ev->action == SC_INPUT_BLOCK) {
-			h->players[ev->player].shield = ev->a;
-		} else if (ev->action == SC_INPUT_SHOOT) {
-			h->players[ev->player].shots++;
-		}
+	if (n > h->input_room) {
+		/* like the encoder's input log: a message is taken whole or not at all */
+		pthread_mutex_unlock(&h->lock);
+		printf("INPUT_REJECTED client=%u seq=%u n=%u\n", client_id, evs[0].seq, n);
+		return false;
 	}
-	snprintf(h->last_input, sizeof(h->last_input),
-	         "client=\"%u\",player=\"%u\",action=\"%s\",a=\"%d\",b=\"%d\",seq=\"%u\"",
-	         client_id, ev->player, action_name(ev->action), ev->a, ev->b, ev->seq);
+	if (h->input_room != UINT64_MAX)
+		h->input_room -= n;
+	applied->tick = current_tick(h) + 1;
+	applied->log_seq = h->inputs;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct sc_input_event *ev = &evs[i];
+		h->inputs++;
+		if (ev->player < SC_MAX_PLAYERS) {
+			if (ev->action == SC_INPUT_MOVE) {
+				h->players[ev->player].vx = ev->a;
+				h->players[ev->player].vy = ev->b;
+			} else if (ev->action == SC_INPUT_BLOCK) {
+				h->players[ev->player].shield = ev->a;
+			} else if (ev->action == SC_INPUT_SHOOT) {
+				h->players[ev->player].shots++;
+			}
+		}
+		snprintf(h->last_input, sizeof(h->last_input),
+		         "client=\"%u\",player=\"%u\",action=\"%s\",a=\"%d\",b=\"%d\",seq=\"%u\"",
+		         client_id, ev->player, action_name(ev->action), ev->a, ev->b, ev->seq);
+		printf("INPUT client=%u player=%u action=%s a=%d b=%d seq=%u tick=%u log_seq=%" PRIu64
+		       " arrival_ns=%" PRIu64 "\n", client_id, ev->player, action_name(ev->action), ev->a, ev->b,
+		       ev->seq, applied->tick, applied->log_seq + i, arrival_ns);
+	}
 	pthread_mutex_unlock(&h->lock);
-	printf("INPUT client=%u player=%u action=%s a=%d b=%d seq=%u tick=%u arrival_ns=%" PRIu64 "\n",
-	       client_id, ev->player, action_name(ev->action), ev->a, ev->b, ev->seq,
-	       *applied_tick, arrival_ns);
 	return true;
 }
 
@@ -264,7 +278,8 @@ static void usage(FILE *out)
 	        "usage: ws_test_server --web-root DIR [--listen ADDR] [--port N] [--size WxH]\n"
 	        "       [--fps N] [--bitrate KBPS] [--idr N] [--max-clients N] [--max-players N]\n"
 	        "       [--queue-bytes N] [--queue-frames N] [--stall-ms N] [--sndbuf N]\n"
-	        "       [--rate N] [--join-timeout-ms N] [--duration S] [--exit-on-eof]\n");
+	        "       [--rate N] [--join-timeout-ms N] [--duration S] [--exit-on-eof]\n"
+	        "       [--input-room N]   take N input events in all, then refuse (a full input log)\n");
 }
 
 int main(int argc, char **argv)
@@ -278,11 +293,11 @@ int main(int argc, char **argv)
 		{ "queue-frames", required_argument, 0, 'Q' }, { "stall-ms", required_argument, 0, 't' },
 		{ "sndbuf", required_argument, 0, 'S' },   { "rate", required_argument, 0, 'r' },
 		{ "duration", required_argument, 0, 'd' }, { "exit-on-eof", no_argument, 0, 'e' },
-		{ "join-timeout-ms", required_argument, 0, 'J' },
+		{ "join-timeout-ms", required_argument, 0, 'J' }, { "input-room", required_argument, 0, 'R' },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 	};
 	struct harness h = { .width = 320, .height = 240, .fps = 30, .bitrate_kbps = 1000,
-	                     .duration_s = 600 };
+	                     .duration_s = 600, .input_room = UINT64_MAX };
 	struct sc_ws_server_config cfg = {
 		.listen_addr = "127.0.0.1", .max_clients = 16, .max_players = 8, .user = &h,
 		.on_input = on_input, .on_keyframe_request = on_keyframe_request,
@@ -314,6 +329,7 @@ int main(int argc, char **argv)
 		case 'r': cfg.max_client_msgs_per_sec = (uint32_t)atoi(optarg); break;
 		case 'd': h.duration_s = atof(optarg); break;
 		case 'J': cfg.join_timeout_ms = (uint32_t)atoi(optarg); break;
+		case 'R': h.input_room = strtoull(optarg, NULL, 10); break;
 		case 'e': exit_on_eof = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
