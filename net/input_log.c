@@ -3,7 +3,9 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { READER_FREE = 0, READER_CLAIMED = 1, READER_ACTIVE = 2 };
+/* READER_ACTIVE holds the writer back; READER_LOSSY does not (it reads like
+ * an observer and learns that it was overtaken). */
+enum { READER_FREE = 0, READER_CLAIMED = 1, READER_ACTIVE = 2, READER_LOSSY = 3 };
 
 #define CTRL_SIZE ((sizeof(struct sc_input_log_ctrl) + SC_CACHE_LINE - 1) & ~(size_t)(SC_CACHE_LINE - 1))
 
@@ -170,6 +172,56 @@ bool sc_input_log_reader_attach(struct sc_input_log *log, uint64_t start_seq, in
 	return false;
 }
 
+bool sc_input_log_reader_attach_lossy(struct sc_input_log *log, uint64_t start_seq, int *reader)
+{
+	struct sc_input_log_ctrl *ctrl = log->ctrl;
+	int slot = -1;
+	for (int i = 0; i < SC_INPUT_LOG_MAX_READERS && slot < 0; i++) {
+		uint32_t expected = READER_FREE;
+		if (__atomic_compare_exchange_n(&ctrl->readers[i].active, &expected, READER_CLAIMED,
+		                                false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+			slot = i;
+	}
+	if (slot < 0)
+		return false;
+	struct sc_input_log_reader_slot *r = &ctrl->readers[slot];
+	uint64_t tail = SC_LOAD_SEQ_CST(&ctrl->tail);
+	uint64_t start = start_seq == UINT64_MAX ? tail : start_seq;
+	/* still held when attaching; if overwritten right after, peek says so */
+	if (start > tail || tail - start > log->capacity || start < SC_LOAD_RELAXED(&ctrl->first_seq)) {
+		SC_STORE_SEQ_CST(&r->active, (uint32_t)READER_FREE);
+		return false;
+	}
+	SC_STORE_RELAXED(&r->pid, (int32_t)getpid());
+	SC_STORE_SEQ_CST(&r->cursor, start);
+	SC_STORE_SEQ_CST(&r->active, (uint32_t)READER_LOSSY);
+	*reader = slot;
+	return true;
+}
+
+bool sc_input_log_reader_hold(struct sc_input_log *log, int reader)
+{
+	if (reader < 0 || reader >= SC_INPUT_LOG_MAX_READERS)
+		return false;
+	struct sc_input_log_ctrl *ctrl = log->ctrl;
+	struct sc_input_log_reader_slot *r = &ctrl->readers[reader];
+	uint32_t state = SC_LOAD_SEQ_CST(&r->active);
+	if (state == READER_ACTIVE)
+		return true;
+	if (state != READER_LOSSY)
+		return false;
+	/* the attach protocol (log_refresh_limit): visible first, then safe only
+	 * if the writer's bound cannot be past us and nothing at or after the
+	 * cursor has been (or is being) overwritten */
+	SC_STORE_SEQ_CST(&r->active, (uint32_t)READER_ACTIVE);
+	uint64_t cursor = SC_LOAD_SEQ_CST(&r->cursor);
+	uint64_t end = SC_LOAD_SEQ_CST(&ctrl->write_end);
+	if (cursor >= SC_LOAD_SEQ_CST(&ctrl->retain_from) && end >= cursor && end - cursor <= log->capacity)
+		return true;
+	SC_STORE_SEQ_CST(&r->active, (uint32_t)READER_LOSSY);
+	return false;
+}
+
 void sc_input_log_reader_detach(struct sc_input_log *log, int reader)
 {
 	if (reader < 0 || reader >= SC_INPUT_LOG_MAX_READERS)
@@ -192,12 +244,14 @@ int sc_input_log_detach_pid(struct sc_input_log *log, pid_t pid)
 	return n;
 }
 
-static struct sc_input_log_reader_slot *log_reader(struct sc_input_log *log, int reader)
+static struct sc_input_log_reader_slot *log_reader(struct sc_input_log *log, int reader, bool *lossy)
 {
 	if (reader < 0 || reader >= SC_INPUT_LOG_MAX_READERS)
 		return NULL;
 	struct sc_input_log_reader_slot *r = &log->ctrl->readers[reader];
-	return SC_LOAD_RELAXED(&r->active) == READER_ACTIVE ? r : NULL;
+	uint32_t state = SC_LOAD_RELAXED(&r->active);
+	*lossy = state == READER_LOSSY;
+	return state == READER_ACTIVE || state == READER_LOSSY ? r : NULL;
 }
 
 uint64_t sc_input_log_cursor(const struct sc_input_log *log, int reader)
@@ -220,12 +274,23 @@ static bool log_reader_tail(struct sc_input_log *log, uint64_t cursor, uint64_t 
 enum sc_ring_result sc_input_log_peek(struct sc_input_log *log, int reader, uint64_t seq,
                                       void *record)
 {
-	struct sc_input_log_reader_slot *r = log_reader(log, reader);
+	bool lossy;
+	struct sc_input_log_reader_slot *r = log_reader(log, reader, &lossy);
 	if (!r || !record)
 		return SC_RING_INVALID_ARG;
 	const uint64_t cursor = SC_LOAD_RELAXED(&r->cursor);
 	if (seq < cursor)
 		return SC_RING_INVALID_ARG;
+	if (lossy) {
+		switch (sc_input_log_observe(log, seq, record)) {
+		case SC_OBSERVE_OK: return SC_RING_SUCCESS;
+		case SC_OBSERVE_NOT_YET: return SC_RING_EMPTY;
+		case SC_OBSERVE_GONE: return SC_RING_OVERRUN;
+		case SC_OBSERVE_CORRUPT: break;
+		}
+		log->corrupt_count++;
+		return SC_RING_CORRUPT;
+	}
 	uint64_t tail;
 	if (!log_reader_tail(log, cursor, &tail))
 		return SC_RING_CORRUPT;
@@ -237,11 +302,16 @@ enum sc_ring_result sc_input_log_peek(struct sc_input_log *log, int reader, uint
 
 bool sc_input_log_consume(struct sc_input_log *log, int reader, uint64_t upto)
 {
-	struct sc_input_log_reader_slot *r = log_reader(log, reader);
+	bool lossy;
+	struct sc_input_log_reader_slot *r = log_reader(log, reader, &lossy);
 	if (!r)
 		return false;
 	const uint64_t cursor = SC_LOAD_RELAXED(&r->cursor);
-	uint64_t tail;
+	uint64_t tail = SC_LOAD_ACQUIRE(&log->ctrl->tail);
+	if (lossy && upto >= cursor && upto <= tail) {
+		SC_STORE_RELEASE(&r->cursor, upto); /* however far behind: the writer does not wait */
+		return true;
+	}
 	if (upto < cursor || !log_reader_tail(log, cursor, &tail) || upto > tail)
 		return false;
 	SC_STORE_RELEASE(&r->cursor, upto);
@@ -251,9 +321,11 @@ bool sc_input_log_consume(struct sc_input_log *log, int reader, uint64_t upto)
 enum sc_ring_result sc_input_log_read(struct sc_input_log *log, int reader, void *record,
                                       uint64_t *seq)
 {
-	struct sc_input_log_reader_slot *r = log_reader(log, reader);
+	bool lossy;
+	struct sc_input_log_reader_slot *r = log_reader(log, reader, &lossy);
 	if (!r)
 		return SC_RING_INVALID_ARG;
+	(void)lossy; /* peek knows */
 	const uint64_t cursor = SC_LOAD_RELAXED(&r->cursor);
 	enum sc_ring_result res = sc_input_log_peek(log, reader, cursor, record);
 	if (res != SC_RING_SUCCESS)

@@ -92,6 +92,20 @@ uint64_t sc_input_log_tail(const struct sc_input_log *log);
  * older than what the writer still keeps. Slot index goes to *reader. */
 bool sc_input_log_reader_attach(struct sc_input_log *log, uint64_t start_seq, int *reader);
 
+/* Reader that never holds the writer back (a shadow: it copies what it needs
+ * at once, and a stalled one must not make the writer refuse players): like
+ * reader_attach, but the writer may overwrite records it has not consumed;
+ * peek then returns SC_RING_OVERRUN (validated as sc_input_log_observe does,
+ * so a record being overwritten is never returned torn). Fails if start_seq
+ * is no longer held. */
+bool sc_input_log_reader_attach_lossy(struct sc_input_log *log, uint64_t start_seq, int *reader);
+
+/* Turns a lossy reader into one that holds the writer back from its cursor
+ * on (a paused shadow keeping an incident's inputs for a restored primary).
+ * false, and still lossy, if records at or after its cursor may already be
+ * overwritten. true for a reader that already holds. */
+bool sc_input_log_reader_hold(struct sc_input_log *log, int reader);
+
 /* Frees a reader slot (its own, or a dead process's, by the supervisor). */
 void sc_input_log_reader_detach(struct sc_input_log *log, int reader);
 

@@ -19,6 +19,7 @@ const char *sc_ring_result_str(enum sc_ring_result r)
 	case SC_RING_CORRUPT: return "corrupt ring";
 	case SC_RING_BAD_TYPE: return "bad record type";
 	case SC_RING_TRUNCATED: return "buffer too small";
+	case SC_RING_OVERRUN: return "overrun: the writer overwrote records this reader had not read";
 	}
 	return "unknown";
 }

@@ -28,6 +28,7 @@ enum sc_ring_result {
 	SC_RING_CORRUPT,     /* peer wrote impossible head/tail/length: unread data dropped */
 	SC_RING_BAD_TYPE,    /* a record with a type outside 1..max_type was skipped */
 	SC_RING_TRUNCATED,   /* caller's buffer too small: record skipped */
+	SC_RING_OVERRUN,     /* a lossy reader was overtaken: the record was overwritten */
 };
 
 const char *sc_ring_result_str(enum sc_ring_result r);

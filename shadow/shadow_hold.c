@@ -219,6 +219,9 @@ bool shadow_pause_incident(struct shadow *sh, bool late)
 	if (sh->tick_reader >= 0)
 		sc_input_log_reader_detach(&sh->ticks, sh->tick_reader);
 	sh->tick_reader = -1;
+	if (sh->in_reader >= 0 && !sc_input_log_reader_hold(&sh->inputs, sh->in_reader))
+		sc_warn("incident %u: the input log may already have overwritten inputs after the held tick; a "
+		        "restored primary may not find them all", f->incident);
 	sh->incident_pause = true;
 	size_t n_held = shadow_held_inputs(sh);
 	sh->me->held_seq_begin = sh->n_pending ? sh->pending_seq[0] : sh->backlog.next_seq;

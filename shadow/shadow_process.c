@@ -121,12 +121,16 @@ static bool start_game(struct shadow *sh)
 			sh->drop_all = s->restore_drop_all;
 		}
 	}
-	if (!sc_input_log_reader_attach(&sh->inputs, in_seq, &sh->in_reader)) {
+	/* lossy readers: a shadow drains both logs into its backlog at once, and a
+	 * stalled one (stopped in a debugger, starved) must never make the
+	 * encoder refuse players or the primary drop tick records; if the logs
+	 * overtake it, it knows (SC_RING_OVERRUN) and stops */
+	if (!sc_input_log_reader_attach_lossy(&sh->inputs, in_seq, &sh->in_reader)) {
 		sc_err("cannot read the input log from seq %" PRIu64 " (no free reader slot, or already overwritten)",
 		       in_seq);
 		return false;
 	}
-	if (!sc_input_log_reader_attach(&sh->ticks, tick_seq, &sh->tick_reader)) {
+	if (!sc_input_log_reader_attach_lossy(&sh->ticks, tick_seq, &sh->tick_reader)) {
 		sc_err("cannot read the tick log from seq %" PRIu64, tick_seq);
 		return false;
 	}
@@ -201,8 +205,15 @@ static bool drain_logs(struct shadow *sh, bool *lost_track)
 		enum sc_ring_result rr = sc_input_log_peek(&sh->ticks, sh->tick_reader, rseq, &r);
 		if (rr == SC_RING_EMPTY)
 			return true;
+		if (rr == SC_RING_OVERRUN) {
+			sc_err("tick log gap: the primary overwrote tick record %" PRIu64 " before this shadow read it (the "
+			       "shadow was stalled for more than --log-capacity ticks); stopping rather than run a tick "
+			       "with inputs that are not its own", rseq);
+			*lost_track = true;
+			return false;
+		}
 		if (rr != SC_RING_SUCCESS) {
-			sc_err("tick log: record %" PRIu64 " is not readable (%d)", rseq, (int)rr);
+			sc_err("tick log: record %" PRIu64 " is not readable (%s)", rseq, sc_ring_result_str(rr));
 			return false;
 		}
 		const struct sc_backlog *b = &sh->backlog;
@@ -219,7 +230,10 @@ static bool drain_logs(struct shadow *sh, bool *lost_track)
 		for (uint64_t seq = r.seq_begin; seq < r.seq_end && n < SC_MAX_INPUTS_PER_TICK; seq++) {
 			rr = sc_input_log_peek(&sh->inputs, sh->in_reader, seq, &ev[n]);
 			if (rr != SC_RING_SUCCESS) {
-				sc_err("input seq %" PRIu64 " of tick %u is not readable (%d)", seq, r.tick, (int)rr);
+				sc_err("input seq %" PRIu64 " of tick %u is not readable (%s)%s", seq, r.tick,
+				       sc_ring_result_str(rr), rr == SC_RING_OVERRUN ? ": this shadow was stalled for more "
+				       "than --log-capacity inputs; stopping" : "");
+				*lost_track = rr == SC_RING_OVERRUN;
 				return false;
 			}
 			if (seq >= sh->drop_begin && seq < sh->drop_end && (sh->drop_all || ev[n].action == SC_INPUT_FAULT))

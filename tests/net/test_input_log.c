@@ -159,6 +159,62 @@ static void test_two_readers_and_detach(void)
 	munmap(mem, size);
 }
 
+/* A lossy reader (a shadow) never holds the writer back; once overtaken it
+ * is told so, never handed an overwritten record. hold() turns it into a
+ * reader that does, only while nothing at its cursor was overwritten. */
+static void test_lossy_reader(void)
+{
+	size_t size;
+	void *mem = log_mem(8, &size);
+	struct sc_input_log w, r;
+	CHECK(sc_input_log_init(&w, mem, size, 8, REC, 0));
+	CHECK(sc_input_log_attach(&r, mem, size, REC));
+	int blocking, lossy;
+	CHECK(sc_input_log_reader_attach(&r, 0, &blocking));
+	CHECK(sc_input_log_reader_attach_lossy(&r, 0, &lossy));
+	struct sc_input_event ev, got;
+	for (uint64_t i = 0; i < 8; i++) {
+		ev = make_event(i);
+		CHECK_EQ(sc_input_log_append(&w, &ev, NULL), SC_RING_SUCCESS);
+	}
+	CHECK_EQ(sc_input_log_peek(&r, lossy, 2, &got), SC_RING_SUCCESS);
+	check_event(&got, 2);
+	CHECK_EQ(sc_input_log_peek(&r, lossy, 8, &got), SC_RING_EMPTY);
+	/* the blocking reader holds the writer; the lossy one does not count */
+	ev = make_event(8);
+	CHECK_EQ(sc_input_log_append(&w, &ev, NULL), SC_RING_FULL);
+	sc_input_log_reader_detach(&r, blocking);
+	for (uint64_t i = 8; i < 20; i++) {
+		ev = make_event(i);
+		CHECK_EQ(sc_input_log_append(&w, &ev, NULL), SC_RING_SUCCESS); /* laps the lossy reader */
+	}
+	CHECK_EQ(sc_input_log_peek(&r, lossy, 0, &got), SC_RING_OVERRUN);
+	CHECK_EQ(sc_input_log_peek(&r, lossy, 11, &got), SC_RING_OVERRUN); /* tail 20 - 11 > 8: overwritten */
+	CHECK_EQ(sc_input_log_peek(&r, lossy, 12, &got), SC_RING_SUCCESS);
+	check_event(&got, 12);
+	/* overtaken: it cannot be turned into a holding reader */
+	CHECK(!sc_input_log_reader_hold(&r, lossy));
+	CHECK_EQ(sc_input_log_peek(&r, lossy, 0, &got), SC_RING_OVERRUN); /* still lossy */
+	/* it may skip ahead (consume) however far behind it is, then hold */
+	CHECK(sc_input_log_consume(&r, lossy, 16));
+	CHECK(sc_input_log_reader_hold(&r, lossy));
+	CHECK(sc_input_log_reader_hold(&r, lossy)); /* already holding */
+	for (uint64_t i = 20; i < 24; i++) {
+		ev = make_event(i);
+		CHECK_EQ(sc_input_log_append(&w, &ev, NULL), SC_RING_SUCCESS);
+	}
+	ev = make_event(24);
+	CHECK_EQ(sc_input_log_append(&w, &ev, NULL), SC_RING_FULL); /* 16 + 8: held now */
+	CHECK_EQ(sc_input_log_peek(&r, lossy, 16, &got), SC_RING_SUCCESS);
+	check_event(&got, 16);
+	/* attaching lossy at a sequence no longer held fails */
+	int late;
+	CHECK(!sc_input_log_reader_attach_lossy(&r, 3, &late));
+	CHECK(sc_input_log_reader_attach_lossy(&r, UINT64_MAX, &late));
+	CHECK_EQ(sc_input_log_peek(&r, late, 24, &got), SC_RING_EMPTY);
+	munmap(mem, size);
+}
+
 /* n records at once: all of them or none, never the first few. */
 static void test_append_n(void)
 {
@@ -500,6 +556,7 @@ int main(void)
 	test_params();
 	test_back_pressure_and_peek();
 	test_two_readers_and_detach();
+	test_lossy_reader();
 	test_append_n();
 	test_observe();
 	test_observe_racing_writer();
