@@ -274,8 +274,10 @@ static bool write_checkpoint(struct primary *p, const char *path)
 static void serve_checkpoint(struct primary *p)
 {
 	struct sc_session_shm *s = p->session;
-	if (p->pins_for && atomic_load(&s->checkpoint_adopted) == p->pins_for)
+	if (p->pins_for && atomic_load(&s->checkpoint_adopted) == p->pins_for) {
 		release_pins(p);
+		unlink(s->checkpoint_path); /* the new shadow has loaded it */
+	}
 	uint32_t req = atomic_load(&s->checkpoint_req);
 	if (req == atomic_load(&s->checkpoint_done))
 		return;
@@ -582,8 +584,11 @@ int sc_primary_main(int ipc_fd, const struct sc_run_config *cfg)
 out:
 	if (p.reader >= 0)
 		sc_input_log_reader_detach(&p.inputs, p.reader);
-	if (p.arena)
+	if (p.arena) {
+		if (p.pins_for)
+			unlink(p.session->checkpoint_path); /* nobody adopted it */
 		release_pins(&p);
+	}
 	sc_game_destroy(p.game);
 	sc_vk_device_destroy(p.dev);
 	if (p.arena) {

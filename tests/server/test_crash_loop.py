@@ -19,7 +19,7 @@ def main():
         for tick in range(60, 60 + 8 * 45, 45):
             f.write("%d - fault assert\n" % tick)
     args = ["run", "--listen", "127.0.0.1:0", "--size", "320x176", "--fps", "30", "--particles", "2000",
-            "--encoder", "x264", "--delay", "20t", "--hang-timeout", "300", "--captures", captures,
+            "--encoder", "x264", "--delay", "20t", "--hang-timeout", "5000", "--captures", captures,
             "--inputs", script, "--crash-loop", "3"]
     s = Session(d, "crash-loop", args)
     try:

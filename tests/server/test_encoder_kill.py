@@ -24,7 +24,8 @@ def main():
     d = sctest.tmpdir()
     captures = os.path.join(d, "captures")
     args = ["run", "--listen", "127.0.0.1:0", "--size", "320x176", "--fps", "30", "--particles", "2000",
-            "--encoder", "x264", "--delay", "30t", "--captures", captures, "--test-encode-hold-ms", "150"]
+            "--encoder", "x264", "--delay", "30t", "--captures", captures, "--test-encode-hold-ms", "150",
+            "--hang-timeout", "5000"]  # no false hang in a slow (sanitizer) build on a busy machine
     s = Session(d, "encoder-kill", args)
     try:
         s.wait_url()

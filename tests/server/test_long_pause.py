@@ -38,7 +38,7 @@ def main():
         for t in range(40, 40 + 60 * FPS):
             f.write("%d 0 move %d %d\n%d 1 move %d 0\n" % (t, (t % 7) - 3, (t % 5) - 2, t, (t % 3) - 1))
     args = ["run", "--listen", "127.0.0.1:0", "--size", "320x176", "--fps", str(FPS), "--particles", "2000",
-            "--encoder", "x264", "--delay", "%dt" % DELAY, "--hang-timeout", "200", "--log-capacity",
+            "--encoder", "x264", "--delay", "%dt" % DELAY, "--hang-timeout", "5000", "--log-capacity",
             str(CAPACITY), "--captures", os.path.join(d, "captures"), "--inputs", script,
             "--api-token", "long-pause-test-token"]
     s = Session(d, "long-pause", args)

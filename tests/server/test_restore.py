@@ -60,7 +60,7 @@ def main():
             return f.read()
 
     args = [sctest.BIN, "run", "--listen", "127.0.0.1:0", "--size", "320x176", "--fps", "60",
-            "--particles", "2000", "--encoder", "x264", "--delay", "40t", "--hang-timeout", "300",
+            "--particles", "2000", "--encoder", "x264", "--delay", "40t", "--hang-timeout", "5000",
             "--captures", os.path.join(d, "captures"), "--inputs", scripted_inputs(d)]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True, cwd=d)
     try:
