@@ -15,22 +15,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
 #include "bench/bench_report.h"
 #include "util/clock.h"
+#include "util/http_client.h"
 #include "util/log.h"
 #include "util/parse.h"
+#include "util/prom_text.h"
 
 #ifndef SC_SOURCE_DIR
 #define SC_SOURCE_DIR "."
@@ -197,51 +197,28 @@ static pid_t find_encoder(pid_t supervisor)
 	return found;
 }
 
-/* GET /metrics and one sample's value; NAN-free: false when absent. */
-static bool metric_value(uint16_t port, const char *name, double *value)
+/* GET /metrics of the encoder process and one unlabelled sample's value;
+ * false when absent. */
+static bool metric_value(struct sc_http_client *http, const char *name, double *value)
 {
-	static char resp[1 << 20];
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-	size_t used = 0;
-	bool ok = false;
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-		goto out;
-	const char req[] = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-	if (write(fd, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1)
-		goto out;
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		if (poll(&pfd, 1, 5000) <= 0)
-			break;
-		ssize_t n = read(fd, resp + used, sizeof(resp) - 1 - used);
-		if (n <= 0)
-			break;
-		used += (size_t)n;
-		if (used == sizeof(resp) - 1)
-			break;
+	struct sc_http_response r;
+	if (!sc_http_request(http, "GET", "/metrics", NULL, 4u << 20, &r)) {
+		sc_warn("bench pipeline: GET /metrics: %s", r.error);
+		return false;
 	}
-	resp[used] = '\0';
-	char key[128];
-	snprintf(key, sizeof(key), "\n%s ", name);
-	char *p = strstr(resp, key);
-	if (p) {
-		*value = strtod(p + strlen(key), NULL);
-		ok = true;
-	}
-out:
-	if (fd >= 0)
-		close(fd);
+	bool ok = r.status == 200 && sc_prom_value(r.body, r.len, name, value);
+	sc_http_response_finish(&r);
 	return ok;
 }
 
-static double json_num(const char *json, const char *key)
+/* A number in a JSON object line the Node clients print; -1 when absent. */
+static double json_num(const char *line, const char *key)
 {
-	char k[64];
-	snprintf(k, sizeof(k), "\"%s\":", key);
-	const char *p = strstr(json, k);
-	return p ? strtod(p + strlen(k), NULL) : -1;
+	json_t *root = json_loads(line, 0, NULL);
+	json_t *v = json_object_get(root, key);
+	double d = json_is_number(v) ? json_number_value(v) : -1;
+	json_decref(root);
+	return d;
 }
 
 struct fanout_result {
@@ -271,9 +248,10 @@ static bool fanout(const struct pipeline_opts *o, const char *url, uint32_t n, b
 		} else if (strncmp(line, "WINDOW_END ", 11) == 0 && c0 >= 0) {
 			r->cpu_ms = cpu_ms(pid, tid) - c0;
 			r->cpu_total_ms = cpu_ms(pid, 0) - t0;
-			r->fps = json_num(line, "fps");
-			r->min_fps = json_num(line, "min_fps");
-			r->mb = json_num(line, "bytes") / 1e6;
+			const char *json = line + 11;
+			r->fps = json_num(json, "fps");
+			r->min_fps = json_num(json, "min_fps");
+			r->mb = json_num(json, "bytes") / 1e6;
 			ok = r->fps >= 0 && r->mb > 0;
 			break;
 		}
@@ -402,11 +380,20 @@ int sc_bench_pipeline(int argc, char **argv)
 
 	/* cpu_copy */
 	{
+		char base[64], err[SC_HTTP_ERROR_LEN];
+		snprintf(base, sizeof(base), "http://127.0.0.1:%u", port);
+		struct sc_http_options hopts = {.timeout_ms = 5000};
+		struct sc_http_client *http = sc_http_client_create(base, &hopts, err, sizeof(err));
+		if (!http) {
+			sc_err("bench pipeline: %s", err);
+			goto out;
+		}
 		double per_frame = -1, total = 0, frames = 0, zero_copy = -1;
-		metric_value(port, "shadowcast_cpu_copy_bytes_per_frame", &per_frame);
-		metric_value(port, "shadowcast_cpu_copy_bytes_total", &total);
-		metric_value(port, "shadowcast_frames_encoded_total", &frames);
-		metric_value(port, "shadowcast_zero_copy", &zero_copy);
+		metric_value(http, "shadowcast_cpu_copy_bytes_per_frame", &per_frame);
+		metric_value(http, "shadowcast_cpu_copy_bytes_total", &total);
+		metric_value(http, "shadowcast_frames_encoded_total", &frames);
+		metric_value(http, "shadowcast_zero_copy", &zero_copy);
+		sc_http_client_destroy(http);
 		struct sc_bench_row *row = sc_bench_report_row(&rep, "cpu_copy");
 		sc_bench_row_set(row, "bytes_per_frame", per_frame);
 		sc_bench_row_set(row, "mean_bytes_per_frame", frames > 0 ? total / frames : -1);

@@ -15,18 +15,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <netinet/in.h>
+#include <jansson.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/wait.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
@@ -34,9 +32,12 @@
 #include "gpu/input_event.h"
 #include "server/session.h"
 #include "util/clock.h"
+#include "util/http_client.h"
 #include "util/log.h"
+#include "util/prom_text.h"
 
-#define HTTP_MAX (1u << 20)
+#define HTTP_MAX (4u << 20)
+#define HTTP_TIMEOUT_MS 15000
 
 struct shadow_opts {
 	char size[32];
@@ -44,106 +45,119 @@ struct shadow_opts {
 	bool json, verbose;
 };
 
-static int http(uint16_t port, const char *token, const char *method, const char *path, const char *body, char *out,
-                size_t outlen)
+/* METHOD path; the parsed JSON answer of a 2xx, else NULL (why on stderr
+ * when verbose or for a POST: a GET is polled and may fail a few times). */
+static json_t *api(struct sc_http_client *http, const char *method, const char *path, json_t *body, bool verbose)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	struct timeval tv = {.tv_sec = 15};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-		close(fd);
-		return -1;
+	char *b = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	struct sc_http_response r;
+	json_t *root = NULL;
+	bool post = strcmp(method, "POST") == 0;
+	if (!sc_http_request(http, method, path, post ? (b ? b : "{}") : NULL, HTTP_MAX, &r)) {
+		if (verbose || post)
+			fprintf(stderr, "bench shadow: %s %s: %s\n", method, path, r.error);
+	} else if (r.status < 200 || r.status >= 300) {
+		if (verbose || post)
+			fprintf(stderr, "bench shadow: %s %s: HTTP %ld: %.300s\n", method, path, r.status, r.body);
+	} else {
+		json_error_t jerr;
+		root = json_loadb(r.body, r.len, 0, &jerr);
+		if (!root)
+			fprintf(stderr, "bench shadow: %s %s: not JSON (line %d: %s)\n", method, path, jerr.line, jerr.text);
 	}
-	char req[512];
-	int n = snprintf(req, sizeof(req),
-	                 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer %s\r\n"
-	                 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-	                 method, path, token, body ? strlen(body) : 0, body ? body : "");
-	if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
-		close(fd);
-		return -1;
-	}
-	size_t got = 0;
-	ssize_t r;
-	while (got + 1 < outlen && (r = recv(fd, out + got, outlen - 1 - got, 0)) > 0) {
-		got += (size_t)r;
-		out[got] = '\0';
-		char *he = strstr(out, "\r\n\r\n");
-		char *cl = he ? strcasestr(out, "content-length:") : NULL;
-		if (he && cl && cl < he && got >= (size_t)(he + 4 - out) + (size_t)atoll(cl + 15))
-			break;
-	}
-	close(fd);
-	out[got] = '\0';
-	int status = 0;
-	if (sscanf(out, "HTTP/1.%*d %d", &status) != 1)
-		return -1;
-	char *he = strstr(out, "\r\n\r\n");
-	if (he)
-		memmove(out, he + 4, strlen(he + 4) + 1);
-	return status;
+	if (r.body)
+		sc_http_response_finish(&r);
+	free(b);
+	return root;
 }
 
-static double num_after(const char *json, const char *from, const char *key)
+/* A number at a path of object keys (NULL-terminated); -1 when absent, null or not a number. */
+static double num_at(const json_t *v, ...)
 {
-	const char *p = from ? strstr(json, from) : json;
-	if (!p)
-		return -1;
-	char k[64];
-	snprintf(k, sizeof(k), "\"%s\":", key);
-	p = strstr(p, k);
-	if (!p)
-		return -1;
-	p += strlen(k);
-	while (*p == ' ')
-		p++;
-	if (*p == 'n')
-		return -1; /* null */
-	return strtod(p, NULL);
-}
-
-static double metric(const char *text, const char *name)
-{
-	char k[96];
-	snprintf(k, sizeof(k), "\n%s ", name);
-	const char *p = strstr(text, k);
-	return p ? strtod(p + strlen(k), NULL) : -1;
+	va_list ap;
+	va_start(ap, v);
+	for (const char *k; v && (k = va_arg(ap, const char *));)
+		v = json_object_get(v, k);
+	va_end(ap);
+	return json_is_number(v) ? json_number_value(v) : -1;
 }
 
 /* A shadow follows the primary at its delay (running, or resumed after a
  * developer's pause, and caught up: within 5 ticks of delay_ticks). */
-static bool wait_following(uint16_t port, const char *token, char *buf, int delay_ticks, int timeout_ms)
+static bool wait_following(struct sc_http_client *http, int delay_ticks, int timeout_ms, bool verbose)
 {
 	uint64_t end = sc_now_ns() + (uint64_t)timeout_ms * 1000000;
 	while (sc_now_ns() < end) {
-		if (http(port, token, "GET", "/api/v1/status", NULL, buf, HTTP_MAX) == 200) {
-			for (int s = 0; s < 4; s++) {
-				char tag[40];
-				snprintf(tag, sizeof(tag), "{\"slot\":%d,\"state\":\"%s\"", s & 1, s < 2 ? "running" : "resumed");
-				double lag = strstr(buf, tag) ? num_after(buf, tag, "lag_ticks") : -1;
-				if (lag >= delay_ticks - 5 && lag <= delay_ticks + 5)
-					return true;
-			}
+		json_t *st = api(http, "GET", "/api/v1/status", NULL, verbose);
+		bool following = false;
+		size_t i;
+		json_t *sh;
+		json_array_foreach(json_object_get(st, "shadows"), i, sh) {
+			const char *state = json_string_value(json_object_get(sh, "state"));
+			double lag = num_at(sh, "lag_ticks", NULL);
+			if (state && (strcmp(state, "running") == 0 || strcmp(state, "resumed") == 0) &&
+			    lag >= delay_ticks - 5 && lag <= delay_ticks + 5)
+				following = true;
 		}
+		json_decref(st);
+		if (following)
+			return true;
 		usleep(100000);
 	}
 	return false;
 }
 
-static void measure(struct sc_bench_report *rep, const char *row_name, uint16_t port, const char *token, char *buf,
+/* GET /metrics: one unlabelled sample (-1 when absent); false when /metrics did not answer */
+static bool metric(struct sc_http_client *http, const char *name, double *v)
+{
+	struct sc_http_response r;
+	if (!sc_http_request(http, "GET", "/metrics", NULL, HTTP_MAX, &r))
+		return false;
+	bool ok = r.status == 200;
+	if (!ok || !sc_prom_value(r.body, r.len, name, v))
+		*v = -1;
+	sc_http_response_finish(&r);
+	return ok;
+}
+
+static void measure(struct sc_bench_report *rep, const char *row_name, struct sc_http_client *http,
                     const struct shadow_opts *o)
 {
 	/* the p99s are over the last 256 ticks / frames: wait a whole window */
 	usleep((useconds_t)((256ull * 1000000) / o->fps + 500000));
 	struct sc_bench_row *row = sc_bench_report_row(rep, row_name);
-	if (http(port, token, "GET", "/api/v1/status", NULL, buf, HTTP_MAX) == 200)
-		sc_bench_row_set(row, "tick_p99_ms", num_after(buf, "\"primary\"", "tick_p99_ms"));
-	if (http(port, token, "GET", "/metrics", NULL, buf, HTTP_MAX) == 200)
-		sc_bench_row_set(row, "frame_p99_ms", metric(buf, "shadowcast_frame_latency_p99_ms"));
+	json_t *st = api(http, "GET", "/api/v1/status", NULL, true);
+	if (st)
+		sc_bench_row_set(row, "tick_p99_ms", num_at(st, "primary", "tick_p99_ms", NULL));
+	json_decref(st);
+	double frame;
+	if (metric(http, "shadowcast_frame_latency_p99_ms", &frame))
+		sc_bench_row_set(row, "frame_p99_ms", frame);
+}
+
+/* the primary's inputs_applied, -1 when unknown */
+static double inputs_applied(struct sc_http_client *http)
+{
+	json_t *st = api(http, "GET", "/api/v1/status", NULL, true);
+	double v = num_at(st, "primary", "inputs_applied", NULL);
+	json_decref(st);
+	return v;
+}
+
+/* The capture of incident N in GET /api/v1/incidents (a borrowed reference into root), or NULL. */
+static json_t *incident_capture(json_t *root, int incident)
+{
+	char prefix[48];
+	int pl = snprintf(prefix, sizeof(prefix), "incident-%d-tick-", incident);
+	size_t i;
+	json_t *cap;
+	json_array_foreach(json_object_get(root, "captures"), i, cap) {
+		const char *name = json_string_value(json_object_get(cap, "name"));
+		if (name && strncmp(name, prefix, (size_t)pl) == 0)
+			return cap;
+	}
+	return NULL;
 }
 
 static void usage(FILE *out)
@@ -209,6 +223,7 @@ int sc_bench_shadow(int argc, char **argv)
 	                    "--particles", parts, "--delay", delay, "--hang-timeout", "500", "--api-token", token,
 	                    "--captures", caps, "--crash-loop", "1000", NULL};
 	int pfd[2];
+	struct sc_http_client *http = NULL;
 	if (pipe2(pfd, O_CLOEXEC) != 0)
 		return 1;
 	pid_t pid = fork();
@@ -223,12 +238,11 @@ int sc_bench_shadow(int argc, char **argv)
 		_exit(127);
 	}
 	close(pfd[1]);
-	char *buf = malloc(HTTP_MAX);
 	char line[4096] = "";
 	size_t ll = 0;
 	uint16_t port = 0;
 	uint64_t end = sc_now_ns() + 60ull * 1000000000;
-	while (!port && buf && sc_now_ns() < end) {
+	while (!port && sc_now_ns() < end) {
 		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
 		if (poll(&p, 1, 500) <= 0)
 			continue;
@@ -245,55 +259,64 @@ int sc_bench_shadow(int argc, char **argv)
 		sc_err("bench shadow: the server printed no URL within 60 s (run with --verbose)");
 		goto out;
 	}
+	char url[64], err[SC_HTTP_ERROR_LEN];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", port);
+	struct sc_http_options hopts = {.token = token, .timeout_ms = HTTP_TIMEOUT_MS};
+	if (!(http = sc_http_client_create(url, &hopts, err, sizeof(err)))) {
+		sc_err("bench shadow: %s", err);
+		goto out;
+	}
 	fprintf(stderr, "bench shadow: server on port %u, %s@%u, %u particles, delay %u ticks\n", port, o.size, o.fps,
 	        o.particles, delay_ticks);
-	if (!wait_following(port, token, buf, (int)delay_ticks, 60000)) {
+	if (!wait_following(http, (int)delay_ticks, 60000, o.verbose)) {
 		sc_err("bench shadow: the shadow did not start following within 60 s");
 		goto out;
 	}
 	double t0 = sc_now_ns() / 1e9;
-	double inputs0 = -1;
-	if (http(port, token, "GET", "/api/v1/status", NULL, buf, HTTP_MAX) == 200)
-		inputs0 = num_after(buf, "\"primary\"", "inputs_applied");
+	double inputs0 = inputs_applied(http);
 
-	measure(&rep, "with_shadow", port, token, buf, &o);
-	if (http(port, token, "POST", "/api/v1/shadow/pause", "{}", buf, HTTP_MAX) != 200) {
-		sc_err("bench shadow: pausing the shadow failed: %s", buf);
+	measure(&rep, "with_shadow", http, &o);
+	json_t *ans = api(http, "POST", "/api/v1/shadow/pause", NULL, true);
+	if (!ans) {
+		sc_err("bench shadow: pausing the shadow failed");
 		goto out;
 	}
-	measure(&rep, "no_shadow", port, token, buf, &o);
-	double inputs1 = -1, t1 = sc_now_ns() / 1e9;
-	if (http(port, token, "GET", "/api/v1/status", NULL, buf, HTTP_MAX) == 200)
-		inputs1 = num_after(buf, "\"primary\"", "inputs_applied");
-	http(port, token, "POST", "/api/v1/shadow/resume", "{}", buf, HTTP_MAX);
+	json_decref(ans);
+	measure(&rep, "no_shadow", http, &o);
+	double t1 = sc_now_ns() / 1e9;
+	double inputs1 = inputs_applied(http);
+	json_decref(api(http, "POST", "/api/v1/shadow/resume", NULL, true));
 
 	static const char *kinds[] = {"assert", "corrupt", "hang", "crash", "oob", "device-lost"};
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-		char body[64], name[48], cap[48];
-		if (!wait_following(port, token, buf, (int)delay_ticks, 30000)) {
+		char name[48];
+		if (!wait_following(http, (int)delay_ticks, 30000, o.verbose)) {
 			fprintf(stderr, "bench shadow: no shadow following before '%s': skipped\n", kinds[k]);
 			continue;
 		}
-		double before = -1;
-		if (http(port, token, "GET", "/api/v1/status", NULL, buf, HTTP_MAX) == 200)
-			before = num_after(buf, NULL, "incidents_total");
-		snprintf(body, sizeof(body), "{\"kind\":\"%s\"}", kinds[k]);
-		if (http(port, token, "POST", "/api/v1/inject", body, buf, HTTP_MAX) != 200) {
-			fprintf(stderr, "bench shadow: inject %s failed: %s\n", kinds[k], buf);
+		json_t *st = api(http, "GET", "/api/v1/status", NULL, true);
+		double before = num_at(st, "incidents_total", NULL);
+		json_decref(st);
+		if (!(ans = api(http, "POST", "/api/v1/inject", json_pack("{s:s}", "kind", kinds[k]), true))) {
+			fprintf(stderr, "bench shadow: inject %s failed\n", kinds[k]);
 			continue;
 		}
-		snprintf(cap, sizeof(cap), "\"name\":\"incident-%d-tick-", (int)before + 1);
+		json_decref(ans);
 		/* the headline, detect_to_held_ms: detection until the shadow holds the
 		 * pre-error state (error tick - 1; it first catches up on the
 		 * catch_up_ticks before it); detect_to_react_ms: until it saw the
-		 * incident (from then on it cannot apply the offending inputs) */
+		 * incident (from then on it cannot apply the offending inputs); all
+		 * from the capture manifest's "timestamps" (docs/captures.md) */
 		double held_ms = -1, react_ms = -1, margin = -1;
 		for (uint64_t e = sc_now_ns() + 20ull * 1000000000; held_ms < 0 && sc_now_ns() < e; usleep(200000)) {
-			if (http(port, token, "GET", "/api/v1/incidents", NULL, buf, HTTP_MAX) == 200 && strstr(buf, cap)) {
-				held_ms = num_after(buf, cap, "detect_to_held_ms");
-				react_ms = num_after(buf, cap, "detect_to_arm_ms");
-				margin = num_after(buf, cap, "armed_margin_ticks");
+			json_t *inc = api(http, "GET", "/api/v1/incidents", NULL, o.verbose);
+			json_t *cap = incident_capture(inc, (int)before + 1);
+			if (cap) {
+				held_ms = num_at(cap, "manifest", "timestamps", "detect_to_held_ms", NULL);
+				react_ms = num_at(cap, "manifest", "timestamps", "detect_to_arm_ms", NULL);
+				margin = num_at(cap, "manifest", "timestamps", "armed_margin_ticks", NULL);
 			}
+			json_decref(inc);
 		}
 		snprintf(name, sizeof(name), "pause_%s", kinds[k]);
 		if (held_ms < 0) {
@@ -328,7 +351,7 @@ out:
 		waitpid(pid, NULL, 0);
 	}
 	close(pfd[0]);
-	free(buf);
+	sc_http_client_destroy(http);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", caps);
 	if (system(cmd) != 0)

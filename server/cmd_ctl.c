@@ -1,237 +1,27 @@
 /* `shadowcast ctl URL [--token T] COMMAND [ARGS]`: a client of a running
- * server's debug API (/api/v1, docs/protocol.md "Debug API"). A small
- * blocking HTTP/1.1 client over TCP (IPv4 / IPv6 literals and host names),
- * one request per run, Connection: close. Prints the JSON answer indented;
- * exit 0 on 2xx, 1 on an error answer or no answer, 2 on a usage error. */
+ * server's debug API (/api/v1, docs/protocol.md "Debug API"). One request per
+ * run through util/http_client.h (libcurl); JSON answers are parsed with
+ * jansson and printed indented. Exit 0 on 2xx, 1 on an error answer or no
+ * (valid) answer, 2 on a usage error. */
 #include <errno.h>
 #include <getopt.h>
-#include <netdb.h>
-#include <stdarg.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include "server/commands.h"
+#include "util/http_client.h"
+#include "util/parse.h"
 
 #define CTL_TIMEOUT_S 20
-#define CTL_MAX_BODY (80u << 20)
 #define CTL_MAX_TOKEN 127 /* server/config.h api_token */
-
-struct url {
-	char host[300];
-	char port[8];
-	char base[256]; /* path prefix, without a trailing '/' */
-};
-
-static bool parse_url(const char *s, struct url *u)
-{
-	memset(u, 0, sizeof(*u));
-	if (strncmp(s, "http://", 7) == 0)
-		s += 7;
-	else if (strstr(s, "://")) {
-		fprintf(stderr, "shadowcast ctl: only http:// URLs are supported (got '%s')\n", s);
-		return false;
-	}
-	const char *path = strchr(s, '/');
-	size_t hl = path ? (size_t)(path - s) : strlen(s);
-	char hostport[300];
-	if (hl == 0 || hl >= sizeof(hostport)) {
-		fprintf(stderr, "shadowcast ctl: no host in the URL\n");
-		return false;
-	}
-	memcpy(hostport, s, hl);
-	hostport[hl] = '\0';
-	const char *port = NULL;
-	if (hostport[0] == '[') {
-		char *end = strchr(hostport, ']');
-		if (!end) {
-			fprintf(stderr, "shadowcast ctl: unterminated IPv6 address in '%s'\n", hostport);
-			return false;
-		}
-		*end = '\0';
-		snprintf(u->host, sizeof(u->host), "%s", hostport + 1);
-		if (end[1] == ':')
-			port = end + 2;
-		else if (end[1]) {
-			fprintf(stderr, "shadowcast ctl: junk after the IPv6 address in the URL\n");
-			return false;
-		}
-	} else {
-		char *colon = strrchr(hostport, ':');
-		if (colon) {
-			*colon = '\0';
-			port = colon + 1;
-		}
-		snprintf(u->host, sizeof(u->host), "%s", hostport);
-	}
-	if (port && (!*port || strspn(port, "0123456789") != strlen(port) || atoi(port) < 1 || atoi(port) > 65535)) {
-		fprintf(stderr, "shadowcast ctl: bad port '%s'\n", port);
-		return false;
-	}
-	snprintf(u->port, sizeof(u->port), "%s", port ? port : "8080");
-	if (path) {
-		if (strlen(path) >= sizeof(u->base)) {
-			fprintf(stderr, "shadowcast ctl: the URL's path is over %zu characters\n", sizeof(u->base) - 1);
-			return false;
-		}
-		snprintf(u->base, sizeof(u->base), "%s", path);
-		size_t n = strlen(u->base);
-		while (n && u->base[n - 1] == '/')
-			u->base[--n] = '\0';
-	}
-	return true;
-}
-
-static int connect_to(const struct url *u)
-{
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai, *a;
-	int r = getaddrinfo(u->host, u->port, &hints, &ai);
-	if (r != 0) {
-		fprintf(stderr, "shadowcast ctl: cannot resolve '%s': %s\n", u->host, gai_strerror(r));
-		return -1;
-	}
-	int fd = -1, err = 0;
-	for (a = ai; a; a = a->ai_next) {
-		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-		if (fd < 0) {
-			err = errno;
-			continue;
-		}
-		struct timeval tv = {.tv_sec = CTL_TIMEOUT_S};
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
-			break;
-		err = errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(ai);
-	if (fd < 0)
-		fprintf(stderr, "shadowcast ctl: cannot connect to %s port %s: %s (is `shadowcast run` running there?)\n",
-		        u->host, u->port, strerror(err));
-	return fd;
-}
-
-static bool send_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
-struct answer {
-	int status;
-	char *body;
-	size_t len;
-	char type[128];
-};
-
-/* Reads the whole answer (Content-Length, or until the server closes). */
-static bool read_answer(int fd, struct answer *a)
-{
-	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap + 1);
-	char *hdr_end = NULL;
-	long long clen = -1;
-	while (buf) {
-		if (n == cap) {
-			if (cap >= CTL_MAX_BODY) {
-				fprintf(stderr, "shadowcast ctl: answer over %u MiB\n", CTL_MAX_BODY >> 20);
-				free(buf);
-				return false;
-			}
-			char *nb = realloc(buf, cap * 2 + 1);
-			if (!nb)
-				break;
-			buf = nb;
-			cap *= 2;
-			if (hdr_end)
-				hdr_end = NULL; /* re-found below */
-		}
-		ssize_t r = recv(fd, buf + n, cap - n, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			fprintf(stderr, "shadowcast ctl: %s while reading the answer\n",
-			        errno == EAGAIN ? "timed out" : strerror(errno));
-			free(buf);
-			return false;
-		}
-		n += (size_t)r;
-		buf[n] = '\0';
-		char *he = strstr(buf, "\r\n\r\n");
-		if (he && clen < 0) {
-			*he = '\0';
-			const char *cl = strcasestr(buf, "\r\ncontent-length:");
-			if (cl)
-				clen = atoll(cl + 17);
-			*he = '\r';
-		}
-		if (he && clen >= 0 && n >= (size_t)(he + 4 - buf) + (size_t)clen)
-			break;
-		if (r == 0)
-			break;
-	}
-	if (!buf) {
-		fprintf(stderr, "shadowcast ctl: out of memory\n");
-		return false;
-	}
-	hdr_end = strstr(buf, "\r\n\r\n");
-	if (!hdr_end || sscanf(buf, "HTTP/1.%*d %d", &a->status) != 1) {
-		fprintf(stderr, "shadowcast ctl: the server sent no valid HTTP answer (%zu bytes)\n", n);
-		free(buf);
-		return false;
-	}
-	*hdr_end = '\0';
-	const char *ct = strcasestr(buf, "\r\ncontent-type:");
-	a->type[0] = '\0';
-	if (ct) {
-		ct += 15;
-		while (*ct == ' ')
-			ct++;
-		size_t l = strcspn(ct, "\r\n");
-		snprintf(a->type, sizeof(a->type), "%.*s", (int)(l < sizeof(a->type) ? l : sizeof(a->type) - 1), ct);
-	}
-	size_t off = (size_t)(hdr_end + 4 - buf);
-	a->len = n - off;
-	if (clen >= 0 && (size_t)clen < a->len)
-		a->len = (size_t)clen;
-	if (clen >= 0 && (size_t)clen > a->len) {
-		fprintf(stderr, "shadowcast ctl: the answer was cut short (%zu of %lld bytes)\n", a->len, clen);
-		free(buf);
-		return false;
-	}
-	memmove(buf, buf + off, a->len);
-	buf[a->len] = '\0';
-	a->body = buf;
-	return true;
-}
-
-/* printf at buf + *n; false (and *n unchanged) when it does not fit. */
-static bool append(char *buf, size_t size, size_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int w = *n < size ? vsnprintf(buf + *n, size - *n, fmt, ap) : -1;
-	va_end(ap);
-	if (w < 0 || (size_t)w >= size - *n)
-		return false;
-	*n += (size_t)w;
-	return true;
-}
+/* answer limits: a capture tar is at most 64 MiB (docs/protocol.md); the
+ * largest JSON answer, /incidents with 64 manifests, is well under 1 MiB */
+#define CTL_MAX_DOWNLOAD (80u << 20)
+#define CTL_MAX_JSON (8u << 20)
+#define CTL_MAX_NAME 300
 
 /* A token goes into a header line: what `run --api-token` takes, printable. */
 static bool token_ok(const char *token)
@@ -253,136 +43,72 @@ static bool token_ok(const char *token)
 	return true;
 }
 
-static bool request(const struct url *u, const char *token, const char *method, const char *path,
-                    const char *body, struct answer *a)
+static bool is_json(const struct sc_http_response *a)
 {
-	int fd = connect_to(u);
-	if (fd < 0)
-		return false;
-	char head[2048];
-	size_t n = 0;
-	bool v6 = strchr(u->host, ':') != NULL;
-	bool fits = append(head, sizeof(head), &n,
-	                   "%s %s%s HTTP/1.1\r\nHost: %s%s%s:%s\r\nUser-Agent: shadowcast-ctl\r\nAccept: */*\r\n"
-	                   "Connection: close\r\n", method, u->base, path, v6 ? "[" : "", u->host, v6 ? "]" : "",
-	                   u->port);
-	if (token && token[0])
-		fits = fits && append(head, sizeof(head), &n, "Authorization: Bearer %s\r\n", token);
-	if (body)
-		fits = fits && append(head, sizeof(head), &n, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
-		                      strlen(body));
-	fits = fits && append(head, sizeof(head), &n, "\r\n");
-	if (!fits) {
-		fprintf(stderr, "shadowcast ctl: the request's header is over %zu bytes\n", sizeof(head) - 1);
-		close(fd);
+	return strncmp(a->content_type, "application/json", 16) == 0;
+}
+
+/* A JSON answer indented two spaces a level; false (with a message) when it is not JSON. */
+static bool print_json(FILE *out, const struct sc_http_response *a)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(a->body, a->len, JSON_DECODE_ANY, &jerr);
+	if (!root) {
+		fprintf(stderr, "shadowcast ctl: the server's answer is not valid JSON (line %d, column %d: %s)\n",
+		        jerr.line, jerr.column, jerr.text);
 		return false;
 	}
-	bool ok = send_all(fd, head, n) && (!body || send_all(fd, body, strlen(body)));
-	if (!ok)
-		fprintf(stderr, "shadowcast ctl: cannot send the request: %s\n", strerror(errno));
-	ok = ok && read_answer(fd, a);
-	close(fd);
+	/* 15 digits: 0.4 prints as 0.4, not 0.40000000000000002 */
+	bool ok = json_dumpf(root, out, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) == 0;
+	fputc('\n', out);
+	json_decref(root);
 	return ok;
 }
 
-/* Re-indents compact JSON (two spaces a level); strings are copied as they are. */
-static void print_json(FILE *out, const char *s, size_t len)
+/* The "error" string of an error answer, else the start of the body. */
+static void print_error(const struct sc_http_response *a)
 {
-	int depth = 0;
-	bool in_str = false, esc = false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (in_str) {
-			fputc(c, out);
-			if (esc)
-				esc = false;
-			else if (c == '\\')
-				esc = true;
-			else if (c == '"')
-				in_str = false;
-			continue;
-		}
-		switch (c) {
-		case '"':
-			in_str = true;
-			fputc(c, out);
-			break;
-		case '{':
-		case '[':
-			if (i + 1 < len && (s[i + 1] == '}' || s[i + 1] == ']')) {
-				fputc(c, out);
-				fputc(s[++i], out);
-				break;
-			}
-			fputc(c, out);
-			fprintf(out, "\n%*s", 2 * ++depth, "");
-			break;
-		case '}':
-		case ']':
-			depth = depth > 0 ? depth - 1 : 0;
-			fprintf(out, "\n%*s%c", 2 * depth, "", c);
-			break;
-		case ',':
-			fprintf(out, ",\n%*s", 2 * depth, "");
-			break;
-		case ':':
-			fputs(": ", out);
-			break;
-		case ' ':
-		case '\n':
-		case '\r':
-		case '\t':
-			break;
-		default:
-			fputc(c, out);
-		}
-	}
-	fputc('\n', out);
-}
-
-/* The "error" string of an error answer, else the body. */
-static void print_error(const struct answer *a)
-{
-	const char *e = strstr(a->body, "\"error\":\"");
-	if (e) {
-		e += 9;
-		fprintf(stderr, "shadowcast ctl: HTTP %d: ", a->status);
-		for (; *e && *e != '"'; e++) {
-			if (*e == '\\' && e[1])
-				e++;
-			fputc(*e, stderr);
-		}
-		fputc('\n', stderr);
-	} else {
-		fprintf(stderr, "shadowcast ctl: HTTP %d: %.*s\n", a->status, (int)(a->len > 500 ? 500 : a->len),
+	json_t *root = is_json(a) ? json_loadb(a->body, a->len, 0, NULL) : NULL;
+	const char *msg = json_string_value(json_object_get(root, "error"));
+	if (msg)
+		fprintf(stderr, "shadowcast ctl: HTTP %ld: %s\n", a->status, msg);
+	else
+		fprintf(stderr, "shadowcast ctl: HTTP %ld: %.*s\n", a->status, (int)(a->len > 500 ? 500 : a->len),
 		        a->body);
-	}
+	json_decref(root);
 	if (a->status == 401)
 		fprintf(stderr, "shadowcast ctl: give the token `shadowcast run` printed with --token or "
 		                "$SHADOWCAST_TOKEN\n");
 }
 
-/* "500ms", "2s", "90t" -> a JSON body. */
-static bool delay_body(const char *d, char *out, size_t len)
+/* "500ms", "2s", "90t" -> {"ms": N} or {"ticks": N}; NULL (with a message) when bad. */
+static json_t *delay_body(const char *d)
 {
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(d, &end, 10);
-	if (end == d || errno || v > 3600000ull || d[0] == '-') {
-		fprintf(stderr, "shadowcast ctl: bad delay '%s' (500ms, 2s or 90t)\n", d);
-		return false;
+	json_t *body = NULL;
+	if (end != d && !errno && v <= 3600000ull && d[0] != '-') {
+		if (strcmp(end, "ms") == 0)
+			body = json_pack("{s:I}", "ms", (json_int_t)v);
+		else if (strcmp(end, "s") == 0 && v <= 3600)
+			body = json_pack("{s:I}", "ms", (json_int_t)(v * 1000));
+		else if (strcmp(end, "t") == 0)
+			body = json_pack("{s:I}", "ticks", (json_int_t)v);
 	}
-	if (strcmp(end, "ms") == 0)
-		snprintf(out, len, "{\"ms\":%llu}", v);
-	else if (strcmp(end, "s") == 0 && v <= 3600)
-		snprintf(out, len, "{\"ms\":%llu}", v * 1000);
-	else if (strcmp(end, "t") == 0)
-		snprintf(out, len, "{\"ticks\":%llu}", v);
-	else {
+	if (!body)
 		fprintf(stderr, "shadowcast ctl: bad delay '%s' (500ms, 2s or 90t)\n", d);
+	return body;
+}
+
+/* NAME or NAME/FILE (…/SUB/FILE): the characters the server serves
+ * ([A-Za-z0-9._-], docs/protocol.md), no empty part. */
+static bool capture_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+	if (len == 0 || len > CTL_MAX_NAME || name[0] == '/' || name[len - 1] == '/' || strstr(name, "//"))
 		return false;
-	}
-	return true;
+	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/") == len;
 }
 
 static void usage(FILE *out)
@@ -393,6 +119,7 @@ static void usage(FILE *out)
 	        "  URL: http://127.0.0.1:8080 (IPv6: http://[::1]:8080)\n"
 	        "  --token T: the token `shadowcast run` printed (default: $SHADOWCAST_TOKEN)\n"
 	        "  --slot 0|1: the shadow status block a command goes to (default: chosen by the server)\n"
+	        "  --timeout S: give up when the server sends nothing for S seconds (default %d)\n"
 	        "commands:\n"
 	        "  status                 the primary, both shadows, the current incident\n"
 	        "  incidents              the current incident and the captures on disk\n"
@@ -401,7 +128,31 @@ static void usage(FILE *out)
 	        "  delay D                set the shadow's delay: 500ms, 2s or 90t (ticks)\n"
 	        "  inject KIND            inject a fault: assert corrupt hang oob crash device-lost\n"
 	        "  capture                write a capture of the shadow's state now\n"
-	        "  download NAME[/FILE] [-o FILE]  a capture as a .tar (or one file of it)\n");
+	        "  download NAME[/FILE] [-o FILE]  a capture as a .tar (or one file of it)\n", CTL_TIMEOUT_S);
+}
+
+/* The downloaded bytes to -o FILE (default: the name's last part, NAME.tar
+ * for a whole capture; "-": stdout). */
+static bool save_download(const char *name, const char *output, const struct sc_http_response *a)
+{
+	char def[CTL_MAX_NAME + 8];
+	const char *slash = strrchr(name, '/');
+	snprintf(def, sizeof(def), "%s%s", slash ? slash + 1 : name, slash ? "" : ".tar");
+	const char *dest = output ? output : def;
+	FILE *f = strcmp(dest, "-") == 0 ? stdout : fopen(dest, "wb");
+	if (!f) {
+		fprintf(stderr, "shadowcast ctl: cannot write %s: %s\n", dest, strerror(errno));
+		return false;
+	}
+	bool ok = fwrite(a->body, 1, a->len, f) == a->len;
+	ok = (f != stdout ? fclose(f) == 0 : fflush(f) == 0) && ok;
+	if (!ok) {
+		fprintf(stderr, "shadowcast ctl: writing %s failed: %s\n", dest, strerror(errno));
+		return false;
+	}
+	if (f != stdout)
+		fprintf(stderr, "shadowcast ctl: wrote %s (%zu bytes)\n", dest, a->len);
+	return true;
 }
 
 int sc_cmd_ctl(int argc, char **argv)
@@ -410,10 +161,12 @@ int sc_cmd_ctl(int argc, char **argv)
 		{"token", required_argument, NULL, 't'},
 		{"slot", required_argument, NULL, 's'},
 		{"output", required_argument, NULL, 'o'},
+		{"timeout", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	const char *token = getenv("SHADOWCAST_TOKEN"), *slot = NULL, *output = NULL;
+	uint32_t timeout_s = CTL_TIMEOUT_S;
 	/* GNU getopt permutes: options may come before or after URL COMMAND ARGS */
 	int c;
 	optind = 0;
@@ -422,6 +175,12 @@ int sc_cmd_ctl(int argc, char **argv)
 		case 't': token = optarg; break;
 		case 's': slot = optarg; break;
 		case 'o': output = optarg; break;
+		case 'T':
+			if (!sc_parse_u32(optarg, 1, 3600, &timeout_s)) {
+				fprintf(stderr, "shadowcast ctl: --timeout must be 1..3600 seconds\n");
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -442,90 +201,92 @@ int sc_cmd_ctl(int argc, char **argv)
 	}
 	if (token && !token_ok(token))
 		return 2;
-	struct url u;
-	if (!parse_url(args[0], &u))
+	char err[SC_HTTP_ERROR_LEN];
+	struct sc_http_options hopts = {.token = token, .timeout_ms = timeout_s * 1000u, .default_port = 8080};
+	struct sc_http_client *http = sc_http_client_create(args[0], &hopts, err, sizeof(err));
+	if (!http) {
+		fprintf(stderr, "shadowcast ctl: %s\n", err);
 		return 2;
+	}
+
 	const char *cmd = args[1];
-	char path[512], body[128];
-	const char *method = "POST", *send_body = "{}";
+	char path[512];
+	const char *method = "POST";
+	json_t *body = json_object(); /* every POST sends a JSON object, {} when there is nothing to say */
 	bool binary = false;
+	int rc = 2;
 	char qs[16] = "";
 	if (slot)
 		snprintf(qs, sizeof(qs), "?slot=%s", slot);
 	if (nargs > 2 && strcmp(cmd, "delay") != 0 && strcmp(cmd, "inject") != 0 && strcmp(cmd, "download") != 0) {
 		fprintf(stderr, "shadowcast ctl: '%s' takes no argument\n", cmd);
-		return 2;
+		goto out;
 	}
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "incidents") == 0) {
 		snprintf(path, sizeof(path), "/api/v1/%s", cmd);
 		method = "GET";
-		send_body = NULL;
 	} else if (strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0 || strcmp(cmd, "step-input") == 0 ||
 	           strcmp(cmd, "step-tick") == 0 || strcmp(cmd, "capture") == 0) {
 		snprintf(path, sizeof(path), "/api/v1/shadow/%s%s", cmd, qs);
 	} else if (strcmp(cmd, "delay") == 0) {
-		if (nargs != 3 || !delay_body(args[2], body, sizeof(body))) {
-			if (nargs != 3)
-				fprintf(stderr, "shadowcast ctl: delay needs a value: 500ms, 2s or 90t\n");
-			return 2;
+		if (nargs != 3) {
+			fprintf(stderr, "shadowcast ctl: delay needs a value: 500ms, 2s or 90t\n");
+			goto out;
 		}
+		json_decref(body);
+		if (!(body = delay_body(args[2])))
+			goto out;
 		snprintf(path, sizeof(path), "/api/v1/delay%s", qs);
-		send_body = body;
 	} else if (strcmp(cmd, "inject") == 0) {
-		if (nargs != 3 || strlen(args[2]) > 32 || strpbrk(args[2], "\"\\")) {
+		if (nargs != 3 || !args[2][0] || strlen(args[2]) > 32) {
 			fprintf(stderr, "shadowcast ctl: inject needs a kind: assert corrupt hang oob crash device-lost\n");
-			return 2;
+			goto out;
 		}
 		snprintf(path, sizeof(path), "/api/v1/inject");
-		snprintf(body, sizeof(body), "{\"kind\":\"%s\"}", args[2]);
-		send_body = body;
+		json_object_set_new(body, "kind", json_string(args[2]));
 	} else if (strcmp(cmd, "download") == 0) {
-		if (nargs != 3 || strlen(args[2]) > 300) {
-			fprintf(stderr, "shadowcast ctl: download needs a capture name (see `ctl URL incidents`)\n");
-			return 2;
+		if (nargs != 3 || !capture_name_ok(args[2])) {
+			fprintf(stderr, "shadowcast ctl: download needs a capture name (see `ctl URL incidents`): NAME or "
+			                "NAME/FILE, at most %d of [A-Za-z0-9._-/]\n", CTL_MAX_NAME);
+			goto out;
 		}
-		bool file = strchr(args[2], '/') != NULL;
-		snprintf(path, sizeof(path), "/api/v1/captures/%s%s", args[2], file ? "" : ".tar");
+		snprintf(path, sizeof(path), "/api/v1/captures/%s%s", args[2], strchr(args[2], '/') ? "" : ".tar");
 		method = "GET";
-		send_body = NULL;
 		binary = true;
 	} else {
 		fprintf(stderr, "shadowcast ctl: unknown command '%s'\n", cmd);
 		usage(stderr);
-		return 2;
+		goto out;
 	}
 
-	struct answer a = {0};
-	if (!request(&u, token, method, path, send_body, &a))
-		return 1;
-	int rc = a.status >= 200 && a.status < 300 ? 0 : 1;
-	if (rc) {
-		print_error(&a);
-	} else if (binary) {
-		char def[320];
-		const char *slash = strrchr(args[2], '/');
-		snprintf(def, sizeof(def), "%s%s", slash ? slash + 1 : args[2], strchr(args[2], '/') ? "" : ".tar");
-		const char *dest = output ? output : def;
-		FILE *f = strcmp(dest, "-") == 0 ? stdout : fopen(dest, "wb");
-		if (!f) {
-			fprintf(stderr, "shadowcast ctl: cannot write %s: %s\n", dest, strerror(errno));
-			rc = 1;
-		} else {
-			bool ok = fwrite(a.body, 1, a.len, f) == a.len;
-			if (f != stdout)
-				ok = fclose(f) == 0 && ok;
-			if (!ok) {
-				fprintf(stderr, "shadowcast ctl: writing %s failed: %s\n", dest, strerror(errno));
-				rc = 1;
-			} else if (f != stdout) {
-				fprintf(stderr, "shadowcast ctl: wrote %s (%zu bytes)\n", dest, a.len);
-			}
-		}
-	} else if (strncmp(a.type, "application/json", 16) == 0) {
-		print_json(stdout, a.body, a.len);
-	} else {
-		fwrite(a.body, 1, a.len, stdout);
+	bool post = strcmp(method, "POST") == 0;
+	char *send_body = post ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	body = NULL;
+	struct sc_http_response a;
+	rc = 1;
+	if (post && !send_body) {
+		fprintf(stderr, "shadowcast ctl: out of memory\n");
+		goto out;
 	}
-	free(a.body);
+	bool answered = sc_http_request(http, method, path, send_body, binary ? CTL_MAX_DOWNLOAD : CTL_MAX_JSON, &a);
+	free(send_body);
+	if (!answered) {
+		fprintf(stderr, "shadowcast ctl: %s%s\n", a.error,
+		        a.failure == SC_HTTP_FAIL_CONNECT ? " (is `shadowcast run` running there?)" : "");
+		goto out;
+	}
+	if (a.status < 200 || a.status >= 300)
+		print_error(&a);
+	else if (binary)
+		rc = save_download(args[2], output, &a) ? 0 : 1;
+	else if (is_json(&a))
+		rc = print_json(stdout, &a) ? 0 : 1;
+	else
+		rc = fwrite(a.body, 1, a.len, stdout) == a.len ? 0 : 1;
+	sc_http_response_finish(&a);
+out:
+	json_decref(body);
+	sc_http_client_destroy(http);
 	return rc;
 }
