@@ -27,12 +27,12 @@
 #define SUP_SECOND_SIGNAL_NS (500ull * 1000 * 1000)
 #define SUP_PORT_POLL_MS 20
 
-static bool create_log(struct supervisor *sup, const char *name, uint64_t capacity, uint32_t record_size,
-                       struct sc_input_log *log)
+static bool create_log(struct supervisor *sup, const char *name, enum sc_arena_block_kind kind,
+                       uint64_t capacity, uint32_t record_size, struct sc_input_log *log)
 {
 	struct sc_arena_block b;
 	size_t size = sc_input_log_block_size(capacity, record_size);
-	if (!sc_arena_block_create(sup->arena, name, SC_BLOCK_INPUT_LOG, size, &b)) {
+	if (!sc_arena_block_create(sup->arena, name, kind, size, &b)) {
 		sc_err("arena: cannot create block '%s' (%zu bytes)", name, size);
 		return false;
 	}
@@ -66,10 +66,10 @@ static bool session_init(struct supervisor *sup)
 	s->players = cfg->players;
 	s->n_slots = cfg->frame_slots;
 	sup->session = s;
-	if (!create_log(sup, SC_INPUT_LOG_BLOCK, sup->cfg.log_capacity, sizeof(struct sc_input_event),
-	                &sup->input_log) ||
-	    !create_log(sup, SC_TICK_LOG_BLOCK, sup->cfg.log_capacity, sizeof(struct sc_tick_record),
-	                &sup->tick_log))
+	if (!create_log(sup, SC_INPUT_LOG_BLOCK, SC_BLOCK_INPUT_LOG, sup->cfg.log_capacity,
+	                sizeof(struct sc_input_event), &sup->input_log) ||
+	    !create_log(sup, SC_TICK_LOG_BLOCK, SC_BLOCK_TICK_LOG, sup->cfg.log_capacity,
+	                sizeof(struct sc_tick_record), &sup->tick_log))
 		return false;
 	if ((sup->frame_efd = sc_doorbell_eventfd()) < 0)
 		return false;
