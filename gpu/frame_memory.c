@@ -162,7 +162,7 @@ bool sc_frame_memory_init(struct sc_frame_memory *fm, struct sc_vk_device *dev, 
 	if (!why_not) {
 		fm->kind = SC_FRAME_MEMORY_DMABUF;
 		if (init_dmabuf(fm, dev)) {
-			sc_info("frame memory: %zu bytes exported as DMA-BUF (zero-copy to VA-API)", fm->size);
+			sc_info("frame memory: %zu bytes exported as DMA-BUF (VA-API can import it without a copy)", fm->size);
 			return true;
 		}
 		why_not = "DMA-BUF export failed";

@@ -26,12 +26,14 @@
 #define SC_ARENA_NAME_MAX 32
 #define SC_ARENA_ROLE_MAX 16
 
+/* What a named block holds; a process attaching to a block checks it. */
 enum sc_arena_block_kind {
 	SC_BLOCK_RAW = 1,
 	SC_BLOCK_SPSC_RING = 2,
-	SC_BLOCK_INPUT_LOG = 3,
+	SC_BLOCK_INPUT_LOG = 3,  /* the input log: an sc_input_log of input events */
 	SC_BLOCK_PRIO_QUEUE = 4,
 	SC_BLOCK_FRAME = 5,
+	SC_BLOCK_TICK_LOG = 6,   /* the tick log: an sc_input_log of tick records (same format, other records) */
 };
 
 /* A registry entry, as returned to callers. */

@@ -68,7 +68,7 @@ int sc_cmd_child(int argc, char **argv)
 		run_argv[i - 3] = argv[i];
 	struct sc_run_config cfg;
 	sc_run_config_defaults(&cfg);
-	bool ok = sc_run_config_parse(&cfg, argc - 3, run_argv);
+	bool ok = sc_run_config_parse(&cfg, argc - 3, run_argv, true);
 	free(run_argv);
 	if (!ok)
 		return 2;

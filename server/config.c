@@ -11,11 +11,8 @@
 
 #include "gpu/game.h"
 #include "server/session.h"
+#include "server/web_root.h"
 #include "util/parse.h"
-
-#ifndef SC_WEB_ROOT
-#define SC_WEB_ROOT "web"
-#endif
 
 enum opt_id {
 	OPT_CONFIG = 1, OPT_LISTEN, OPT_SIZE, OPT_FPS, OPT_PARTICLES, OPT_PLAYERS, OPT_SEED,
@@ -26,49 +23,56 @@ enum opt_id {
 	OPT_PRINT_CONFIG, OPT_HELP,
 };
 
+/* Who an option is for. `run --help` lists the user's options, then the
+ * test suite's under their own heading; the supervisor's options for its
+ * children are not in the help, not config file keys, and `run` refuses them
+ * (only `__child` takes them). docs/configuration.md lists all of them. */
+enum opt_audience { FOR_USER, FOR_TESTS, FOR_CHILDREN };
+
 struct opt_desc {
 	const char *name;
 	int id;
 	const char *arg; /* NULL: takes no value, command line only */
 	const char *help;
+	enum opt_audience audience;
 };
 
 static const struct opt_desc opt_table[] = {
-	{"config", OPT_CONFIG, "FILE", "read options from FILE (key = value lines)"},
-	{"listen", OPT_LISTEN, "ADDR:PORT", "HTTP/WebSocket address (default 0.0.0.0:8080; [::1]:8080; port 0 = any)"},
-	{"size", OPT_SIZE, "WxH", "frame size, width a multiple of 16, height of 8 (default 1280x720)"},
-	{"fps", OPT_FPS, "N", "tick and frame rate, 1..240 (default 60)"},
-	{"particles", OPT_PARTICLES, "N", "particle count, 0..4000000 (default 20000)"},
-	{"players", OPT_PLAYERS, "N", "players, 2..8 (default 2)"},
-	{"seed", OPT_SEED, "S", "game seed (default 1)"},
-	{"frame-slots", OPT_FRAME_SLOTS, "N", "frame slots between primary and encoder, 3..8 (default 4)"},
-	{"device", OPT_DEVICE, "SPEC", "Vulkan device: auto | INDEX | NAME-SUBSTRING | UUID (default auto)"},
-	{"encoder", OPT_ENCODER, "KIND", "auto | vaapi | x264 (default auto)"},
-	{"vaapi-device", OPT_VAAPI_DEVICE, "PATH", "VA-API render node (default: the first /dev/dri/renderD*)"},
-	{"bitrate", OPT_BITRATE, "KBPS", "video bitrate in kbit/s, 100..200000 (default 6000)"},
-	{"idr-interval", OPT_IDR_INTERVAL, "N", "a keyframe every N frames, 0 = on join and request only (default 0)"},
-	{"max-clients", OPT_MAX_CLIENTS, "N", "WebSocket clients, 1..1024 (default 32)"},
-	{"web-root", OPT_WEB_ROOT, "DIR", "player page directory (default $SHADOWCAST_WEB_ROOT or the source web/)"},
-	{"shadow", OPT_SHADOW, "on|off", "run the delayed shadow instance (default on)"},
-	{"no-shadow", OPT_NO_SHADOW, NULL, "same as --shadow off"},
-	{"shadow-device", OPT_SHADOW_DEVICE, "SPEC", "Vulkan device of the shadow (default: as --device)"},
-	{"delay", OPT_DELAY, "D", "shadow delay: 500ms, 2s or 90t (ticks) (default 1s)"},
-	{"hang-timeout", OPT_HANG_TIMEOUT, "MS", "a tick not finished by then is a hang, 50..60000 (default 500)"},
-	{"on-fault", OPT_ON_FAULT, "WHAT", "restore | restart | stop (default restore)"},
-	{"captures", OPT_CAPTURES, "DIR", "where the shadow writes captures (default ./captures)"},
-	{"inputs", OPT_INPUTS, "FILE", "scripted inputs (docs/inputs.md) fed into the game as if from a client"},
-	{"api-token", OPT_API_TOKEN, "TOKEN", "bearer token of the debug API (default: generated, printed at start)"},
-	{"desync-shadow", OPT_DESYNC, "TICK", "testing only: the shadow alters its state at TICK (divergence check)"},
-	{"log-capacity", OPT_LOG_CAPACITY, "N", "records in the shared input and tick logs, a power of two 64..1048576 (default 8192)"},
-	{"shadow-backlog", OPT_SHADOW_BACKLOG, "MIB", "memory a shadow may use for ticks it has not run yet (a developer pause), 1..65536 MiB (default 256, many hours)"},
-	{"crash-loop", OPT_CRASH_LOOP, "N", "this many incidents within 60 s are a crash loop: no more captures or restores until it calms down, 2..1000 (default 5)"},
-	{"test-encode-hold-ms", OPT_TEST_ENCODE_HOLD, "MS", "testing only: the encoder holds each frame slot MS ms longer"},
-	{"test-detect-late", OPT_TEST_DETECT_LATE, "K", "testing only: the primary reports a shader-record or validation fault K ticks late, publishing the ticks between"},
-	{"restore", OPT_RESTORE, "FILE", "internal: start the primary or shadow from this state snapshot"},
-	{"follow-checkpoint", OPT_FOLLOW, NULL, "internal (shadow): start from the primary's latest checkpoint"},
-	{"shadow-slot", OPT_SHADOW_SLOT, "N", "internal: the shadow's status block, 0 or 1"},
-	{"print-config", OPT_PRINT_CONFIG, NULL, "print the effective configuration as a config file and exit"},
-	{"help", OPT_HELP, NULL, "this help"},
+	{"config", OPT_CONFIG, "FILE", "read options from FILE (key = value lines)", FOR_USER},
+	{"listen", OPT_LISTEN, "ADDR:PORT", "HTTP/WebSocket address (default 0.0.0.0:8080; [::1]:8080; port 0 = any)", FOR_USER},
+	{"size", OPT_SIZE, "WxH", "frame size, width a multiple of 16, height of 8 (default 1280x720)", FOR_USER},
+	{"fps", OPT_FPS, "N", "tick and frame rate, 1..240 (default 60)", FOR_USER},
+	{"particles", OPT_PARTICLES, "N", "particle count, 0..4000000 (default 20000)", FOR_USER},
+	{"players", OPT_PLAYERS, "N", "players, 2..8 (default 2)", FOR_USER},
+	{"seed", OPT_SEED, "S", "game seed (default 1)", FOR_USER},
+	{"frame-slots", OPT_FRAME_SLOTS, "N", "frame slots between primary and encoder, 3..8 (default 4)", FOR_USER},
+	{"device", OPT_DEVICE, "SPEC", "Vulkan device: auto | INDEX | NAME-SUBSTRING | UUID (default auto)", FOR_USER},
+	{"encoder", OPT_ENCODER, "KIND", "auto | vaapi | x264 (default auto)", FOR_USER},
+	{"vaapi-device", OPT_VAAPI_DEVICE, "PATH", "VA-API render node (default: the first /dev/dri/renderD*)", FOR_USER},
+	{"bitrate", OPT_BITRATE, "KBPS", "video bitrate in kbit/s, 100..200000 (default 6000)", FOR_USER},
+	{"idr-interval", OPT_IDR_INTERVAL, "N", "a keyframe every N frames, 0 = on join and request only (default 0)", FOR_USER},
+	{"max-clients", OPT_MAX_CLIENTS, "N", "WebSocket clients, 1..1024 (default 32)", FOR_USER},
+	{"web-root", OPT_WEB_ROOT, "DIR", "player page directory (default $SHADOWCAST_WEB_ROOT, else share/shadowcast/web beside the installed binary, else the source tree's web/ for the build tree's binary)", FOR_USER},
+	{"shadow", OPT_SHADOW, "on|off", "run the delayed shadow instance (default on)", FOR_USER},
+	{"no-shadow", OPT_NO_SHADOW, NULL, "same as --shadow off", FOR_USER},
+	{"shadow-device", OPT_SHADOW_DEVICE, "SPEC", "Vulkan device of the shadow (default: as --device)", FOR_USER},
+	{"delay", OPT_DELAY, "D", "shadow delay: 500ms, 2s or 90t (ticks) (default 1s)", FOR_USER},
+	{"hang-timeout", OPT_HANG_TIMEOUT, "MS", "a tick not finished by then is a hang, 50..60000 (default 500)", FOR_USER},
+	{"on-fault", OPT_ON_FAULT, "WHAT", "restore | restart | stop (default restore)", FOR_USER},
+	{"captures", OPT_CAPTURES, "DIR", "where the shadow writes captures (default ./captures)", FOR_USER},
+	{"inputs", OPT_INPUTS, "FILE", "scripted inputs (docs/inputs.md) fed into the game as if from a client", FOR_USER},
+	{"api-token", OPT_API_TOKEN, "TOKEN", "bearer token of the debug API (default: generated, printed at start)", FOR_USER},
+	{"log-capacity", OPT_LOG_CAPACITY, "N", "records in the shared input and tick logs, a power of two 64..1048576 (default 8192)", FOR_USER},
+	{"shadow-backlog", OPT_SHADOW_BACKLOG, "MIB", "memory a shadow may use for ticks it has not run yet (a developer pause), 1..65536 MiB (default 256, many hours)", FOR_USER},
+	{"crash-loop", OPT_CRASH_LOOP, "N", "this many incidents within 60 s are a crash loop: no more captures or restores until it calms down, 2..1000 (default 5)", FOR_USER},
+	{"desync-shadow", OPT_DESYNC, "TICK", "the shadow alters its state at TICK (divergence check)", FOR_TESTS},
+	{"test-encode-hold-ms", OPT_TEST_ENCODE_HOLD, "MS", "the encoder holds each frame slot MS ms longer", FOR_TESTS},
+	{"test-detect-late", OPT_TEST_DETECT_LATE, "K", "the primary reports a shader-record or validation fault K ticks late, publishing the ticks between", FOR_TESTS},
+	{"restore", OPT_RESTORE, "FILE", "start the primary or shadow from this state snapshot", FOR_CHILDREN},
+	{"follow-checkpoint", OPT_FOLLOW, NULL, "the shadow starts from the primary's latest checkpoint", FOR_CHILDREN},
+	{"shadow-slot", OPT_SHADOW_SLOT, "N", "the shadow's status block, 0 or 1", FOR_CHILDREN},
+	{"print-config", OPT_PRINT_CONFIG, NULL, "print the effective configuration as a config file and exit", FOR_USER},
+	{"help", OPT_HELP, NULL, "this help", FOR_USER},
 };
 #define N_OPTS (sizeof(opt_table) / sizeof(opt_table[0]))
 
@@ -78,7 +82,9 @@ void sc_run_config_defaults(struct sc_run_config *cfg)
 	snprintf(cfg->listen_addr, sizeof(cfg->listen_addr), "0.0.0.0");
 	cfg->port = 8080;
 	const char *web = getenv("SHADOWCAST_WEB_ROOT");
-	snprintf(cfg->web_root, sizeof(cfg->web_root), "%s", web && *web ? web : SC_WEB_ROOT);
+	if (web && *web)
+		snprintf(cfg->web_root, sizeof(cfg->web_root), "%s", web);
+	/* else "": found after parsing when no option names one (find_web_root) */
 	cfg->max_clients = 32;
 	cfg->width = 1280;
 	cfg->height = 720;
@@ -343,7 +349,7 @@ static bool load_file(struct sc_run_config *cfg, const char *path)
 		*eq = 0;
 		char *key = trim(s), *val = trim(eq + 1);
 		const struct opt_desc *o = find_opt(key);
-		if (!o || !o->arg) {
+		if (!o || !o->arg || o->audience == FOR_CHILDREN) {
 			fprintf(stderr, "%s:%u: unknown key '%s'\n", path, lineno, key);
 			ok = false;
 			continue;
@@ -372,18 +378,28 @@ static bool load_file(struct sc_run_config *cfg, const char *path)
 	return ok;
 }
 
+static void print_options(FILE *out, enum opt_audience audience)
+{
+	for (size_t i = 0; i < N_OPTS; i++) {
+		if (opt_table[i].audience != audience)
+			continue;
+		char left[48];
+		snprintf(left, sizeof(left), "--%s%s%s", opt_table[i].name, opt_table[i].arg ? " " : "",
+		         opt_table[i].arg ? opt_table[i].arg : "");
+		fprintf(out, "  %-24s %s\n", left, opt_table[i].help);
+	}
+}
+
 void sc_run_config_usage(FILE *out)
 {
 	fprintf(out, "usage: shadowcast run [options]\n"
 	             "Starts the supervisor, the encoder process and the primary instance, and\n"
 	             "prints the URL to open. Options (also 'key = value' lines in --config FILE;\n"
 	             "the command line overrides the file):\n");
-	for (size_t i = 0; i < N_OPTS; i++) {
-		char left[48];
-		snprintf(left, sizeof(left), "--%s%s%s", opt_table[i].name, opt_table[i].arg ? " " : "",
-		         opt_table[i].arg ? opt_table[i].arg : "");
-		fprintf(out, "  %-24s %s\n", left, opt_table[i].help);
-	}
+	print_options(out, FOR_USER);
+	fprintf(out, "Testing only (the test suite uses these to provoke faults and races; not for a\n"
+	             "real session):\n");
+	print_options(out, FOR_TESTS);
 }
 
 void sc_run_config_write(FILE *out, const struct sc_run_config *cfg)
@@ -428,14 +444,31 @@ static bool finish_shadow_config(struct sc_run_config *cfg, const char *prog)
 	return true;
 }
 
-bool sc_run_config_parse(struct sc_run_config *cfg, int argc, char **argv)
+/* No --web-root and no $SHADOWCAST_WEB_ROOT: the installed web files, or the
+ * source tree's for the build tree's binary (server/web_root.h). */
+static bool find_web_root(struct sc_run_config *cfg, const char *prog)
+{
+	if (cfg->web_root[0])
+		return true;
+	char tried[1024];
+	if (sc_web_root_find(cfg->web_root, sizeof(cfg->web_root), tried, sizeof(tried)))
+		return true;
+	fprintf(stderr, "shadowcast %s: no player page found; looked in: %s. Give --web-root DIR or set "
+	        "SHADOWCAST_WEB_ROOT (the web/ folder of the source tree, or share/shadowcast/web where "
+	        "shadowcast is installed)\n", prog, tried);
+	return false;
+}
+
+bool sc_run_config_parse(struct sc_run_config *cfg, int argc, char **argv, bool child)
 {
 	struct option longopts[N_OPTS + 1];
+	size_t n_long = 0;
 	for (size_t i = 0; i < N_OPTS; i++)
-		longopts[i] = (struct option){opt_table[i].name,
-		                              opt_table[i].arg ? required_argument : no_argument, NULL,
-		                              opt_table[i].id};
-	longopts[N_OPTS] = (struct option){0, 0, 0, 0};
+		if (child || opt_table[i].audience != FOR_CHILDREN)
+			longopts[n_long++] = (struct option){opt_table[i].name,
+			                                     opt_table[i].arg ? required_argument : no_argument,
+			                                     NULL, opt_table[i].id};
+	longopts[n_long] = (struct option){0, 0, 0, 0};
 	const char *prog = argc > 0 ? argv[0] : "run";
 
 	/* pass 1: --config, wherever it is */
@@ -478,7 +511,7 @@ bool sc_run_config_parse(struct sc_run_config *cfg, int argc, char **argv)
 		fprintf(stderr, "shadowcast %s: unexpected argument '%s'\n", prog, argv[optind]);
 		return false;
 	}
-	if (!finish_shadow_config(cfg, prog))
+	if (!finish_shadow_config(cfg, prog) || !find_web_root(cfg, prog))
 		return false;
 	if (print) {
 		sc_run_config_write(stdout, cfg);

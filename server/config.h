@@ -61,10 +61,14 @@ void sc_run_config_game(const struct sc_run_config *cfg, struct sc_game_config *
 
 /* Parses `run` options (argv[0] is the command name); --config FILE is read
  * first wherever it appears, options on the command line override it. false
- * with a clear message on stderr for a bad option, value or file line. */
-bool sc_run_config_parse(struct sc_run_config *cfg, int argc, char **argv);
+ * with a clear message on stderr for a bad option, value or file line, or
+ * when no web root is given and none is found (server/web_root.h). child:
+ * the parse of a `__child`, which also takes the supervisor's internal
+ * options (--restore, --shadow-slot, --follow-checkpoint); `run` refuses them. */
+bool sc_run_config_parse(struct sc_run_config *cfg, int argc, char **argv, bool child);
 
-/* `run --help` text; the configuration as a config file (`run --print-config`). */
+/* `run --help` text (the user's options, then the testing-only ones; never
+ * the internal ones); the configuration as a config file (`run --print-config`). */
 void sc_run_config_usage(FILE *out);
 void sc_run_config_write(FILE *out, const struct sc_run_config *cfg);
 

@@ -133,8 +133,12 @@ size_t sc_encoder_metrics_text(const struct sc_encoder_status *st, char *buf, si
 	metric_f(&o, "shadowcast_frame_latency_p99_ms",
 	         "Frame latency, tick start to encoded, p99 of the last 256 frames, ms.", lat99 / 1000.0);
 	metric(&o, "shadowcast_zero_copy", "gauge",
-	       "1 while the GPU's frame memory is mapped and frames are encoded in place from it.",
+	       "1 if the last frame encoded was read in place: its NV12 view lay in the mapping of the primary's "
+	       "frame memory and the encoder copied 0 bytes of it; 0 if it was copied or no frame was encoded yet.",
 	       atomic_load(&s->zero_copy));
+	metric(&o, "shadowcast_frames_in_place_total", "counter",
+	       "Frames encoded in place (as shadowcast_zero_copy measures each frame), this encoder process.",
+	       atomic_load(&e->frames_in_place));
 	metric(&o, "shadowcast_cpu_copy_bytes_per_frame", "gauge",
 	       "CPU bytes copied between the GPU frame and the encoder input (uploads inside the encoder), last frame.",
 	       atomic_load(&e->cpu_copy_bytes_last));

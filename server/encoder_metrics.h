@@ -18,6 +18,7 @@ struct sc_encoder_stats {
 	_Atomic uint64_t input_log_full;       /* events refused (clients) or delayed (--inputs) by SC_RING_FULL */
 	_Atomic uint64_t cpu_copy_bytes_last;  /* CPU bytes copied for the last frame */
 	_Atomic uint64_t cpu_copy_bytes_total;
+	_Atomic uint64_t frames_in_place;      /* frames encoded with no CPU copy (encode_one measures it) */
 	_Atomic uint64_t frame_mappings;       /* frame memory generations mapped */
 	_Atomic uint64_t encode_errors;
 	_Atomic uint64_t input_drops_told;     /* dropped events whose client was sent input_dropped */

@@ -72,6 +72,7 @@ struct encp {
 	bool script_waiting; /* script_next was refused by a full log (counted once) */
 	atomic_int exit_code;
 	uint64_t frames_out; /* encode thread: frame numbers on the wire */
+	int in_place_logged; /* encode thread: the zero-copy result last logged; -1 none yet */
 	struct sc_debug_api api; /* /api/v1 debug API (service thread) */
 	/* encode thread: `event` messages from the states of the frames taken */
 	struct sc_game_events events;
@@ -274,6 +275,29 @@ static void set_shown(struct encp *p, const struct sc_frame_take *t)
 	pthread_mutex_unlock(&p->shown_lock);
 }
 
+/* Zero-copy is measured for each frame, not assumed from the mapping: the
+ * encoder was handed a view into the primary's frame memory (not a copy of
+ * it), and the encoder copied none of it (a VA-API upload counts its bytes;
+ * a DMA-BUF import and libx264's wrapping of the caller's memory count 0).
+ * libx264 still copies the picture into its own buffers inside the library:
+ * that is the encoder's input stage, counted by neither. */
+static void count_in_place(struct encp *p, const struct sc_frame_take *t, uint64_t copied)
+{
+	bool in_place = sc_frame_reader_in_place(&p->reader, t) && copied == 0;
+	atomic_store(&p->session->zero_copy, in_place);
+	if (in_place)
+		atomic_fetch_add(&p->stats.frames_in_place, 1);
+	if (p->in_place_logged != (int)in_place) {
+		if (in_place)
+			sc_info("frames: frame %llu encoded in place from the primary's frame memory (0 bytes copied)",
+			        (unsigned long long)t->frame);
+		else
+			sc_info("frames: frame %llu was copied before encoding (%llu CPU bytes)",
+			        (unsigned long long)t->frame, (unsigned long long)copied);
+		p->in_place_logged = in_place;
+	}
+}
+
 static void encode_one(struct encp *p)
 {
 	struct sc_frame_take t;
@@ -303,6 +327,7 @@ static void encode_one(struct encp *p)
 	uint64_t copied = sc_encoder_bytes_copied(p->enc) - copied_before;
 	atomic_store(&p->stats.cpu_copy_bytes_last, copied);
 	atomic_fetch_add(&p->stats.cpu_copy_bytes_total, copied);
+	count_in_place(p, &t, copied);
 	atomic_store(&p->session->encode_us_last, (uint32_t)((done - t0) / 1000));
 	if (t.capture_ns && done > t.capture_ns) {
 		uint64_t i = atomic_fetch_add(&p->stats.frame_lat_n, 1);
@@ -446,7 +471,7 @@ static bool attach_arena(struct encp *p)
 	sc_doorbell_init(&p->bell, p->doorbell_fd, &p->session->frame_doorbell_need_wakeup,
 	                 SC_ENCP_DOORBELL_SPIN);
 	p->reader.session = p->session;
-	atomic_store(&p->session->zero_copy, 0);
+	atomic_store(&p->session->zero_copy, 0); /* no frame encoded by this process yet */
 	return true;
 }
 
@@ -530,6 +555,7 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 	p->doorbell_fd = -1;
 	p->status.stats = &p->stats;
 	p->sig_fd = -1;
+	p->in_place_logged = -1;
 	pthread_mutex_init(&p->log_lock, NULL);
 	pthread_mutex_init(&p->shown_lock, NULL);
 	if (cfg->inputs[0]) {

@@ -25,10 +25,8 @@ void sc_frame_reader_init(struct sc_frame_reader *r, struct sc_session_shm *sess
 
 void sc_frame_reader_unmap(struct sc_frame_reader *r)
 {
-	if (r->map) {
+	if (r->map)
 		munmap((void *)r->map, r->map_size);
-		atomic_store(&r->session->zero_copy, 0); /* nothing is read in place now */
-	}
 	if (r->fd >= 0)
 		close(r->fd);
 	r->map = NULL;
@@ -142,9 +140,9 @@ bool sc_frame_reader_map(struct sc_frame_reader *r, int fd, bool dmabuf, uint32_
 	r->map = map;
 	r->map_size = size;
 	r->last_frame = 0; /* idr_due is kept: a frame dropped before the remap still owes one */
-	atomic_store(&s->zero_copy, 1);
-	sc_info("frames: reading %s frames in place (zero-copy): generation %llu, %u slots of "
-	        "%zu bytes, %ux%u pitch %u", dmabuf ? "DMA-BUF" : "host-memfd",
+	sc_info("frames: mapped the primary's %s frame memory read-only, frames are handed to the "
+	        "encoder in place: generation %llu, %u slots of %zu bytes, %ux%u pitch %u",
+	        dmabuf ? "DMA-BUF" : "host-memfd",
 	        (unsigned long long)r->generation, r->n_slots, l->slot_size, l->width, l->height,
 	        l->pitch);
 	return true;
@@ -256,6 +254,13 @@ enum sc_frame_take_result sc_frame_reader_take(struct sc_frame_reader *r,
 		.pts = frame,
 	};
 	return SC_FRAME_TAKEN;
+}
+
+bool sc_frame_reader_in_place(const struct sc_frame_reader *r, const struct sc_frame_take *t)
+{
+	uintptr_t base = (uintptr_t)r->map, p = (uintptr_t)t->nv12.base;
+	return r->map && t->nv12.base && p >= base && t->nv12.size <= r->map_size &&
+	       p - base <= r->map_size - t->nv12.size;
 }
 
 void sc_frame_reader_release(struct sc_frame_reader *r, const struct sc_frame_take *t)

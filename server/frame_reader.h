@@ -1,8 +1,9 @@
 /* The encoder process's side of the frame mailbox (server/session.h): maps the
  * primary's exported frame memory read-only, takes the latest frame (reader
  * flag, Dekker re-check), counts the frames replaced in the mailbox before it
- * took them, verifies the seal and hands the encoder an NV12 view in place
- * (zero-copy) together with the game state the frame shows. A frame whose seal
+ * took them, verifies the seal and hands the encoder an NV12 view in place (a
+ * pointer into the mapping, nothing copied) together with the game state the
+ * frame shows. A frame whose seal
  * does not match is dropped (never encoded): counted, its slot released at
  * once, and the next frame taken is marked for an IDR so clients recover. */
 #ifndef SC_SERVER_FRAME_READER_H
@@ -70,6 +71,10 @@ void sc_frame_reader_unmap(struct sc_frame_reader *r);
 bool sc_frame_reader_pending(const struct sc_frame_reader *r);
 enum sc_frame_take_result sc_frame_reader_take(struct sc_frame_reader *r,
                                                struct sc_frame_take *take);
+/* Does the NV12 view of a frame taken lie inside the current mapping of the
+ * primary's frame memory (read in place, not from a copy)? One input of the
+ * encoder process's per-frame zero-copy measurement (shadowcast_zero_copy). */
+bool sc_frame_reader_in_place(const struct sc_frame_reader *r, const struct sc_frame_take *take);
 /* Clears the slot's reader word of a frame taken (SC_FRAME_TAKEN). */
 void sc_frame_reader_release(struct sc_frame_reader *r, const struct sc_frame_take *take);
 void sc_frame_reader_finish(struct sc_frame_reader *r);

@@ -222,7 +222,7 @@ struct sc_session_shm {
 	_Atomic uint64_t frames_encoded;
 	_Atomic uint64_t frames_bad_seal;  /* frames whose seal did not match: dropped, not encoded */
 	_Atomic uint32_t encode_us_last;
-	_Atomic uint32_t zero_copy;        /* 1 while frame memory is mapped: frames are encoded in place */
+	_Atomic uint32_t zero_copy;        /* the last frame encoded was read in place, no CPU copy (measured per frame) */
 	_Atomic uint32_t http_port;        /* bound port, once listening; the supervisor
 	                                    * clears it before each encoder start */
 

@@ -7,12 +7,17 @@
 #include "net/fd_passing.h"
 #include "util/log.h"
 
-static void *find_block(struct sc_arena *arena, const char *name, uint64_t min_size, uint64_t *size)
+static void *find_block(struct sc_arena *arena, const char *name, enum sc_arena_block_kind kind,
+                        uint64_t min_size, uint64_t *size)
 {
 	struct sc_arena_block b;
 	void *mem;
 	if (!sc_arena_block_find(arena, name, &b)) {
 		sc_err("arena has no '%s' block: was it created by a shadowcast supervisor?", name);
+		return NULL;
+	}
+	if (b.kind != (uint32_t)kind) {
+		sc_err("arena: block '%s' is of kind %u, want %u", name, b.kind, (unsigned)kind);
 		return NULL;
 	}
 	if (b.size < min_size || !(mem = sc_arena_ptr(arena, b.off, b.size))) {
@@ -54,7 +59,7 @@ bool sc_session_attach(struct sc_session_view *v, int ipc_fd, const char *role, 
 		return false;
 	}
 	uint64_t size;
-	void *mem = find_block(v->arena, SC_SESSION_BLOCK, sizeof(struct sc_session_shm), &size);
+	void *mem = find_block(v->arena, SC_SESSION_BLOCK, SC_BLOCK_RAW, sizeof(struct sc_session_shm), &size);
 	if (!mem)
 		return false;
 	v->session = mem;
@@ -63,13 +68,13 @@ bool sc_session_attach(struct sc_session_view *v, int ipc_fd, const char *role, 
 		       v->session->magic, v->session->version, SC_SESSION_MAGIC, SC_SESSION_VERSION);
 		return false;
 	}
-	if (!(mem = find_block(v->arena, SC_INPUT_LOG_BLOCK, 0, &size)) ||
+	if (!(mem = find_block(v->arena, SC_INPUT_LOG_BLOCK, SC_BLOCK_INPUT_LOG, 0, &size)) ||
 	    !sc_input_log_attach(&v->inputs, mem, size, sizeof(struct sc_input_event))) {
 		sc_err("block '%s' is not an input log of %zu-byte events", SC_INPUT_LOG_BLOCK,
 		       sizeof(struct sc_input_event));
 		return false;
 	}
-	if (!(mem = find_block(v->arena, SC_TICK_LOG_BLOCK, 0, &size)) ||
+	if (!(mem = find_block(v->arena, SC_TICK_LOG_BLOCK, SC_BLOCK_TICK_LOG, 0, &size)) ||
 	    !sc_input_log_attach(&v->ticks, mem, size, sizeof(struct sc_tick_record))) {
 		sc_err("block '%s' is not a log of %zu-byte tick records", SC_TICK_LOG_BLOCK,
 		       sizeof(struct sc_tick_record));

@@ -27,12 +27,12 @@
 #define SUP_SECOND_SIGNAL_NS (500ull * 1000 * 1000)
 #define SUP_PORT_POLL_MS 20
 
-static bool create_log(struct supervisor *sup, const char *name, uint64_t capacity, uint32_t record_size,
-                       struct sc_input_log *log)
+static bool create_log(struct supervisor *sup, const char *name, enum sc_arena_block_kind kind,
+                       uint64_t capacity, uint32_t record_size, struct sc_input_log *log)
 {
 	struct sc_arena_block b;
 	size_t size = sc_input_log_block_size(capacity, record_size);
-	if (!sc_arena_block_create(sup->arena, name, SC_BLOCK_INPUT_LOG, size, &b)) {
+	if (!sc_arena_block_create(sup->arena, name, kind, size, &b)) {
 		sc_err("arena: cannot create block '%s' (%zu bytes)", name, size);
 		return false;
 	}
@@ -66,10 +66,10 @@ static bool session_init(struct supervisor *sup)
 	s->players = cfg->players;
 	s->n_slots = cfg->frame_slots;
 	sup->session = s;
-	if (!create_log(sup, SC_INPUT_LOG_BLOCK, sup->cfg.log_capacity, sizeof(struct sc_input_event),
-	                &sup->input_log) ||
-	    !create_log(sup, SC_TICK_LOG_BLOCK, sup->cfg.log_capacity, sizeof(struct sc_tick_record),
-	                &sup->tick_log))
+	if (!create_log(sup, SC_INPUT_LOG_BLOCK, SC_BLOCK_INPUT_LOG, sup->cfg.log_capacity,
+	                sizeof(struct sc_input_event), &sup->input_log) ||
+	    !create_log(sup, SC_TICK_LOG_BLOCK, SC_BLOCK_TICK_LOG, sup->cfg.log_capacity,
+	                sizeof(struct sc_tick_record), &sup->tick_log))
 		return false;
 	if ((sup->frame_efd = sc_doorbell_eventfd()) < 0)
 		return false;
@@ -341,17 +341,13 @@ static void supervisor_finish(struct supervisor *sup)
 	if (sup->arena)
 		sc_arena_unregister(sup->arena);
 	sc_arena_destroy(sup->arena);
-	free(sup->token_args);
+	free(sup->args);
 }
 
 /* No --api-token: 32 random hex digits, handed to every child (the encoder
  * serves the debug API) as a later --api-token option. */
-static bool setup_token(struct supervisor *sup, int argc, char **argv)
+static bool generate_token(struct supervisor *sup)
 {
-	sup->n_args = argc - 1;
-	sup->args = argv + 1;
-	if (sup->cfg.api_token[0])
-		return true;
 	unsigned char rnd[16];
 	size_t got = 0;
 	while (got < sizeof(rnd)) {
@@ -367,18 +363,35 @@ static bool setup_token(struct supervisor *sup, int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(sup->cfg.api_token + 2 * i, 3, "%02x", rnd[i]);
-	sup->token_args = calloc((size_t)argc + 2, sizeof(char *));
-	if (!sup->token_args) {
+	sup->token_generated = true;
+	return true;
+}
+
+/* The options every child gets: the user's, then what the supervisor settled
+ * (later options win): a generated --api-token, and the --web-root it found,
+ * so every child uses the same files without looking again (a child restarted
+ * after the binary was replaced on disk would not find them beside
+ * /proc/self/exe). */
+static bool setup_child_args(struct supervisor *sup, int argc, char **argv)
+{
+	if (!sup->cfg.api_token[0] && !generate_token(sup))
+		return false;
+	char **args = calloc((size_t)argc + 4, sizeof(char *));
+	if (!args) {
 		sc_err("out of memory");
 		return false;
 	}
+	int n = 0;
 	for (int i = 1; i < argc; i++)
-		sup->token_args[i - 1] = argv[i];
-	sup->token_args[argc - 1] = "--api-token";
-	sup->token_args[argc] = sup->cfg.api_token;
-	sup->args = sup->token_args;
-	sup->n_args = argc + 1;
-	sup->token_generated = true;
+		args[n++] = argv[i];
+	if (sup->token_generated) {
+		args[n++] = "--api-token";
+		args[n++] = sup->cfg.api_token;
+	}
+	args[n++] = "--web-root";
+	args[n++] = sup->cfg.web_root;
+	sup->args = args;
+	sup->n_args = n;
 	return true;
 }
 
@@ -387,9 +400,9 @@ int sc_cmd_run(int argc, char **argv)
 	sc_log_set_role("supervisor");
 	struct supervisor sup = {.frame_efd = -1, .sigfd = -1, .frame_fd = -1};
 	sc_run_config_defaults(&sup.cfg);
-	if (!sc_run_config_parse(&sup.cfg, argc, argv))
+	if (!sc_run_config_parse(&sup.cfg, argc, argv, false))
 		return 2;
-	if (!setup_token(&sup, argc, argv))
+	if (!setup_child_args(&sup, argc, argv))
 		return 1;
 	sup_child_init(&sup.primary, "primary", sup.cfg.restart_backoff_ms);
 	sup_child_init(&sup.encoder, "encoder", sup.cfg.restart_backoff_ms);

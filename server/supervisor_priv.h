@@ -49,9 +49,8 @@ struct sup_tracking {
 
 struct supervisor {
 	struct sc_run_config cfg;
-	int n_args;              /* the run options, handed on to every child */
-	char **args;
-	char **token_args;       /* args + a generated --api-token (owned), or NULL */
+	int n_args;              /* the run options, handed on to every child: */
+	char **args;             /* the user's, a generated --api-token, the web root (owned) */
 	bool token_generated;    /* print it after the URL line */
 	char listen_pin[96];     /* "ADDR:PORT" the first encoder bound; "" until then */
 	struct sc_arena *arena;

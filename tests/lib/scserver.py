@@ -12,11 +12,12 @@ import sctest
 
 
 class Session:
-    def __init__(self, d, name, args):
+    def __init__(self, d, name, args, cwd=None, env=None):
+        """Runs in d (the log goes there too) unless cwd says otherwise."""
         self.log_path = os.path.join(d, name + ".log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([sctest.BIN] + list(args), stdout=subprocess.PIPE, stderr=self.log, text=True,
-                                     cwd=d)
+                                     cwd=cwd or d, env=env)
         self.out = ""
         self.url = None
 

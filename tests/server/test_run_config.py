@@ -140,6 +140,23 @@ def test_help():
                 "--seed S", "--frame-slots N", "--device SPEC", "--encoder KIND", "--vaapi-device PATH",
                 "--bitrate KBPS", "--idr-interval N", "--max-clients N", "--web-root DIR", "--print-config"):
         sctest.check(opt in p.stdout, "run --help lists %s" % opt)
+    # the supervisor's options for its children are not user options: not in
+    # the help, refused by `run`, not config file keys
+    for opt in ("--restore", "--shadow-slot", "--follow-checkpoint"):
+        sctest.check(opt not in p.stdout, "run --help does not list the internal %s" % opt)
+    p2 = run(["run", "--restore", "/tmp/x.bin"])
+    sctest.check(p2.returncode == 2 and "unrecognized option '--restore'" in p2.stderr,
+                 "run refuses --restore: %d %s" % (p2.returncode, p2.stderr))
+    p2 = run(["run", "--shadow-slot", "1", "--print-config"])
+    sctest.check(p2.returncode == 2 and "unrecognized option '--shadow-slot'" in p2.stderr, "run refuses --shadow-slot")
+    d = sctest.tmpdir()
+    p2 = run(["run", "--config", write(d, "internal.conf", "restore = /tmp/x.bin\n"), "--print-config"])
+    sctest.check(p2.returncode == 2 and "unknown key 'restore'" in p2.stderr, "restore is no config file key")
+    # testing-only switches: listed, but under their own heading after every user option
+    testing = p.stdout.find("Testing only")
+    sctest.check(testing > p.stdout.find("--print-config") > 0, "a 'Testing only' heading after the user options")
+    for opt in ("--desync-shadow TICK", "--test-encode-hold-ms MS", "--test-detect-late K"):
+        sctest.check(p.stdout.find(opt) > testing, "%s is listed under 'Testing only'" % opt)
     top = run(["--help"]).stdout
     sctest.check("\n  run " in top and "__child" not in top, "top-level help lists run, hides __child: " + top)
 

@@ -27,6 +27,11 @@ def test_restart_and_stop(d):
         frames_grow(s, "shadowcast_frames_rendered_total")
         frames_grow(s, "shadowcast_frames_encoded_total")
         sctest.check(s.metric("shadowcast_arena_procs") == 3, "supervisor, primary and encoder registered")
+        # zero-copy is measured per frame: lavapipe's host memfd, libx264, no copy
+        sctest.check(s.metric("shadowcast_zero_copy") == 1 and s.metric("shadowcast_frames_in_place_total") >= 10,
+                     "frames encoded in place, counted")
+        sctest.check("encoded in place from the primary's frame memory (0 bytes copied)" in s.stderr(),
+                     "the first frame's measurement is logged")
 
         # the encoder: restarted on the same URL, serving again
         url = s.url

@@ -57,11 +57,12 @@ struct harness {
 	char captures[256];
 };
 
-static bool make_log(struct harness *h, const char *name, uint64_t cap, uint32_t rec, struct sc_input_log *log)
+static bool make_log(struct harness *h, const char *name, enum sc_arena_block_kind kind, uint64_t cap, uint32_t rec,
+                     struct sc_input_log *log)
 {
 	struct sc_arena_block b;
 	size_t size = sc_input_log_block_size(cap, rec);
-	return sc_arena_block_create(h->arena, name, SC_BLOCK_INPUT_LOG, size, &b) &&
+	return sc_arena_block_create(h->arena, name, kind, size, &b) &&
 	       sc_input_log_init(log, sc_arena_ptr(h->arena, b.off, b.size), b.size, cap, rec, 0);
 }
 
@@ -74,8 +75,10 @@ static bool start_shadow(struct harness *h, const char *exe, const char *desync)
 	h->s = sc_arena_ptr(h->arena, b.off, sizeof(*h->s));
 	h->s->magic = SC_SESSION_MAGIC;
 	h->s->version = SC_SESSION_VERSION;
-	if (!make_log(h, SC_INPUT_LOG_BLOCK, SC_LOG_CAPACITY_DEFAULT, sizeof(struct sc_input_event), &h->in_log) ||
-	    !make_log(h, SC_TICK_LOG_BLOCK, SC_LOG_CAPACITY_DEFAULT, sizeof(struct sc_tick_record), &h->tick_log))
+	if (!make_log(h, SC_INPUT_LOG_BLOCK, SC_BLOCK_INPUT_LOG, SC_LOG_CAPACITY_DEFAULT, sizeof(struct sc_input_event),
+	              &h->in_log) ||
+	    !make_log(h, SC_TICK_LOG_BLOCK, SC_BLOCK_TICK_LOG, SC_LOG_CAPACITY_DEFAULT, sizeof(struct sc_tick_record),
+	              &h->tick_log))
 		return false;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0)
