@@ -111,7 +111,9 @@ function download(url, { rateMBps, keep }) {
     const t0 = performance.now();
     const chunks = [];
     let bytes = 0;
-    const req = http.get(url, { headers: { Authorization: `Bearer ${TOKEN}` } }, (res) => {
+    // agent: false: a connection of its own (a kept-alive socket that the
+    // server's idle timeout closes as it is reused reads as a reset)
+    const req = http.get(url, { agent: false, headers: { Authorization: `Bearer ${TOKEN}` } }, (res) => {
       res.on('data', (c) => {
         bytes += c.length;
         if (keep) chunks.push(c);
