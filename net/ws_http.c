@@ -4,7 +4,15 @@
  * bytes; answers may be deferred and polled on a timer), then cfg.http_get
  * (read-only GETs). Static files (the player and developer pages) are served by
  * the lws file mounts set up in ws_server.c; this callback also takes lws'
- * default HTTP handling. Bodies go out in pieces of SC_WS_HTTP_CHUNK bytes. */
+ * default HTTP handling. Bodies go out in pieces of SC_WS_HTTP_CHUNK bytes,
+ * from a malloc'd body or pulled from a struct sc_http_stream that another
+ * thread fills.
+ *
+ * Deferred answers are written from HTTP_WRITEABLE like everything else: a
+ * pending answer is polled there (a 5 ms timer asks for it, and so does every
+ * sc_ws_server_wake()), and a stream with nothing ready waits for the next
+ * wake. The connections that wait are on srv->http_waiting; the wake arrives
+ * as LWS_CALLBACK_EVENT_WAIT_CANCELLED, which makes each of them writeable. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,16 +26,69 @@
 #define SC_WS_HTTP_POLL_US 5000
 #define SC_WS_HTTP_DISCARD_MAX (1024 * 1024) /* larger POST bodies: 413 and close at once */
 
+/* --- the connections waiting for a wake (service thread) ------------------------ */
+
+static void wait_add(struct sc_ws_server *srv, struct sc_ws_http_pss *pss)
+{
+	if (pss->waiting)
+		return;
+	pss->waiting = true;
+	pss->wait_prev = NULL;
+	pss->wait_next = srv->http_waiting;
+	if (srv->http_waiting)
+		srv->http_waiting->wait_prev = pss;
+	srv->http_waiting = pss;
+}
+
+static void wait_remove(struct sc_ws_server *srv, struct sc_ws_http_pss *pss)
+{
+	if (!pss->waiting)
+		return;
+	if (pss->wait_prev)
+		pss->wait_prev->wait_next = pss->wait_next;
+	else
+		srv->http_waiting = pss->wait_next;
+	if (pss->wait_next)
+		pss->wait_next->wait_prev = pss->wait_prev;
+	pss->wait_prev = pss->wait_next = NULL;
+	pss->waiting = false;
+}
+
+static void wake_waiting(struct sc_ws_server *srv)
+{
+	for (struct sc_ws_http_pss *pss = srv->http_waiting; pss; pss = pss->wait_next)
+		lws_callback_on_writable(pss->wsi);
+}
+
+static void release_stream(struct sc_http_stream **stream)
+{
+	if (*stream) {
+		struct sc_http_stream *s = *stream;
+		*stream = NULL;
+		s->release(s);
+	}
+}
+
 static int respond_res(struct lws *wsi, struct sc_ws_http_pss *pss, const struct sc_http_response *res)
 {
 	unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
+	struct sc_ws_server *srv = lws_context_user(lws_get_context(wsi));
 
 	free(pss->body);
-	pss->body = res->body ? res->body : malloc(1);
-	pss->len = res->body ? res->len : 0;
+	pss->body = NULL;
+	release_stream(&pss->stream);
+	if (res->stream) {
+		free(res->body); /* a stream answer has no other body */
+		pss->stream = res->stream;
+		pss->len = res->len;
+		wait_add(srv, pss);
+	} else {
+		pss->body = res->body ? res->body : malloc(1);
+		pss->len = res->body ? res->len : 0;
+		if (!pss->body)
+			return 1;
+	}
 	pss->off = 0;
-	if (!pss->body)
-		return 1;
 	if (lws_add_http_common_headers(wsi, res->status, res->content_type, (lws_filepos_t)pss->len, &p, end) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
 	                                (const unsigned char *)"no-store", 8, &p, end))
@@ -84,21 +145,26 @@ static int serve_api(struct lws *wsi, struct sc_ws_http_pss *pss)
 		srv->cfg.http_request(srv->cfg.user, &req, &res);
 		if (res.status && res.pending && !srv->cfg.http_poll) {
 			free(res.body);
+			release_stream(&res.stream);
 			return respond_json_error(wsi, pss, HTTP_STATUS_INTERNAL_SERVER_ERROR, "no poll handler");
 		}
 		if (res.status && res.pending) {
 			free(res.body);
 			res.body = NULL;
 			pss->pending = malloc(sizeof(*pss->pending));
-			if (!pss->pending)
+			if (!pss->pending) {
+				release_stream(&res.stream);
 				return 1;
+			}
 			*pss->pending = res;
+			wait_add(srv, pss);
 			lws_set_timer_usecs(wsi, SC_WS_HTTP_POLL_US);
 			return 0;
 		}
 		if (res.status)
 			return respond_res(wsi, pss, &res);
 		free(res.body);
+		release_stream(&res.stream);
 	}
 	if (!pss->is_post && srv->cfg.http_get) {
 		char *body = malloc(SC_WS_API_MAX);
@@ -140,6 +206,7 @@ static int serve(struct lws *wsi, struct sc_ws_http_pss *pss)
 static int begin_request(struct lws *wsi, struct sc_ws_http_pss *pss)
 {
 	memset(pss, 0, sizeof(*pss));
+	pss->wsi = wsi;
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0) {
 		if (lws_hdr_copy(wsi, pss->path, sizeof(pss->path), WSI_TOKEN_GET_URI) <= 0)
 			return lws_return_http_status(wsi, HTTP_STATUS_REQ_URI_TOO_LONG, "path too long"), -1;
@@ -189,13 +256,26 @@ static int begin_request(struct lws *wsi, struct sc_ws_http_pss *pss)
 
 static int write_some(struct lws *wsi, struct sc_ws_http_pss *pss)
 {
+	struct sc_ws_server *srv = lws_context_user(lws_get_context(wsi));
 	unsigned char buf[LWS_PRE + SC_WS_HTTP_CHUNK];
 	size_t n = pss->len - pss->off;
 	if (n > SC_WS_HTTP_CHUNK)
 		n = SC_WS_HTTP_CHUNK;
-	bool last = pss->off + n == pss->len;
-	if (n)
+	if (pss->stream && n) {
+		bool done = false;
+		long got = pss->stream->read(pss->stream, buf + LWS_PRE, n, &done);
+		if (got < 0 || (got == 0 && done) || (size_t)got > n) {
+			sc_warn("http: %s: the body ended after %zu of %zu bytes; closing the connection", pss->path,
+			        pss->off, pss->len);
+			return -1;
+		}
+		if (got == 0)
+			return 0; /* nothing ready: on srv->http_waiting until the producer wakes us */
+		n = (size_t)got;
+	} else if (n) {
 		memcpy(buf + LWS_PRE, pss->body + pss->off, n);
+	}
+	bool last = pss->off + n == pss->len;
 	if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
 		return -1;
 	pss->off += n;
@@ -205,13 +285,36 @@ static int write_some(struct lws *wsi, struct sc_ws_http_pss *pss)
 	}
 	free(pss->body);
 	pss->body = NULL;
+	release_stream(&pss->stream);
+	wait_remove(srv, pss);
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-static void free_pss(struct sc_ws_http_pss *pss)
+/* A pending answer, polled from HTTP_WRITEABLE: when it is ready its headers
+ * go out now and its body from the next WRITEABLE. */
+static int poll_pending(struct lws *wsi, struct sc_ws_http_pss *pss)
 {
+	struct sc_ws_server *srv = lws_context_user(lws_get_context(wsi));
+	srv->cfg.http_poll(srv->cfg.user, pss->pending);
+	if (pss->pending->pending)
+		return 0; /* the timer or the next wake asks again */
+	struct sc_http_response *res = pss->pending;
+	pss->pending = NULL;
+	wait_remove(srv, pss);
+	lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
+	int r = respond_res(wsi, pss, res);
+	free(res);
+	return r ? -1 : 0;
+}
+
+static void free_pss(struct sc_ws_server *srv, struct sc_ws_http_pss *pss)
+{
+	wait_remove(srv, pss);
 	free(pss->body);
 	free(pss->rx);
+	release_stream(&pss->stream);
+	if (pss->pending)
+		release_stream(&pss->pending->stream);
 	free(pss->pending);
 	pss->body = pss->rx = NULL;
 	pss->pending = NULL;
@@ -221,13 +324,13 @@ int sc_ws_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
                         void *user, void *in, size_t len)
 {
 	struct sc_ws_http_pss *pss = user;
-	struct sc_ws_server *srv;
+	struct sc_ws_server *srv = wsi ? lws_context_user(lws_get_context(wsi)) : NULL;
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
-		if (!pss)
+		if (!pss || !srv)
 			return -1;
-		free_pss(pss);
+		free_pss(srv, pss);
 		return begin_request(wsi, pss);
 	case LWS_CALLBACK_HTTP_BODY:
 		if (!pss || !pss->rx)
@@ -254,25 +357,25 @@ int sc_ws_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_TIMER:
 		if (!pss || !pss->pending)
 			break;
-		srv = lws_context_user(lws_get_context(wsi));
-		srv->cfg.http_poll(srv->cfg.user, pss->pending);
-		if (pss->pending->pending) {
-			lws_set_timer_usecs(wsi, SC_WS_HTTP_POLL_US);
-			return 0;
-		} else {
-			struct sc_http_response *res = pss->pending;
-			pss->pending = NULL;
-			int r = respond_res(wsi, pss, res);
-			free(res);
-			return r ? -1 : 0;
-		}
+		lws_callback_on_writable(wsi); /* polled from HTTP_WRITEABLE */
+		lws_set_timer_usecs(wsi, SC_WS_HTTP_POLL_US);
+		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
-		if (!pss || !pss->body)
+		if (!pss)
+			break;
+		if (pss->pending)
+			return poll_pending(wsi, pss);
+		if (!pss->body && !pss->stream)
 			break;
 		return write_some(wsi, pss);
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		/* sc_ws_server_wake() or a publisher: every protocol gets this */
+		if (srv)
+			wake_waiting(srv);
+		return 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
-		if (pss)
-			free_pss(pss);
+		if (pss && srv)
+			free_pss(srv, pss);
 		break;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		/* a WebSocket upgrade that did not ask for our subprotocol */

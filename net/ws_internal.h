@@ -89,6 +89,7 @@ struct sc_ws_server {
 	atomic_uint joined_clients; /* skip the copy when nobody watches */
 
 	/* service thread only */
+	struct sc_ws_http_pss *http_waiting; /* see struct sc_ws_http_pss */
 	struct sc_ws_client *clients;
 	uint32_t nclients;
 	uint32_t next_client_id;
@@ -98,8 +99,14 @@ struct sc_ws_server {
 
 /* Per-connection state of the "http" protocol (ws_http.c). */
 struct sc_ws_http_pss {
+	struct lws *wsi;
 	char *body;                    /* response body (malloc'd), written in pieces */
+	struct sc_http_stream *stream; /* or the body comes from here */
 	size_t len, off;
+	/* on srv->http_waiting while a pending answer or a stream is open:
+	 * sc_ws_server_wake() makes each of them writeable */
+	struct sc_ws_http_pss *wait_prev, *wait_next;
+	bool waiting;
 	bool is_post;
 	char path[256], query[256], auth[256];
 	char *rx;                      /* POST body, SC_WS_MAX_HTTP_BODY + 1 */

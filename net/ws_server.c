@@ -277,6 +277,12 @@ bool sc_ws_server_send_to(struct sc_ws_server *srv, uint32_t client_id, const ch
 	return hand_off(srv, msg);
 }
 
+void sc_ws_server_wake(struct sc_ws_server *srv)
+{
+	if (srv)
+		lws_cancel_service(srv->ctx);
+}
+
 /* A message for one client: sent if it is still here and joined. */
 static void deliver_to(struct sc_ws_server *srv, struct sc_ws_msg *msg)
 {

@@ -5,7 +5,7 @@
  *
  * Threads: sc_ws_server_run() services everything on the calling thread; all
  * callbacks in the config are called on that thread. publish_video(),
- * publish_event(), send_to() and stop() may be called from any thread, until destroy();
+ * publish_event(), send_to(), wake() and stop() may be called from any thread, until destroy();
  * stop every publishing thread before calling sc_ws_server_destroy(). */
 #ifndef SC_NET_WS_SERVER_H
 #define SC_NET_WS_SERVER_H
@@ -59,15 +59,36 @@ struct sc_http_request {
 #define SC_WS_MAX_HTTP_BODY 4096u
 #define SC_WS_HTTP_PENDING_WORDS 4
 
+/* A response body another thread produces while the service thread sends it
+ * (server/disk_reply.c is one): the server pulls it in pieces from its
+ * HTTP_WRITEABLE, so a large body never sits whole in memory and the service
+ * thread never waits for it. Both functions are called on the service thread
+ * only, and must not block. */
+struct sc_http_stream {
+	/* Copies up to len bytes that are ready now into buf and returns their
+	 * count; 0 when none is ready yet (the producer calls
+	 * sc_ws_server_wake() when more is); -1 when the body cannot be completed
+	 * (the server closes the connection: the client sees a body shorter than
+	 * its Content-Length). Sets *done after the last byte. */
+	long (*read)(struct sc_http_stream *s, void *buf, size_t len, bool *done);
+	/* The server is done with it: sent, failed, or the client left. Called
+	 * exactly once for every stream a handler put into a response. */
+	void (*release)(struct sc_http_stream *s);
+};
+
 /* The handler's answer. status 0: not mine (the server tries http_get, then
  * 404). body is malloc'd by the handler and freed by the server (may be NULL
- * with len 0). pending: not ready yet; the server calls http_poll with the same
- * response (pending_state kept) every few ms until pending is cleared. */
+ * with len 0). stream (instead of body): len bytes (the Content-Length) come
+ * from it; the server releases it once, however the request ends (also when
+ * it is set on a pending response). pending: not ready yet; the server calls
+ * http_poll with the same response (pending_state kept) every few ms, and at
+ * once after each sc_ws_server_wake(), until pending is cleared. */
 struct sc_http_response {
 	unsigned int status;
 	const char *content_type;      /* static string */
 	char *body;
 	size_t len;
+	struct sc_http_stream *stream;
 	const char *www_authenticate;  /* static string, or NULL */
 	char filename[128];            /* "": inline; else Content-Disposition: attachment */
 	bool pending;
@@ -142,6 +163,10 @@ bool sc_ws_server_publish_event(struct sc_ws_server *srv, const char *json);
  * thread, written from its SERVER_WRITEABLE. False if the hand-off queue is
  * full (try again later) or json is too big. */
 bool sc_ws_server_send_to(struct sc_ws_server *srv, uint32_t client_id, const char *json);
+/* Any thread: a pending HTTP answer or a response stream has news; the
+ * service thread polls the pending answers and writes the streams that wait
+ * for data (lws_cancel_service, LWS_CALLBACK_EVENT_WAIT_CANCELLED). */
+void sc_ws_server_wake(struct sc_ws_server *srv);
 /* Services the port on the calling thread until sc_ws_server_stop(); then
  * closes every client with 1001. False on a fatal service error. */
 bool sc_ws_server_run(struct sc_ws_server *srv);

@@ -13,6 +13,7 @@ PKGS=(
   clang libclang-rt-14-dev
   chromium
   procps iproute2 python3
+  libarchive-dev
 )
 # Node.js: any node >= 18 on PATH will do (Debian's nodejs + npm otherwise).
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)

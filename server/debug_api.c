@@ -1,7 +1,10 @@
 /* The debug API: routing, the bearer token, GET status / incidents, the
  * shadows' command mailboxes (POST shadow/..., delay) answered asynchronously,
  * and fault injection into the input log. Captures: server/debug_captures.c;
- * tick records: server/debug_ticks.c. */
+ * tick records: server/debug_ticks.c. Nothing here reads the disk: status
+ * takes capture manifests from the summary cache (and waits for the disk
+ * worker when a shadow published a capture the cache has not read yet), and
+ * the incident list is a disk job. */
 #include "server/debug_api.h"
 
 #include <ctype.h>
@@ -12,12 +15,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/capture_summary.h"
+#include "server/disk_reply.h"
 #include "shadow/capture.h"
 #include "shadow/json.h"
 #include "util/clock.h"
 #include "util/log.h"
 
 #define API "/api/v1"
+
+/* pending_state[0] of a pending answer: what it waits for */
+enum {
+	PENDING_COMMAND = 1, /* a shadow's mailbox: [1] slot | cmd << 8, [2] seq, [3] deadline (ns) */
+	PENDING_DISK,        /* a disk job: res->stream is its reply */
+	PENDING_STATUS,      /* status, for the summary cache: [3] deadline (ns) */
+};
 
 /* --- answers ----------------------------------------------------------------- */
 
@@ -38,18 +50,40 @@ void sc_debug_json(struct sc_http_response *res, unsigned int status, struct sc_
 	res->len = len;
 }
 
-void sc_debug_error(struct sc_http_response *res, unsigned int status, const char *fmt, ...)
+static void error_body(struct sc_strbuf *sb, unsigned int status, const char *fmt, va_list ap)
 {
 	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	sc_sb_printf(sb, "{\"error\":");
+	sc_sb_json_str(sb, msg);
+	sc_sb_printf(sb, ",\"status\":%u}\n", status);
+}
+
+void sc_debug_error(struct sc_http_response *res, unsigned int status, const char *fmt, ...)
+{
+	struct sc_strbuf sb = {0};
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	error_body(&sb, status, fmt, ap);
 	va_end(ap);
-	struct sc_strbuf sb = {0};
-	sc_sb_printf(&sb, "{\"error\":");
-	sc_sb_json_str(&sb, msg);
-	sc_sb_printf(&sb, ",\"status\":%u}\n", status);
 	sc_debug_json(res, status, &sb);
+}
+
+unsigned int sc_debug_error_sb(struct sc_strbuf *sb, unsigned int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	error_body(sb, status, fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+void sc_debug_pending_disk(struct sc_debug_api *api, struct sc_disk_reply *reply, struct sc_http_response *res)
+{
+	res->status = 202;
+	res->pending = true;
+	res->stream = sc_disk_reply_stream(reply);
+	res->pending_state[0] = PENDING_DISK;
 }
 
 /* --- pure pieces ------------------------------------------------------------- */
@@ -216,46 +250,21 @@ static void incident_json(struct sc_debug_api *api, struct sc_strbuf *sb)
 	sc_sb_printf(sb, "}");
 }
 
-/* The incident a shadow's latest capture preserved (its manifest.json): the
- * session's incident is cleared when the supervisor recovers, the capture
- * keeps it. null for no capture or a developer's capture. */
-static void capture_incident_json(const char *dir, struct sc_strbuf *sb)
+/* The incident a shadow's latest capture preserved (its manifest.json), from
+ * the summary cache: the session's incident is cleared when the supervisor
+ * recovers, the capture keeps it. null for no capture or a developer's
+ * capture. *known is cleared when the cache has not read dir yet. */
+static void capture_incident_json(struct sc_debug_api *api, const char *dir, struct sc_strbuf *sb, bool *known)
 {
-	char path[600], s[64];
-	uint64_t v, det = 0, paused = 0;
-	snprintf(path, sizeof(path), "%s/manifest.json", dir);
-	char *m = dir[0] ? sc_read_file(path, NULL) : NULL;
-	if (!m || !sc_json_get_u64(m, "incident", &v) || v == 0) {
-		free(m);
+	if (!api->summaries) {
 		sc_sb_printf(sb, "null");
 		return;
 	}
-	sc_sb_printf(sb, "{\"incident\":%llu", (unsigned long long)v);
-	if (sc_json_get_str(m, "detected", s, sizeof(s)))
-		sc_sb_printf(sb, ",\"detected\":\"%s\"", s);
-	if (sc_json_get_str(m, "injected", s, sizeof(s)))
-		sc_sb_printf(sb, ",\"injected\":\"%s\"", s);
-	else
-		sc_sb_printf(sb, ",\"injected\":null");
-	if (sc_json_get_u64(m, "detection_path", &v))
-		sc_sb_printf(sb, ",\"path\":%llu", (unsigned long long)v);
-	if (sc_json_get_u64(m, "primary_error_tick", &v))
-		sc_sb_printf(sb, ",\"error_tick\":%llu", (unsigned long long)v);
-	if (sc_json_get_u64(m, "held_tick", &v))
-		sc_sb_printf(sb, ",\"held_tick\":%llu", (unsigned long long)v);
-	sc_json_get_u64(m, "detected_ns", &det);
-	sc_json_get_u64(m, "paused_ns", &paused);
-	sc_sb_printf(sb, ",\"detected_ns\":%llu,\"paused_ns\":%llu,\"detect_to_pause_ms\":", (unsigned long long)det,
-	             (unsigned long long)paused);
-	if (det && paused >= det)
-		sc_sb_printf(sb, "%.3f", (double)(paused - det) / 1e6);
-	else
-		sc_sb_printf(sb, "null");
-	sc_sb_printf(sb, ",\"hashes_match\":%s}", strstr(m, "\"hashes_match\": true") ? "true" : "false");
-	free(m);
+	if (!sc_capture_summary_append(api->summaries, dir, sb))
+		*known = false;
 }
 
-static void shadow_json(struct sc_debug_api *api, int slot, struct sc_strbuf *sb)
+static void shadow_json(struct sc_debug_api *api, int slot, struct sc_strbuf *sb, bool *known)
 {
 	struct sc_shadow_shm *m = slot_block(api, slot);
 	struct sc_fault_shm *f = &api->session->fault;
@@ -289,14 +298,17 @@ static void shadow_json(struct sc_debug_api *api, int slot, struct sc_strbuf *sb
 	else
 		sc_sb_printf(sb, "null");
 	sc_sb_printf(sb, ",\"capture_incident\":");
-	capture_incident_json(dir, sb);
+	capture_incident_json(api, dir, sb, known);
 	sc_sb_printf(sb, "}");
 }
 
-static void get_status(struct sc_debug_api *api, struct sc_http_response *res)
+/* Renders status into sb; false when a capture it shows is not in the
+ * summary cache yet (shown as null). */
+static bool render_status(struct sc_debug_api *api, struct sc_strbuf *sb_out)
 {
 	struct sc_session_shm *s = api->session;
 	struct sc_strbuf sb = {0};
+	bool known = true;
 	uint64_t now = sc_now_ns(), hb = atomic_load(&s->heartbeat_ns);
 	sc_sb_printf(&sb, "{\"fps\":%u,\"width\":%u,\"height\":%u,\"primary\":{\"pid\":%d,\"next_tick\":%u,"
 	             "\"base_tick\":%u,\"tick_p50_ms\":%.3f,\"tick_p99_ms\":%.3f,\"heartbeat_age_ms\":",
@@ -311,9 +323,9 @@ static void get_status(struct sc_debug_api *api, struct sc_http_response *res)
 	             (unsigned long long)atomic_load(&s->frames_rendered),
 	             (unsigned long long)atomic_load(&s->frames_encoded),
 	             (unsigned long long)atomic_load(&s->inputs_applied));
-	shadow_json(api, 0, &sb);
+	shadow_json(api, 0, &sb, &known);
 	sc_sb_printf(&sb, ",");
-	shadow_json(api, 1, &sb);
+	shadow_json(api, 1, &sb, &known);
 	sc_sb_printf(&sb, "],\"shadow_enabled\":%s,\"incident\":", api->cfg->shadow ? "true" : "false");
 	incident_json(api, &sb);
 	/* the latest incident a paused shadow holds (kept after recovery) */
@@ -329,12 +341,41 @@ static void get_status(struct sc_debug_api *api, struct sc_http_response *res)
 		char dir[sizeof(s->shadow.capture_dir)];
 		memcpy(dir, slot_block(api, last)->capture_dir, sizeof(dir));
 		dir[sizeof(dir) - 1] = '\0';
-		capture_incident_json(dir, &sb);
+		capture_incident_json(api, dir, &sb, &known);
 	} else {
 		sc_sb_printf(&sb, "null");
 	}
 	sc_sb_printf(&sb, ",\"incidents_total\":%u,\"now_ns\":%llu}\n", atomic_load(&s->incidents),
 	             (unsigned long long)now);
+	*sb_out = sb;
+	return known;
+}
+
+/* Answered at once from memory; only when a shadow has just published a
+ * capture the cache has not read yet does the answer wait (a few ms, at most
+ * SC_CAPTURE_SUMMARY_WAIT_MS) for the disk worker to read its manifest. */
+static void get_status(struct sc_debug_api *api, struct sc_http_response *res)
+{
+	struct sc_strbuf sb;
+	if (!render_status(api, &sb)) {
+		sc_sb_free(&sb);
+		res->status = 202;
+		res->pending = true;
+		res->pending_state[0] = PENDING_STATUS;
+		res->pending_state[3] = sc_now_ns() + (uint64_t)SC_CAPTURE_SUMMARY_WAIT_MS * 1000000;
+		return;
+	}
+	sc_debug_json(res, 200, &sb);
+}
+
+static void poll_status(struct sc_debug_api *api, struct sc_http_response *res)
+{
+	struct sc_strbuf sb;
+	if (!render_status(api, &sb) && sc_now_ns() < res->pending_state[3]) {
+		sc_sb_free(&sb);
+		return;
+	}
+	res->pending = false;
 	sc_debug_json(res, 200, &sb);
 }
 
@@ -346,9 +387,7 @@ static void get_incidents(struct sc_debug_api *api, struct sc_http_response *res
 	sc_sb_printf(&sb, ",\"incidents_total\":%u,\"capture_root\":", atomic_load(&api->session->incidents));
 	sc_sb_json_str(&sb, api->cfg->capture_root);
 	sc_sb_printf(&sb, ",\"captures\":");
-	sc_debug_captures_list(api, &sb);
-	sc_sb_printf(&sb, "}\n");
-	sc_debug_json(res, 200, &sb);
+	sc_debug_captures_list_get(api, &sb, "}\n", res); /* the list is read by the disk worker */
 }
 
 /* --- shadow commands --------------------------------------------------------- */
@@ -434,10 +473,10 @@ static void send_command(struct sc_debug_api *api, uint32_t cmd, int64_t arg, co
 	seq = atomic_fetch_add(&m->cmd_seq, 1) + 1;
 	res->status = 202;
 	res->pending = true;
-	res->pending_state[0] = (uint64_t)slot;
-	res->pending_state[1] = seq;
-	res->pending_state[2] = sc_now_ns() + (uint64_t)SC_DEBUG_CMD_TIMEOUT_MS * 1000000;
-	res->pending_state[3] = cmd;
+	res->pending_state[0] = PENDING_COMMAND;
+	res->pending_state[1] = (uint64_t)slot | (uint64_t)cmd << 8;
+	res->pending_state[2] = seq;
+	res->pending_state[3] = sc_now_ns() + (uint64_t)SC_DEBUG_CMD_TIMEOUT_MS * 1000000;
 }
 
 static unsigned int result_status(int32_t r)
@@ -452,14 +491,15 @@ static unsigned int result_status(int32_t r)
 	}
 }
 
-void sc_debug_api_poll(struct sc_debug_api *api, struct sc_http_response *res)
+static void poll_command(struct sc_debug_api *api, struct sc_http_response *res)
 {
-	int slot = (int)res->pending_state[0];
-	uint32_t seq = (uint32_t)res->pending_state[1];
-	uint32_t cmd = (uint32_t)res->pending_state[3];
+	int slot = (int)(res->pending_state[1] & 0xff);
+	uint32_t cmd = (uint32_t)(res->pending_state[1] >> 8);
+	uint32_t seq = (uint32_t)res->pending_state[2];
+	uint64_t deadline = res->pending_state[3];
 	struct sc_shadow_shm *m = slot_block(api, slot);
 	if (atomic_load(&m->done_seq) != seq) {
-		if (sc_now_ns() < res->pending_state[2] && shadow_alive(m))
+		if (sc_now_ns() < deadline && shadow_alive(m))
 			return;
 		res->pending = false;
 		if (!shadow_alive(m))
@@ -479,6 +519,7 @@ void sc_debug_api_poll(struct sc_debug_api *api, struct sc_http_response *res)
 	dir[sizeof(dir) - 1] = '\0';
 
 	struct sc_strbuf sb = {0};
+	bool known = true;
 	sc_sb_printf(&sb, "{\"ok\":%s,\"command\":\"%s\",\"slot\":%d,\"result\":%d,\"error\":", r ? "false" : "true",
 	             cmd_name(cmd), slot, r);
 	if (r)
@@ -500,9 +541,34 @@ void sc_debug_api_poll(struct sc_debug_api *api, struct sc_http_response *res)
 	else
 		sc_sb_printf(&sb, "null");
 	sc_sb_printf(&sb, ",\"shadow\":");
-	shadow_json(api, slot, &sb);
+	shadow_json(api, slot, &sb, &known);
 	sc_sb_printf(&sb, "}\n");
+	if (!known && sc_now_ns() < deadline) {
+		/* a capture the command wrote: answer once the worker has read it */
+		sc_sb_free(&sb);
+		res->pending = true;
+		return;
+	}
 	sc_debug_json(res, result_status(r), &sb);
+}
+
+void sc_debug_api_poll(struct sc_debug_api *api, struct sc_http_response *res)
+{
+	switch (res->pending_state[0]) {
+	case PENDING_COMMAND:
+		poll_command(api, res);
+		return;
+	case PENDING_DISK:
+		sc_disk_reply_answer(sc_disk_reply_of(res->stream), res);
+		return;
+	case PENDING_STATUS:
+		poll_status(api, res);
+		return;
+	default:
+		res->pending = false;
+		sc_debug_error(res, 500, "unknown pending answer");
+		return;
+	}
 }
 
 /* --- fault injection --------------------------------------------------------- */
@@ -630,10 +696,8 @@ void sc_debug_api_request(struct sc_debug_api *api, const struct sc_http_request
 		if (!is_get(req, res))
 			return;
 		if (path[strlen(API "/captures")] == '\0') {
-			struct sc_strbuf sb = {0};
-			sc_debug_captures_list(api, &sb);
-			sc_sb_printf(&sb, "\n");
-			sc_debug_json(res, 200, &sb);
+			struct sc_strbuf head = {0};
+			sc_debug_captures_list_get(api, &head, "\n", res);
 			return;
 		}
 		sc_debug_captures_get(api, path + strlen(API "/captures/"), res);

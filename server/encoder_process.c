@@ -7,7 +7,9 @@
  * the input log writer); the encode thread waits on the frame doorbell, takes
  * the latest frame from the mailbox, encodes and publishes it, and watches
  * the supervisor socket (new frame memory after a primary restart, EOF) and
- * SIGTERM/SIGINT (signalfd). */
+ * SIGTERM/SIGINT (signalfd); the disk worker (server/disk_worker.h) does the
+ * debug API's disk work and hands its answers to the main thread, which
+ * never waits for the disk. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -29,8 +31,10 @@
 #include "net/fd_passing.h"
 #include "net/input_log.h"
 #include "net/ws_server.h"
+#include "server/capture_summary.h"
 #include "server/config.h"
 #include "server/debug_api.h"
+#include "server/disk_worker.h"
 #include "server/encoder_metrics.h"
 #include "server/frame_encode.h"
 #include "server/frame_reader.h"
@@ -61,6 +65,8 @@ struct encp {
 	struct sc_encoder_stats stats;
 	struct sc_encoder_status status;
 	pthread_t thread;
+	struct sc_disk_worker *disk;            /* the debug API's disk work */
+	struct sc_capture_summaries *summaries; /* status's manifest cache, filled by disk */
 	atomic_bool stop, keyframe;
 	/* the input log has one writer, this process: clients (service thread)
 	 * and the --inputs script (encode thread) take turns */
@@ -183,6 +189,13 @@ static void http_poll(void *user, struct sc_http_response *res)
 {
 	struct encp *p = user;
 	sc_debug_api_poll(&p->api, res);
+}
+
+/* disk worker thread: a reply or a cached summary is ready */
+static void disk_wake(void *user)
+{
+	struct encp *p = user;
+	sc_ws_server_wake(p->ws);
 }
 
 /* --- encode thread ---------------------------------------------------------- */
@@ -589,6 +602,13 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 	};
 	if (!create_server(p))
 		goto out_arena;
+	/* after the server (it wakes it), before its service loop */
+	if (!(p->disk = sc_disk_worker_create(disk_wake, p)) || !(p->summaries = sc_capture_summaries_create(p->disk))) {
+		sc_err("cannot start the disk worker");
+		goto out_ws;
+	}
+	p->api.disk = p->disk;
+	p->api.summaries = p->summaries;
 	atomic_store(&p->keyframe, true);
 	if (pthread_create(&p->thread, NULL, encode_thread, p) != 0) {
 		sc_err("cannot start the encode thread");
@@ -601,7 +621,12 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 	sc_info("stopped: %llu frames encoded, %llu inputs logged",
 	        (unsigned long long)p->frames_out, (unsigned long long)atomic_load(&p->stats.inputs_logged));
 out_ws:
+	/* the worker stops waking the server; the server releases the replies it
+	 * holds (which kick the worker); then the worker frees what is left */
+	sc_disk_worker_stop(p->disk);
 	sc_ws_server_destroy(p->ws);
+	sc_disk_worker_destroy(p->disk);
+	sc_capture_summaries_destroy(p->summaries);
 out_arena:
 	sc_frame_reader_finish(&p->reader);
 	if (p->arena) {

@@ -1,16 +1,22 @@
 /* Unit tests of the debug API's pure pieces: the bearer token check, capture
- * name checks, delay / inject bodies, ?slot=, ?from=&count=, the ustar writer
- * (header checksum, sizes, padding, end marker, size cap), and GET
+ * name checks, delay / inject bodies, ?slot=, ?from=&count=, capture archives
+ * (libarchive ustar: layout, header checksums, sizes, padding, end marker,
+ * the size known before the first byte and exact, written in steps; the size
+ * cap, names ustar cannot hold, nesting, a file that shrank), status's
+ * manifest summary, and GET
  * /api/v1/ticks over in-memory tick and input logs: applied and dropped
  * inputs per record, the newest record of a re-run tick, 410 for ticks the
  * log no longer holds, 404 for ticks not published yet, impossible records. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "server/capture_summary.h"
+#include "server/capture_tar.h"
 #include "server/debug_api.h"
 #include "server/input_drops.h"
-#include "server/tar_writer.h"
 
 /* not assert(): the tests run in release builds (NDEBUG) too */
 #define assert(c) \
@@ -75,37 +81,167 @@ static void test_bodies(void)
 	assert(sc_debug_query_slot("slot=01") == -2);
 }
 
+static void write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	assert(f && fwrite(data, 1, len, f) == len && fclose(f) == 0);
+}
+
+static bool to_strbuf(void *ud, const void *data, size_t len)
+{
+	sc_sb_append(ud, data, len);
+	return !((struct sc_strbuf *)ud)->failed;
+}
+
+/* The whole archive of dir in steps of budget bytes; its size said up front. */
+static void archive(const char *dir, size_t budget, struct sc_strbuf *sb, int *steps)
+{
+	struct sc_capture_tar *t;
+	char err[256];
+	assert(sc_capture_tar_open(dir, "cap", 1u << 30, to_strbuf, sb, &t, err, sizeof(err)) == SC_CAPTURE_TAR_OK);
+	uint64_t size = sc_capture_tar_size(t);
+	int r;
+	*steps = 0;
+	while ((r = sc_capture_tar_step(t, budget, err, sizeof(err))) == 1)
+		(*steps)++;
+	assert(r == 0);
+	assert(sb->len == size);
+	sc_capture_tar_close(t);
+}
+
+static const unsigned char *entry(const struct sc_strbuf *sb, size_t *off, const char *name, char type,
+                                  size_t size)
+{
+	const unsigned char *h = (const unsigned char *)sb->buf + *off;
+	assert(*off + 512 <= sb->len);
+	if (strcmp((const char *)h, name) != 0) {
+		fprintf(stderr, "entry at %zu is '%.100s', expected '%s'\n", *off, (const char *)h, name);
+		exit(1);
+	}
+	assert(h[156] == (unsigned char)type);
+	assert(memcmp(h + 257, "ustar", 6) == 0 && memcmp(h + 263, "00", 2) == 0);
+	assert(strtoul((const char *)h + 124, NULL, 8) == size);
+	assert(strtoul((const char *)h + 148, NULL, 8) == checksum(h));
+	assert(strcmp((const char *)h + 265, "shadowcast") == 0);
+	*off += 512 + (size + 511) / 512 * 512;
+	return h + 512;
+}
+
 static void test_tar(void)
 {
-	struct sc_strbuf sb = {0};
-	assert(sc_tar_add_dir(&sb, "cap", 0));
-	assert(sc_tar_add_file(&sb, "cap/manifest.json", "{\"a\":1}\n", 8, 1700000000));
-	assert(sc_tar_add_file(&sb, "cap/empty", "", 0, 0));
-	assert(sc_tar_finish(&sb));
-	assert(sb.len == 512 * 3 + 512 + 1024);
-	const unsigned char *h = (const unsigned char *)sb.buf;
-	assert(strcmp((const char *)h, "cap/") == 0 && h[156] == '5');
-	h += 512;
-	assert(strcmp((const char *)h, "cap/manifest.json") == 0 && h[156] == '0');
-	assert(memcmp(h + 257, "ustar", 6) == 0 && memcmp(h + 263, "00", 2) == 0);
-	assert(strtoul((const char *)h + 124, NULL, 8) == 8);
-	assert(strtoul((const char *)h + 148, NULL, 8) == checksum(h));
-	assert(memcmp(h + 512, "{\"a\":1}\n", 8) == 0 && h[520] == 0);
-	for (size_t i = sb.len - 1024; i < sb.len; i++)
-		assert(sb.buf[i] == 0);
-	sc_sb_free(&sb);
+	char root[] = "/tmp/sc-test-tar-XXXXXX", p[1024];
+	assert(mkdtemp(root));
+	char dir[200];
+	snprintf(dir, sizeof(dir), "%s/cap", root);
+	assert(mkdir(dir, 0755) == 0);
+	snprintf(p, sizeof(p), "%s/manifest.json", dir);
+	write_file(p, "{\"a\":1}\n", 8);
+	snprintf(p, sizeof(p), "%s/empty", dir);
+	write_file(p, "", 0);
+	snprintf(p, sizeof(p), "%s/.hidden", dir);
+	write_file(p, "x", 1);
+	static unsigned char big[200001];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (unsigned char)(i * 7 + i / 251);
+	snprintf(p, sizeof(p), "%s/big", dir);
+	write_file(p, big, sizeof(big));
+	snprintf(p, sizeof(p), "%s/link", dir);
+	assert(symlink("big", p) == 0);
+	snprintf(p, sizeof(p), "%s/step-1", dir);
+	assert(mkdir(p, 0755) == 0);
+	snprintf(p, sizeof(p), "%s/step-1/frame.png", dir);
+	write_file(p, "\x89PNG", 4);
 
-	char longname[120];
+	/* in small steps and in one: the same bytes */
+	struct sc_strbuf a = {0}, b = {0};
+	int steps_a, steps_b;
+	archive(dir, 4096, &a, &steps_a);
+	archive(dir, 1u << 30, &b, &steps_b);
+	assert(steps_a > 40 && steps_b <= 1);
+	assert(a.len == b.len && memcmp(a.buf, b.buf, a.len) == 0);
+
+	/* sorted, a directory before what it holds; no dot files, no symlinks */
+	size_t off = 0;
+	entry(&a, &off, "cap/", '5', 0);
+	const unsigned char *d = entry(&a, &off, "cap/big", '0', sizeof(big));
+	assert(memcmp(d, big, sizeof(big)) == 0);
+	for (size_t i = sizeof(big); i % 512; i++)
+		assert(d[i] == 0);
+	entry(&a, &off, "cap/empty", '0', 0);
+	d = entry(&a, &off, "cap/manifest.json", '0', 8);
+	assert(memcmp(d, "{\"a\":1}\n", 8) == 0 && d[8] == 0);
+	entry(&a, &off, "cap/step-1/", '5', 0);
+	entry(&a, &off, "cap/step-1/frame.png", '0', 4);
+	/* the end: two zero blocks, nothing after them */
+	assert(off + 1024 == a.len);
+	for (size_t i = off; i < a.len; i++)
+		assert(a.buf[i] == 0);
+	sc_sb_free(&a);
+	sc_sb_free(&b);
+
+	/* over the size cap: refused before anything is written */
+	struct sc_capture_tar *t;
+	char err[256];
+	struct sc_strbuf c = {0};
+	assert(sc_capture_tar_open(dir, "cap", 100000, to_strbuf, &c, &t, err, sizeof(err)) == SC_CAPTURE_TAR_TOO_BIG);
+	assert(strstr(err, "over the limit") && c.len == 0);
+	/* the data fits, the headers do not */
+	assert(sc_capture_tar_open(dir, "cap", sizeof(big) + 13, to_strbuf, &c, &t, err, sizeof(err)) ==
+	       SC_CAPTURE_TAR_TOO_BIG);
+	assert(strstr(err, "the archive would be") && c.len == 0);
+
+	/* a file that shrank after the listing: the step fails, no made-up bytes */
+	assert(sc_capture_tar_open(dir, "cap", 1u << 30, to_strbuf, &c, &t, err, sizeof(err)) == SC_CAPTURE_TAR_OK);
+	snprintf(p, sizeof(p), "%s/big", dir);
+	assert(truncate(p, 1000) == 0);
+	int r;
+	while ((r = sc_capture_tar_step(t, 4096, err, sizeof(err))) == 1)
+		;
+	assert(r == -1 && strstr(err, "shorter than when it was listed"));
+	assert(c.len < sizeof(big));
+	sc_capture_tar_close(t);
+	sc_sb_free(&c);
+
+	/* a name ustar cannot hold (no '/' to split it at within 100 bytes) */
+	char longname[140];
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
-	struct sc_strbuf sb2 = {0};
-	assert(!sc_tar_add_file(&sb2, longname, "x", 1, 0)); /* over 100 bytes */
-	sc_sb_free(&sb2);
+	snprintf(p, sizeof(p), "%s/%s", dir, longname);
+	write_file(p, "x", 1);
+	assert(sc_capture_tar_open(dir, "cap", 1u << 30, to_strbuf, &c, &t, err, sizeof(err)) == SC_CAPTURE_TAR_ERROR);
+	assert(strstr(err, longname) && c.len == 0);
+	assert(unlink(p) == 0);
 
-	struct sc_strbuf capped = {.max = 1024};
-	assert(!sc_tar_add_file(&capped, "big", longname, sizeof(longname), 0) || !sc_tar_finish(&capped));
-	assert(capped.failed);
-	sc_sb_free(&capped);
+	/* nested deeper than SC_CAPTURE_TAR_MAX_DEPTH */
+	snprintf(p, sizeof(p), "%s/d1", dir);
+	for (int i = 0; i < SC_CAPTURE_TAR_MAX_DEPTH + 1; i++) {
+		assert(mkdir(p, 0755) == 0);
+		strcat(p, "/dx");
+	}
+	assert(sc_capture_tar_open(dir, "cap", 1u << 30, to_strbuf, &c, &t, err, sizeof(err)) == SC_CAPTURE_TAR_ERROR);
+	assert(strstr(err, "nested too deep"));
+	sc_sb_free(&c);
+
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert(system(cmd) == 0);
+}
+
+static void test_summary(void)
+{
+	struct sc_strbuf sb = {0};
+	sc_capture_summary_render(NULL, &sb);
+	sc_capture_summary_render("{\"incident\": 0}", &sb);
+	assert(sb.len == 8 && strcmp(sb.buf, "nullnull") == 0);
+	sc_sb_free(&sb);
+	sc_capture_summary_render("{\"format\": 1, \"incident\": 3, \"detected\": \"assert\", \"injected\": \"assert\", "
+	                          "\"detection_path\": 724, \"primary_error_tick\": 90, \"held_tick\": 89, "
+	                          "\"detected_ns\": 1000000, \"paused_ns\": 3500000, \"hashes_match\": true}",
+	                          &sb);
+	assert(strcmp(sb.buf, "{\"incident\":3,\"detected\":\"assert\",\"injected\":\"assert\",\"path\":724,"
+	                      "\"error_tick\":90,\"held_tick\":89,\"detected_ns\":1000000,\"paused_ns\":3500000,"
+	                      "\"detect_to_pause_ms\":2.500,\"hashes_match\":true}") == 0);
+	sc_sb_free(&sb);
 }
 
 static void test_ticks_query(void)
@@ -291,6 +427,7 @@ int main(void)
 	test_names();
 	test_bodies();
 	test_tar();
+	test_summary();
 	test_ticks_query();
 	test_ticks_endpoint();
 	printf("debug API unit tests passed\n");
