@@ -135,16 +135,22 @@ uint64_t sc_input_log_tail(const struct sc_input_log *log)
 	return SC_LOAD_ACQUIRE(&log->ctrl->tail);
 }
 
-bool sc_input_log_reader_attach(struct sc_input_log *log, uint64_t start_seq, int *reader)
+/* A free reader slot, marked claimed (not yet counted by the writer), or -1. */
+static int claim_reader_slot(struct sc_input_log_ctrl *ctrl)
 {
-	struct sc_input_log_ctrl *ctrl = log->ctrl;
-	int slot = -1;
-	for (int i = 0; i < SC_INPUT_LOG_MAX_READERS && slot < 0; i++) {
+	for (int i = 0; i < SC_INPUT_LOG_MAX_READERS; i++) {
 		uint32_t expected = READER_FREE;
 		if (__atomic_compare_exchange_n(&ctrl->readers[i].active, &expected, READER_CLAIMED,
 		                                false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
-			slot = i;
+			return i;
 	}
+	return -1;
+}
+
+bool sc_input_log_reader_attach(struct sc_input_log *log, uint64_t start_seq, int *reader)
+{
+	struct sc_input_log_ctrl *ctrl = log->ctrl;
+	int slot = claim_reader_slot(ctrl);
 	if (slot < 0)
 		return false;
 	struct sc_input_log_reader_slot *r = &ctrl->readers[slot];
@@ -175,13 +181,7 @@ bool sc_input_log_reader_attach(struct sc_input_log *log, uint64_t start_seq, in
 bool sc_input_log_reader_attach_lossy(struct sc_input_log *log, uint64_t start_seq, int *reader)
 {
 	struct sc_input_log_ctrl *ctrl = log->ctrl;
-	int slot = -1;
-	for (int i = 0; i < SC_INPUT_LOG_MAX_READERS && slot < 0; i++) {
-		uint32_t expected = READER_FREE;
-		if (__atomic_compare_exchange_n(&ctrl->readers[i].active, &expected, READER_CLAIMED,
-		                                false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
-			slot = i;
-	}
+	int slot = claim_reader_slot(ctrl);
 	if (slot < 0)
 		return false;
 	struct sc_input_log_reader_slot *r = &ctrl->readers[slot];

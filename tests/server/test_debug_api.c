@@ -18,14 +18,8 @@
 #include "server/debug_api.h"
 #include "server/input_drops.h"
 
-/* not assert(): the tests run in release builds (NDEBUG) too */
-#define assert(c) \
-	do { \
-		if (!(c)) { \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-			exit(1); \
-		} \
-	} while (0)
+#include "tests/lib/check.h"
+#define assert(c) check(c) /* also in release builds */
 
 static unsigned checksum(const unsigned char *h)
 {

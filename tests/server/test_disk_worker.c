@@ -27,13 +27,8 @@
 #include "server/disk_worker.h"
 #include "util/clock.h"
 
-#define assert(c) \
-	do { \
-		if (!(c)) { \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-			exit(1); \
-		} \
-	} while (0)
+#include "tests/lib/check.h"
+#define assert(c) check(c) /* also in release builds */
 
 #define TOKEN "t0ken"
 #define CAP "incident-1-tick-90"

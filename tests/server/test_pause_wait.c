@@ -10,13 +10,7 @@
 #include "server/pause_wait.h"
 #include "server/session.h"
 
-#define check(c) \
-	do { \
-		if (!(c)) { \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-			exit(1); \
-		} \
-	} while (0)
+#include "tests/lib/check.h"
 
 #define MS 1000000ull
 #define S (1000 * MS)

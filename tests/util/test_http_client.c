@@ -20,13 +20,7 @@
 
 #include "util/http_client.h"
 
-#define check(c) \
-	do { \
-		if (!(c)) { \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-			exit(1); \
-		} \
-	} while (0)
+#include "tests/lib/check.h"
 
 struct fake {
 	int fd;

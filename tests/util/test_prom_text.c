@@ -6,13 +6,7 @@
 
 #include "util/prom_text.h"
 
-#define check(c) \
-	do { \
-		if (!(c)) { \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-			exit(1); \
-		} \
-	} while (0)
+#include "tests/lib/check.h"
 
 static const char text[] =
 	"# HELP shadowcast_frames_total Frames.\n"
