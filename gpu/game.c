@@ -54,10 +54,14 @@ struct sc_game {
 	VkPipeline pipes[PIPE_COUNT];
 	VkCommandBuffer cmd;     /* a tick: simulate, then render into the slot */
 	VkCommandBuffer cmd_sim; /* a tick simulated only (SC_RENDER_NONE) */
+	VkCommandBuffer cmd_render; /* the last tick's frame, drawn afterwards (sc_game_render_last) */
 	VkFence fence;
 	VkQueryPool queries;
 	uint32_t next_tick;
 	bool lost; /* hung or device lost: nothing may wait on the GPU any more */
+	/* heat, tile content and circles are the last tick's (a tick ran since
+	 * create or restore): sc_game_render_last can draw its frame */
+	bool picture_valid;
 };
 
 void sc_game_config_defaults(struct sc_game_config *cfg)
@@ -271,6 +275,39 @@ static bool record_tick(struct sc_game *g, VkCommandBuffer cmd, bool render)
 	return sc_vk_ok(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
 }
 
+/* The frame of the tick just simulated, from what that tick left on the GPU
+ * (heat, tile content, circles): binning, rasteriser and seal, as the end of
+ * a rendering tick records them. */
+static bool record_render(struct sc_game *g, VkCommandBuffer cmd)
+{
+	VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+	if (!sc_vk_ok(vkBeginCommandBuffer(cmd, &bi), "vkBeginCommandBuffer"))
+		return false;
+	vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, g->pipeline_layout, 0, 1, &g->set, 0, NULL);
+	static const uint32_t no_tiles[4] = {0, 1, 1, 0};
+	barrier(cmd, VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+	        VK_ACCESS_HOST_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_SHADER_READ_BIT,
+	        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+	        VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_UNIFORM_READ_BIT |
+	        VK_ACCESS_TRANSFER_WRITE_BIT);
+	vkCmdUpdateBuffer(cmd, g->tile_list.buffer, 0, sizeof(no_tiles), no_tiles);
+	barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+	        VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+	bind(g, cmd, PIPE_BIN);
+	vkCmdDispatch(cmd, (g->n_tiles + 63) / 64, 1, 1);
+	barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+	        VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+	        VK_ACCESS_INDIRECT_COMMAND_READ_BIT | VK_ACCESS_SHADER_READ_BIT);
+	bind(g, cmd, PIPE_RENDER);
+	vkCmdDispatchIndirect(cmd, g->tile_list.buffer, 0);
+	compute_barrier(cmd);
+	bind(g, cmd, PIPE_SEAL);
+	vkCmdDispatch(cmd, 1, 1, 1);
+	barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+	        VK_ACCESS_HOST_READ_BIT);
+	return sc_vk_ok(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
+}
+
 static void fill_params(struct sc_game *g, uint32_t tick, uint32_t slot, uint32_t flags,
                         const struct sc_input_event *inputs, uint32_t n)
 {
@@ -403,9 +440,9 @@ struct sc_game *sc_game_create(struct sc_vk_device *dev, const struct sc_game_co
 		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
 		.commandPool = dev->cmd_pool,
 		.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-		.commandBufferCount = 2,
+		.commandBufferCount = 3,
 	};
-	VkCommandBuffer cmds[2] = {VK_NULL_HANDLE, VK_NULL_HANDLE};
+	VkCommandBuffer cmds[3] = {VK_NULL_HANDLE, VK_NULL_HANDLE, VK_NULL_HANDLE};
 	VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
 	VkQueryPoolCreateInfo qci = {
 		.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
@@ -416,11 +453,13 @@ struct sc_game *sc_game_create(struct sc_vk_device *dev, const struct sc_game_co
 		goto err;
 	g->cmd = cmds[0];
 	g->cmd_sim = cmds[1];
+	g->cmd_render = cmds[2];
 	if (
 	    !sc_vk_ok(vkCreateFence(dev->device, &fci, NULL, &g->fence), "vkCreateFence") ||
 	    !sc_vk_ok(vkCreateQueryPool(dev->device, &qci, NULL, &g->queries), "vkCreateQueryPool"))
 		goto err;
-	if (!run_init(g) || !record_tick(g, g->cmd, true) || !record_tick(g, g->cmd_sim, false))
+	if (!run_init(g) || !record_tick(g, g->cmd, true) || !record_tick(g, g->cmd_sim, false) ||
+	    !record_render(g, g->cmd_render))
 		goto err;
 	return g;
 err:
@@ -450,6 +489,8 @@ void sc_game_destroy(struct sc_game *g)
 		vkFreeCommandBuffers(d, g->dev->cmd_pool, 1, &g->cmd);
 	if (g->cmd_sim)
 		vkFreeCommandBuffers(d, g->dev->cmd_pool, 1, &g->cmd_sim);
+	if (g->cmd_render)
+		vkFreeCommandBuffers(d, g->dev->cmd_pool, 1, &g->cmd_render);
 	for (int i = 0; i < PIPE_COUNT; i++)
 		if (g->pipes[i])
 			vkDestroyPipeline(d, g->pipes[i], NULL);
@@ -509,7 +550,19 @@ enum sc_game_error sc_game_tick(struct sc_game *g, const struct sc_input_event *
 	if (render)
 		g->slots_rendered |= 1u << slot; /* a skipped tick leaves the slot and its tile history as they were */
 	g->next_tick++;
+	g->picture_valid = true;
 	return SC_GAME_OK;
+}
+
+enum sc_game_error sc_game_render_last(struct sc_game *g, uint32_t slot, uint32_t render_flags)
+{
+	if (!g->picture_valid || g->next_tick == 0 || slot >= g->cfg.frame_slots)
+		return SC_GAME_BAD_INPUT;
+	fill_params(g, g->next_tick - 1, slot, (render_flags & SC_RENDER_RGBA) | RENDER_ALL, NULL, 0);
+	enum sc_game_error e = submit_and_wait(g, g->cmd_render);
+	if (e == SC_GAME_OK)
+		g->slots_rendered |= 1u << slot;
+	return e;
 }
 
 size_t sc_game_snapshot_size(const struct sc_game *g)
@@ -588,6 +641,7 @@ bool sc_game_restore(struct sc_game *g, const void *buf, size_t len)
 	sc_vk_buffer_finish(&staging, g->dev);
 	if (ok)
 		g->next_tick = st->hdr.tick;
+	g->picture_valid = false; /* what is on the GPU for drawing is another state's */
 	return ok;
 }
 

@@ -57,6 +57,12 @@ enum sc_game_error sc_game_tick(struct sc_game *game, const struct sc_input_even
                                 uint32_t n_inputs, uint32_t slot, uint32_t render_flags,
                                 struct sc_tick_result *out);
 
+/* Draws the frame of the tick last simulated (with SC_RENDER_NONE, say) into
+ * `slot`, whole, exactly as a rendering tick would have (RGBA too with
+ * SC_RENDER_RGBA), without simulating anything. SC_GAME_BAD_INPUT when no
+ * tick ran since the game was created or restored. */
+enum sc_game_error sc_game_render_last(struct sc_game *game, uint32_t slot, uint32_t render_flags);
+
 /* Full GPU state, for captures and for restoring a match: the state block
  * (struct sc_game_state) followed by every particle (16 bytes each). */
 size_t sc_game_snapshot_size(const struct sc_game *game);

@@ -101,7 +101,7 @@ static int run_command(struct shadow *sh, uint32_t cmd, int64_t arg, char *msg, 
 			if (!shadow_restore_held(sh))
 				return EIO;
 			uint32_t before = shadow_next_tick(sh);
-			if (!shadow_apply_next_record(sh, true) || !shadow_hold(sh)) {
+			if (!shadow_apply_next_record(sh) || !shadow_hold(sh)) {
 				snprintf(msg, len, "stepping tick %u failed", before);
 				return EIO;
 			}

@@ -90,9 +90,14 @@ bool shadow_hold(struct shadow *sh)
 	}
 	if (!sc_game_snapshot(sh->game, sh->held, len))
 		return false;
+	sh->held_ns = sc_now_ns();
+	/* the frame of the held tick for frame.png, drawn now rather than while
+	 * catching up: the state is held first */
 	free(sh->held_rgba);
 	sh->held_rgba = NULL;
 	uint32_t next = shadow_next_tick(sh);
+	if (next > 0 && sh->rgba_tick != (int64_t)next - 1 && sc_game_render_last(sh->game, 0, SC_RENDER_RGBA) == SC_GAME_OK)
+		sh->rgba_tick = (int64_t)next - 1;
 	if (next > 0 && sh->rgba_tick == (int64_t)next - 1 && (sh->held_rgba = malloc(rgba_size(sh))))
 		memcpy(sh->held_rgba, frame_rgba(sh), rgba_size(sh));
 	read_pending(sh);
@@ -158,8 +163,8 @@ bool shadow_write_capture(struct shadow *sh, bool incident, char *msg, size_t ms
 	                                   .n_pending = sh->n_pending};
 	struct sc_capture_missing missing = {0};
 	if (!sh->held_rgba)
-		sc_capture_missing_add(&missing, "frame.png: the held tick %u was not rendered as RGBA (the shadow "
-		                       "renders RGBA only for the tick before a known error tick)",
+		sc_capture_missing_add(&missing, "frame.png: the held tick %u could not be drawn (the shadow has run "
+		                       "no tick since it started or restored this state)",
 		                       in.next_tick ? in.next_tick - 1 : 0);
 	if (incident && in.error_tick != in.next_tick)
 		sc_capture_missing_add(&missing, "pre-error state: LATE: the shadow holds tick %u, not the error tick %u - 1: "
@@ -211,7 +216,7 @@ bool shadow_pause_incident(struct shadow *sh, bool late)
 	sh->handled_incident = f->incident;
 	if (!shadow_hold(sh))
 		return false;
-	in->held_ns = sc_now_ns();
+	in->held_ns = sh->held_ns;
 	atomic_store(&sh->me->paused_ns, now);
 	/* what the incident needs is in memory now: the tick log goes on without
 	 * us; the input reader stays at the held tick's inputs until a restored

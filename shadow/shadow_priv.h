@@ -51,6 +51,7 @@ struct shadow {
 	void *held;                   /* sc_game_snapshot of the held state */
 	size_t held_len;
 	uint8_t *held_rgba;           /* its frame, NULL when not rendered */
+	uint64_t held_ns;             /* when the state was held (snapshot taken; its frame is drawn after) */
 	struct sc_input_event pending[SHADOW_PENDING];
 	uint64_t pending_seq[SHADOW_PENDING];
 	size_t n_pending;
@@ -70,7 +71,7 @@ void shadow_publish(struct shadow *sh, enum sc_shadow_state state);
 #define SHADOW_EXIT_LOST_TRACK 4
 
 /* Runs the oldest backlog record (and pops it); false on a fatal error. */
-bool shadow_apply_next_record(struct shadow *sh, bool rgba);
+bool shadow_apply_next_record(struct shadow *sh);
 void shadow_detach_readers(struct shadow *sh);
 
 /* shadow_hold.c */

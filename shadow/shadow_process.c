@@ -269,7 +269,7 @@ static bool drain_logs(struct shadow *sh, bool *lost_track)
 	return true;
 }
 
-bool shadow_apply_next_record(struct shadow *sh, bool rgba)
+bool shadow_apply_next_record(struct shadow *sh)
 {
 	struct sc_tick_record r;
 	struct sc_input_event ev[SC_MAX_INPUTS_PER_TICK + 1];
@@ -294,14 +294,14 @@ bool shadow_apply_next_record(struct shadow *sh, bool rgba)
 		sc_warn("--desync-shadow: extra input at tick %u", tick);
 	}
 	struct sc_tick_result res;
-	/* only the tick a pause will hold is rendered (its frame.png): following
-	 * and catching up cost the simulation alone */
-	enum sc_game_error e = sc_game_tick(sh->game, ev, n_run, 0, rgba ? SC_RENDER_RGBA : SC_RENDER_NONE, &res);
+	/* simulated only: following and catching up cost the simulation alone;
+	 * the frame of a state the shadow holds is drawn afterwards (shadow_hold) */
+	enum sc_game_error e = sc_game_tick(sh->game, ev, n_run, 0, SC_RENDER_NONE, &res);
 	if (e != SC_GAME_OK) {
 		sc_err("the shadow's own tick %u failed (%d): the shadow cannot go on", tick, (int)e);
 		return false;
 	}
-	sh->rgba_tick = rgba ? (int64_t)tick : -1;
+	sh->rgba_tick = -1;
 	sh->hash = res.hash;
 	sh->primary_hash = r.hash;
 	sh->primary_hash_known = true;
@@ -365,11 +365,8 @@ static bool follow(struct shadow *sh, bool *idle)
 	case SC_DELAY_WAIT:
 		*idle = true;
 		return true;
-	case SC_DELAY_APPLY: {
-		/* render RGBA only for the tick a pause will hold (its frame.png) */
-		bool rgba = sh->delay_ticks == 0 || (v.fault == SC_DELAY_FAULT_READY && v.record_tick + 1 >= v.error_tick);
-		return shadow_apply_next_record(sh, rgba);
-	}
+	case SC_DELAY_APPLY:
+		return shadow_apply_next_record(sh);
 	case SC_DELAY_PAUSE:
 		return shadow_pause_incident(sh, false);
 	case SC_DELAY_LATE:

@@ -146,6 +146,54 @@ static void check_partial_render(struct sc_vk_device *dev)
 	sc_game_destroy(full);
 }
 
+/* The shadow's way: ticks simulated only (SC_RENDER_NONE), and the frame of
+ * the last one drawn afterwards (sc_game_render_last) is byte for byte the
+ * frame a rendering tick gives, RGBA, NV12 and seal; same states and hashes.
+ * After a restore there is nothing to draw until a tick ran. */
+static void check_render_last(struct sc_vk_device *dev)
+{
+	struct sc_game_config cfg;
+	sc_game_config_defaults(&cfg);
+	cfg.width = W;
+	cfg.height = H;
+	cfg.players = 4;
+	cfg.frame_slots = 1;
+	struct sc_game *sim = sc_game_create(dev, &cfg), *full = sc_game_create(dev, &cfg);
+	if (!sim || !full) {
+		CHECK(false, "games");
+		return;
+	}
+	const struct sc_frame_layout *l = sc_game_frame_layout(sim);
+	CHECK(sc_game_render_last(sim, 0, SC_RENDER_RGBA) == SC_GAME_BAD_INPUT, "nothing to draw before a tick");
+	struct sc_tick_result a, b;
+	uint32_t compared = 0;
+	for (uint32_t t = 0; t < 120; t++) {
+		struct sc_input_event ev[2] = {
+			{.tick = t, .seq = 2 * t, .player = (uint8_t)(t % 4), .action = SC_INPUT_MOVE,
+			 .a = (int8_t)((t * 37) % 255 - 127), .b = (int8_t)((t * 61) % 255 - 127)},
+			{.tick = t, .seq = 2 * t + 1, .player = (uint8_t)((t + 2) % 4), .action = SC_INPUT_SHOOT},
+		};
+		CHECK(sc_game_tick(sim, ev, 2, 0, SC_RENDER_NONE, &a) == SC_GAME_OK, "simulated tick");
+		CHECK(sc_game_tick(full, ev, 2, 0, SC_RENDER_RGBA, &b) == SC_GAME_OK, "rendering tick");
+		CHECK(a.hash == b.hash, "tick %u: the same state with and without a frame", t);
+		if (t % 17 != 16)
+			continue;
+		CHECK(sc_game_render_last(sim, 0, SC_RENDER_RGBA) == SC_GAME_OK, "draw tick %u afterwards", t);
+		CHECK(memcmp(sc_game_frame(sim, 0), sc_game_frame(full, 0), l->slot_size) == 0,
+		      "tick %u: the frame drawn afterwards equals the rendering tick's (RGBA, NV12, seal)", t);
+		CHECK(sc_frame_seal_verify(sc_game_frame(sim, 0), l, t), "tick %u: its seal verifies", t);
+		compared++;
+	}
+	CHECK(compared == 7, "7 frames compared, got %u", compared);
+	size_t len = sc_game_snapshot_size(sim);
+	void *snap = malloc(len);
+	CHECK(snap && sc_game_snapshot(sim, snap, len) && sc_game_restore(sim, snap, len), "snapshot, restore");
+	CHECK(sc_game_render_last(sim, 0, SC_RENDER_RGBA) == SC_GAME_BAD_INPUT, "nothing to draw after a restore");
+	free(snap);
+	sc_game_destroy(sim);
+	sc_game_destroy(full);
+}
+
 int main(void)
 {
 	struct sc_vk_device *dev = sc_vk_device_create("auto");
@@ -187,6 +235,7 @@ int main(void)
 	      "frame slots are separate");
 	sc_game_destroy(game);
 	check_partial_render(dev);
+	check_render_last(dev);
 	sc_vk_device_destroy(dev);
 	if (failures)
 		return 1;
