@@ -112,6 +112,12 @@ size_t sc_encoder_metrics_text(const struct sc_encoder_status *st, char *buf, si
 	metric(&o, "shadowcast_inputs_dropped_untold_total", "counter",
 	       "Dropped inputs with no client to tell: injected by the debug API or --inputs, or from before this "
 	       "encoder process started.", atomic_load(&e->input_drops_untold));
+	metric(&o, "shadowcast_inputs_discarded_total", "counter",
+	       "Logged inputs a new match never applied (those after the previous match's last tick record).",
+	       atomic_load(&e->inputs_discarded));
+	metric(&o, "shadowcast_inputs_discarded_told_total", "counter",
+	       "Discarded inputs whose client was sent input_dropped with reason new_match.",
+	       atomic_load(&e->inputs_discarded_told));
 	metric(&o, "shadowcast_incidents_total", "counter", "Incidents (faults detected) since the server started.",
 	       atomic_load(&s->incidents));
 	metric(&o, "shadowcast_frames_bad_seal_total", "counter",

@@ -23,6 +23,8 @@ struct sc_encoder_stats {
 	_Atomic uint64_t encode_errors;
 	_Atomic uint64_t input_drops_told;     /* dropped events whose client was sent input_dropped */
 	_Atomic uint64_t input_drops_untold;   /* dropped events without a known client */
+	_Atomic uint64_t inputs_discarded;      /* logged events a new match never applied */
+	_Atomic uint64_t inputs_discarded_told; /* of those, the ones whose client was sent input_dropped */
 	/* capture (tick start) -> encoded, µs, the last SC_FRAME_LAT_RING frames */
 	_Atomic uint32_t frame_lat_us[256];
 	_Atomic uint64_t frame_lat_n;

@@ -73,6 +73,11 @@ struct encp {
 	pthread_mutex_t log_lock;
 	struct sc_input_origins origins; /* log seq -> client, message seq (under log_lock) */
 	struct sc_input_drops_reader drops; /* encode thread: drops to tell clients about */
+	/* encode thread: a new match discards the acked inputs no tick record
+	 * holds, log seqs [discard_next, discard_end) (tell_discarded) */
+	int32_t seen_primary_pid;
+	uint64_t discard_next, discard_end;
+	uint32_t discard_tick;
 	struct sc_input_list script;
 	size_t script_next;
 	bool script_waiting; /* script_next was refused by a full log (counted once) */
@@ -444,12 +449,70 @@ static void tell_dropped(struct encp *p)
 	}
 }
 
+/* A primary that starts a new match (not a restore) reads the input log from
+ * its end: the acked inputs after the last tick record its predecessor
+ * published are never applied. Their clients get `input_dropped` with reason
+ * `new_match`. */
+static void find_discarded(struct encp *p)
+{
+	struct sc_session_shm *s = p->session;
+	if (!atomic_load(&s->primary_ready))
+		return;
+	int32_t pid = atomic_load(&s->primary_pid);
+	if (pid == p->seen_primary_pid)
+		return;
+	bool first = p->seen_primary_pid == 0;
+	p->seen_primary_pid = pid;
+	uint64_t tick_seq = atomic_load(&s->primary_tick_log_seq), start = atomic_load(&s->primary_start_seq);
+	if (first || atomic_load(&s->restore_valid) || tick_seq == 0)
+		return; /* the first primary, or a restore (it reads on from the held tick) */
+	struct sc_tick_record last;
+	enum sc_input_log_observed r = sc_input_log_observe(&p->tick_log, tick_seq - 1, &last);
+	if (r != SC_OBSERVE_OK) {
+		sc_warn("new match: the previous match's last tick record is %s: its clients are not told which "
+		        "inputs were discarded", sc_input_log_observed_str(r));
+		return;
+	}
+	uint64_t from = last.seq_end > p->discard_end ? last.seq_end : p->discard_end;
+	if (start <= from || start - from > p->input_log.capacity)
+		return; /* nothing discarded (or a range the log no longer holds: origins are gone too) */
+	p->discard_next = from;
+	p->discard_end = start;
+	p->discard_tick = last.tick + 1;
+	sc_info("new match: %llu acked inputs after tick %u of the previous match were not applied; telling their "
+	        "clients", (unsigned long long)(start - from), last.tick);
+}
+
+static void tell_discarded(struct encp *p)
+{
+	find_discarded(p);
+	while (p->discard_next < p->discard_end) {
+		struct sc_input_origin o;
+		pthread_mutex_lock(&p->log_lock);
+		bool known = sc_input_origins_get(&p->origins, p->discard_next, &o);
+		pthread_mutex_unlock(&p->log_lock);
+		if (known) {
+			char json[256];
+			snprintf(json, sizeof(json),
+			         "{\"type\":\"input_dropped\",\"seq\":%u,\"log_seq\":%llu,\"action\":\"%s\",\"tick\":%u,"
+			         "\"reason\":\"new_match\"}", o.client_seq, (unsigned long long)p->discard_next,
+			         action_name(o.action), p->discard_tick);
+			if (!sc_ws_server_send_to(p->ws, o.client_id, json))
+				return; /* the hand-off queue is full: next round */
+			atomic_fetch_add(&p->stats.inputs_discarded_told, 1);
+		}
+		atomic_fetch_add(&p->stats.inputs_discarded, 1); /* an injected or scripted one has no client */
+		p->discard_next++;
+	}
+}
+
 static void *encode_thread(void *arg)
 {
 	struct encp *p = arg;
 
 	while (!atomic_load(&p->stop)) {
 		tell_dropped(p);
+		tell_discarded(p);
 		if (!p->reader.map) {
 			check_ipc(p, 100);
 			continue;

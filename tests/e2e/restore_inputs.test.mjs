@@ -12,7 +12,7 @@
 //    plus the debug API's injected ones, and shadowcast_inputs_dropped_total
 //    (and its told / untold split) moved by exactly those counts;
 //  - no tick in the range is missing.
-// Two incidents:
+// Two incidents (a third case, below, restarts instead of restoring):
 //  1. an injected `assert` (POST /api/v1/inject): only the FAULT input is
 //     dropped (it has no client), every client input is applied once;
 //  2. the primary SIGSTOPped between two ticks while the player sends, then
@@ -36,10 +36,10 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function start(name) {
+async function start(name, onFault = 'restore') {
   const captures = mkdtempSync(path.join(tmpdir(), `sc-${name}-`));
   dirs.push(captures);
-  const srv = await startServer(['--on-fault', 'restore', '--delay', '45t', '--hang-timeout', '1000',
+  const srv = await startServer(['--on-fault', onFault, '--delay', '45t', '--hang-timeout', '1000',
     '--captures', captures, '--api-token', TOKEN]);
   servers.push(srv);
   await srv.waitTicks(5);
@@ -324,6 +324,70 @@ test('a primary killed between two ticks: every input of the dying tick dropped,
   for (const d of r.droppedMsgs) assert.deepEqual([d.tick, d.reason], [E, 'offending_tick'], 'only tick E dropped');
   console.log(`killed before tick ${E}: ${r.acks.length} messages acked, ${r.applied.size} events applied once, ` +
     `${r.droppedMsgs.length} dropped and told (${during.length} messages sent while stopped)`);
+  p.ws.close(1000);
+  await p.waitClose();
+});
+
+// --on-fault restart: a new match reads the input log from its end, so the
+// acked inputs the dead primary never applied are discarded with the old
+// match. Each one's client is told (input_dropped, reason new_match), and
+// exactly those: the events acked with a tick at or past the tick the primary
+// was stopped before; none acked earlier.
+test('a new match after a kill: every acked input it discards is told, no other', { timeout: 240000 }, async () => {
+  const srv = await start('restart-kill', 'restart');
+  await until(srv, async () => (await api(srv, '/status')).data.primary.next_tick > 30, 60000, 'the match running');
+  const m0 = await srv.metrics();
+  const p = new Client(srv.wsUrl, { name: 'player' });
+  await p.open();
+  assert.equal((await p.join(0)).player, 0);
+  const pid = (await api(srv, '/status')).data.primary.pid;
+  const sender = startSender(p);
+  await sleep(1000);
+  let E = -1;
+  for (let attempt = 0; attempt < 20 && E < 0; attempt++) {
+    process.kill(pid, 'SIGSTOP');
+    await until(srv, async () => stopped(pid), 5000, 'the primary stopped');
+    const from = sender.count;
+    const next = (await api(srv, '/status')).data.primary.next_tick;
+    await until(srv, async () => sender.count >= from + 6, 5000, 'six messages sent while stopped');
+    const seqs = sender.order.slice(from, from + 6);
+    await Promise.all(seqs.map((q) => p.waitAck(q)));
+    const ticks = p.acks.filter((a) => seqs.includes(a.seq)).map((a) => a.tick);
+    if (ticks.every((t) => t === next)) {
+      E = next;
+      process.kill(pid, 'SIGKILL');
+    } else {
+      process.kill(pid, 'SIGCONT');
+      await sleep(40 + 17 * attempt);
+    }
+  }
+  assert.ok(E > 0, 'the primary stopped between two ticks within 20 tries');
+  await sender.stop(); // before the new match starts: every message since the stop is stamped E
+  await waitAnswered(srv, p, sender);
+  await until(srv, async () => {
+    const st = (await api(srv, '/status')).data;
+    return st.primary.pid !== pid && st.primary.next_tick > 10 ? st : null;
+  }, 60000, 'a new match running');
+  assert.match(srv.stderr, /restarting the primary/);
+  const late = p.acks.filter((a) => a.n_events > 0 && a.tick >= E);
+  assert.ok(late.length >= 6, `messages acked for tick ${E} or later: ${late.length}`);
+  assert.ok(late.every((a) => a.tick === E), `acked while stopped or dead: all stamped ${E}`);
+  const want = late.flatMap((a) => Array.from({ length: a.n_events }, (_, k) => a.log_seq + k)).sort((x, y) => x - y);
+  await until(srv, async () => p.messages.filter((x) => x.type === 'input_dropped').length >= want.length, 15000,
+    `input_dropped for the ${want.length} discarded events`);
+  await sleep(500); // and no more than those
+  const told = p.messages.filter((x) => x.type === 'input_dropped');
+  assert.deepEqual(told.map((d) => d.log_seq).sort((x, y) => x - y), want, 'told exactly the discarded events');
+  for (const d of told) {
+    const a = late.find((x) => d.log_seq >= x.log_seq && d.log_seq < x.log_seq + x.n_events);
+    assert.deepEqual([d.seq, d.tick, d.reason], [a.seq, E, 'new_match'], `input_dropped for log seq ${d.log_seq}`);
+  }
+  const m1 = await srv.metrics();
+  assert.equal(metric(m1, 'shadowcast_inputs_discarded_total') - metric(m0, 'shadowcast_inputs_discarded_total'),
+    want.length, 'discarded counted');
+  assert.equal(metric(m1, 'shadowcast_inputs_discarded_told_total') -
+    metric(m0, 'shadowcast_inputs_discarded_told_total'), want.length, 'discarded and told counted');
+  console.log(`new match after a kill before tick ${E}: ${want.length} discarded events, each told (new_match)`);
   p.ws.close(1000);
   await p.waitClose();
 });
