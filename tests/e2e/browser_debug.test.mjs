@@ -34,7 +34,7 @@ async function until(page, fn, arg, ms, what) {
 
 test('developer page: token, inject, incident listed, step changes the state view', { timeout: 280000 }, async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  srv = await startServer(['--delay', '60t', '--hang-timeout', '500', '--captures', captures]);
+  srv = await startServer(['--delay', '60t', '--hang-timeout', '5000', '--captures', captures]);
   let token = null;
   for (let i = 0; i < 100 && !token; i++) {
     token = srv.stdout.match(/debug API token: ([0-9a-f]{32})/)?.[1];

@@ -81,7 +81,7 @@ function ctl(args, env = {}) {
 }
 
 test('debug API: token, inject, pause before the error tick, step, capture download; ctl', { timeout: 240000 }, async () => {
-  srv = await startServer(['--delay', '60t', '--hang-timeout', '500', '--captures', captures]);
+  srv = await startServer(['--delay', '60t', '--hang-timeout', '5000', '--captures', captures]);
   const token = await waitToken(srv);
   await srv.waitTicks(5);
 
@@ -210,7 +210,7 @@ test('debug API: token, inject, pause before the error tick, step, capture downl
 // its tick-T/ with the outcome, like step-input writes step-K/.
 test('debug API: step-tick over an injected crash writes tick-T/ with the outcome', { timeout: 180000 }, async () => {
   if (srv) await srv.stop();
-  srv = await startServer(['--delay', '60t', '--hang-timeout', '500', '--captures', captures]);
+  srv = await startServer(['--delay', '60t', '--hang-timeout', '5000', '--captures', captures]);
   const token = await waitToken(srv);
   await until(async () => {
     const s = (await call('GET', '/status')).data;

@@ -39,7 +39,7 @@ after(async () => {
 async function start(name, onFault = 'restore') {
   const captures = mkdtempSync(path.join(tmpdir(), `sc-${name}-`));
   dirs.push(captures);
-  const srv = await startServer(['--on-fault', onFault, '--delay', '45t', '--hang-timeout', '1000',
+  const srv = await startServer(['--on-fault', onFault, '--delay', '45t', '--hang-timeout', '5000',
     '--captures', captures, '--api-token', TOKEN]);
   servers.push(srv);
   await srv.waitTicks(5);
