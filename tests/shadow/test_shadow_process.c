@@ -74,7 +74,7 @@ static bool start_shadow(struct harness *h, const char *exe, const char *desync)
 		return false;
 	h->s = sc_arena_ptr(h->arena, b.off, sizeof(*h->s));
 	h->s->magic = SC_SESSION_MAGIC;
-	h->s->version = SC_SESSION_VERSION;
+	h->s->version = SC_SESSION_LAYOUT_VERSION;
 	if (!make_log(h, SC_INPUT_LOG_BLOCK, SC_BLOCK_INPUT_LOG, SC_LOG_CAPACITY_DEFAULT, sizeof(struct sc_input_event),
 	              &h->in_log) ||
 	    !make_log(h, SC_TICK_LOG_BLOCK, SC_BLOCK_TICK_LOG, SC_LOG_CAPACITY_DEFAULT, sizeof(struct sc_tick_record),
