@@ -14,6 +14,7 @@
 #include "gpu/device_fault.h"
 #include "gpu/game.h"
 #include "gpu/game_validate.h"
+#include "gpu/input_gather.h"
 #include "net/arena.h"
 #include "net/doorbell.h"
 #include "net/fd_passing.h"
@@ -174,8 +175,9 @@ static uint32_t take_inputs(struct primary *p, uint32_t tick, struct sc_input_ev
 {
 	uint64_t seq = sc_input_log_cursor(&p->inputs, p->reader);
 	*seq_begin = seq;
+	struct sc_input_gather g = sc_input_gather_start(tick);
 	uint32_t n = 0;
-	while (n < SC_MAX_INPUTS_PER_TICK) {
+	while (!sc_input_gather_full(&g)) { /* the stamped-tick rule, gpu/input_gather.h */
 		struct sc_input_event rec;
 		enum sc_ring_result r = sc_input_log_peek(&p->inputs, p->reader, seq, &rec);
 		if (r != SC_RING_SUCCESS) {
@@ -183,7 +185,7 @@ static uint32_t take_inputs(struct primary *p, uint32_t tick, struct sc_input_ev
 				sc_warn("input log read at seq %llu failed (%d)", (unsigned long long)seq, (int)r);
 			break;
 		}
-		if (rec.tick > tick)
+		if (!sc_input_gather_accepts(&g, rec.tick))
 			break; /* stamped for a later tick */
 		if (seq >= p->drop_begin && seq < p->drop_end && (p->drop_all || rec.action == SC_INPUT_FAULT)) {
 			/* the offending tick's: never applied again */
@@ -195,6 +197,7 @@ static uint32_t take_inputs(struct primary *p, uint32_t tick, struct sc_input_ev
 			seq++;
 			continue;
 		}
+		sc_input_gather_take(&g);
 		rec.tick = tick;
 		rec.seq = (uint32_t)seq;
 		ev[n++] = rec;

@@ -63,9 +63,11 @@ bool sc_session_attach(struct sc_session_view *v, int ipc_fd, const char *role, 
 	if (!mem)
 		return false;
 	v->session = mem;
-	if (v->session->magic != SC_SESSION_MAGIC || v->session->version != SC_SESSION_VERSION) {
-		sc_err("session block has magic %08x version %u, want %08x version %u (a different shadowcast build?)",
-		       v->session->magic, v->session->version, SC_SESSION_MAGIC, SC_SESSION_VERSION);
+	if (v->session->magic != SC_SESSION_MAGIC || v->session->version != SC_SESSION_LAYOUT_VERSION) {
+		/* a supervisor of another build: every field past these two may mean something else */
+		sc_err("session block has magic %08x layout version %u, this %s wants %08x layout version %u: the "
+		       "supervisor is a different shadowcast build; run the same build for every process",
+		       v->session->magic, v->session->version, role, SC_SESSION_MAGIC, SC_SESSION_LAYOUT_VERSION);
 		return false;
 	}
 	if (!(mem = find_block(v->arena, SC_INPUT_LOG_BLOCK, SC_BLOCK_INPUT_LOG, 0, &size)) ||

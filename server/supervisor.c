@@ -59,7 +59,7 @@ static bool session_init(struct supervisor *sup)
 	}
 	struct sc_session_shm *s = sc_arena_ptr(sup->arena, b.off, sizeof(*s));
 	s->magic = SC_SESSION_MAGIC;
-	s->version = SC_SESSION_VERSION;
+	s->version = SC_SESSION_LAYOUT_VERSION;
 	s->width = cfg->width;
 	s->height = cfg->height;
 	s->fps = cfg->fps;

@@ -19,8 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gpu/game_state.h" /* SC_MAX_INPUTS_PER_TICK */
 #include "gpu/input_event.h"
-#include "server/session.h"
+#include "server/shm/tick_record.h"
 
 enum sc_backlog_result {
 	SC_BACKLOG_OK,

@@ -1,7 +1,5 @@
 #include "shadow/delay.h"
 
-#include "gpu/game_state.h"
-
 enum sc_delay_action sc_delay_decide(const struct sc_delay_view *v)
 {
 	if (v->fault == SC_DELAY_FAULT_CLAIMED)
@@ -22,21 +20,4 @@ enum sc_delay_action sc_delay_decide(const struct sc_delay_view *v)
 	if ((uint64_t)v->record_tick + v->delay_ticks <= v->latest_tick)
 		return SC_DELAY_APPLY;
 	return SC_DELAY_WAIT;
-}
-
-void sc_delay_assign_ticks(struct sc_input_event *ev, size_t n, uint32_t first_tick)
-{
-	uint32_t t = first_tick, count = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (ev[i].tick > t) {
-			t = ev[i].tick;
-			count = 0;
-		}
-		if (count == SC_MAX_INPUTS_PER_TICK) {
-			t++;
-			count = 0;
-		}
-		ev[i].tick = t;
-		count++;
-	}
 }

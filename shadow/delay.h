@@ -38,9 +38,7 @@ enum sc_delay_action {
 
 enum sc_delay_action sc_delay_decide(const struct sc_delay_view *v);
 
-/* Assigns the ticks the primary would have applied pending log entries at
- * (server/primary.c take_inputs): from first_tick on, an entry stamped later
- * moves to its stamp, at most SC_MAX_INPUTS_PER_TICK per tick. */
-void sc_delay_assign_ticks(struct sc_input_event *ev, size_t n, uint32_t first_tick);
+/* The ticks the primary would apply pending log entries at: the stamped-tick
+ * rule, sc_input_gather_assign (gpu/input_gather.h). */
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gpu/input_gather.h"
 #include "shadow/delay.h"
 #include "shadow/shadow_priv.h"
 #include "shadow/step.h"
@@ -63,7 +64,7 @@ static void read_pending(struct shadow *sh)
 	uint32_t after = b->have_newest ? b->newest.tick + 1 : shadow_next_tick(sh);
 	if (after < shadow_next_tick(sh))
 		after = shadow_next_tick(sh);
-	sc_delay_assign_ticks(sh->pending + first, sh->n_pending - first, after);
+	sc_input_gather_assign(sh->pending + first, sh->n_pending - first, after);
 }
 
 size_t shadow_held_inputs(const struct shadow *sh)

@@ -55,7 +55,7 @@ static void setup_session(struct sc_session_shm *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->magic = SC_SESSION_MAGIC;
-	s->version = SC_SESSION_VERSION;
+	s->version = SC_SESSION_LAYOUT_VERSION;
 	s->width = W;
 	s->height = H;
 	s->n_slots = SLOTS;

@@ -1,4 +1,4 @@
-/* The delay module's decisions and the pending-input tick assignment; the
+/* The delay module's decisions (the tick assignment: tests/gpu/test_input_gather.c); the
  * capture JSON helpers (escaping round trip). No GPU. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,22 +39,6 @@ static void test_decide(void)
 	CHECK(sc_delay_decide(&v) == SC_DELAY_LATE, "past the error tick: late");
 }
 
-static void test_assign(void)
-{
-	struct sc_input_event ev[70];
-	memset(ev, 0, sizeof(ev));
-	ev[0].tick = 3;  /* stamped early: applied at the first pending tick */
-	ev[1].tick = 10;
-	ev[2].tick = 12; /* later stamp: its own tick */
-	ev[3].tick = 11; /* stamped before the previous one: stays at 12 */
-	sc_delay_assign_ticks(ev, 4, 10);
-	CHECK(ev[0].tick == 10 && ev[1].tick == 10 && ev[2].tick == 12 && ev[3].tick == 12, "ticks %u %u %u %u",
-	      ev[0].tick, ev[1].tick, ev[2].tick, ev[3].tick);
-	memset(ev, 0, sizeof(ev));
-	sc_delay_assign_ticks(ev, 70, 5);
-	CHECK(ev[63].tick == 5 && ev[64].tick == 6 && ev[69].tick == 6, "at most 64 a tick");
-}
-
 static void test_json(void)
 {
 	char *buf = NULL;
@@ -80,7 +64,6 @@ static void test_json(void)
 int main(void)
 {
 	test_decide();
-	test_assign();
 	test_json();
 	if (failures)
 		return 1;

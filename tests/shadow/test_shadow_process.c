@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "gpu/game.h"
+#include "gpu/input_gather.h"
 #include "net/arena.h"
 #include "net/doorbell.h"
 #include "net/fd_passing.h"
@@ -74,7 +75,7 @@ static bool start_shadow(struct harness *h, const char *exe, const char *desync)
 		return false;
 	h->s = sc_arena_ptr(h->arena, b.off, sizeof(*h->s));
 	h->s->magic = SC_SESSION_MAGIC;
-	h->s->version = SC_SESSION_VERSION;
+	h->s->version = SC_SESSION_LAYOUT_VERSION;
 	if (!make_log(h, SC_INPUT_LOG_BLOCK, SC_BLOCK_INPUT_LOG, SC_LOG_CAPACITY_DEFAULT, sizeof(struct sc_input_event),
 	              &h->in_log) ||
 	    !make_log(h, SC_TICK_LOG_BLOCK, SC_BLOCK_TICK_LOG, SC_LOG_CAPACITY_DEFAULT, sizeof(struct sc_tick_record),
@@ -140,16 +141,20 @@ static struct sc_input_event random_input(uint32_t tick)
 	return ev;
 }
 
-/* One primary tick: takes every pending input stamped <= tick (server/primary.c). */
+/* One primary tick: takes every pending input stamped <= tick, at most
+ * SC_MAX_INPUTS_PER_TICK (the stamped-tick rule of server/primary.c,
+ * gpu/input_gather.h). */
 static bool primary_tick(struct harness *h, uint32_t tick, struct sc_tick_result *res, bool publish)
 {
 	struct sc_input_event ev[SC_MAX_INPUTS_PER_TICK];
 	struct sc_tick_record rec = {.tick = tick};
 	uint64_t seq = sc_input_log_cursor(&h->in_log, h->reader);
 	rec.seq_begin = seq;
+	struct sc_input_gather g = sc_input_gather_start(tick);
 	uint32_t n = 0;
-	while (n < SC_MAX_INPUTS_PER_TICK && sc_input_log_peek(&h->in_log, h->reader, seq, &ev[n]) == SC_RING_SUCCESS &&
-	       ev[n].tick <= tick) {
+	while (!sc_input_gather_full(&g) && sc_input_log_peek(&h->in_log, h->reader, seq, &ev[n]) == SC_RING_SUCCESS &&
+	       sc_input_gather_accepts(&g, ev[n].tick)) {
+		sc_input_gather_take(&g);
 		ev[n].tick = tick;
 		ev[n].seq = (uint32_t)seq;
 		n++;
