@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "shadow/delay.h"
-#include "shadow/json.h"
 
 static int failures;
 #define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
@@ -55,33 +54,10 @@ static void test_assign(void)
 	CHECK(ev[63].tick == 5 && ev[64].tick == 6 && ev[69].tick == 6, "at most 64 a tick");
 }
 
-static void test_json(void)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	fputs("{\"a\": {\"detail\": ", f);
-	sc_json_str(f, "x \"width\": 5 \\ \n\t\x01 end");
-	fputs(", \"width\": 320, \"neg\": -4, \"h\": \"0x00000000000000ff\", \"n\": null}}", f);
-	fclose(f);
-	uint64_t u;
-	int64_t i;
-	char s[64];
-	CHECK(sc_json_get_u64(buf, "width", &u) && u == 320, "a key inside a string value is skipped: %s", buf);
-	CHECK(sc_json_get_i64(buf, "neg", &i) && i == -4, "negative");
-	CHECK(sc_json_get_hex(buf, "h", &u) && u == 255, "hex");
-	CHECK(!sc_json_get_u64(buf, "n", &u), "null is not a number");
-	CHECK(!sc_json_get_u64(buf, "missing", &u), "missing key");
-	CHECK(sc_json_get_str(buf, "detail", s, sizeof(s)) && strcmp(s, "x \"width\": 5 \\ \n\t\x01 end") == 0,
-	      "string round trip: '%s'", s);
-	free(buf);
-}
-
 int main(void)
 {
 	test_decide();
 	test_assign();
-	test_json();
 	if (failures)
 		return 1;
 	printf("delay + json ok\n");
