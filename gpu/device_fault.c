@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gpu/vk_result.h"
+#include "util/json_escape.h"
 
 static const char *address_type_name(VkDeviceFaultAddressTypeEXT t)
 {
@@ -20,25 +21,10 @@ static const char *address_type_name(VkDeviceFaultAddressTypeEXT t)
 	}
 }
 
-static void json_str(FILE *out, const char *s, size_t max)
-{
-	fputc('"', out);
-	for (size_t i = 0; i < max && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20 || c > 0x7e)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 void sc_device_fault_json(const VkDeviceFaultInfoEXT *info, const VkDeviceFaultCountsEXT *counts, FILE *out)
 {
 	fprintf(out, "{\"description\":");
-	json_str(out, info->description, VK_MAX_DESCRIPTION_SIZE);
+	sc_json_fput_strn(out, info->description, VK_MAX_DESCRIPTION_SIZE);
 	fprintf(out, ",\"addresses\":[");
 	for (uint32_t i = 0; info->pAddressInfos && i < counts->addressInfoCount; i++) {
 		const VkDeviceFaultAddressInfoEXT *a = &info->pAddressInfos[i];
@@ -51,7 +37,7 @@ void sc_device_fault_json(const VkDeviceFaultInfoEXT *info, const VkDeviceFaultC
 	for (uint32_t i = 0; info->pVendorInfos && i < counts->vendorInfoCount; i++) {
 		const VkDeviceFaultVendorInfoEXT *v = &info->pVendorInfos[i];
 		fprintf(out, "%s{\"description\":", i ? "," : "");
-		json_str(out, v->description, VK_MAX_DESCRIPTION_SIZE);
+		sc_json_fput_strn(out, v->description, VK_MAX_DESCRIPTION_SIZE);
 		fprintf(out, ",\"code\":\"0x%" PRIx64 "\",\"data\":\"0x%" PRIx64 "\"}", v->vendorFaultCode,
 		        v->vendorFaultData);
 	}

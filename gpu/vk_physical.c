@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "gpu/vk_result.h"
+#include "util/json_escape.h"
 
 const char *sc_vk_device_type_str(VkPhysicalDeviceType type)
 {
@@ -233,32 +234,17 @@ void sc_vk_physical_print(const struct sc_vk_physical_info *info, FILE *out)
 	        info->timeline_semaphores ? "yes" : "no");
 }
 
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 void sc_vk_physical_print_json(const struct sc_vk_physical_info *info, FILE *out)
 {
 	char api[24], uuid[37];
 	api_str(info->api_version, api);
 	sc_vk_uuid_str(info->uuid, uuid);
 	fprintf(out, "{\"index\":%u,\"name\":", info->index);
-	json_str(out, info->name);
+	sc_json_fput_str(out, info->name);
 	fprintf(out, ",\"type\":\"%s\",\"driver\":", sc_vk_device_type_str(info->type));
-	json_str(out, info->driver_name);
+	sc_json_fput_str(out, info->driver_name);
 	fprintf(out, ",\"driver_info\":");
-	json_str(out, info->driver_info);
+	sc_json_fput_str(out, info->driver_info);
 	fprintf(out, ",\"api_version\":\"%s\",\"uuid\":\"%s\",\"queue_families\":[", api, uuid);
 	for (uint32_t q = 0; q < info->n_queue_families; q++) {
 		VkQueueFlags f = info->queue_families[q].queueFlags;

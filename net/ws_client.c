@@ -113,7 +113,7 @@ bool sc_ws_client_send_control(struct sc_ws_client *c, struct sc_ws_msg *msg)
 
 void sc_ws_client_send_error(struct sc_ws_client *c, const char *code, const char *fmt, ...)
 {
-	char text[160], quoted[340];
+	char text[160], quoted[160 * 6 + 3]; /* every byte escaped as \u00XX still fits */
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);

@@ -1,5 +1,12 @@
 /* Strict, allocation-free parser for /stream client messages: one flat JSON
- * object, known keys only, each at most once, typed and range-checked. */
+ * object, known keys only, each at most once, typed and range-checked.
+ *
+ * Kept instead of jansson (which parses every other JSON of the project)
+ * because it is the hot path and measurably faster: bench/bench_ws_json.c,
+ * the same six messages (inputs, ping, join, keyframe), both reading the same
+ * fields, RelWithDebInfo, 2 shared cores: this parser 312-346 ns a message,
+ * jansson's json_loadb + typed reads 1412-1659 ns (4.5-4.8x), before the
+ * range and unknown-key checks this one also does. */
 #include "net/ws_json.h"
 
 #include <math.h>
@@ -430,40 +437,4 @@ bool sc_ws_json_parse_client_msg(const char *buf, size_t len,
 	if (ps.p != ps.end)
 		return fail(&ps, "trailing data after object");
 	return check_schema(&ps, seen, msg);
-}
-
-size_t sc_ws_json_quote(const char *s, char *out, size_t outlen)
-{
-	size_t o = 0;
-	if (outlen == 0)
-		return 0;
-	out[0] = '\0';
-	if (!s) {
-		if (outlen < 5)
-			return 0;
-		memcpy(out, "null", 5);
-		return 4;
-	}
-#define PUT(c) do { if (o + 1 >= outlen) goto overflow; out[o++] = (c); } while (0)
-	PUT('"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\') {
-			PUT('\\');
-			PUT((char)*p);
-		} else if (*p < 0x20) {
-			char esc[7];
-			snprintf(esc, sizeof(esc), "\\u%04x", *p);
-			for (int k = 0; k < 6; k++)
-				PUT(esc[k]);
-		} else {
-			PUT((char)*p);
-		}
-	}
-	PUT('"');
-#undef PUT
-	out[o] = '\0';
-	return o;
-overflow:
-	out[0] = '\0';
-	return 0;
 }

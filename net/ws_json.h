@@ -1,6 +1,6 @@
 /* Strict parsing of the JSON messages a /stream client sends, and escaping
- * for the JSON the server sends back. Never reads past len bytes, never
- * allocates. The grammar is documented in docs/protocol.md. */
+ * for the JSON the server sends back. The parser never reads past len bytes,
+ * never allocates. The grammar is documented in docs/protocol.md. */
 #ifndef SC_NET_WS_JSON_H
 #define SC_NET_WS_JSON_H
 #include <stdbool.h>
@@ -38,7 +38,8 @@ bool sc_ws_json_parse_client_msg(const char *buf, size_t len,
                                  char *err, size_t errlen);
 
 /* Writes s as a JSON string literal (with the quotes) into out; returns the
- * length written, or 0 if it does not fit (out is then ""). NULL -> null. */
+ * length written, or 0 if it does not fit (out is then ""). NULL -> null.
+ * jansson's spelling (net/ws_json_quote.c); this one allocates. */
 size_t sc_ws_json_quote(const char *s, char *out, size_t outlen);
 
 #endif

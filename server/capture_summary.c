@@ -13,7 +13,8 @@
 #include <sys/stat.h>
 
 #include "server/disk_worker.h"
-#include "shadow/json.h"
+#include "util/json_get.h"
+#include "util/read_file.h"
 #include "util/clock.h"
 
 #define DIR_MAX 512
@@ -48,36 +49,45 @@ struct refresh_job {
 
 /* --- rendering ------------------------------------------------------------------- */
 
-void sc_capture_summary_render(const char *m, struct sc_strbuf *sb)
+void sc_capture_summary_render(const char *text, struct sc_strbuf *sb)
 {
+	json_t *m = sc_json_parse_object(text, text ? strlen(text) : 0);
 	char s[64];
 	uint64_t v, det = 0, paused = 0;
+	bool match = false;
 	if (!m || !sc_json_get_u64(m, "incident", &v) || v == 0) {
 		sc_sb_printf(sb, "null");
+		json_decref(m);
 		return;
 	}
 	sc_sb_printf(sb, "{\"incident\":%llu", (unsigned long long)v);
-	if (sc_json_get_str(m, "detected", s, sizeof(s)))
-		sc_sb_printf(sb, ",\"detected\":\"%s\"", s);
-	if (sc_json_get_str(m, "injected", s, sizeof(s)))
-		sc_sb_printf(sb, ",\"injected\":\"%s\"", s);
-	else
+	if (sc_json_get_str(m, "fault.detected", s, sizeof(s))) {
+		sc_sb_printf(sb, ",\"detected\":");
+		sc_sb_json_str(sb, s);
+	}
+	if (sc_json_get_str(m, "fault.injected", s, sizeof(s))) {
+		sc_sb_printf(sb, ",\"injected\":");
+		sc_sb_json_str(sb, s);
+	} else {
 		sc_sb_printf(sb, ",\"injected\":null");
-	if (sc_json_get_u64(m, "detection_path", &v))
+	}
+	if (sc_json_get_u64(m, "fault.detection_path", &v))
 		sc_sb_printf(sb, ",\"path\":%llu", (unsigned long long)v);
 	if (sc_json_get_u64(m, "primary_error_tick", &v))
 		sc_sb_printf(sb, ",\"error_tick\":%llu", (unsigned long long)v);
 	if (sc_json_get_u64(m, "held_tick", &v))
 		sc_sb_printf(sb, ",\"held_tick\":%llu", (unsigned long long)v);
-	sc_json_get_u64(m, "detected_ns", &det);
-	sc_json_get_u64(m, "paused_ns", &paused);
+	sc_json_get_u64(m, "timestamps.detected_ns", &det);
+	sc_json_get_u64(m, "timestamps.paused_ns", &paused);
 	sc_sb_printf(sb, ",\"detected_ns\":%llu,\"paused_ns\":%llu,\"detect_to_pause_ms\":", (unsigned long long)det,
 	             (unsigned long long)paused);
 	if (det && paused >= det)
 		sc_sb_printf(sb, "%.3f", (double)(paused - det) / 1e6);
 	else
 		sc_sb_printf(sb, "null");
-	sc_sb_printf(sb, ",\"hashes_match\":%s}", strstr(m, "\"hashes_match\": true") ? "true" : "false");
+	sc_json_get_bool(m, "hashes_match", &match);
+	sc_sb_printf(sb, ",\"hashes_match\":%s}", match ? "true" : "false");
+	json_decref(m);
 }
 
 /* --- the refresh job (disk worker) ------------------------------------------------ */

@@ -6,6 +6,7 @@
 #include "gpu/vk_physical.h"
 #include "net/vaapi_probe.h"
 #include "server/commands.h"
+#include "util/json_escape.h"
 
 #define MAX_DEVICES 16
 
@@ -44,11 +45,10 @@ int sc_cmd_devices(int argc, char **argv)
 				printf(",");
 			sc_vk_physical_print_json(&infos[i], stdout);
 		}
-		printf("],\"encoder\":{\"auto\":\"%s\",\"vaapi\":%s,\"vaapi_reason\":\"", encoder,
+		printf("],\"encoder\":{\"auto\":\"%s\",\"vaapi\":%s,\"vaapi_reason\":", encoder,
 		       vaapi ? "true" : "false");
-		for (const char *p = vaapi_reason; *p; p++)
-			printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", (unsigned char)*p < 0x20 ? ' ' : *p);
-		printf("\"}}\n");
+		sc_json_fput_str(stdout, vaapi_reason);
+		printf("}}\n");
 		return 0;
 	}
 	if (count == 0)

@@ -18,7 +18,7 @@
 #include "server/capture_summary.h"
 #include "server/disk_reply.h"
 #include "shadow/capture.h"
-#include "shadow/json.h"
+#include "util/json_get.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -120,45 +120,38 @@ bool sc_debug_name_ok(const char *name, size_t len)
 	return true;
 }
 
-static bool body_is_object(const char *body)
-{
-	while (isspace((unsigned char)*body))
-		body++;
-	return *body == '{';
-}
-
 bool sc_debug_parse_delay(const char *body, uint32_t fps, int64_t *ticks, char *err, size_t errlen)
 {
 	int64_t v;
-	if (!body_is_object(body)) {
+	json_t *o = sc_json_parse_object(body, strlen(body));
+	bool ok = false;
+	if (!o)
 		snprintf(err, errlen, "body must be a JSON object: {\"ticks\": N} or {\"ms\": N}");
-		return false;
-	}
-	if (sc_json_get_i64(body, "ticks", &v)) {
-		if (v < 0 || v > 1000000) {
+	else if (sc_json_get_i64(o, "ticks", &v)) {
+		if (v < 0 || v > 1000000)
 			snprintf(err, errlen, "ticks %lld out of range", (long long)v);
-			return false;
-		}
-		*ticks = v;
-		return true;
-	}
-	if (sc_json_get_i64(body, "ms", &v)) {
-		if (v < 0 || v > 3600000 || fps == 0) {
+		else
+			*ticks = v, ok = true;
+	} else if (sc_json_get_i64(o, "ms", &v)) {
+		if (v < 0 || v > 3600000 || fps == 0)
 			snprintf(err, errlen, "ms %lld out of range", (long long)v);
-			return false;
-		}
-		*ticks = (v * fps + 999) / 1000;
-		return true;
+		else
+			*ticks = (v * fps + 999) / 1000, ok = true;
+	} else {
+		snprintf(err, errlen, "body needs \"ticks\" or \"ms\" (a non-negative integer)");
 	}
-	snprintf(err, errlen, "body needs \"ticks\" or \"ms\" (a non-negative integer)");
-	return false;
+	json_decref(o);
+	return ok;
 }
 
 bool sc_debug_parse_inject(const char *body, uint32_t *kind, char *err, size_t errlen)
 {
 	char name[32];
 	enum sc_fault_kind k;
-	if (!body_is_object(body) || !sc_json_get_str(body, "kind", name, sizeof(name))) {
+	json_t *o = sc_json_parse_object(body, strlen(body));
+	bool have = o && sc_json_get_str(o, "kind", name, sizeof(name));
+	json_decref(o);
+	if (!have) {
 		snprintf(err, errlen, "body must be {\"kind\": \"assert|corrupt|hang|oob|crash|device-lost\"}");
 		return false;
 	}

@@ -24,7 +24,17 @@
 #include "server/disk_reply.h"
 #include "server/disk_worker.h"
 #include "shadow/capture.h"
-#include "shadow/json.h"
+#include "util/json_get.h"
+#include "util/read_file.h"
+
+/* text is a whole JSON object (a file the shadow may be writing right now can
+ * be torn): then it is embedded in an answer as is. */
+static bool is_object(const char *text)
+{
+	json_t *v = sc_json_parse_object(text, text ? strlen(text) : 0);
+	json_decref(v);
+	return v != NULL;
+}
 #include "util/log.h"
 
 #define LIST_MAX 64
@@ -123,10 +133,7 @@ void sc_debug_captures_list(const char *root, struct sc_strbuf *sb)
 		}
 		free(steps);
 		/* the shadow writes the manifest; a torn or empty one is shown as null */
-		const char *m = manifest;
-		while (*m == ' ' || *m == '\n' || *m == '\t')
-			m++;
-		sc_sb_printf(sb, "],\"manifest\":%s}", *m == '{' ? manifest : "null");
+		sc_sb_printf(sb, "],\"manifest\":%s}", is_object(manifest) ? manifest : "null");
 		free(manifest);
 		shown++;
 	}
@@ -229,10 +236,7 @@ static unsigned int render_state(const char *root, const char *name, const char 
 		sc_sb_json_str(&sb, line);
 		first = false;
 	}
-	const char *r = result;
-	while (r && (*r == ' ' || *r == '\n'))
-		r++;
-	sc_sb_printf(&sb, "],\"result\":%s}\n", r && *r == '{' ? result : "null");
+	sc_sb_printf(&sb, "],\"result\":%s}\n", is_object(result) ? result : "null");
 	free(result);
 	sc_capture_finish(&cap);
 	*out = sb;

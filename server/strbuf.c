@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/json_escape.h"
+
 static bool reserve(struct sc_strbuf *sb, size_t n)
 {
 	if (sb->failed)
@@ -55,20 +57,13 @@ void sc_sb_printf(struct sc_strbuf *sb, const char *fmt, ...)
 
 void sc_sb_json_str(struct sc_strbuf *sb, const char *s)
 {
-	sc_sb_append(sb, "\"", 1);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\') {
-			char e[2] = {'\\', (char)*p};
-			sc_sb_append(sb, e, 2);
-		} else if (*p == '\n') {
-			sc_sb_append(sb, "\\n", 2);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			sc_sb_printf(sb, "\\u%04x", *p);
-		} else {
-			sc_sb_append(sb, p, 1);
-		}
+	char *q = sc_json_quote(s, strlen(s));
+	if (!q) {
+		sb->failed = true;
+		return;
 	}
-	sc_sb_append(sb, "\"", 1);
+	sc_sb_append(sb, q, strlen(q));
+	free(q);
 }
 
 char *sc_sb_take(struct sc_strbuf *sb, size_t *len)

@@ -15,7 +15,7 @@ struct sc_strbuf {
 
 void sc_sb_append(struct sc_strbuf *sb, const void *data, size_t n);
 void sc_sb_printf(struct sc_strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* s as a JSON string literal (quotes, escapes, control characters as \u00XX). */
+/* s as a JSON string literal (util/json_escape.h: the project's one escaper). */
 void sc_sb_json_str(struct sc_strbuf *sb, const char *s);
 /* Hands the buffer over (caller frees); NULL if it failed. */
 char *sc_sb_take(struct sc_strbuf *sb, size_t *len);

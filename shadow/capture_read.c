@@ -9,7 +9,8 @@
 
 #include "gpu/input_file.h"
 #include "server/session.h"
-#include "shadow/json.h"
+#include "util/json_get.h"
+#include "util/read_file.h"
 #include "util/log.h"
 
 static uint32_t detected_from_name(const char *name)
@@ -20,10 +21,10 @@ static uint32_t detected_from_name(const char *name)
 	return 0;
 }
 
-static bool get_u32(const char *text, const char *key, uint32_t *out, const char *dir)
+static bool get_u32(const json_t *m, const char *key, uint32_t *out, const char *dir)
 {
 	uint64_t v;
-	if (!sc_json_get_u64(text, key, &v) || v > UINT32_MAX) {
+	if (!sc_json_get_u64(m, key, &v) || v > UINT32_MAX) {
 		sc_err("%s/manifest.json: \"%s\" missing or not a 32-bit number", dir, key);
 		return false;
 	}
@@ -31,9 +32,8 @@ static bool get_u32(const char *text, const char *key, uint32_t *out, const char
 	return true;
 }
 
-static bool parse_manifest(struct sc_capture *cap)
+static bool parse_fields(struct sc_capture *cap, const json_t *m)
 {
-	const char *m = cap->manifest;
 	struct sc_capture_info *in = &cap->info;
 	uint64_t fmt;
 	if (!sc_json_get_u64(m, "format", &fmt) || fmt != SC_CAPTURE_FORMAT) {
@@ -41,10 +41,10 @@ static bool parse_manifest(struct sc_capture *cap)
 		return false;
 	}
 	struct sc_capture_game *g = &in->game;
-	if (!get_u32(m, "width", &g->width, cap->dir) || !get_u32(m, "height", &g->height, cap->dir) ||
-	    !get_u32(m, "seed", &g->seed, cap->dir) || !get_u32(m, "players", &g->players, cap->dir) ||
-	    !get_u32(m, "particles", &g->particles, cap->dir) ||
-	    !get_u32(m, "hang_timeout_ms", &g->hang_timeout_ms, cap->dir) ||
+	if (!get_u32(m, "game.width", &g->width, cap->dir) || !get_u32(m, "game.height", &g->height, cap->dir) ||
+	    !get_u32(m, "game.seed", &g->seed, cap->dir) || !get_u32(m, "game.players", &g->players, cap->dir) ||
+	    !get_u32(m, "game.particles", &g->particles, cap->dir) ||
+	    !get_u32(m, "game.hang_timeout_ms", &g->hang_timeout_ms, cap->dir) ||
 	    !get_u32(m, "next_tick", &in->next_tick, cap->dir) ||
 	    !get_u32(m, "delay_ticks", &in->delay_ticks, cap->dir))
 		return false;
@@ -56,29 +56,39 @@ static bool parse_manifest(struct sc_capture *cap)
 	in->detected_tick = in->error_tick;
 	if (sc_json_get_u64(m, "detected_tick", &v) && v >= in->error_tick && v <= UINT32_MAX)
 		in->detected_tick = (uint32_t)v; /* captures before format 1's detected_tick: on time */
-	if (sc_json_get_u64(m, "detection_path", &v))
+	if (sc_json_get_u64(m, "fault.detection_path", &v))
 		in->path = (uint32_t)v;
 	if (sc_json_get_u64(m, "divergences", &v))
 		in->divergences = v;
 	char name[64];
-	if (sc_json_get_str(m, "detected", name, sizeof(name)))
+	if (sc_json_get_str(m, "fault.detected", name, sizeof(name)))
 		in->detected = detected_from_name(name);
 	enum sc_fault_kind k;
-	if (sc_json_get_str(m, "injected", name, sizeof(name)) && sc_fault_kind_parse(name, &k))
+	if (sc_json_get_str(m, "fault.injected", name, sizeof(name)) && sc_fault_kind_parse(name, &k))
 		in->injected = k;
 	if (!sc_json_get_hex(m, "shadow_hash", &in->shadow_hash)) {
 		sc_err("%s/manifest.json: \"shadow_hash\" missing", cap->dir);
 		return false;
 	}
 	in->primary_hash_known = sc_json_get_hex(m, "primary_hash", &in->primary_hash);
-	sc_json_get_str(m, "detail", in->detail, sizeof(in->detail));
-	sc_json_get_str(m, "shadow_device", in->shadow_device, sizeof(in->shadow_device));
-	sc_json_get_str(m, "shadow_device_uuid", in->shadow_device_uuid, sizeof(in->shadow_device_uuid));
-	sc_json_get_str(m, "primary_device", in->primary_device, sizeof(in->primary_device));
-	sc_json_get_u64(m, "detected_ns", &in->detected_ns);
-	sc_json_get_u64(m, "paused_ns", &in->paused_ns);
-	sc_json_get_u64(m, "armed_ns", &in->armed_ns);
+	sc_json_get_str(m, "fault.detail", in->detail, sizeof(in->detail));
+	sc_json_get_str(m, "devices.shadow_device", in->shadow_device, sizeof(in->shadow_device));
+	sc_json_get_str(m, "devices.shadow_device_uuid", in->shadow_device_uuid, sizeof(in->shadow_device_uuid));
+	sc_json_get_str(m, "devices.primary_device", in->primary_device, sizeof(in->primary_device));
+	sc_json_get_u64(m, "timestamps.detected_ns", &in->detected_ns);
+	sc_json_get_u64(m, "timestamps.paused_ns", &in->paused_ns);
+	sc_json_get_u64(m, "timestamps.armed_ns", &in->armed_ns);
 	return true;
+}
+
+static bool parse_manifest(struct sc_capture *cap, size_t len)
+{
+	json_t *m = sc_json_parse_object(cap->manifest, len);
+	bool ok = m && parse_fields(cap, m);
+	if (!m)
+		sc_err("%s/manifest.json: not a JSON object", cap->dir);
+	json_decref(m);
+	return ok;
 }
 
 bool sc_capture_load(struct sc_capture *cap, const char *dir)
@@ -90,11 +100,12 @@ bool sc_capture_load(struct sc_capture *cap, const char *dir)
 	}
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/manifest.json", dir);
-	if (!(cap->manifest = sc_read_file(path, NULL))) {
+	size_t mlen;
+	if (!(cap->manifest = sc_read_file(path, &mlen))) {
 		sc_err("%s: %s (is %s a capture directory?)", path, strerror(errno), dir);
 		goto fail;
 	}
-	if (!parse_manifest(cap))
+	if (!parse_manifest(cap, mlen))
 		goto fail;
 	snprintf(path, sizeof(path), "%s/state.bin", dir);
 	if (!(cap->snap = sc_read_file(path, &cap->snap_len))) {

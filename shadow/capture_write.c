@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 #include <time.h>
 
 #include "server/session.h"
-#include "shadow/json.h"
+#include "util/json_escape.h"
 #include "shadow/step.h"
 #include "util/log.h"
 #include "util/png_write.h"
@@ -107,17 +108,60 @@ static bool write_blob(const char *dir, const char *name, const void *buf, size_
 	return close_ok(f, dir, name);
 }
 
-static void hex(FILE *f, uint64_t v)
+/* Documents are built with jansson and written at once (key order kept): a
+ * 64-bit hash as a "0x%016x" string (it does not fit a JSON number). */
+static json_t *hex(uint64_t v)
 {
-	fprintf(f, "\"0x%016" PRIx64 "\"", v);
+	char b[24];
+	snprintf(b, sizeof(b), "0x%016" PRIx64, v);
+	return json_string(b);
 }
 
-static void write_fault_kind(FILE *f, uint32_t injected)
+static json_t *u64(uint64_t v)
 {
-	if (injected)
-		sc_json_str(f, sc_fault_kind_name((enum sc_fault_kind)injected));
-	else
-		fputs("null", f);
+	return json_integer((json_int_t)v);
+}
+
+static json_t *u32_or_null(bool have, uint32_t v)
+{
+	return have ? json_integer(v) : json_null();
+}
+
+/* Milliseconds between two CLOCK_MONOTONIC times, to the microsecond. */
+static json_t *ms_between(uint64_t from_ns, uint64_t to_ns)
+{
+	return json_real(round((double)(to_ns - from_ns) / 1e3) / 1e3);
+}
+
+static json_t *fault_kind(uint32_t injected)
+{
+	return injected ? json_string(sc_fault_kind_name((enum sc_fault_kind)injected)) : json_null();
+}
+
+/* Sets o[key] = v (stolen); *ok turns false when v is NULL (out of memory). */
+static void set(json_t *o, const char *key, json_t *v, bool *ok)
+{
+	if (!o || !v || json_object_set_new(o, key, v) != 0)
+		*ok = false;
+}
+
+static bool write_doc(const char *dir, const char *name, json_t *doc, bool built)
+{
+	if (!doc || !built) {
+		json_decref(doc);
+		sc_err("capture: building %s/%s: out of memory", dir, name);
+		return false;
+	}
+	FILE *f = open_in(dir, name, "w");
+	if (!f) {
+		json_decref(doc);
+		return false;
+	}
+	int r = json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+	json_decref(doc);
+	fputc('\n', f);
+	bool ok = close_ok(f, dir, name);
+	return r == 0 && ok;
 }
 
 static const char *path_name(uint32_t path)
@@ -128,80 +172,73 @@ static const char *path_name(uint32_t path)
 static bool write_manifest(const char *dir, const struct sc_capture_info *in, const struct sc_capture_inputs *inputs,
                            bool have_frame)
 {
-	FILE *f = open_in(dir, "manifest.json", "w");
-	if (!f)
-		return false;
 	char when[64] = "";
 	time_t now = time(NULL);
 	struct tm tm;
 	if (gmtime_r(&now, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(f, "{\n  \"format\": %d,\n  \"capture_kind\": \"%s\",\n", SC_CAPTURE_FORMAT,
-	        in->incident ? "incident" : "manual");
-	if (in->incident)
-		fprintf(f, "  \"incident\": %u,\n", in->incident);
-	else
-		fputs("  \"incident\": null,\n", f);
-	fprintf(f, "  \"fault\": {\"detected\": \"%s\", \"injected\": ", sc_fault_detected_name(in->detected));
-	write_fault_kind(f, in->injected);
-	fprintf(f, ", \"detection_path\": %u, \"detection_path_name\": \"%s\", \"detail\": ", in->path,
-	        path_name(in->path));
-	sc_json_str(f, in->detail);
-	fputs("},\n", f);
-	if (in->incident) {
-		uint32_t det = in->detected_tick > in->error_tick ? in->detected_tick : in->error_tick;
-		fprintf(f, "  \"primary_error_tick\": %u,\n  \"detected_tick\": %u,\n  \"detection_lag_ticks\": %u,\n"
-		        "  \"holds_pre_error_state\": %s,\n", in->error_tick, det, det - in->error_tick,
-		        in->next_tick == in->error_tick ? "true" : "false");
-	} else {
-		fputs("  \"primary_error_tick\": null,\n  \"detected_tick\": null,\n  \"detection_lag_ticks\": null,\n"
-		      "  \"holds_pre_error_state\": null,\n", f);
-	}
-	if (in->next_tick)
-		fprintf(f, "  \"held_tick\": %u,\n", in->next_tick - 1);
-	else
-		fputs("  \"held_tick\": null,\n", f);
-	fprintf(f, "  \"next_tick\": %u,\n  \"delay_ticks\": %u,\n  \"shadow_hash\": ", in->next_tick, in->delay_ticks);
-	hex(f, in->shadow_hash);
-	fputs(",\n  \"primary_hash\": ", f);
-	if (in->primary_hash_known)
-		hex(f, in->primary_hash);
-	else
-		fputs("null", f);
-	fprintf(f, ",\n  \"hashes_match\": %s,\n", in->primary_hash_known ?
-	        (in->primary_hash == in->shadow_hash ? "true" : "false") : "null");
-	fprintf(f, "  \"divergences\": %" PRIu64 ",\n", in->divergences);
-	fputs("  \"devices\": {\"shadow_device\": ", f);
-	sc_json_str(f, in->shadow_device);
-	fputs(", \"shadow_device_uuid\": ", f);
-	sc_json_str(f, in->shadow_device_uuid);
-	fputs(", \"primary_device\": ", f);
-	if (in->primary_device[0])
-		sc_json_str(f, in->primary_device);
-	else
-		fputs("null", f);
-	fprintf(f, ", \"device_fault_report\": %s},\n", in->device_fault_available ? "true" : "false");
+	bool ok = true;
+	json_t *m = json_object();
+	set(m, "format", json_integer(SC_CAPTURE_FORMAT), &ok);
+	set(m, "capture_kind", json_string(in->incident ? "incident" : "manual"), &ok);
+	set(m, "incident", u32_or_null(in->incident, in->incident), &ok);
+	json_t *fault = json_object();
+	set(fault, "detected", json_string(sc_fault_detected_name(in->detected)), &ok);
+	set(fault, "injected", fault_kind(in->injected), &ok);
+	set(fault, "detection_path", json_integer(in->path), &ok);
+	set(fault, "detection_path_name", json_string(path_name(in->path)), &ok);
+	set(fault, "detail", sc_json_text(in->detail), &ok);
+	set(m, "fault", fault, &ok);
+	uint32_t det = in->detected_tick > in->error_tick ? in->detected_tick : in->error_tick;
+	set(m, "primary_error_tick", u32_or_null(in->incident, in->error_tick), &ok);
+	set(m, "detected_tick", u32_or_null(in->incident, det), &ok);
+	set(m, "detection_lag_ticks", u32_or_null(in->incident, det - in->error_tick), &ok);
+	set(m, "holds_pre_error_state", in->incident ? json_boolean(in->next_tick == in->error_tick) : json_null(), &ok);
+	set(m, "held_tick", u32_or_null(in->next_tick, in->next_tick - 1), &ok);
+	set(m, "next_tick", json_integer(in->next_tick), &ok);
+	set(m, "delay_ticks", json_integer(in->delay_ticks), &ok);
+	set(m, "shadow_hash", hex(in->shadow_hash), &ok);
+	set(m, "primary_hash", in->primary_hash_known ? hex(in->primary_hash) : json_null(), &ok);
+	set(m, "hashes_match", in->primary_hash_known ? json_boolean(in->primary_hash == in->shadow_hash) : json_null(),
+	    &ok);
+	set(m, "divergences", u64(in->divergences), &ok);
+	json_t *dev = json_object();
+	set(dev, "shadow_device", sc_json_text(in->shadow_device), &ok);
+	set(dev, "shadow_device_uuid", sc_json_text(in->shadow_device_uuid), &ok);
+	set(dev, "primary_device", in->primary_device[0] ? sc_json_text(in->primary_device) : json_null(), &ok);
+	set(dev, "device_fault_report", json_boolean(in->device_fault_available), &ok);
+	set(m, "devices", dev, &ok);
 	const struct sc_capture_game *g = &in->game;
-	fprintf(f, "  \"game\": {\"width\": %u, \"height\": %u, \"seed\": %u, \"players\": %u, \"particles\": %u, "
-	        "\"hang_timeout_ms\": %u},\n", g->width, g->height, g->seed, g->players, g->particles,
-	        g->hang_timeout_ms);
-	fprintf(f, "  \"inputs\": {\"applied_in_window\": %zu, \"pending\": %zu},\n", inputs->n_applied,
-	        inputs->n_pending);
-	fprintf(f, "  \"timestamps\": {\"detected_ns\": %" PRIu64 ", \"paused_ns\": %" PRIu64 ", ", in->detected_ns,
-	        in->paused_ns);
+	set(m, "game", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "width", (json_int_t)g->width, "height",
+	                         (json_int_t)g->height, "seed", (json_int_t)g->seed, "players", (json_int_t)g->players,
+	                         "particles", (json_int_t)g->particles, "hang_timeout_ms", (json_int_t)g->hang_timeout_ms),
+	    &ok);
+	set(m, "inputs", json_pack("{s:I, s:I}", "applied_in_window", (json_int_t)inputs->n_applied, "pending",
+	                           (json_int_t)inputs->n_pending), &ok);
+	json_t *ts = json_object();
+	set(ts, "detected_ns", u64(in->detected_ns), &ok);
+	set(ts, "paused_ns", u64(in->paused_ns), &ok);
 	if (in->detected_ns && in->paused_ns >= in->detected_ns)
-		fprintf(f, "\"detect_to_pause_ms\": %.3f, ", (double)(in->paused_ns - in->detected_ns) / 1e6);
-	if (in->detected_ns && in->held_ns >= in->detected_ns)
-		fprintf(f, "\"held_ns\": %" PRIu64 ", \"detect_to_held_ms\": %.3f, ", in->held_ns,
-		        (double)(in->held_ns - in->detected_ns) / 1e6);
-	if (in->detected_ns && in->armed_ns >= in->detected_ns)
-		fprintf(f, "\"armed_ns\": %" PRIu64 ", \"detect_to_arm_ms\": %.3f, \"armed_margin_ticks\": %u, ",
-		        in->armed_ns, (double)(in->armed_ns - in->detected_ns) / 1e6, in->armed_margin);
-	fprintf(f, "\"written_utc\": \"%s\"},\n", when);
-	fprintf(f, "  \"files\": {\"state\": \"state.bin\", \"frame\": %s, \"inputs\": \"inputs.txt\", "
-	        "\"error\": %s, \"missing\": \"missing.txt\"}\n}\n", have_frame ? "\"frame.png\"" : "null",
-	        in->incident ? "\"error.json\"" : "null");
-	return close_ok(f, dir, "manifest.json");
+		set(ts, "detect_to_pause_ms", ms_between(in->detected_ns, in->paused_ns), &ok);
+	if (in->detected_ns && in->held_ns >= in->detected_ns) {
+		set(ts, "held_ns", u64(in->held_ns), &ok);
+		set(ts, "detect_to_held_ms", ms_between(in->detected_ns, in->held_ns), &ok);
+	}
+	if (in->detected_ns && in->armed_ns >= in->detected_ns) {
+		set(ts, "armed_ns", u64(in->armed_ns), &ok);
+		set(ts, "detect_to_arm_ms", ms_between(in->detected_ns, in->armed_ns), &ok);
+		set(ts, "armed_margin_ticks", json_integer(in->armed_margin), &ok);
+	}
+	set(ts, "written_utc", json_string(when), &ok);
+	set(m, "timestamps", ts, &ok);
+	json_t *files = json_object();
+	set(files, "state", json_string("state.bin"), &ok);
+	set(files, "frame", have_frame ? json_string("frame.png") : json_null(), &ok);
+	set(files, "inputs", json_string("inputs.txt"), &ok);
+	set(files, "error", in->incident ? json_string("error.json") : json_null(), &ok);
+	set(files, "missing", json_string("missing.txt"), &ok);
+	set(m, "files", files, &ok);
+	return write_doc(dir, "manifest.json", m, ok);
 }
 
 /* Copies the file at src into dir/name. */
@@ -225,31 +262,31 @@ static bool copy_into(const char *dir, const char *name, const char *src)
 
 static bool write_error(const char *dir, const struct sc_capture_info *in)
 {
-	FILE *f = open_in(dir, "error.json", "w");
-	if (!f)
-		return false;
-	fprintf(f, "{\n  \"incident\": %u,\n  \"detected\": \"%s\",\n  \"detection_path\": %u,\n  \"injected\": ",
-	        in->incident, sc_fault_detected_name(in->detected), in->path);
-	write_fault_kind(f, in->injected);
-	fprintf(f, ",\n  \"error_tick\": %u,\n  \"detected_tick\": %u,\n  \"primary_hash_before\": ", in->error_tick,
-	        in->detected_tick > in->error_tick ? in->detected_tick : in->error_tick);
-	if (in->primary_hash_known)
-		hex(f, in->primary_hash);
-	else
-		fputs("null", f);
-	fprintf(f, ",\n  \"detected_ns\": %" PRIu64 ",\n  \"primary_pid\": %d,\n  \"device_fault_report\": %s,\n",
-	        in->detected_ns, in->primary_pid, in->device_fault_available ? "true" : "false");
-	/* the shader fault record, as the primary's detail line gives it */
+	bool ok = true;
+	json_t *e = json_object();
+	set(e, "incident", json_integer(in->incident), &ok);
+	set(e, "detected", json_string(sc_fault_detected_name(in->detected)), &ok);
+	set(e, "detection_path", json_integer(in->path), &ok);
+	set(e, "injected", fault_kind(in->injected), &ok);
+	set(e, "error_tick", json_integer(in->error_tick), &ok);
+	set(e, "detected_tick", json_integer(in->detected_tick > in->error_tick ? in->detected_tick : in->error_tick),
+	    &ok);
+	set(e, "primary_hash_before", in->primary_hash_known ? hex(in->primary_hash) : json_null(), &ok);
+	set(e, "detected_ns", u64(in->detected_ns), &ok);
+	set(e, "primary_pid", json_integer(in->primary_pid), &ok);
+	set(e, "device_fault_report", json_boolean(in->device_fault_available), &ok);
+	/* The shader fault record, read back out of the primary's detail line: the
+	 * session's fault block (server/session.h) carries only that line, not the
+	 * record's numbers, so they cannot come from fields here. */
 	unsigned kind, detail, tick;
 	const char *rec = strstr(in->detail, "kind ");
 	if (rec && sscanf(rec, "kind %u detail %u at tick %u", &kind, &detail, &tick) == 3)
-		fprintf(f, "  \"fault_record\": {\"kind\": %u, \"detail\": %u, \"tick\": %u},\n", kind, detail, tick);
+		set(e, "fault_record", json_pack("{s:I, s:I, s:I}", "kind", (json_int_t)kind, "detail", (json_int_t)detail,
+		                                 "tick", (json_int_t)tick), &ok);
 	else
-		fputs("  \"fault_record\": null,\n", f);
-	fputs("  \"detail\": ", f);
-	sc_json_str(f, in->detail);
-	fputs("\n}\n", f);
-	return close_ok(f, dir, "error.json");
+		set(e, "fault_record", json_null(), &ok);
+	set(e, "detail", sc_json_text(in->detail), &ok);
+	return write_doc(dir, "error.json", e, ok);
 }
 
 static void write_event(FILE *f, const struct sc_input_event *ev, const char *note)
@@ -353,23 +390,23 @@ bool sc_capture_write_step(const char *dir, const struct sc_step_result *res, co
 		snprintf(path, sizeof(path), "%s/frame.png", dir);
 		ok = sc_png_write_rgba(path, rgba, width, height, stride) && ok;
 	}
-	FILE *f = open_in(dir, "result.json", "w");
-	if (!f)
-		return false;
 	char desc[384];
 	sc_step_describe(res, desc, sizeof(desc));
-	fprintf(f, "{\n  \"tick\": %u,\n  \"inputs_applied\": %u,\n  \"inputs_in_tick\": %u,\n  \"outcome\": \"%s\",\n"
-	        "  \"executed\": %s,\n  \"reproduced\": %s,\n", res->tick, res->k, res->n,
-	        sc_step_outcome_name(res->outcome), res->executed ? "true" : "false", res->reproduced ? "true" : "false");
+	bool built = true;
+	json_t *r = json_object();
+	set(r, "tick", json_integer(res->tick), &built);
+	set(r, "inputs_applied", json_integer(res->k), &built);
+	set(r, "inputs_in_tick", json_integer(res->n), &built);
+	set(r, "outcome", json_string(sc_step_outcome_name(res->outcome)), &built);
+	set(r, "executed", json_boolean(res->executed), &built);
+	set(r, "reproduced", json_boolean(res->reproduced), &built);
 	if (res->executed) {
-		fputs("  \"hash\": ", f);
-		hex(f, res->hash);
 		const struct sc_game_header *h = &res->state.hdr;
-		fprintf(f, ",\n  \"score\": [%u, %u],\n  \"fault_record\": {\"kind\": %u, \"tick\": %u, \"detail\": %u},\n",
-		        h->score0, h->score1, h->fault_kind, h->fault_tick, h->fault_detail);
+		set(r, "hash", hex(res->hash), &built);
+		set(r, "score", json_pack("[I, I]", (json_int_t)h->score0, (json_int_t)h->score1), &built);
+		set(r, "fault_record", json_pack("{s:I, s:I, s:I}", "kind", (json_int_t)h->fault_kind, "tick",
+		                                 (json_int_t)h->fault_tick, "detail", (json_int_t)h->fault_detail), &built);
 	}
-	fputs("  \"description\": ", f);
-	sc_json_str(f, desc);
-	fputs("\n}\n", f);
-	return close_ok(f, dir, "result.json") && ok;
+	set(r, "description", sc_json_text(desc), &built);
+	return write_doc(dir, "result.json", r, built) && ok;
 }

@@ -7,7 +7,7 @@
 
 #include "server/commands.h"
 #include "shadow/capture.h"
-#include "shadow/json.h"
+#include "util/json_escape.h"
 #include "util/log.h"
 
 struct particle_summary {
@@ -115,7 +115,7 @@ static void print_json(const struct sc_capture *cap)
 	const struct sc_game_state *st = sc_capture_state(cap);
 	const struct sc_game_header *h = &st->hdr;
 	printf("{\"capture\": ");
-	sc_json_str(stdout, cap->dir);
+	sc_json_fput_str(stdout, cap->dir);
 	if (in->incident)
 		printf(", \"incident\": %u, \"detected\": \"%s\", \"injected\": %s%s%s, \"detection_path\": %u, "
 		       "\"error_tick\": %u", in->incident, sc_fault_detected_name(in->detected), in->injected ? "\"" : "",
@@ -165,7 +165,7 @@ static void print_json(const struct sc_capture *cap)
 		char line[64];
 		sc_input_format(&cap->inputs[i], line, sizeof(line));
 		printf("%s", first ? "" : ", ");
-		sc_json_str(stdout, line);
+		sc_json_fput_str(stdout, line);
 		first = false;
 	}
 	printf("]}\n");

@@ -33,7 +33,7 @@ int main(void)
 	CHECK(strstr(json, "{\"type\":\"write-invalid\",\"address\":\"0x00000deadbeef000\",\"precision\":4096}") != NULL,
 	      "address info: %s", json);
 	CHECK(strstr(json, "\"type\":\"instruction-pointer-fault\"") != NULL, "second address: %s", json);
-	CHECK(strstr(json, "\"description\":\"MMU \\\"fault\\\"\\u000a\",\"code\":\"0x2a\",\"data\":\"0x7\"") != NULL,
+	CHECK(strstr(json, "\"description\":\"MMU \\\"fault\\\"\\n\",\"code\":\"0x2a\",\"data\":\"0x7\"") != NULL,
 	      "vendor info escaped: %s", json);
 	free(json);
 

@@ -68,6 +68,12 @@ static void test_bodies(void)
 	assert(sc_debug_parse_inject("{\"kind\":\"device-lost\"}", &k, err, sizeof(err)) && k == 6);
 	assert(!sc_debug_parse_inject("{\"kind\":\"boom\"}", &k, err, sizeof(err)) && strstr(err, "boom"));
 	assert(!sc_debug_parse_inject("{}", &k, err, sizeof(err)));
+	/* a key nested in an object is not the body's key; the body is one whole object */
+	assert(!sc_debug_parse_delay("{\"x\": {\"ticks\": 90}}", 60, &t, err, sizeof(err)));
+	assert(!sc_debug_parse_delay("{\"ticks\": 90", 60, &t, err, sizeof(err)) && strstr(err, "JSON object"));
+	assert(!sc_debug_parse_delay("{\"ticks\": 1.5}", 60, &t, err, sizeof(err)));
+	assert(!sc_debug_parse_inject("{\"x\": {\"kind\": \"assert\"}}", &k, err, sizeof(err)));
+	assert(sc_debug_parse_inject("{\"note\": \"\\\"kind\\\": x\", \"kind\": \"hang\"}", &k, err, sizeof(err)) && k == 3);
 	assert(sc_debug_query_slot("") == -1);
 	assert(sc_debug_query_slot("slot=1") == 1);
 	assert(sc_debug_query_slot("x=2&slot=0") == 0);
@@ -228,13 +234,23 @@ static void test_summary(void)
 	sc_capture_summary_render("{\"incident\": 0}", &sb);
 	assert(sb.len == 8 && strcmp(sb.buf, "nullnull") == 0);
 	sc_sb_free(&sb);
-	sc_capture_summary_render("{\"format\": 1, \"incident\": 3, \"detected\": \"assert\", \"injected\": \"assert\", "
-	                          "\"detection_path\": 724, \"primary_error_tick\": 90, \"held_tick\": 89, "
-	                          "\"detected_ns\": 1000000, \"paused_ns\": 3500000, \"hashes_match\": true}",
+	/* the manifest's shape (docs/captures.md): keys under "fault" and "timestamps" */
+	sc_capture_summary_render("{\"format\": 1, \"incident\": 3, \"fault\": {\"detected\": \"assert\", "
+	                          "\"injected\": \"assert\", \"detection_path\": 724, \"detail\": \"held_tick 1\"}, "
+	                          "\"primary_error_tick\": 90, \"held_tick\": 89, \"hashes_match\": true, "
+	                          "\"timestamps\": {\"detected_ns\": 1000000, \"paused_ns\": 3500000}}",
 	                          &sb);
 	assert(strcmp(sb.buf, "{\"incident\":3,\"detected\":\"assert\",\"injected\":\"assert\",\"path\":724,"
 	                      "\"error_tick\":90,\"held_tick\":89,\"detected_ns\":1000000,\"paused_ns\":3500000,"
 	                      "\"detect_to_pause_ms\":2.500,\"hashes_match\":true}") == 0);
+	sc_sb_free(&sb);
+	/* hashes_match is read as a value, not found as text; a torn manifest is null */
+	sc_capture_summary_render("{\"incident\": 3, \"fault\": {\"detail\": \"\\\"hashes_match\\\": true\"}, "
+	                          "\"hashes_match\": false}", &sb);
+	assert(strstr(sb.buf, "\"hashes_match\":false}"));
+	sc_sb_free(&sb);
+	sc_capture_summary_render("{\"incident\": 3, \"hashes_match\": true", &sb);
+	assert(strcmp(sb.buf, "null") == 0);
 	sc_sb_free(&sb);
 }
 

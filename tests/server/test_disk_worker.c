@@ -196,9 +196,9 @@ static void make_captures(const char *root)
 	snprintf(p, sizeof(p), "%s/" CAP, root);
 	assert(mkdir(p, 0755) == 0);
 	snprintf(p, sizeof(p), "%s/" CAP "/manifest.json", root);
-	const char *m = "{\"format\": 1, \"incident\": 1, \"detected\": \"assert\", \"injected\": \"assert\", "
-	                "\"detection_path\": 724, \"primary_error_tick\": 90, \"held_tick\": 89, "
-	                "\"detected_ns\": 1000000, \"paused_ns\": 2000000, \"hashes_match\": true}\n";
+	const char *m = "{\"format\": 1, \"incident\": 1, \"fault\": {\"detected\": \"assert\", \"injected\": \"assert\", "
+	                "\"detection_path\": 724}, \"primary_error_tick\": 90, \"held_tick\": 89, \"hashes_match\": true, "
+	                "\"timestamps\": {\"detected_ns\": 1000000, \"paused_ns\": 2000000}}\n";
 	write_file(p, m, strlen(m));
 	big = malloc(BIG_BYTES);
 	assert(big);

@@ -1,11 +1,10 @@
-/* The delay module's decisions (the tick assignment: tests/gpu/test_input_gather.c); the
- * capture JSON helpers (escaping round trip). No GPU. */
+/* The delay module's decisions (the tick assignment: tests/gpu/test_input_gather.c;
+ * JSON: tests/util/test_json.c). No GPU. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "shadow/delay.h"
-#include "shadow/json.h"
 
 static int failures;
 #define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
@@ -39,34 +38,12 @@ static void test_decide(void)
 	CHECK(sc_delay_decide(&v) == SC_DELAY_LATE, "past the error tick: late");
 }
 
-static void test_json(void)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	fputs("{\"a\": {\"detail\": ", f);
-	sc_json_str(f, "x \"width\": 5 \\ \n\t\x01 end");
-	fputs(", \"width\": 320, \"neg\": -4, \"h\": \"0x00000000000000ff\", \"n\": null}}", f);
-	fclose(f);
-	uint64_t u;
-	int64_t i;
-	char s[64];
-	CHECK(sc_json_get_u64(buf, "width", &u) && u == 320, "a key inside a string value is skipped: %s", buf);
-	CHECK(sc_json_get_i64(buf, "neg", &i) && i == -4, "negative");
-	CHECK(sc_json_get_hex(buf, "h", &u) && u == 255, "hex");
-	CHECK(!sc_json_get_u64(buf, "n", &u), "null is not a number");
-	CHECK(!sc_json_get_u64(buf, "missing", &u), "missing key");
-	CHECK(sc_json_get_str(buf, "detail", s, sizeof(s)) && strcmp(s, "x \"width\": 5 \\ \n\t\x01 end") == 0,
-	      "string round trip: '%s'", s);
-	free(buf);
-}
 
 int main(void)
 {
 	test_decide();
-	test_json();
 	if (failures)
 		return 1;
-	printf("delay + json ok\n");
+	printf("delay ok\n");
 	return 0;
 }

@@ -28,7 +28,7 @@
 #include "net/fd_passing.h"
 #include "net/input_log.h"
 #include "server/session.h"
-#include "shadow/json.h"
+#include "util/read_file.h"
 #include "util/clock.h"
 
 static int failures;

@@ -99,8 +99,13 @@ int main(void)
 
 	/* quoting */
 	char out[64];
-	CHECK(sc_ws_json_quote("a\"b\\c\n", out, sizeof(out)) == 15 &&
-	      strcmp(out, "\"a\\\"b\\\\c\\u000a\"") == 0, "quote: %s", out);
+	CHECK(sc_ws_json_quote("a\"b\\c\n", out, sizeof(out)) == 11 &&
+	      strcmp(out, "\"a\\\"b\\\\c\\n\"") == 0, "quote: %s", out);
+	CHECK(sc_ws_json_quote("\r\t\x01\x7f\xc3\xa9", out, sizeof(out)) == 15 &&
+	      strcmp(out, "\"\\r\\t\\u0001\x7f\xc3\xa9\"") == 0, "quote: %s", out);
+	CHECK(sc_ws_json_quote("a\xffz", out, sizeof(out)) == 5 && strcmp(out, "\"a?z\"") == 0, "quote: %s", out);
+	CHECK(sc_ws_json_quote("0123456", out, 10) == 9 && strcmp(out, "\"0123456\"") == 0, "quote fits: %s", out);
+	CHECK(sc_ws_json_quote("01234567", out, 10) == 0 && out[0] == '\0', "quote one over");
 	CHECK(sc_ws_json_quote(NULL, out, sizeof(out)) == 4 && strcmp(out, "null") == 0, "quote null");
 	CHECK(sc_ws_json_quote("0123456789", out, 8) == 0 && out[0] == '\0', "quote overflow");
 
