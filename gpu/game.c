@@ -215,7 +215,23 @@ static void bind(struct sc_game *g, VkCommandBuffer cmd, int pipe)
 	vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, g->pipes[pipe]);
 }
 
-/* Both command buffers are recorded once and submitted every tick (the
+/* Binning, rasteriser (NV12, RGBA on request) and seal: the frame of the
+ * state the last simulation passes left (heat, tile content, circles). */
+static void record_frame_passes(struct sc_game *g, VkCommandBuffer cmd)
+{
+	bind(g, cmd, PIPE_BIN);
+	vkCmdDispatch(cmd, (g->n_tiles + 63) / 64, 1, 1);
+	barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+	        VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+	        VK_ACCESS_INDIRECT_COMMAND_READ_BIT | VK_ACCESS_SHADER_READ_BIT);
+	bind(g, cmd, PIPE_RENDER);
+	vkCmdDispatchIndirect(cmd, g->tile_list.buffer, 0);
+	compute_barrier(cmd);
+	bind(g, cmd, PIPE_SEAL);
+	vkCmdDispatch(cmd, 1, 1, 1);
+}
+
+/* The command buffers are recorded once and submitted every tick (the
  * parameters live in a host-visible buffer). The state and its hash are
  * final after FINALIZE; binning, rendering and the seal only make the frame. */
 static bool record_tick(struct sc_game *g, VkCommandBuffer cmd, bool render)
@@ -259,16 +275,7 @@ static bool record_tick(struct sc_game *g, VkCommandBuffer cmd, bool render)
 		return sc_vk_ok(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
 	}
 	compute_barrier(cmd);
-	bind(g, cmd, PIPE_BIN);
-	vkCmdDispatch(cmd, (g->n_tiles + 63) / 64, 1, 1);
-	barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
-	        VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-	        VK_ACCESS_INDIRECT_COMMAND_READ_BIT | VK_ACCESS_SHADER_READ_BIT);
-	bind(g, cmd, PIPE_RENDER);
-	vkCmdDispatchIndirect(cmd, g->tile_list.buffer, 0);
-	compute_barrier(cmd);
-	bind(g, cmd, PIPE_SEAL);
-	vkCmdDispatch(cmd, 1, 1, 1);
+	record_frame_passes(g, cmd);
 	barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
 	        VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
 	vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, g->queries, 1);
@@ -293,16 +300,7 @@ static bool record_render(struct sc_game *g, VkCommandBuffer cmd)
 	vkCmdUpdateBuffer(cmd, g->tile_list.buffer, 0, sizeof(no_tiles), no_tiles);
 	barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
 	        VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
-	bind(g, cmd, PIPE_BIN);
-	vkCmdDispatch(cmd, (g->n_tiles + 63) / 64, 1, 1);
-	barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
-	        VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-	        VK_ACCESS_INDIRECT_COMMAND_READ_BIT | VK_ACCESS_SHADER_READ_BIT);
-	bind(g, cmd, PIPE_RENDER);
-	vkCmdDispatchIndirect(cmd, g->tile_list.buffer, 0);
-	compute_barrier(cmd);
-	bind(g, cmd, PIPE_SEAL);
-	vkCmdDispatch(cmd, 1, 1, 1);
+	record_frame_passes(g, cmd);
 	barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
 	        VK_ACCESS_HOST_READ_BIT);
 	return sc_vk_ok(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
