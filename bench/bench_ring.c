@@ -15,9 +15,9 @@
 
 #include "bench/bench.h"
 #include "bench/bench_report.h"
-#include "net/arena.h"
-#include "net/doorbell.h"
-#include "net/spsc_ring.h"
+#include "net/shm/arena.h"
+#include "net/shm/doorbell.h"
+#include "net/shm/spsc_ring.h"
 #include "util/clock.h"
 #include "util/stats.h"
 

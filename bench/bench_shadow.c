@@ -29,8 +29,8 @@
 
 #include "bench/bench.h"
 #include "bench/bench_report.h"
-#include "gpu/input_event.h"
-#include "server/session.h"
+#include "net/shm/input_event.h"
+#include "session/session.h"
 #include "util/clock.h"
 #include "util/http_client.h"
 #include "util/log.h"

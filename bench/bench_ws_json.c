@@ -1,16 +1,16 @@
-/* bench_ws_json: the /stream client-message parser (net/ws_json.c, strict,
+/* bench_ws_json: the /stream client-message parser (net/ws/ws_json.c, strict,
  * allocation-free) against jansson on the same messages. The jansson side
  * does the least a replacement would: json_loadb with duplicate keys refused,
  * then the typed fields read out (no range or unknown-key checks), then
  * json_decref. Prints ns per message for each; the numbers are quoted in
- * net/ws_json.c. Usage: bench_ws_json [iterations] */
+ * net/ws/ws_json.c. Usage: bench_ws_json [iterations] */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "net/ws_json.h"
+#include "net/ws/ws_json.h"
 
 static const char *const msgs[] = {
 	/* what a playing client sends most: inputs, then pings */

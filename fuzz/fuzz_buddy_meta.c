@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/buddy.h"
+#include "net/shm/buddy.h"
 
 #define POOL (64u * SC_BUDDY_MIN_BLOCK)
 

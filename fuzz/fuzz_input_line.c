@@ -1,4 +1,4 @@
-/* libFuzzer: the input text format parser (gpu/input_event.c). Every line of
+/* libFuzzer: the input text format parser (net/shm/input_event.c). Every line of
  * the input is parsed with its exact length (no terminator), as the file
  * loader and captures do; an accepted event must format and parse back to the
  * same event. */
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gpu/input_event.h"
+#include "net/shm/input_event.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/input_log.h"
-#include "net/spsc_ring.h"
+#include "net/shm/input_log.h"
+#include "net/shm/spsc_ring.h"
 
 #define RING_CAP 256u
 #define LOG_CAP 8u

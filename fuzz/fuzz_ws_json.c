@@ -1,4 +1,4 @@
-/* libFuzzer target: the /stream client message parser (net/ws_json.c).
+/* libFuzzer target: the /stream client message parser (net/ws/ws_json.c).
  * Must never read past the input, crash or accept out-of-range values; the
  * JSON quoting must always produce a parseable string for any C string. */
 #include <stdint.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/ws_json.h"
+#include "net/ws/ws_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

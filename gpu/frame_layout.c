@@ -1,6 +1,6 @@
 #include "gpu/frame_layout.h"
 
-#include "net/encoder_nv12_layout.h"
+#include "net/encoder/encoder_nv12_layout.h"
 
 void sc_frame_layout_init(struct sc_frame_layout *l, uint32_t width, uint32_t height)
 {

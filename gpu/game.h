@@ -8,7 +8,7 @@
 #include "gpu/frame_layout.h"
 #include "gpu/frame_memory.h"
 #include "gpu/game_state.h"
-#include "gpu/input_event.h"
+#include "net/shm/input_event.h"
 #include "gpu/vk_device.h"
 
 struct sc_game_config {

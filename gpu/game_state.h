@@ -4,7 +4,7 @@
 #define SC_GPU_GAME_STATE_H
 #include <stdint.h>
 
-#include "gpu/input_event.h"
+#include "net/shm/input_event.h"
 
 #define SC_WORLD_W (1280 * 256) /* subunits: 256 per logical pixel */
 #define SC_WORLD_H (720 * 256)

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gpu/input_event.h"
+#include "net/shm/input_event.h"
 
 struct sc_input_list {
 	struct sc_input_event *events;

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "gpu/game_state.h"
-#include "gpu/input_event.h"
+#include "net/shm/input_event.h"
 
 /* Gathering one tick's inputs. */
 struct sc_input_gather {

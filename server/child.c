@@ -11,6 +11,7 @@
 #include "server/commands.h"
 #include "server/config.h"
 #include "server/roles.h"
+#include "shadow/shadow_process.h"
 #include "util/log.h"
 #include "util/parse.h"
 
@@ -19,10 +20,27 @@ struct child_role {
 	int (*main)(int ipc_fd, const struct sc_run_config *cfg);
 };
 
+/* The shadow (shadow/) takes only what it needs of the run configuration. */
+static int shadow_role_main(int ipc_fd, const struct sc_run_config *cfg)
+{
+	struct sc_shadow_config sc = {
+		.delay_ticks = cfg->delay_ticks,
+		.slot = cfg->shadow_slot,
+		.follow_checkpoint = cfg->follow_checkpoint,
+		.backlog_mib = cfg->shadow_backlog_mib,
+		.desync_tick = cfg->desync_tick,
+	};
+	sc_run_config_game(cfg, &sc.game);
+	snprintf(sc.device, sizeof(sc.device), "%s", cfg->shadow_device[0] ? cfg->shadow_device : cfg->device);
+	snprintf(sc.capture_root, sizeof(sc.capture_root), "%s", cfg->capture_root);
+	snprintf(sc.restore, sizeof(sc.restore), "%s", cfg->restore);
+	return sc_shadow_main(ipc_fd, &sc);
+}
+
 static const struct child_role child_roles[] = {
 	{"primary", sc_primary_main},
 	{"encoder", sc_encoder_process_main},
-	{"shadow", sc_shadow_main},
+	{"shadow", shadow_role_main},
 };
 
 static bool is_seqpacket_socket(int fd)

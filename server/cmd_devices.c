@@ -4,7 +4,7 @@
 
 #include "gpu/vk_device.h"
 #include "gpu/vk_physical.h"
-#include "net/vaapi_probe.h"
+#include "net/encoder/vaapi_probe.h"
 #include "server/commands.h"
 #include "util/json_escape.h"
 

@@ -10,7 +10,7 @@ int sc_cmd_devices(int argc, char **argv);
 int sc_cmd_run(int argc, char **argv);
 int sc_cmd_child(int argc, char **argv);
 
-/* shadow tracking captures (shadow/cmd_inspect.c, shadow/cmd_replay.c) */
+/* shadow tracking captures (server/cmd_inspect.c, server/cmd_replay.c) */
 int sc_cmd_inspect(int argc, char **argv);
 int sc_cmd_replay(int argc, char **argv);
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "gpu/game.h"
-#include "server/session.h"
+#include "session/session.h"
 #include "server/web_root.h"
 #include "util/parse.h"
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "net/encoder.h"
+#include "net/encoder/encoder.h"
 
 struct sc_run_config {
 	/* network (encoder process) */

@@ -18,10 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "net/input_log.h"
-#include "net/ws_server.h"
+#include "net/shm/input_log.h"
+#include "net/ws/ws_server.h"
 #include "server/config.h"
-#include "server/session.h"
+#include "session/session.h"
 #include "server/strbuf.h"
 
 struct sc_disk_worker;

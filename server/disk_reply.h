@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "net/ws_server.h"
+#include "net/ws/ws_server.h"
 #include "server/strbuf.h"
 
 struct sc_disk_worker;

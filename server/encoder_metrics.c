@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/arena.h"
+#include "net/shm/arena.h"
 
 #define SC_STATE_READ_TRIES 1000
 

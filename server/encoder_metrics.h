@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/session.h"
+#include "session/session.h"
 
 struct sc_arena;
 

@@ -7,7 +7,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "net/encoder.h"
+#include "net/encoder/encoder.h"
 #include "server/frame_reader.h"
 
 /* take: an SC_FRAME_TAKEN frame (still held). False when the encoder failed

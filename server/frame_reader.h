@@ -1,4 +1,4 @@
-/* The encoder process's side of the frame mailbox (server/session.h): maps the
+/* The encoder process's side of the frame mailbox (session/session.h): maps the
  * primary's exported frame memory read-only, takes the latest frame (reader
  * flag, Dekker re-check), counts the frames replaced in the mailbox before it
  * took them, verifies the seal and hands the encoder an NV12 view in place (a
@@ -13,8 +13,8 @@
 #include <stdint.h>
 
 #include "gpu/frame_layout.h"
-#include "net/encoder.h"
-#include "server/session.h"
+#include "net/encoder/encoder.h"
+#include "session/session.h"
 
 /* Checks the GPU-written seal of the frame in slot (tick = the tick the slot
  * says it shows): sc_frame_seal_verify (gpu/frame_seal.h), or a test's. NULL

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/session.h"
+#include "session/session.h"
 
 /* Why an input was dropped (sc_input_drop_shm.reason). */
 enum sc_input_drop_reason {

@@ -2,7 +2,7 @@
 
 #include <stdio.h>
 
-#include "server/session.h"
+#include "session/session.h"
 
 uint64_t sc_pause_wait_stall_ns(uint32_t hang_timeout_ms, uint32_t fps)
 {

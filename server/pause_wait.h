@@ -16,7 +16,7 @@
 #define SC_PAUSE_WAIT_MIN_STALL_NS (2000ull * 1000000ull) /* no progress for this long: give up */
 #define SC_PAUSE_WAIT_CAPTURE_NS (10000ull * 1000000ull)  /* writing its capture: up to this long */
 
-/* What the supervisor reads from the following shadow (server/session.h). */
+/* What the supervisor reads from the following shadow (session/session.h). */
 struct sc_pause_view {
 	bool alive;          /* its process still runs */
 	bool paused;         /* paused with a capture: recovery can go on */

@@ -1,7 +1,7 @@
 /* The primary instance process: runs the game at a fixed tick rate, takes each
  * tick's inputs from the shared input log, renders into the exported frame slots
  * and hands frames to the encoder through the mailbox in the session block
- * (server/session.h). It never waits for the encoder, and opens no sockets. */
+ * (session/session.h). It never waits for the encoder, and opens no sockets. */
 #include <errno.h>
 #include <stdio.h>
 #include <signal.h>
@@ -15,16 +15,16 @@
 #include "gpu/game.h"
 #include "gpu/game_validate.h"
 #include "gpu/input_gather.h"
-#include "net/arena.h"
-#include "net/doorbell.h"
-#include "net/fd_passing.h"
-#include "net/input_log.h"
+#include "net/shm/arena.h"
+#include "net/shm/doorbell.h"
+#include "net/shm/fd_passing.h"
+#include "net/shm/input_log.h"
 #include "server/config.h"
 #include "server/fault_report.h"
 #include "server/input_drops.h"
 #include "server/roles.h"
-#include "server/session_attach.h"
-#include "server/session.h"
+#include "session/session_attach.h"
+#include "session/session.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/stats.h"
@@ -226,7 +226,7 @@ static bool reader_gone(struct sc_session_shm *s, uint32_t slot)
 	return false;
 }
 
-/* Mailbox protocol of server/session.h: a slot that is neither the latest frame
+/* Mailbox protocol of session/session.h: a slot that is neither the latest frame
  * nor being read by the encoder. */
 static int claim_slot(struct primary *p, uint64_t frame)
 {
@@ -273,7 +273,7 @@ static bool write_checkpoint(struct primary *p, const char *path)
 	return ok;
 }
 
-/* Between two ticks: a checkpoint for a new shadow (server/session.h). */
+/* Between two ticks: a checkpoint for a new shadow (session/session.h). */
 static void serve_checkpoint(struct primary *p)
 {
 	struct sc_session_shm *s = p->session;

@@ -1,5 +1,5 @@
 /* `shadowcast run`: the supervisor (the communications engine). Creates the
- * arena and the session's named blocks (server/session.h), starts the encoder
+ * arena and the session's named blocks (session/session.h), starts the encoder
  * process and the primary instance, hands them their fds, forwards the
  * primary's frame memory to the encoder, restarts a crashed child with
  * back-off, prints the URL, and on SIGINT/SIGTERM takes everything down. */
@@ -16,8 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "net/doorbell.h"
-#include "net/fd_passing.h"
+#include "net/shm/doorbell.h"
+#include "net/shm/fd_passing.h"
 #include "server/commands.h"
 #include "server/supervisor_priv.h"
 #include "util/clock.h"

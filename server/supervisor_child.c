@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "net/fd_passing.h"
+#include "net/shm/fd_passing.h"
 #include "server/supervisor_priv.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -162,7 +162,7 @@ static void on_dead_proc(void *ud, int slot, pid_t pid, const char *role)
 }
 
 /* A reader killed mid-frame leaves its pid in the slot's reader word: give the
- * slot back to the primary (server/session.h). */
+ * slot back to the primary (session/session.h). */
 static void release_frame_slots(struct supervisor *sup, pid_t dead, const char *role)
 {
 	struct sc_session_shm *s = sup->session;

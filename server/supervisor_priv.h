@@ -6,11 +6,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "net/arena.h"
-#include "net/input_log.h"
+#include "net/shm/arena.h"
+#include "net/shm/input_log.h"
 #include "server/config.h"
 #include "server/pause_wait.h"
-#include "server/session.h"
+#include "session/session.h"
 
 struct sup_child {
 	const char *role;        /* "primary", "encoder": the __child role */

@@ -20,8 +20,8 @@
 #include <stdint.h>
 
 #include "gpu/game_state.h" /* SC_MAX_INPUTS_PER_TICK */
-#include "gpu/input_event.h"
-#include "server/shm/tick_record.h"
+#include "net/shm/input_event.h"
+#include "session/shm/tick_record.h"
 
 enum sc_backlog_result {
 	SC_BACKLOG_OK,

@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #include "gpu/game_state.h"
-#include "gpu/input_event.h"
-#include "server/session.h" /* sc_fault_detected_name */
+#include "net/shm/input_event.h"
+#include "session/session.h" /* sc_fault_detected_name */
 
 #define SC_CAPTURE_FORMAT 1
 
@@ -22,7 +22,7 @@ struct sc_capture_game {
 
 struct sc_capture_info {
 	uint32_t incident;          /* 0: a capture asked for by a developer, no incident */
-	uint32_t detected;          /* enum sc_fault_detected (server/session.h), 0 none */
+	uint32_t detected;          /* enum sc_fault_detected (session/session.h), 0 none */
 	uint32_t path;              /* 724 self-reported, 734 external monitor, 0 none */
 	uint32_t injected;          /* enum sc_fault_kind of the FAULT input, 0 none */
 	uint32_t error_tick;        /* the primary's error tick (incident captures) */

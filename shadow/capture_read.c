@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "gpu/input_file.h"
-#include "server/session.h"
+#include "session/session.h"
 #include "util/json_get.h"
 #include "util/read_file.h"
 #include "util/log.h"

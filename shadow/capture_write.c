@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "server/session.h"
+#include "session/session.h"
 #include "util/json_escape.h"
 #include "shadow/step.h"
 #include "util/log.h"
@@ -276,7 +276,7 @@ static bool write_error(const char *dir, const struct sc_capture_info *in)
 	set(e, "primary_pid", json_integer(in->primary_pid), &ok);
 	set(e, "device_fault_report", json_boolean(in->device_fault_available), &ok);
 	/* The shader fault record, read back out of the primary's detail line: the
-	 * session's fault block (server/session.h) carries only that line, not the
+	 * session's fault block (session/session.h) carries only that line, not the
 	 * record's numbers, so they cannot come from fields here. */
 	unsigned kind, detail, tick;
 	const char *rec = strstr(in->detail, "kind ");

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gpu/input_event.h"
+#include "net/shm/input_event.h"
 
 enum sc_delay_fault { SC_DELAY_FAULT_NONE, SC_DELAY_FAULT_CLAIMED, SC_DELAY_FAULT_READY };
 

@@ -1,4 +1,4 @@
-/* The shadow's command mailbox (server/session.h sc_shadow_shm): the debug API
+/* The shadow's command mailbox (session/session.h sc_shadow_shm): the debug API
  * fills cmd/arg and bumps cmd_seq; the shadow answers with result + message,
  * then done_seq = cmd_seq. Polled every loop iteration (1-2 ms). */
 #include <errno.h>

@@ -21,7 +21,7 @@ static const uint8_t *frame_rgba(struct shadow *sh)
 
 static size_t rgba_size(struct shadow *sh)
 {
-	return (size_t)sh->cfg->width * sh->cfg->height * 4;
+	return (size_t)sh->cfg->game.width * sh->cfg->game.height * 4;
 }
 
 /* The inputs not applied yet, with the tick each belongs to: first those of
@@ -123,7 +123,7 @@ bool shadow_restore_held(struct shadow *sh)
 
 static void fill_info(struct shadow *sh, struct sc_capture_info *in)
 {
-	const struct sc_run_config *cfg = sh->cfg;
+	const struct sc_game_config *cfg = &sh->cfg->game;
 	const struct sc_vk_physical_info *d = &sh->dev->info;
 	const struct sc_game_state *st = sh->held;
 	in->next_tick = st->hdr.tick;
@@ -177,7 +177,7 @@ bool shadow_write_capture(struct shadow *sh, bool incident, char *msg, size_t ms
 		sc_capture_missing_add(&missing, "inputs.txt: only the first %d pending inputs", SHADOW_PENDING);
 	if (sh->win_count == SHADOW_WINDOW)
 		sc_capture_missing_add(&missing, "inputs.txt: only the last %d applied inputs", SHADOW_WINDOW);
-	bool ok = sc_capture_write(dir, &in, sh->held, sh->held_len, sh->held_rgba, sh->cfg->width * 4, &inputs,
+	bool ok = sc_capture_write(dir, &in, sh->held, sh->held_len, sh->held_rgba, sh->cfg->game.width * 4, &inputs,
 	                           &missing);
 	free(win);
 	if (!ok) {
@@ -275,8 +275,8 @@ static void step_dir(struct shadow *sh, const struct sc_step_result *res, const 
 		free(snap);
 		snap = NULL;
 	}
-	sc_capture_write_step(dir, res, snap, sh->held_len, res->executed ? frame_rgba(sh) : NULL, sh->cfg->width,
-	                      sh->cfg->height, sh->cfg->width * 4);
+	sc_capture_write_step(dir, res, snap, sh->held_len, res->executed ? frame_rgba(sh) : NULL, sh->cfg->game.width,
+	                      sh->cfg->game.height, sh->cfg->game.width * 4);
 	free(snap);
 }
 

@@ -8,18 +8,18 @@
 #include <stdint.h>
 
 #include "gpu/game.h"
-#include "net/arena.h"
-#include "net/input_log.h"
-#include "server/config.h"
-#include "server/session.h"
+#include "net/shm/arena.h"
+#include "net/shm/input_log.h"
+#include "session/session.h"
 #include "shadow/backlog.h"
 #include "shadow/capture.h"
+#include "shadow/shadow_process.h"
 
 #define SHADOW_WINDOW 256  /* applied inputs kept for the capture's input window */
 #define SHADOW_PENDING 512 /* not-yet-applied inputs read at a pause */
 
 struct shadow {
-	const struct sc_run_config *cfg;
+	const struct sc_shadow_config *cfg;
 	struct sc_arena *arena;
 	struct sc_session_shm *session;
 	struct sc_shadow_shm *me;     /* this shadow's status block (--shadow-slot) */

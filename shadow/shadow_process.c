@@ -13,9 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "net/fd_passing.h"
-#include "server/roles.h"
-#include "server/session_attach.h"
+#include "net/shm/fd_passing.h"
+#include "session/session_attach.h"
 #include "shadow/delay.h"
 #include "shadow/shadow_priv.h"
 #include "util/clock.h"
@@ -44,7 +43,7 @@ static bool attach_session(struct shadow *sh, int ipc_fd)
 	if (!ok)
 		return false;
 	sh->session = v.session;
-	sh->me = sh->cfg->shadow_slot ? &sh->session->shadow_alt : &sh->session->shadow;
+	sh->me = sh->cfg->slot ? &sh->session->shadow_alt : &sh->session->shadow;
 	sh->inputs = v.inputs;
 	sh->ticks = v.ticks;
 	return true;
@@ -81,10 +80,9 @@ static bool join_checkpoint(struct shadow *sh, uint32_t *tick, uint64_t *in_seq,
 /* Waits for the primary, then starts a game where it started, in both logs. */
 static bool start_game(struct shadow *sh)
 {
-	const struct sc_run_config *cfg = sh->cfg;
-	const char *spec = cfg->shadow_device[0] ? cfg->shadow_device : cfg->device;
-	struct sc_game_config gc;
-	sc_run_config_game(cfg, &gc);
+	const struct sc_shadow_config *cfg = sh->cfg;
+	const char *spec = cfg->device;
+	struct sc_game_config gc = cfg->game;
 	gc.frame_slots = 1; /* rendered RGBA only around a pause */
 	if (!(sh->dev = sc_vk_device_create(spec)) || !(sh->game = sc_game_create(sh->dev, &gc)))
 		return false;
@@ -136,7 +134,7 @@ static bool start_game(struct shadow *sh)
 	}
 	if (cfg->follow_checkpoint)
 		atomic_store(&s->checkpoint_adopted, atomic_load(&s->checkpoint_done)); /* the primary drops its pins */
-	sc_backlog_init(&sh->backlog, (size_t)cfg->shadow_backlog_mib << 20, base, in_seq);
+	sc_backlog_init(&sh->backlog, (size_t)cfg->backlog_mib << 20, base, in_seq);
 	sh->handled_incident = 0;
 	sc_info("following the primary %u ticks behind from tick %u on %s (%s)", sh->delay_ticks, base,
 	        sh->dev->info.name, sh->dev->info.driver_name);
@@ -251,7 +249,7 @@ static bool drain_logs(struct shadow *sh, bool *lost_track)
 		enum sc_backlog_result br = sc_backlog_push(&sh->backlog, &r, ev, why, sizeof(why));
 		if (br == SC_BACKLOG_FULL) {
 			sc_err("backlog full: %s (--shadow-backlog %u MiB; paused too long); this shadow cannot resume and "
-			       "stops", why, sh->cfg->shadow_backlog_mib);
+			       "stops", why, sh->cfg->backlog_mib);
 			*lost_track = true;
 			return false;
 		}
@@ -385,7 +383,7 @@ static bool release_input_hold(struct shadow *sh)
 	return sc_now_ns() > atomic_load(&sh->me->paused_ns) + 30ull * 1000000000ull;
 }
 
-int sc_shadow_main(int ipc_fd, const struct sc_run_config *cfg)
+int sc_shadow_main(int ipc_fd, const struct sc_shadow_config *cfg)
 {
 	sc_log_set_role("shadow");
 	struct sigaction sa = {.sa_handler = on_stop_signal};

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "gpu/game_validate.h"
-#include "server/session.h"
+#include "session/session.h"
 #include "util/log.h"
 
 const char *sc_step_outcome_name(enum sc_step_outcome o)

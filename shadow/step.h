@@ -50,7 +50,7 @@ const char *sc_step_outcome_name(enum sc_step_outcome o);
 void sc_step_describe(const struct sc_step_result *res, char *buf, size_t len);
 
 /* The fault a result is, as the primary's detector names it (enum
- * sc_fault_detected of server/session.h; 0 when it is no fault), and the tick
+ * sc_fault_detected of session/session.h; 0 when it is no fault), and the tick
  * it happened at (an assertion's own fault record tick). A crash input gives
  * SC_DETECTED_DEATH: the primary dies of it, the supervisor sees the death. */
 uint32_t sc_step_detected(const struct sc_step_result *res);

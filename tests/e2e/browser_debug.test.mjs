@@ -28,7 +28,8 @@ async function until(page, fn, arg, ms, what) {
     await page.waitForFunction(fn, arg, { timeout: ms, polling: 100 });
   } catch (e) {
     const st = await page.evaluate(() => JSON.stringify({ ...window.debugPage, status: undefined }));
-    throw new Error(`${what} within ${ms} ms: ${e.message.split('\n')[0]}\nwindow.debugPage = ${st}`);
+    throw new Error(`${what} within ${ms} ms: ${e.message.split('\n')[0]}\nwindow.debugPage = ${st}\n` +
+      `server log (tail):\n${srv ? srv.stderr.slice(-6000) : ''}`);
   }
 }
 

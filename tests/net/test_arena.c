@@ -6,10 +6,10 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 
-#include "net/arena.h"
-#include "net/buddy.h"
-#include "net/fd_passing.h"
-#include "net/spsc_ring.h"
+#include "net/shm/arena.h"
+#include "net/shm/buddy.h"
+#include "net/shm/fd_passing.h"
+#include "net/shm/spsc_ring.h"
 #include "shm_test.h"
 
 #define ARENA_SIZE (4u << 20)
@@ -40,7 +40,7 @@ static void test_seals_and_layout(void)
 	sc_arena_destroy(NULL);
 }
 
-/* struct arena_admin (net/arena.c) starts: u64 magic, u32 layout_version, u32
+/* struct arena_admin (net/shm/arena.c) starts: u64 magic, u32 layout_version, u32
  * pad, u64 arena_size, admin_size, buddy_off, pool_off, pool_size. */
 #define ADM_BUDDY_OFF 32
 #define ADM_POOL_SIZE 48

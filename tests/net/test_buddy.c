@@ -3,7 +3,7 @@
  * reclaim and rebuild after a simulated crash. */
 #include <stdlib.h>
 
-#include "net/buddy.h"
+#include "net/shm/buddy.h"
 #include "shm_test.h"
 
 struct model_block {

@@ -9,8 +9,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "gpu/input_event.h"
-#include "net/input_log.h"
+#include "net/shm/input_event.h"
+#include "net/shm/input_log.h"
 #include "shm_test.h"
 
 #define REC sizeof(struct sc_input_event)

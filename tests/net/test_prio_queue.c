@@ -6,8 +6,8 @@
 #include <sched.h>
 #include <stdlib.h>
 
-#include "net/arena.h"
-#include "net/prio_queue.h"
+#include "net/shm/arena.h"
+#include "net/shm/prio_queue.h"
 #include "shm_test.h"
 
 struct released {

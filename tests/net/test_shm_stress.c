@@ -6,9 +6,9 @@
  * every payload block must come back to the allocator. */
 #include <sched.h>
 
-#include "net/arena.h"
-#include "net/doorbell.h"
-#include "net/spsc_ring.h"
+#include "net/shm/arena.h"
+#include "net/shm/doorbell.h"
+#include "net/shm/spsc_ring.h"
 #include "shm_test.h"
 
 #define RING_CAP 65536u

@@ -3,7 +3,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "net/spsc_ring.h"
+#include "net/shm/spsc_ring.h"
 #include "shm_test.h"
 
 static void *ring_mem(size_t capacity)

@@ -2,7 +2,7 @@
  * test's main thread in the place of the libwebsockets service thread: it
  * makes the requests, polls the pending answers when the worker wakes it
  * (never waiting on the disk), and reads each body from its stream the way
- * net/ws_http.c does, several downloads interleaved, at different paces.
+ * net/ws/ws_http.c does, several downloads interleaved, at different paces.
  * Checked: every endpoint's status and body (the capture list, files, 404 /
  * 413 / 400, state.json of a capture that cannot be loaded, the archive byte
  * for byte against a single-step one), Content-Length = the bytes streamed,
@@ -66,7 +66,7 @@ static bool wait_wake(unsigned *seen, int ms)
 	return woke;
 }
 
-/* --- a client of the API, driven like net/ws_http.c drives a connection ------------ */
+/* --- a client of the API, driven like net/ws/ws_http.c drives a connection ------------ */
 
 struct get {
 	char path[300];

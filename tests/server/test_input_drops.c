@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "../net/shm_test.h"
-#include "gpu/input_event.h"
+#include "net/shm/input_event.h"
 #include "server/input_drops.h"
 #include "server/input_origins.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "server/pause_wait.h"
-#include "server/session.h"
+#include "session/session.h"
 
 #include "tests/lib/check.h"
 

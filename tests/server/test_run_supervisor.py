@@ -14,7 +14,7 @@ from scserver import Session, frames_grow, gone  # noqa: E402
 # plain crash restarts (back-off); the shadow-tracking incident path has its own tests
 
 ARGS = ["run", "--no-shadow", "--listen", "127.0.0.1:0", "--size", "320x176", "--fps", "30", "--particles", "2000",
-        "--encoder", "x264"]
+        "--encoder", "x264", "--hang-timeout", "5000"]
 
 
 def test_restart_and_stop(d):
@@ -89,6 +89,10 @@ def test_restart_and_stop(d):
         left = [p for k in (kids, kids2, kids3, early, kids4) for p in k.values() if not gone(p)]
         sctest.check(not left, "no child left after SIGTERM: %s" % left)
         print("SIGTERM to exit: %.2f s" % (time.monotonic() - t0))
+    except AssertionError as e:
+        if "--- log:" not in str(e):
+            s.fail(str(e))  # the same failure, with the server's log
+        raise
     finally:
         s.close()
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "gpu/game.h"
-#include "server/session.h"
+#include "session/session.h"
 #include "shadow/capture.h"
 
 static uint32_t rng_state;

@@ -23,11 +23,11 @@
 
 #include "gpu/game.h"
 #include "gpu/input_gather.h"
-#include "net/arena.h"
-#include "net/doorbell.h"
-#include "net/fd_passing.h"
-#include "net/input_log.h"
-#include "server/session.h"
+#include "net/shm/arena.h"
+#include "net/shm/doorbell.h"
+#include "net/shm/fd_passing.h"
+#include "net/shm/input_log.h"
+#include "session/session.h"
 #include "util/read_file.h"
 #include "util/clock.h"
 

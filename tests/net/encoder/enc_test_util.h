@@ -10,7 +10,7 @@
 
 #include <libavutil/frame.h>
 
-#include "net/encoder.h"
+#include "net/encoder/encoder.h"
 
 #define T_ASSERT(cond, ...) do { \
 	if (!(cond)) { \

@@ -6,9 +6,9 @@
 #include <sys/wait.h>
 
 #include "enc_test_util.h"
-#include "net/encoder_priv.h"
-#include "net/vaapi_probe.h"
-#include "net/vaapi_probe_priv.h"
+#include "net/encoder/encoder_priv.h"
+#include "net/encoder/vaapi_probe.h"
+#include "net/encoder/vaapi_probe_priv.h"
 #include "util/clock.h"
 
 static const struct sc_encoder_config base_cfg = {

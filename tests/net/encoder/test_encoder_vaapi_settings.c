@@ -8,7 +8,7 @@
 #include <libavutil/opt.h>
 
 #include "enc_test_util.h"
-#include "net/encoder_priv.h"
+#include "net/encoder/encoder_priv.h"
 
 #define FOURCC(a, b, c, d) ((uint32_t)(a) | ((uint32_t)(b) << 8) | \
 		((uint32_t)(c) << 16) | ((uint32_t)(d) << 24))

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/ws_json.h"
+#include "net/ws/ws_json.h"
 
 static int failures;
 

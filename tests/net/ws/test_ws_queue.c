@@ -1,4 +1,4 @@
-/* A client's send queue (net/ws_queue.c on net/prio_queue.h): control
+/* A client's send queue (net/ws/ws_queue.c on net/shm/prio_queue.h): control
  * messages go first and survive flushes, video stays in order, flushing drops
  * only video, overruns drop the oldest video, accounting is exact, and the
  * binary video header is packed little-endian as docs/protocol.md says. */
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/ws_queue.h"
+#include "net/ws/ws_queue.h"
 
 static int failures;
 

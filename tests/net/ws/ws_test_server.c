@@ -22,8 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "net/encoder.h"
-#include "net/ws_server.h"
+#include "net/encoder/encoder.h"
+#include "net/ws/ws_server.h"
 #include "util/clock.h"
 #include "util/log.h"
 

@@ -1,0 +1,146 @@
+/* Shared between the net/ws_*.c files: the server object, per-client state,
+ * and the functions each file offers the others. Not a public header. */
+#ifndef SC_NET_WS_WS_INTERNAL_H
+#define SC_NET_WS_WS_INTERNAL_H
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "net/ws/ws_json.h"
+#include "net/ws/ws_msg.h"
+#include "net/ws/ws_queue.h"
+#include "net/ws/ws_server.h"
+
+#define SC_WS_TX_PACKET_SIZE (128 * 1024)
+#define SC_WS_RX_BUFFER_SIZE (16 * 1024)
+#define SC_WS_PENDING_MAX 64                 /* publish -> service hand-off */
+#define SC_WS_PENDING_MAX_BYTES (32u << 20)
+#define SC_WS_WRITES_PER_CALLBACK 8
+#define SC_WS_TICK_MS 50                     /* housekeeping timer */
+#define SC_WS_KEYFRAME_RETRY_MS 1000
+#define SC_WS_CLOSE_GRACE_S 2                /* deferred close -> hard kill */
+#define SC_WS_CONTROL_QUEUE_BYTES (256u * 1024)
+#define SC_WS_CONTROL_SLACK 64               /* queue slots beyond video + a burst's answers */
+#define SC_WS_MAX_MSGS_PER_SEC 10000         /* max_client_msgs_per_sec (a queue slot each) */
+
+struct sc_ws_client {
+	struct sc_ws_server *srv;
+	struct lws *wsi;
+	struct sc_ws_client *prev, *next;
+	uint32_t id;
+	int player; /* -1 spectator / not joined */
+	bool joined;
+	uint64_t connected_ns;
+	char peer[64];
+
+	struct sc_ws_queue *queue;
+	bool need_keyframe;         /* dropping video until the next keyframe */
+	uint64_t keyframe_asked_ns; /* last on_keyframe_request for this client */
+	uint64_t waiting_since_ns;  /* data waiting and nothing written since; 0 = idle */
+	bool killed;
+
+	/* receive */
+	char rx[SC_WS_MAX_CLIENT_MESSAGE];
+	size_t rx_len;
+	bool rx_binary;
+	double tokens;
+	uint64_t tokens_ns;
+	bool have_seq;
+	uint32_t last_seq;
+	uint64_t keyframe_msg_ns;
+
+	/* closing from RECEIVE: lws owns the close handshake now */
+	bool closing;
+	/* deferred close (sent from WRITEABLE) */
+	int close_code;
+	char close_reason[124];
+
+	/* stats */
+	uint64_t frames_sent, frames_dropped, bytes_sent, overruns, inputs;
+};
+
+struct sc_ws_stats {
+	uint64_t connections, frames_published, frames_sent, frames_dropped;
+	uint64_t bytes_sent, queue_overruns, stall_disconnects, protocol_closes;
+	uint64_t inputs, inputs_rejected, keyframe_requests, events_sent;
+	uint64_t direct_sent, direct_undelivered; /* sc_ws_server_send_to messages */
+	uint64_t closes_by_code[5]; /* 4400, 4408, 4413, 4429, 4503 */
+};
+
+struct sc_ws_server {
+	struct sc_ws_server_config cfg; /* strings point at the copies below */
+	char *listen_addr, *web_root, *encoder_name, *encoder_fallback_reason;
+	struct lws_context *ctx;
+	struct lws_vhost *vhost;
+	struct lws_protocols protocols[3];
+	struct lws_http_mount mounts[5];
+	uint16_t port;
+	atomic_bool stopping;
+	lws_sorted_usec_list_t sul_tick;
+
+	/* publish -> service thread hand-off */
+	pthread_mutex_t lock;
+	struct sc_ws_msg *pending[SC_WS_PENDING_MAX];
+	uint32_t npending;
+	size_t pending_bytes;
+	atomic_uint_fast64_t frames_published, publish_dropped, events_published;
+	atomic_uint joined_clients; /* skip the copy when nobody watches */
+
+	/* service thread only */
+	struct sc_ws_http_pss *http_waiting; /* see struct sc_ws_http_pss */
+	struct sc_ws_client *clients;
+	uint32_t nclients;
+	uint32_t next_client_id;
+	uint32_t player_owner[SC_MAX_PLAYERS]; /* client id, 0 = free */
+	struct sc_ws_stats stats;
+};
+
+/* Per-connection state of the "http" protocol (ws_http.c). */
+struct sc_ws_http_pss {
+	struct lws *wsi;
+	char *body;                    /* response body (malloc'd), written in pieces */
+	struct sc_http_stream *stream; /* or the body comes from here */
+	size_t len, off;
+	/* on srv->http_waiting while a pending answer or a stream is open:
+	 * sc_ws_server_wake() makes each of them writeable */
+	struct sc_ws_http_pss *wait_prev, *wait_next;
+	bool waiting;
+	bool is_post;
+	char path[256], query[256], auth[256];
+	char *rx;                      /* POST body, SC_WS_MAX_HTTP_BODY + 1 */
+	size_t rx_len;
+	bool rx_too_big;
+	bool dispatched;               /* serve() ran: a request is answered once */
+	struct sc_http_response *pending; /* waiting for cfg.http_poll */
+};
+
+/* ws_client.c */
+struct sc_ws_client *sc_ws_client_create(struct sc_ws_server *srv, struct lws *wsi);
+void sc_ws_client_destroy(struct sc_ws_client *c);
+bool sc_ws_client_send_control(struct sc_ws_client *c, struct sc_ws_msg *msg);
+void sc_ws_client_send_video(struct sc_ws_client *c, struct sc_ws_msg *msg);
+/* Queues an {"type":"error"} message. */
+void sc_ws_client_send_error(struct sc_ws_client *c, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int sc_ws_client_writeable(struct sc_ws_client *c);
+/* Closes with code/reason from the next WRITEABLE (hard kill after a grace). */
+void sc_ws_client_close(struct sc_ws_client *c, int code, const char *reason);
+void sc_ws_client_kill(struct sc_ws_client *c, const char *why);
+void sc_ws_client_housekeeping(struct sc_ws_client *c, uint64_t now_ns);
+void sc_ws_client_ask_keyframe(struct sc_ws_client *c, uint64_t now_ns);
+
+/* ws_stream.c */
+int sc_ws_stream_callback(struct lws *wsi, enum lws_callback_reasons reason,
+                          void *user, void *in, size_t len);
+/* ws_http.c */
+int sc_ws_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
+                        void *user, void *in, size_t len);
+/* ws_metrics.c: Prometheus text into buf; returns the length (< len). */
+size_t sc_ws_metrics_format(struct sc_ws_server *srv, char *buf, size_t len);
+/* ws_server.c */
+void sc_ws_server_drain_pending(struct sc_ws_server *srv);
+void sc_ws_server_count_close(struct sc_ws_server *srv, int code);
+
+#endif

@@ -1,0 +1,45 @@
+/* Strict parsing of the JSON messages a /stream client sends, and escaping
+ * for the JSON the server sends back. The parser never reads past len bytes,
+ * never allocates. The grammar is documented in docs/protocol.md. */
+#ifndef SC_NET_WS_WS_JSON_H
+#define SC_NET_WS_WS_JSON_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+
+enum sc_ws_client_msg_type {
+	SC_WS_CMSG_JOIN = 1,
+	SC_WS_CMSG_INPUT,
+	SC_WS_CMSG_KEYFRAME,
+	SC_WS_CMSG_PING,
+};
+
+/* "player" in a join message: a slot number, "auto", or absent (spectator). */
+#define SC_WS_JOIN_SPECTATE (-1)
+#define SC_WS_JOIN_AUTO (-2)
+
+struct sc_ws_client_msg {
+	enum sc_ws_client_msg_type type;
+	int join_player;      /* join: 0..7, SC_WS_JOIN_AUTO or SC_WS_JOIN_SPECTATE */
+	uint32_t seq;         /* input */
+	bool has_move;        /* input: "move":[x,y] */
+	int8_t move_x, move_y;
+	bool has_shoot, shoot;
+	bool has_block, block;
+	bool has_t;           /* input, ping: client timestamp echoed back */
+	double t;
+};
+
+/* Parses one client message. On failure returns false and writes a short
+ * reason (suitable for a close frame, < 100 bytes) into err. */
+bool sc_ws_json_parse_client_msg(const char *buf, size_t len,
+                                 struct sc_ws_client_msg *msg,
+                                 char *err, size_t errlen);
+
+/* Writes s as a JSON string literal (with the quotes) into out; returns the
+ * length written, or 0 if it does not fit (out is then ""). NULL -> null.
+ * jansson's spelling (net/ws/ws_json_quote.c); this one allocates. */
+size_t sc_ws_json_quote(const char *s, char *out, size_t outlen);
+
+#endif

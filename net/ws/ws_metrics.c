@@ -1,0 +1,121 @@
+/* /metrics: the WebSocket server's counters in Prometheus text format, then
+ * whatever the embedding process adds through cfg.metrics_text. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "net/ws/ws_internal.h"
+
+struct sc_ws_out {
+	char *buf;
+	size_t len, used;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void out(struct sc_ws_out *o, const char *fmt, ...)
+{
+	if (o->used + 1 >= o->len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(o->buf + o->used, o->len - o->used, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	o->used += (size_t)n;
+	if (o->used >= o->len)
+		o->used = o->len - 1;
+}
+
+static void metric(struct sc_ws_out *o, const char *name, const char *type,
+                   const char *help, unsigned long long value)
+{
+	out(o, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name, value);
+}
+
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static void label_value(char *dst, size_t len, const char *s)
+{
+	size_t o = 0;
+	for (; s && *s && o + 3 < len; s++) {
+		if (*s == '\\' || *s == '"') {
+			dst[o++] = '\\';
+			dst[o++] = *s;
+		} else if (*s == '\n') {
+			dst[o++] = '\\';
+			dst[o++] = 'n';
+		} else {
+			dst[o++] = *s;
+		}
+	}
+	dst[o] = '\0';
+}
+
+size_t sc_ws_metrics_format(struct sc_ws_server *srv, char *buf, size_t len)
+{
+	struct sc_ws_out o = { .buf = buf, .len = len, .used = 0 };
+	const struct sc_ws_stats *s = &srv->stats;
+	static const int codes[] = { 4400, 4408, 4413, 4429, 4503 };
+	uint32_t players = 0, joined = 0;
+	char name[256], reason[1024];
+
+	if (len == 0)
+		return 0;
+	buf[0] = '\0';
+	for (struct sc_ws_client *c = srv->clients; c; c = c->next) {
+		joined += c->joined;
+		players += c->joined && c->player >= 0;
+	}
+	metric(&o, "shadowcast_ws_clients", "gauge", "Connected /stream clients.", srv->nclients);
+	metric(&o, "shadowcast_ws_clients_joined", "gauge", "Clients that joined (players and spectators).", joined);
+	metric(&o, "shadowcast_ws_players", "gauge", "Clients playing (not spectating).", players);
+	metric(&o, "shadowcast_ws_connections_total", "counter", "WebSocket connections accepted.", s->connections);
+	metric(&o, "shadowcast_ws_frames_published_total", "counter", "Encoded frames handed to the server.",
+	       atomic_load(&srv->frames_published));
+	metric(&o, "shadowcast_ws_frames_publish_dropped_total", "counter",
+	       "Frames dropped because the service thread was behind.", atomic_load(&srv->publish_dropped));
+	metric(&o, "shadowcast_ws_frames_sent_total", "counter", "Video frames written to client sockets.", s->frames_sent);
+	metric(&o, "shadowcast_ws_frames_dropped_total", "counter",
+	       "Video frames dropped for slow clients (all clients, ever).", s->frames_dropped);
+	metric(&o, "shadowcast_ws_bytes_sent_total", "counter", "Bytes of WebSocket payload sent.", s->bytes_sent);
+	metric(&o, "shadowcast_ws_queue_overruns_total", "counter",
+	       "Times a client's send queue was full and stale frames were flushed.", s->queue_overruns);
+	metric(&o, "shadowcast_ws_stall_disconnects_total", "counter",
+	       "Clients disconnected for not reading.", s->stall_disconnects);
+	metric(&o, "shadowcast_ws_inputs_total", "counter", "Client inputs accepted and acknowledged.", s->inputs);
+	metric(&o, "shadowcast_ws_inputs_rejected_total", "counter", "Client inputs refused.", s->inputs_rejected);
+	metric(&o, "shadowcast_ws_keyframe_requests_total", "counter", "Keyframes requested for clients.",
+	       s->keyframe_requests);
+	metric(&o, "shadowcast_ws_events_published_total", "counter", "Event messages broadcast.",
+	       atomic_load(&srv->events_published));
+	metric(&o, "shadowcast_ws_direct_sent_total", "counter",
+	       "Messages for one client (input_dropped) queued to it.", s->direct_sent);
+	metric(&o, "shadowcast_ws_direct_undelivered_total", "counter",
+	       "Messages for one client dropped because it had left.", s->direct_undelivered);
+	out(&o, "# HELP shadowcast_ws_closes_total Clients closed by the server, by close code.\n"
+	        "# TYPE shadowcast_ws_closes_total counter\n");
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		out(&o, "shadowcast_ws_closes_total{code=\"%d\"} %llu\n", codes[i],
+		    (unsigned long long)s->closes_by_code[i]);
+	out(&o, "# HELP shadowcast_ws_client_frames_dropped_total Video frames dropped per connected client.\n"
+	        "# TYPE shadowcast_ws_client_frames_dropped_total counter\n");
+	for (struct sc_ws_client *c = srv->clients; c; c = c->next)
+		out(&o, "shadowcast_ws_client_frames_dropped_total{client=\"%u\"} %llu\n", c->id,
+		    (unsigned long long)c->frames_dropped);
+	out(&o, "# HELP shadowcast_ws_client_frames_sent_total Video frames sent per connected client.\n"
+	        "# TYPE shadowcast_ws_client_frames_sent_total counter\n");
+	for (struct sc_ws_client *c = srv->clients; c; c = c->next)
+		out(&o, "shadowcast_ws_client_frames_sent_total{client=\"%u\"} %llu\n", c->id,
+		    (unsigned long long)c->frames_sent);
+	label_value(name, sizeof(name), srv->cfg.encoder_name ? srv->cfg.encoder_name : "unknown");
+	label_value(reason, sizeof(reason), srv->cfg.encoder_fallback_reason);
+	out(&o, "# HELP shadowcast_encoder_info The encoder in use and why it is not the first choice.\n"
+	        "# TYPE shadowcast_encoder_info gauge\n"
+	        "shadowcast_encoder_info{name=\"%s\",fallback_reason=\"%s\"} 1\n", name, reason);
+	if (srv->cfg.metrics_text && o.used + 1 < o.len) {
+		size_t n = srv->cfg.metrics_text(srv->cfg.user, o.buf + o.used, o.len - o.used);
+		o.used += n < o.len - o.used ? n : o.len - o.used - 1;
+		o.buf[o.used] = '\0';
+	}
+	return o.used;
+}

@@ -1,0 +1,180 @@
+/* The network-facing side of the encoder process: one libwebsockets port that
+ * serves the player page (static files), the /stream WebSocket (video out,
+ * inputs in; subprotocol "shadowcast.v1", see docs/protocol.md), /metrics
+ * (Prometheus text) and /healthz.
+ *
+ * Threads: sc_ws_server_run() services everything on the calling thread; all
+ * callbacks in the config are called on that thread. publish_video(),
+ * publish_event(), send_to(), wake() and stop() may be called from any thread, until destroy();
+ * stop every publishing thread before calling sc_ws_server_destroy(). */
+#ifndef SC_NET_WS_WS_SERVER_H
+#define SC_NET_WS_WS_SERVER_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/shm/input_event.h"
+
+#define SC_WS_SUBPROTOCOL "shadowcast.v1"
+#define SC_WS_PATH "/stream"
+
+/* Binary video message: this header (little-endian) then the Annex-B AU. */
+#define SC_WS_VIDEO_MAGIC 0x31564353u /* bytes "SCV1" */
+#define SC_WS_VIDEO_VERSION 1u
+#define SC_WS_VIDEO_HEADER_BYTES 40u
+#define SC_WS_VIDEO_FLAG_KEYFRAME 0x1u
+
+/* Largest text message a client may send. */
+#define SC_WS_MAX_CLIENT_MESSAGE 1024u
+
+/* WebSocket close codes the server uses (docs/protocol.md). */
+enum sc_ws_close_code {
+	SC_WS_CLOSE_GOING_AWAY = 1001,    /* server stopping */
+	SC_WS_CLOSE_BAD_MESSAGE = 4400,   /* malformed JSON, schema error, binary message */
+	SC_WS_CLOSE_JOIN_TIMEOUT = 4408,  /* no join within join_timeout_ms */
+	SC_WS_CLOSE_TOO_BIG = 4413,       /* message over SC_WS_MAX_CLIENT_MESSAGE */
+	SC_WS_CLOSE_RATE_LIMITED = 4429,  /* over max_client_msgs_per_sec */
+	SC_WS_CLOSE_SERVER_FULL = 4503,   /* max_clients reached */
+};
+
+struct sc_video_meta {
+	uint64_t frame_number;
+	uint32_t tick;            /* game tick the frame shows */
+	uint64_t capture_ns;      /* sc_now_ns() when the frame was rendered/captured */
+	uint64_t encode_done_ns;  /* sc_now_ns() when the encoder returned the AU */
+	bool keyframe;            /* an IDR with SPS/PPS in-band */
+};
+
+/* A request under /api/ for cfg.http_request (service thread). Strings are
+ * NUL-terminated and live for the call only. */
+struct sc_http_request {
+	const char *method;        /* "GET" or "POST" */
+	const char *path;          /* without the query */
+	const char *query;         /* "a=1&b=2" (fragments joined with '&'), "" if none */
+	const char *authorization; /* the Authorization header, "" if none */
+	const char *body;          /* POST body (NUL-terminated), "" for GET */
+	size_t body_len;           /* at most SC_WS_MAX_HTTP_BODY */
+};
+
+#define SC_WS_MAX_HTTP_BODY 4096u
+#define SC_WS_HTTP_PENDING_WORDS 4
+
+/* A response body another thread produces while the service thread sends it
+ * (server/disk_reply.c is one): the server pulls it in pieces from its
+ * HTTP_WRITEABLE, so a large body never sits whole in memory and the service
+ * thread never waits for it. Both functions are called on the service thread
+ * only, and must not block. */
+struct sc_http_stream {
+	/* Copies up to len bytes that are ready now into buf and returns their
+	 * count; 0 when none is ready yet (the producer calls
+	 * sc_ws_server_wake() when more is); -1 when the body cannot be completed
+	 * (the server closes the connection: the client sees a body shorter than
+	 * its Content-Length). Sets *done after the last byte. */
+	long (*read)(struct sc_http_stream *s, void *buf, size_t len, bool *done);
+	/* The server is done with it: sent, failed, or the client left. Called
+	 * exactly once for every stream a handler put into a response. */
+	void (*release)(struct sc_http_stream *s);
+};
+
+/* The handler's answer. status 0: not mine (the server tries http_get, then
+ * 404). body is malloc'd by the handler and freed by the server (may be NULL
+ * with len 0). stream (instead of body): len bytes (the Content-Length) come
+ * from it; the server releases it once, however the request ends (also when
+ * it is set on a pending response). pending: not ready yet; the server calls
+ * http_poll with the same response (pending_state kept) every few ms, and at
+ * once after each sc_ws_server_wake(), until pending is cleared. */
+struct sc_http_response {
+	unsigned int status;
+	const char *content_type;      /* static string */
+	char *body;
+	size_t len;
+	struct sc_http_stream *stream;
+	const char *www_authenticate;  /* static string, or NULL */
+	char filename[128];            /* "": inline; else Content-Disposition: attachment */
+	bool pending;
+	uint64_t pending_state[SC_WS_HTTP_PENDING_WORDS];
+};
+
+/* Where the events of one accepted `input` message went (the `ack`). */
+struct sc_ws_input_applied {
+	uint32_t tick;    /* the game tick at which they are applied */
+	uint64_t log_seq; /* input-log sequence of the first event; the others follow it */
+};
+
+#define SC_WS_MAX_EVENTS_PER_INPUT 3
+
+struct sc_ws_server_config {
+	const char *listen_addr; /* "127.0.0.1", "::1", "0.0.0.0"; NULL = all */
+	uint16_t port;           /* 0 = ephemeral, read back with sc_ws_server_port() */
+	const char *web_root;    /* directory with index.html etc. */
+	uint32_t width, height, fps;
+	uint32_t max_clients;    /* connections on /stream, players and spectators */
+	uint32_t max_players;    /* 2..8 */
+	size_t client_queue_bytes;    /* video bytes queued per client (0: 2 MiB) */
+	uint32_t stall_disconnect_ms; /* nothing written for this long -> closed (0: 3000) */
+	/* Optional (0 = default): */
+	uint32_t client_queue_frames;     /* video frames queued per client (default 8) */
+	uint32_t socket_sndbuf_bytes;     /* SO_SNDBUF of client sockets (default 256 KiB) */
+	uint32_t max_client_msgs_per_sec; /* sustained, burst of the same (default 120, at most 10000) */
+	uint32_t join_timeout_ms;         /* connected without join (default 10000) */
+
+	void *user;
+	/* One client `input` message, already validated: its n (1..3) events in
+	 * order MOVE, BLOCK, SHOOT (player is the client's; seq is the client's
+	 * seq, tick 0). All of them are taken or none: return false to reject the
+	 * whole message (nothing of it applied); else fill *applied. */
+	bool (*on_input)(void *user, uint32_t client_id, const struct sc_input_event *ev, uint32_t n,
+	                 uint64_t arrival_ns, struct sc_ws_input_applied *applied);
+	/* A client joined or caught up and needs an IDR. */
+	void (*on_keyframe_request)(void *user);
+	void (*on_join)(void *user, uint32_t client_id, int player /* -1 spectator */);
+	void (*on_leave)(void *user, uint32_t client_id, int player);
+	/* Extra Prometheus lines appended to /metrics; returns bytes written. */
+	size_t (*metrics_text)(void *user, char *buf, size_t len);
+	/* Optional read-only HTTP GET endpoints under /api/ (the embedding process's
+	 * status API): write the body of path (without query) into buf (len bytes),
+	 * set *content_type, return the body length; 0 = not mine (404). */
+	size_t (*http_get)(void *user, const char *path, char *buf, size_t len,
+	                   const char **content_type);
+	/* Optional: any GET or POST under /api/ (the debug API), tried before
+	 * http_get; fills res (see struct sc_http_response). */
+	void (*http_request)(void *user, const struct sc_http_request *req,
+	                     struct sc_http_response *res);
+	void (*http_poll)(void *user, struct sc_http_response *res);
+	/* Shown on the page's stats panel and in /metrics (copied). */
+	const char *encoder_name, *encoder_fallback_reason;
+};
+
+struct sc_ws_server;
+
+/* Binds the port (fails with a clear sc_err() line if it cannot). */
+struct sc_ws_server *sc_ws_server_create(const struct sc_ws_server_config *cfg);
+uint16_t sc_ws_server_port(const struct sc_ws_server *srv);
+/* Copies au; false if the hand-off queue to the service thread is full (the
+ * frame is dropped and counted). Any thread. */
+bool sc_ws_server_publish_video(struct sc_ws_server *srv, const struct sc_video_meta *meta,
+                                const uint8_t *au, size_t len);
+/* Sends {"type":"event","event":<json>} to every client, high priority and
+ * never dropped for video. json must be one JSON value. Any thread. */
+bool sc_ws_server_publish_event(struct sc_ws_server *srv, const char *json);
+/* Sends one JSON text message to the client with this id (a joined one, if
+ * it is still connected; else it is dropped and counted), high priority, in
+ * order with its other messages. Any thread: handed off to the service
+ * thread, written from its SERVER_WRITEABLE. False if the hand-off queue is
+ * full (try again later) or json is too big. */
+bool sc_ws_server_send_to(struct sc_ws_server *srv, uint32_t client_id, const char *json);
+/* Any thread: a pending HTTP answer or a response stream has news; the
+ * service thread polls the pending answers and writes the streams that wait
+ * for data (lws_cancel_service, LWS_CALLBACK_EVENT_WAIT_CANCELLED). */
+void sc_ws_server_wake(struct sc_ws_server *srv);
+/* Services the port on the calling thread until sc_ws_server_stop(); then
+ * closes every client with 1001. False on a fatal service error. */
+bool sc_ws_server_run(struct sc_ws_server *srv);
+void sc_ws_server_stop(struct sc_ws_server *srv);
+void sc_ws_server_destroy(struct sc_ws_server *srv);
+
+/* Packs the binary video header (SC_WS_VIDEO_HEADER_BYTES) into out. */
+void sc_ws_video_header_pack(uint8_t out[SC_WS_VIDEO_HEADER_BYTES],
+                             const struct sc_video_meta *meta);
+
+#endif

@@ -1,0 +1,28 @@
+/* A child's view of the session: the arena the supervisor handed it and the
+ * session's named blocks in it (session/session.h), checked. Shared by the
+ * primary, the shadow and the encoder process. */
+#ifndef SC_SESSION_SESSION_ATTACH_H
+#define SC_SESSION_SESSION_ATTACH_H
+#include <stdbool.h>
+
+#include "net/shm/arena.h"
+#include "net/shm/input_log.h"
+#include "session/session.h"
+
+struct sc_session_view {
+	struct sc_arena *arena;         /* mapped, this process registered as role */
+	struct sc_session_shm *session;
+	struct sc_input_log inputs;     /* SC_INPUT_LOG_BLOCK */
+	struct sc_input_log ticks;      /* SC_TICK_LOG_BLOCK */
+	int doorbell_fd;                /* the frame doorbell, or -1 when not kept */
+};
+
+/* Receives SC_FD_KIND_ARENA on ipc_fd (waiting up to timeout_ms), maps the
+ * arena, registers as role and finds the session, input-log and tick-log
+ * blocks. keep_doorbell false closes the frame doorbell fd. On failure (logged)
+ * whatever was set up is in *v for the caller's own clean-up (arena may be set,
+ * doorbell_fd may be >= 0). */
+bool sc_session_attach(struct sc_session_view *v, int ipc_fd, const char *role, bool keep_doorbell,
+                       int timeout_ms);
+
+#endif
