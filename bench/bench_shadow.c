@@ -220,7 +220,7 @@ int sc_bench_shadow(int argc, char **argv)
 	snprintf(parts, sizeof(parts), "%u", o.particles);
 	snprintf(delay, sizeof(delay), "%ut", delay_ticks);
 	char *argv_srv[] = {"/proc/self/exe", "run", "--listen", "127.0.0.1:0", "--size", o.size, "--fps", fps,
-	                    "--particles", parts, "--delay", delay, "--hang-timeout", "500", "--api-token", token,
+	                    "--particles", parts, "--delay", delay, "--hang-timeout", "500",
 	                    "--captures", caps, "--crash-loop", "1000", NULL};
 	int pfd[2];
 	struct sc_http_client *http = NULL;
@@ -228,6 +228,7 @@ int sc_bench_shadow(int argc, char **argv)
 		return 1;
 	pid_t pid = fork();
 	if (pid == 0) {
+		setenv("SHADOWCAST_API_TOKEN", token, 1); /* never on a command line */
 		dup2(pfd[1], STDOUT_FILENO);
 		if (!o.verbose) {
 			int null = open("/dev/null", O_WRONLY);

@@ -23,12 +23,12 @@
 #define CTL_MAX_JSON (8u << 20)
 #define CTL_MAX_NAME 300
 
-/* A token goes into a header line: what `run --api-token` takes, printable. */
+/* A token goes into a header line: what `run` takes, printable. */
 static bool token_ok(const char *token)
 {
 	size_t len = strlen(token);
 	if (len > CTL_MAX_TOKEN) {
-		fprintf(stderr, "shadowcast ctl: the token is %zu characters; `shadowcast run --api-token` takes at most "
+		fprintf(stderr, "shadowcast ctl: the token is %zu characters; `shadowcast run` takes at most "
 		                "%d\n", len, CTL_MAX_TOKEN);
 		return false;
 	}

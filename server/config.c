@@ -18,7 +18,7 @@ enum opt_id {
 	OPT_CONFIG = 1, OPT_LISTEN, OPT_SIZE, OPT_FPS, OPT_PARTICLES, OPT_PLAYERS, OPT_SEED,
 	OPT_FRAME_SLOTS, OPT_DEVICE, OPT_ENCODER, OPT_VAAPI_DEVICE, OPT_BITRATE, OPT_IDR_INTERVAL,
 	OPT_MAX_CLIENTS, OPT_WEB_ROOT, OPT_SHADOW, OPT_NO_SHADOW, OPT_SHADOW_DEVICE, OPT_DELAY,
-	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_API_TOKEN, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
+	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_API_TOKEN, OPT_API_TOKEN_FILE, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
 	OPT_LOG_CAPACITY, OPT_SHADOW_BACKLOG, OPT_CRASH_LOOP, OPT_TEST_ENCODE_HOLD, OPT_TEST_DETECT_LATE, OPT_FOLLOW,
 	OPT_PRINT_CONFIG, OPT_HELP,
 };
@@ -27,7 +27,7 @@ enum opt_id {
  * test suite's under their own heading; the supervisor's options for its
  * children are not in the help, not config file keys, and `run` refuses them
  * (only `__child` takes them). docs/configuration.md lists all of them. */
-enum opt_audience { FOR_USER, FOR_TESTS, FOR_CHILDREN };
+enum opt_audience { FOR_USER, FOR_TESTS, FOR_CHILDREN, FOR_NOBODY /* removed: refused with the reason */ };
 
 struct opt_desc {
 	const char *name;
@@ -39,7 +39,7 @@ struct opt_desc {
 
 static const struct opt_desc opt_table[] = {
 	{"config", OPT_CONFIG, "FILE", "read options from FILE (key = value lines)", FOR_USER},
-	{"listen", OPT_LISTEN, "ADDR:PORT", "HTTP/WebSocket address (default 0.0.0.0:8080; [::1]:8080; port 0 = any)", FOR_USER},
+	{"listen", OPT_LISTEN, "ADDR:PORT", "HTTP/WebSocket address (default 127.0.0.1:8080, this machine only; 0.0.0.0:8080 or [::]:8080 for the network; port 0 = any)", FOR_USER},
 	{"size", OPT_SIZE, "WxH", "frame size, width a multiple of 16, height of 8 (default 1280x720)", FOR_USER},
 	{"fps", OPT_FPS, "N", "tick and frame rate, 1..240 (default 60)", FOR_USER},
 	{"particles", OPT_PARTICLES, "N", "particle count, 0..4000000 (default 20000)", FOR_USER},
@@ -61,7 +61,8 @@ static const struct opt_desc opt_table[] = {
 	{"on-fault", OPT_ON_FAULT, "WHAT", "restore | restart | stop (default restore)", FOR_USER},
 	{"captures", OPT_CAPTURES, "DIR", "where the shadow writes captures (default ./captures)", FOR_USER},
 	{"inputs", OPT_INPUTS, "FILE", "scripted inputs (docs/inputs.md) fed into the game as if from a client", FOR_USER},
-	{"api-token", OPT_API_TOKEN, "TOKEN", "bearer token of the debug API (default: generated, printed at start)", FOR_USER},
+	{"api-token-file", OPT_API_TOKEN_FILE, "FILE", "read the debug API's bearer token (at least 16 characters) from FILE (default $SHADOWCAST_API_TOKEN, else generated and printed at start)", FOR_USER},
+	{"api-token", OPT_API_TOKEN, "TOKEN", "", FOR_NOBODY},
 	{"log-capacity", OPT_LOG_CAPACITY, "N", "records in the shared input and tick logs, a power of two 64..1048576 (default 8192)", FOR_USER},
 	{"shadow-backlog", OPT_SHADOW_BACKLOG, "MIB", "memory a shadow may use for ticks it has not run yet (a developer pause), 1..65536 MiB (default 256, many hours)", FOR_USER},
 	{"crash-loop", OPT_CRASH_LOOP, "N", "this many incidents within 60 s are a crash loop: no more captures or restores until it calms down, 2..1000 (default 5)", FOR_USER},
@@ -79,7 +80,7 @@ static const struct opt_desc opt_table[] = {
 void sc_run_config_defaults(struct sc_run_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	snprintf(cfg->listen_addr, sizeof(cfg->listen_addr), "0.0.0.0");
+	snprintf(cfg->listen_addr, sizeof(cfg->listen_addr), "127.0.0.1"); /* secure default: loopback */
 	cfg->port = 8080;
 	const char *web = getenv("SHADOWCAST_WEB_ROOT");
 	if (web && *web)
@@ -272,9 +273,10 @@ static const char *set_option(struct sc_run_config *cfg, int id, const char *v)
 	case OPT_CAPTURES: return copy_str(cfg->capture_root, sizeof(cfg->capture_root), v);
 	case OPT_INPUTS: return copy_str(cfg->inputs, sizeof(cfg->inputs), v);
 	case OPT_API_TOKEN:
-		if (strlen(v) < 8)
-			return "at least 8 characters";
-		return copy_str(cfg->api_token, sizeof(cfg->api_token), v);
+		/* every local user can read a command line (/proc/PID/cmdline) */
+		return "a token on the command line is readable by every local user; put it in a file "
+		       "(--api-token-file FILE, mode 0600) or in $" SC_API_TOKEN_ENV;
+	case OPT_API_TOKEN_FILE: return copy_str(cfg->api_token_file, sizeof(cfg->api_token_file), v);
 	case OPT_DESYNC: return U32(desync_tick, 1, UINT32_MAX, "must be a tick > 0");
 	case OPT_RESTORE: return copy_str(cfg->restore, sizeof(cfg->restore), v);
 	case OPT_SHADOW_SLOT: return U32(shadow_slot, 0, 1, "must be 0 or 1");
@@ -357,7 +359,7 @@ static bool load_file(struct sc_run_config *cfg, const char *path)
 		*eq = 0;
 		char *key = trim(s), *val = trim(eq + 1);
 		const struct opt_desc *o = find_opt(key);
-		if (!o || !o->arg || o->audience == FOR_CHILDREN) {
+		if (!o || !o->arg || o->audience == FOR_CHILDREN) { /* FOR_NOBODY: set_option says why */
 			fprintf(stderr, "%s:%u: unknown key '%s'\n", path, lineno, key);
 			ok = false;
 			continue;
@@ -373,7 +375,10 @@ static bool load_file(struct sc_run_config *cfg, const char *path)
 			continue;
 		}
 		const char *why = set_option(cfg, o->id, val);
-		if (why) {
+		if (why && o->id == OPT_API_TOKEN) { /* the value is a secret: not echoed */
+			fprintf(stderr, "%s:%u: api-token is not taken: %s\n", path, lineno, why);
+			ok = false;
+		} else if (why) {
 			fprintf(stderr, "%s:%u: bad value '%s' for %s: %s\n", path, lineno, val, key, why);
 			ok = false;
 		}
@@ -434,6 +439,8 @@ void sc_run_config_write(FILE *out, const struct sc_run_config *cfg)
 	        on_fault[cfg->on_fault], cfg->capture_root);
 	if (cfg->inputs[0])
 		fprintf(out, "inputs = %s\n", cfg->inputs);
+	if (cfg->api_token_file[0]) /* never the token itself */
+		fprintf(out, "api-token-file = %s\n", cfg->api_token_file);
 	fprintf(out, "log-capacity = %u\nshadow-backlog = %u\ncrash-loop = %u\n", cfg->log_capacity,
 	        cfg->shadow_backlog_mib, cfg->crash_loop_incidents);
 }
@@ -507,6 +514,10 @@ bool sc_run_config_parse(struct sc_run_config *cfg, int argc, char **argv, bool 
 			return false;
 		}
 		const char *why = set_option(cfg, c, optarg);
+		if (why && c == OPT_API_TOKEN) { /* the value is a secret: not echoed */
+			fprintf(stderr, "shadowcast %s: --api-token is not taken: %s\n", prog, why);
+			return false;
+		}
 		if (why) {
 			for (size_t i = 0; i < N_OPTS; i++)
 				if (opt_table[i].id == c)

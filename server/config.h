@@ -37,7 +37,11 @@ struct sc_run_config {
 	enum sc_on_fault { SC_ON_FAULT_RESTORE, SC_ON_FAULT_RESTART, SC_ON_FAULT_STOP } on_fault;
 	char capture_root[512];    /* where captures are written */
 	char inputs[512];          /* scripted input file the encoder feeds into the input log */
-	char api_token[128];       /* bearer token of the debug API; "" = generated at start */
+	char api_token[128];       /* bearer token of the debug API, set by the supervisor only
+	                            * (sc_run_config_load_token: --api-token-file, else
+	                            * $SHADOWCAST_API_TOKEN, else "" = generated); children get it
+	                            * over their ipc socket (session_attach.h), never in argv */
+	char api_token_file[512];  /* --api-token-file */
 	uint32_t desync_tick;      /* test only: the shadow perturbs its state at this tick (0 = never) */
 	char restore[512];         /* internal (children): start the primary or shadow from this snapshot */
 	uint32_t shadow_slot;      /* internal (shadow child): 0 = session->shadow, 1 = shadow_alt */
@@ -54,6 +58,17 @@ struct sc_run_config {
 };
 
 void sc_run_config_defaults(struct sc_run_config *cfg);
+
+#define SC_API_TOKEN_MIN 16 /* characters; printable ASCII, no blanks */
+#define SC_API_TOKEN_ENV "SHADOWCAST_API_TOKEN"
+/* The supervisor's token: read from cfg->api_token_file, else from
+ * $SHADOWCAST_API_TOKEN, into cfg->api_token ("" when neither is set: the
+ * caller generates one). false with a clear message on stderr for a token
+ * that is missing, unreadable, too short or has bad characters. */
+bool sc_run_config_load_token(struct sc_run_config *cfg, const char *prog);
+/* NULL when token is SC_API_TOKEN_MIN..127 printable, non-blank ASCII
+ * characters, else why not. */
+const char *sc_api_token_problem(const char *token);
 
 struct sc_game_config;
 /* The game configuration both instances (primary and shadow) derive from cfg. */

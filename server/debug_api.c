@@ -645,7 +645,7 @@ void sc_debug_api_request(struct sc_debug_api *api, const struct sc_http_request
 			get_status(api, res);
 		return;
 	}
-	if (!sc_debug_token_ok(req->authorization, api->cfg->api_token)) {
+	if (!sc_debug_token_ok(req->authorization, api->api_token)) {
 		sc_debug_error(res, 401, "%s", req->authorization[0] ? "wrong token" :
 		               "this endpoint needs 'Authorization: Bearer <token>' (the token `shadowcast run` printed)");
 		res->www_authenticate = "Bearer realm=\"shadowcast\"";

@@ -38,6 +38,7 @@ struct sc_capture_summaries;
 
 struct sc_debug_api {
 	const struct sc_run_config *cfg;
+	const char *api_token;           /* the bearer token every endpoint but status needs */
 	struct sc_session_shm *session;
 	struct sc_input_log *input_log;  /* the input log: this process is its one writer */
 	const struct sc_input_log *tick_log; /* the primary's tick log, read as an observer only */

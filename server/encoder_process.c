@@ -53,6 +53,7 @@
 
 struct encp {
 	const struct sc_run_config *cfg;
+	char api_token[SC_SESSION_TOKEN_MAX]; /* the debug API's, from the supervisor */
 	int ipc_fd, sig_fd, doorbell_fd;
 	struct sc_encoder *enc;
 	struct sc_arena *arena;
@@ -536,6 +537,11 @@ static bool attach_arena(struct encp *p)
 	p->doorbell_fd = v.doorbell_fd;
 	if (!ok)
 		return false;
+	if (!v.api_token[0]) {
+		sc_err("the supervisor sent no debug API token");
+		return false;
+	}
+	memcpy(p->api_token, v.api_token, sizeof(p->api_token));
 	p->session = v.session;
 	p->input_log = v.inputs;
 	p->tick_log = v.ticks;
@@ -655,6 +661,7 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 	p->status.arena = p->arena;
 	p->api = (struct sc_debug_api){
 		.cfg = cfg,
+		.api_token = p->api_token,
 		.session = p->session,
 		.input_log = &p->input_log,
 		.tick_log = &p->tick_log,

@@ -3,6 +3,7 @@
  * process and the primary instance, hands them their fds, forwards the
  * primary's frame memory to the encoder, restarts a crashed child with
  * back-off, prints the URL, and on SIGINT/SIGTERM takes everything down. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include "net/shm/fd_passing.h"
 #include "server/commands.h"
 #include "server/supervisor_priv.h"
+#include "session/session_attach.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -211,6 +213,20 @@ static const char *url_host(const struct sc_run_config *cfg)
 	return cfg->listen_addr;
 }
 
+/* Beyond loopback everything is plain HTTP/WS (there is no TLS yet): say what
+ * anyone who can reach the address gets. */
+static void warn_if_exposed(const struct sc_run_config *cfg)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	bool loopback = (inet_pton(AF_INET, cfg->listen_addr, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127) ||
+	                (inet_pton(AF_INET6, cfg->listen_addr, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6));
+	if (!loopback)
+		sc_warn("listening on %s without TLS: anyone who can reach it can watch and play, and the debug API "
+		        "(fault injection, captures) is guarded by the bearer token alone, sent in clear text",
+		        cfg->listen_addr);
+}
+
 /* Once the encoder has bound: the URL line (again only if the port changed),
  * and the port pinned for later encoders, so clients reconnect to the same URL. */
 static bool check_port(struct supervisor *sup)
@@ -338,14 +354,15 @@ static void supervisor_finish(struct supervisor *sup)
 		close(sup->frame_efd);
 	if (sup->sigfd >= 0)
 		close(sup->sigfd);
+	if (sup->token_fd >= 0)
+		close(sup->token_fd);
 	if (sup->arena)
 		sc_arena_unregister(sup->arena);
 	sc_arena_destroy(sup->arena);
 	free(sup->args);
 }
 
-/* No --api-token: 32 random hex digits, handed to every child (the encoder
- * serves the debug API) as a later --api-token option. */
+/* No token file and no $SHADOWCAST_API_TOKEN: 32 random hex digits. */
 static bool generate_token(struct supervisor *sup)
 {
 	unsigned char rnd[16];
@@ -355,7 +372,7 @@ static bool generate_token(struct supervisor *sup)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			sc_err("getrandom: %s: cannot generate the debug API token (give one with --api-token)",
+			sc_err("getrandom: %s: cannot generate the debug API token (give one with --api-token-file)",
 			       strerror(errno));
 			return false;
 		}
@@ -367,15 +384,28 @@ static bool generate_token(struct supervisor *sup)
 	return true;
 }
 
-/* The options every child gets: the user's, then what the supervisor settled
- * (later options win): a generated --api-token, and the --web-root it found,
- * so every child uses the same files without looking again (a child restarted
- * after the binary was replaced on disk would not find them beside
- * /proc/self/exe). */
-static bool setup_child_args(struct supervisor *sup, int argc, char **argv)
+/* The token goes to each child in a sealed memfd beside the arena (never in
+ * argv, which every local user can read in /proc/PID/cmdline). */
+static bool setup_token(struct supervisor *sup, const char *prog)
 {
+	if (!sc_run_config_load_token(&sup->cfg, prog))
+		return false;
 	if (!sup->cfg.api_token[0] && !generate_token(sup))
 		return false;
+	sup->token_fd = sc_session_token_memfd(sup->cfg.api_token);
+	if (sup->token_fd < 0) {
+		sc_err("cannot put the debug API token into a memfd: %s", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* The options every child gets: the user's, then what the supervisor settled
+ * (later options win): the --web-root it found, so every child uses the same
+ * files without looking again (a child restarted after the binary was
+ * replaced on disk would not find them beside /proc/self/exe). */
+static bool setup_child_args(struct supervisor *sup, int argc, char **argv)
+{
 	char **args = calloc((size_t)argc + 4, sizeof(char *));
 	if (!args) {
 		sc_err("out of memory");
@@ -384,10 +414,6 @@ static bool setup_child_args(struct supervisor *sup, int argc, char **argv)
 	int n = 0;
 	for (int i = 1; i < argc; i++)
 		args[n++] = argv[i];
-	if (sup->token_generated) {
-		args[n++] = "--api-token";
-		args[n++] = sup->cfg.api_token;
-	}
 	args[n++] = "--web-root";
 	args[n++] = sup->cfg.web_root;
 	sup->args = args;
@@ -398,10 +424,13 @@ static bool setup_child_args(struct supervisor *sup, int argc, char **argv)
 int sc_cmd_run(int argc, char **argv)
 {
 	sc_log_set_role("supervisor");
-	struct supervisor sup = {.frame_efd = -1, .sigfd = -1, .frame_fd = -1};
+	struct supervisor sup = {.frame_efd = -1, .sigfd = -1, .frame_fd = -1, .token_fd = -1};
 	sc_run_config_defaults(&sup.cfg);
 	if (!sc_run_config_parse(&sup.cfg, argc, argv, false))
 		return 2;
+	if (!setup_token(&sup, argv[0]))
+		return 2;
+	warn_if_exposed(&sup.cfg);
 	if (!setup_child_args(&sup, argc, argv))
 		return 1;
 	sup_child_init(&sup.primary, "primary", sup.cfg.restart_backoff_ms);

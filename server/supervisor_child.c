@@ -137,8 +137,9 @@ bool sup_child_start(struct supervisor *sup, struct sup_child *c)
 	sc_info("started %s (pid %d)", c->role, (int)pid);
 
 	/* a child that dies before reading these is reaped like any other */
-	int fds[2] = {sc_arena_fd(sup->arena), sup->frame_efd};
-	if (!sc_fd_send(c->sock, SC_FD_KIND_ARENA, 0, sc_arena_size(sup->arena), fds, 2))
+	/* the debug API token only to the process that serves the API */
+	int fds[3] = {sc_arena_fd(sup->arena), sup->frame_efd, sup->token_fd};
+	if (!sc_fd_send(c->sock, SC_FD_KIND_ARENA, 0, sc_arena_size(sup->arena), fds, c == &sup->encoder ? 3 : 2))
 		sc_warn("%s: could not send the arena fds", c->role);
 	else if (c == &sup->encoder)
 		sup_forward_frame(sup);

@@ -50,8 +50,9 @@ struct sup_tracking {
 struct supervisor {
 	struct sc_run_config cfg;
 	int n_args;              /* the run options, handed on to every child: */
-	char **args;             /* the user's, a generated --api-token, the web root (owned) */
+	char **args;             /* the user's, then the web root it found (owned) */
 	bool token_generated;    /* print it after the URL line */
+	int token_fd;            /* sealed memfd with the debug API token, sent to every child */
 	char listen_pin[96];     /* "ADDR:PORT" the first encoder bound; "" until then */
 	struct sc_arena *arena;
 	struct sc_session_shm *session;

@@ -1,6 +1,9 @@
 #include "session/session_attach.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "net/shm/input_event.h"
@@ -29,6 +32,42 @@ static void *find_block(struct sc_arena *arena, const char *name, enum sc_arena_
 	return mem;
 }
 
+int sc_session_token_memfd(const char *token)
+{
+	size_t len = strlen(token);
+	int fd = memfd_create("shadowcast-api-token", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -1;
+	if (write(fd, token, len) != (ssize_t)len ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0) {
+		int e = errno ? errno : EIO;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* The token from the supervisor's memfd: printable ASCII, bounded. */
+static bool read_token(int fd, char *out, size_t cap)
+{
+	char buf[SC_SESSION_TOKEN_MAX + 1];
+	ssize_t n = pread(fd, buf, sizeof(buf), 0);
+	if (n <= 0 || (size_t)n >= cap) {
+		sc_err("the debug API token from the supervisor is %s", n <= 0 ? "missing" : "too long");
+		return false;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf[i] <= ' ' || buf[i] > '~') {
+			sc_err("the debug API token from the supervisor has a non-printable character");
+			return false;
+		}
+	}
+	memcpy(out, buf, (size_t)n);
+	out[n] = '\0';
+	return true;
+}
+
 bool sc_session_attach(struct sc_session_view *v, int ipc_fd, const char *role, bool keep_doorbell,
                        int timeout_ms)
 {
@@ -46,12 +85,17 @@ bool sc_session_attach(struct sc_session_view *v, int ipc_fd, const char *role, 
 			close(fds[i]);
 		return false;
 	}
+	bool token_ok = hello.nfds < 3 || read_token(fds[2], v->api_token, sizeof(v->api_token));
 	for (uint32_t i = 2; i < hello.nfds; i++)
 		close(fds[i]);
 	if (keep_doorbell)
 		v->doorbell_fd = fds[1];
 	else
 		close(fds[1]);
+	if (!token_ok) {
+		close(fds[0]);
+		return false;
+	}
 	if (!(v->arena = sc_arena_map(fds[0])))
 		return false;
 	if (sc_arena_register(v->arena, role) < 0) {

@@ -9,17 +9,26 @@
 #include "net/shm/input_log.h"
 #include "session/session.h"
 
+#define SC_SESSION_TOKEN_MAX 128 /* token characters + NUL */
+
 struct sc_session_view {
 	struct sc_arena *arena;         /* mapped, this process registered as role */
 	struct sc_session_shm *session;
 	struct sc_input_log inputs;     /* SC_INPUT_LOG_BLOCK */
 	struct sc_input_log ticks;      /* SC_TICK_LOG_BLOCK */
 	int doorbell_fd;                /* the frame doorbell, or -1 when not kept */
+	char api_token[SC_SESSION_TOKEN_MAX]; /* the debug API token ("" when not sent: only the
+	                                       * encoder process gets it) */
 };
+
+/* The supervisor's side: a sealed memfd (F_SEAL_WRITE and the rest) holding
+ * token, sent as the third fd of the arena hello; -1 with errno on failure. */
+int sc_session_token_memfd(const char *token);
 
 /* Receives SC_FD_KIND_ARENA on ipc_fd (waiting up to timeout_ms), maps the
  * arena, registers as role and finds the session, input-log and tick-log
- * blocks. keep_doorbell false closes the frame doorbell fd. On failure (logged)
+ * blocks; reads the debug API token from a third fd when there is one (at
+ * most SC_SESSION_TOKEN_MAX - 1 printable characters, else a failure). keep_doorbell false closes the frame doorbell fd. On failure (logged)
  * whatever was set up is in *v for the caller's own clean-up (arena may be set,
  * doorbell_fd may be >= 0). */
 bool sc_session_attach(struct sc_session_view *v, int ipc_fd, const char *role, bool keep_doorbell,

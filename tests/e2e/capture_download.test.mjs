@@ -174,7 +174,7 @@ function checkTar(body, expect, total) {
 
 test('video keeps its frame rate while a large capture downloads', { timeout: 280000 }, async () => {
   const { files: expect, total } = writeCapture();
-  srv = await startServer(['--no-shadow', '--api-token', TOKEN, '--captures', captures], { timeoutMs: 120000 });
+  srv = await startServer(['--no-shadow', '--captures', captures], { timeoutMs: 120000, token: TOKEN });
   const url = `${srv.httpUrl}/api/v1/captures/${CAP}.tar`;
 
   // one download first: complete and valid (and the page cache warm, so both

@@ -40,7 +40,7 @@ async function start(name, onFault = 'restore') {
   const captures = mkdtempSync(path.join(tmpdir(), `sc-${name}-`));
   dirs.push(captures);
   const srv = await startServer(['--on-fault', onFault, '--delay', '45t', '--hang-timeout', '5000',
-    '--captures', captures, '--api-token', TOKEN]);
+    '--captures', captures], { token: TOKEN });
   servers.push(srv);
   await srv.waitTicks(5);
   return srv;

@@ -12,8 +12,12 @@ import sctest
 
 
 class Session:
-    def __init__(self, d, name, args, cwd=None, env=None):
-        """Runs in d (the log goes there too) unless cwd says otherwise."""
+    def __init__(self, d, name, args, cwd=None, env=None, token=None):
+        """Runs in d (the log goes there too) unless cwd says otherwise. token: the debug API
+        token, handed over in $SHADOWCAST_API_TOKEN (never on the command line)."""
+        self.api_token = token
+        if token is not None:
+            env = dict(env if env is not None else os.environ, SHADOWCAST_API_TOKEN=token)
         self.log_path = os.path.join(d, name + ".log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([sctest.BIN] + list(args), stdout=subprocess.PIPE, stderr=self.log, text=True,
@@ -106,11 +110,10 @@ class Session:
         return {m.group(1): float(m.group(2)) for m in re.finditer(r"^([a-z_]+) ([0-9.e+-]+)$", body, re.M)}
 
     def token(self):
-        """The debug API token: give it with --api-token (stdout is read line by line only up to the URL)."""
-        args = self.proc.args
-        if "--api-token" not in args:
-            self.fail("the test must pass --api-token to use the debug API")
-        return args[args.index("--api-token") + 1]
+        """The debug API token: give it with Session(token=...) (stdout is read line by line only up to the URL)."""
+        if self.api_token is None:
+            self.fail("the test must pass Session(token=...) to use the debug API")
+        return self.api_token
 
     def api(self, path, method="GET", body=None, timeout=5):
         """(status, parsed JSON) of a debug API call; HTTP errors are answers too."""

@@ -112,7 +112,7 @@ def main():
     api = FakeApi()
     url = "http://127.0.0.1:%d" % api.port
     try:
-        # a token of the longest length `run --api-token` takes goes out as it is
+        # a token of the longest length `run` takes goes out as it is
         tok = "a" * 127
         p = ctl([url, "--token", tok, "pause"])
         no_sanitizer_report(p, "127-character token")

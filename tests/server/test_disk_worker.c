@@ -238,7 +238,7 @@ int main(void)
 	assert(w);
 	struct sc_capture_summaries *sums = sc_capture_summaries_create(w);
 	assert(sums);
-	struct sc_debug_api api = {.cfg = cfg, .session = session, .disk = w, .summaries = sums};
+	struct sc_debug_api api = {.cfg = cfg, .api_token = cfg->api_token, .session = session, .disk = w, .summaries = sums};
 	struct get g[6] = {0};
 
 	/* the capture list, and the incidents around it */

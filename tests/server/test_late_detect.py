@@ -35,8 +35,8 @@ def run_case(d, name, delay, late, on_fault):
                 f.write("%d - fault assert\n" % FAULT_TICK)
     args = ["run", "--listen", "127.0.0.1:0", "--size", "320x176", "--fps", "30", "--particles", "2000",
             "--encoder", "x264", "--delay", "%dt" % delay, "--test-detect-late", str(late),
-            "--on-fault", on_fault, "--captures", captures, "--inputs", script, "--api-token", "late-test-token"]
-    s = Session(d, name, args)
+            "--on-fault", on_fault, "--captures", captures, "--inputs", script]
+    s = Session(d, name, args, token="late-test-api-token")
     s.wait_url()
     s.wait_for("the incident's capture", lambda: os.path.isdir(captures) and any(
         x.startswith("incident-1-") and os.path.exists(os.path.join(captures, x, "missing.txt"))

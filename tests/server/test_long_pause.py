@@ -39,9 +39,8 @@ def main():
             f.write("%d 0 move %d %d\n%d 1 move %d 0\n" % (t, (t % 7) - 3, (t % 5) - 2, t, (t % 3) - 1))
     args = ["run", "--listen", "127.0.0.1:0", "--size", "320x176", "--fps", str(FPS), "--particles", "2000",
             "--encoder", "x264", "--delay", "%dt" % DELAY, "--hang-timeout", "5000", "--log-capacity",
-            str(CAPACITY), "--captures", os.path.join(d, "captures"), "--inputs", script,
-            "--api-token", "long-pause-test-token"]
-    s = Session(d, "long-pause", args)
+            str(CAPACITY), "--captures", os.path.join(d, "captures"), "--inputs", script]
+    s = Session(d, "long-pause", args, token="long-pause-test-token")
     try:
         s.wait_url()
         s.wait_for("the shadow follows", lambda: running_shadow(s)[1] is not None, 60)

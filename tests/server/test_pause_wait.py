@@ -30,8 +30,8 @@ FPS = 30
 def start(d, name, delay, hang_ms):
     args = ["run", "--listen", "127.0.0.1:0", "--size", "320x176", "--fps", str(FPS), "--particles", "2000",
             "--encoder", "x264", "--delay", "%dt" % delay, "--hang-timeout", str(hang_ms), "--captures",
-            os.path.join(d, "captures-" + name), "--api-token", "pause-wait-test-token"]
-    s = Session(d, name, args)
+            os.path.join(d, "captures-" + name)]
+    s = Session(d, name, args, token="pause-wait-test-token")
     s.wait_url()
     return s
 

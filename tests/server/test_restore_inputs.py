@@ -38,8 +38,8 @@ def start(d, name, extra):
     path, n = script(d)
     args = ["run", "--listen", "127.0.0.1:0", "--size", "320x176", "--fps", str(FPS), "--particles", "2000",
             "--encoder", "x264", "--delay", "20t", "--hang-timeout", "5000", "--captures",
-            os.path.join(d, "captures-" + name), "--inputs", path, "--api-token", "restore-test-token"] + extra
-    s = Session(d, name, args)
+            os.path.join(d, "captures-" + name), "--inputs", path] + extra
+    s = Session(d, name, args, token="restore-test-token")
     s.wait_url()
     return s, n
 

@@ -41,7 +41,7 @@ def write(d, name, text):
 
 def test_defaults():
     c = effective([])
-    want = {"listen": "0.0.0.0:8080", "size": "1280x720", "fps": "60", "particles": "20000", "players": "2",
+    want = {"listen": "127.0.0.1:8080", "size": "1280x720", "fps": "60", "particles": "20000", "players": "2",
             "seed": "1", "frame-slots": "4", "device": "auto", "encoder": "auto", "bitrate": "6000",
             "idr-interval": "0", "max-clients": "32", "web-root": SOURCE_WEB}
     for k, v in want.items():
@@ -161,6 +161,35 @@ def test_help():
     sctest.check("\n  run " in top and "__child" not in top, "top-level help lists run, hides __child: " + top)
 
 
+def test_token_sources(d):
+    """The debug API token comes from a file or the environment, never the
+    command line, and is refused (exit 2, before anything starts) when weak;
+    a refused token is never echoed."""
+    secret = "s3cret-on-the-command-line"
+    p = run(["run", "--api-token", secret])
+    sctest.check(p.returncode == 2 and "readable by every local user" in p.stderr and secret not in p.stderr,
+                 "run --api-token refused with the reason, the value not echoed: %d %s" % (p.returncode, p.stderr))
+    p = run(["run", "--config", write(d, "tok.conf", "api-token = %s\n" % secret), "--print-config"])
+    sctest.check(p.returncode == 2 and "tok.conf:1: api-token is not taken" in p.stderr and secret not in p.stderr,
+                 "api-token is no config file key, the value not echoed: %s" % p.stderr)
+    p = run(["run", "--help"])
+    sctest.check("--api-token-file FILE" in p.stdout and "--api-token TOKEN" not in p.stdout,
+                 "help lists --api-token-file, not --api-token")
+    c = effective(["--api-token-file", "/etc/x-token"])
+    sctest.check(c.get("api-token-file") == "/etc/x-token" and secret not in str(c), "print-config names the file")
+    bad = [
+        (["--api-token-file", os.path.join(d, "missing")], {}, "No such file"),
+        (["--api-token-file", write(d, "short", "abc\n")], {}, "shorter than 16 characters"),
+        (["--api-token-file", write(d, "blank", "has a blank in it ok\n")], {}, "not printable ASCII without blanks"),
+        (["--api-token-file", write(d, "long", "x" * 200)], {}, "longer than 127"),
+        ([], {"SHADOWCAST_API_TOKEN": "short"}, "from $SHADOWCAST_API_TOKEN is shorter than 16"),
+    ]
+    for args, env, why in bad:
+        p = run(["run", "--listen", "127.0.0.1:0"] + args, env=env)
+        sctest.check(p.returncode == 2 and why in p.stderr,
+                     "run %s %s -> exit 2 with %r; got %d %s" % (args, env, why, p.returncode, p.stderr[-500:]))
+
+
 def test_child_misuse():
     p = run(["__child", "primary"])
     sctest.check(p.returncode == 2 and "usage: shadowcast __child" in p.stderr, "__child without --ipc-fd")
@@ -179,6 +208,7 @@ def main():
     test_file_errors(d)
     test_command_line_errors()
     test_help()
+    test_token_sources(sctest.tmpdir())
     test_child_misuse()
     print("ok")
 

@@ -15,10 +15,15 @@ export function shadowcastPath() {
 // Small and cheap by default so that lavapipe + x264 keep up on a CI machine.
 export const SMALL = ['--size', '320x176', '--fps', '30', '--particles', '2000', '--bitrate', '800'];
 
-export async function startServer(extraArgs = [], { timeoutMs = 60000, small = true } = {}) {
+// token: the debug API token, handed over in $SHADOWCAST_API_TOKEN (a token
+// never goes on a command line); without it the server generates one.
+export async function startServer(extraArgs = [], { timeoutMs = 60000, small = true, token = null } = {}) {
   const args = ['run', '--listen', '127.0.0.1:0', '--web-root', webRoot(),
     ...(small ? SMALL : []), ...extraArgs];
-  const proc = spawn(shadowcastPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env };
+  delete env.SHADOWCAST_API_TOKEN;
+  if (token !== null) env.SHADOWCAST_API_TOKEN = token;
+  const proc = spawn(shadowcastPath(), args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stdout = '';
   let stderr = '';
   let exited = null;
