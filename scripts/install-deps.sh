@@ -9,7 +9,7 @@ PKGS=(
   libpng-dev
   libavcodec-dev libavutil-dev libva-dev libx264-dev
   libwebsockets-dev
-  libcurl4-openssl-dev libjansson-dev
+  libcurl4-openssl-dev libjansson-dev openssl
   clang libclang-rt-14-dev
   chromium
   procps iproute2 python3

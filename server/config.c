@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gpu/game.h"
+#include "net/ws/ws_origin.h"
 #include "session/session.h"
 #include "server/web_root.h"
 #include "util/parse.h"
@@ -18,7 +19,7 @@ enum opt_id {
 	OPT_CONFIG = 1, OPT_LISTEN, OPT_SIZE, OPT_FPS, OPT_PARTICLES, OPT_PLAYERS, OPT_SEED,
 	OPT_FRAME_SLOTS, OPT_DEVICE, OPT_ENCODER, OPT_VAAPI_DEVICE, OPT_BITRATE, OPT_IDR_INTERVAL,
 	OPT_MAX_CLIENTS, OPT_WEB_ROOT, OPT_SHADOW, OPT_NO_SHADOW, OPT_SHADOW_DEVICE, OPT_DELAY,
-	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_API_TOKEN, OPT_API_TOKEN_FILE, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
+	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_API_TOKEN, OPT_API_TOKEN_FILE, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ALLOW_ORIGIN, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
 	OPT_LOG_CAPACITY, OPT_SHADOW_BACKLOG, OPT_CRASH_LOOP, OPT_TEST_ENCODE_HOLD, OPT_TEST_DETECT_LATE, OPT_FOLLOW,
 	OPT_PRINT_CONFIG, OPT_HELP,
 };
@@ -51,6 +52,9 @@ static const struct opt_desc opt_table[] = {
 	{"vaapi-device", OPT_VAAPI_DEVICE, "PATH", "VA-API render node (default: the first /dev/dri/renderD*)", FOR_USER},
 	{"bitrate", OPT_BITRATE, "KBPS", "video bitrate in kbit/s, 100..200000 (default 6000)", FOR_USER},
 	{"idr-interval", OPT_IDR_INTERVAL, "N", "a keyframe every N frames, 0 = on join and request only (default 0)", FOR_USER},
+	{"tls-cert", OPT_TLS_CERT, "FILE", "serve https/wss with this PEM certificate (chain); needs --tls-key", FOR_USER},
+	{"tls-key", OPT_TLS_KEY, "FILE", "the PEM private key of --tls-cert", FOR_USER},
+	{"allow-origin", OPT_ALLOW_ORIGIN, "LIST", "pages of these origins may open the WebSocket too, comma-separated scheme://host[:port] (default: the page's own origin only)", FOR_USER},
 	{"max-clients", OPT_MAX_CLIENTS, "N", "WebSocket clients, 1..1024 (default 32)", FOR_USER},
 	{"web-root", OPT_WEB_ROOT, "DIR", "player page directory (default $SHADOWCAST_WEB_ROOT, else share/shadowcast/web beside the installed binary, else the source tree's web/ for the build tree's binary)", FOR_USER},
 	{"shadow", OPT_SHADOW, "on|off", "run the delayed shadow instance (default on)", FOR_USER},
@@ -277,6 +281,12 @@ static const char *set_option(struct sc_run_config *cfg, int id, const char *v)
 		return "a token on the command line is readable by every local user; put it in a file "
 		       "(--api-token-file FILE, mode 0600) or in $" SC_API_TOKEN_ENV;
 	case OPT_API_TOKEN_FILE: return copy_str(cfg->api_token_file, sizeof(cfg->api_token_file), v);
+	case OPT_TLS_CERT: return copy_str(cfg->tls_cert, sizeof(cfg->tls_cert), v);
+	case OPT_TLS_KEY: return copy_str(cfg->tls_key, sizeof(cfg->tls_key), v);
+	case OPT_ALLOW_ORIGIN: {
+		const char *why = sc_ws_origin_list_problem(v);
+		return why ? why : copy_str(cfg->allow_origins, sizeof(cfg->allow_origins), v);
+	}
 	case OPT_DESYNC: return U32(desync_tick, 1, UINT32_MAX, "must be a tick > 0");
 	case OPT_RESTORE: return copy_str(cfg->restore, sizeof(cfg->restore), v);
 	case OPT_SHADOW_SLOT: return U32(shadow_slot, 0, 1, "must be 0 or 1");
@@ -439,6 +449,10 @@ void sc_run_config_write(FILE *out, const struct sc_run_config *cfg)
 	        on_fault[cfg->on_fault], cfg->capture_root);
 	if (cfg->inputs[0])
 		fprintf(out, "inputs = %s\n", cfg->inputs);
+	if (cfg->tls_cert[0])
+		fprintf(out, "tls-cert = %s\ntls-key = %s\n", cfg->tls_cert, cfg->tls_key);
+	if (cfg->allow_origins[0])
+		fprintf(out, "allow-origin = %s\n", cfg->allow_origins);
 	if (cfg->api_token_file[0]) /* never the token itself */
 		fprintf(out, "api-token-file = %s\n", cfg->api_token_file);
 	fprintf(out, "log-capacity = %u\nshadow-backlog = %u\ncrash-loop = %u\n", cfg->log_capacity,
@@ -528,6 +542,10 @@ bool sc_run_config_parse(struct sc_run_config *cfg, int argc, char **argv, bool 
 	}
 	if (optind < argc) {
 		fprintf(stderr, "shadowcast %s: unexpected argument '%s'\n", prog, argv[optind]);
+		return false;
+	}
+	if (!cfg->tls_cert[0] != !cfg->tls_key[0]) {
+		fprintf(stderr, "shadowcast %s: TLS needs both --tls-cert and --tls-key\n", prog);
 		return false;
 	}
 	if (!finish_shadow_config(cfg, prog) || !find_web_root(cfg, prog))

@@ -15,6 +15,8 @@ struct sc_run_config {
 	uint16_t port;             /* 0 = ephemeral (the URL line says which) */
 	char web_root[512];        /* directory with the player page */
 	uint32_t max_clients;
+	char tls_cert[512], tls_key[512]; /* PEM files: https/wss when both are set */
+	char allow_origins[1024];  /* other pages' origins that may open /stream, comma-separated */
 	/* game (primary) */
 	uint32_t width, height;
 	uint32_t fps;              /* tick rate = frame rate */

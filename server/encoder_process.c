@@ -583,6 +583,9 @@ static bool create_server(struct encp *p)
 	uint32_t players = p->session->players ? p->session->players : cfg->players;
 	struct sc_ws_server_config wc = {
 		.listen_addr = cfg->listen_addr[0] ? cfg->listen_addr : NULL,
+		.tls_cert = cfg->tls_cert[0] ? cfg->tls_cert : NULL,
+		.tls_key = cfg->tls_key[0] ? cfg->tls_key : NULL,
+		.allowed_origins = cfg->allow_origins[0] ? cfg->allow_origins : NULL,
 		.port = cfg->port,
 		.web_root = cfg->web_root,
 		.width = cfg->width,

@@ -213,7 +213,33 @@ static const char *url_host(const struct sc_run_config *cfg)
 	return cfg->listen_addr;
 }
 
-/* Beyond loopback everything is plain HTTP/WS (there is no TLS yet): say what
+/* A certificate or key the encoder could not load would make it exit at
+ * every restart: refuse at start instead, with the file and the reason. */
+static bool check_tls_files(const struct sc_run_config *cfg, const char *prog)
+{
+	const char *files[2][2] = {{"--tls-cert", cfg->tls_cert}, {"--tls-key", cfg->tls_key}};
+	for (int i = 0; i < 2 && cfg->tls_cert[0]; i++) {
+		char head[4096];
+		FILE *f = fopen(files[i][1], "r");
+		size_t n = f ? fread(head, 1, sizeof(head) - 1, f) : 0;
+		int err = errno;
+		if (f)
+			fclose(f);
+		if (!f) {
+			fprintf(stderr, "shadowcast %s: %s %s: %s\n", prog, files[i][0], files[i][1], strerror(err));
+			return false;
+		}
+		head[n] = '\0';
+		if (!strstr(head, "-----BEGIN ")) {
+			fprintf(stderr, "shadowcast %s: %s %s: not a PEM file (no -----BEGIN line)\n", prog, files[i][0],
+			        files[i][1]);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Beyond loopback without --tls-cert everything is plain HTTP/WS: say what
  * anyone who can reach the address gets. */
 static void warn_if_exposed(const struct sc_run_config *cfg)
 {
@@ -221,9 +247,10 @@ static void warn_if_exposed(const struct sc_run_config *cfg)
 	struct in6_addr a6;
 	bool loopback = (inet_pton(AF_INET, cfg->listen_addr, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127) ||
 	                (inet_pton(AF_INET6, cfg->listen_addr, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6));
-	if (!loopback)
+	if (!loopback && !cfg->tls_cert[0])
 		sc_warn("listening on %s without TLS: anyone who can reach it can watch and play, and the debug API "
-		        "(fault injection, captures) is guarded by the bearer token alone, sent in clear text",
+		        "(fault injection, captures) is guarded by the bearer token alone, sent in clear text "
+		        "(give --tls-cert and --tls-key)",
 		        cfg->listen_addr);
 }
 
@@ -237,7 +264,8 @@ static bool check_port(struct supervisor *sup)
 	const char *host = url_host(&sup->cfg);
 	bool v6 = strchr(host, ':') != NULL;
 	if (port != sup->url_port) {
-		printf("shadowcast: open http://%s%s%s:%u/\n", v6 ? "[" : "", host, v6 ? "]" : "", port);
+		printf("shadowcast: open %s://%s%s%s:%u/\n", sup->cfg.tls_cert[0] ? "https" : "http", v6 ? "[" : "", host,
+		       v6 ? "]" : "", port);
 		if (sup->token_generated)
 			printf("shadowcast: debug API token: %s\n", sup->cfg.api_token);
 		fflush(stdout);
@@ -428,7 +456,7 @@ int sc_cmd_run(int argc, char **argv)
 	sc_run_config_defaults(&sup.cfg);
 	if (!sc_run_config_parse(&sup.cfg, argc, argv, false))
 		return 2;
-	if (!setup_token(&sup, argv[0]))
+	if (!setup_token(&sup, argv[0]) || !check_tls_files(&sup.cfg, argv[0]))
 		return 2;
 	warn_if_exposed(&sup.cfg);
 	if (!setup_child_args(&sup, argc, argv))

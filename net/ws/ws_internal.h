@@ -71,7 +71,8 @@ struct sc_ws_stats {
 
 struct sc_ws_server {
 	struct sc_ws_server_config cfg; /* strings point at the copies below */
-	char *listen_addr, *web_root, *encoder_name, *encoder_fallback_reason;
+	char *listen_addr, *web_root, *encoder_name, *encoder_fallback_reason, *allowed_origins;
+	bool tls;
 	struct lws_context *ctx;
 	struct lws_vhost *vhost;
 	struct lws_protocols protocols[3];

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "net/ws/ws_internal.h"
+#include "net/ws/ws_origin.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -58,6 +59,15 @@ static bool check_config(const struct sc_ws_server_config *cfg)
 		sc_err("ws: client_queue_frames %u is over 192", cfg->client_queue_frames);
 		return false;
 	}
+	if (!cfg->tls_cert != !cfg->tls_key) {
+		sc_err("ws: TLS needs both a certificate and a key");
+		return false;
+	}
+	const char *why = sc_ws_origin_list_problem(cfg->allowed_origins);
+	if (why) {
+		sc_err("ws: allowed origins '%s': %s", cfg->allowed_origins, why);
+		return false;
+	}
 	if (cfg->max_client_msgs_per_sec > SC_WS_MAX_MSGS_PER_SEC) {
 		sc_err("ws: max_client_msgs_per_sec %u is over %d", cfg->max_client_msgs_per_sec, SC_WS_MAX_MSGS_PER_SEC);
 		return false;
@@ -91,6 +101,7 @@ struct sc_ws_server *sc_ws_server_create(const struct sc_ws_server_config *cfg)
 	srv->web_root = dup_or_null(cfg->web_root, &ok);
 	srv->encoder_name = dup_or_null(cfg->encoder_name, &ok);
 	srv->encoder_fallback_reason = dup_or_null(cfg->encoder_fallback_reason, &ok);
+	srv->allowed_origins = dup_or_null(cfg->allowed_origins, &ok);
 	if (!ok) {
 		sc_err("ws: out of memory");
 		goto err_strings;
@@ -98,6 +109,9 @@ struct sc_ws_server *sc_ws_server_create(const struct sc_ws_server_config *cfg)
 	srv->cfg.listen_addr = srv->listen_addr;
 	srv->cfg.web_root = srv->web_root;
 	srv->cfg.encoder_name = srv->encoder_name;
+	srv->cfg.allowed_origins = srv->allowed_origins;
+	srv->cfg.tls_cert = srv->cfg.tls_key = NULL; /* read at creation only */
+	srv->tls = cfg->tls_cert != NULL;
 	srv->cfg.encoder_fallback_reason = srv->encoder_fallback_reason;
 	if (!srv->cfg.client_queue_bytes)
 		srv->cfg.client_queue_bytes = 2u << 20;
@@ -176,11 +190,20 @@ struct sc_ws_server *sc_ws_server_create(const struct sc_ws_server_config *cfg)
 	info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
 	info.pt_serv_buf_size = 32 * 1024; /* static files go out in pieces this big */
 	info.vhost_name = "default";
+	if (cfg->tls_cert && cfg->tls_key) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = cfg->tls_cert;
+		info.ssl_private_key_filepath = cfg->tls_key;
+		/* the HTTP answers here are written for HTTP/1.1 (deferred answers,
+		 * streams): no h2 from ALPN, so no WebSocket over h2 either */
+		info.alpn = "http/1.1";
+	}
 	srv->ctx = lws_create_context(&info);
 	if (!srv->ctx) {
 		sc_err("ws: cannot listen on %s:%u (libwebsockets context creation failed; "
-		       "is the port in use or the address not local?)",
-		       srv->listen_addr ? srv->listen_addr : "*", cfg->port);
+		       "is the port in use, the address not local%s?)",
+		       srv->listen_addr ? srv->listen_addr : "*", cfg->port,
+		       cfg->tls_cert ? ", or the TLS certificate or key unusable (see the lws lines above)" : "");
 		goto err_mutex;
 	}
 	srv->vhost = lws_get_vhost_by_name(srv->ctx, "default");
@@ -191,8 +214,9 @@ struct sc_ws_server *sc_ws_server_create(const struct sc_ws_server_config *cfg)
 	}
 	srv->port = (uint16_t)port;
 	lws_sul_schedule(srv->ctx, 0, &srv->sul_tick, tick, SC_WS_TICK_MS * LWS_US_PER_MS);
-	sc_info("ws: listening on %s:%u (web root %s, %ux%u@%u, up to %u clients, %u players)",
-	        srv->listen_addr ? srv->listen_addr : "*", srv->port, srv->web_root, cfg->width,
+	sc_info("ws: listening on %s:%u%s (web root %s, %ux%u@%u, up to %u clients, %u players)",
+	        srv->listen_addr ? srv->listen_addr : "*", srv->port, cfg->tls_cert ? " with TLS" : "",
+	        srv->web_root, cfg->width,
 	        cfg->height, cfg->fps, cfg->max_clients, cfg->max_players);
 	return srv;
 
@@ -205,6 +229,7 @@ err_strings:
 	free(srv->web_root);
 	free(srv->encoder_name);
 	free(srv->encoder_fallback_reason);
+	free(srv->allowed_origins);
 	free(srv);
 	return NULL;
 }
@@ -376,5 +401,6 @@ void sc_ws_server_destroy(struct sc_ws_server *srv)
 	free(srv->web_root);
 	free(srv->encoder_name);
 	free(srv->encoder_fallback_reason);
+	free(srv->allowed_origins);
 	free(srv);
 }

@@ -117,6 +117,14 @@ struct sc_ws_server_config {
 	uint32_t socket_sndbuf_bytes;     /* SO_SNDBUF of client sockets (default 256 KiB) */
 	uint32_t max_client_msgs_per_sec; /* sustained, burst of the same (default 120, at most 10000) */
 	uint32_t join_timeout_ms;         /* connected without join (default 10000) */
+	/* TLS (https/wss, HTTP/1.1 only): PEM certificate chain and key; both NULL
+	 * = plain HTTP. */
+	const char *tls_cert, *tls_key;
+	/* Browsers' WebSocket upgrades (an Origin header) are taken from the page's
+	 * own origin (the Host header, same scheme) and from these origins
+	 * ("scheme://host[:port]", comma-separated, exact match); NULL = same
+	 * origin only. Upgrades without an Origin (not a browser) are taken. */
+	const char *allowed_origins;
 
 	void *user;
 	/* One client `input` message, already validated: its n (1..3) events in

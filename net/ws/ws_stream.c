@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "net/ws/ws_internal.h"
+#include "net/ws/ws_origin.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -254,6 +255,27 @@ static bool is_stream_path(struct lws *wsi)
 	return n > 0 && strcmp(uri, SC_WS_PATH) == 0;
 }
 
+/* A browser page of another site may not open the stream (net/ws/ws_origin.h). */
+static bool origin_ok(struct sc_ws_server *srv, struct lws *wsi)
+{
+	char origin[256], host[256];
+	int no = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
+	if (no <= 0)
+		return true; /* not a browser */
+	if (no >= (int)sizeof(origin) || lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0) {
+		sc_warn("ws: refused a WebSocket upgrade with an Origin of %d bytes", no);
+		return false;
+	}
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HOST) >= (int)sizeof(host) ||
+	    lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) <= 0)
+		host[0] = '\0';
+	if (sc_ws_origin_allowed(origin, host, srv->tls, srv->cfg.allowed_origins))
+		return true;
+	sc_warn("ws: refused a WebSocket upgrade from origin %.100s (not this page's origin nor in --allow-origin)",
+	        origin);
+	return false;
+}
+
 int sc_ws_stream_callback(struct lws *wsi, enum lws_callback_reasons reason,
                           void *user, void *in, size_t len)
 {
@@ -267,7 +289,7 @@ int sc_ws_stream_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			sc_warn("ws: refused a WebSocket upgrade outside " SC_WS_PATH);
 			return -1;
 		}
-		return 0;
+		return origin_ok(srv, wsi) ? 0 : -1;
 	case LWS_CALLBACK_ESTABLISHED: {
 		bool full = srv->nclients >= srv->cfg.max_clients;
 		c = sc_ws_client_create(srv, wsi);

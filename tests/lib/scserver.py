@@ -35,7 +35,7 @@ class Session:
     def wait_url(self, timeout=60):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            m = re.search(r"shadowcast: open (http://127\.0\.0\.1:\d+/)\n", self.out)
+            m = re.search(r"shadowcast: open (https?://127\.0\.0\.1:\d+/)\n", self.out)
             if m:
                 self.url = m.group(1)
                 return self.url
