@@ -645,7 +645,22 @@ void sc_debug_api_request(struct sc_debug_api *api, const struct sc_http_request
 			get_status(api, res);
 		return;
 	}
+	uint64_t now = sc_now_ns();
+	const char *peer = req->peer ? req->peer : "";
+	uint32_t wait_s = sc_auth_limit_wait_s(&api->auth_limit, peer, now);
+	if (wait_s) {
+		api->auth_limit.refused++;
+		sc_debug_error(res, 429, "too many wrong tokens from %s: try again in %u s", peer[0] ? peer : "this address",
+		               wait_s);
+		return;
+	}
 	if (!sc_debug_token_ok(req->authorization, api->api_token)) {
+		if (req->authorization[0]) {
+			sc_auth_limit_failed(&api->auth_limit, peer, now);
+			if (sc_auth_limit_wait_s(&api->auth_limit, peer, now))
+				sc_warn("debug API: %d wrong tokens from %s within %d s: it gets 429 for the rest of the window",
+				        SC_AUTH_LIMIT_FAILURES, peer[0] ? peer : "an unknown address", SC_AUTH_LIMIT_WINDOW_S);
+		}
 		sc_debug_error(res, 401, "%s", req->authorization[0] ? "wrong token" :
 		               "this endpoint needs 'Authorization: Bearer <token>' (the token `shadowcast run` printed)");
 		res->www_authenticate = "Bearer realm=\"shadowcast\"";

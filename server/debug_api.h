@@ -20,6 +20,7 @@
 
 #include "net/shm/input_log.h"
 #include "net/ws/ws_server.h"
+#include "server/auth_limit.h"
 #include "server/config.h"
 #include "session/session.h"
 #include "server/strbuf.h"
@@ -39,6 +40,7 @@ struct sc_capture_summaries;
 struct sc_debug_api {
 	const struct sc_run_config *cfg;
 	const char *api_token;           /* the bearer token every endpoint but status needs */
+	struct sc_auth_limit auth_limit; /* wrong tokens per address (zeroed = initialised) */
 	struct sc_session_shm *session;
 	struct sc_input_log *input_log;  /* the input log: this process is its one writer */
 	const struct sc_input_log *tick_log; /* the primary's tick log, read as an observer only */

@@ -138,6 +138,7 @@ static int serve_api(struct lws *wsi, struct sc_ws_http_pss *pss)
 			.path = pss->path,
 			.query = pss->query,
 			.authorization = pss->auth,
+			.peer = pss->peer,
 			.body = pss->rx ? pss->rx : "",
 			.body_len = pss->rx ? pss->rx_len : 0,
 		};
@@ -230,6 +231,7 @@ static int begin_request(struct lws *wsi, struct sc_ws_http_pss *pss)
 			break;
 		q += (size_t)w;
 	}
+	lws_get_peer_simple(wsi, pss->peer, sizeof(pss->peer));
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
 	    lws_hdr_copy(wsi, pss->auth, sizeof(pss->auth), WSI_TOKEN_HTTP_AUTHORIZATION) <= 0)
 		pss->auth[0] = '\0'; /* too long: treated as no token */

@@ -110,6 +110,7 @@ struct sc_ws_http_pss {
 	bool waiting;
 	bool is_post;
 	char path[256], query[256], auth[256];
+	char peer[64];
 	char *rx;                      /* POST body, SC_WS_MAX_HTTP_BODY + 1 */
 	size_t rx_len;
 	bool rx_too_big;

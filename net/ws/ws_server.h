@@ -52,6 +52,7 @@ struct sc_http_request {
 	const char *path;          /* without the query */
 	const char *query;         /* "a=1&b=2" (fragments joined with '&'), "" if none */
 	const char *authorization; /* the Authorization header, "" if none */
+	const char *peer;          /* the client's address ("127.0.0.1", "::1"), "" if unknown */
 	const char *body;          /* POST body (NUL-terminated), "" for GET */
 	size_t body_len;           /* at most SC_WS_MAX_HTTP_BODY */
 };

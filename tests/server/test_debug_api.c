@@ -431,6 +431,80 @@ static void test_ticks_endpoint(void)
 	fixture_finish(&f);
 }
 
+static unsigned int request_as(struct ticks_fixture *f, const char *peer, const char *auth)
+{
+	struct sc_http_request req = {.method = "GET", .path = "/api/v1/ticks", .query = "from=0&count=1",
+	                              .authorization = auth, .peer = peer, .body = ""};
+	struct sc_http_response res = {.content_type = "application/json"};
+	sc_debug_api_request(&f->api, &req, &res);
+	assert(res.status && !res.pending);
+	if (res.status == 429)
+		assert(strstr(res.body, "too many wrong tokens") && strstr(res.body, "try again in"));
+	free(res.body);
+	return res.status;
+}
+
+/* Wrong tokens are rate limited per address through the real request path;
+ * the limiter's window on an explicit clock. */
+static void test_wrong_token_limit(void)
+{
+	struct ticks_fixture f;
+	fixture_init(&f);
+	f.api.api_token = "the-right-token-0123";
+	/* the right token reaches the endpoint (404: no tick record yet) */
+	assert(request_as(&f, "10.0.0.1", "Bearer the-right-token-0123") == 404);
+	for (int i = 0; i < SC_AUTH_LIMIT_FAILURES; i++)
+		assert(request_as(&f, "10.0.0.1", "Bearer guess") == 401);
+	/* then 429 for that address, right token or not; a missing token does not count */
+	assert(request_as(&f, "10.0.0.1", "Bearer the-right-token-0123") == 429);
+	assert(request_as(&f, "10.0.0.1", "Bearer guess") == 429);
+	/* other addresses are untouched */
+	assert(request_as(&f, "10.0.0.2", "Bearer the-right-token-0123") == 404);
+	for (int i = 0; i < 3 * SC_AUTH_LIMIT_FAILURES; i++)
+		assert(request_as(&f, "10.0.0.3", "") == 401);
+	assert(request_as(&f, "10.0.0.3", "Bearer the-right-token-0123") == 404);
+	fixture_finish(&f);
+
+	/* the window: SC_AUTH_LIMIT_FAILURES within it lock the rest of it */
+	struct sc_auth_limit *l = malloc(sizeof(*l));
+	assert(l);
+	sc_auth_limit_init(l);
+	const uint64_t s = 1000000000ull, t0 = 5 * s;
+	for (int i = 0; i < SC_AUTH_LIMIT_FAILURES - 1; i++)
+		sc_auth_limit_failed(l, "a", t0 + (uint64_t)i * s);
+	assert(sc_auth_limit_wait_s(l, "a", t0 + 20 * s) == 0); /* one short */
+	sc_auth_limit_failed(l, "a", t0 + 20 * s);
+	assert(sc_auth_limit_wait_s(l, "a", t0 + 20 * s) == SC_AUTH_LIMIT_WINDOW_S - 20);
+	assert(sc_auth_limit_wait_s(l, "a", t0 + (SC_AUTH_LIMIT_WINDOW_S - 1) * s) == 1);
+	assert(sc_auth_limit_wait_s(l, "a", t0 + SC_AUTH_LIMIT_WINDOW_S * s) == 0);
+	/* failures spread over more than a window never lock */
+	sc_auth_limit_init(l);
+	for (int i = 0; i < 5 * SC_AUTH_LIMIT_FAILURES; i++) {
+		sc_auth_limit_failed(l, "b", t0 + (uint64_t)i * 7 * s);
+		assert(sc_auth_limit_wait_s(l, "b", t0 + (uint64_t)i * 7 * s) == 0);
+	}
+	/* a full table: the least recently failing address gives way, the others keep their count */
+	sc_auth_limit_init(l);
+	for (int i = 0; i < SC_AUTH_LIMIT_FAILURES; i++)
+		sc_auth_limit_failed(l, "locked", t0 + s);
+	for (int i = 0; i < SC_AUTH_LIMIT_ADDRS + 10; i++) {
+		char a[32];
+		snprintf(a, sizeof(a), "10.1.%d.%d", i / 256, i % 256);
+		sc_auth_limit_failed(l, a, t0 + 2 * s + (uint64_t)i);
+	}
+	assert(sc_auth_limit_wait_s(l, "locked", t0 + 3 * s) == 0); /* evicted: the oldest */
+	sc_auth_limit_init(l);
+	for (int i = 0; i < SC_AUTH_LIMIT_FAILURES; i++)
+		sc_auth_limit_failed(l, "locked", t0 + 10 * s);
+	for (int i = 0; i < SC_AUTH_LIMIT_ADDRS - 1; i++) {
+		char a[32];
+		snprintf(a, sizeof(a), "10.2.%d.%d", i / 256, i % 256);
+		sc_auth_limit_failed(l, a, t0 + (uint64_t)i);
+	}
+	assert(sc_auth_limit_wait_s(l, "locked", t0 + 11 * s) > 0); /* the table had room */
+	free(l);
+}
+
 int main(void)
 {
 	test_token();
@@ -440,6 +514,7 @@ int main(void)
 	test_summary();
 	test_ticks_query();
 	test_ticks_endpoint();
+	test_wrong_token_limit();
 	printf("debug API unit tests passed\n");
 	return 0;
 }
