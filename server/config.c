@@ -19,7 +19,7 @@ enum opt_id {
 	OPT_CONFIG = 1, OPT_LISTEN, OPT_SIZE, OPT_FPS, OPT_PARTICLES, OPT_PLAYERS, OPT_SEED,
 	OPT_FRAME_SLOTS, OPT_DEVICE, OPT_ENCODER, OPT_VAAPI_DEVICE, OPT_BITRATE, OPT_IDR_INTERVAL,
 	OPT_MAX_CLIENTS, OPT_WEB_ROOT, OPT_SHADOW, OPT_NO_SHADOW, OPT_SHADOW_DEVICE, OPT_DELAY,
-	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_API_TOKEN, OPT_API_TOKEN_FILE, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ALLOW_ORIGIN, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
+	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_API_TOKEN, OPT_API_TOKEN_FILE, OPT_CAPTURES_QUOTA, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ALLOW_ORIGIN, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
 	OPT_LOG_CAPACITY, OPT_SHADOW_BACKLOG, OPT_CRASH_LOOP, OPT_TEST_ENCODE_HOLD, OPT_TEST_DETECT_LATE, OPT_FOLLOW,
 	OPT_PRINT_CONFIG, OPT_HELP,
 };
@@ -64,6 +64,7 @@ static const struct opt_desc opt_table[] = {
 	{"hang-timeout", OPT_HANG_TIMEOUT, "MS", "a tick not finished by then is a hang, 50..60000 (default 500)", FOR_USER},
 	{"on-fault", OPT_ON_FAULT, "WHAT", "restore | restart | stop (default restore)", FOR_USER},
 	{"captures", OPT_CAPTURES, "DIR", "where the shadow writes captures (default ./captures)", FOR_USER},
+	{"captures-quota", OPT_CAPTURES_QUOTA, "MIB", "disk space for all captures, 16..1048576 MiB: before a capture is written the oldest are removed until it fits; never one a paused shadow holds (default 2048)", FOR_USER},
 	{"inputs", OPT_INPUTS, "FILE", "scripted inputs (docs/inputs.md) fed into the game as if from a client", FOR_USER},
 	{"api-token-file", OPT_API_TOKEN_FILE, "FILE", "read the debug API's bearer token (at least 16 characters) from FILE (default $SHADOWCAST_API_TOKEN, else generated and printed at start)", FOR_USER},
 	{"api-token", OPT_API_TOKEN, "TOKEN", "", FOR_NOBODY},
@@ -107,6 +108,7 @@ void sc_run_config_defaults(struct sc_run_config *cfg)
 	cfg->hang_timeout_ms = 500;
 	cfg->on_fault = SC_ON_FAULT_RESTORE;
 	snprintf(cfg->capture_root, sizeof(cfg->capture_root), "captures");
+	cfg->captures_quota_mib = 2048;
 	cfg->restart_backoff_ms = 200;
 	cfg->restart_backoff_max_ms = 5000;
 	cfg->arena_mib = 64;
@@ -276,6 +278,7 @@ static const char *set_option(struct sc_run_config *cfg, int id, const char *v)
 		return NULL;
 	case OPT_CAPTURES: return copy_str(cfg->capture_root, sizeof(cfg->capture_root), v);
 	case OPT_INPUTS: return copy_str(cfg->inputs, sizeof(cfg->inputs), v);
+	case OPT_CAPTURES_QUOTA: return U32(captures_quota_mib, 16, 1u << 20, "must be 16..1048576 (MiB)");
 	case OPT_API_TOKEN:
 		/* every local user can read a command line (/proc/PID/cmdline) */
 		return "a token on the command line is readable by every local user; put it in a file "
@@ -445,8 +448,8 @@ void sc_run_config_write(FILE *out, const struct sc_run_config *cfg)
 		fprintf(out, "delay = %ums\n", cfg->delay_ms);
 	else
 		fprintf(out, "delay = %ut\n", cfg->delay_ticks);
-	fprintf(out, "hang-timeout = %u\non-fault = %s\ncaptures = %s\n", cfg->hang_timeout_ms,
-	        on_fault[cfg->on_fault], cfg->capture_root);
+	fprintf(out, "hang-timeout = %u\non-fault = %s\ncaptures = %s\ncaptures-quota = %u\n", cfg->hang_timeout_ms,
+	        on_fault[cfg->on_fault], cfg->capture_root, cfg->captures_quota_mib);
 	if (cfg->inputs[0])
 		fprintf(out, "inputs = %s\n", cfg->inputs);
 	if (cfg->tls_cert[0])

@@ -38,6 +38,7 @@ struct sc_run_config {
 	uint32_t hang_timeout_ms;  /* a tick not done by then is a hang */
 	enum sc_on_fault { SC_ON_FAULT_RESTORE, SC_ON_FAULT_RESTART, SC_ON_FAULT_STOP } on_fault;
 	char capture_root[512];    /* where captures are written */
+	uint32_t captures_quota_mib; /* all captures together; the oldest go first */
 	char inputs[512];          /* scripted input file the encoder feeds into the input log */
 	char api_token[128];       /* bearer token of the debug API, set by the supervisor only
 	                            * (sc_run_config_load_token: --api-token-file, else

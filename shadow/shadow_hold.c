@@ -9,6 +9,7 @@
 
 #include "gpu/input_gather.h"
 #include "shadow/delay.h"
+#include "shadow/capture_quota.h"
 #include "shadow/shadow_priv.h"
 #include "shadow/step.h"
 #include "util/clock.h"
@@ -139,6 +140,32 @@ static void fill_info(struct shadow *sh, struct sc_capture_info *in)
 	                                    .hang_timeout_ms = cfg->hang_timeout_ms};
 }
 
+/* The captures' quota: the oldest go before this one is written; never the
+ * captures this shadow or the other one holds (a developer may be reading
+ * them). The new capture is written even when it alone is over the quota. */
+static void make_room(struct shadow *sh, const char *dir)
+{
+	char other[2][sizeof(sh->me->capture_dir)];
+	const struct sc_shadow_shm *slots[2] = {&sh->session->shadow, &sh->session->shadow_alt};
+	for (int i = 0; i < 2; i++) {
+		memcpy(other[i], slots[i]->capture_dir, sizeof(other[i])); /* another process's: bounded */
+		other[i][sizeof(other[i]) - 1] = '\0';
+	}
+	const char *keep[] = {sh->capture_dir, other[0], other[1]};
+	uint64_t need = (uint64_t)sh->held_len + (uint64_t)sh->cfg->game.width * sh->cfg->game.height * 4 + (64u << 10);
+	struct sc_capture_quota_result r;
+	if (!sc_capture_quota_make_room(sh->cfg->capture_root, sh->cfg->capture_quota_bytes, need, keep, 3, &r))
+		return;
+	if (r.removed)
+		sc_info("capture quota: removed the %u oldest capture(s) (%.1f MiB) to keep %s within %.0f MiB",
+		        r.removed, (double)(r.bytes_before - r.bytes_after) / (1 << 20), sh->cfg->capture_root,
+		        (double)sh->cfg->capture_quota_bytes / (1 << 20));
+	if (!r.fits)
+		sc_warn("capture quota: %.1f MiB of captures that cannot go (held by a shadow) plus %s are over the "
+		        "%.0f MiB quota; writing it anyway (the newest capture is always kept)",
+		        (double)r.bytes_after / (1 << 20), dir, (double)sh->cfg->capture_quota_bytes / (1 << 20));
+}
+
 bool shadow_write_capture(struct shadow *sh, bool incident, char *msg, size_t msglen)
 {
 	struct sc_capture_info in = incident ? sh->info : (struct sc_capture_info){0};
@@ -150,6 +177,7 @@ bool shadow_write_capture(struct shadow *sh, bool incident, char *msg, size_t ms
 		snprintf(msg, msglen, "no capture directory under %s", sh->cfg->capture_root);
 		return false;
 	}
+	make_room(sh, dir);
 	struct sc_capture_input_window {
 		struct sc_input_event ev[SHADOW_WINDOW];
 	} *win = malloc(sizeof(*win));
@@ -179,9 +207,14 @@ bool shadow_write_capture(struct shadow *sh, bool incident, char *msg, size_t ms
 		sc_capture_missing_add(&missing, "inputs.txt: only the last %d applied inputs", SHADOW_WINDOW);
 	bool ok = sc_capture_write(dir, &in, sh->held, sh->held_len, sh->held_rgba, sh->cfg->game.width * 4, &inputs,
 	                           &missing);
+	int write_errno = errno;
 	free(win);
 	if (!ok) {
-		snprintf(msg, msglen, "writing the capture %s failed", dir);
+		/* a full disk is normal operation: no half capture is left behind */
+		snprintf(msg, msglen, "writing the capture %s failed (%s); the partial directory was removed", dir,
+		         strerror(write_errno));
+		if (!sc_capture_remove_tree(dir))
+			sc_warn("cannot remove the partial capture %s: %s", dir, strerror(errno));
 		return false;
 	}
 	snprintf(sh->capture_dir, sizeof(sh->capture_dir), "%s", dir);

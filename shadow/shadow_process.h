@@ -14,6 +14,7 @@ struct sc_shadow_config {
 	char device[128];           /* Vulkan device spec (--shadow-device, else --device) */
 	uint32_t delay_ticks;
 	char capture_root[512];     /* where captures are written */
+	uint64_t capture_quota_bytes; /* all captures together (shadow/capture_quota.h) */
 	char restore[512];          /* start from this snapshot ("" = tick 0) */
 	uint32_t slot;              /* 0 = session->shadow, 1 = session->shadow_alt */
 	bool follow_checkpoint;     /* start from the primary's checkpoint */
