@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 		if (t2 - t1 < best_js)
 			best_js = t2 - t1;
 	}
-	printf("client messages (%zu kinds, %ld parses, best of 3): net/ws_json %.0f ns/msg, jansson %.0f ns/msg "
+	printf("client messages (%zu kinds, %ld parses, best of 3): net/ws/ws_json %.0f ns/msg, jansson %.0f ns/msg "
 	       "(%.1fx)\n", N_MSGS, iters, best_own / (double)iters * 1e9, best_js / (double)iters * 1e9,
 	       best_js / best_own);
 	return 0;
