@@ -128,13 +128,13 @@ bool sc_debug_parse_delay(const char *body, uint32_t fps, int64_t *ticks, char *
 	if (!o)
 		snprintf(err, errlen, "body must be a JSON object: {\"ticks\": N} or {\"ms\": N}");
 	else if (sc_json_get_i64(o, "ticks", &v)) {
-		if (v < 0 || v > 1000000)
-			snprintf(err, errlen, "ticks %lld out of range", (long long)v);
+		if (v < 0 || v > SC_DEBUG_DELAY_MAX_TICKS)
+			snprintf(err, errlen, "ticks %lld out of range 0..%d", (long long)v, SC_DEBUG_DELAY_MAX_TICKS);
 		else
 			*ticks = v, ok = true;
 	} else if (sc_json_get_i64(o, "ms", &v)) {
-		if (v < 0 || v > 3600000 || fps == 0)
-			snprintf(err, errlen, "ms %lld out of range", (long long)v);
+		if (v < 0 || v > 3600000 || fps == 0 || (v * fps + 999) / 1000 > SC_DEBUG_DELAY_MAX_TICKS)
+			snprintf(err, errlen, "ms %lld out of range (at most %d ticks)", (long long)v, SC_DEBUG_DELAY_MAX_TICKS);
 		else
 			*ticks = (v * fps + 999) / 1000, ok = true;
 	} else {

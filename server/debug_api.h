@@ -36,6 +36,7 @@ struct sc_capture_summaries;
 #define SC_DEBUG_TAR_MAX (64u << 20)
 #define SC_DEBUG_FILE_MAX (64u << 20)
 #define SC_DEBUG_TICKS_MAX 1024u /* GET /api/v1/ticks: count at most */
+#define SC_DEBUG_DELAY_MAX_TICKS 36000 /* POST /api/v1/delay (the shadow's own bound too) */
 
 struct sc_debug_api {
 	const struct sc_run_config *cfg;

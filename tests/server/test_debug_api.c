@@ -63,6 +63,10 @@ static void test_bodies(void)
 	assert(sc_debug_parse_delay("{\"ms\": 500}", 60, &t, err, sizeof(err)) && t == 30);
 	assert(sc_debug_parse_delay("{\"ms\": 1}", 60, &t, err, sizeof(err)) && t == 1); /* rounded up */
 	assert(!sc_debug_parse_delay("{\"ticks\": -1}", 60, &t, err, sizeof(err)));
+	assert(sc_debug_parse_delay("{\"ticks\": 0}", 60, &t, err, sizeof(err)) && t == 0);
+	assert(sc_debug_parse_delay("{\"ticks\": 36000}", 60, &t, err, sizeof(err)) && t == 36000);
+	assert(!sc_debug_parse_delay("{\"ticks\": 36001}", 60, &t, err, sizeof(err)) && strstr(err, "0..36000"));
+	assert(!sc_debug_parse_delay("{\"ms\": 600001}", 60, &t, err, sizeof(err)) && strstr(err, "36000 ticks"));
 	assert(!sc_debug_parse_delay("{\"weeks\": 1}", 60, &t, err, sizeof(err)));
 	assert(!sc_debug_parse_delay("90t", 60, &t, err, sizeof(err)) && strstr(err, "JSON object"));
 	assert(sc_debug_parse_inject("{\"kind\":\"device-lost\"}", &k, err, sizeof(err)) && k == 6);
