@@ -311,8 +311,9 @@ int sc_ws_stream_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_CLOSED:
 		if (!c)
 			return 0;
-		sc_info("ws: client %u (%s) left after %.1f s: %llu frames sent, %llu dropped",
-		        c->id, c->peer, (double)(sc_now_ns() - c->connected_ns) / 1e9,
+		sc_info("ws: client %u (%s, %s) left after %.1f s: %llu frames sent, %llu dropped",
+		        c->id, c->peer, !c->joined ? "never joined" : c->player < 0 ? "spectator" : "player",
+		        (double)(sc_now_ns() - c->connected_ns) / 1e9,
 		        (unsigned long long)c->frames_sent, (unsigned long long)c->frames_dropped);
 		if (c->joined) {
 			atomic_fetch_sub(&srv->joined_clients, 1);
