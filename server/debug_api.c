@@ -238,7 +238,7 @@ static void incident_json(struct sc_debug_api *api, struct sc_strbuf *sb)
 	             "\"detected_ns\":%llu,\"primary_pid\":%d,\"device_fault_report\":%s,\"detail\":", f->error_tick,
 	             f->detected_tick > f->error_tick ? f->detected_tick : f->error_tick, (int)f->error_tick - 1,
 	             (unsigned long long)f->primary_hash_before, (unsigned long long)f->detected_ns, f->primary_pid,
-	             f->device_fault_available ? "true" : "false");
+	             f->device_fault == SC_DEVICE_FAULT_SAVED ? "true" : "false");
 	sc_sb_json_str(sb, detail);
 	sc_sb_printf(sb, "}");
 }

@@ -209,8 +209,9 @@ bool shadow_pause_incident(struct shadow *sh, bool late)
 	in->armed_ns = sh->armed_incident == f->incident ? sh->armed_ns : now;
 	in->armed_margin = sh->armed_incident == f->incident ? sh->armed_margin : 0;
 	in->primary_pid = f->primary_pid;
-	in->device_fault_available = f->device_fault_available;
-	if (in->device_fault_available)
+	in->record = f->record;
+	in->device_fault = f->device_fault;
+	if (in->device_fault == SC_DEVICE_FAULT_SAVED)
 		snprintf(in->device_fault_report, sizeof(in->device_fault_report), "%s", f->device_fault_report);
 	snprintf(in->primary_device, sizeof(in->primary_device), "%s", sh->session->primary_device);
 	snprintf(in->detail, sizeof(in->detail), "%s", f->detail);
