@@ -44,9 +44,14 @@ void sc_device_fault_json(const VkDeviceFaultInfoEXT *info, const VkDeviceFaultC
 	fprintf(out, "],\"vendor_binary_bytes\":%" PRIu64 "}\n", (uint64_t)counts->vendorBinarySize);
 }
 
+bool sc_device_fault_offered(const struct sc_vk_device *dev)
+{
+	return dev->device_fault && dev->get_device_fault_info;
+}
+
 bool sc_device_fault_write(struct sc_vk_device *dev, FILE *out, char *why, size_t whylen)
 {
-	if (!dev->device_fault || !dev->get_device_fault_info) {
+	if (!sc_device_fault_offered(dev)) {
 		snprintf(why, whylen, "VK_EXT_device_fault not offered by this driver (%s)", dev->info.driver_name);
 		return false;
 	}

@@ -10,6 +10,10 @@
 
 #include "gpu/vk_device.h"
 
+/* Whether the device can give a report at all: the driver offers
+ * VK_EXT_device_fault with its feature and it was enabled. */
+bool sc_device_fault_offered(const struct sc_vk_device *dev);
+
 /* Writes the report as JSON to out. false, with why (e.g. "VK_EXT_device_fault
  * not offered by this driver (llvmpipe)"), when there is none to write. */
 bool sc_device_fault_write(struct sc_vk_device *dev, FILE *out, char *why, size_t whylen);

@@ -238,7 +238,7 @@ static void incident_json(struct sc_debug_api *api, struct sc_strbuf *sb)
 	             "\"detected_ns\":%llu,\"primary_pid\":%d,\"device_fault_report\":%s,\"detail\":", f->error_tick,
 	             f->detected_tick > f->error_tick ? f->detected_tick : f->error_tick, (int)f->error_tick - 1,
 	             (unsigned long long)f->primary_hash_before, (unsigned long long)f->detected_ns, f->primary_pid,
-	             f->device_fault_available ? "true" : "false");
+	             f->device_fault == SC_DEVICE_FAULT_SAVED ? "true" : "false");
 	sc_sb_json_str(sb, detail);
 	sc_sb_printf(sb, "}");
 }
@@ -326,7 +326,7 @@ static bool render_status(struct sc_debug_api *api, struct sc_strbuf *sb_out)
 	for (int i = 0; i < 2; i++) {
 		struct sc_shadow_shm *m = slot_block(api, i);
 		if (atomic_load(&m->state) == SC_SHADOW_PAUSED && m->capture_dir[0] &&
-		    strstr(m->capture_dir, "/incident-") && (last < 0 || atomic_load(&m->captures) > 0))
+		    atomic_load(&m->capture_dir_incident) && (last < 0 || atomic_load(&m->captures) > 0))
 			last = i;
 	}
 	sc_sb_printf(&sb, ",\"last_incident\":");
@@ -507,9 +507,6 @@ static void poll_command(struct sc_debug_api *api, struct sc_http_response *res)
 	char msg[sizeof(m->message)];
 	memcpy(msg, m->message, sizeof(msg));
 	msg[sizeof(msg) - 1] = '\0';
-	char dir[sizeof(m->capture_dir)];
-	memcpy(dir, m->capture_dir, sizeof(dir));
-	dir[sizeof(dir) - 1] = '\0';
 
 	struct sc_strbuf sb = {0};
 	bool known = true;
@@ -521,15 +518,14 @@ static void poll_command(struct sc_debug_api *api, struct sc_http_response *res)
 		sc_sb_printf(&sb, "null");
 	sc_sb_printf(&sb, ",\"message\":");
 	sc_sb_json_str(&sb, msg);
-	sc_sb_printf(&sb, ",\"reproduced\":%s", strstr(msg, "reproduced: ") ? "true" : "false");
-	/* where the step wrote its state: "...; <capture_dir>/step-K" */
-	const char *step = NULL;
-	size_t dl = strlen(dir);
-	const char *at = dl ? strstr(msg, dir) : NULL;
-	if (at && at[dl] == '/' && sc_debug_name_ok(at + dl + 1, strlen(at + dl + 1)))
-		step = at + dl + 1;
+	sc_sb_printf(&sb, ",\"reproduced\":%s", m->reproduced ? "true" : "false");
+	/* where the step wrote its state under the capture: "step-K" / "tick-T";
+	 * only a name the capture endpoints would serve is passed on */
+	char step[sizeof(m->step_dir)];
+	memcpy(step, m->step_dir, sizeof(step));
+	step[sizeof(step) - 1] = '\0';
 	sc_sb_printf(&sb, ",\"step_dir\":");
-	if (step)
+	if (sc_debug_name_ok(step, strlen(step)))
 		sc_sb_json_str(&sb, step);
 	else
 		sc_sb_printf(&sb, "null");

@@ -8,8 +8,9 @@
 #include "util/log.h"
 
 bool sc_fault_report(struct sc_session_shm *s, enum sc_fault_detected detected, enum sc_fault_path path,
-                     uint32_t injected, uint32_t error_tick, uint64_t hash_before, const char *fmt, ...)
+                     const struct sc_fault_facts *facts, const char *fmt, ...)
 {
+	uint32_t error_tick = facts->error_tick;
 	struct sc_fault_shm *f = &s->fault;
 	uint32_t expected = SC_FAULT_NONE;
 	if (!atomic_compare_exchange_strong(&f->state, &expected, SC_FAULT_CLAIMED))
@@ -17,15 +18,18 @@ bool sc_fault_report(struct sc_session_shm *s, enum sc_fault_detected detected, 
 	f->incident = atomic_fetch_add(&s->incidents, 1) + 1;
 	f->detected = detected;
 	f->path = path;
-	f->injected = injected;
+	f->injected = facts->injected;
 	f->error_tick = error_tick;
 	uint32_t now_tick = atomic_load(&s->next_tick);
 	f->detected_tick = now_tick > error_tick ? now_tick : error_tick;
-	f->primary_hash_before = hash_before;
+	f->primary_hash_before = facts->hash_before;
 	f->detected_ns = sc_now_ns();
 	f->primary_pid = atomic_load(&s->primary_pid);
-	f->device_fault_available = 0;
-	f->device_fault_report[0] = '\0';
+	f->record = facts->record;
+	f->device_fault = facts->device_fault;
+	f->reserved = 0;
+	bool saved = facts->device_fault == SC_DEVICE_FAULT_SAVED && facts->device_fault_report;
+	snprintf(f->device_fault_report, sizeof(f->device_fault_report), "%s", saved ? facts->device_fault_report : "");
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);

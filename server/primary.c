@@ -32,8 +32,7 @@
 /* A fault found after a tick, as it will be reported. */
 struct fault_finding {
 	enum sc_fault_detected detected;
-	uint32_t injected, error_tick;
-	uint64_t hash_before;
+	struct sc_fault_facts facts;
 	char detail[200];
 };
 
@@ -318,22 +317,29 @@ static void publish_state(struct sc_session_shm *s, const struct sc_game_state *
 }
 
 /* VK_EXT_device_fault's report after a device loss, as JSON in the capture
- * directory (the shadow copies it into the incident's capture). */
-static bool save_device_fault(struct primary *p, uint32_t tick, char *path, size_t len, char *why, size_t whylen)
+ * directory (the shadow copies it into the incident's capture). Saved before
+ * the incident is reported, so the report's status and path are published
+ * with it; why says what went wrong when it is not SAVED. */
+static enum sc_device_fault_status save_device_fault(struct primary *p, uint32_t tick, char *path, size_t len,
+                                                     char *why, size_t whylen)
 {
+	if (!sc_device_fault_offered(p->dev)) {
+		snprintf(why, whylen, "VK_EXT_device_fault not offered by this driver (%.100s)", p->dev->info.driver_name);
+		return SC_DEVICE_FAULT_NOT_OFFERED;
+	}
 	if (mkdir(p->cfg->capture_root, 0755) != 0 && errno != EEXIST) {
 		snprintf(why, whylen, "cannot create the captures directory: %s", strerror(errno));
-		return false;
+		return SC_DEVICE_FAULT_FAILED;
 	}
 	int n = snprintf(path, len, "%s/device-fault-pid%d-tick%u.json", p->cfg->capture_root, (int)getpid(), tick);
 	if (n < 0 || (size_t)n >= len) {
 		snprintf(why, whylen, "the captures directory's path is too long for the report");
-		return false;
+		return SC_DEVICE_FAULT_FAILED;
 	}
 	FILE *f = fopen(path, "w");
 	if (!f) {
 		snprintf(why, whylen, "cannot write the device fault report: %s", strerror(errno));
-		return false;
+		return SC_DEVICE_FAULT_FAILED;
 	}
 	bool ok = sc_device_fault_write(p->dev, f, why, whylen);
 	if (fclose(f) != 0 && ok) {
@@ -342,13 +348,7 @@ static bool save_device_fault(struct primary *p, uint32_t tick, char *path, size
 	}
 	if (!ok)
 		unlink(path);
-	return ok;
-}
-
-static void attach_device_fault(struct sc_session_shm *s, const char *path)
-{
-	snprintf(s->fault.device_fault_report, sizeof(s->fault.device_fault_report), "%s", path);
-	s->fault.device_fault_available = 1;
+	return ok ? SC_DEVICE_FAULT_SAVED : SC_DEVICE_FAULT_FAILED;
 }
 
 /* Faults injected on the host side (crash, device-lost) act before the GPU work
@@ -368,13 +368,13 @@ static void host_side_faults(struct primary *p, const struct sc_input_event *ev,
 			 * all): take the VK_ERROR_DEVICE_LOST path, report included, and
 			 * call it simulated wherever it shows */
 			char path[640], why[160];
-			bool saved = save_device_fault(p, tick, path, sizeof(path), why, sizeof(why));
-			sc_fault_report(p->session, SC_DETECTED_DEVICE_LOST_SIMULATED, SC_FAULT_PATH_SELF,
-			                SC_FAULT_DEVICE_LOST, tick, p->last_hash,
+			struct sc_fault_facts facts = {.injected = SC_FAULT_DEVICE_LOST, .error_tick = tick,
+			                               .hash_before = p->last_hash, .device_fault_report = path};
+			facts.device_fault = save_device_fault(p, tick, path, sizeof(path), why, sizeof(why));
+			bool saved = facts.device_fault == SC_DEVICE_FAULT_SAVED;
+			sc_fault_report(p->session, SC_DETECTED_DEVICE_LOST_SIMULATED, SC_FAULT_PATH_SELF, &facts,
 			                "simulated device loss: a device-lost input, the driver did not lose the device (%s)",
 			                saved ? path : why);
-			if (saved)
-				attach_device_fault(p->session, path);
 			_exit(PRIMARY_EXIT_FAULT);
 		}
 	}
@@ -395,11 +395,13 @@ static bool find_fault(struct primary *p, const struct sc_tick_result *res, cons
                        uint32_t n, struct fault_finding *out)
 {
 	const struct sc_game_header *h = &res->state.hdr;
-	*out = (struct fault_finding){.injected = injected_kind(ev, n), .hash_before = p->last_hash};
+	*out = (struct fault_finding){.facts = {.injected = injected_kind(ev, n), .hash_before = p->last_hash}};
 	if (h->fault_kind) {
 		bool oob = h->fault_kind == SC_FAULT_OOB;
 		out->detected = oob ? SC_DETECTED_OOB : SC_DETECTED_ASSERT;
-		out->error_tick = h->fault_tick;
+		out->facts.error_tick = h->fault_tick;
+		out->facts.record = (struct sc_shader_fault_record){.kind = h->fault_kind, .detail = h->fault_detail,
+		                                                    .tick = h->fault_tick};
 		snprintf(out->detail, sizeof(out->detail), "shader fault record: kind %u detail %u at tick %u%s",
 		         h->fault_kind, h->fault_detail, h->fault_tick,
 		         oob ? " (out-of-bounds write: a guard band canary was overwritten)" : "");
@@ -409,7 +411,7 @@ static bool find_fault(struct primary *p, const struct sc_tick_result *res, cons
 	const struct sc_game_config *gc = sc_game_config(p->game);
 	if (!sc_game_state_valid(&res->state, gc->players, gc->particles, why, sizeof(why))) {
 		out->detected = SC_DETECTED_INVALID;
-		out->error_tick = res->tick;
+		out->facts.error_tick = res->tick;
 		snprintf(out->detail, sizeof(out->detail), "state after tick %u failed validation: %s", res->tick, why);
 		return true;
 	}
@@ -418,8 +420,7 @@ static bool find_fault(struct primary *p, const struct sc_tick_result *res, cons
 
 static void report_finding(struct primary *p, const struct fault_finding *f)
 {
-	sc_fault_report(p->session, f->detected, SC_FAULT_PATH_SELF, f->injected, f->error_tick, f->hash_before, "%s",
-	                f->detail);
+	sc_fault_report(p->session, f->detected, SC_FAULT_PATH_SELF, &f->facts, "%s", f->detail);
 }
 
 /* true when the primary stops on a fault after this tick. With
@@ -445,10 +446,10 @@ static bool tick_faulted(struct primary *p, const struct sc_tick_result *res, co
 		return true;
 	}
 	late->pending = true;
-	late->report_at = f.error_tick + k;
+	late->report_at = f.facts.error_tick + k;
 	late->finding = f;
 	sc_warn("--test-detect-late: %s at tick %u held back; reported after tick %u", sc_fault_detected_name(f.detected),
-	        f.error_tick, late->report_at);
+	        f.facts.error_tick, late->report_at);
 	return false;
 }
 
@@ -476,19 +477,19 @@ static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 	}
 	struct sc_tick_result res;
 	enum sc_game_error e = sc_game_tick(p->game, ev, rec.n_inputs, (uint32_t)slot, 0, &res);
+	struct sc_fault_facts facts = {.injected = injected_kind(ev, rec.n_inputs), .error_tick = tick,
+	                               .hash_before = p->last_hash};
 	if (e == SC_GAME_TIMEOUT) {
-		sc_fault_report(s, SC_DETECTED_HANG, SC_FAULT_PATH_SELF, injected_kind(ev, rec.n_inputs), tick,
-		                p->last_hash, "fence of tick %u not signalled within %u ms", tick,
-		                sc_game_config(p->game)->hang_timeout_ms);
+		sc_fault_report(s, SC_DETECTED_HANG, SC_FAULT_PATH_SELF, &facts, "fence of tick %u not signalled within %u ms",
+		                tick, sc_game_config(p->game)->hang_timeout_ms);
 		_exit(PRIMARY_EXIT_FAULT); /* a hung GPU: nothing can be torn down */
 	}
 	if (e == SC_GAME_DEVICE_LOST) {
 		char path[640], why[160];
-		bool saved = save_device_fault(p, tick, path, sizeof(path), why, sizeof(why));
-		sc_fault_report(s, SC_DETECTED_DEVICE_LOST, SC_FAULT_PATH_SELF, injected_kind(ev, rec.n_inputs), tick,
-		                p->last_hash, "VK_ERROR_DEVICE_LOST at tick %u (%s)", tick, saved ? path : why);
-		if (saved)
-			attach_device_fault(s, path);
+		facts.device_fault = save_device_fault(p, tick, path, sizeof(path), why, sizeof(why));
+		facts.device_fault_report = path;
+		sc_fault_report(s, SC_DETECTED_DEVICE_LOST, SC_FAULT_PATH_SELF, &facts, "VK_ERROR_DEVICE_LOST at tick %u (%s)",
+		                tick, facts.device_fault == SC_DEVICE_FAULT_SAVED ? path : why);
 		return TICK_FAULT;
 	}
 	if (e != SC_GAME_OK) {

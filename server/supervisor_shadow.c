@@ -153,8 +153,9 @@ bool sup_tracking_primary_exit(struct supervisor *sup, int status)
 		else
 			snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(status));
 		uint32_t tick = atomic_load(&s->next_tick);
-		sc_fault_report(s, SC_DETECTED_DEATH, SC_FAULT_PATH_EXTERNAL, gathered_fault(sup, tick), tick, 0,
-		                "primary process %s during tick %u", how, tick);
+		struct sc_fault_facts facts = {.injected = gathered_fault(sup, tick), .error_tick = tick};
+		sc_fault_report(s, SC_DETECTED_DEATH, SC_FAULT_PATH_EXTERNAL, &facts, "primary process %s during tick %u",
+		                how, tick);
 	}
 	atomic_store(&s->primary_ready, 0);
 	return sup->cfg.shadow;
@@ -171,7 +172,8 @@ static void check_heartbeat(struct supervisor *sup, uint64_t now)
 	if (!hb || now < hb + limit)
 		return;
 	uint32_t tick = atomic_load(&s->next_tick);
-	if (sc_fault_report(s, SC_DETECTED_HANG, SC_FAULT_PATH_EXTERNAL, gathered_fault(sup, tick), tick, 0,
+	struct sc_fault_facts facts = {.injected = gathered_fault(sup, tick), .error_tick = tick};
+	if (sc_fault_report(s, SC_DETECTED_HANG, SC_FAULT_PATH_EXTERNAL, &facts,
 	                    "heartbeat stalled: no tick completed for %llu ms (tick %u)",
 	                    (unsigned long long)((now - hb) / 1000000), tick))
 		sup_child_kill(&sup->primary, SIGKILL);

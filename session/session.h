@@ -37,8 +37,11 @@
 #include "session/shm/tick_record.h"
 
 #define SC_SESSION_MAGIC 0x53435353u /* "SCSS" */
-/* 3: the first numbered layout since ten changes went in under 2 */
-#define SC_SESSION_LAYOUT_VERSION 3u
+/* 3: the first numbered layout since ten changes went in under 2;
+ * 4: the fault record's numbers (record, device_fault);
+ * 5: the shadow mailbox's result fields (reproduced, step_dir) and
+ *    capture_dir_incident */
+#define SC_SESSION_LAYOUT_VERSION 5u
 #define SC_SESSION_BLOCK "session"     /* struct sc_session_shm */
 #define SC_INPUT_LOG_BLOCK "input-log" /* sc_input_log of struct sc_input_event */
 #define SC_TICK_LOG_BLOCK "tick-log"   /* sc_input_log of struct sc_tick_record */
@@ -161,7 +164,7 @@ struct sc_session_shm {
 
 /* Layout (SC_SESSION_LAYOUT_VERSION): change it, bump the version. */
 _Static_assert(sizeof(struct sc_game_state) == 540, "sc_game_state embedded in the session block");
-_Static_assert(sizeof(struct sc_session_shm) == 13304, "sc_session_shm layout");
+_Static_assert(sizeof(struct sc_session_shm) == 13400, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, magic) == 0, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, version) == 4, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, width) == 8, "sc_session_shm layout");
@@ -197,32 +200,32 @@ _Static_assert(offsetof(struct sc_session_shm, encode_us_last) == 984, "sc_sessi
 _Static_assert(offsetof(struct sc_session_shm, zero_copy) == 988, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, http_port) == 992, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, fault) == 1000, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, shadow) == 1952, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, shadow_alt) == 2840, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, primary_base_tick) == 3728, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, primary_start_seq) == 3736, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, primary_tick_log_seq) == 3744, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, primary_ready) == 3752, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, incidents) == 3756, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, primary_device) == 3760, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, inputs_gathered_through) == 4272, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, gathered_seq_begin) == 4280, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, gathered_seq_end) == 4288, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, slots_reclaimed) == 4296, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, capture_last_incident) == 4304, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, checkpoint_req) == 4308, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, checkpoint_done) == 4312, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, checkpoint_adopted) == 4316, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, checkpoint_tick) == 4320, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, checkpoint_in_seq) == 4328, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, checkpoint_tick_seq) == 4336, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, checkpoint_path) == 4344, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, restore_seq_begin) == 4856, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, restore_seq_end) == 4864, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, restore_drop_all) == 4872, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, restore_valid) == 4876, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, inputs_dropped) == 4880, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, slot_state) == 4888, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, input_drops) == 9208, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, shadow) == 1968, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, shadow_alt) == 2896, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, primary_base_tick) == 3824, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, primary_start_seq) == 3832, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, primary_tick_log_seq) == 3840, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, primary_ready) == 3848, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, incidents) == 3852, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, primary_device) == 3856, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, inputs_gathered_through) == 4368, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, gathered_seq_begin) == 4376, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, gathered_seq_end) == 4384, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, slots_reclaimed) == 4392, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, capture_last_incident) == 4400, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, checkpoint_req) == 4404, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, checkpoint_done) == 4408, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, checkpoint_adopted) == 4412, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, checkpoint_tick) == 4416, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, checkpoint_in_seq) == 4424, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, checkpoint_tick_seq) == 4432, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, checkpoint_path) == 4440, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, restore_seq_begin) == 4952, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, restore_seq_end) == 4960, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, restore_drop_all) == 4968, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, restore_valid) == 4972, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, inputs_dropped) == 4976, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, slot_state) == 4984, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, input_drops) == 9304, "sc_session_shm layout");
 
 #endif

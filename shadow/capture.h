@@ -11,7 +11,7 @@
 
 #include "gpu/game_state.h"
 #include "net/shm/input_event.h"
-#include "session/session.h" /* sc_fault_detected_name */
+#include "session/session.h" /* sc_fault_detected_name, the fault record's types */
 
 #define SC_CAPTURE_FORMAT 1
 
@@ -37,12 +37,13 @@ struct sc_capture_info {
 	uint64_t armed_ns;               /* the shadow saw the incident (stops short of error_tick) */
 	uint32_t armed_margin;           /* ticks it was short of the error tick then */
 	int32_t primary_pid;
-	bool device_fault_available;
-	char detail[256];           /* the primary's incident detail */
+	struct sc_shader_fault_record record; /* the shader fault record (kind 0: none): error.json's fault_record */
+	uint32_t device_fault;      /* enum sc_device_fault_status: the VK_EXT_device_fault report */
+	char detail[256];           /* the primary's incident detail: for display only, never parsed */
 	char shadow_device[800];    /* "NAME (DRIVER DRIVER_INFO)" */
 	char shadow_device_uuid[40];
 	char primary_device[512];   /* "" when unknown */
-	char device_fault_report[640]; /* the primary's VK_EXT_device_fault JSON, "" when none */
+	char device_fault_report[640]; /* the primary's VK_EXT_device_fault JSON (device_fault SAVED), else "" */
 	uint64_t divergences;
 	struct sc_capture_game game;
 };

@@ -206,7 +206,7 @@ static bool write_manifest(const char *dir, const struct sc_capture_info *in, co
 	set(dev, "shadow_device", sc_json_text(in->shadow_device), &ok);
 	set(dev, "shadow_device_uuid", sc_json_text(in->shadow_device_uuid), &ok);
 	set(dev, "primary_device", in->primary_device[0] ? sc_json_text(in->primary_device) : json_null(), &ok);
-	set(dev, "device_fault_report", json_boolean(in->device_fault_available), &ok);
+	set(dev, "device_fault_report", json_boolean(in->device_fault == SC_DEVICE_FAULT_SAVED), &ok);
 	set(m, "devices", dev, &ok);
 	const struct sc_capture_game *g = &in->game;
 	set(m, "game", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "width", (json_int_t)g->width, "height",
@@ -274,18 +274,14 @@ static bool write_error(const char *dir, const struct sc_capture_info *in)
 	set(e, "primary_hash_before", in->primary_hash_known ? hex(in->primary_hash) : json_null(), &ok);
 	set(e, "detected_ns", u64(in->detected_ns), &ok);
 	set(e, "primary_pid", json_integer(in->primary_pid), &ok);
-	set(e, "device_fault_report", json_boolean(in->device_fault_available), &ok);
-	/* The shader fault record, read back out of the primary's detail line: the
-	 * session's fault block (session/session.h) carries only that line, not the
-	 * record's numbers, so they cannot come from fields here. */
-	unsigned kind, detail, tick;
-	const char *rec = strstr(in->detail, "kind ");
-	if (rec && sscanf(rec, "kind %u detail %u at tick %u", &kind, &detail, &tick) == 3)
-		set(e, "fault_record", json_pack("{s:I, s:I, s:I}", "kind", (json_int_t)kind, "detail", (json_int_t)detail,
-		                                 "tick", (json_int_t)tick), &ok);
-	else
-		set(e, "fault_record", json_null(), &ok);
-	set(e, "detail", sc_json_text(in->detail), &ok);
+	set(e, "device_fault_report", json_boolean(in->device_fault == SC_DEVICE_FAULT_SAVED), &ok);
+	set(e, "device_fault_status", json_string(sc_device_fault_status_name(in->device_fault)), &ok);
+	/* the shader fault record's numbers, as the primary published them */
+	const struct sc_shader_fault_record *r = &in->record;
+	set(e, "fault_record", r->kind ? json_pack("{s:I, s:I, s:I}", "kind", (json_int_t)r->kind, "detail",
+	                                           (json_int_t)r->detail, "tick", (json_int_t)r->tick) : json_null(),
+	    &ok);
+	set(e, "detail", sc_json_text(in->detail), &ok); /* for people: nothing reads it back */
 	return write_doc(dir, "error.json", e, ok);
 }
 
@@ -325,6 +321,18 @@ static bool write_inputs(const char *dir, const struct sc_capture_info *in, cons
 	return close_ok(f, dir, "inputs.txt");
 }
 
+/* Why an incident capture has no VK_EXT_device_fault report, from its status. */
+static const char *device_fault_why(uint32_t status)
+{
+	switch (status) {
+	case SC_DEVICE_FAULT_NONE: return "no device loss";
+	case SC_DEVICE_FAULT_NOT_OFFERED: return "not offered by its driver";
+	case SC_DEVICE_FAULT_FAILED:
+		return "the report could not be read from the driver or saved: the primary's log says why";
+	default: return "unknown report status";
+	}
+}
+
 bool sc_capture_write(const char *dir, const struct sc_capture_info *info, const void *snap, size_t snap_len,
                       const uint8_t *rgba, uint32_t stride, const struct sc_capture_inputs *inputs,
                       struct sc_capture_missing *missing)
@@ -345,16 +353,15 @@ bool sc_capture_write(const char *dir, const struct sc_capture_info *info, const
 	if (info->incident) {
 		ok = write_error(dir, info) && ok;
 		bool simulated = info->detected == SC_DETECTED_DEVICE_LOST_SIMULATED;
-		if (info->device_fault_available && !copy_into(dir, "device_fault.json", info->device_fault_report))
+		bool saved = info->device_fault == SC_DEVICE_FAULT_SAVED;
+		if (saved && !copy_into(dir, "device_fault.json", info->device_fault_report))
 			sc_capture_missing_add(missing, "device_fault.json: could not copy %s", info->device_fault_report);
-		if (info->device_fault_available && simulated)
+		if (saved && simulated)
 			sc_capture_missing_add(missing, "device_fault.json: the device loss was simulated (a device-lost "
 			                       "input): the report is of a device that was not lost");
-		if (!info->device_fault_available)
+		if (!saved)
 			sc_capture_missing_add(missing, "VK_EXT_device_fault report: not available from the primary (%s%s)",
-			                       simulated ? "simulated device loss; " : "",
-			                       strstr(info->detail, "not offered") ? "not offered by its driver" :
-			                       "no device loss, or the driver does not offer the extension");
+			                       simulated ? "simulated device loss; " : "", device_fault_why(info->device_fault));
 		if (!info->primary_device[0])
 			sc_capture_missing_add(missing, "primary device name: not published in the session");
 	} else {

@@ -1,6 +1,7 @@
-/* The shadow's command mailbox (session/session.h sc_shadow_shm): the debug API
- * fills cmd/arg and bumps cmd_seq; the shadow answers with result + message,
- * then done_seq = cmd_seq. Polled every loop iteration (1-2 ms). */
+/* The shadow's command mailbox (session/shm/shadow_mailbox.h sc_shadow_shm):
+ * the debug API fills cmd/arg and bumps cmd_seq; the shadow answers with
+ * result, message, reproduced and step_dir, then done_seq = cmd_seq. Polled
+ * every loop iteration (1-2 ms). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,7 +34,7 @@ static int cmd_pause(struct shadow *sh, char *msg, size_t len)
 /* After an incident the logs have moved on without this shadow: it runs on
  * through the inputs it holds, tick by tick, until they are used up or a tick
  * faults or cannot run here. After a developer's pause it follows the log again. */
-static int cmd_resume(struct shadow *sh, char *msg, size_t len)
+static int cmd_resume(struct shadow *sh, struct shadow_step_out *out, char *msg, size_t len)
 {
 	if (!sh->paused) {
 		snprintf(msg, len, "not paused");
@@ -53,11 +54,12 @@ static int cmd_resume(struct shadow *sh, char *msg, size_t len)
 	uint32_t ticks = 0;
 	char step[512] = "";
 	while (sh->n_pending && ticks < RESUME_MAX_TICKS) {
-		bool reproduced;
-		int r = shadow_step_tick(sh, false, &reproduced, step, sizeof(step));
-		if (r != 0 || reproduced) {
+		struct shadow_step_out step_out;
+		int r = shadow_step_tick(sh, false, &step_out, step, sizeof(step));
+		if (r != 0 || step_out.reproduced) {
 			shadow_publish(sh, SC_SHADOW_PAUSED);
 			snprintf(msg, len, "resumed for %u ticks, paused again: %s", ticks, step);
+			out->reproduced = step_out.reproduced; /* the tick it stopped at */
 			return r;
 		}
 		ticks++;
@@ -82,12 +84,12 @@ static int cmd_set_delay(struct shadow *sh, int64_t arg, char *msg, size_t len)
 	return 0;
 }
 
-static int run_command(struct shadow *sh, uint32_t cmd, int64_t arg, char *msg, size_t len)
+static int run_command(struct shadow *sh, uint32_t cmd, int64_t arg, struct shadow_step_out *out, char *msg,
+                       size_t len)
 {
-	bool reproduced;
 	switch (cmd) {
 	case SC_SHADOW_CMD_PAUSE: return cmd_pause(sh, msg, len);
-	case SC_SHADOW_CMD_RESUME: return cmd_resume(sh, msg, len);
+	case SC_SHADOW_CMD_RESUME: return cmd_resume(sh, out, msg, len);
 	case SC_SHADOW_CMD_STEP_INPUT:
 	case SC_SHADOW_CMD_STEP_TICK:
 		if (!sh->paused) {
@@ -95,7 +97,7 @@ static int run_command(struct shadow *sh, uint32_t cmd, int64_t arg, char *msg, 
 			return EAGAIN;
 		}
 		if (cmd == SC_SHADOW_CMD_STEP_INPUT)
-			return shadow_step_input(sh, msg, len);
+			return shadow_step_input(sh, out, msg, len);
 		if (!sh->incident_pause) {
 			/* the log is still ours: step = apply the next tick record */
 			if (!shadow_restore_held(sh))
@@ -114,7 +116,7 @@ static int run_command(struct shadow *sh, uint32_t cmd, int64_t arg, char *msg, 
 			return 0;
 		}
 		{
-			int r = shadow_step_tick(sh, true, &reproduced, msg, len);
+			int r = shadow_step_tick(sh, true, out, msg, len);
 			shadow_publish(sh, SC_SHADOW_PAUSED);
 			return r;
 		}
@@ -146,11 +148,15 @@ void shadow_poll_commands(struct shadow *sh)
 	uint32_t cmd = m->cmd;
 	int64_t arg = m->arg;
 	char msg[sizeof(m->message)] = "";
-	int r = run_command(sh, cmd, arg, msg, sizeof(msg));
+	struct shadow_step_out out = {0};
+	int r = run_command(sh, cmd, arg, &out, msg, sizeof(msg));
 	if (r && !msg[0])
 		snprintf(msg, sizeof(msg), "%s", strerror(r));
+	/* every result field, for every command: none is left from the last one */
 	m->result = r;
 	snprintf(m->message, sizeof(m->message), "%s", msg);
+	m->reproduced = out.reproduced;
+	snprintf(m->step_dir, sizeof(m->step_dir), "%s", out.dir);
 	sh->last_cmd_seq = seq;
 	atomic_store(&m->done_seq, seq);
 	shadow_publish(sh, (enum sc_shadow_state)atomic_load(&m->state));

@@ -219,7 +219,8 @@ bool shadow_write_capture(struct shadow *sh, bool incident, char *msg, size_t ms
 	}
 	snprintf(sh->capture_dir, sizeof(sh->capture_dir), "%s", dir);
 	snprintf(sh->me->capture_dir, sizeof(sh->me->capture_dir), "%s", dir);
-	atomic_fetch_add(&sh->me->captures, 1);
+	atomic_store(&sh->me->capture_dir_incident, incident ? in.incident : 0);
+	atomic_fetch_add(&sh->me->captures, 1); /* publishes capture_dir and capture_dir_incident */
 	snprintf(msg, msglen, "capture written: %s", dir);
 	sc_info("%s", msg);
 	return true;
@@ -242,8 +243,9 @@ bool shadow_pause_incident(struct shadow *sh, bool late)
 	in->armed_ns = sh->armed_incident == f->incident ? sh->armed_ns : now;
 	in->armed_margin = sh->armed_incident == f->incident ? sh->armed_margin : 0;
 	in->primary_pid = f->primary_pid;
-	in->device_fault_available = f->device_fault_available;
-	if (in->device_fault_available)
+	in->record = f->record;
+	in->device_fault = f->device_fault;
+	if (in->device_fault == SC_DEVICE_FAULT_SAVED)
 		snprintf(in->device_fault_report, sizeof(in->device_fault_report), "%s", f->device_fault_report);
 	snprintf(in->primary_device, sizeof(in->primary_device), "%s", sh->session->primary_device);
 	snprintf(in->detail, sizeof(in->detail), "%s", f->detail);
@@ -313,8 +315,9 @@ static void step_dir(struct shadow *sh, const struct sc_step_result *res, const 
 	free(snap);
 }
 
-int shadow_step_input(struct shadow *sh, char *msg, size_t len)
+int shadow_step_input(struct shadow *sh, struct shadow_step_out *out, char *msg, size_t len)
 {
+	*out = (struct shadow_step_out){0};
 	size_t n = shadow_held_inputs(sh);
 	uint32_t tick = ((const struct sc_game_state *)sh->held)->hdr.tick;
 	uint32_t k = sh->stepped + 1;
@@ -341,12 +344,14 @@ int shadow_step_input(struct shadow *sh, char *msg, size_t len)
 	snprintf(msg, len, "step %u/%zu of tick %u (%s): %s%s; %s/%s", k, n, tick, input,
 	         res.reproduced ? "reproduced: " : "", res.reproduced ? desc : res.why, sh->capture_dir, name);
 	sc_info("%s", msg);
+	out->reproduced = res.reproduced;
+	snprintf(out->dir, sizeof(out->dir), "%s", name);
 	return 0;
 }
 
-int shadow_step_tick(struct shadow *sh, bool write_dir, bool *reproduced, char *msg, size_t len)
+int shadow_step_tick(struct shadow *sh, bool write_dir, struct shadow_step_out *out, char *msg, size_t len)
 {
-	*reproduced = false;
+	*out = (struct shadow_step_out){0};
 	size_t n = shadow_held_inputs(sh);
 	uint32_t tick = ((const struct sc_game_state *)sh->held)->hdr.tick;
 	if (write_dir && !ensure_capture(sh, msg, len))
@@ -355,7 +360,6 @@ int shadow_step_tick(struct shadow *sh, bool write_dir, bool *reproduced, char *
 	sc_step_run(sh->game, sh->held, sh->held_len, sh->pending, (uint32_t)n, (uint32_t)n, SC_STEP_RGBA, &res);
 	char desc[320];
 	sc_step_describe(&res, desc, sizeof(desc));
-	*reproduced = res.reproduced;
 	char name[32];
 	snprintf(name, sizeof(name), "tick-%u", tick);
 	if (!res.executed) {
@@ -373,6 +377,9 @@ int shadow_step_tick(struct shadow *sh, bool write_dir, bool *reproduced, char *
 		if (write_dir)
 			snprintf(msg + strlen(msg), len - strlen(msg), "%s", name);
 		sc_info("%s", msg);
+		out->reproduced = res.reproduced;
+		if (write_dir)
+			snprintf(out->dir, sizeof(out->dir), "%s", name);
 		/* a host-side fault reproduced is an answer; a tick that would hang or
 		 * write out of bounds here is not run (ECANCELED: resume stops) */
 		return res.reproduced ? 0 : ECANCELED;
@@ -401,5 +408,8 @@ int shadow_step_tick(struct shadow *sh, bool write_dir, bool *reproduced, char *
 	if (write_dir)
 		snprintf(msg + strlen(msg), len - strlen(msg), "/%s", name);
 	sc_info("%s", msg);
+	out->reproduced = res.reproduced;
+	if (write_dir)
+		snprintf(out->dir, sizeof(out->dir), "%s", name);
 	return 0;
 }

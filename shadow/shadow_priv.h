@@ -79,8 +79,15 @@ bool shadow_hold(struct shadow *sh);
 bool shadow_pause_incident(struct shadow *sh, bool late);
 bool shadow_write_capture(struct shadow *sh, bool incident, char *msg, size_t msglen);
 size_t shadow_held_inputs(const struct shadow *sh);
-int shadow_step_input(struct shadow *sh, char *msg, size_t len);
-int shadow_step_tick(struct shadow *sh, bool write_dir, bool *reproduced, char *msg, size_t len);
+/* What a step tells the command mailbox besides its message
+ * (session/shm/shadow_mailbox.h: reproduced, step_dir). */
+struct shadow_step_out {
+	bool reproduced;   /* the step reproduced a fault (or would have, for a host-side one) */
+	char dir[36];      /* "step-K" / "tick-T" it wrote under capture_dir, "" none */
+};
+/* The steps (shadow_hold.c): out says what the step did (zeroed when it ran nothing). */
+int shadow_step_input(struct shadow *sh, struct shadow_step_out *out, char *msg, size_t len);
+int shadow_step_tick(struct shadow *sh, bool write_dir, struct shadow_step_out *out, char *msg, size_t len);
 bool shadow_restore_held(struct shadow *sh);
 
 /* shadow_commands.c */

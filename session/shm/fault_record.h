@@ -53,6 +53,33 @@ static inline const char *sc_fault_detected_name(uint32_t detected)
 	}
 }
 
+/* The shaders' own fault record (gpu/game_state.h hdr.fault_kind /
+ * fault_detail / fault_tick) as the primary read it after the tick. */
+struct sc_shader_fault_record {
+	uint32_t kind;   /* 0: none (the incident is not a shader fault record) */
+	uint32_t detail;
+	uint32_t tick;
+};
+
+/* What became of VK_EXT_device_fault's report for this incident. */
+enum sc_device_fault_status {
+	SC_DEVICE_FAULT_NONE = 0,        /* no device loss: no report was asked for */
+	SC_DEVICE_FAULT_SAVED = 1,       /* saved as JSON at device_fault_report */
+	SC_DEVICE_FAULT_NOT_OFFERED = 2, /* the primary's driver does not offer the extension (lavapipe) */
+	SC_DEVICE_FAULT_FAILED = 3,      /* offered, but the report could not be read or saved (the log says why) */
+};
+
+static inline const char *sc_device_fault_status_name(uint32_t status)
+{
+	switch (status) {
+	case SC_DEVICE_FAULT_NONE: return "none";
+	case SC_DEVICE_FAULT_SAVED: return "saved";
+	case SC_DEVICE_FAULT_NOT_OFFERED: return "not-offered";
+	case SC_DEVICE_FAULT_FAILED: return "failed";
+	default: return "unknown";
+	}
+}
+
 enum sc_fault_state {
 	SC_FAULT_NONE = 0,
 	SC_FAULT_CLAIMED = 1, /* a detector won the CAS from NONE and is filling it in */
@@ -63,12 +90,13 @@ enum sc_fault_state {
  * Writers: whichever detector comes first: the primary (SELF path: shader fault
  * record, validation, fence timeout, device loss) or the supervisor (EXTERNAL:
  * heartbeat stall, death); server/fault_report.c. It CASes state NONE ->
- * CLAIMED (seq_cst), fills the plain fields, then stores READY (seq_cst:
+ * CLAIMED (seq_cst), fills every plain field (the device fault report too:
+ * the primary saves it before it reports), then stores READY (seq_cst:
  * publishes them); later detectors of the same incident lose the CAS and do
- * nothing. The primary may add device_fault_report / device_fault_available
- * after READY (server/primary.c attach_device_fault), before it exits.
+ * nothing; nobody writes them again until the next incident.
  * Readers (the shadow, the supervisor, the encoder's debug API) read the plain
- * fields only after loading state == READY. The supervisor resets state to
+ * fields only after loading state == READY. Readers take the numbers from
+ * the numeric fields; `detail` is for logs and display only. The supervisor resets state to
  * NONE when it starts a new primary + shadow pair, when no detector runs. */
 struct sc_fault_shm {
 	_Atomic uint32_t state;   /* enum sc_fault_state */
@@ -83,13 +111,16 @@ struct sc_fault_shm {
 	uint64_t primary_hash_before; /* primary's hash after error_tick - 1 (from the tick log) */
 	uint64_t detected_ns;
 	int32_t primary_pid;
-	uint32_t device_fault_available; /* VK_EXT_device_fault report saved at device_fault_report */
-	char detail[256];         /* human-readable: fault record, validation message, signal */
-	char device_fault_report[640]; /* path of the JSON report the primary saved */
+	struct sc_shader_fault_record record; /* the shader fault record; kind 0 when the incident is none */
+	uint32_t device_fault;    /* enum sc_device_fault_status */
+	uint32_t reserved;        /* 0 */
+	char detail[256];         /* human-readable, for logs and display: fault record, validation message, signal */
+	char device_fault_report[640]; /* path of the JSON report the primary saved (device_fault SAVED) */
 };
 
 /* Layout (SC_SESSION_LAYOUT_VERSION): change it, bump the version. */
-_Static_assert(sizeof(struct sc_fault_shm) == 952, "sc_fault_shm layout");
+_Static_assert(sizeof(struct sc_shader_fault_record) == 12, "sc_shader_fault_record layout");
+_Static_assert(sizeof(struct sc_fault_shm) == 968, "sc_fault_shm layout");
 _Static_assert(offsetof(struct sc_fault_shm, state) == 0, "sc_fault_shm layout");
 _Static_assert(offsetof(struct sc_fault_shm, incident) == 4, "sc_fault_shm layout");
 _Static_assert(offsetof(struct sc_fault_shm, detected) == 8, "sc_fault_shm layout");
@@ -100,8 +131,10 @@ _Static_assert(offsetof(struct sc_fault_shm, detected_tick) == 24, "sc_fault_shm
 _Static_assert(offsetof(struct sc_fault_shm, primary_hash_before) == 32, "sc_fault_shm layout");
 _Static_assert(offsetof(struct sc_fault_shm, detected_ns) == 40, "sc_fault_shm layout");
 _Static_assert(offsetof(struct sc_fault_shm, primary_pid) == 48, "sc_fault_shm layout");
-_Static_assert(offsetof(struct sc_fault_shm, device_fault_available) == 52, "sc_fault_shm layout");
-_Static_assert(offsetof(struct sc_fault_shm, detail) == 56, "sc_fault_shm layout");
-_Static_assert(offsetof(struct sc_fault_shm, device_fault_report) == 312, "sc_fault_shm layout");
+_Static_assert(offsetof(struct sc_fault_shm, record) == 52, "sc_fault_shm layout");
+_Static_assert(offsetof(struct sc_fault_shm, device_fault) == 64, "sc_fault_shm layout");
+_Static_assert(offsetof(struct sc_fault_shm, reserved) == 68, "sc_fault_shm layout");
+_Static_assert(offsetof(struct sc_fault_shm, detail) == 72, "sc_fault_shm layout");
+_Static_assert(offsetof(struct sc_fault_shm, device_fault_report) == 328, "sc_fault_shm layout");
 
 #endif

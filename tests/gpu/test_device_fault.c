@@ -45,6 +45,8 @@ int main(void)
 	f = open_memstream(&json, &len);
 	bool wrote = sc_device_fault_write(dev, f, why, sizeof(why));
 	fclose(f);
+	CHECK(sc_device_fault_offered(dev) || (!wrote && strstr(why, "not offered")),
+	      "a device that cannot give a report says it is not offered: '%s'", why);
 	if (dev->info.ext_device_fault) {
 		CHECK(dev->device_fault || strstr(why, "not offered"), "extension offered: enabled or explained");
 	} else {

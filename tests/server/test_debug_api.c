@@ -6,7 +6,10 @@
  * manifest summary, and GET
  * /api/v1/ticks over in-memory tick and input logs: applied and dropped
  * inputs per record, the newest record of a re-run tick, 410 for ticks the
- * log no longer holds, 404 for ticks not published yet, impossible records. */
+ * log no longer holds, 404 for ticks not published yet, impossible records;
+ * a shadow command's answer from the mailbox's result fields (reproduced,
+ * step_dir), never from the words of the shadow's message. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -509,6 +512,71 @@ static void test_wrong_token_limit(void)
 	free(l);
 }
 
+/* --- a shadow command's answer, the shadow played by the test ---------------- */
+
+/* Posts path to a paused shadow in slot 0, answers it as the shadow would
+ * (result 0, this message and these result fields), returns the answer. */
+static json_t *command_answer(struct ticks_fixture *f, const char *path, const char *message, bool reproduced,
+                              const char *step_dir)
+{
+	struct sc_shadow_shm *m = &f->s->shadow;
+	atomic_store(&m->pid, (int32_t)getpid());
+	atomic_store(&m->state, SC_SHADOW_PAUSED);
+	snprintf(m->capture_dir, sizeof(m->capture_dir), "/tmp/caps/incident-1-tick-90");
+	struct sc_http_request req = {.method = "POST", .path = path, .query = "", .authorization = "Bearer t0k",
+	                              .body = ""};
+	struct sc_http_response res = {0};
+	sc_debug_api_request(&f->api, &req, &res);
+	assert(res.pending && res.status == 202);
+	uint32_t seq = atomic_load(&m->cmd_seq);
+	assert(seq == atomic_load(&m->done_seq) + 1);
+	sc_debug_api_poll(&f->api, &res);
+	assert(res.pending); /* not answered yet */
+	m->result = 0;
+	snprintf(m->message, sizeof(m->message), "%s", message);
+	m->reproduced = reproduced;
+	snprintf(m->step_dir, sizeof(m->step_dir), "%s", step_dir);
+	atomic_store(&m->done_seq, seq);
+	sc_debug_api_poll(&f->api, &res);
+	assert(!res.pending && res.status == 200 && res.body);
+	json_error_t err;
+	json_t *a = json_loadb(res.body, res.len, 0, &err);
+	if (!json_is_object(a)) {
+		fprintf(stderr, "answer is not a JSON object (%s): %s\n", err.text, res.body);
+		exit(1);
+	}
+	free(res.body);
+	return a;
+}
+
+static void test_command_answer(void)
+{
+	struct ticks_fixture f;
+	fixture_init(&f);
+	f.api.api_token = "t0k";
+	f.cfg.shadow = true;
+	/* reproduced, and the step's directory, though the message has neither */
+	json_t *a = command_answer(&f, "/api/v1/shadow/step-input", "step 2/3 of tick 90 (0 move 1 2): assert", true,
+	                           "step-2");
+	assert(json_is_true(json_object_get(a, "ok")));
+	assert(json_is_true(json_object_get(a, "reproduced")));
+	assert(json_is_string(json_object_get(a, "step_dir")) &&
+	       strcmp(json_string_value(json_object_get(a, "step_dir")), "step-2") == 0);
+	assert(strcmp(json_string_value(json_object_get(a, "message")), "step 2/3 of tick 90 (0 move 1 2): assert") == 0);
+	json_decref(a);
+	/* neither, though the message has the words and the path */
+	a = command_answer(&f, "/api/v1/shadow/step-tick",
+	                   "tick 90 run with its 3 inputs: reproduced: no; /tmp/caps/incident-1-tick-90/tick-90", false, "");
+	assert(json_is_false(json_object_get(a, "reproduced")));
+	assert(json_is_null(json_object_get(a, "step_dir")));
+	json_decref(a);
+	/* a step directory name the API would not serve is not passed on */
+	a = command_answer(&f, "/api/v1/shadow/step-tick", "x", true, "../etc");
+	assert(json_is_true(json_object_get(a, "reproduced")) && json_is_null(json_object_get(a, "step_dir")));
+	json_decref(a);
+	fixture_finish(&f);
+}
+
 int main(void)
 {
 	test_token();
@@ -519,6 +587,7 @@ int main(void)
 	test_ticks_query();
 	test_ticks_endpoint();
 	test_wrong_token_limit();
+	test_command_answer();
 	printf("debug API unit tests passed\n");
 	return 0;
 }

@@ -9,8 +9,10 @@
  * the bounded window (the worker never runs more than a window plus a step
  * ahead of a reader that does not read), clients that leave mid-download
  * (their jobs stop, nothing leaks: ASan), status waiting once for the
- * manifest cache and answered from it afterwards, and a clean stop with
- * downloads still open. Label shm: the TSan stage runs it for the hand-off. */
+ * manifest cache and answered from it afterwards, status's last_incident
+ * chosen by the shadows' capture_dir_incident fields (not by directory
+ * names), and a clean stop with downloads still open. Label shm: the TSan
+ * stage runs it for the hand-off. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -174,6 +176,26 @@ static void get_one(struct sc_debug_api *api, struct get *g, const char *path)
 	run_all(api, g, 1);
 }
 
+/* GET /api/v1/status; waits (bounded) when it is pending on the manifest
+ * cache, which it must be exactly when must_wait. */
+static struct sc_http_response status_answer(struct sc_debug_api *api, bool must_wait)
+{
+	struct sc_http_request req = {.method = "GET", .path = "/api/v1/status", .query = "", .authorization = "",
+	                              .body = ""};
+	struct sc_http_response res = {.content_type = "application/json"};
+	sc_debug_api_request(api, &req, &res);
+	assert(res.pending == must_wait && !res.stream);
+	unsigned seen = 0;
+	uint64_t deadline = sc_now_ns() + 5000000000ull;
+	while (res.pending) {
+		assert(sc_now_ns() < deadline);
+		wait_wake(&seen, 20);
+		sc_debug_api_poll(api, &res);
+	}
+	assert(res.status == 200 && res.body);
+	return res;
+}
+
 /* --- fixture -------------------------------------------------------------------- */
 
 static void write_file(const char *path, const void *data, size_t len)
@@ -327,27 +349,46 @@ int main(void)
 	/* status: a paused shadow's capture; the first answer waits for the cache once */
 	session->shadow.state = SC_SHADOW_PAUSED;
 	atomic_store(&session->shadow.captures, 1);
+	atomic_store(&session->shadow.capture_dir_incident, 1);
 	snprintf(session->shadow.capture_dir, sizeof(session->shadow.capture_dir), "%s/" CAP, root);
-	struct sc_http_request sreq = {.method = "GET", .path = "/api/v1/status", .query = "", .authorization = "",
-	                               .body = ""};
-	struct sc_http_response sres = {.content_type = "application/json"};
-	sc_debug_api_request(&api, &sreq, &sres);
-	assert(sres.pending && !sres.stream);
-	seen = 0;
-	uint64_t deadline = sc_now_ns() + 5000000000ull;
-	while (sres.pending) {
-		assert(sc_now_ns() < deadline);
-		wait_wake(&seen, 20);
-		sc_debug_api_poll(&api, &sres);
-	}
-	assert(sres.status == 200);
+	struct sc_http_response sres = status_answer(&api, true);
 	const char *li = strstr(sres.body, "\"last_incident\":{\"incident\":1,\"detected\":\"assert\"");
 	assert(li && strstr(li, "\"error_tick\":90,\"held_tick\":89") && strstr(li, "\"hashes_match\":true}"));
 	assert(strstr(sres.body, "\"capture_incident\":{\"incident\":1,"));
 	free(sres.body);
-	sres = (struct sc_http_response){.content_type = "application/json"};
-	sc_debug_api_request(&api, &sreq, &sres);
-	assert(!sres.pending && sres.status == 200 && strstr(sres.body, "\"last_incident\":{\"incident\":1,"));
+	sres = status_answer(&api, false);
+	assert(strstr(sres.body, "\"last_incident\":{\"incident\":1,"));
+	free(sres.body);
+
+	/* which capture is an incident's is the shadow's field, not its directory's
+	 * name: the other slot holds incident 2 in a directory named otherwise */
+	char p2[600];
+	snprintf(p2, sizeof(p2), "%s/held", root);
+	assert(mkdir(p2, 0755) == 0);
+	snprintf(p2, sizeof(p2), "%s/held/manifest.json", root);
+	const char *m2 = "{\"format\": 1, \"incident\": 2, \"fault\": {\"detected\": \"hang\", \"injected\": \"hang\", "
+	                 "\"detection_path\": 724}, \"primary_error_tick\": 120, \"held_tick\": 119}\n";
+	write_file(p2, m2, strlen(m2));
+	session->shadow_alt.state = SC_SHADOW_PAUSED;
+	atomic_store(&session->shadow_alt.captures, 1);
+	atomic_store(&session->shadow_alt.capture_dir_incident, 2);
+	snprintf(session->shadow_alt.capture_dir, sizeof(session->shadow_alt.capture_dir), "%s/held", root);
+	sres = status_answer(&api, true);
+	assert(strstr(sres.body, "\"last_incident\":{\"incident\":2,\"detected\":\"hang\""));
+	free(sres.body);
+	/* and a developer's capture is none, though a folder above it is named incident-... */
+	snprintf(p2, sizeof(p2), "%s/incident-root", root);
+	assert(mkdir(p2, 0755) == 0);
+	snprintf(p2, sizeof(p2), "%s/incident-root/manual-1-tick-5", root);
+	assert(mkdir(p2, 0755) == 0);
+	snprintf(p2, sizeof(p2), "%s/incident-root/manual-1-tick-5/manifest.json", root);
+	const char *m3 = "{\"format\": 1, \"capture_kind\": \"manual\", \"incident\": null}\n";
+	write_file(p2, m3, strlen(m3));
+	atomic_store(&session->shadow_alt.capture_dir_incident, 0);
+	snprintf(session->shadow_alt.capture_dir, sizeof(session->shadow_alt.capture_dir),
+	         "%s/incident-root/manual-1-tick-5", root);
+	sres = status_answer(&api, true);
+	assert(strstr(sres.body, "\"last_incident\":{\"incident\":1,\"detected\":\"assert\""));
 	free(sres.body);
 
 	/* stop with downloads open: the service side still holds two streams */

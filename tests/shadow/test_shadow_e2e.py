@@ -139,6 +139,21 @@ def main():
             err = json.load(ef)
         check(err["detected"] == DETECTED[KIND] and err["detection_path"] == PATH[KIND] and err["injected"] == KIND,
               f"error.json: {err['detected']} {err['detection_path']} {err['injected']}")
+        # the shader fault record's numbers and the device-fault report's status, as the
+        # primary published them in the session (not parsed out of the detail)
+        rec = err["fault_record"]
+        if KIND in ("assert", "oob"):
+            check(rec is not None and rec["kind"] == (4 if KIND == "oob" else 1) and rec["tick"] == E,
+                  f"error.json fault_record {rec}: kind {4 if KIND == 'oob' else 1} at tick {E}")
+        else:
+            check(rec is None, f"error.json fault_record {rec}: none for {KIND}")
+        if KIND == "device-lost":
+            check(err["device_fault_status"] in ("saved", "not-offered", "failed") and
+                  err["device_fault_report"] == (err["device_fault_status"] == "saved"),
+                  f"error.json device fault report: {err['device_fault_status']} {err['device_fault_report']}")
+        else:
+            check(err["device_fault_status"] == "none" and err["device_fault_report"] is False,
+                  f"error.json: no device fault report for {KIND}: {err['device_fault_status']}")
         check(re.search(rf"incident \d+: {DETECTED[KIND]} at tick {E} \(signal {PATH[KIND]}\)", server_log) is not None,
               f"the server log names the incident: {DETECTED[KIND]} at tick {E} (signal {PATH[KIND]})")
         last = (status or {}).get("last_incident") or {}

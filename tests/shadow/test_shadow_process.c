@@ -28,6 +28,7 @@
 #include "net/shm/fd_passing.h"
 #include "net/shm/input_log.h"
 #include "session/session.h"
+#include "util/json_get.h"
 #include "util/read_file.h"
 #include "util/clock.h"
 
@@ -177,10 +178,12 @@ static bool primary_tick(struct harness *h, uint32_t tick, struct sc_tick_result
 	return true;
 }
 
-static void report(struct harness *h, uint32_t detected, uint32_t path, uint32_t injected, uint32_t tick)
+static void report(struct harness *h, uint32_t detected, uint32_t path, uint32_t injected, uint32_t tick,
+                   struct sc_shader_fault_record record)
 {
 	struct sc_fault_shm *f = &h->s->fault;
 	atomic_store(&f->state, SC_FAULT_CLAIMED);
+	f->record = record;
 	f->incident = 1;
 	f->detected = detected;
 	f->path = path;
@@ -286,13 +289,14 @@ static void test_incident(const char *exe, struct harness *h, struct sc_vk_devic
 		CHECK(primary_tick(h, error_tick, &res, false), "primary error tick");
 		CHECK(kind == SC_FAULT_ASSERT ? res.state.hdr.fault_kind == SC_FAULT_ASSERT : 1, "assert fault record");
 		/* the primary's own fault record or validation: self-reported */
+		const struct sc_game_header *hd = &res.state.hdr;
 		report(h, kind == SC_FAULT_ASSERT ? SC_DETECTED_ASSERT : SC_DETECTED_INVALID, SC_FAULT_PATH_SELF, kind,
-		       error_tick);
+		       error_tick, (struct sc_shader_fault_record){hd->fault_kind, hd->fault_detail, hd->fault_tick});
 	} else {
 		/* hang: the supervisor's heartbeat monitor; crash: the primary's death */
 		atomic_store(&h->s->next_tick, error_tick);
 		report(h, kind == SC_FAULT_HANG ? SC_DETECTED_HANG : SC_DETECTED_DEATH, SC_FAULT_PATH_EXTERNAL, kind,
-		       error_tick);
+		       error_tick, (struct sc_shader_fault_record){0});
 	}
 	CHECK(wait_for(is_paused, h, 60000), "the shadow pauses with a capture (state %u)",
 	      atomic_load(&h->s->shadow.state));
@@ -307,6 +311,25 @@ static void test_incident(const char *exe, struct harness *h, struct sc_vk_devic
 	char expect_dir[64];
 	snprintf(expect_dir, sizeof(expect_dir), "/incident-1-tick-%u", error_tick);
 	CHECK(strstr(dir, expect_dir) != NULL, "capture dir %s", dir);
+	CHECK(atomic_load(&m->capture_dir_incident) == 1, "the capture is incident 1's: %u",
+	      atomic_load(&m->capture_dir_incident));
+	/* error.json's fault record: the numbers of the session's fault record */
+	snprintf(path, sizeof(path), "%s/error.json", dir);
+	{
+		size_t elen = 0;
+		char *etext = sc_read_file(path, &elen);
+		json_t *e = etext ? sc_json_parse_object(etext, elen) : NULL;
+		uint64_t rk = 0, rt = 0;
+		bool have = e && sc_json_get_u64(e, "fault_record.kind", &rk) && sc_json_get_u64(e, "fault_record.tick", &rt);
+		if (kind == SC_FAULT_ASSERT)
+			CHECK(have && rk == SC_FAULT_ASSERT && rt == error_tick, "error.json fault_record: kind %llu tick %llu",
+			      (unsigned long long)rk, (unsigned long long)rt);
+		else
+			CHECK(e && json_is_null(sc_json_at(e, "fault_record")), "error.json: no fault record for %s",
+			      sc_fault_kind_name(kind));
+		json_decref(e);
+		free(etext);
+	}
 	snprintf(path, sizeof(path), "%s/manifest.json", dir);
 	snprintf(want, sizeof(want), "\"held_tick\": %u", error_tick - 1);
 	CHECK(file_has(path, want), "manifest: %s", want);
@@ -331,7 +354,10 @@ static void test_incident(const char *exe, struct harness *h, struct sc_vk_devic
 		CHECK(r == 0, "step input %u answered ok", k);
 		CHECK(atomic_load(&m->inputs_applied_in_held_tick) == k, "inputs applied in the held tick: %u",
 		      atomic_load(&m->inputs_applied_in_held_tick));
-		bool reproduced = strstr(msg, "reproduced") != NULL;
+		/* the answer's fields, not its words */
+		bool reproduced = m->reproduced != 0;
+		snprintf(want, sizeof(want), "step-%u", k);
+		CHECK(strcmp(m->step_dir, want) == 0, "step %u's directory: '%s'", k, m->step_dir);
 		if (kind == SC_FAULT_HANG && k == fault_k)
 			CHECK(strstr(msg, "would hang: not executed"), "a hang input is not executed in the shadow");
 		else if (kind == SC_FAULT_CRASH && k == fault_k)
@@ -345,11 +371,15 @@ static void test_incident(const char *exe, struct harness *h, struct sc_vk_devic
 		snprintf(path, sizeof(path), "%s/step-%u/state.bin", dir, fault_k);
 		CHECK(stat(path, &st) == 0 && st.st_size > PARTICLES * 16, "the step's new state");
 		r = command(h, SC_SHADOW_CMD_STEP_TICK, 0, msg, sizeof(msg));
-		CHECK(r == 0 && strstr(msg, "reproduced"), "step tick runs the whole error tick: %d %s", r, msg);
+		CHECK(r == 0 && m->reproduced, "step tick runs the whole error tick: %d %s", r, msg);
+		snprintf(want, sizeof(want), "tick-%u", error_tick);
+		CHECK(strcmp(m->step_dir, want) == 0, "step tick's directory: '%s'", m->step_dir);
 		CHECK(atomic_load(&m->next_tick) == error_tick + 1, "then holds the error tick");
 	}
 	r = command(h, SC_SHADOW_CMD_CAPTURE, 0, msg, sizeof(msg));
 	CHECK(r == 0 && strstr(msg, "manual-1"), "capture on request: %d %s", r, msg);
+	CHECK(atomic_load(&m->capture_dir_incident) == 0 && !m->reproduced && !m->step_dir[0],
+	      "a developer's capture: no incident, no step");
 	r = command(h, SC_SHADOW_CMD_RESUME, 0, msg, sizeof(msg));
 	CHECK(r == 0 || r == EFAULT || r == ECANCELED, "resume after the incident: %d %s", r, msg);
 	CHECK(strstr(msg, "resumed"), "resume says what it ran: %s", msg);
