@@ -19,7 +19,7 @@ enum opt_id {
 	OPT_CONFIG = 1, OPT_LISTEN, OPT_SIZE, OPT_FPS, OPT_PARTICLES, OPT_PLAYERS, OPT_SEED,
 	OPT_FRAME_SLOTS, OPT_DEVICE, OPT_ENCODER, OPT_VAAPI_DEVICE, OPT_BITRATE, OPT_IDR_INTERVAL,
 	OPT_MAX_CLIENTS, OPT_WEB_ROOT, OPT_SHADOW, OPT_NO_SHADOW, OPT_SHADOW_DEVICE, OPT_DELAY,
-	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_API_TOKEN, OPT_API_TOKEN_FILE, OPT_CAPTURES_QUOTA, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ALLOW_ORIGIN, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
+	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_API_TOKEN, OPT_API_TOKEN_FILE, OPT_PLAYER_TOKEN_FILE, OPT_SPECTATOR_TOKEN_FILE, OPT_CAPTURES_QUOTA, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ALLOW_ORIGIN, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
 	OPT_LOG_CAPACITY, OPT_SHADOW_BACKLOG, OPT_CRASH_LOOP, OPT_TEST_ENCODE_HOLD, OPT_TEST_DETECT_LATE, OPT_FOLLOW,
 	OPT_PRINT_CONFIG, OPT_HELP,
 };
@@ -68,6 +68,8 @@ static const struct opt_desc opt_table[] = {
 	{"inputs", OPT_INPUTS, "FILE", "scripted inputs (docs/inputs.md) fed into the game as if from a client", FOR_USER},
 	{"api-token-file", OPT_API_TOKEN_FILE, "FILE", "read the debug API's bearer token (at least 16 characters) from FILE (default $SHADOWCAST_API_TOKEN, else generated and printed at start)", FOR_USER},
 	{"api-token", OPT_API_TOKEN, "TOKEN", "", FOR_NOBODY},
+	{"player-token-file", OPT_PLAYER_TOKEN_FILE, "FILE", "joining as a player needs the token in FILE (default $SHADOWCAST_PLAYER_TOKEN, else open)", FOR_USER},
+	{"spectator-token-file", OPT_SPECTATOR_TOKEN_FILE, "FILE", "spectating needs the token in FILE (or the player token) (default $SHADOWCAST_SPECTATOR_TOKEN, else open)", FOR_USER},
 	{"log-capacity", OPT_LOG_CAPACITY, "N", "records in the shared input and tick logs, a power of two 64..1048576 (default 8192)", FOR_USER},
 	{"shadow-backlog", OPT_SHADOW_BACKLOG, "MIB", "memory a shadow may use for ticks it has not run yet (a developer pause), 1..65536 MiB (default 256, many hours)", FOR_USER},
 	{"crash-loop", OPT_CRASH_LOOP, "N", "this many incidents within 60 s are a crash loop: no more captures or restores until it calms down, 2..1000 (default 5)", FOR_USER},
@@ -284,6 +286,8 @@ static const char *set_option(struct sc_run_config *cfg, int id, const char *v)
 		return "a token on the command line is readable by every local user; put it in a file "
 		       "(--api-token-file FILE, mode 0600) or in $" SC_API_TOKEN_ENV;
 	case OPT_API_TOKEN_FILE: return copy_str(cfg->api_token_file, sizeof(cfg->api_token_file), v);
+	case OPT_PLAYER_TOKEN_FILE: return copy_str(cfg->player_token_file, sizeof(cfg->player_token_file), v);
+	case OPT_SPECTATOR_TOKEN_FILE: return copy_str(cfg->spectator_token_file, sizeof(cfg->spectator_token_file), v);
 	case OPT_TLS_CERT: return copy_str(cfg->tls_cert, sizeof(cfg->tls_cert), v);
 	case OPT_TLS_KEY: return copy_str(cfg->tls_key, sizeof(cfg->tls_key), v);
 	case OPT_ALLOW_ORIGIN: {
@@ -456,8 +460,12 @@ void sc_run_config_write(FILE *out, const struct sc_run_config *cfg)
 		fprintf(out, "tls-cert = %s\ntls-key = %s\n", cfg->tls_cert, cfg->tls_key);
 	if (cfg->allow_origins[0])
 		fprintf(out, "allow-origin = %s\n", cfg->allow_origins);
-	if (cfg->api_token_file[0]) /* never the token itself */
+	if (cfg->api_token_file[0]) /* never a token itself */
 		fprintf(out, "api-token-file = %s\n", cfg->api_token_file);
+	if (cfg->player_token_file[0])
+		fprintf(out, "player-token-file = %s\n", cfg->player_token_file);
+	if (cfg->spectator_token_file[0])
+		fprintf(out, "spectator-token-file = %s\n", cfg->spectator_token_file);
 	fprintf(out, "log-capacity = %u\nshadow-backlog = %u\ncrash-loop = %u\n", cfg->log_capacity,
 	        cfg->shadow_backlog_mib, cfg->crash_loop_incidents);
 }

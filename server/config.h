@@ -45,6 +45,9 @@ struct sc_run_config {
 	                            * $SHADOWCAST_API_TOKEN, else "" = generated); children get it
 	                            * over their ipc socket (session_attach.h), never in argv */
 	char api_token_file[512];  /* --api-token-file */
+	/* role tokens (same rules as api_token; "" = the role is open) */
+	char player_token[128], spectator_token[128];
+	char player_token_file[512], spectator_token_file[512];
 	uint32_t desync_tick;      /* test only: the shadow perturbs its state at this tick (0 = never) */
 	char restore[512];         /* internal (children): start the primary or shadow from this snapshot */
 	uint32_t shadow_slot;      /* internal (shadow child): 0 = session->shadow, 1 = shadow_alt */
@@ -64,10 +67,13 @@ void sc_run_config_defaults(struct sc_run_config *cfg);
 
 #define SC_API_TOKEN_MIN 16 /* characters; printable ASCII, no blanks */
 #define SC_API_TOKEN_ENV "SHADOWCAST_API_TOKEN"
-/* The supervisor's token: read from cfg->api_token_file, else from
- * $SHADOWCAST_API_TOKEN, into cfg->api_token ("" when neither is set: the
- * caller generates one). false with a clear message on stderr for a token
- * that is missing, unreadable, too short or has bad characters. */
+#define SC_PLAYER_TOKEN_ENV "SHADOWCAST_PLAYER_TOKEN"
+#define SC_SPECTATOR_TOKEN_ENV "SHADOWCAST_SPECTATOR_TOKEN"
+/* The supervisor's tokens: each read from its --X-token-file, else from its
+ * environment variable, into cfg (api_token "" when neither is set: the
+ * caller generates one; a role token "": the role is open). false with a
+ * clear message on stderr for a token that is missing, unreadable, too short
+ * or has bad characters. */
 bool sc_run_config_load_token(struct sc_run_config *cfg, const char *prog);
 /* NULL when token is SC_API_TOKEN_MIN..127 printable, non-blank ASCII
  * characters, else why not. */

@@ -19,6 +19,7 @@
 #include "server/disk_reply.h"
 #include "shadow/capture.h"
 #include "util/json_get.h"
+#include "util/secret.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -97,13 +98,10 @@ bool sc_debug_token_ok(const char *authorization, const char *token)
 	const char *t = authorization + 7;
 	while (*t == ' ')
 		t++;
-	size_t n = strlen(token), m = strlen(t);
+	size_t m = strlen(t);
 	while (m && (t[m - 1] == ' ' || t[m - 1] == '\t'))
 		m--;
-	unsigned diff = (unsigned)(n ^ m);
-	for (size_t i = 0; i < n; i++)
-		diff |= (unsigned char)token[i] ^ (unsigned char)(i < m ? t[i] : 0);
-	return diff == 0;
+	return sc_secret_equal(token, t, m);
 }
 
 bool sc_debug_name_ok(const char *name, size_t len)

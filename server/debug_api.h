@@ -20,7 +20,7 @@
 
 #include "net/shm/input_log.h"
 #include "net/ws/ws_server.h"
-#include "server/auth_limit.h"
+#include "util/auth_limit.h"
 #include "server/config.h"
 #include "session/session.h"
 #include "server/strbuf.h"

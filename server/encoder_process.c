@@ -54,6 +54,7 @@
 struct encp {
 	const struct sc_run_config *cfg;
 	char api_token[SC_SESSION_TOKEN_MAX]; /* the debug API's, from the supervisor */
+	char player_token[SC_SESSION_TOKEN_MAX], spectator_token[SC_SESSION_TOKEN_MAX]; /* "" = open */
 	int ipc_fd, sig_fd, doorbell_fd;
 	struct sc_encoder *enc;
 	struct sc_arena *arena;
@@ -542,6 +543,8 @@ static bool attach_arena(struct encp *p)
 		return false;
 	}
 	memcpy(p->api_token, v.api_token, sizeof(p->api_token));
+	memcpy(p->player_token, v.player_token, sizeof(p->player_token));
+	memcpy(p->spectator_token, v.spectator_token, sizeof(p->spectator_token));
 	p->session = v.session;
 	p->input_log = v.inputs;
 	p->tick_log = v.ticks;
@@ -586,6 +589,9 @@ static bool create_server(struct encp *p)
 		.tls_cert = cfg->tls_cert[0] ? cfg->tls_cert : NULL,
 		.tls_key = cfg->tls_key[0] ? cfg->tls_key : NULL,
 		.allowed_origins = cfg->allow_origins[0] ? cfg->allow_origins : NULL,
+		.player_token = p->player_token[0] ? p->player_token : NULL,
+		.spectator_token = p->spectator_token[0] ? p->spectator_token : NULL,
+		.developer_token = p->api_token,
 		.port = cfg->port,
 		.web_root = cfg->web_root,
 		.width = cfg->width,

@@ -420,9 +420,9 @@ static bool setup_token(struct supervisor *sup, const char *prog)
 		return false;
 	if (!sup->cfg.api_token[0] && !generate_token(sup))
 		return false;
-	sup->token_fd = sc_session_token_memfd(sup->cfg.api_token);
+	sup->token_fd = sc_session_token_memfd(sup->cfg.api_token, sup->cfg.player_token, sup->cfg.spectator_token);
 	if (sup->token_fd < 0) {
-		sc_err("cannot put the debug API token into a memfd: %s", strerror(errno));
+		sc_err("cannot put the tokens into a memfd: %s", strerror(errno));
 		return false;
 	}
 	return true;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -32,39 +33,67 @@ static void *find_block(struct sc_arena *arena, const char *name, enum sc_arena_
 	return mem;
 }
 
-int sc_session_token_memfd(const char *token)
+int sc_session_token_memfd(const char *api, const char *player, const char *spectator)
 {
-	size_t len = strlen(token);
-	int fd = memfd_create("shadowcast-api-token", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	char text[SC_SESSION_TOKENS_MAX];
+	int n = snprintf(text, sizeof(text), "api %s\n%s%s%s%s%s%s", api, player[0] ? "player " : "", player,
+	                 player[0] ? "\n" : "", spectator[0] ? "spectator " : "", spectator, spectator[0] ? "\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(text)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = memfd_create("shadowcast-tokens", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -1;
-	if (write(fd, token, len) != (ssize_t)len ||
+	if (write(fd, text, (size_t)n) != n ||
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0) {
 		int e = errno ? errno : EIO;
 		close(fd);
 		errno = e;
 		return -1;
 	}
+	explicit_bzero(text, sizeof(text));
 	return fd;
 }
 
-/* The token from the supervisor's memfd: printable ASCII, bounded. */
-static bool read_token(int fd, char *out, size_t cap)
+/* The tokens from the supervisor's memfd: "role TOKEN" lines, each token
+ * printable ASCII and bounded, roles known, the api one present. */
+static bool read_tokens(int fd, struct sc_session_view *v)
 {
-	char buf[SC_SESSION_TOKEN_MAX + 1];
-	ssize_t n = pread(fd, buf, sizeof(buf), 0);
-	if (n <= 0 || (size_t)n >= cap) {
-		sc_err("the debug API token from the supervisor is %s", n <= 0 ? "missing" : "too long");
+	char buf[SC_SESSION_TOKENS_MAX + 1];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0 || (size_t)n >= sizeof(buf) - 1) {
+		sc_err("the tokens from the supervisor are %s", n <= 0 ? "missing" : "too long");
 		return false;
 	}
-	for (ssize_t i = 0; i < n; i++) {
-		if (buf[i] <= ' ' || buf[i] > '~') {
-			sc_err("the debug API token from the supervisor has a non-printable character");
-			return false;
+	buf[n] = '\0';
+	bool ok = true;
+	for (char *line = buf, *next; ok && *line; line = next) {
+		next = strchr(line, '\n');
+		if (!next) {
+			ok = false;
+			break;
 		}
+		*next++ = '\0';
+		char *sp = strchr(line, ' ');
+		char *dst = NULL;
+		if (sp) {
+			*sp = '\0';
+			dst = strcmp(line, "api") == 0 ? v->api_token : strcmp(line, "player") == 0 ? v->player_token :
+			      strcmp(line, "spectator") == 0 ? v->spectator_token : NULL;
+		}
+		size_t len = sp ? strlen(sp + 1) : 0;
+		ok = dst && len > 0 && len < SC_SESSION_TOKEN_MAX;
+		for (size_t i = 0; ok && i < len; i++)
+			ok = sp[1 + i] > ' ' && sp[1 + i] <= '~';
+		if (ok)
+			memcpy(dst, sp + 1, len + 1);
 	}
-	memcpy(out, buf, (size_t)n);
-	out[n] = '\0';
+	explicit_bzero(buf, sizeof(buf));
+	if (!ok || !v->api_token[0]) {
+		sc_err("the tokens from the supervisor are malformed");
+		return false;
+	}
 	return true;
 }
 
@@ -85,7 +114,7 @@ bool sc_session_attach(struct sc_session_view *v, int ipc_fd, const char *role, 
 			close(fds[i]);
 		return false;
 	}
-	bool token_ok = hello.nfds < 3 || read_token(fds[2], v->api_token, sizeof(v->api_token));
+	bool token_ok = hello.nfds < 3 || read_tokens(fds[2], v);
 	for (uint32_t i = 2; i < hello.nfds; i++)
 		close(fds[i]);
 	if (keep_doorbell)

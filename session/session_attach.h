@@ -10,6 +10,7 @@
 #include "session/session.h"
 
 #define SC_SESSION_TOKEN_MAX 128 /* token characters + NUL */
+#define SC_SESSION_TOKENS_MAX 512 /* the tokens memfd: three "role TOKEN" lines */
 
 struct sc_session_view {
 	struct sc_arena *arena;         /* mapped, this process registered as role */
@@ -17,13 +18,18 @@ struct sc_session_view {
 	struct sc_input_log inputs;     /* SC_INPUT_LOG_BLOCK */
 	struct sc_input_log ticks;      /* SC_TICK_LOG_BLOCK */
 	int doorbell_fd;                /* the frame doorbell, or -1 when not kept */
-	char api_token[SC_SESSION_TOKEN_MAX]; /* the debug API token ("" when not sent: only the
-	                                       * encoder process gets it) */
+	/* the tokens ("" when not sent: only the encoder process gets them; a
+	 * role token "" also when the role is open) */
+	char api_token[SC_SESSION_TOKEN_MAX];
+	char player_token[SC_SESSION_TOKEN_MAX];
+	char spectator_token[SC_SESSION_TOKEN_MAX];
 };
 
 /* The supervisor's side: a sealed memfd (F_SEAL_WRITE and the rest) holding
- * token, sent as the third fd of the arena hello; -1 with errno on failure. */
-int sc_session_token_memfd(const char *token);
+ * the tokens as lines "api TOKEN", "player TOKEN", "spectator TOKEN" (a line
+ * only for a token that is set), sent as the third fd of the arena hello; -1
+ * with errno on failure. */
+int sc_session_token_memfd(const char *api, const char *player, const char *spectator);
 
 /* Receives SC_FD_KIND_ARENA on ipc_fd (waiting up to timeout_ms), maps the
  * arena, registers as role and finds the session, input-log and tick-log

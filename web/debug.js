@@ -15,12 +15,20 @@ const dbg = {
 window.debugPage = dbg;
 
 $('token').value = dbg.token;
+// The primary view spectates with the developer token, which the server takes
+// for spectating too (needed when spectating is tokened, docs/protocol.md).
+function primaryView() {
+  if (dbg.token) $('primary').src = `/?spectate&stats=0#token=${encodeURIComponent(dbg.token)}`;
+}
+
 $('token-form').addEventListener('submit', (e) => {
   e.preventDefault();
   dbg.token = $('token').value.trim();
   sessionStorage.setItem(KEY, dbg.token);
+  primaryView();
   refreshIncidents();
 });
+primaryView();
 
 async function api(method, path, body) {
   const headers = {};

@@ -9,13 +9,24 @@ const VIDEO_MAGIC = 0x31564353;
 const CLOSE_TEXT = {
   1001: 'the server is stopping', 4400: 'the server rejected a malformed message',
   4408: 'no join in time', 4413: 'a message was too big', 4429: 'too many messages',
-  4503: 'the server is full',
+  4401: 'this server needs a token to join', 4503: 'the server is full',
 };
 
 const $ = (id) => document.getElementById(id);
 const canvas = $('screen');
 const ctx2d = canvas.getContext('2d', { alpha: false, desynchronized: true });
 const params = new URLSearchParams(location.search);
+// A role token (docs/protocol.md `join`) comes in the URL's fragment, which
+// the browser never sends to a server or writes to its logs: #token=...
+const TOKEN_KEY = 'shadowcast.join-token';
+{
+  const t = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (t) {
+    sessionStorage.setItem(TOKEN_KEY, t);
+    history.replaceState(null, '', location.pathname + location.search); /* off the address bar */
+  }
+}
+const joinToken = () => sessionStorage.getItem(TOKEN_KEY);
 
 // Counters for people and tests.
 const sc = {
@@ -28,6 +39,8 @@ const sc = {
 window.shadowcast = sc;
 
 function setState(s) { sc.state = s; $('state').textContent = s; }
+
+const esc = (s) => String(s).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 function notice(html, kind = 'error') {
   const el = $('notice');
@@ -64,9 +77,11 @@ $('join').addEventListener('click', () => {
 });
 
 function joinMessage() {
-  if (slot === 'spectate') return { type: 'join', spectate: true };
-  if (slot === 'auto') return { type: 'join', player: 'auto' };
-  return { type: 'join', player: Number(slot) - 1 };
+  const m = slot === 'spectate' ? { type: 'join', spectate: true }
+    : slot === 'auto' ? { type: 'join', player: 'auto' } : { type: 'join', player: Number(slot) - 1 };
+  const token = joinToken();
+  if (token) m.token = token;
+  return m;
 }
 
 // ---- clock: server monotonic µs -> performance.now() ms ----
@@ -324,11 +339,18 @@ function connect() {
     resetDecoder();
     const why = `${CLOSE_TEXT[e.code] || 'connection lost'} (code ${e.code}${e.reason ? `: ${e.reason}` : ''})`;
     sc.lastError = why;
+    if (e.code === 4401) { /* retrying would only count as more wrong tokens */
+      sessionStorage.removeItem(TOKEN_KEY);
+      setState('not joined: token needed');
+      notice(`Not joined: ${esc(why)}. Open this page with <code>#token=YOUR_TOKEN</code> at the end of its address.`,
+        'error');
+      return;
+    }
     const delay = Math.min(10000, 500 * 2 ** attempt) * (0.8 + 0.4 * Math.random());
     attempt++;
     sc.reconnects++;
     setState(`disconnected — retrying in ${(delay / 1000).toFixed(1)} s`);
-    notice(`Disconnected: ${why}. Reconnecting in ${(delay / 1000).toFixed(1)} s…`, 'info');
+    notice(`Disconnected: ${esc(why)}. Reconnecting in ${(delay / 1000).toFixed(1)} s…`, 'info');
     retryTimer = setTimeout(connect, delay);
   };
 }

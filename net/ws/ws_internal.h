@@ -12,6 +12,7 @@
 #include "net/ws/ws_msg.h"
 #include "net/ws/ws_queue.h"
 #include "net/ws/ws_server.h"
+#include "util/auth_limit.h"
 
 #define SC_WS_TX_PACKET_SIZE (128 * 1024)
 #define SC_WS_RX_BUFFER_SIZE (16 * 1024)
@@ -72,6 +73,8 @@ struct sc_ws_stats {
 struct sc_ws_server {
 	struct sc_ws_server_config cfg; /* strings point at the copies below */
 	char *listen_addr, *web_root, *encoder_name, *encoder_fallback_reason, *allowed_origins;
+	char *player_token, *spectator_token, *developer_token;
+	struct sc_auth_limit join_limit; /* wrong join tokens per address */
 	bool tls;
 	struct lws_context *ctx;
 	struct lws_vhost *vhost;

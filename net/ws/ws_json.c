@@ -24,6 +24,7 @@ enum sc_ws_key {
 	KEY_SHOOT = 1u << 5,
 	KEY_BLOCK = 1u << 6,
 	KEY_T = 1u << 7,
+	KEY_TOKEN = 1u << 8,
 };
 
 static const struct {
@@ -32,7 +33,7 @@ static const struct {
 } sc_ws_keys[] = {
 	{ "type", KEY_TYPE },   { "player", KEY_PLAYER }, { "spectate", KEY_SPECTATE },
 	{ "seq", KEY_SEQ },     { "move", KEY_MOVE },     { "shoot", KEY_SHOOT },
-	{ "block", KEY_BLOCK }, { "t", KEY_T },
+	{ "block", KEY_BLOCK }, { "t", KEY_T },         { "token", KEY_TOKEN },
 };
 
 struct sc_ws_parser {
@@ -267,6 +268,27 @@ static bool parse_player(struct sc_ws_parser *ps, struct sc_ws_client_msg *msg)
 	return true;
 }
 
+/* A role token: printable ASCII without blanks, written without escapes. */
+static bool parse_token(struct sc_ws_parser *ps, struct sc_ws_client_msg *msg)
+{
+	const char *s;
+	size_t n;
+	bool escaped;
+	skip_ws(ps);
+	if (ps->p >= ps->end || *ps->p != '"')
+		return fail(ps, "\"token\" must be a string");
+	if (!parse_string(ps, &s, &n, &escaped))
+		return false;
+	if (escaped || n == 0 || n >= sizeof(msg->token))
+		return fail(ps, "\"token\" must be 1..127 characters without escapes");
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~')
+			return fail(ps, "\"token\" must be printable ASCII without blanks");
+	memcpy(msg->token, s, n);
+	msg->token[n] = '\0';
+	return true;
+}
+
 static bool parse_move(struct sc_ws_parser *ps, struct sc_ws_client_msg *msg)
 {
 	long long x, y;
@@ -312,6 +334,8 @@ static bool parse_value(struct sc_ws_parser *ps, enum sc_ws_key key,
 		return true;
 	case KEY_MOVE:
 		return parse_move(ps, msg);
+	case KEY_TOKEN:
+		return parse_token(ps, msg);
 	case KEY_SHOOT:
 		msg->has_shoot = true;
 		return parse_bool(ps, "shoot", &msg->shoot);
@@ -343,7 +367,7 @@ static bool check_schema(struct sc_ws_parser *ps, unsigned seen,
 	switch (msg->type) {
 	case SC_WS_CMSG_JOIN:
 		name = "join";
-		allowed |= KEY_PLAYER | KEY_SPECTATE;
+		allowed |= KEY_PLAYER | KEY_SPECTATE | KEY_TOKEN;
 		if (!(seen & (KEY_PLAYER | KEY_SPECTATE)))
 			return fail(ps, "join needs \"player\" or \"spectate\"");
 		if ((seen & KEY_PLAYER) && (seen & KEY_SPECTATE))

@@ -29,6 +29,7 @@ struct sc_ws_client_msg {
 	bool has_block, block;
 	bool has_t;           /* input, ping: client timestamp echoed back */
 	double t;
+	char token[128];      /* join: "token" (printable ASCII, no escapes), "" if absent */
 };
 
 /* Parses one client message. On failure returns false and writes a short

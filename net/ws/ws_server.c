@@ -102,6 +102,9 @@ struct sc_ws_server *sc_ws_server_create(const struct sc_ws_server_config *cfg)
 	srv->encoder_name = dup_or_null(cfg->encoder_name, &ok);
 	srv->encoder_fallback_reason = dup_or_null(cfg->encoder_fallback_reason, &ok);
 	srv->allowed_origins = dup_or_null(cfg->allowed_origins, &ok);
+	srv->player_token = dup_or_null(cfg->player_token, &ok);
+	srv->spectator_token = dup_or_null(cfg->spectator_token, &ok);
+	srv->developer_token = dup_or_null(cfg->developer_token, &ok);
 	if (!ok) {
 		sc_err("ws: out of memory");
 		goto err_strings;
@@ -110,6 +113,9 @@ struct sc_ws_server *sc_ws_server_create(const struct sc_ws_server_config *cfg)
 	srv->cfg.web_root = srv->web_root;
 	srv->cfg.encoder_name = srv->encoder_name;
 	srv->cfg.allowed_origins = srv->allowed_origins;
+	srv->cfg.player_token = srv->player_token;
+	srv->cfg.spectator_token = srv->spectator_token;
+	srv->cfg.developer_token = srv->developer_token;
 	srv->cfg.tls_cert = srv->cfg.tls_key = NULL; /* read at creation only */
 	srv->tls = cfg->tls_cert != NULL;
 	srv->cfg.encoder_fallback_reason = srv->encoder_fallback_reason;
@@ -230,6 +236,9 @@ err_strings:
 	free(srv->encoder_name);
 	free(srv->encoder_fallback_reason);
 	free(srv->allowed_origins);
+	free(srv->player_token);
+	free(srv->spectator_token);
+	free(srv->developer_token);
 	free(srv);
 	return NULL;
 }
@@ -402,5 +411,8 @@ void sc_ws_server_destroy(struct sc_ws_server *srv)
 	free(srv->encoder_name);
 	free(srv->encoder_fallback_reason);
 	free(srv->allowed_origins);
+	free(srv->player_token);
+	free(srv->spectator_token);
+	free(srv->developer_token);
 	free(srv);
 }

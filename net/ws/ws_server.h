@@ -31,6 +31,7 @@
 enum sc_ws_close_code {
 	SC_WS_CLOSE_GOING_AWAY = 1001,    /* server stopping */
 	SC_WS_CLOSE_BAD_MESSAGE = 4400,   /* malformed JSON, schema error, binary message */
+	SC_WS_CLOSE_UNAUTHORIZED = 4401,  /* join without the role's token, or a wrong one */
 	SC_WS_CLOSE_JOIN_TIMEOUT = 4408,  /* no join within join_timeout_ms */
 	SC_WS_CLOSE_TOO_BIG = 4413,       /* message over SC_WS_MAX_CLIENT_MESSAGE */
 	SC_WS_CLOSE_RATE_LIMITED = 4429,  /* over max_client_msgs_per_sec */
@@ -126,6 +127,10 @@ struct sc_ws_server_config {
 	 * ("scheme://host[:port]", comma-separated, exact match); NULL = same
 	 * origin only. Upgrades without an Origin (not a browser) are taken. */
 	const char *allowed_origins;
+	/* Role tokens (docs/protocol.md `join`): NULL = the role is open. A player
+	 * slot needs player_token, spectating spectator_token (the player token
+	 * does too); developer_token (the debug API's) is good for both. */
+	const char *player_token, *spectator_token, *developer_token;
 
 	void *user;
 	/* One client `input` message, already validated: its n (1..3) events in

@@ -6,6 +6,7 @@
 
 #include "net/ws/ws_internal.h"
 #include "net/ws/ws_origin.h"
+#include "util/secret.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -42,6 +43,36 @@ static void send_hello(struct sc_ws_client *c)
 	sc_ws_msg_unref(msg);
 }
 
+/* Whether the join's token opens the role it asks for (ws_server.h); else
+ * the client is closed with 4401, and its address's wrong tokens counted. */
+static bool join_authorized(struct sc_ws_client *c, const struct sc_ws_client_msg *m)
+{
+	struct sc_ws_server *srv = c->srv;
+	bool as_player = m->join_player != SC_WS_JOIN_SPECTATE;
+	const char *need = as_player ? srv->cfg.player_token : srv->cfg.spectator_token;
+	if (!need)
+		return true;
+	uint64_t now = sc_now_ns();
+	uint32_t wait_s = sc_auth_limit_wait_s(&srv->join_limit, c->peer, now);
+	if (wait_s) {
+		char why[96];
+		snprintf(why, sizeof(why), "too many wrong tokens from this address: try again in %u s", wait_s);
+		sc_ws_client_close(c, SC_WS_CLOSE_RATE_LIMITED, why);
+		return false;
+	}
+	size_t n = strlen(m->token);
+	if (sc_secret_equal(need, m->token, n) || sc_secret_equal(srv->cfg.developer_token, m->token, n) ||
+	    (!as_player && sc_secret_equal(srv->cfg.player_token, m->token, n)))
+		return true;
+	if (m->token[0]) {
+		sc_auth_limit_failed(&srv->join_limit, c->peer, now);
+		sc_warn("ws: client %u (%s): wrong token to join as %s", c->id, c->peer, as_player ? "player" : "spectator");
+	}
+	sc_ws_client_close(c, SC_WS_CLOSE_UNAUTHORIZED, m->token[0] ? "wrong token" : as_player ?
+	                   "joining as a player needs a token" : "spectating needs a token");
+	return false;
+}
+
 static void handle_join(struct sc_ws_client *c, const struct sc_ws_client_msg *m)
 {
 	struct sc_ws_server *srv = c->srv;
@@ -52,6 +83,8 @@ static void handle_join(struct sc_ws_client *c, const struct sc_ws_client_msg *m
 		                        c->player < 0 ? "spectator" : "player", c->player);
 		return;
 	}
+	if (!join_authorized(c, m))
+		return;
 	if (m->join_player == SC_WS_JOIN_AUTO) {
 		for (uint32_t p = 0; p < srv->cfg.max_players && player < 0; p++)
 			if (!srv->player_owner[p])

@@ -111,9 +111,12 @@ export class Client {
 
   send(obj) { this.ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj)); }
 
-  async join(player) {
+  // token: the role's token (docs/protocol.md `join`), sent when given.
+  async join(player, token = null) {
     const from = this.messages.length;
-    this.send(player === 'spectate' ? { type: 'join', spectate: true } : { type: 'join', player });
+    const msg = player === 'spectate' ? { type: 'join', spectate: true } : { type: 'join', player };
+    if (token !== null) msg.token = token;
+    this.send(msg);
     return this.waitFor((m) => m.type === 'hello' || m.type === 'error', 10000, 'hello', from);
   }
 

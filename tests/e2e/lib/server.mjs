@@ -17,12 +17,13 @@ export const SMALL = ['--size', '320x176', '--fps', '30', '--particles', '2000',
 
 // token: the debug API token, handed over in $SHADOWCAST_API_TOKEN (a token
 // never goes on a command line); without it the server generates one.
-export async function startServer(extraArgs = [], { timeoutMs = 60000, small = true, token = null } = {}) {
+export async function startServer(extraArgs = [], { timeoutMs = 60000, small = true, token = null, env: extraEnv = {} } = {}) {
   const args = ['run', '--listen', '127.0.0.1:0', '--web-root', webRoot(),
     ...(small ? SMALL : []), ...extraArgs];
   const env = { ...process.env };
   delete env.SHADOWCAST_API_TOKEN;
   if (token !== null) env.SHADOWCAST_API_TOKEN = token;
+  Object.assign(env, extraEnv);
   const proc = spawn(shadowcastPath(), args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stdout = '';
   let stderr = '';

@@ -40,6 +40,21 @@ int main(void)
 	CHECK(m.type == SC_WS_CMSG_JOIN && m.join_player == 3, "join 3");
 	m = ok(" { \"player\" : \"auto\" , \"type\" : \"join\" } \n");
 	CHECK(m.type == SC_WS_CMSG_JOIN && m.join_player == SC_WS_JOIN_AUTO, "join auto");
+	m = ok("{\"type\":\"join\",\"player\":1,\"token\":\"abc-DEF_123~\"}");
+	CHECK(m.join_player == 1 && strcmp(m.token, "abc-DEF_123~") == 0, "join with a token");
+	m = ok("{\"type\":\"join\",\"player\":1}");
+	CHECK(m.token[0] == '\0', "no token: empty");
+	BAD("{\"type\":\"join\",\"player\":1,\"token\":\"a b\"}", "printable ASCII without blanks");
+	BAD("{\"type\":\"join\",\"player\":1,\"token\":\"a\\u0041\"}", "without escapes");
+	BAD("{\"type\":\"join\",\"player\":1,\"token\":\"\"}", "1..127 characters");
+	BAD("{\"type\":\"join\",\"player\":1,\"token\":7}", "must be a string");
+	BAD("{\"type\":\"ping\",\"token\":\"abc\"}", "\"token\" not allowed in ping");
+	{
+		char big[300];
+		int n = snprintf(big, sizeof(big), "{\"type\":\"join\",\"spectate\":true,\"token\":\"%0128d\"}", 0);
+		CHECK(n > 0, "format");
+		bad(big, (size_t)n, "1..127 characters");
+	}
 	m = ok("{\"type\":\"join\",\"spectate\":true}");
 	CHECK(m.join_player == SC_WS_JOIN_SPECTATE, "spectate");
 	m = ok("{\"type\":\"input\",\"seq\":4294967295,\"move\":[-127,127],\"t\":12.5e1}");

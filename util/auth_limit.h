@@ -5,8 +5,8 @@
  * failing address gives way when it is full (an attacker with many addresses
  * is a network-level problem; this stops one machine guessing). Caller-owned
  * memory (sc_auth_limit_init), one thread (the service thread). */
-#ifndef SC_SERVER_AUTH_LIMIT_H
-#define SC_SERVER_AUTH_LIMIT_H
+#ifndef SC_UTIL_AUTH_LIMIT_H
+#define SC_UTIL_AUTH_LIMIT_H
 #include <stdbool.h>
 #include <stdint.h>
 

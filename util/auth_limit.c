@@ -1,4 +1,4 @@
-#include "server/auth_limit.h"
+#include "util/auth_limit.h"
 
 #include <stdio.h>
 #include <string.h>
