@@ -19,7 +19,7 @@ enum opt_id {
 	OPT_CONFIG = 1, OPT_LISTEN, OPT_SIZE, OPT_FPS, OPT_PARTICLES, OPT_PLAYERS, OPT_SEED,
 	OPT_FRAME_SLOTS, OPT_DEVICE, OPT_ENCODER, OPT_VAAPI_DEVICE, OPT_BITRATE, OPT_IDR_INTERVAL,
 	OPT_MAX_CLIENTS, OPT_WEB_ROOT, OPT_SHADOW, OPT_NO_SHADOW, OPT_SHADOW_DEVICE, OPT_DELAY,
-	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_API_TOKEN, OPT_API_TOKEN_FILE, OPT_PLAYER_TOKEN_FILE, OPT_SPECTATOR_TOKEN_FILE, OPT_CAPTURES_QUOTA, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ALLOW_ORIGIN, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
+	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_MAX_MESSAGE, OPT_CLIENT_RATE, OPT_CLIENT_QUEUE, OPT_API_TOKEN, OPT_API_TOKEN_FILE, OPT_PLAYER_TOKEN_FILE, OPT_SPECTATOR_TOKEN_FILE, OPT_CAPTURES_QUOTA, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ALLOW_ORIGIN, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
 	OPT_LOG_CAPACITY, OPT_SHADOW_BACKLOG, OPT_CRASH_LOOP, OPT_TEST_ENCODE_HOLD, OPT_TEST_DETECT_LATE, OPT_FOLLOW,
 	OPT_PRINT_CONFIG, OPT_HELP,
 };
@@ -52,6 +52,9 @@ static const struct opt_desc opt_table[] = {
 	{"vaapi-device", OPT_VAAPI_DEVICE, "PATH", "VA-API render node (default: the first /dev/dri/renderD*)", FOR_USER},
 	{"bitrate", OPT_BITRATE, "KBPS", "video bitrate in kbit/s, 100..200000 (default 6000)", FOR_USER},
 	{"idr-interval", OPT_IDR_INTERVAL, "N", "a keyframe every N frames, 0 = on join and request only (default 0)", FOR_USER},
+	{"max-message-bytes", OPT_MAX_MESSAGE, "N", "largest client message, 256..65536 bytes (default 1024): a bigger one closes the client (4413)", FOR_USER},
+	{"client-rate", OPT_CLIENT_RATE, "N", "client messages per second, sustained and burst, 1..10000 (default 120): more closes the client (4429)", FOR_USER},
+	{"client-queue-kib", OPT_CLIENT_QUEUE, "KIB", "video queued per client before its older frames are dropped, 64..65536 KiB (default 2048)", FOR_USER},
 	{"tls-cert", OPT_TLS_CERT, "FILE", "serve https/wss with this PEM certificate (chain); needs --tls-key", FOR_USER},
 	{"tls-key", OPT_TLS_KEY, "FILE", "the PEM private key of --tls-cert", FOR_USER},
 	{"allow-origin", OPT_ALLOW_ORIGIN, "LIST", "pages of these origins may open the WebSocket too, comma-separated scheme://host[:port] (default: the page's own origin only)", FOR_USER},
@@ -94,6 +97,9 @@ void sc_run_config_defaults(struct sc_run_config *cfg)
 		snprintf(cfg->web_root, sizeof(cfg->web_root), "%s", web);
 	/* else "": found after parsing when no option names one (find_web_root) */
 	cfg->max_clients = 32;
+	cfg->max_message_bytes = 1024;
+	cfg->client_rate = 120;
+	cfg->client_queue_kib = 2048;
 	cfg->width = 1280;
 	cfg->height = 720;
 	cfg->fps = 60;
@@ -259,6 +265,9 @@ static const char *set_option(struct sc_run_config *cfg, int id, const char *v)
 	case OPT_BITRATE: return U32(bitrate_kbps, 100, 200000, "must be 100..200000 (kbit/s)");
 	case OPT_IDR_INTERVAL: return U32(idr_interval, 0, 100000, "must be 0..100000 (frames)");
 	case OPT_MAX_CLIENTS: return U32(max_clients, 1, 1024, "must be 1..1024");
+	case OPT_MAX_MESSAGE: return U32(max_message_bytes, 256, 65536, "must be 256..65536 (bytes)");
+	case OPT_CLIENT_RATE: return U32(client_rate, 1, 10000, "must be 1..10000 (messages per second)");
+	case OPT_CLIENT_QUEUE: return U32(client_queue_kib, 64, 65536, "must be 64..65536 (KiB)");
 	case OPT_WEB_ROOT: return copy_str(cfg->web_root, sizeof(cfg->web_root), v);
 	case OPT_SHADOW:
 		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
@@ -444,6 +453,8 @@ void sc_run_config_write(FILE *out, const struct sc_run_config *cfg)
 		fprintf(out, "vaapi-device = %s\n", cfg->vaapi_device);
 	fprintf(out, "bitrate = %u\nidr-interval = %u\nmax-clients = %u\nweb-root = %s\n", cfg->bitrate_kbps,
 	        cfg->idr_interval, cfg->max_clients, cfg->web_root);
+	fprintf(out, "max-message-bytes = %u\nclient-rate = %u\nclient-queue-kib = %u\n", cfg->max_message_bytes,
+	        cfg->client_rate, cfg->client_queue_kib);
 	static const char *const on_fault[] = {"restore", "restart", "stop"};
 	fprintf(out, "shadow = %s\n", cfg->shadow ? "on" : "off");
 	if (cfg->shadow_device[0])

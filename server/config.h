@@ -15,6 +15,9 @@ struct sc_run_config {
 	uint16_t port;             /* 0 = ephemeral (the URL line says which) */
 	char web_root[512];        /* directory with the player page */
 	uint32_t max_clients;
+	uint32_t max_message_bytes; /* one client message, 256..65536 */
+	uint32_t client_rate;      /* client messages per second (sustained and burst) */
+	uint32_t client_queue_kib; /* video queued per client before frames are dropped */
 	char tls_cert[512], tls_key[512]; /* PEM files: https/wss when both are set */
 	char allow_origins[1024];  /* other pages' origins that may open /stream, comma-separated */
 	/* game (primary) */

@@ -34,7 +34,10 @@ struct sc_ws_client *sc_ws_client_create(struct sc_ws_server *srv, struct lws *w
 	 * on its own (players, errors); the byte limit is SC_WS_CONTROL_QUEUE_BYTES */
 	uint32_t capacity = srv->cfg.client_queue_frames + srv->cfg.max_client_msgs_per_sec + SC_WS_CONTROL_SLACK;
 	c->queue = sc_ws_queue_create(capacity);
-	if (!c->queue) {
+	c->rx = malloc(srv->cfg.max_client_message);
+	if (!c->queue || !c->rx) {
+		sc_ws_queue_destroy(c->queue);
+		free(c->rx);
 		free(c);
 		return NULL;
 	}
@@ -77,6 +80,7 @@ void sc_ws_client_destroy(struct sc_ws_client *c)
 		c->next->prev = c->prev;
 	srv->nclients--;
 	sc_ws_queue_destroy(c->queue);
+	free(c->rx);
 	free(c);
 }
 

@@ -43,7 +43,7 @@ struct sc_ws_client {
 	bool killed;
 
 	/* receive */
-	char rx[SC_WS_MAX_CLIENT_MESSAGE];
+	char *rx;                 /* cfg.max_client_message bytes */
 	size_t rx_len;
 	bool rx_binary;
 	double tokens;

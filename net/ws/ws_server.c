@@ -59,6 +59,12 @@ static bool check_config(const struct sc_ws_server_config *cfg)
 		sc_err("ws: client_queue_frames %u is over 192", cfg->client_queue_frames);
 		return false;
 	}
+	if (cfg->max_client_message && (cfg->max_client_message < 256 ||
+	                                cfg->max_client_message > SC_WS_MAX_CLIENT_MESSAGE_LIMIT)) {
+		sc_err("ws: max_client_message %u is not in 256..%u", cfg->max_client_message,
+		       SC_WS_MAX_CLIENT_MESSAGE_LIMIT);
+		return false;
+	}
 	if (!cfg->tls_cert != !cfg->tls_key) {
 		sc_err("ws: TLS needs both a certificate and a key");
 		return false;
@@ -131,6 +137,8 @@ struct sc_ws_server *sc_ws_server_create(const struct sc_ws_server_config *cfg)
 		srv->cfg.max_client_msgs_per_sec = 120;
 	if (!srv->cfg.join_timeout_ms)
 		srv->cfg.join_timeout_ms = 10000;
+	if (!srv->cfg.max_client_message)
+		srv->cfg.max_client_message = SC_WS_MAX_CLIENT_MESSAGE;
 	if (pthread_mutex_init(&srv->lock, NULL) != 0) {
 		sc_err("ws: pthread_mutex_init failed");
 		goto err_strings;

@@ -25,7 +25,8 @@
 #define SC_WS_VIDEO_FLAG_KEYFRAME 0x1u
 
 /* Largest text message a client may send. */
-#define SC_WS_MAX_CLIENT_MESSAGE 1024u
+#define SC_WS_MAX_CLIENT_MESSAGE 1024u /* default of max_client_message */
+#define SC_WS_MAX_CLIENT_MESSAGE_LIMIT 65536u
 
 /* WebSocket close codes the server uses (docs/protocol.md). */
 enum sc_ws_close_code {
@@ -33,7 +34,7 @@ enum sc_ws_close_code {
 	SC_WS_CLOSE_BAD_MESSAGE = 4400,   /* malformed JSON, schema error, binary message */
 	SC_WS_CLOSE_UNAUTHORIZED = 4401,  /* join without the role's token, or a wrong one */
 	SC_WS_CLOSE_JOIN_TIMEOUT = 4408,  /* no join within join_timeout_ms */
-	SC_WS_CLOSE_TOO_BIG = 4413,       /* message over SC_WS_MAX_CLIENT_MESSAGE */
+	SC_WS_CLOSE_TOO_BIG = 4413,       /* message over max_client_message */
 	SC_WS_CLOSE_RATE_LIMITED = 4429,  /* over max_client_msgs_per_sec */
 	SC_WS_CLOSE_SERVER_FULL = 4503,   /* max_clients reached */
 };
@@ -119,6 +120,7 @@ struct sc_ws_server_config {
 	uint32_t socket_sndbuf_bytes;     /* SO_SNDBUF of client sockets (default 256 KiB) */
 	uint32_t max_client_msgs_per_sec; /* sustained, burst of the same (default 120, at most 10000) */
 	uint32_t join_timeout_ms;         /* connected without join (default 10000) */
+	uint32_t max_client_message;      /* bytes of one client message (default 1024, 256..65536) */
 	/* TLS (https/wss, HTTP/1.1 only): PEM certificate chain and key; both NULL
 	 * = plain HTTP. */
 	const char *tls_cert, *tls_key;

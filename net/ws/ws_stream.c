@@ -262,9 +262,8 @@ static int receive(struct sc_ws_client *c, struct lws *wsi, const void *in, size
 	if (c->rx_binary)
 		return close_now(c, wsi, SC_WS_CLOSE_BAD_MESSAGE,
 		                 "bad message: binary messages are not accepted, send JSON text");
-	if (len > sizeof(c->rx) - c->rx_len) {
-		snprintf(reason, sizeof(reason), "message too big: over %u bytes",
-		         SC_WS_MAX_CLIENT_MESSAGE);
+	if (len > c->srv->cfg.max_client_message - c->rx_len) {
+		snprintf(reason, sizeof(reason), "message too big: over %u bytes", c->srv->cfg.max_client_message);
 		return close_now(c, wsi, SC_WS_CLOSE_TOO_BIG, reason);
 	}
 	memcpy(c->rx + c->rx_len, in, len);

@@ -43,7 +43,8 @@ def test_defaults():
     c = effective([])
     want = {"listen": "127.0.0.1:8080", "size": "1280x720", "fps": "60", "particles": "20000", "players": "2",
             "seed": "1", "frame-slots": "4", "device": "auto", "encoder": "auto", "bitrate": "6000",
-            "idr-interval": "0", "max-clients": "32", "web-root": SOURCE_WEB}
+            "idr-interval": "0", "max-clients": "32", "web-root": SOURCE_WEB, "max-message-bytes": "1024",
+            "client-rate": "120", "client-queue-kib": "2048", "captures-quota": "2048"}
     for k, v in want.items():
         sctest.check(c.get(k) == v, "default %s = %s; got %r" % (k, v, c.get(k)))
     sctest.check(effective([], env={"SHADOWCAST_WEB_ROOT": "/srv/web"})["web-root"] == "/srv/web",
@@ -125,6 +126,11 @@ def test_command_line_errors():
                       (["--fps", "-1"], "bad value '-1' for --fps"),
                       (["--encoder", "nvenc"], "bad value 'nvenc' for --encoder"),
                       (["--listen", "[::1]:x"], "bad value '[::1]:x' for --listen"),
+                      (["--max-message-bytes", "100"], "must be 256..65536"),
+                      (["--client-rate", "0"], "must be 1..10000"),
+                      (["--client-queue-kib", "1"], "must be 64..65536"),
+                      (["--captures-quota", "1"], "must be 16..1048576"),
+                      (["--allow-origin", "evil.example"], "starts with http:// or https://"),
                       (["--bogus"], "unrecognized option '--bogus'"),
                       (["--fps"], "requires an argument"),
                       (["stray"], "unexpected argument 'stray'")):
