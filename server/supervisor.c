@@ -131,6 +131,52 @@ static void begin_stop(struct supervisor *sup, int sig)
 	}
 }
 
+/* A certificate or key the encoder could not load would make it exit at
+ * every restart: refuse at start instead, with the file and the reason. */
+static bool check_tls_files(const struct sc_run_config *cfg, const char *prog)
+{
+	const char *files[2][2] = {{"--tls-cert", cfg->tls_cert}, {"--tls-key", cfg->tls_key}};
+	for (int i = 0; i < 2 && cfg->tls_cert[0]; i++) {
+		char head[4096];
+		FILE *f = fopen(files[i][1], "r");
+		size_t n = f ? fread(head, 1, sizeof(head) - 1, f) : 0;
+		int err = errno;
+		if (f)
+			fclose(f);
+		if (!f) {
+			fprintf(stderr, "shadowcast %s: %s %s: %s\n", prog, files[i][0], files[i][1], strerror(err));
+			return false;
+		}
+		head[n] = '\0';
+		if (!strstr(head, "-----BEGIN ")) {
+			fprintf(stderr, "shadowcast %s: %s %s: not a PEM file (no -----BEGIN line)\n", prog, files[i][0],
+			        files[i][1]);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* SIGHUP: the encoder process starts again on the same port, reading the
+ * TLS certificate and key (a renewed certificate) and the web root anew;
+ * clients reconnect (the player page does by itself). The game, the shadow
+ * and the tokens carry on. */
+static void reload(struct supervisor *sup)
+{
+	if (sup->stopping)
+		return;
+	if (!check_tls_files(&sup->cfg, "run")) {
+		sc_err("SIGHUP: the TLS certificate or key is not usable (above): keeping the running encoder");
+		return;
+	}
+	sc_info("SIGHUP: restarting the encoder process to reload the TLS certificate%s",
+	        sup->cfg.tls_cert[0] ? "" : " (none configured)");
+	if (sup->encoder.pid) {
+		sup->encoder.reloading = true;
+		sup_child_kill(&sup->encoder, SIGTERM);
+	}
+}
+
 static void handle_signals(struct supervisor *sup)
 {
 	struct signalfd_siginfo si;
@@ -141,6 +187,8 @@ static void handle_signals(struct supervisor *sup)
 			int nc = sup_children(sup, cs);
 			for (int i = 0; i < nc; i++)
 				sup_child_reap(sup, cs[i], false);
+		} else if (si.ssi_signo == SIGHUP) {
+			reload(sup);
 		} else {
 			begin_stop(sup, (int)si.ssi_signo);
 		}
@@ -211,32 +259,6 @@ static const char *url_host(const struct sc_run_config *cfg)
 	if (strcmp(cfg->listen_addr, "::") == 0)
 		return "::1";
 	return cfg->listen_addr;
-}
-
-/* A certificate or key the encoder could not load would make it exit at
- * every restart: refuse at start instead, with the file and the reason. */
-static bool check_tls_files(const struct sc_run_config *cfg, const char *prog)
-{
-	const char *files[2][2] = {{"--tls-cert", cfg->tls_cert}, {"--tls-key", cfg->tls_key}};
-	for (int i = 0; i < 2 && cfg->tls_cert[0]; i++) {
-		char head[4096];
-		FILE *f = fopen(files[i][1], "r");
-		size_t n = f ? fread(head, 1, sizeof(head) - 1, f) : 0;
-		int err = errno;
-		if (f)
-			fclose(f);
-		if (!f) {
-			fprintf(stderr, "shadowcast %s: %s %s: %s\n", prog, files[i][0], files[i][1], strerror(err));
-			return false;
-		}
-		head[n] = '\0';
-		if (!strstr(head, "-----BEGIN ")) {
-			fprintf(stderr, "shadowcast %s: %s %s: not a PEM file (no -----BEGIN line)\n", prog, files[i][0],
-			        files[i][1]);
-			return false;
-		}
-	}
-	return true;
 }
 
 /* Beyond loopback without --tls-cert everything is plain HTTP/WS: say what

@@ -218,6 +218,11 @@ void sup_child_reap(struct supervisor *sup, struct sup_child *c, bool block)
 		sc_info("%s %s", c->role, why);
 	else if (c == &sup->primary && sup_tracking_primary_exit(sup, r < 0 ? 0 : status))
 		sc_info("%s %s; shadow tracking handles it", c->role, why);
+	else if (c->reloading) {
+		c->reloading = false;
+		c->restart_at_ns = sc_now_ns(); /* not a crash: no back-off */
+		sc_info("%s %s for the reload; starting it again", c->role, why);
+	}
 	else if (c->no_restart) {
 		sc_info("%s %s", c->role, why);
 		if (strcmp(c->role, "shadow") == 0)

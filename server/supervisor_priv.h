@@ -22,6 +22,7 @@ struct sup_child {
 	uint32_t backoff_ms;     /* delay of the next restart */
 	uint32_t starts;
 	bool no_restart;         /* its exit is handled elsewhere (shadows, a faulted primary) */
+	bool reloading;          /* stopped on purpose (SIGHUP): start again at once */
 	char *extra[6];          /* role-specific options appended to the run options */
 	int n_extra;
 	char extra_buf[2][640];

@@ -6,10 +6,12 @@ unless --allow-origin names it; a bad certificate is refused at start. Every
 wait is bounded."""
 import os
 import re
+import signal
 import socket
 import ssl
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -21,9 +23,9 @@ ARGS = ["run", "--no-shadow", "--listen", "127.0.0.1:0", "--size", "320x176", "-
 TOKEN = "tls-test-api-token-0123"
 
 
-def make_cert(d):
+def make_cert(d, name="cert"):
     """A self-signed certificate for 127.0.0.1 (the recipe docs/configuration.md gives)."""
-    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    cert, key = os.path.join(d, name + ".pem"), os.path.join(d, name + "-key.pem")
     p = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
                         "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
                        capture_output=True, text=True, timeout=60)
@@ -81,6 +83,25 @@ def test_tls(d):
         except Exception as e:  # noqa: BLE001 - any failure is the expected refusal
             plain = str(e)
         sctest.check(plain != 200, "no plain-HTTP answer on the TLS port: %r" % (plain,))
+
+        # SIGHUP reloads a renewed certificate: same port, the new certificate served
+        new_cert, new_key = make_cert(d, "renewed")
+        os.replace(new_cert, cert)
+        os.replace(new_key, key)
+        pid = s.wait_children()["encoder"]
+        os.kill(s.proc.pid, signal.SIGHUP)
+        s.wait_children(not_pids=(pid,), timeout=20)
+        s.wait_for("the encoder serves again", lambda: "encoder serving again on port %d" % port in s.stderr(), 30)
+        renewed = ssl.create_default_context(cafile=cert)
+        with urllib.request.urlopen(url + "healthz", timeout=10, context=renewed) as r:
+            sctest.check(r.status == 200, "/healthz with the renewed certificate after SIGHUP")
+        try:
+            urllib.request.urlopen(url + "healthz", timeout=10, context=ctx)
+            sctest.check(False, "the old certificate is still served after SIGHUP")
+        except urllib.error.URLError as e:
+            sctest.check("CERTIFICATE_VERIFY_FAILED" in str(e), "the old certificate no longer verifies: %s" % e)
+        sctest.check("encoder exited (status 0) for the reload; starting it again" in s.stderr() and
+                     "restarting in" not in s.stderr(), "the reload is no crash: no back-off")
     except AssertionError as e:
         if "--- log:" not in str(e):
             s.fail(str(e))
