@@ -13,6 +13,7 @@
  *   session/shm/fault_record.h     the current incident
  *   session/shm/shadow_mailbox.h   the two shadows' status and command mailboxes
  *   session/shm/input_drop_ring.h  inputs a restored primary dropped
+ *   session/shm/audio_ring.h       the game's sound, primary -> encoder (its own block)
  * and, below, the fields that are not a protocol of their own: settings the
  * supervisor writes once, the seqlocked game state, counters and gauges (each
  * atomic word on its own), the checkpoint and restore hand-offs.
@@ -37,8 +38,9 @@
 #include "session/shm/tick_record.h"
 
 #define SC_SESSION_MAGIC 0x53435353u /* "SCSS" */
-/* 3: the first numbered layout since ten changes went in under 2 */
-#define SC_SESSION_LAYOUT_VERSION 3u
+/* 3: the first numbered layout since ten changes went in under 2
+ * 4: audio: the audio ring block, tick records with audio_hash, audio counters */
+#define SC_SESSION_LAYOUT_VERSION 4u
 #define SC_SESSION_BLOCK "session"     /* struct sc_session_shm */
 #define SC_INPUT_LOG_BLOCK "input-log" /* sc_input_log of struct sc_input_event */
 #define SC_TICK_LOG_BLOCK "tick-log"   /* sc_input_log of struct sc_tick_record */
@@ -157,11 +159,19 @@ struct sc_session_shm {
 	 * (session/shm/input_drop_ring.h): which clients to tell (`input_dropped`)
 	 * and which inputs of a tick record were not applied (GET /api/v1/ticks). */
 	struct sc_input_drop_shm input_drops[SC_INPUT_DROPS_RING];
+
+	/* audio (session/shm/audio_ring.h): counters, each word on its own */
+	_Atomic uint64_t audio_ticks_written;  /* primary: tick records written to the audio ring */
+	_Atomic uint64_t audio_ticks_dropped;  /* primary: ticks whose sound found the ring full */
+	_Atomic uint64_t audio_packets_encoded; /* encoder: Opus packets made */
+	_Atomic uint32_t audio_last_hash;      /* primary: the last tick's sound hash */
+	_Atomic uint32_t audio_last_tick;
 };
 
 /* Layout (SC_SESSION_LAYOUT_VERSION): change it, bump the version. */
 _Static_assert(sizeof(struct sc_game_state) == 540, "sc_game_state embedded in the session block");
-_Static_assert(sizeof(struct sc_session_shm) == 13304, "sc_session_shm layout");
+_Static_assert(sizeof(struct sc_session_shm) == 13336, "sc_session_shm layout");
+
 _Static_assert(offsetof(struct sc_session_shm, magic) == 0, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, version) == 4, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, width) == 8, "sc_session_shm layout");
@@ -224,5 +234,7 @@ _Static_assert(offsetof(struct sc_session_shm, restore_valid) == 4876, "sc_sessi
 _Static_assert(offsetof(struct sc_session_shm, inputs_dropped) == 4880, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, slot_state) == 4888, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, input_drops) == 9208, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, audio_ticks_written) == 13304, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, audio_last_tick) == 13332, "sc_session_shm layout");
 
 #endif

@@ -13,7 +13,7 @@
 #include "net/shm/input_event.h"
 #include "session/session.h" /* sc_fault_detected_name */
 
-#define SC_CAPTURE_FORMAT 1
+#define SC_CAPTURE_FORMAT 2 /* 2: state.bin ends in the sound's state (struct sc_game_audio) */
 
 struct sc_capture_game {
 	uint32_t width, height, seed, players, particles;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gpu/game.h"
 #include "gpu/input_file.h"
 #include "session/session.h"
 #include "util/json_get.h"
@@ -112,7 +113,7 @@ bool sc_capture_load(struct sc_capture *cap, const char *dir)
 		sc_err("%s: %s", path, strerror(errno));
 		goto fail;
 	}
-	size_t want = sizeof(struct sc_game_state) + (size_t)cap->info.game.particles * 16;
+	size_t want = sc_game_snapshot_size_for(cap->info.game.particles);
 	if (cap->snap_len != want) {
 		sc_err("%s: %zu bytes, a snapshot of %u particles is %zu", path, cap->snap_len, cap->info.game.particles,
 		       want);
