@@ -46,6 +46,7 @@ static bool parse_fields(struct sc_capture *cap, const json_t *m)
 	    !get_u32(m, "game.seed", &g->seed, cap->dir) || !get_u32(m, "game.players", &g->players, cap->dir) ||
 	    !get_u32(m, "game.particles", &g->particles, cap->dir) ||
 	    !get_u32(m, "game.hang_timeout_ms", &g->hang_timeout_ms, cap->dir) ||
+	    !get_u32(m, "game.fps", &g->fps, cap->dir) ||
 	    !get_u32(m, "next_tick", &in->next_tick, cap->dir) ||
 	    !get_u32(m, "delay_ticks", &in->delay_ticks, cap->dir))
 		return false;

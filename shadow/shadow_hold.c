@@ -136,7 +136,7 @@ static void fill_info(struct shadow *sh, struct sc_capture_info *in)
 	sc_vk_uuid_str(d->uuid, in->shadow_device_uuid);
 	in->game = (struct sc_capture_game){.width = cfg->width, .height = cfg->height, .seed = cfg->seed,
 	                                    .players = cfg->players, .particles = cfg->particles,
-	                                    .hang_timeout_ms = cfg->hang_timeout_ms};
+	                                    .hang_timeout_ms = cfg->hang_timeout_ms, .fps = cfg->fps};
 }
 
 bool shadow_write_capture(struct shadow *sh, bool incident, char *msg, size_t msglen)
