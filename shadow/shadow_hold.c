@@ -184,6 +184,8 @@ bool shadow_write_capture(struct shadow *sh, bool incident, char *msg, size_t ms
 		snprintf(msg, msglen, "writing the capture %s failed", dir);
 		return false;
 	}
+	if (!sc_audio_window_write(&sh->audio, dir))
+		sc_warn("capture %s: audio.wav / audio_ticks.txt not written", dir);
 	snprintf(sh->capture_dir, sizeof(sh->capture_dir), "%s", dir);
 	snprintf(sh->me->capture_dir, sizeof(sh->me->capture_dir), "%s", dir);
 	atomic_fetch_add(&sh->me->captures, 1);
