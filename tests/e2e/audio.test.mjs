@@ -108,11 +108,16 @@ test('a client decodes the Opus stream and hears the goal within 20 ms of its ti
   const lookahead = c.hello.audio.lookahead_samples;
   assert.ok(lookahead >= 0 && lookahead < 960, `lookahead ${lookahead}`);
 
-  await until(() => c.frames.length && c.frames[c.frames.length - 1].tick > OFFSET + 200, 150000,
-    'the scripted play and the kickoff after the goal');
+  // the server scores (its state says by when), then a second more of sound
+  const scored = await until(async () => {
+    try { const st = await srv.state(); return st.valid && st.score[0] + st.score[1] > 0 ? st : null; } catch { return null; }
+  }, 150000, 'the scripted goal');
+  await until(() => c.frames.length && c.frames[c.frames.length - 1].tick > scored.tick + FPS, 60000,
+    'a second of play after the goal');
   const late = new Map([...srv.stderr.matchAll(/scripted event for tick (\d+) applied at tick (\d+)/g)]
     .map((m) => [Number(m[1]), Number(m[2])]));
-  const G = simGoalTick(events.map(([t, rest]) => [late.get(t) ?? t, rest]), OFFSET + 200);
+  const G = simGoalTick(events.map(([t, rest]) => [late.get(t) ?? t, rest]), scored.tick + 1);
+  assert.ok(G <= scored.tick, `the simulator's goal tick ${G} is not after the server's state showed it (${scored.tick})`);
   const goalPos = Math.floor(G * RATE / FPS);
 
   // every header field as documented; packets contiguous from the first one on

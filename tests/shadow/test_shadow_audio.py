@@ -11,6 +11,7 @@ pauses it and asks for a capture. Then, from outside:
 - the window holds the goal's tick (`shadowcast sim --trace` names it), and
   that tick is far louder than the window's typical tick.
 Usage: test_shadow_audio.py SHADOWCAST"""
+import json
 import os
 import re
 import shutil
@@ -85,8 +86,18 @@ def main():
                                     "--api-token", "audiotest"])
     try:
         s.wait_url()
-        # the goal is near tick OFFSET + 152; the shadow 30 ticks behind: past it with room
-        want = OFFSET + 152 + 40
+        # the server scores (its state says by when); then the shadow, 30 ticks behind, must pass it
+        scored = {}
+
+        def goal_scored():
+            _, body = s.get("api/v1/state")
+            st = json.loads(body)
+            if st.get("valid") and sum(st["score"]) > 0:
+                scored["tick"] = st["tick"]
+                return True
+            return False
+        s.wait_for("the scripted goal", goal_scored, timeout=150)
+        want = scored["tick"] + 40
 
         def shadow_tick():
             _, st = s.api("status")
