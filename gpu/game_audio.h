@@ -39,7 +39,7 @@ struct sc_game_audio {
 	uint32_t energy;    /* sum of sample^2 >> 16 */
 	uint32_t next_voice;
 	uint32_t prev_bounces, prev_touches, prev_goals;
-	int32_t bed_lp;
+	int32_t reserved0;
 	uint32_t bed_level;
 	uint32_t pad[4];
 	struct sc_audio_voice voices[SC_AUDIO_VOICES];

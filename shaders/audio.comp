@@ -3,11 +3,13 @@
 // The game's sound for one tick: params.audio_samples mono s16 samples at 48 kHz,
 // starting at sample position params.audio_pos, from the state the tick left and
 // the events it counted (puck hits, wall bounces, goals) plus an ambient bed.
-// Integer arithmetic only (a parabolic sine, a counter-based noise, linear
+// Integer arithmetic only (a parabolic sine, counter-based noise, linear
 // envelopes): the same state gives the same bits on every device. One
-// invocation in a fixed order, so the PCM hash is deterministic too. The voices,
-// the filter and the counters seen last tick are part of the snapshot.
-layout(local_size_x = 1) in;
+// workgroup: invocation 0 starts this tick's voices, every invocation renders
+// its samples (each a pure function of the state and its position), then
+// invocation 0 hashes the words in order and frees the voices that ended. The
+// voices and the counters seen last tick are part of the snapshot.
+layout(local_size_x = 64) in;
 
 #include "game_common.glsl"
 #include "game_state.glsl"
@@ -103,48 +105,72 @@ int voice_sample(uint v, uint pos)
 	return ((s * amp) >> 14) * env * env >> 20;
 }
 
+// Value noise, Q15: random values every 32 samples, linearly interpolated (a
+// low-passed noise, the crowd); a pure function of the position.
+int soft_noise(uint pos, uint seed)
+{
+	uint k = pos >> 5, f = pos & 31u;
+	int a = noise(k, seed), b = noise(k + 1u, seed);
+	return a + (b - a) * int(f) / 32;
+}
+
+// One sample at position pos: the ambient bed plus every voice, clamped.
+int mix_sample(uint pos, int level)
+{
+	int s = ((isin(pos * (55u * HZ)) * 300) >> 14) + ((soft_noise(pos, 0x5eedu) * level) >> 15);
+	for (uint v = 0u; v < uint(AUDIO_VOICES); v++)
+		s += voice_sample(v, pos);
+	return clamp(s, -32767, 32767);
+}
+
+shared uint sh_peak;
+shared uint sh_energy;
+
 void main()
 {
-	start_voices();
+	uint lid = gl_LocalInvocationID.x;
+	if (lid == 0u) {
+		start_voices();
+		sh_peak = 0u;
+		sh_energy = 0u;
+	}
+	memoryBarrierBuffer();
+	memoryBarrierShared();
+	barrier();
 	uint n = min(params.audio_samples, uint(AUDIO_MAX_SAMPLES));
 	uint base = params.audio_pos;
-	uint h = 0x811c9dc5u ^ n;
-	uint peak = 0u, energy = 0u, lo = 0u;
-	int lp = au.bed_lp;
 	int level = int(au.bed_level);
-	for (uint i = 0u; i < n; i++) {
-		uint pos = base + i;
-		// ambient bed: a low hum and low-passed noise, the crowd
-		lp += (noise(pos, 0x5eedu) - lp) >> 5;
-		int s = ((isin(pos * (55u * HZ)) * 300) >> 14) + ((lp * level) >> 13);
-		for (uint v = 0u; v < uint(AUDIO_VOICES); v++)
-			s += voice_sample(v, pos);
-		s = clamp(s, -32767, 32767);
-		uint a = uint(abs(s));
-		peak = max(peak, a);
-		energy += (a * a) >> 16;
-		uint u = uint(s) & 0xffffu;
-		if ((i & 1u) == 0u) {
-			lo = u;
-		} else {
-			uint w = lo | (u << 16);
-			pcm[i >> 1] = w;
-			h = (h ^ w) * 0x01000193u;
-		}
+	// every invocation its words (two samples each): samples are independent
+	uint peak = 0u, energy = 0u;
+	for (uint w = lid; 2u * w < n; w += gl_WorkGroupSize.x) {
+		uint i = 2u * w;
+		int s0 = mix_sample(base + i, level);
+		int s1 = i + 1u < n ? mix_sample(base + i + 1u, level) : 0;
+		uint a0 = uint(abs(s0)), a1 = uint(abs(s1));
+		peak = max(peak, max(a0, a1));
+		energy += ((a0 * a0) >> 16) + ((a1 * a1) >> 16);
+		pcm[w] = (uint(s0) & 0xffffu) | (uint(s1) << 16);
 	}
-	if ((n & 1u) != 0u) {
-		pcm[n >> 1] = lo;
-		h = (h ^ lo) * 0x01000193u;
-	}
+	// integer max and sum: the same whatever the order
+	atomicMax(sh_peak, peak);
+	atomicAdd(sh_energy, energy);
+	memoryBarrierBuffer();
+	memoryBarrierShared();
+	barrier();
+	if (lid != 0u)
+		return;
+	// the hash, in word order, by one invocation
+	uint h = 0x811c9dc5u ^ n;
+	for (uint w = 0u; 2u * w < n; w++)
+		h = (h ^ pcm[w]) * 0x01000193u;
 	// voices that ended are free again (a fixed rule: part of the state)
 	for (uint v = 0u; v < uint(AUDIO_VOICES); v++)
 		if (au.voices[v].kind != VOICE_NONE && base + n - au.voices[v].start >= au.voices[v].len)
 			au.voices[v] = Voice(0u, 0u, 0u, 0u, 0, 0u, 0u, 0u);
-	au.bed_lp = lp;
 	au.tick = params.tick;
 	au.pos = base;
 	au.n_samples = n;
-	au.peak = peak;
-	au.energy = energy;
+	au.peak = sh_peak;
+	au.energy = sh_energy;
 	au.hash = mix32(h ^ base) ^ mix32b(params.tick);
 }

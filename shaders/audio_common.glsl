@@ -33,7 +33,7 @@ struct AudioState {
 	uint prev_bounces;  // header counters seen at the previous tick: a
 	uint prev_touches;  // change is an event that starts a voice
 	uint prev_goals;
-	int bed_lp;         // one-pole low-pass state of the ambient noise
+	int reserved0;
 	uint bed_level;     // ambient level, follows the puck's speed
 	uint pad0, pad1, pad2, pad3;
 	Voice voices[AUDIO_VOICES];

@@ -122,14 +122,19 @@ function onDecoded(frame) {
   const at = info && sc.hello ? audio.videoTime(info.tick, sc.hello.fps) : null;
   const when = at !== null && at > now + 1 && at < now + MAX_HOLD_MS ? at : now;
   if (!held.length && when === now) { present(frame, info); return; }
-  held.push({ frame, info, when: Math.max(when, held.length ? held[held.length - 1].when : 0) });
+  held.push({ frame, info, queued: now, when: Math.max(when, held.length ? held[held.length - 1].when : 0) });
   presentHeld();
 }
 function presentHeld() {
   clearTimeout(holdTimer);
   holdTimer = null;
   while (held.length && held[0].when <= performance.now() + 1) {
-    const h = held.shift();
+    // the sound may have moved on since (a new chain after a gap): follow it
+    const h = held[0];
+    const now = performance.now();
+    const at = h.info && sc.hello ? audio.videoTime(h.info.tick, sc.hello.fps) : null;
+    if (at !== null && at > now + 1 && at < h.queued + MAX_HOLD_MS) { h.when = at; break; }
+    held.shift();
     present(h.frame, h.info);
   }
   if (held.length) holdTimer = setTimeout(presentHeld, held[0].when - performance.now());
