@@ -121,7 +121,7 @@ static bool attach_session(struct primary *p, int ipc_fd)
 	return true;
 }
 
-/* The tick's sound into the audio ring, after its frame was published; never
+/* The tick's sound into the audio ring, before its frame is published; never
  * waits for the encoder (a full ring loses this tick's sound, counted). */
 static void publish_audio(struct primary *p, const struct sc_tick_result *res, uint64_t capture_ns)
 {
