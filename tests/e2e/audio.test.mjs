@@ -7,7 +7,8 @@
 // must begin within 20 ms (960 samples) of the first sample of the goal's
 // tick, which `shadowcast sim --trace` names independently. Also: the packets
 // are contiguous, and each one arrives before any video frame of the tick its
-// last sample belongs to (in step with the video).
+// last sample belongs to (in step with the video). A client that does not
+// ask gets no audio; --no-audio sends none and writes no audio ring.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -172,9 +173,13 @@ test('a client decodes the Opus stream and hears the goal within 20 ms of its ti
   assert.ok(onset >= 0 && Math.abs(onsetPos - goalPos) <= 960,
     `the goal's sound begins ${offsetMs.toFixed(2)} ms from its tick's first sample (limit 20 ms)`);
 
+  const received = c.audio.length; // before the request: packets keep arriving meanwhile
   const metrics = await srv.metrics();
   const metric = (name) => Number(metrics.match(new RegExp(`^${name} (\\d+)$`, 'm'))?.[1]);
-  assert.ok(metric('shadowcast_ws_audio_packets_sent_total') >= c.audio.length, 'audio packets counted');
+  const counted = { sent: metric('shadowcast_ws_audio_packets_sent_total'),
+    encoded: metric('shadowcast_audio_packets_encoded_total'), received };
+  assert.ok(counted.sent >= counted.received && counted.encoded >= counted.received,
+    `audio packets counted: ${JSON.stringify(counted)}`);
 });
 
 test('a client that does not ask for audio gets no audio message', { timeout: 60000 }, async () => {
@@ -192,5 +197,28 @@ test('a client that does not ask for audio gets no audio message', { timeout: 60
     assert.equal(got.audio, 0, 'no audio message');
   } finally {
     w.terminate();
+  }
+});
+
+test('--no-audio: hello.audio is null, no audio message, nothing written to the ring', { timeout: 120000 }, async () => {
+  const quiet = await startServer(['--no-audio', '--no-shadow', '--hang-timeout', '5000']);
+  const w = new WebSocket(quiet.wsUrl, 'shadowcast.v1');
+  const got = { hello: null, audio: 0, video: 0 };
+  try {
+    w.on('open', () => w.send(JSON.stringify({ type: 'join', spectate: true, audio: true })));
+    w.on('message', (data, isBinary) => {
+      if (!isBinary) { const m = JSON.parse(data.toString()); if (m.type === 'hello') got.hello = m; return; }
+      if (data.readUInt32LE(0) === AUDIO_MAGIC) got.audio++; else got.video++;
+    });
+    const end = Date.now() + 60000;
+    while (got.video < 30 && Date.now() < end) await sleep(50);
+    assert.ok(got.video >= 30, `30 video frames (got ${got.video})`);
+    assert.equal(got.hello.audio, null, 'hello says no audio');
+    assert.equal(got.audio, 0, 'no audio message');
+    const metrics = await quiet.metrics();
+    assert.match(metrics, /^shadowcast_audio_ticks_written_total 0$/m, 'the primary wrote nothing to the audio ring');
+  } finally {
+    w.terminate();
+    await quiet.stop();
   }
 });
