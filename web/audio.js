@@ -64,15 +64,22 @@ export class GameAudio {
     this.stop();
     this.info = info;
     const s = this.sc;
+    if (!GameAudio.available()) {
+      s.audioState = 'unsupported';
+      s.audioSupported = false;
+      this.show('No sound: this browser has no WebCodecs AudioDecoder (or no WebAudio); the video plays on. ' +
+        'Use a current Chrome, Edge or Firefox for sound.');
+      return;
+    }
     if (!info) {
       s.audioState = 'off';
-      this.show(GameAudio.available() ? 'sound: the server sends none' : '');
+      this.show('sound: the server sends none');
       return;
     }
     const config = { codec: 'opus', sampleRate: info.sample_rate, numberOfChannels: info.channels };
     let support;
     try {
-      support = GameAudio.available() ? await AudioDecoder.isConfigSupported(config) : { supported: false };
+      support = await AudioDecoder.isConfigSupported(config);
     } catch (e) {
       support = { supported: false, error: e };
     }
