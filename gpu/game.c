@@ -24,13 +24,18 @@ enum {
 	BIND_TILE_HISTORY,
 	BIND_TILE_LIST,
 	BIND_HANG,
+	BIND_AUDIO,
 	BIND_COUNT,
 };
 
-enum { PIPE_INIT, PIPE_TICK, PIPE_SPIN, PIPE_PARTICLES, PIPE_FINALIZE, PIPE_BIN, PIPE_RENDER, PIPE_SEAL, PIPE_COUNT };
+enum { PIPE_INIT, PIPE_TICK, PIPE_SPIN, PIPE_PARTICLES, PIPE_AUDIO, PIPE_FINALIZE, PIPE_BIN, PIPE_RENDER, PIPE_SEAL,
+       PIPE_COUNT };
 static const char *const pipe_names[PIPE_COUNT] = {
-	"init", "tick_logic", "spin", "particles", "finalize", "bin", "render", "seal",
+	"init", "tick_logic", "spin", "particles", "audio", "finalize", "bin", "render", "seal",
 };
+
+/* the audio buffer: the synthesis state, then one tick's PCM */
+#define AUDIO_BUFFER_SIZE (sizeof(struct sc_game_audio) + (size_t)SC_AUDIO_MAX_SAMPLES * 2)
 
 /* the rasteriser's tiles (shaders/game_common.glsl) */
 #define TILE_W 32
@@ -45,6 +50,7 @@ struct sc_game {
 	struct sc_frame_memory frames;
 	struct sc_vk_buffer params, state, particles, heat, readback, circles;
 	struct sc_vk_buffer tile_content, tile_history, tile_list, hang;
+	struct sc_vk_buffer audio; /* host-visible: struct sc_game_audio, then the tick's PCM */
 	uint32_t n_tiles;
 	uint32_t slots_rendered; /* bit per slot: holds a full frame (tiles can be skipped) */
 	VkDescriptorSetLayout set_layout;
@@ -68,7 +74,7 @@ void sc_game_config_defaults(struct sc_game_config *cfg)
 {
 	*cfg = (struct sc_game_config){
 		.width = 1280, .height = 720, .particles = 20000, .players = 2, .seed = 1, .frame_slots = 3,
-		.hang_timeout_ms = 2000,
+		.hang_timeout_ms = 2000, .fps = 60,
 	};
 }
 
@@ -86,6 +92,8 @@ const char *sc_game_config_check(const struct sc_game_config *cfg)
 		return "frame slots must be 1 to 16";
 	if (cfg->hang_timeout_ms < 10 || cfg->hang_timeout_ms > 600000)
 		return "hang timeout must be 10 ms to 600 s";
+	if (cfg->fps < 1 || cfg->fps > 1000)
+		return "fps must be 1 to 1000";
 	return NULL;
 }
 
@@ -126,6 +134,7 @@ static bool create_buffers(struct sc_game *g)
 	       sc_vk_buffer_init(&g->tile_list, dev, 16 + 4ull * g->n_tiles,
 	                         storage | VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT, false) &&
 	       sc_vk_buffer_init(&g->hang, dev, 16, storage | VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT, false) &&
+	       sc_vk_buffer_init(&g->audio, dev, AUDIO_BUFFER_SIZE, storage, true) &&
 	       sc_frame_memory_init(&g->frames, dev, g->layout.slot_size * g->cfg.frame_slots);
 }
 
@@ -180,6 +189,7 @@ static bool create_descriptors(struct sc_game *g)
 		g->params.buffer, g->state.buffer, g->particles.buffer,
 		g->heat.buffer, g->frames.buffer, g->readback.buffer, g->circles.buffer,
 		g->tile_content.buffer, g->tile_history.buffer, g->tile_list.buffer, g->hang.buffer,
+		g->audio.buffer,
 	};
 	VkDescriptorBufferInfo infos[BIND_COUNT];
 	VkWriteDescriptorSet writes[BIND_COUNT];
@@ -266,6 +276,9 @@ static bool record_tick(struct sc_game *g, VkCommandBuffer cmd, bool render)
 	bind(g, cmd, PIPE_PARTICLES);
 	vkCmdDispatch(cmd, (g->cfg.particles + 63) / 64, 1, 1);
 	compute_barrier(cmd);
+	bind(g, cmd, PIPE_AUDIO); /* the tick's sound, from the state and events it left */
+	vkCmdDispatch(cmd, 1, 1, 1);
+	compute_barrier(cmd);
 	bind(g, cmd, PIPE_FINALIZE);
 	vkCmdDispatch(cmd, 1, 1, 1);
 	if (!render) {
@@ -325,6 +338,8 @@ static void fill_params(struct sc_game *g, uint32_t tick, uint32_t slot, uint32_
 	p->flags = flags;
 	p->seal_word = (uint32_t)((base + g->layout.seal_offset) / 4);
 	p->slot = slot;
+	p->audio_samples = sc_audio_tick_samples(tick, g->cfg.fps);
+	p->audio_pos = (uint32_t)sc_audio_tick_pos(tick, g->cfg.fps);
 	if (n)
 		memcpy(p->inputs, inputs, n * sizeof(*inputs));
 }
@@ -407,6 +422,7 @@ static bool run_init(struct sc_game *g)
 	vkCmdFillBuffer(cmd, g->heat.buffer, 0, VK_WHOLE_SIZE, 0);
 	vkCmdFillBuffer(cmd, g->frames.buffer, 0, VK_WHOLE_SIZE, 0);
 	vkCmdFillBuffer(cmd, g->tile_history.buffer, 0, VK_WHOLE_SIZE, 0);
+	vkCmdFillBuffer(cmd, g->audio.buffer, 0, VK_WHOLE_SIZE, 0);
 	fill_guard_band(g, cmd);
 	barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
 	        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
@@ -508,6 +524,7 @@ void sc_game_destroy(struct sc_game *g)
 	sc_vk_buffer_finish(&g->tile_history, g->dev);
 	sc_vk_buffer_finish(&g->tile_list, g->dev);
 	sc_vk_buffer_finish(&g->hang, g->dev);
+	sc_vk_buffer_finish(&g->audio, g->dev);
 	sc_frame_memory_finish(&g->frames, g->dev);
 	free(g);
 }
@@ -545,6 +562,9 @@ enum sc_game_error sc_game_tick(struct sc_game *g, const struct sc_input_event *
 	out->hash = (uint64_t)rb[0] | ((uint64_t)rb[1] << 32);
 	out->gpu_ms = (double)(ts[1] - ts[0]) * g->dev->info.timestamp_period_ns / 1e6;
 	memcpy(&out->state, rb + 2, sizeof(out->state));
+	memcpy(&out->audio, g->audio.map, sizeof(out->audio));
+	out->audio_pos = sc_audio_tick_pos(out->tick, g->cfg.fps);
+	out->pcm = (const int16_t *)((const uint8_t *)g->audio.map + sizeof(struct sc_game_audio));
 	if (render)
 		g->slots_rendered |= 1u << slot; /* a skipped tick leaves the slot and its tile history as they were */
 	g->next_tick++;
@@ -563,12 +583,18 @@ enum sc_game_error sc_game_render_last(struct sc_game *g, uint32_t slot, uint32_
 	return e;
 }
 
-size_t sc_game_snapshot_size(const struct sc_game *g)
+size_t sc_game_snapshot_size_for(uint32_t particles)
 {
-	return sizeof(struct sc_game_state) + (size_t)g->cfg.particles * 16;
+	return sizeof(struct sc_game_state) + (size_t)particles * 16 + sizeof(struct sc_game_audio);
 }
 
-/* Copies state + particles to (to_host) or from a staging buffer, one submit. */
+size_t sc_game_snapshot_size(const struct sc_game *g)
+{
+	return sc_game_snapshot_size_for(g->cfg.particles);
+}
+
+/* Copies state + particles + the sound's state to (to_host) or from a
+ * staging buffer, one submit. */
 static bool snapshot_copy(struct sc_game *g, struct sc_vk_buffer *staging, bool to_host)
 {
 	VkCommandBuffer cmd;
@@ -577,6 +603,8 @@ static bool snapshot_copy(struct sc_game *g, struct sc_vk_buffer *staging, bool 
 	VkBufferCopy state = {.srcOffset = 0, .dstOffset = 0, .size = sizeof(struct sc_game_state)};
 	VkBufferCopy parts = {.srcOffset = 0, .dstOffset = sizeof(struct sc_game_state),
 	                      .size = (VkDeviceSize)g->cfg.particles * 16};
+	VkBufferCopy audio = {.srcOffset = 0, .dstOffset = parts.dstOffset + parts.size,
+	                      .size = sizeof(struct sc_game_audio)};
 	barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_HOST_BIT,
 	        VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_HOST_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
 	        VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
@@ -584,11 +612,14 @@ static bool snapshot_copy(struct sc_game *g, struct sc_vk_buffer *staging, bool 
 		vkCmdCopyBuffer(cmd, g->state.buffer, staging->buffer, 1, &state);
 		if (parts.size)
 			vkCmdCopyBuffer(cmd, g->particles.buffer, staging->buffer, 1, &parts);
+		vkCmdCopyBuffer(cmd, g->audio.buffer, staging->buffer, 1, &audio);
 	} else {
+		VkBufferCopy aback = {.srcOffset = audio.dstOffset, .dstOffset = 0, .size = audio.size};
 		VkBufferCopy pback = {.srcOffset = parts.dstOffset, .dstOffset = 0, .size = parts.size};
 		vkCmdCopyBuffer(cmd, staging->buffer, g->state.buffer, 1, &state);
 		if (parts.size)
 			vkCmdCopyBuffer(cmd, staging->buffer, g->particles.buffer, 1, &pback);
+		vkCmdCopyBuffer(cmd, staging->buffer, g->audio.buffer, 1, &aback);
 		fill_guard_band(g, cmd); /* a restored game starts with intact canaries */
 	}
 	barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,

@@ -7,6 +7,7 @@
 
 #include "gpu/frame_layout.h"
 #include "gpu/frame_memory.h"
+#include "gpu/game_audio.h"
 #include "gpu/game_state.h"
 #include "net/shm/input_event.h"
 #include "gpu/vk_device.h"
@@ -18,6 +19,7 @@ struct sc_game_config {
 	uint32_t seed;
 	uint32_t frame_slots;   /* frames in the exported ring, >= 1 */
 	uint32_t hang_timeout_ms; /* a tick's fence not signalled by then is a hang */
+	uint32_t fps;           /* ticks a second: how many audio samples a tick makes (gpu/game_audio.h) */
 };
 
 struct sc_tick_result {
@@ -25,6 +27,12 @@ struct sc_tick_result {
 	uint64_t hash;          /* state hash after it */
 	double gpu_ms;          /* from timestamp queries */
 	struct sc_game_state state;
+	/* the tick's sound (gpu/game_audio.h): audio.n_samples mono s16 samples
+	 * at `pcm`, valid until the next tick, restore or destroy; audio.hash is
+	 * folded into `hash` */
+	struct sc_game_audio audio;
+	uint64_t audio_pos;     /* sample position of pcm[0] (64-bit) */
+	const int16_t *pcm;
 };
 
 enum sc_game_error {
@@ -36,7 +44,7 @@ enum sc_game_error {
 };
 
 /* Fills cfg with the defaults: 1280x720, 20000 particles, 2 players, seed 1,
- * 3 slots, 2000 ms hang timeout. */
+ * 3 slots, 2000 ms hang timeout, 60 fps. */
 void sc_game_config_defaults(struct sc_game_config *cfg);
 /* NULL if valid, else why not. */
 const char *sc_game_config_check(const struct sc_game_config *cfg);
@@ -64,8 +72,11 @@ enum sc_game_error sc_game_tick(struct sc_game *game, const struct sc_input_even
 enum sc_game_error sc_game_render_last(struct sc_game *game, uint32_t slot, uint32_t render_flags);
 
 /* Full GPU state, for captures and for restoring a match: the state block
- * (struct sc_game_state) followed by every particle (16 bytes each). */
+ * (struct sc_game_state), every particle (16 bytes each), then the sound's
+ * state (struct sc_game_audio). */
 size_t sc_game_snapshot_size(const struct sc_game *game);
+/* The same for a game of `particles` particles. */
+size_t sc_game_snapshot_size_for(uint32_t particles);
 bool sc_game_snapshot(struct sc_game *game, void *buf, size_t len);
 /* Loads a snapshot taken from a game with the same configuration; the next
  * tick simulated is state.hdr.tick. */

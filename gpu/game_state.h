@@ -71,7 +71,7 @@ struct sc_game_params {
 	uint32_t tick, n_inputs, width, height;
 	uint32_t rgba_word, y_word, uv_word, pitch;
 	uint32_t particle_count, n_players, seed, flags;
-	uint32_t seal_word, slot, pad1, pad2;
+	uint32_t seal_word, slot, audio_samples, audio_pos;
 	struct sc_input_event inputs[SC_MAX_INPUTS_PER_TICK];
 };
 _Static_assert(sizeof(struct sc_game_params) == 64 + 16 * SC_MAX_INPUTS_PER_TICK, "std140 Params");

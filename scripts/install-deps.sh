@@ -8,6 +8,7 @@ PKGS=(
   libvulkan-dev mesa-vulkan-drivers vulkan-tools glslang-tools spirv-tools
   libpng-dev
   libavcodec-dev libavutil-dev libva-dev libx264-dev
+  libopus-dev
   libwebsockets-dev
   libcurl4-openssl-dev libjansson-dev openssl
   clang libclang-rt-14-dev

@@ -101,6 +101,7 @@ static int replay_child(const struct replay_opts *o, int progress_fd)
 	gc.seed = in->game.seed;
 	gc.players = in->game.players;
 	gc.particles = in->game.particles;
+	gc.fps = in->game.fps;
 	gc.frame_slots = 1;
 	gc.hang_timeout_ms = o->hang_timeout_ms ? o->hang_timeout_ms :
 	                     in->game.hang_timeout_ms ? in->game.hang_timeout_ms : 2000;

@@ -13,6 +13,7 @@
 #include "util/parse.h"
 #include "util/png_write.h"
 #include "util/stats.h"
+#include "util/wav_write.h"
 
 struct sim_options {
 	uint32_t ticks;
@@ -22,6 +23,7 @@ struct sim_options {
 	const char *dump_dir;
 	uint32_t every;
 	const char *device;
+	const char *audio, *audio_log;
 	struct sc_game_config game;
 };
 
@@ -39,6 +41,9 @@ static void sim_usage(FILE *out)
 		"  --every K            with --dump-frames: every K ticks (default 60)\n"
 		"  --size WxH           frame size (default 1280x720)\n"
 		"  --particles N        particle count (default 20000)\n"
+		"  --fps N              tick rate: a tick's sound is 48000/N samples (default 60)\n"
+		"  --audio FILE         the game's sound, 48 kHz mono s16, as a WAV file\n"
+		"  --audio-log FILE     one line per tick: tick, sample position, samples, audio hash, peak\n"
 		"  --device SPEC        auto | INDEX | NAME-SUBSTRING | UUID (default auto)\n");
 }
 
@@ -50,7 +55,9 @@ static bool parse_sim_args(int argc, char **argv, struct sim_options *o)
 		{"hash-log", required_argument, 0, 'H'}, {"trace", required_argument, 0, 'T'},
 		{"dump-frames", required_argument, 0, 'd'}, {"every", required_argument, 0, 'e'},
 		{"size", required_argument, 0, 'z'}, {"particles", required_argument, 0, 'n'},
-		{"device", required_argument, 0, 'D'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+		{"device", required_argument, 0, 'D'}, {"help", no_argument, 0, 'h'},
+		{"fps", required_argument, 0, 'f'}, {"audio", required_argument, 0, 'A'},
+		{"audio-log", required_argument, 0, 'L'}, {0, 0, 0, 0},
 	};
 	memset(o, 0, sizeof(*o));
 	sc_game_config_defaults(&o->game);
@@ -74,6 +81,9 @@ static bool parse_sim_args(int argc, char **argv, struct sim_options *o)
 		case 'z': ok = sc_parse_size(optarg, &o->game.width, &o->game.height); break;
 		case 'n': ok = sc_parse_u32(optarg, 0, 4000000, &o->game.particles); break;
 		case 'D': o->device = optarg; break;
+		case 'f': ok = sc_parse_u32(optarg, 1, 1000, &o->game.fps); break;
+		case 'A': o->audio = optarg; break;
+		case 'L': o->audio_log = optarg; break;
 		case 'h': sim_usage(stdout); exit(0);
 		default: sim_usage(stderr); return false;
 		}
@@ -140,7 +150,8 @@ int sc_cmd_sim(int argc, char **argv)
 	struct sc_input_list inputs = {0};
 	struct sc_vk_device *dev = NULL;
 	struct sc_game *game = NULL;
-	FILE *hash_log = NULL, *trace = NULL;
+	FILE *hash_log = NULL, *trace = NULL, *audio_log = NULL;
+	struct sc_wav_writer wav = {0};
 	double *gpu_ms = calloc(o.ticks, sizeof(double));
 	if (!gpu_ms)
 		goto out;
@@ -152,7 +163,9 @@ int sc_cmd_sim(int argc, char **argv)
 		sc_err("%s: %s", o.dump_dir, strerror(errno));
 		goto out;
 	}
-	if ((o.hash_log && !(hash_log = open_out(o.hash_log))) || (o.trace && !(trace = open_out(o.trace))))
+	if ((o.hash_log && !(hash_log = open_out(o.hash_log))) || (o.trace && !(trace = open_out(o.trace))) ||
+	    (o.audio_log && !(audio_log = open_out(o.audio_log))) ||
+	    (o.audio && !sc_wav_open(&wav, o.audio, SC_AUDIO_RATE, SC_AUDIO_CHANNELS)))
 		goto out;
 	if (!(dev = sc_vk_device_create(o.device)))
 		goto out;
@@ -179,6 +192,10 @@ int sc_cmd_sim(int argc, char **argv)
 			fprintf(hash_log, "%u %016llx\n", res.tick, (unsigned long long)res.hash);
 		if (trace)
 			write_trace_line(trace, &res);
+		if (audio_log)
+			fprintf(audio_log, "%u %llu %u %08x %u\n", res.tick, (unsigned long long)res.audio_pos,
+			        res.audio.n_samples, res.audio.hash, res.audio.peak);
+		sc_wav_append(&wav, res.pcm, res.audio.n_samples);
 		if (dump && !dump_frame(o.dump_dir, game, t))
 			goto out;
 	}
@@ -197,6 +214,14 @@ out:
 	}
 	if (trace && fclose(trace) != 0) {
 		sc_err("%s: %s", o.trace, strerror(errno));
+		rc = 1;
+	}
+	if (audio_log && fclose(audio_log) != 0) {
+		sc_err("%s: %s", o.audio_log, strerror(errno));
+		rc = 1;
+	}
+	if (!sc_wav_close(&wav)) {
+		sc_err("%s: write failed", o.audio);
 		rc = 1;
 	}
 	sc_game_destroy(game);

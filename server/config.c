@@ -21,7 +21,7 @@ enum opt_id {
 	OPT_MAX_CLIENTS, OPT_WEB_ROOT, OPT_SHADOW, OPT_NO_SHADOW, OPT_SHADOW_DEVICE, OPT_DELAY,
 	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_MAX_MESSAGE, OPT_CLIENT_RATE, OPT_CLIENT_QUEUE, OPT_API_TOKEN, OPT_API_TOKEN_FILE, OPT_PLAYER_TOKEN_FILE, OPT_SPECTATOR_TOKEN_FILE, OPT_CAPTURES_QUOTA, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ALLOW_ORIGIN, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
 	OPT_LOG_CAPACITY, OPT_SHADOW_BACKLOG, OPT_CRASH_LOOP, OPT_TEST_ENCODE_HOLD, OPT_TEST_DETECT_LATE, OPT_FOLLOW,
-	OPT_PRINT_CONFIG, OPT_HELP,
+	OPT_PRINT_CONFIG, OPT_HELP, OPT_AUDIO, OPT_NO_AUDIO, OPT_AUDIO_BITRATE,
 };
 
 /* Who an option is for. `run --help` lists the user's options, then the
@@ -60,6 +60,9 @@ static const struct opt_desc opt_table[] = {
 	{"allow-origin", OPT_ALLOW_ORIGIN, "LIST", "pages of these origins may open the WebSocket too, comma-separated scheme://host[:port] (default: the page's own origin only)", FOR_USER},
 	{"max-clients", OPT_MAX_CLIENTS, "N", "WebSocket clients, 1..1024 (default 32)", FOR_USER},
 	{"web-root", OPT_WEB_ROOT, "DIR", "player page directory (default $SHADOWCAST_WEB_ROOT, else share/shadowcast/web beside the installed binary, else the source tree's web/ for the build tree's binary)", FOR_USER},
+	{"audio", OPT_AUDIO, "on|off", "send the game's sound to clients that ask for it, Opus (default on)", FOR_USER},
+	{"no-audio", OPT_NO_AUDIO, NULL, "same as --audio off", FOR_USER},
+	{"audio-bitrate", OPT_AUDIO_BITRATE, "KBPS", "Opus bitrate in kbit/s, 6..510 (default 64)", FOR_USER},
 	{"shadow", OPT_SHADOW, "on|off", "run the delayed shadow instance (default on)", FOR_USER},
 	{"no-shadow", OPT_NO_SHADOW, NULL, "same as --shadow off", FOR_USER},
 	{"shadow-device", OPT_SHADOW_DEVICE, "SPEC", "Vulkan device of the shadow (default: as --device)", FOR_USER},
@@ -112,6 +115,8 @@ void sc_run_config_defaults(struct sc_run_config *cfg)
 	cfg->bitrate_kbps = 6000;
 	cfg->idr_interval = 0;
 	cfg->shadow = true;
+	cfg->audio = true;
+	cfg->audio_bitrate_kbps = 64;
 	cfg->delay_ms = 1000;
 	cfg->hang_timeout_ms = 500;
 	cfg->on_fault = SC_ON_FAULT_RESTORE;
@@ -135,6 +140,7 @@ void sc_run_config_game(const struct sc_run_config *cfg, struct sc_game_config *
 	gc->seed = cfg->seed;
 	gc->frame_slots = cfg->frame_slots;
 	gc->hang_timeout_ms = cfg->hang_timeout_ms;
+	gc->fps = cfg->fps;
 }
 
 static const char *encoder_kind_name(enum sc_encoder_kind k)
@@ -274,6 +280,12 @@ static const char *set_option(struct sc_run_config *cfg, int id, const char *v)
 			return "must be on or off";
 		cfg->shadow = strcmp(v, "on") == 0;
 		return NULL;
+	case OPT_AUDIO:
+		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+			return "must be on or off";
+		cfg->audio = strcmp(v, "on") == 0;
+		return NULL;
+	case OPT_AUDIO_BITRATE: return U32(audio_bitrate_kbps, 6, 510, "must be 6..510 (kbit/s)");
 	case OPT_SHADOW_DEVICE: return copy_str(cfg->shadow_device, sizeof(cfg->shadow_device), v);
 	case OPT_DELAY: return parse_delay(cfg, v);
 	case OPT_HANG_TIMEOUT: return U32(hang_timeout_ms, 50, 60000, "must be 50..60000 (ms)");
@@ -456,6 +468,7 @@ void sc_run_config_write(FILE *out, const struct sc_run_config *cfg)
 	fprintf(out, "max-message-bytes = %u\nclient-rate = %u\nclient-queue-kib = %u\n", cfg->max_message_bytes,
 	        cfg->client_rate, cfg->client_queue_kib);
 	static const char *const on_fault[] = {"restore", "restart", "stop"};
+	fprintf(out, "audio = %s\naudio-bitrate = %u\n", cfg->audio ? "on" : "off", cfg->audio_bitrate_kbps);
 	fprintf(out, "shadow = %s\n", cfg->shadow ? "on" : "off");
 	if (cfg->shadow_device[0])
 		fprintf(out, "shadow-device = %s\n", cfg->shadow_device);
@@ -543,6 +556,7 @@ bool sc_run_config_parse(struct sc_run_config *cfg, int argc, char **argv, bool 
 		case OPT_HELP: sc_run_config_usage(stdout); exit(0);
 		case OPT_PRINT_CONFIG: print = true; continue;
 		case OPT_NO_SHADOW: cfg->shadow = false; continue;
+		case OPT_NO_AUDIO: cfg->audio = false; continue;
 		case OPT_FOLLOW: cfg->follow_checkpoint = true; continue;
 		case '?':
 		case ':':

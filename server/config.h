@@ -33,6 +33,9 @@ struct sc_run_config {
 	char vaapi_device[128];    /* "" = first render node */
 	uint32_t bitrate_kbps;
 	uint32_t idr_interval;     /* frames, 0 = only on request */
+	/* the game's sound */
+	bool audio;                /* --no-audio turns it off: not written, not encoded, not sent */
+	uint32_t audio_bitrate_kbps;
 	/* shadow tracking */
 	bool shadow;               /* --no-shadow turns it off */
 	char shadow_device[128];   /* "" = same device spec as the primary */

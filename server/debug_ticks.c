@@ -179,9 +179,10 @@ static void record_json(struct sc_debug_api *api, const struct tick_pick *p, str
 {
 	const struct sc_tick_record *r = &p->r;
 	sc_sb_printf(sb, "{\"tick\":%u,\"record_seq\":%llu,\"hash\":\"0x%016llx\",\"done_ns\":%llu,\"seq_begin\":%llu,"
-	             "\"seq_end\":%llu,\"n_inputs\":%u,\"superseded\":%u,", r->tick, (unsigned long long)p->record_seq,
-	             (unsigned long long)r->hash, (unsigned long long)r->done_ns, (unsigned long long)r->seq_begin,
-	             (unsigned long long)r->seq_end, r->n_inputs, p->superseded);
+	             "\"seq_end\":%llu,\"n_inputs\":%u,\"superseded\":%u,\"audio_hash\":\"0x%08x\",", r->tick,
+	             (unsigned long long)p->record_seq, (unsigned long long)r->hash, (unsigned long long)r->done_ns,
+	             (unsigned long long)r->seq_begin, (unsigned long long)r->seq_end, r->n_inputs, p->superseded,
+	             r->audio_hash);
 	struct sc_input_drop drops[SC_INPUT_DROPS_RING];
 	size_t n_drops;
 	char why[200];

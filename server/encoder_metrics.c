@@ -159,6 +159,14 @@ size_t sc_encoder_metrics_text(const struct sc_encoder_status *st, char *buf, si
 	       atomic_load(&s->ticks_late));
 	metric(&o, "shadowcast_inputs_applied_total", "counter", "Input events the primary applied.",
 	       atomic_load(&s->inputs_applied));
+	/* the game's sound (session/shm/audio_ring.h) */
+	metric(&o, "shadowcast_audio_ticks_written_total", "counter",
+	       "Ticks whose sound the primary wrote to the audio ring.", atomic_load(&s->audio_ticks_written));
+	metric(&o, "shadowcast_audio_ticks_dropped_total", "counter",
+	       "Ticks whose sound found the audio ring full (the encoder process was not reading).",
+	       atomic_load(&s->audio_ticks_dropped));
+	metric(&o, "shadowcast_audio_packets_encoded_total", "counter", "Opus packets the encoder process made.",
+	       atomic_load(&s->audio_packets_encoded));
 	metric(&o, "shadowcast_inputs_logged_total", "counter",
 	       "Input events the encoder process wrote to the input log.",
 	       atomic_load(&e->inputs_logged));

@@ -35,6 +35,7 @@
 #include "server/config.h"
 #include "server/debug_api.h"
 #include "server/disk_worker.h"
+#include "server/encoder_audio.h"
 #include "server/encoder_metrics.h"
 #include "server/frame_encode.h"
 #include "server/frame_reader.h"
@@ -95,6 +96,8 @@ struct encp {
 	bool shown_valid;
 	uint32_t shown_tick;
 	struct sc_game_state shown;
+	/* encode thread: the game's sound, sent in step with the video (--audio) */
+	struct sc_encoder_audio audio;
 };
 
 /* --- service thread: ws callbacks ------------------------------------------ */
@@ -327,6 +330,7 @@ static void encode_one(struct encp *p)
 	if (took == SC_FRAME_NONE)
 		return;
 	frame_events(p, &t);
+	sc_encoder_audio_dispatch(&p->audio, t.tick, p->reader.generation); /* the sound up to this frame's tick */
 	if (took == SC_FRAME_BAD_SEAL)
 		return; /* dropped and counted; the next frame taken asks for an IDR */
 	uint64_t copied_before = sc_encoder_bytes_copied(p->enc);
@@ -612,6 +616,7 @@ static bool create_server(struct encp *p)
 		.encoder_name = sc_encoder_name(p->enc),
 		.encoder_fallback_reason = sc_encoder_fallback_reason(p->enc),
 	};
+	sc_encoder_audio_info(&p->audio, &wc.audio);
 	p->ws = sc_ws_server_create(&wc);
 	if (!p->ws)
 		return false;
@@ -682,8 +687,11 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 		.input_stamp = api_input_stamp,
 		.ud = p,
 	};
+	if (cfg->audio && !sc_encoder_audio_init(&p->audio, p->arena, p->session, cfg->audio_bitrate_kbps * 1000))
+		sc_warn("audio: not available; clients get no sound");
 	if (!create_server(p))
 		goto out_arena;
+	sc_encoder_audio_set_server(&p->audio, p->ws);
 	/* after the server (it wakes it), before its service loop */
 	if (!(p->disk = sc_disk_worker_create(disk_wake, p)) || !(p->summaries = sc_capture_summaries_create(p->disk))) {
 		sc_err("cannot start the disk worker");
@@ -711,6 +719,7 @@ out_ws:
 	sc_capture_summaries_destroy(p->summaries);
 out_arena:
 	sc_frame_reader_finish(&p->reader);
+	sc_encoder_audio_finish(&p->audio);
 	if (p->arena) {
 		sc_arena_unregister(p->arena);
 		sc_arena_destroy(p->arena);

@@ -23,6 +23,7 @@
 #include "server/fault_report.h"
 #include "server/input_drops.h"
 #include "server/roles.h"
+#include "session/audio_ring.h"
 #include "session/session_attach.h"
 #include "session/session.h"
 #include "util/clock.h"
@@ -66,6 +67,9 @@ struct primary {
 	uint64_t drop_begin, drop_end; /* restore: the offending tick's inputs, seqs [begin, end) */
 	bool drop_all;        /* drop all of them, not only the FAULT inputs */
 	struct late_fault late; /* --test-detect-late: a finding held back */
+	struct sc_spsc_ring audio; /* the audio ring (session/shm/audio_ring.h), when audio is on */
+	bool have_audio;
+	bool audio_full;        /* the last write found the ring full (logged once per episode) */
 };
 
 /* Exit status of a primary that stopped on a detected fault (the supervisor
@@ -111,7 +115,42 @@ static bool attach_session(struct primary *p, int ipc_fd)
 		return false;
 	}
 	sc_doorbell_init(&p->doorbell, p->doorbell_fd, &p->session->frame_doorbell_need_wakeup, 0);
+	if (p->cfg->audio && !(p->have_audio = sc_audio_ring_attach(p->arena, &p->audio)))
+		sc_warn("audio: no audio ring; the game's sound is not sent");
 	return true;
+}
+
+/* The tick's sound into the audio ring, before its frame is published; never
+ * waits for the encoder (a full ring loses this tick's sound, counted). */
+static void publish_audio(struct primary *p, const struct sc_tick_result *res, uint64_t capture_ns)
+{
+	struct sc_session_shm *s = p->session;
+	atomic_store(&s->audio_last_hash, res->audio.hash);
+	atomic_store(&s->audio_last_tick, res->tick);
+	if (!p->have_audio)
+		return;
+	struct sc_audio_chunk chunk = {
+		.tick = res->tick,
+		.n_samples = res->audio.n_samples,
+		.sample_pos = res->audio_pos,
+		.sample_rate = SC_AUDIO_RATE,
+		.channels = SC_AUDIO_CHANNELS,
+		.format = SC_AUDIO_FORMAT_S16,
+		.audio_hash = res->audio.hash,
+	};
+	enum sc_ring_result r = sc_audio_ring_write(&p->audio, &chunk, res->pcm, capture_ns);
+	if (r == SC_RING_SUCCESS) {
+		atomic_fetch_add(&s->audio_ticks_written, 1);
+		if (p->audio_full)
+			sc_info("audio: ring writable again at tick %u", res->tick);
+		p->audio_full = false;
+		return;
+	}
+	atomic_fetch_add(&s->audio_ticks_dropped, 1);
+	if (!p->audio_full)
+		sc_warn("audio: tick %u's sound dropped: %s (the encoder is not reading the audio ring)", res->tick,
+		        sc_ring_result_str(r));
+	p->audio_full = true;
 }
 
 /* --on-fault restore: continue the match from the shadow's pre-error state
@@ -498,6 +537,7 @@ static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 	}
 	if (tick_faulted(p, &res, ev, rec.n_inputs))
 		return TICK_FAULT;
+	publish_audio(p, &res, capture_ns); /* before the frame: the encoder finds a frame's sound with it */
 	uint64_t done = sc_now_ns();
 	struct sc_frame_slot_shm *fs = &s->slots[slot];
 	fs->tick = tick;
@@ -510,6 +550,7 @@ static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 
 	rec.hash = res.hash;
 	rec.done_ns = done;
+	rec.audio_hash = res.audio.hash;
 	p->last_hash = res.hash;
 	if (sc_input_log_append(&p->ticks, &rec, NULL) != SC_RING_SUCCESS) {
 		/* never waits for a reader: the shadow that misses this record stops at the gap */

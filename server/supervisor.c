@@ -20,6 +20,7 @@
 #include "net/shm/doorbell.h"
 #include "net/shm/fd_passing.h"
 #include "server/commands.h"
+#include "session/audio_ring.h"
 #include "server/supervisor_priv.h"
 #include "session/session_attach.h"
 #include "util/clock.h"
@@ -72,6 +73,9 @@ static bool session_init(struct supervisor *sup)
 	                sizeof(struct sc_input_event), &sup->input_log) ||
 	    !create_log(sup, SC_TICK_LOG_BLOCK, SC_BLOCK_TICK_LOG, sup->cfg.log_capacity,
 	                sizeof(struct sc_tick_record), &sup->tick_log))
+		return false;
+	struct sc_spsc_ring audio; /* formatted here, written by the primary, read by the encoder */
+	if (!sc_audio_ring_create(sup->arena, &audio))
 		return false;
 	if ((sup->frame_efd = sc_doorbell_eventfd()) < 0)
 		return false;

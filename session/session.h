@@ -13,6 +13,7 @@
  *   session/shm/fault_record.h     the current incident
  *   session/shm/shadow_mailbox.h   the two shadows' status and command mailboxes
  *   session/shm/input_drop_ring.h  inputs a restored primary dropped
+ *   session/shm/audio_ring.h       the game's sound, primary -> encoder (its own block)
  * and, below, the fields that are not a protocol of their own: settings the
  * supervisor writes once, the seqlocked game state, counters and gauges (each
  * atomic word on its own), the checkpoint and restore hand-offs.
@@ -40,8 +41,9 @@
 /* 3: the first numbered layout since ten changes went in under 2;
  * 4: the fault record's numbers (record, device_fault);
  * 5: the shadow mailbox's result fields (reproduced, step_dir) and
- *    capture_dir_incident */
-#define SC_SESSION_LAYOUT_VERSION 5u
+ *    capture_dir_incident;
+ * 6: audio: the audio ring block, tick records with audio_hash, audio counters */
+#define SC_SESSION_LAYOUT_VERSION 6u
 #define SC_SESSION_BLOCK "session"     /* struct sc_session_shm */
 #define SC_INPUT_LOG_BLOCK "input-log" /* sc_input_log of struct sc_input_event */
 #define SC_TICK_LOG_BLOCK "tick-log"   /* sc_input_log of struct sc_tick_record */
@@ -160,11 +162,18 @@ struct sc_session_shm {
 	 * (session/shm/input_drop_ring.h): which clients to tell (`input_dropped`)
 	 * and which inputs of a tick record were not applied (GET /api/v1/ticks). */
 	struct sc_input_drop_shm input_drops[SC_INPUT_DROPS_RING];
+
+	/* audio (session/shm/audio_ring.h): counters, each word on its own */
+	_Atomic uint64_t audio_ticks_written;  /* primary: tick records written to the audio ring */
+	_Atomic uint64_t audio_ticks_dropped;  /* primary: ticks whose sound found the ring full */
+	_Atomic uint64_t audio_packets_encoded; /* encoder: Opus packets made */
+	_Atomic uint32_t audio_last_hash;      /* primary: the last tick's sound hash */
+	_Atomic uint32_t audio_last_tick;
 };
 
 /* Layout (SC_SESSION_LAYOUT_VERSION): change it, bump the version. */
 _Static_assert(sizeof(struct sc_game_state) == 540, "sc_game_state embedded in the session block");
-_Static_assert(sizeof(struct sc_session_shm) == 13400, "sc_session_shm layout");
+_Static_assert(sizeof(struct sc_session_shm) == 13432, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, magic) == 0, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, version) == 4, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, width) == 8, "sc_session_shm layout");
@@ -227,5 +236,7 @@ _Static_assert(offsetof(struct sc_session_shm, restore_valid) == 4972, "sc_sessi
 _Static_assert(offsetof(struct sc_session_shm, inputs_dropped) == 4976, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, slot_state) == 4984, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, input_drops) == 9304, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, audio_ticks_written) == 13400, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, audio_last_tick) == 13428, "sc_session_shm layout");
 
 #endif

@@ -11,6 +11,11 @@ layout(std430, set = 0, binding = 1) buffer StateWords { uint words[]; } stw;
 #include "game_state.glsl"
 layout(std430, set = 0, binding = 5) buffer Readback { uint rb[]; };
 
+// the sound's state (audio.comp ran before): its words, this tick's PCM hash
+// among them, are part of the state hash, so a shadow whose sound differs diverges
+#include "audio_common.glsl"
+layout(std430, set = 0, binding = 11) readonly buffer AudioWords { uint aw[]; };
+
 layout(std430, set = 0, binding = 6) writeonly buffer Circles { ivec4 circles[NUM_OBJECTS]; };
 
 layout(constant_id = 0) const uint STATE_WORDS = 1u;
@@ -48,6 +53,11 @@ void main()
 		uint w = stw.words[i];
 		h0 = (h0 ^ w) * 0x01000193u;
 		h1 = mix32b(h1 ^ w) + i;
+	}
+	for (uint i = 0u; i < AUDIO_STATE_WORDS; i++) {
+		uint w = aw[i];
+		h0 = (h0 ^ w) * 0x01000193u;
+		h1 = mix32b(h1 ^ w) + STATE_WORDS + i;
 	}
 	rb[0] = mix32(h0 ^ h1);
 	rb[1] = mix32b(h1 ^ (h0 >> 7));

@@ -113,7 +113,8 @@ layout(std140, set = 0, binding = 0) uniform Params {
 	uint flags;         // RENDER_*
 	uint seal_word;     // frame seal (tick, checksum), in words
 	uint slot;          // frame slot rendered into this tick
-	uint pad1, pad2;
+	uint audio_samples; // samples of sound this tick (48000 / fps, see gpu/game_audio.h)
+	uint audio_pos;     // sample position of its first sample, mod 2^32
 	uvec4 inputs[MAX_INPUTS]; // struct sc_input_event: tick, seq, player|action<<8|a<<16|b<<24, 0
 } params;
 

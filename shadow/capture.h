@@ -13,11 +13,14 @@
 #include "net/shm/input_event.h"
 #include "session/session.h" /* sc_fault_detected_name, the fault record's types */
 
-#define SC_CAPTURE_FORMAT 1
+/* 2: state.bin ends in the sound's state (struct sc_game_audio); game.fps;
+ * audio.wav and audio_ticks.txt */
+#define SC_CAPTURE_FORMAT 2
 
 struct sc_capture_game {
 	uint32_t width, height, seed, players, particles;
 	uint32_t hang_timeout_ms;
+	uint32_t fps;             /* the tick rate: how many audio samples a tick makes (format 2) */
 };
 
 struct sc_capture_info {

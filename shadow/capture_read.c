@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gpu/game.h"
 #include "gpu/input_file.h"
 #include "session/session.h"
 #include "util/json_get.h"
@@ -45,6 +46,7 @@ static bool parse_fields(struct sc_capture *cap, const json_t *m)
 	    !get_u32(m, "game.seed", &g->seed, cap->dir) || !get_u32(m, "game.players", &g->players, cap->dir) ||
 	    !get_u32(m, "game.particles", &g->particles, cap->dir) ||
 	    !get_u32(m, "game.hang_timeout_ms", &g->hang_timeout_ms, cap->dir) ||
+	    !get_u32(m, "game.fps", &g->fps, cap->dir) ||
 	    !get_u32(m, "next_tick", &in->next_tick, cap->dir) ||
 	    !get_u32(m, "delay_ticks", &in->delay_ticks, cap->dir))
 		return false;
@@ -112,7 +114,7 @@ bool sc_capture_load(struct sc_capture *cap, const char *dir)
 		sc_err("%s: %s", path, strerror(errno));
 		goto fail;
 	}
-	size_t want = sizeof(struct sc_game_state) + (size_t)cap->info.game.particles * 16;
+	size_t want = sc_game_snapshot_size_for(cap->info.game.particles);
 	if (cap->snap_len != want) {
 		sc_err("%s: %zu bytes, a snapshot of %u particles is %zu", path, cap->snap_len, cap->info.game.particles,
 		       want);

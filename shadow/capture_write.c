@@ -209,9 +209,10 @@ static bool write_manifest(const char *dir, const struct sc_capture_info *in, co
 	set(dev, "device_fault_report", json_boolean(in->device_fault == SC_DEVICE_FAULT_SAVED), &ok);
 	set(m, "devices", dev, &ok);
 	const struct sc_capture_game *g = &in->game;
-	set(m, "game", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "width", (json_int_t)g->width, "height",
+	set(m, "game", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "width", (json_int_t)g->width, "height",
 	                         (json_int_t)g->height, "seed", (json_int_t)g->seed, "players", (json_int_t)g->players,
-	                         "particles", (json_int_t)g->particles, "hang_timeout_ms", (json_int_t)g->hang_timeout_ms),
+	                         "particles", (json_int_t)g->particles, "hang_timeout_ms", (json_int_t)g->hang_timeout_ms,
+	                         "fps", (json_int_t)g->fps),
 	    &ok);
 	set(m, "inputs", json_pack("{s:I, s:I}", "applied_in_window", (json_int_t)inputs->n_applied, "pending",
 	                           (json_int_t)inputs->n_pending), &ok);

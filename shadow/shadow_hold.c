@@ -137,7 +137,7 @@ static void fill_info(struct shadow *sh, struct sc_capture_info *in)
 	sc_vk_uuid_str(d->uuid, in->shadow_device_uuid);
 	in->game = (struct sc_capture_game){.width = cfg->width, .height = cfg->height, .seed = cfg->seed,
 	                                    .players = cfg->players, .particles = cfg->particles,
-	                                    .hang_timeout_ms = cfg->hang_timeout_ms};
+	                                    .hang_timeout_ms = cfg->hang_timeout_ms, .fps = cfg->fps};
 }
 
 /* The captures' quota: the oldest go before this one is written; never the
@@ -217,6 +217,8 @@ bool shadow_write_capture(struct shadow *sh, bool incident, char *msg, size_t ms
 			sc_warn("cannot remove the partial capture %s: %s", dir, strerror(errno));
 		return false;
 	}
+	if (!sc_audio_window_write(&sh->audio, dir))
+		sc_warn("capture %s: audio.wav / audio_ticks.txt not written", dir);
 	snprintf(sh->capture_dir, sizeof(sh->capture_dir), "%s", dir);
 	snprintf(sh->me->capture_dir, sizeof(sh->me->capture_dir), "%s", dir);
 	atomic_store(&sh->me->capture_dir_incident, incident ? in.incident : 0);

@@ -11,12 +11,14 @@
 #include "net/shm/arena.h"
 #include "net/shm/input_log.h"
 #include "session/session.h"
+#include "shadow/audio_window.h"
 #include "shadow/backlog.h"
 #include "shadow/capture.h"
 #include "shadow/shadow_process.h"
 
 #define SHADOW_WINDOW 256  /* applied inputs kept for the capture's input window */
 #define SHADOW_PENDING 512 /* not-yet-applied inputs read at a pause */
+#define SHADOW_AUDIO_SECONDS 5 /* the game's sound kept for a capture (audio.wav) */
 
 struct shadow {
 	const struct sc_shadow_config *cfg;
@@ -40,6 +42,9 @@ struct shadow {
 	uint64_t armed_ns;         /* when it did: from then on it will not apply the error tick */
 	uint32_t armed_margin;     /* error tick - its next tick at that moment */
 	uint64_t divergences;
+
+	/* the last seconds of sound the follow loop made, for a capture */
+	struct sc_audio_window audio;
 
 	/* applied inputs, a ring, for the capture window */
 	struct sc_input_event window[SHADOW_WINDOW];

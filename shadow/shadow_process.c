@@ -313,6 +313,12 @@ bool shadow_apply_next_record(struct shadow *sh)
 		if (sh->divergences == 1)
 			log_state(&res.state);
 	}
+	struct sc_audio_tick at = {.tick = tick, .n_samples = res.audio.n_samples, .pos = res.audio_pos,
+	                           .hash = res.audio.hash, .primary_hash = r.audio_hash};
+	if (res.audio.hash != r.audio_hash && sh->audio.mismatches < 3)
+		sc_warn("tick %u: the shadow's sound (hash %08x) differs from the primary's (%08x)", tick, res.audio.hash,
+		        r.audio_hash);
+	sc_audio_window_push(&sh->audio, &at, res.pcm);
 	for (uint32_t i = 0; i < n; i++)
 		window_push(sh, &ev[i]);
 	sc_backlog_pop(&sh->backlog);
@@ -395,6 +401,8 @@ int sc_shadow_main(int ipc_fd, const struct sc_shadow_config *cfg)
 	int rc = 1;
 	if (!attach_session(&sh, ipc_fd) || !start_game(&sh))
 		goto out;
+	if (!sc_audio_window_init(&sh.audio, SHADOW_AUDIO_SECONDS, cfg->game.fps))
+		sc_warn("out of memory for the audio window: captures will have no audio.wav");
 	sh.last_cmd_seq = atomic_load(&sh.me->done_seq);
 	while (!stop_requested) {
 		shadow_poll_commands(&sh);
@@ -423,6 +431,7 @@ out:
 		atomic_store(&sh.me->state, SC_SHADOW_OFF);
 	shadow_detach_readers(&sh);
 	sc_backlog_finish(&sh.backlog);
+	sc_audio_window_finish(&sh.audio);
 	free(sh.held);
 	free(sh.held_rgba);
 	sc_game_destroy(sh.game);

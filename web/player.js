@@ -3,6 +3,7 @@
 // keyboard/gamepad input, shows stats, reconnects with back-off.
 import { codecFromAnnexB, profileName } from './h264.js';
 import { InputSource } from './input.js';
+import { AUDIO_MAGIC, GameAudio, MAX_HOLD_MS } from './audio.js';
 
 const SUBPROTOCOL = 'shadowcast.v1';
 const VIDEO_MAGIC = 0x31564353;
@@ -57,6 +58,9 @@ function fatal(title, what) {
   console.error(sc.lastError);
 }
 
+// ---- the game's sound (web/audio.js); ?mute=1 starts muted ----
+const audio = new GameAudio(sc, { statusEl: $('audio-status'), muteEl: $('mute'), muted: params.get('mute') === '1' });
+
 // ---- which slot to join (URL: ?player=1..8 | auto, ?spectate) ----
 function wantedSlot() {
   if (params.has('spectate')) return 'spectate';
@@ -79,6 +83,7 @@ $('join').addEventListener('click', () => {
 function joinMessage() {
   const m = slot === 'spectate' ? { type: 'join', spectate: true }
     : slot === 'auto' ? { type: 'join', player: 'auto' } : { type: 'join', player: Number(slot) - 1 };
+  if (GameAudio.available()) m.audio = true;
   const token = joinToken();
   if (token) m.token = token;
   return m;
@@ -121,9 +126,41 @@ const ackedInputs = []; // {tick, sent}
 
 function requestKeyframe() { send({ type: 'keyframe' }); }
 
+// Decoded frames wait for their sound (web/audio.js: the first sample of
+// their tick heard), at most MAX_HOLD_MS; in order, never reordered.
+const held = [];
+let holdTimer = null;
 function onDecoded(frame) {
   const info = inflight.get(frame.timestamp);
   inflight.delete(frame.timestamp);
+  const now = performance.now();
+  const at = info && sc.hello ? audio.videoTime(info.tick, sc.hello.fps) : null;
+  const when = at !== null && at > now + 1 && at < now + MAX_HOLD_MS ? at : now;
+  if (!held.length && when === now) { present(frame, info); return; }
+  held.push({ frame, info, queued: now, when: Math.max(when, held.length ? held[held.length - 1].when : 0) });
+  presentHeld();
+}
+function presentHeld() {
+  clearTimeout(holdTimer);
+  holdTimer = null;
+  while (held.length && held[0].when <= performance.now() + 1) {
+    // the sound may have moved on since (a new chain after a gap): follow it
+    const h = held[0];
+    const now = performance.now();
+    const at = h.info && sc.hello ? audio.videoTime(h.info.tick, sc.hello.fps) : null;
+    if (at !== null && at > now + 1 && at < h.queued + MAX_HOLD_MS) { h.when = at; break; }
+    held.shift();
+    present(h.frame, h.info);
+  }
+  if (held.length) holdTimer = setTimeout(presentHeld, held[0].when - performance.now());
+}
+function dropHeld() {
+  clearTimeout(holdTimer);
+  holdTimer = null;
+  for (const h of held.splice(0)) h.frame.close();
+}
+
+function present(frame, info) {
   if (canvas.width !== frame.displayWidth || canvas.height !== frame.displayHeight) {
     canvas.width = frame.displayWidth;
     canvas.height = frame.displayHeight;
@@ -135,6 +172,7 @@ function onDecoded(frame) {
   decodedTimes.push(now);
   if (!info) return;
   sc.lastFrameTick = info.tick;
+  if (sc.hello) audio.onVideoShown(info.tick, now, sc.hello.fps);
   record('decode', now - info.recv);
   // input-to-display: the first frame at or after the tick an input was applied at
   for (let i = ackedInputs.length - 1; i >= 0; i--) {
@@ -154,6 +192,7 @@ function onDecoderError(e) {
 }
 
 function resetDecoder() {
+  dropHeld();
   if (decoder && decoder.state !== 'closed') decoder.close();
   decoder = null;
   waitKey = true;
@@ -267,6 +306,7 @@ function onControl(m) {
     setState(m.player < 0 ? 'spectating' : `playing as Player ${m.player + 1}`);
     input.reset();
     input.enabled = m.player >= 0;
+    audio.start(m.audio || null);
     canvas.focus();
     // a few quick pings for a good clock offset (the lowest-RTT sample wins)
     for (let i = 0; i < 5; i++) setTimeout(() => send({ type: 'ping', t: performance.now() }), 100 * i);
@@ -328,6 +368,7 @@ function connect() {
   };
   sock.onmessage = (e) => {
     if (typeof e.data === 'string') onControl(JSON.parse(e.data));
+    else if (e.data.byteLength >= 4 && new DataView(e.data).getUint32(0, true) === AUDIO_MAGIC) audio.onPacket(e.data);
     else onVideo(e.data);
   };
   sock.onclose = (e) => {
@@ -337,6 +378,7 @@ function connect() {
     input.enabled = false;
     clearInterval(pingTimer);
     resetDecoder();
+    audio.stop();
     const why = `${CLOSE_TEXT[e.code] || 'connection lost'} (code ${e.code}${e.reason ? `: ${e.reason}` : ''})`;
     sc.lastError = why;
     if (e.code === 4401) { /* retrying would only count as more wrong tokens */
@@ -393,6 +435,8 @@ function updateStats() {
     `           decode       ${fmt(lat.decode)}`,
     `           input→display ${fmt(lat.input)} (ack ${fmt(lat.ack)}, rtt ${fmt(lat.rtt)})`,
     `player     ${sc.player === null ? '–' : sc.player < 0 ? 'spectator' : sc.player + 1}  ack tick ${sc.lastAckTick}`,
+    `audio      ${sc.audioState}${sc.audioMuted ? ' (muted)' : ''}, ${sc.audioFramesDecoded} decoded, ` +
+      `a/v ${sc.audioVideoOffsetMs === null ? '–' : `${sc.audioVideoOffsetMs.toFixed(1)} ms`}`,
   ].join('\n');
 }
 setInterval(updateStats, 500);

@@ -22,6 +22,7 @@ enum sc_msg_type {
 	SC_MSG_TICK_RECORD = 4, /* primary's per-tick record */
 	SC_MSG_SAMPLE = 5,      /* profiling sample */
 	SC_MSG_EVENT = 6,       /* tagged event (error, pause, ...) */
+	SC_MSG_AUDIO = 7,       /* the game's sound, one tick a record (session/shm/audio_ring.h) */
 	SC_MSG_TYPE_COUNT
 };
 

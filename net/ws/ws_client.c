@@ -207,7 +207,8 @@ int sc_ws_client_writeable(struct sc_ws_client *c)
 		if (!msg)
 			break;
 		int m = lws_write(wsi, msg->data, msg->len,
-		                  msg->kind == SC_WS_MSG_VIDEO ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+		                  msg->kind == SC_WS_MSG_VIDEO || msg->kind == SC_WS_MSG_AUDIO ? LWS_WRITE_BINARY
+		                                                                               : LWS_WRITE_TEXT);
 		if (m < 0 || (size_t)m < msg->len) {
 			sc_warn("ws: client %u: write of %zu bytes failed, closing", c->id, msg->len);
 			sc_ws_msg_unref(msg);

@@ -33,6 +33,7 @@ struct sc_ws_client {
 	uint32_t id;
 	int player; /* -1 spectator / not joined */
 	bool joined;
+	bool audio;  /* joined with "audio": true: gets the audio packets */
 	uint64_t connected_ns;
 	char peer[64];
 
@@ -66,6 +67,7 @@ struct sc_ws_stats {
 	uint64_t connections, frames_published, frames_sent, frames_dropped;
 	uint64_t bytes_sent, queue_overruns, stall_disconnects, protocol_closes;
 	uint64_t inputs, inputs_rejected, keyframe_requests, events_sent;
+	uint64_t audio_sent; /* audio packets queued to clients */
 	uint64_t direct_sent, direct_undelivered; /* sc_ws_server_send_to messages */
 	uint64_t closes_by_code[5]; /* 4400, 4408, 4413, 4429, 4503 */
 };
@@ -90,6 +92,7 @@ struct sc_ws_server {
 	uint32_t npending;
 	size_t pending_bytes;
 	atomic_uint_fast64_t frames_published, publish_dropped, events_published;
+	atomic_uint_fast64_t audio_published;
 	atomic_uint joined_clients; /* skip the copy when nobody watches */
 
 	/* service thread only */

@@ -25,6 +25,7 @@ enum sc_ws_key {
 	KEY_BLOCK = 1u << 6,
 	KEY_T = 1u << 7,
 	KEY_TOKEN = 1u << 8,
+	KEY_AUDIO = 1u << 9,
 };
 
 static const struct {
@@ -34,6 +35,7 @@ static const struct {
 	{ "type", KEY_TYPE },   { "player", KEY_PLAYER }, { "spectate", KEY_SPECTATE },
 	{ "seq", KEY_SEQ },     { "move", KEY_MOVE },     { "shoot", KEY_SHOOT },
 	{ "block", KEY_BLOCK }, { "t", KEY_T },         { "token", KEY_TOKEN },
+	{ "audio", KEY_AUDIO },
 };
 
 struct sc_ws_parser {
@@ -342,6 +344,8 @@ static bool parse_value(struct sc_ws_parser *ps, enum sc_ws_key key,
 	case KEY_BLOCK:
 		msg->has_block = true;
 		return parse_bool(ps, "block", &msg->block);
+	case KEY_AUDIO:
+		return parse_bool(ps, "audio", &msg->join_audio);
 	case KEY_T:
 		skip_ws(ps);
 		if (ps->p >= ps->end || !(*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9')))
@@ -367,7 +371,7 @@ static bool check_schema(struct sc_ws_parser *ps, unsigned seen,
 	switch (msg->type) {
 	case SC_WS_CMSG_JOIN:
 		name = "join";
-		allowed |= KEY_PLAYER | KEY_SPECTATE | KEY_TOKEN;
+		allowed |= KEY_PLAYER | KEY_SPECTATE | KEY_TOKEN | KEY_AUDIO;
 		if (!(seen & (KEY_PLAYER | KEY_SPECTATE)))
 			return fail(ps, "join needs \"player\" or \"spectate\"");
 		if ((seen & KEY_PLAYER) && (seen & KEY_SPECTATE))

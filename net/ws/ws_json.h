@@ -22,6 +22,7 @@ enum sc_ws_client_msg_type {
 struct sc_ws_client_msg {
 	enum sc_ws_client_msg_type type;
 	int join_player;      /* join: 0..7, SC_WS_JOIN_AUTO or SC_WS_JOIN_SPECTATE */
+	bool join_audio;      /* join: "audio": true, the client wants the audio packets */
 	uint32_t seq;         /* input */
 	bool has_move;        /* input: "move":[x,y] */
 	int8_t move_x, move_y;

@@ -88,6 +88,10 @@ size_t sc_ws_metrics_format(struct sc_ws_server *srv, char *buf, size_t len)
 	       s->keyframe_requests);
 	metric(&o, "shadowcast_ws_events_published_total", "counter", "Event messages broadcast.",
 	       atomic_load(&srv->events_published));
+	metric(&o, "shadowcast_ws_audio_packets_published_total", "counter", "Opus packets published.",
+	       atomic_load(&srv->audio_published));
+	metric(&o, "shadowcast_ws_audio_packets_sent_total", "counter", "Opus packets queued to clients.",
+	       s->audio_sent);
 	metric(&o, "shadowcast_ws_direct_sent_total", "counter",
 	       "Messages for one client (input_dropped) queued to it.", s->direct_sent);
 	metric(&o, "shadowcast_ws_direct_undelivered_total", "counter",

@@ -91,6 +91,32 @@ struct sc_ws_msg *sc_ws_msg_video(const struct sc_video_meta *meta, const uint8_
 	return msg;
 }
 
+void sc_ws_audio_header_pack(uint8_t out[SC_WS_AUDIO_HEADER_BYTES], const struct sc_audio_meta *meta)
+{
+	put_le32(out, SC_WS_AUDIO_MAGIC);
+	put_le16(out + 4, SC_WS_AUDIO_VERSION);
+	put_le16(out + 6, SC_WS_AUDIO_HEADER_BYTES);
+	put_le32(out + 8, 0); /* flags */
+	put_le32(out + 12, meta->tick);
+	put_le64(out + 16, meta->sample_pos);
+	put_le64(out + 24, meta->capture_ns);
+	put_le64(out + 32, meta->packet_number);
+	put_le32(out + 40, meta->sample_rate);
+	put_le16(out + 44, meta->channels);
+	put_le16(out + 46, meta->samples);
+}
+
+struct sc_ws_msg *sc_ws_msg_audio(const struct sc_audio_meta *meta, const uint8_t *packet, size_t len)
+{
+	struct sc_ws_msg *msg = sc_ws_msg_create(SC_WS_MSG_AUDIO, SC_WS_AUDIO_HEADER_BYTES + len);
+	if (!msg)
+		return NULL;
+	sc_ws_audio_header_pack(msg->data, meta);
+	if (len)
+		memcpy(msg->data + SC_WS_AUDIO_HEADER_BYTES, packet, len);
+	return msg;
+}
+
 struct sc_ws_msg *sc_ws_msg_ref(struct sc_ws_msg *msg)
 {
 	msg->refs++;

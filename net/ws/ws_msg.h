@@ -13,6 +13,7 @@
 enum sc_ws_msg_kind {
 	SC_WS_MSG_CONTROL, /* JSON text, high priority, never flushed */
 	SC_WS_MSG_VIDEO,   /* binary video frame, flushable */
+	SC_WS_MSG_AUDIO,   /* binary audio packet: above video, never flushed for it */
 };
 
 struct sc_ws_msg {
@@ -32,6 +33,8 @@ struct sc_ws_msg *sc_ws_msg_create(enum sc_ws_msg_kind kind, size_t len);
 struct sc_ws_msg *sc_ws_msg_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Video header + copy of the access unit. */
 struct sc_ws_msg *sc_ws_msg_video(const struct sc_video_meta *meta, const uint8_t *au, size_t len);
+/* Audio header + copy of the Opus packet. */
+struct sc_ws_msg *sc_ws_msg_audio(const struct sc_audio_meta *meta, const uint8_t *packet, size_t len);
 struct sc_ws_msg *sc_ws_msg_ref(struct sc_ws_msg *msg);
 void sc_ws_msg_unref(struct sc_ws_msg *msg); /* NULL ok */
 

@@ -58,10 +58,12 @@ void sc_ws_queue_destroy(struct sc_ws_queue *q)
 
 bool sc_ws_queue_push(struct sc_ws_queue *q, struct sc_ws_msg *msg)
 {
+	bool audio = msg->kind == SC_WS_MSG_AUDIO;
 	struct sc_prio_desc desc = {
 		.hdr = {
-			.type = msg->kind == SC_WS_MSG_VIDEO ? SC_MSG_VIDEO : SC_MSG_CONTROL,
-			.priority = msg->kind == SC_WS_MSG_VIDEO ? SC_WS_PRIO_VIDEO : SC_WS_PRIO_CONTROL,
+			.type = msg->kind == SC_WS_MSG_VIDEO ? SC_MSG_VIDEO : audio ? SC_MSG_AUDIO : SC_MSG_CONTROL,
+			.priority = msg->kind == SC_WS_MSG_VIDEO ? SC_WS_PRIO_VIDEO : audio ? SC_WS_PRIO_AUDIO
+			                                                                      : SC_WS_PRIO_CONTROL,
 			.flags = (uint8_t)((msg->kind == SC_WS_MSG_VIDEO ? 0 : SC_MSG_NOT_FLUSHABLE) |
 			                   (msg->keyframe ? SC_MSG_KEYFRAME : 0)),
 			.timestamp_ns = msg->created_ns,

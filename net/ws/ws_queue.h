@@ -2,7 +2,8 @@
  * holding struct sc_ws_msg references, plus byte/frame accounting.
  * Control messages: priority SC_WS_PRIO_CONTROL, not flushable.
  * Video frames: priority SC_WS_PRIO_VIDEO (all the same, so they stay in
- * decode order), flushable. Service thread only. */
+ * decode order), flushable. Audio packets: SC_WS_PRIO_AUDIO, not flushable,
+ * accounted with the control messages (their byte bound). Service thread only. */
 #ifndef SC_NET_WS_WS_QUEUE_H
 #define SC_NET_WS_WS_QUEUE_H
 #include <stdbool.h>
@@ -12,6 +13,7 @@
 #include "net/ws/ws_msg.h"
 
 #define SC_WS_PRIO_CONTROL 12
+#define SC_WS_PRIO_AUDIO 6 /* binary audio: below control, above video, not flushable */
 #define SC_WS_PRIO_VIDEO 2
 
 struct sc_prio_queue;

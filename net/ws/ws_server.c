@@ -291,6 +291,22 @@ bool sc_ws_server_publish_video(struct sc_ws_server *srv, const struct sc_video_
 	return true;
 }
 
+bool sc_ws_server_publish_audio(struct sc_ws_server *srv, const struct sc_audio_meta *meta,
+                                const uint8_t *packet, size_t len)
+{
+	if (!srv || !meta || (!packet && len))
+		return false;
+	atomic_fetch_add(&srv->audio_published, 1);
+	if (atomic_load(&srv->joined_clients) == 0)
+		return true; /* nobody listens: no copy */
+	struct sc_ws_msg *msg = sc_ws_msg_audio(meta, packet, len);
+	if (!msg || !hand_off(srv, msg)) {
+		atomic_fetch_add(&srv->publish_dropped, 1);
+		return false;
+	}
+	return true;
+}
+
 bool sc_ws_server_publish_event(struct sc_ws_server *srv, const char *json)
 {
 	if (!srv || !json || !*json)
@@ -362,7 +378,10 @@ void sc_ws_server_drain_pending(struct sc_ws_server *srv)
 		for (struct sc_ws_client *c = srv->clients; c; c = c->next) {
 			if (msg->kind == SC_WS_MSG_VIDEO)
 				sc_ws_client_send_video(c, msg);
-			else if (sc_ws_client_send_control(c, msg))
+			else if (msg->kind == SC_WS_MSG_AUDIO) {
+				if (c->joined && c->audio && sc_ws_client_send_control(c, msg))
+					srv->stats.audio_sent++;
+			} else if (sc_ws_client_send_control(c, msg))
 				srv->stats.events_sent++;
 		}
 		sc_ws_msg_unref(msg);

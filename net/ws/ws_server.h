@@ -24,6 +24,12 @@
 #define SC_WS_VIDEO_HEADER_BYTES 40u
 #define SC_WS_VIDEO_FLAG_KEYFRAME 0x1u
 
+/* Binary audio message (clients that joined with "audio": true): this header
+ * (little-endian) then one Opus packet (docs/protocol.md §5a). */
+#define SC_WS_AUDIO_MAGIC 0x31414353u /* bytes "SCA1" */
+#define SC_WS_AUDIO_VERSION 1u
+#define SC_WS_AUDIO_HEADER_BYTES 48u
+
 /* Largest text message a client may send. */
 #define SC_WS_MAX_CLIENT_MESSAGE 1024u /* default of max_client_message */
 #define SC_WS_MAX_CLIENT_MESSAGE_LIMIT 65536u
@@ -45,6 +51,22 @@ struct sc_video_meta {
 	uint64_t capture_ns;      /* sc_now_ns() when the frame was rendered/captured */
 	uint64_t encode_done_ns;  /* sc_now_ns() when the encoder returned the AU */
 	bool keyframe;            /* an IDR with SPS/PPS in-band */
+};
+
+struct sc_audio_meta {
+	uint32_t tick;           /* game tick of the packet's first sample */
+	uint64_t sample_pos;     /* that sample's position, 48 kHz since tick 0 */
+	uint64_t capture_ns;     /* capture time of that tick (as the video header's) */
+	uint64_t packet_number;  /* increasing; a gap means packets were lost */
+	uint32_t sample_rate;    /* 48000 */
+	uint16_t channels;       /* 1 */
+	uint16_t samples;        /* per channel in the packet (480 or 960) */
+};
+
+/* Audio as announced in `hello` (cfg.audio): NULL codec = no audio. */
+struct sc_ws_audio_info {
+	const char *codec;        /* "opus" */
+	uint32_t sample_rate, channels, frame_samples, lookahead_samples;
 };
 
 /* A request under /api/ for cfg.http_request (service thread). Strings are
@@ -157,6 +179,8 @@ struct sc_ws_server_config {
 	void (*http_request)(void *user, const struct sc_http_request *req,
 	                     struct sc_http_response *res);
 	void (*http_poll)(void *user, struct sc_http_response *res);
+	/* The game's sound, for clients that join with "audio": true. */
+	struct sc_ws_audio_info audio;
 	/* Shown on the page's stats panel and in /metrics (copied). */
 	const char *encoder_name, *encoder_fallback_reason;
 };
@@ -170,6 +194,12 @@ uint16_t sc_ws_server_port(const struct sc_ws_server *srv);
  * frame is dropped and counted). Any thread. */
 bool sc_ws_server_publish_video(struct sc_ws_server *srv, const struct sc_video_meta *meta,
                                 const uint8_t *au, size_t len);
+/* Copies the packet to every joined client that asked for audio, in order
+ * with its other messages, above video and never flushed for it (a client
+ * that lets its queue fill is disconnected like for control messages).
+ * False if the hand-off queue is full (dropped, counted). Any thread. */
+bool sc_ws_server_publish_audio(struct sc_ws_server *srv, const struct sc_audio_meta *meta,
+                                const uint8_t *packet, size_t len);
 /* Sends {"type":"event","event":<json>} to every client, high priority and
  * never dropped for video. json must be one JSON value. Any thread. */
 bool sc_ws_server_publish_event(struct sc_ws_server *srv, const char *json);
@@ -188,6 +218,9 @@ void sc_ws_server_wake(struct sc_ws_server *srv);
 bool sc_ws_server_run(struct sc_ws_server *srv);
 void sc_ws_server_stop(struct sc_ws_server *srv);
 void sc_ws_server_destroy(struct sc_ws_server *srv);
+
+/* Packs the binary audio header (SC_WS_AUDIO_HEADER_BYTES) into out. */
+void sc_ws_audio_header_pack(uint8_t out[SC_WS_AUDIO_HEADER_BYTES], const struct sc_audio_meta *meta);
 
 /* Packs the binary video header (SC_WS_VIDEO_HEADER_BYTES) into out. */
 void sc_ws_video_header_pack(uint8_t out[SC_WS_VIDEO_HEADER_BYTES],

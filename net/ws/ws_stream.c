@@ -30,14 +30,22 @@ static void send_hello(struct sc_ws_client *c)
 			o += (size_t)snprintf(taken + o, sizeof(taken) - o, "%s%u", o > 1 ? "," : "", p);
 	snprintf(taken + o, sizeof(taken) - o, "]");
 
+	char audio[200] = "null";
+	const struct sc_ws_audio_info *a = &srv->cfg.audio;
+	if (c->audio && a->codec)
+		snprintf(audio, sizeof(audio),
+		         "{\"codec\":\"%s\",\"sample_rate\":%u,\"channels\":%u,\"frame_samples\":%u,"
+		         "\"lookahead_samples\":%u,\"header_bytes\":%u}", a->codec, a->sample_rate, a->channels,
+		         a->frame_samples, a->lookahead_samples, SC_WS_AUDIO_HEADER_BYTES);
+
 	struct sc_ws_msg *msg = sc_ws_msg_printf(
 		"{\"type\":\"hello\",\"protocol\":\"" SC_WS_SUBPROTOCOL "\",\"client_id\":%u,"
 		"\"player\":%d,\"max_players\":%u,\"players_taken\":%s,"
 		"\"width\":%u,\"height\":%u,\"fps\":%u,"
 		"\"encoder\":%s,\"encoder_fallback_reason\":%s,"
-		"\"video_header_bytes\":%u,\"server_us\":%llu}",
+		"\"video_header_bytes\":%u,\"audio\":%s,\"server_us\":%llu}",
 		c->id, c->player, srv->cfg.max_players, taken, srv->cfg.width, srv->cfg.height,
-		srv->cfg.fps, name, reason, SC_WS_VIDEO_HEADER_BYTES,
+		srv->cfg.fps, name, reason, SC_WS_VIDEO_HEADER_BYTES, audio,
 		(unsigned long long)(sc_now_ns() / 1000));
 	sc_ws_client_send_control(c, msg);
 	sc_ws_msg_unref(msg);
@@ -110,6 +118,7 @@ static void handle_join(struct sc_ws_client *c, const struct sc_ws_client_msg *m
 		srv->player_owner[player] = c->id;
 	c->player = player;
 	c->joined = true;
+	c->audio = m->join_audio && srv->cfg.audio.codec; /* no audio on the server: the hello says null */
 	c->need_keyframe = true;
 	atomic_fetch_add(&srv->joined_clients, 1);
 	sc_info("ws: client %u (%s) joined as %s %d", c->id, c->peer,

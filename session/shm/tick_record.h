@@ -16,7 +16,7 @@
 
 /* Which inputs a tick applied (input-log sequence range [seq_begin, seq_end),
  * of which n_inputs were applied: the rest were dropped by a restored primary,
- * server/input_drops.h) and the state hash after it. Stamps are advisory,
+ * server/input_drops.h), the state hash after it and the hash of its sound. Stamps are advisory,
  * records exact. */
 struct sc_tick_record {
 	uint32_t tick;
@@ -24,15 +24,18 @@ struct sc_tick_record {
 	uint64_t seq_begin, seq_end;
 	uint64_t hash;
 	uint64_t done_ns;
+	uint32_t audio_hash; /* the game's hash of the tick's sound (struct sc_game_audio.hash; also in hash) */
+	uint32_t reserved;
 };
 
 /* Layout (SC_SESSION_LAYOUT_VERSION): change it, bump the version. */
-_Static_assert(sizeof(struct sc_tick_record) == 40, "sc_tick_record layout");
+_Static_assert(sizeof(struct sc_tick_record) == 48, "sc_tick_record layout");
 _Static_assert(offsetof(struct sc_tick_record, tick) == 0, "sc_tick_record layout");
 _Static_assert(offsetof(struct sc_tick_record, n_inputs) == 4, "sc_tick_record layout");
 _Static_assert(offsetof(struct sc_tick_record, seq_begin) == 8, "sc_tick_record layout");
 _Static_assert(offsetof(struct sc_tick_record, seq_end) == 16, "sc_tick_record layout");
 _Static_assert(offsetof(struct sc_tick_record, hash) == 24, "sc_tick_record layout");
 _Static_assert(offsetof(struct sc_tick_record, done_ns) == 32, "sc_tick_record layout");
+_Static_assert(offsetof(struct sc_tick_record, audio_hash) == 40, "sc_tick_record layout");
 
 #endif

@@ -374,13 +374,13 @@ static void test_ticks_endpoint(void)
 	assert(res.status == 200);
 	assert(strstr(res.body, "\"oldest_tick\":10,\"newest_tick\":13"));
 	assert(strstr(res.body, "{\"tick\":10,\"record_seq\":0,\"hash\":\"0xabc000000000000a\",\"done_ns\":1010,"
-	                        "\"seq_begin\":0,\"seq_end\":1,\"n_inputs\":1,\"superseded\":0,"
+	                        "\"seq_begin\":0,\"seq_end\":1,\"n_inputs\":1,\"superseded\":0,\"audio_hash\":\"0x00000000\","
 	                        "\"inputs\":[{\"seq\":0,\"player\":0,\"action\":\"move\",\"a\":5,\"b\":-1}],"
 	                        "\"dropped\":[]}"));
 	assert(strstr(res.body, "\"inputs\":[{\"seq\":1,\"player\":1,\"action\":\"block\",\"a\":1,\"b\":-1},"
 	                        "{\"seq\":2,\"player\":0,\"action\":\"shoot\",\"a\":0,\"b\":-1}]"));
 	assert(strstr(res.body, "{\"tick\":12,\"record_seq\":3,"));
-	assert(strstr(res.body, "\"n_inputs\":1,\"superseded\":1,\"inputs\":[{\"seq\":4,\"player\":1,"
+	assert(strstr(res.body, "\"n_inputs\":1,\"superseded\":1,\"audio_hash\":\"0x00000000\",\"inputs\":[{\"seq\":4,\"player\":1,"
 	                        "\"action\":\"move\",\"a\":-7,\"b\":-1}],\"dropped\":[{\"seq\":3,\"player\":0,"
 	                        "\"action\":\"fault\",\"a\":1,\"b\":-1,\"reason\":\"fault_input\"}]}"));
 	assert(strstr(res.body, "{\"tick\":13,"));

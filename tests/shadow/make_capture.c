@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 		.next_tick = error_tick, .delay_ticks = 30, .shadow_hash = hash, .primary_hash = hash,
 		.primary_hash_known = true, .detected_ns = 1000, .paused_ns = 2000, .primary_pid = 1,
 		.game = {.width = gc.width, .height = gc.height, .seed = gc.seed, .players = gc.players,
-		         .particles = gc.particles, .hang_timeout_ms = 2000},
+		         .particles = gc.particles, .hang_timeout_ms = 2000, .fps = gc.fps},
 	};
 	snprintf(in.detail, sizeof(in.detail), "test harness: injected %s \"quoted\" \\ detail", argv[2]);
 	snprintf(in.shadow_device, sizeof(in.shadow_device), "%s (%s)", dev->info.name, dev->info.driver_name);

@@ -112,6 +112,7 @@ static bool start_primary(struct harness *h, struct sc_vk_device *dev)
 	gc.height = H;
 	gc.particles = PARTICLES;
 	gc.seed = 7;
+	gc.fps = 30; /* as the shadow's --fps: a tick's sound has 48000 / fps samples */
 	gc.frame_slots = 1;
 	gc.hang_timeout_ms = 10000; /* the test's primary never hangs on purpose */
 	if (!(h->game = sc_game_create(dev, &gc)) || !sc_input_log_reader_attach(&h->in_log, UINT64_MAX, &h->reader))

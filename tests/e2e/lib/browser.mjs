@@ -7,13 +7,14 @@ import { chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.SC_CHROMIUM || '/usr/bin/chromium';
 
-export async function launchChromium() {
+// extraArgs: more Chromium switches (the audio test: --autoplay-policy=...).
+export async function launchChromium(extraArgs = []) {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (scripts/install-deps.sh)`);
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-quic', '--no-first-run'],
+      '--disable-component-update', '--disable-quic', '--no-first-run', ...extraArgs],
   });
 }
 

@@ -2,7 +2,9 @@
 // Vulkan, encoder process) on an ephemeral loopback port and reads the URL it
 // prints. Bounded waits everywhere; stop() asks for a clean shutdown.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { webRoot, sleep } from './harness.mjs';
 
 export function shadowcastPath() {
@@ -18,8 +20,11 @@ export const SMALL = ['--size', '320x176', '--fps', '30', '--particles', '2000',
 // token: the debug API token, handed over in $SHADOWCAST_API_TOKEN (a token
 // never goes on a command line); without it the server generates one.
 export async function startServer(extraArgs = [], { timeoutMs = 60000, small = true, token = null, env: extraEnv = {} } = {}) {
+  // captures go to a temporary directory unless the test names one (never
+  // into the source tree, the tests' working directory)
+  const ownCaptures = extraArgs.includes('--captures') ? null : mkdtempSync(path.join(tmpdir(), 'sc-e2e-captures-'));
   const args = ['run', '--listen', '127.0.0.1:0', '--web-root', webRoot(),
-    ...(small ? SMALL : []), ...extraArgs];
+    ...(small ? SMALL : []), ...(ownCaptures ? ['--captures', ownCaptures] : []), ...extraArgs];
   const env = { ...process.env };
   delete env.SHADOWCAST_API_TOKEN;
   if (token !== null) env.SHADOWCAST_API_TOKEN = token;
@@ -75,6 +80,7 @@ export async function startServer(extraArgs = [], { timeoutMs = 60000, small = t
         await exitPromise;
         clearTimeout(killer);
       }
+      if (ownCaptures) rmSync(ownCaptures, { recursive: true, force: true });
       if (exited.code !== 0)
         throw new Error(`shadowcast run exited with ${JSON.stringify(exited)}; stderr:\n${stderr.slice(-4000)}`);
       // a sanitizer build: any report from any of the server's processes fails

@@ -57,6 +57,11 @@ int main(void)
 	}
 	m = ok("{\"type\":\"join\",\"spectate\":true}");
 	CHECK(m.join_player == SC_WS_JOIN_SPECTATE, "spectate");
+	CHECK(!m.join_audio, "no audio unless asked");
+	m = ok("{\"type\":\"join\",\"player\":\"auto\",\"audio\":true}");
+	CHECK(m.join_player == SC_WS_JOIN_AUTO && m.join_audio, "join auto with audio");
+	m = ok("{\"type\":\"join\",\"spectate\":true,\"audio\":false}");
+	CHECK(m.join_player == SC_WS_JOIN_SPECTATE && !m.join_audio, "spectate, audio false");
 	m = ok("{\"type\":\"input\",\"seq\":4294967295,\"move\":[-127,127],\"t\":12.5e1}");
 	CHECK(m.type == SC_WS_CMSG_INPUT && m.seq == 4294967295u && m.has_move &&
 	      m.move_x == -127 && m.move_y == 127 && m.has_t && m.t == 125.0, "input move");
@@ -90,6 +95,8 @@ int main(void)
 	BAD("{\"type\":\"join\",\"player\":\"two\"}", "\"auto\"");
 	BAD("{\"type\":\"join\",\"player\":1,\"spectate\":true}", "not both");
 	BAD("{\"type\":\"join\",\"spectate\":false}", "only be true");
+	BAD("{\"type\":\"join\",\"spectate\":true,\"audio\":1}", "audio");
+	BAD("{\"type\":\"ping\",\"audio\":true}", "audio");
 	BAD("{\"type\":\"input\",\"seq\":1}", "input needs");
 	BAD("{\"type\":\"input\",\"shoot\":true}", "needs \"seq\"");
 	BAD("{\"type\":\"input\",\"seq\":-1,\"shoot\":true}", "out of range");

@@ -1,7 +1,9 @@
 /* A client's send queue (net/ws/ws_queue.c on net/shm/prio_queue.h): control
  * messages go first and survive flushes, video stays in order, flushing drops
  * only video, overruns drop the oldest video, accounting is exact, and the
- * binary video header is packed little-endian as docs/protocol.md says. */
+ * binary video and audio headers are packed little-endian as docs/protocol.md
+ * says. Audio packets: after control, before video, in order, never flushed
+ * with the video (a congested client keeps its sound while it loses video). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +157,56 @@ int main(void)
 		CHECK(sc_ws_queue_pop(big) == NULL, "empty");
 		sc_ws_queue_destroy(big);
 	}
+	/* audio: between control and video, kept by a video flush */
+	struct sc_ws_queue *aq = sc_ws_queue_create(16);
+	CHECK(aq != NULL, "create 16");
+	if (aq) {
+		struct sc_audio_meta am = { .tick = 7, .sample_pos = 5600, .packet_number = 1, .sample_rate = 48000,
+		                            .channels = 1, .samples = 960 };
+		uint8_t opus[20] = { 0x78 };
+		struct sc_ws_msg *a1 = sc_ws_msg_audio(&am, opus, sizeof(opus));
+		am.packet_number = 2;
+		am.sample_pos += 960;
+		struct sc_ws_msg *a2 = sc_ws_msg_audio(&am, opus, sizeof(opus));
+		struct sc_ws_msg *v = video(100, true), *cm = sc_ws_msg_printf("{\"n\":%d}", 1);
+		CHECK(sc_ws_queue_push(aq, v) && sc_ws_queue_push(aq, a1) && sc_ws_queue_push(aq, a2) &&
+		      sc_ws_queue_push(aq, cm), "push video, audio, audio, control");
+		CHECK(sc_ws_queue_flush_video(aq) == 1, "the video flushed");
+		CHECK(aq->video_frames == 0 && aq->control_msgs == 3, "audio kept (counted with control)");
+		struct sc_ws_msg *g1 = sc_ws_queue_pop(aq), *g2 = sc_ws_queue_pop(aq), *g3 = sc_ws_queue_pop(aq);
+		CHECK(g1 == cm && g2 == a1 && g3 == a2, "control, then audio in order");
+		sc_ws_msg_unref(g1);
+		sc_ws_msg_unref(g2);
+		sc_ws_msg_unref(g3);
+		struct sc_ws_msg *v2b = video(101, true);
+		am.packet_number = 3;
+		struct sc_ws_msg *a3 = sc_ws_msg_audio(&am, opus, sizeof(opus));
+		CHECK(sc_ws_queue_push(aq, v2b) && sc_ws_queue_push(aq, a3), "push video, audio");
+		struct sc_ws_msg *g4 = sc_ws_queue_pop(aq);
+		CHECK(g4 == a3, "audio before video");
+		sc_ws_msg_unref(g4);
+		CHECK(a1->kind == SC_WS_MSG_AUDIO && a1->len == SC_WS_AUDIO_HEADER_BYTES + sizeof(opus), "audio message");
+		sc_ws_queue_destroy(aq);
+		sc_ws_msg_unref(a1);
+		sc_ws_msg_unref(a2);
+		sc_ws_msg_unref(a3);
+		sc_ws_msg_unref(v);
+		sc_ws_msg_unref(v2b);
+		sc_ws_msg_unref(cm);
+	}
+
+	/* the audio header */
+	struct sc_audio_meta ameta = { .tick = 0x0a0b0c0d, .sample_pos = 0x0102030405060708ull, .capture_ns = 3,
+	                               .packet_number = 4, .sample_rate = 48000, .channels = 1, .samples = 960 };
+	uint8_t ah[SC_WS_AUDIO_HEADER_BYTES];
+	sc_ws_audio_header_pack(ah, &ameta);
+	static const uint8_t awant[SC_WS_AUDIO_HEADER_BYTES] = {
+		'S', 'C', 'A', '1', 1, 0, 48, 0, 0, 0, 0, 0, 0x0d, 0x0c, 0x0b, 0x0a,
+		8, 7, 6, 5, 4, 3, 2, 1, 3, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0,
+		0x80, 0xbb, 0, 0, 1, 0, 0xc0, 0x03,
+	};
+	CHECK(memcmp(ah, awant, sizeof(awant)) == 0, "audio header bytes");
+
 	if (failures) {
 		fprintf(stderr, "test_ws_queue: %d failures\n", failures);
 		return 1;
