@@ -85,9 +85,10 @@ struct encp {
 	uint64_t frames_out; /* encode thread: frame numbers on the wire */
 	int in_place_logged; /* encode thread: the zero-copy result last logged; -1 none yet */
 	struct sc_debug_api api; /* /api/v1 debug API (service thread) */
-	/* encode thread: `event` messages from the states of the frames taken */
-	struct sc_game_events events;
-	uint64_t events_generation;
+	/* encode thread: the game's typed rings (this process is their consumer)
+	 * and the messages read from them, waiting for the frame of their tick */
+	struct sc_msg_ring rings[SC_SESSION_MSG_RINGS];
+	struct sc_game_outbox outbox;
 	/* the state the latest video frame sent shows (/api/v1/state) */
 	pthread_mutex_t shown_lock;
 	bool shown_valid;
@@ -267,21 +268,30 @@ static bool frame_ready(void *ud)
 	return sc_frame_reader_pending(ud);
 }
 
-static void publish_event(void *ud, const char *json)
+static void send_game_msg(void *ud, const struct sc_outbox_msg *m)
 {
 	struct encp *p = ud;
-	sc_ws_server_publish_event(p->ws, json);
+	switch (m->ring) {
+	case SC_OUTBOX_EVENT:
+		sc_ws_server_publish_event(p->ws, m->json);
+		break;
+	case SC_OUTBOX_HAPTIC:
+		sc_ws_server_send_to_player(p->ws, (uint32_t)m->player, m->json);
+		break;
+	case SC_OUTBOX_NOTICE:
+		sc_ws_server_broadcast(p->ws, m->json);
+		break;
+	case SC_OUTBOX_RINGS:
+		break;
+	}
 }
 
-/* The events between the previous frame taken and this one go out before its
+/* The game's messages of this frame's tick and before go out before its
  * video: a client gets a tick's events, then the frame showing it. */
-static void frame_events(struct encp *p, const struct sc_frame_take *t)
+static void frame_messages(struct encp *p, const struct sc_frame_take *t)
 {
-	if (p->events_generation != p->reader.generation) {
-		sc_game_events_reset(&p->events); /* a new primary: a new baseline */
-		p->events_generation = p->reader.generation;
-	}
-	sc_game_events_update(&p->events, &t->state, t->tick, publish_event, p);
+	sc_game_outbox_pull(&p->outbox);
+	sc_game_outbox_flush(&p->outbox, true, t->tick, send_game_msg, p);
 }
 
 static void set_shown(struct encp *p, const struct sc_frame_take *t)
@@ -324,7 +334,7 @@ static void encode_one(struct encp *p)
 	enum sc_frame_take_result took = sc_frame_reader_take(&p->reader, &t);
 	if (took == SC_FRAME_NONE)
 		return;
-	frame_events(p, &t);
+	frame_messages(p, &t);
 	if (took == SC_FRAME_BAD_SEAL)
 		return; /* dropped and counted; the next frame taken asks for an IDR */
 	uint64_t copied_before = sc_encoder_bytes_copied(p->enc);
@@ -513,6 +523,9 @@ static void *encode_thread(void *arg)
 	while (!atomic_load(&p->stop)) {
 		tell_dropped(p);
 		tell_discarded(p);
+		/* notices are not held for a frame */
+		sc_game_outbox_pull(&p->outbox);
+		sc_game_outbox_flush(&p->outbox, false, 0, send_game_msg, p);
 		if (!p->reader.map) {
 			check_ipc(p, 100);
 			continue;
@@ -539,6 +552,20 @@ static bool attach_arena(struct encp *p)
 	p->session = v.session;
 	p->input_log = v.inputs;
 	p->tick_log = v.ticks;
+	/* the consumer of the typed rings: what a predecessor left unread was for
+	 * its clients, who left with it (session/shm/msg_ring.h) */
+	memcpy(p->rings, v.rings, sizeof(p->rings));
+	struct sc_msg_ring *rings[SC_OUTBOX_RINGS];
+	for (int i = 0; i < SC_SESSION_MSG_RINGS; i++) {
+		uint64_t before = atomic_load(&p->rings[i].shm->discarded);
+		if (sc_msg_ring_discard(&p->rings[i]))
+			sc_info("%s: discarded %llu messages a previous encoder process left unread",
+			        sc_session_ring_defs[i].name,
+			        (unsigned long long)(atomic_load(&p->rings[i].shm->discarded) - before));
+		rings[i] = &p->rings[i];
+	}
+	_Static_assert((int)SC_OUTBOX_RINGS == (int)SC_SESSION_MSG_RINGS, "one outbox queue per session ring");
+	sc_game_outbox_init(&p->outbox, rings);
 	if (!sc_input_origins_init(&p->origins, p->input_log.capacity)) {
 		sc_err("out of memory for the input origins (%llu entries)", (unsigned long long)p->input_log.capacity);
 		return false;
@@ -653,6 +680,11 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 		goto out_arena;
 	p->status.session = p->session;
 	p->status.arena = p->arena;
+	static const char *const ring_names[SC_SESSION_MSG_RINGS] = {
+		[SC_SESSION_RING_EVENT] = "event", [SC_SESSION_RING_HAPTIC] = "haptic", [SC_SESSION_RING_NOTICE] = "notice"};
+	p->status.rings = p->rings;
+	p->status.ring_names = ring_names;
+	p->status.n_rings = SC_SESSION_MSG_RINGS;
 	p->api = (struct sc_debug_api){
 		.cfg = cfg,
 		.session = p->session,

@@ -23,6 +23,7 @@
 #include "server/fault_report.h"
 #include "server/input_drops.h"
 #include "server/roles.h"
+#include "session/game_msgs.h"
 #include "session/session_attach.h"
 #include "session/session.h"
 #include "util/clock.h"
@@ -67,6 +68,11 @@ struct primary {
 	uint64_t drop_begin, drop_end; /* restore: the offending tick's inputs, seqs [begin, end) */
 	bool drop_all;        /* drop all of them, not only the FAULT inputs */
 	struct late_fault late; /* --test-detect-late: a finding held back */
+	/* the typed outbound rings (session/shm/msg_ring.h): this process is their producer */
+	struct sc_msg_ring rings[SC_SESSION_MSG_RINGS];
+	struct sc_game_state prev; /* the state after the previous tick, for its messages */
+	bool have_prev;
+	bool restored; /* started from a capture (--restore): the match-start notice says so */
 };
 
 /* Exit status of a primary that stopped on a detected fault (the supervisor
@@ -94,6 +100,7 @@ static bool attach_session(struct primary *p, int ipc_fd)
 	p->session = v.session;
 	p->inputs = v.inputs;
 	p->ticks = v.ticks;
+	memcpy(p->rings, v.rings, sizeof(p->rings));
 	/* a restored primary reads on from the held tick's inputs (every acked
 	 * input applied once); a new match from the inputs that arrive from now on */
 	struct sc_session_shm *s = p->session;
@@ -135,6 +142,7 @@ static bool start_game(struct primary *p, int ipc_fd)
 		return false;
 	if (cfg->restore[0] && !restore_game(p, cfg->restore))
 		return false;
+	p->restored = cfg->restore[0] != '\0';
 
 	struct sc_session_shm *s = p->session;
 	const struct sc_frame_layout *l = sc_game_frame_layout(p->game);
@@ -452,6 +460,44 @@ static bool tick_faulted(struct primary *p, const struct sc_tick_result *res, co
 	return false;
 }
 
+/* The tick's events and haptics, from the state before and after it, into
+ * the typed rings, before its frame is published (the encoder sends them
+ * before that frame). Never waits: a full ring drops and counts. */
+static void write_messages(struct primary *p, uint32_t tick, const struct sc_game_state *st, uint64_t capture_ns)
+{
+	struct sc_game_msgs m;
+	sc_game_msgs_diff(p->have_prev ? &p->prev : NULL, st, &m);
+	if (!p->have_prev) {
+		/* this process's first tick: what its predecessor left unsent from
+		 * this tick on is void (session/shm/msg_ring.h) */
+		for (int i = 0; i < SC_SESSION_MSG_RINGS; i++)
+			sc_msg_ring_write_start(&p->rings[i], tick, capture_ns);
+		struct sc_notice_msg n = {.kind = SC_NOTICE_MATCH_START, .incident = p->restored};
+		sc_msg_ring_write(&p->rings[SC_SESSION_RING_NOTICE], tick, capture_ns, SC_MSG_PRIORITY_GAME, 0, &n,
+		                  sizeof(n));
+	}
+	for (uint32_t i = 0; i < m.n_events; i++)
+		sc_msg_ring_write(&p->rings[SC_SESSION_RING_EVENT], tick, capture_ns, SC_MSG_PRIORITY_GAME, 0, &m.events[i],
+		                  sizeof(m.events[i]));
+	for (uint32_t i = 0; i < m.n_haptics; i++)
+		sc_msg_ring_write(&p->rings[SC_SESSION_RING_HAPTIC], tick, capture_ns, SC_MSG_PRIORITY_GAME, 0,
+		                  &m.haptics[i], sizeof(m.haptics[i]));
+	p->prev = *st;
+	p->have_prev = true;
+}
+
+/* The primary stops on a fault it found: a notice for the clients (sent by
+ * the encoder when a later frame or a new primary comes). */
+static void write_incident_notice(struct primary *p, uint32_t tick)
+{
+	struct sc_fault_shm *f = &p->session->fault;
+	if (atomic_load(&f->state) != SC_FAULT_READY || f->primary_pid != (int32_t)getpid())
+		return;
+	struct sc_notice_msg n = {.kind = SC_NOTICE_INCIDENT, .incident = f->incident, .detail = f->detected};
+	sc_msg_ring_write(&p->rings[SC_SESSION_RING_NOTICE], f->error_tick ? f->error_tick : tick, sc_now_ns(),
+	                  SC_MSG_PRIORITY_GAME, 0, &n, sizeof(n));
+}
+
 static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 {
 	struct sc_session_shm *s = p->session;
@@ -495,8 +541,11 @@ static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 		sc_err("tick %u failed (%d); exiting so the supervisor restarts the primary", tick, (int)e);
 		return TICK_ERROR;
 	}
-	if (tick_faulted(p, &res, ev, rec.n_inputs))
+	if (tick_faulted(p, &res, ev, rec.n_inputs)) {
+		write_incident_notice(p, tick);
 		return TICK_FAULT;
+	}
+	write_messages(p, tick, &res.state, capture_ns);
 	uint64_t done = sc_now_ns();
 	struct sc_frame_slot_shm *fs = &s->slots[slot];
 	fs->tick = tick;

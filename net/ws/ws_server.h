@@ -5,7 +5,8 @@
  *
  * Threads: sc_ws_server_run() services everything on the calling thread; all
  * callbacks in the config are called on that thread. publish_video(),
- * publish_event(), send_to(), wake() and stop() may be called from any thread, until destroy();
+ * publish_event(), broadcast(), send_to(), send_to_player(), wake()
+ * and stop() may be called from any thread, until destroy();
  * stop every publishing thread before calling sc_ws_server_destroy(). */
 #ifndef SC_NET_WS_WS_SERVER_H
 #define SC_NET_WS_WS_SERVER_H
@@ -157,6 +158,13 @@ bool sc_ws_server_publish_video(struct sc_ws_server *srv, const struct sc_video_
 /* Sends {"type":"event","event":<json>} to every client, high priority and
  * never dropped for video. json must be one JSON value. Any thread. */
 bool sc_ws_server_publish_event(struct sc_ws_server *srv, const char *json);
+/* Sends one JSON text message (json: a whole object) to every joined client,
+ * high priority and never dropped for video. Any thread. */
+bool sc_ws_server_broadcast(struct sc_ws_server *srv, const char *json);
+/* Sends one JSON text message to the client that controls `player` when the
+ * service thread handles it (none: dropped, counted in direct_undelivered),
+ * high priority. Any thread. False if the hand-off queue is full. */
+bool sc_ws_server_send_to_player(struct sc_ws_server *srv, uint32_t player, const char *json);
 /* Sends one JSON text message to the client with this id (a joined one, if
  * it is still connected; else it is dropped and counted), high priority, in
  * order with its other messages. Any thread: handed off to the service
