@@ -151,6 +151,32 @@ static bool on_input(void *user, uint32_t client_id, const struct sc_input_event
 	return true;
 }
 
+/* Notices of players coming and going, to everyone (docs/protocol.md §4
+ * `notice`): the encoder process is the one that sees the connections. */
+static void on_join(void *user, uint32_t client_id, int player)
+{
+	struct encp *p = user;
+	(void)client_id;
+	if (player < 0)
+		return;
+	char json[128];
+	snprintf(json, sizeof(json), "{\"type\":\"notice\",\"notice\":{\"kind\":\"player_joined\",\"player\":%d}}",
+	         player);
+	sc_ws_server_broadcast(p->ws, json);
+}
+
+static void on_leave(void *user, uint32_t client_id, int player, bool disconnected)
+{
+	struct encp *p = user;
+	(void)client_id;
+	if (player < 0)
+		return;
+	char json[128];
+	snprintf(json, sizeof(json), "{\"type\":\"notice\",\"notice\":{\"kind\":\"%s\",\"player\":%d}}",
+	         disconnected ? "player_disconnected" : "player_left", player);
+	sc_ws_server_broadcast(p->ws, json);
+}
+
 static void on_keyframe_request(void *user)
 {
 	struct encp *p = user;
@@ -614,6 +640,8 @@ static bool create_server(struct encp *p)
 		.user = p,
 		.on_input = on_input,
 		.on_keyframe_request = on_keyframe_request,
+		.on_join = on_join,
+		.on_leave = on_leave,
 		.metrics_text = metrics_text,
 		.http_get = http_get,
 		.http_request = http_request,

@@ -37,6 +37,22 @@ export class InputSource {
     this.update();
   }
 
+  // A rumble (the server's `haptic` message, docs/protocol.md) on the pad
+  // that drives (the first connected one) where it has an actuator; false
+  // when there is none.
+  rumble(durationMs, strong, weak) {
+    if (!navigator.getGamepads) return false;
+    for (const pad of navigator.getGamepads()) {
+      if (!pad || !pad.connected) continue;
+      const act = pad.vibrationActuator;
+      if (!act || typeof act.playEffect !== 'function') return false;
+      act.playEffect('dual-rumble', { startDelay: 0, duration: durationMs, strongMagnitude: strong, weakMagnitude: weak })
+        .catch(() => {}); // not supported by this pad / page not focused: nothing to do
+      return true;
+    }
+    return false;
+  }
+
   // Called every animation frame: polls gamepads, sends changes.
   poll() {
     if (!this.enabled || !navigator.getGamepads) return;

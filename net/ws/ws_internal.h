@@ -53,6 +53,7 @@ struct sc_ws_client {
 
 	/* closing from RECEIVE: lws owns the close handshake now */
 	bool closing;
+	bool peer_closed; /* the client sent a close frame (it left; else it was disconnected) */
 	/* deferred close (sent from WRITEABLE) */
 	int close_code;
 	char close_reason[124];

@@ -129,7 +129,9 @@ struct sc_ws_server_config {
 	/* A client joined or caught up and needs an IDR. */
 	void (*on_keyframe_request)(void *user);
 	void (*on_join)(void *user, uint32_t client_id, int player /* -1 spectator */);
-	void (*on_leave)(void *user, uint32_t client_id, int player);
+	/* A joined client is gone. disconnected: it did not close the WebSocket
+	 * itself (the connection broke, stalled, or the server closed it). */
+	void (*on_leave)(void *user, uint32_t client_id, int player, bool disconnected);
 	/* Extra Prometheus lines appended to /metrics; returns bytes written. */
 	size_t (*metrics_text)(void *user, char *buf, size_t len);
 	/* Optional read-only HTTP GET endpoints under /api/ (the embedding process's

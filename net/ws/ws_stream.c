@@ -284,6 +284,10 @@ int sc_ws_stream_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	}
 	case LWS_CALLBACK_RECEIVE:
 		return c ? receive(c, wsi, in, len) : 0;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		if (c)
+			c->peer_closed = true;
+		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return c ? sc_ws_client_writeable(c) : 0;
 	case LWS_CALLBACK_CLOSED:
@@ -297,7 +301,8 @@ int sc_ws_stream_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			if (c->player >= 0 && srv->player_owner[c->player] == c->id)
 				srv->player_owner[c->player] = 0;
 			if (srv->cfg.on_leave)
-				srv->cfg.on_leave(srv->cfg.user, c->id, c->player);
+				srv->cfg.on_leave(srv->cfg.user, c->id, c->player,
+				                  !c->peer_closed || c->close_code || c->killed);
 		}
 		pss->client = NULL;
 		sc_ws_client_destroy(c);

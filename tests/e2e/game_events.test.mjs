@@ -87,7 +87,7 @@ async function until(fn, ms, what) {
 
 const players = [];
 function join(msg) {
-  const c = { frames: [], events: [], haptics: [], hello: null };
+  const c = { frames: [], events: [], haptics: [], notices: [], hello: null };
   const sock = new WebSocket(srv.wsUrl, 'shadowcast.v1');
   sock.on('open', () => sock.send(JSON.stringify(msg)));
   sock.on('message', (data, isBinary) => {
@@ -100,6 +100,7 @@ function join(msg) {
     // where the event arrived among the frames
     else if (m.type === 'event') c.events.push({ event: m.event, afterFrames: c.frames.length });
     else if (m.type === 'haptic') c.haptics.push(m);
+    else if (m.type === 'notice') c.notices.push(m.notice);
   });
   if (msg.player !== undefined) players.push(sock);
   return { c, ws: sock };
@@ -173,6 +174,17 @@ test('goal, kickoff, hit and wall events at the simulator\'s ticks; haptics for 
   }
   assert.deepEqual(p1.c.haptics, [], 'player 1 (the other team, no hits) gets no haptic');
   assert.deepEqual(c.haptics, [], 'the spectator gets no haptic');
+
+  // notices: the spectator saw both players join; player 1 closes its
+  // WebSocket (left), player 0's connection just drops (disconnected)
+  assert.deepEqual(c.notices.filter((n) => n.kind === 'player_joined'), [], 'joined before the spectator');
+  assert.ok(p0.c.notices.some((n) => n.kind === 'player_joined' && n.player === 1), 'player 0 saw player 1 join');
+  p1.ws.close(1000);
+  await until(() => c.notices.some((n) => n.kind === 'player_left'), 10000, 'player_left notice');
+  p0.ws.terminate();
+  await until(() => c.notices.some((n) => n.kind === 'player_disconnected'), 10000, 'player_disconnected notice');
+  assert.deepEqual(c.notices.filter((n) => n.kind.startsWith('player_')),
+    [{ kind: 'player_left', player: 1 }, { kind: 'player_disconnected', player: 0 }], 'left, then disconnected');
 
   // /api/v1/state shows the state of the last video frame sent
   const status = await (await fetch(`${srv.httpUrl}/api/v1/status`)).json();
