@@ -37,9 +37,9 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-// goal.txt's events as [tick, rest of the line], OFFSET ticks later
-function script() {
-  const lines = readFileSync(path.join(root, 'tests/gpu/data/goal.txt'), 'utf8').split('\n');
+// a script's events as [tick, rest of the line], OFFSET ticks later
+function script(file = 'tests/gpu/data/goal.txt') {
+  const lines = readFileSync(path.join(root, file), 'utf8').split('\n');
   return lines.map((l) => l.replace(/#.*/, '').trim()).filter(Boolean)
     .map((l) => { const [t, ...rest] = l.split(/\s+/); return [Number(t) + OFFSET, rest.join(' ')]; });
 }
@@ -61,9 +61,12 @@ function simulate(events, ticks) {
   assert.equal(r.status, 0, `sim failed: ${r.stderr}`);
   const lines = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
   const line = lines.find((l) => / score (\d+) (\d+) /.test(l) && !/ score 0 0 /.test(l));
-  assert.ok(line, 'the simulator scores a goal with these inputs');
-  const [, tick, s0, s1] = line.match(/^(\d+) score (\d+) (\d+) /).map(Number);
-  assert.deepEqual([s0, s1], [1, 0], 'the simulator: the left team scores first');
+  let tick = null;
+  if (line) {
+    const [, t, s0, s1] = line.match(/^(\d+) score (\d+) (\d+) /).map(Number);
+    assert.deepEqual([s0, s1], [1, 0], 'the simulator: the left team scores first');
+    tick = t;
+  }
   const touches = [], bounces = [];
   let prev = null;
   for (const l of lines) {
@@ -129,6 +132,7 @@ test('goal, kickoff, hit and wall events at the simulator\'s ticks; haptics for 
   const late = new Map([...srv.stderr.matchAll(/scripted event for tick (\d+) applied at tick (\d+)/g)]
     .map((m) => [Number(m[1]), Number(m[2])]));
   const sim = simulate(events.map(([t, rest]) => [late.get(t) ?? t, rest]), OFFSET + 200);
+  assert.ok(sim.goal !== null, 'the simulator scores a goal with these inputs');
   const G = sim.goal, K = G + KICKOFF_TICKS;
 
   console.log(`simulator: goal at tick ${G}, touches at ${sim.touches}, wall bounces at ${sim.bounces}; ` +
@@ -208,4 +212,47 @@ test('goal, kickoff, hit and wall events at the simulator\'s ticks; haptics for 
   const metrics = await srv.metrics();
   const metric = (name) => Number(metrics.match(new RegExp(`^${name} (\\d+)$`, 'm'))?.[1]);
   assert.equal(metric('shadowcast_frames_bad_seal_total'), 0, 'every seal matched');
+});
+
+// A second play: a shot into the top wall, a block with the shield up, a
+// bounce off the bottom wall: `hit`, `wall_bounce`, `block`, `wall_bounce`
+// at the simulator's ticks, and haptics `hit` then `block` for player 0 only.
+test('hit, wall_bounce and block events at the simulator\'s ticks; hit and block haptics', { timeout: 240000 }, async () => {
+  const events = script('tests/e2e/data/bounce_block.txt');
+  const SHIELD = OFFSET + 75; // the script raises player 0's shield at its tick 75
+  const END = OFFSET + 240;
+  await srv.stop();
+  srv = await startServer(['--inputs', write('bounce_block.txt', events), '--no-shadow', '--hang-timeout', '10000']);
+  const p0 = join({ type: 'join', player: 0 });
+  await until(() => p0.c.hello, 15000, 'hello for player 0');
+  const { c, ws: spectator } = join({ type: 'join', spectate: true });
+  await until(() => c.hello, 15000, 'hello');
+  const joinedAt = c.frames.length ? c.frames[c.frames.length - 1].tick : 0;
+  assert.ok(joinedAt < OFFSET, `joined at tick ${joinedAt}, before the scripted play at ${OFFSET}`);
+  await until(() => c.frames.some((f) => f.tick >= END), 120000, `frames up to tick ${END}`);
+  spectator.terminate();
+
+  const late = new Map([...srv.stderr.matchAll(/scripted event for tick (\d+) applied at tick (\d+)/g)]
+    .map((m) => [Number(m[1]), Number(m[2])]));
+  assert.equal(late.size, 0, 'every scripted event applied at its tick (the shield tick matters)');
+  const sim = simulate(events, END + 1);
+  const inPlay = (t) => t >= OFFSET && t <= END;
+  const touches = sim.touches.filter(inPlay), bounces = sim.bounces.filter(inPlay);
+  console.log(`simulator: touches at ${touches}, wall bounces at ${bounces}; events ${JSON.stringify(c.events.map((e) => e.event))}`);
+  assert.ok(touches.some((t) => t < SHIELD) && touches.some((t) => t >= SHIELD) && bounces.length >= 2,
+    'the simulator: a hit, a block and two wall bounces in the play');
+  const got = c.events.filter((e) => inPlay(e.event.tick) && e.event.kind !== 'kickoff');
+  const want = [...touches.map((t) => ({ tick: t, kind: t < SHIELD ? 'hit' : 'block', player: 0 })),
+    ...bounces.map((t) => ({ tick: t, kind: 'wall_bounce' }))]
+    .sort((x, y) => x.tick - y.tick || (x.kind === 'wall_bounce' ? -1 : 1));
+  assert.deepEqual(got.map((e) => { const { speed, ...rest } = e.event; return rest; }), want,
+    'exactly the hits, blocks and bounces, in tick order');
+  for (const e of got) {
+    const before = c.frames.slice(0, e.afterFrames);
+    assert.ok(before.every((f) => f.tick < e.event.tick), `${e.event.kind} at ${e.event.tick} after a later frame`);
+  }
+  const h = p0.c.haptics.filter((x) => inPlay(x.tick)).map((x) => [x.tick, x.reason]);
+  assert.deepEqual(h, want.filter((w) => w.kind !== 'wall_bounce').map((w) => [w.tick, w.kind]),
+    'player 0: a hit haptic, then a block haptic');
+  assert.deepEqual(c.haptics, [], 'the spectator gets no haptic');
 });
