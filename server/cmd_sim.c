@@ -39,7 +39,8 @@ static void sim_usage(FILE *out)
 		"  --every K            with --dump-frames: every K ticks (default 60)\n"
 		"  --size WxH           frame size (default 1280x720)\n"
 		"  --particles N        particle count (default 20000)\n"
-		"  --device SPEC        auto | INDEX | NAME-SUBSTRING | UUID (default auto)\n");
+		"  --device SPEC        auto | INDEX | NAME-SUBSTRING | UUID (default auto)\n"
+		"  --hang-timeout MS    a tick not finished by then is a hang, 50..600000 (default 2000)\n");
 }
 
 static bool parse_sim_args(int argc, char **argv, struct sim_options *o)
@@ -50,7 +51,8 @@ static bool parse_sim_args(int argc, char **argv, struct sim_options *o)
 		{"hash-log", required_argument, 0, 'H'}, {"trace", required_argument, 0, 'T'},
 		{"dump-frames", required_argument, 0, 'd'}, {"every", required_argument, 0, 'e'},
 		{"size", required_argument, 0, 'z'}, {"particles", required_argument, 0, 'n'},
-		{"device", required_argument, 0, 'D'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+		{"device", required_argument, 0, 'D'}, {"hang-timeout", required_argument, 0, 'g'},
+		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	memset(o, 0, sizeof(*o));
 	sc_game_config_defaults(&o->game);
@@ -74,6 +76,7 @@ static bool parse_sim_args(int argc, char **argv, struct sim_options *o)
 		case 'z': ok = sc_parse_size(optarg, &o->game.width, &o->game.height); break;
 		case 'n': ok = sc_parse_u32(optarg, 0, 4000000, &o->game.particles); break;
 		case 'D': o->device = optarg; break;
+		case 'g': ok = sc_parse_u32(optarg, 50, 600000, &o->game.hang_timeout_ms); break;
 		case 'h': sim_usage(stdout); exit(0);
 		default: sim_usage(stderr); return false;
 		}

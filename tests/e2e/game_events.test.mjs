@@ -56,7 +56,8 @@ function simulate(events, ticks) {
   const trace = path.join(dir, 'sim.trace');
   const size = SMALL[SMALL.indexOf('--size') + 1], particles = SMALL[SMALL.indexOf('--particles') + 1];
   const r = spawnSync(shadowcastPath(), ['sim', '--ticks', String(ticks), '--players', '2', '--size', size,
-    '--particles', particles, '--inputs', write('applied.txt', events), '--trace', trace],
+    '--particles', particles, '--inputs', write('applied.txt', events), '--trace', trace,
+    '--hang-timeout', '20000'], // no false hang in a sanitizer build on a busy machine
   { encoding: 'utf8', timeout: 120000 });
   assert.equal(r.status, 0, `sim failed: ${r.stderr}`);
   const lines = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
