@@ -5,7 +5,7 @@
  * record the decoder accepts goes on through the encoder's formatter
  * (server/game_events.c), which range-checks the payload.
  *
- * Input: u8 ring (event, haptic, notice), u8 flags, u64 head, u64 tail, then
+ * Input: u8 ring (event, haptic, notice, chat), u8 flags, u64 head, u64 tail, then
  * the ring's data bytes (RING_CAP, zero-padded). The same bytes also go to
  * sc_msg_record_decode directly, at their own length. */
 #include <stddef.h>
@@ -16,10 +16,10 @@
 #include "session/msg_ring.h"
 
 #define RING_CAP 512u
-#define PAYLOAD 32u
 
 static _Alignas(64) uint8_t mem[sizeof(struct sc_msg_ring_shm) + SC_RING_CTRL_SIZE + RING_CAP];
-static const uint16_t types[SC_OUTBOX_RINGS] = {SC_MSG_EVENT, SC_MSG_HAPTIC, SC_MSG_NOTICE};
+static const uint16_t types[SC_OUTBOX_RINGS] = {SC_MSG_EVENT, SC_MSG_HAPTIC, SC_MSG_NOTICE, SC_MSG_CHAT};
+static const uint32_t payloads[SC_OUTBOX_RINGS] = {32, 32, 32, sizeof(struct sc_chat_msg)};
 
 static volatile uint8_t sink;
 
@@ -37,7 +37,7 @@ static void on_msg(void *ud, const struct sc_msg_header *h, const void *payload)
 		sum ^= p[i];
 	sink ^= sum;
 	struct sc_outbox_msg m;
-	if (h->payload_len == PAYLOAD && sc_game_msg_format(c->ring, h, payload, &m))
+	if (sc_game_msg_format(c->ring, h, payload, &m))
 		c->n += (uint32_t)strlen(m.json) > 0;
 }
 
@@ -49,6 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	struct ctx c = {.ring = (enum sc_outbox_ring)(data[0] % SC_OUTBOX_RINGS)};
 	uint16_t type = types[c.ring];
+	uint32_t payload_max = payloads[c.ring];
 	uint8_t flags = data[1];
 	uint64_t head, tail;
 	memcpy(&head, data + 2, 8);
@@ -59,15 +60,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the decoder alone, on exactly the input's bytes */
 	struct sc_msg_header h;
 	const void *payload;
-	if (sc_msg_record_decode(body, (uint32_t)(body_len > UINT32_MAX ? UINT32_MAX : body_len), type, PAYLOAD, &h,
+	if (sc_msg_record_decode(body, (uint32_t)(body_len > UINT32_MAX ? UINT32_MAX : body_len), type, payload_max, &h,
 	                         &payload) == SC_MSG_DECODE_OK)
 		on_msg(&c, &h, payload);
 
 	/* the whole ring */
 	memset(mem, 0, sizeof(mem));
 	struct sc_msg_ring r;
-	if (!sc_msg_ring_format(mem, sizeof(mem), type, PAYLOAD) ||
-	    !sc_msg_ring_attach(&r, mem, sizeof(mem), type, PAYLOAD))
+	if (!sc_msg_ring_format(mem, sizeof(mem), type, payload_max) ||
+	    !sc_msg_ring_attach(&r, mem, sizeof(mem), type, payload_max))
 		__builtin_trap();
 	memcpy(r.ring.buf, body, body_len < RING_CAP ? body_len : RING_CAP);
 	if (flags & 1) {
@@ -82,11 +83,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sc_msg_ring_read(&r, on_msg, &c, 1000);
 	/* the reader's state stays usable: a good record from a sane producer
 	 * (its own positions are aligned) goes through */
-	struct sc_game_event_msg e = {.kind = SC_GAME_EVENT_KICKOFF, .player = -1};
+	struct sc_chat_msg e = {.player = 0, .len = 1, .text = "x"}; /* at least as big as any other payload */
 	r.ring.ctrl->tail &= ~(uint64_t)(SC_RING_RECORD_ALIGN - 1);
 	r.ring.ctrl->head = r.ring.ctrl->tail;
 	r.ring.head_cache = r.ring.ctrl->head;
-	if (sc_msg_ring_write(&r, 1, 1, 1, 0, &e, sizeof(e)) && sc_msg_ring_read(&r, on_msg, &c, 1) != 1)
+	if (sc_msg_ring_write(&r, 1, 1, 1, 0, &e, payload_max) && sc_msg_ring_read(&r, on_msg, &c, 1) != 1)
 		__builtin_trap();
 	return 0;
 }

@@ -177,6 +177,21 @@ static void on_leave(void *user, uint32_t client_id, int player, bool disconnect
 	sc_ws_server_broadcast(p->ws, json);
 }
 
+/* A player's chat line (already checked and rate limited by the ws layer)
+ * goes to the primary through the inbound chat ring (this thread is its only
+ * writer); the primary relays it to everyone, stamped with its tick. */
+static bool on_chat(void *user, uint32_t client_id, int player, const char *text, uint32_t len)
+{
+	struct encp *p = user;
+	(void)client_id;
+	struct sc_chat_msg c = {.player = (uint32_t)player, .len = len};
+	if (player < 0 || player >= SC_MAX_PLAYERS || len == 0 || len > sizeof(c.text))
+		return false;
+	memcpy(c.text, text, len);
+	return sc_msg_ring_write(&p->rings[SC_SESSION_RING_CHAT_IN], input_stamp(p), sc_now_ns(), SC_MSG_PRIORITY_GAME,
+	                         0, &c, sizeof(c));
+}
+
 static void on_keyframe_request(void *user)
 {
 	struct encp *p = user;
@@ -305,6 +320,7 @@ static void send_game_msg(void *ud, const struct sc_outbox_msg *m)
 		sc_ws_server_send_to_player(p->ws, (uint32_t)m->player, m->json);
 		break;
 	case SC_OUTBOX_NOTICE:
+	case SC_OUTBOX_CHAT:
 		sc_ws_server_broadcast(p->ws, m->json);
 		break;
 	case SC_OUTBOX_RINGS:
@@ -582,7 +598,7 @@ static bool attach_arena(struct encp *p)
 	 * its clients, who left with it (session/shm/msg_ring.h) */
 	memcpy(p->rings, v.rings, sizeof(p->rings));
 	struct sc_msg_ring *rings[SC_OUTBOX_RINGS];
-	for (int i = 0; i < SC_SESSION_MSG_RINGS; i++) {
+	for (int i = 0; i < SC_SESSION_OUT_RINGS; i++) {
 		uint64_t before = atomic_load(&p->rings[i].shm->discarded);
 		if (sc_msg_ring_discard(&p->rings[i]))
 			sc_info("%s: discarded %llu messages a previous encoder process left unread",
@@ -590,7 +606,7 @@ static bool attach_arena(struct encp *p)
 			        (unsigned long long)(atomic_load(&p->rings[i].shm->discarded) - before));
 		rings[i] = &p->rings[i];
 	}
-	_Static_assert((int)SC_OUTBOX_RINGS == (int)SC_SESSION_MSG_RINGS, "one outbox queue per session ring");
+	_Static_assert((int)SC_OUTBOX_RINGS == (int)SC_SESSION_OUT_RINGS, "one outbox queue per outbound ring");
 	sc_game_outbox_init(&p->outbox, rings);
 	if (!sc_input_origins_init(&p->origins, p->input_log.capacity)) {
 		sc_err("out of memory for the input origins (%llu entries)", (unsigned long long)p->input_log.capacity);
@@ -642,6 +658,7 @@ static bool create_server(struct encp *p)
 		.on_keyframe_request = on_keyframe_request,
 		.on_join = on_join,
 		.on_leave = on_leave,
+		.on_chat = on_chat,
 		.metrics_text = metrics_text,
 		.http_get = http_get,
 		.http_request = http_request,
@@ -709,7 +726,8 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 	p->status.session = p->session;
 	p->status.arena = p->arena;
 	static const char *const ring_names[SC_SESSION_MSG_RINGS] = {
-		[SC_SESSION_RING_EVENT] = "event", [SC_SESSION_RING_HAPTIC] = "haptic", [SC_SESSION_RING_NOTICE] = "notice"};
+		[SC_SESSION_RING_EVENT] = "event", [SC_SESSION_RING_HAPTIC] = "haptic", [SC_SESSION_RING_NOTICE] = "notice",
+		[SC_SESSION_RING_CHAT] = "chat", [SC_SESSION_RING_CHAT_IN] = "chat_in"};
 	p->status.rings = p->rings;
 	p->status.ring_names = ring_names;
 	p->status.n_rings = SC_SESSION_MSG_RINGS;

@@ -1,10 +1,12 @@
 #include "server/game_events.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "net/shm/input_event.h"
 #include "session/game_msgs.h"
+#include "util/json_escape.h"
 
 void sc_game_outbox_init(struct sc_game_outbox *o, struct sc_msg_ring *const rings[SC_OUTBOX_RINGS])
 {
@@ -39,11 +41,11 @@ static void queue_record(void *ud, const struct sc_msg_header *h, const void *pa
 			supersede(q, h->tick);
 		return;
 	}
-	if (h->payload_len != sizeof(q->pending[0].payload) || q->count >= SC_GAME_OUTBOX_PENDING)
-		return; /* not a game payload (the ring's payload_max is 32: cannot happen) */
+	if (h->payload_len > sizeof(q->pending[0].payload) || q->count >= SC_GAME_OUTBOX_PENDING)
+		return; /* not a game payload (the ring's payload_max is smaller: cannot happen) */
 	struct sc_outbox_entry *e = &q->pending[(q->head + q->count++) % SC_GAME_OUTBOX_PENDING];
 	e->hdr = *h;
-	memcpy(e->payload, payload, sizeof(e->payload));
+	memcpy(e->payload, payload, h->payload_len);
 }
 
 void sc_game_outbox_pull(struct sc_game_outbox *o)
@@ -117,6 +119,21 @@ static bool format_notice(const struct sc_msg_header *h, const struct sc_notice_
 	return n > 0 && (size_t)n < sizeof(m->json);
 }
 
+static bool format_chat(const struct sc_msg_header *h, const struct sc_chat_msg *e, struct sc_outbox_msg *m)
+{
+	if (e->player >= SC_MAX_PLAYERS || e->len == 0 || e->len > SC_CHAT_TEXT_MAX)
+		return false;
+	/* the text was checked by the encoder that took it, but came back
+	 * through the primary: quoted lossily (bad UTF-8 becomes U+FFFD) */
+	char *text = sc_json_quote(e->text, e->len);
+	if (!text)
+		return false;
+	int n = snprintf(m->json, sizeof(m->json), "{\"type\":\"chat\",\"tick\":%u,\"player\":%u,\"text\":%s}", h->tick,
+	                 e->player, text);
+	free(text);
+	return n > 0 && (size_t)n < sizeof(m->json);
+}
+
 bool sc_game_msg_format(enum sc_outbox_ring ring, const struct sc_msg_header *h, const void *payload,
                         struct sc_outbox_msg *m)
 {
@@ -127,18 +144,31 @@ bool sc_game_msg_format(enum sc_outbox_ring ring, const struct sc_msg_header *h,
 	switch (ring) {
 	case SC_OUTBOX_EVENT: {
 		struct sc_game_event_msg e;
+		if (h->type != SC_MSG_EVENT || h->payload_len != sizeof(e))
+			return false;
 		memcpy(&e, payload, sizeof(e));
-		return h->type == SC_MSG_EVENT && h->payload_len == sizeof(e) && format_event(h, &e, m);
+		return format_event(h, &e, m);
 	}
 	case SC_OUTBOX_HAPTIC: {
 		struct sc_haptic_msg e;
+		if (h->type != SC_MSG_HAPTIC || h->payload_len != sizeof(e))
+			return false;
 		memcpy(&e, payload, sizeof(e));
-		return h->type == SC_MSG_HAPTIC && h->payload_len == sizeof(e) && format_haptic(h, &e, m);
+		return format_haptic(h, &e, m);
 	}
 	case SC_OUTBOX_NOTICE: {
 		struct sc_notice_msg e;
+		if (h->type != SC_MSG_NOTICE || h->payload_len != sizeof(e))
+			return false;
 		memcpy(&e, payload, sizeof(e));
-		return h->type == SC_MSG_NOTICE && h->payload_len == sizeof(e) && format_notice(h, &e, m);
+		return format_notice(h, &e, m);
+	}
+	case SC_OUTBOX_CHAT: {
+		struct sc_chat_msg e;
+		if (h->type != SC_MSG_CHAT || h->payload_len != sizeof(e))
+			return false;
+		memcpy(&e, payload, sizeof(e));
+		return format_chat(h, &e, m);
 	}
 	case SC_OUTBOX_RINGS:
 		break;

@@ -15,13 +15,17 @@
 #include "session/shm/game_msg.h"
 
 #define SC_GAME_OUTBOX_PENDING 256 /* records held per ring, waiting for their frame */
-#define SC_GAME_MSG_JSON_MAX 256
+/* a chat line's text may be all \u00XX escapes from a corrupt peer: 6 x 200 */
+#define SC_GAME_MSG_JSON_MAX 1400
 
-enum sc_outbox_ring { SC_OUTBOX_EVENT, SC_OUTBOX_HAPTIC, SC_OUTBOX_NOTICE, SC_OUTBOX_RINGS };
+/* the outbound rings, in the order of enum sc_session_msg_ring */
+enum sc_outbox_ring { SC_OUTBOX_EVENT, SC_OUTBOX_HAPTIC, SC_OUTBOX_NOTICE, SC_OUTBOX_CHAT, SC_OUTBOX_RINGS };
+
+#define SC_OUTBOX_PAYLOAD_MAX 208 /* the largest game payload (session/shm/game_msg.h: chat) */
 
 struct sc_outbox_entry {
 	struct sc_msg_header hdr;
-	uint8_t payload[32]; /* every game payload is 32 bytes (session/shm/game_msg.h) */
+	uint8_t payload[SC_OUTBOX_PAYLOAD_MAX];
 };
 
 struct sc_outbox_queue {
@@ -42,7 +46,7 @@ struct sc_outbox_msg {
 	enum sc_outbox_ring ring;
 	uint32_t tick;
 	int32_t player; /* SC_OUTBOX_HAPTIC: the player whose client gets it; else -1 (everyone) */
-	/* EVENT: the value of the `event` key; HAPTIC, NOTICE: the whole message */
+	/* EVENT: the value of the `event` key; HAPTIC, NOTICE, CHAT: the whole message */
 	char json[SC_GAME_MSG_JSON_MAX];
 };
 

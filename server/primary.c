@@ -470,7 +470,7 @@ static void write_messages(struct primary *p, uint32_t tick, const struct sc_gam
 	if (!p->have_prev) {
 		/* this process's first tick: what its predecessor left unsent from
 		 * this tick on is void (session/shm/msg_ring.h) */
-		for (int i = 0; i < SC_SESSION_MSG_RINGS; i++)
+		for (int i = 0; i < SC_SESSION_OUT_RINGS; i++) /* not chat-in: the encoder writes that one */
 			sc_msg_ring_write_start(&p->rings[i], tick, capture_ns);
 		struct sc_notice_msg n = {.kind = SC_NOTICE_MATCH_START, .incident = p->restored};
 		sc_msg_ring_write(&p->rings[SC_SESSION_RING_NOTICE], tick, capture_ns, SC_MSG_PRIORITY_GAME, 0, &n,
@@ -484,6 +484,37 @@ static void write_messages(struct primary *p, uint32_t tick, const struct sc_gam
 		                  &m.haptics[i], sizeof(m.haptics[i]));
 	p->prev = *st;
 	p->have_prev = true;
+}
+
+/* Players' chat, from the encoder process's inbound ring, relayed to
+ * everyone through the outbound chat ring, stamped with this tick: the game
+ * puts it in its stream in tick order. What a dead primary left unread is
+ * relayed by its successor. */
+struct chat_relay {
+	struct primary *p;
+	uint32_t tick;
+	uint64_t capture_ns;
+};
+
+static void relay_chat(void *ud, const struct sc_msg_header *h, const void *payload)
+{
+	struct chat_relay *r = ud;
+	struct sc_chat_msg c;
+	if (h->payload_len != sizeof(c))
+		return;
+	memcpy(&c, payload, sizeof(c));
+	if (c.player >= SC_MAX_PLAYERS || c.len == 0 || c.len > sizeof(c.text))
+		return; /* the encoder's side checks the text again before it sends it */
+	sc_msg_ring_write(&r->p->rings[SC_SESSION_RING_CHAT], r->tick, r->capture_ns, SC_MSG_PRIORITY_GAME, 0, &c,
+	                  sizeof(c));
+}
+
+#define PRIMARY_CHATS_PER_TICK 32
+
+static void write_chat(struct primary *p, uint32_t tick, uint64_t capture_ns)
+{
+	struct chat_relay r = {.p = p, .tick = tick, .capture_ns = capture_ns};
+	sc_msg_ring_read(&p->rings[SC_SESSION_RING_CHAT_IN], relay_chat, &r, PRIMARY_CHATS_PER_TICK);
 }
 
 /* The primary stops on a fault it found: a notice for the clients (sent by
@@ -546,6 +577,7 @@ static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 		return TICK_FAULT;
 	}
 	write_messages(p, tick, &res.state, capture_ns);
+	write_chat(p, tick, capture_ns);
 	uint64_t done = sc_now_ns();
 	struct sc_frame_slot_shm *fs = &s->slots[slot];
 	fs->tick = tick;

@@ -51,6 +51,9 @@
 #define SC_MSG_EVENT_BLOCK "msg-event"   /* SC_MSG_EVENT, struct sc_game_event_msg */
 #define SC_MSG_HAPTIC_BLOCK "msg-haptic" /* SC_MSG_HAPTIC, struct sc_haptic_msg */
 #define SC_MSG_NOTICE_BLOCK "msg-notice" /* SC_MSG_NOTICE, struct sc_notice_msg */
+#define SC_MSG_CHAT_BLOCK "msg-chat"     /* SC_MSG_CHAT, struct sc_chat_msg: primary -> encoder */
+/* and one the other way, encoder -> primary (the encoder writes, the primary reads): */
+#define SC_MSG_CHAT_IN_BLOCK "msg-chat-in" /* SC_MSG_CHAT, struct sc_chat_msg: clients' chat */
 #define SC_LOG_CAPACITY_DEFAULT 8192   /* records in each log (--log-capacity); power of two */
 #define SC_CRASH_LOOP_WINDOW_S 60      /* --crash-loop N incidents within this many seconds */
 

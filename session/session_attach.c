@@ -15,6 +15,9 @@ const struct sc_session_ring_def sc_session_ring_defs[SC_SESSION_MSG_RINGS] = {
 	                            SC_MSG_RING_CAPACITY},
 	[SC_SESSION_RING_NOTICE] = {SC_MSG_NOTICE_BLOCK, SC_MSG_NOTICE, sizeof(struct sc_notice_msg),
 	                            SC_MSG_RING_CAPACITY},
+	[SC_SESSION_RING_CHAT] = {SC_MSG_CHAT_BLOCK, SC_MSG_CHAT, sizeof(struct sc_chat_msg), SC_MSG_RING_CAPACITY},
+	[SC_SESSION_RING_CHAT_IN] = {SC_MSG_CHAT_IN_BLOCK, SC_MSG_CHAT, sizeof(struct sc_chat_msg),
+	                             SC_MSG_RING_CAPACITY},
 };
 
 bool sc_session_create_msg_rings(struct sc_arena *arena)

@@ -10,10 +10,12 @@
 #include "session/msg_ring.h"
 #include "session/session.h"
 
-/* The typed outbound message rings of a session (session/shm/msg_ring.h), in
- * this order. */
+/* The typed message rings of a session (session/shm/msg_ring.h), in this
+ * order: the outbound ones (primary -> encoder) first, then the inbound one
+ * (encoder -> primary). */
 enum sc_session_msg_ring { SC_SESSION_RING_EVENT, SC_SESSION_RING_HAPTIC, SC_SESSION_RING_NOTICE,
-	                   SC_SESSION_MSG_RINGS };
+	                   SC_SESSION_RING_CHAT, SC_SESSION_OUT_RINGS,
+	                   SC_SESSION_RING_CHAT_IN = SC_SESSION_OUT_RINGS, SC_SESSION_MSG_RINGS };
 
 struct sc_session_ring_def {
 	const char *name;     /* arena block name (session/session.h) */

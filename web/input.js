@@ -27,6 +27,9 @@ export class InputSource {
   key(e, down) {
     const what = KEYS[e.code];
     if (!what || e.ctrlKey || e.metaKey || e.altKey) return;
+    // typing in a text field (the chat line) is not playing
+    const t = e.target;
+    if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) return;
     e.preventDefault();
     if (!this.enabled) return;
     if (what === 'shoot') {

@@ -132,6 +132,11 @@ struct sc_ws_server_config {
 	/* A joined client is gone. disconnected: it did not close the WebSocket
 	 * itself (the connection broke, stalled, or the server closed it). */
 	void (*on_leave)(void *user, uint32_t client_id, int player, bool disconnected);
+	/* A player's `chat` (docs/protocol.md): text is valid UTF-8 without
+	 * control characters, 1..SC_WS_CHAT_MAX bytes, NUL-terminated; the
+	 * client's chat rate limit has been applied. Return false when it cannot
+	 * be taken now (the client gets error `chat_rejected`). */
+	bool (*on_chat)(void *user, uint32_t client_id, int player, const char *text, uint32_t len);
 	/* Extra Prometheus lines appended to /metrics; returns bytes written. */
 	size_t (*metrics_text)(void *user, char *buf, size_t len);
 	/* Optional read-only HTTP GET endpoints under /api/ (the embedding process's

@@ -152,6 +152,45 @@ static void handle_input(struct sc_ws_client *c, const struct sc_ws_client_msg *
 	sc_ws_msg_unref(msg);
 }
 
+/* Chat's own token bucket, beside the per-message one: SC_WS_CHAT_BURST at
+ * once, then one every SC_WS_CHAT_REFILL_MS. */
+static bool chat_rate_ok(struct sc_ws_client *c, uint64_t now_ns)
+{
+	if (c->chat_tokens_ns == 0)
+		c->chat_tokens = SC_WS_CHAT_BURST;
+	else
+		c->chat_tokens += (double)(now_ns - c->chat_tokens_ns) / (SC_WS_CHAT_REFILL_MS * 1e6);
+	c->chat_tokens_ns = now_ns;
+	if (c->chat_tokens > SC_WS_CHAT_BURST)
+		c->chat_tokens = SC_WS_CHAT_BURST;
+	if (c->chat_tokens < 1.0)
+		return false;
+	c->chat_tokens -= 1.0;
+	return true;
+}
+
+static void handle_chat(struct sc_ws_client *c, const struct sc_ws_client_msg *m, uint64_t now_ns)
+{
+	struct sc_ws_server *srv = c->srv;
+	if (!c->joined || c->player < 0) {
+		sc_ws_client_send_error(c, c->joined ? "spectator" : "not_joined",
+		                        c->joined ? "spectators cannot chat" : "send join first");
+		return;
+	}
+	if (!chat_rate_ok(c, now_ns)) {
+		srv->stats.chats_limited++;
+		sc_ws_client_send_error(c, "chat_rate_limited", "at most %d chat messages at once, then one every %d ms",
+		                        SC_WS_CHAT_BURST, SC_WS_CHAT_REFILL_MS);
+		return;
+	}
+	if (!srv->cfg.on_chat || !srv->cfg.on_chat(srv->cfg.user, c->id, c->player, m->text, m->text_len)) {
+		srv->stats.chats_rejected++;
+		sc_ws_client_send_error(c, "chat_rejected", "the server cannot take chat now");
+		return;
+	}
+	srv->stats.chats++;
+}
+
 /* Closes the connection from inside RECEIVE: the close frame goes out at
  * once, before anything still queued for the client. Returns -1 for lws. */
 static int close_now(struct sc_ws_client *c, struct lws *wsi, int code, const char *reason)
@@ -185,6 +224,9 @@ static int handle_message(struct sc_ws_client *c, struct lws *wsi, uint64_t arri
 			c->need_keyframe = true;
 			sc_ws_client_ask_keyframe(c, arrival_ns);
 		}
+		break;
+	case SC_WS_CMSG_CHAT:
+		handle_chat(c, &m, arrival_ns);
 		break;
 	case SC_WS_CMSG_PING: {
 		char t[48] = "";

@@ -1,5 +1,6 @@
 /* Payloads of the game's typed message rings (session/shm/msg_ring.h): each
- * follows a struct sc_msg_header in one ring record. Fixed size, 32 bytes,
+ * follows a struct sc_msg_header in one ring record. Fixed size (32 bytes;
+ * chat 208),
  * naturally aligned, no pointers. Layout version: SC_SESSION_LAYOUT_VERSION.
  *
  * Writer: the primary, after each tick, from the game state before and after
@@ -81,5 +82,20 @@ _Static_assert(sizeof(struct sc_notice_msg) == 32, "sc_notice_msg layout");
 _Static_assert(offsetof(struct sc_notice_msg, kind) == 0, "sc_notice_msg layout");
 _Static_assert(offsetof(struct sc_notice_msg, incident) == 4, "sc_notice_msg layout");
 _Static_assert(offsetof(struct sc_notice_msg, detail) == 8, "sc_notice_msg layout");
+
+/* SC_MSG_CHAT: one player's chat line. Inbound (the encoder process writes
+ * what a client sent: msg-chat-in) and outbound (the primary relays it,
+ * stamped with the tick it took it at: msg-chat), the same payload. */
+#define SC_CHAT_TEXT_MAX 200 /* SC_WS_CHAT_MAX: UTF-8 bytes */
+
+struct sc_chat_msg {
+	uint32_t player; /* 0..SC_MAX_PLAYERS-1 */
+	uint32_t len;    /* 1..SC_CHAT_TEXT_MAX bytes of text */
+	char text[SC_CHAT_TEXT_MAX]; /* UTF-8, not NUL-terminated */
+};
+_Static_assert(sizeof(struct sc_chat_msg) == 208, "sc_chat_msg layout");
+_Static_assert(offsetof(struct sc_chat_msg, player) == 0, "sc_chat_msg layout");
+_Static_assert(offsetof(struct sc_chat_msg, len) == 4, "sc_chat_msg layout");
+_Static_assert(offsetof(struct sc_chat_msg, text) == 8, "sc_chat_msg layout");
 
 #endif

@@ -120,15 +120,16 @@ static void collect(void *ud, const struct sc_outbox_msg *m)
 
 static void setup(struct sc_game_outbox *o)
 {
-	static const uint16_t types[SC_OUTBOX_RINGS] = {SC_MSG_EVENT, SC_MSG_HAPTIC, SC_MSG_NOTICE};
+	static const uint16_t types[SC_OUTBOX_RINGS] = {SC_MSG_EVENT, SC_MSG_HAPTIC, SC_MSG_NOTICE, SC_MSG_CHAT};
+	static const uint32_t payloads[SC_OUTBOX_RINGS] = {32, 32, 32, sizeof(struct sc_chat_msg)};
 	struct sc_msg_ring *rp[SC_OUTBOX_RINGS];
 	for (int i = 0; i < SC_OUTBOX_RINGS; i++) {
 		size_t size = sc_msg_ring_block_size(CAP);
 		free(mem[i]);
 		mem[i] = aligned_alloc(64, size);
 		memset(mem[i], 0, size);
-		if (!sc_msg_ring_format(mem[i], size, types[i], 32) ||
-		    !sc_msg_ring_attach(&rings[i], mem[i], size, types[i], 32)) {
+		if (!sc_msg_ring_format(mem[i], size, types[i], payloads[i]) ||
+		    !sc_msg_ring_attach(&rings[i], mem[i], size, types[i], payloads[i])) {
 			fprintf(stderr, "FAIL: ring set-up\n");
 			exit(1);
 		}
@@ -226,6 +227,29 @@ static void test_outbox(void)
 	char want[64];
 	snprintf(want, sizeof(want), "\"tick\":%u}", 400 + SC_GAME_OUTBOX_PENDING + 19);
 	CHECK(n_sent == 20 && strstr(sent[19], want), "in order: %s", sent[19]);
+
+	/* chat: in step with the video, quoted; a corrupt length or player is not sent */
+	struct sc_chat_msg chat = {.player = 1, .len = 13};
+	memcpy(chat.text, "a \"quote\" <b>", 13);
+	sc_msg_ring_write(&rings[SC_OUTBOX_CHAT], 900, 1, SC_MSG_PRIORITY_GAME, 0, &chat, sizeof(chat));
+	CHECK(flush(o, true, 899) == 0, "chat held for its frame");
+	CHECK(flush(o, true, 900) == 1 &&
+	          strcmp(sent[0], "3:{\"type\":\"chat\",\"tick\":900,\"player\":1,\"text\":\"a \\\"quote\\\" <b>\"}") == 0,
+	      "chat JSON: %s", sent[0]);
+	invalid = o->invalid;
+	chat.len = 201;
+	sc_msg_ring_write(&rings[SC_OUTBOX_CHAT], 901, 1, SC_MSG_PRIORITY_GAME, 0, &chat, sizeof(chat));
+	chat.len = 0;
+	sc_msg_ring_write(&rings[SC_OUTBOX_CHAT], 901, 1, SC_MSG_PRIORITY_GAME, 0, &chat, sizeof(chat));
+	chat.len = 3;
+	chat.player = 8;
+	sc_msg_ring_write(&rings[SC_OUTBOX_CHAT], 901, 1, SC_MSG_PRIORITY_GAME, 0, &chat, sizeof(chat));
+	chat.player = 0;
+	memcpy(chat.text, "\xff\x01z", 3); /* bad UTF-8 and a control character from a corrupt peer: escaped */
+	sc_msg_ring_write(&rings[SC_OUTBOX_CHAT], 901, 1, SC_MSG_PRIORITY_GAME, 0, &chat, sizeof(chat));
+	CHECK(flush(o, true, 901) == 1 && o->invalid - invalid == 3, "bad chats dropped: %u sent, %llu invalid", n_sent,
+	      (unsigned long long)(o->invalid - invalid));
+	CHECK(n_sent == 1 && strstr(sent[0], "\"text\":\"\xef\xbf\xbd\\u0001z\"}"), "escaped: %s", sent[0]);
 	free(o);
 }
 
