@@ -188,13 +188,15 @@ size_t sc_encoder_metrics_text(const struct sc_encoder_status *st, char *buf, si
 		const char *name, *help;
 		size_t off;
 	} ring_counters[] = {
-		{"shadowcast_msgs_written_total", "Messages the primary wrote to a typed ring.",
+		{"shadowcast_msgs_written_total",
+		 "Records written to a typed ring by its producer (the primary; for chat_in the encoder process), "
+		 "a restarted primary's start markers included.",
 		 offsetof(struct sc_msg_ring_shm, written)},
-		{"shadowcast_msgs_dropped_total", "Messages the primary dropped: the ring was full (it never waits).",
+		{"shadowcast_msgs_dropped_total", "Messages the producer dropped: the ring was full (it never waits).",
 		 offsetof(struct sc_msg_ring_shm, dropped)},
-		{"shadowcast_msgs_read_total", "Messages the encoder process read from a typed ring.",
+		{"shadowcast_msgs_read_total", "Records the consumer read (the encoder process; for chat_in the primary).",
 		 offsetof(struct sc_msg_ring_shm, read)},
-		{"shadowcast_msgs_rejected_total", "Ring records the encoder process rejected (failed the decoder).",
+		{"shadowcast_msgs_rejected_total", "Ring records the consumer rejected (failed the decoder).",
 		 offsetof(struct sc_msg_ring_shm, rejected)},
 		{"shadowcast_msgs_discarded_total",
 		 "Messages a restarted encoder process found unread and discarded (their clients left with its "

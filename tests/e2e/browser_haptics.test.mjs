@@ -6,7 +6,8 @@
 // each `haptic` the server sends it (the hit, then the goal's long pulse),
 // with the message's duration and magnitudes. Page B plays player 1 (the
 // other team, no hits): it gets no haptic at all. Both pages show the
-// `notice` of the other player joining as text in #notices (never as HTML).
+// `notice` of the other player joining as text in #notices (never as HTML),
+// and a chat line typed on page B (its keys move nobody) as text on page A.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,7 +56,7 @@ function mockPad() {
   Object.defineProperty(navigator, 'getGamepads', { value: () => [pad], configurable: true });
 }
 
-test('haptics reach only the playing page, through the Gamepad API; notices as text', { timeout: 240000 }, async () => {
+test('haptics reach only the playing page, through the Gamepad API; notices and chat as text', { timeout: 240000 }, async () => {
   const lines = readFileSync(path.join(root, 'tests/gpu/data/goal.txt'), 'utf8').split('\n')
     .map((l) => l.replace(/#.*/, '').trim()).filter(Boolean)
     .map((l) => { const [t, ...rest] = l.split(/\s+/); return `${Number(t) + OFFSET} ${rest.join(' ')}\n`; });
@@ -102,6 +103,17 @@ test('haptics reach only the playing page, through the Gamepad API; notices as t
   const notesA = await a.page.textContent('#notices');
   assert.match(notesA, /Player 2 joined/, `page A's notices: ${notesA}`);
   assert.equal(await a.page.evaluate(() => document.getElementById('notices').children.length), 0, 'text only');
+  // chat from page B's chat line, shown on page A as text (never as HTML)
+  const line = '<img src=x onerror="window.__xss=1"> hi & bye';
+  await b.page.fill('#chattext', line);
+  await b.page.press('#chattext', 'Enter');
+  await until(a.page, (t) => document.getElementById('chat').textContent.includes(t), line, 15000, 'the chat on page A');
+  assert.equal(await a.page.textContent('#chat'), `Player 2: ${line}`);
+  assert.equal(await a.page.evaluate(() => document.getElementById('chat').children.length), 0, 'text only');
+  assert.equal(await a.page.evaluate(() => window.__xss), undefined, 'no markup ran');
+  const stB = await b.page.evaluate(() => window.shadowcast.inputsSent);
+  assert.equal(stB, 0, 'typing in the chat line sent no game input');
+
   for (const p of [a, b])
     assert.ok(!p.logs.some((l) => l.startsWith('pageerror')), p.logs.join('\n'));
 });
