@@ -3,9 +3,12 @@
  * message type, each message time-stamped with its tick, so the encoder
  * process sends it in step with the video frame of the same tick. One named
  * arena block per type (session/session.h: SC_MSG_EVENT_BLOCK,
- * SC_MSG_HAPTIC_BLOCK, SC_MSG_NOTICE_BLOCK; another type, e.g. audio, is one
- * more block of this same kind, SC_BLOCK_MSG_RING). Layout version:
- * SC_SESSION_LAYOUT_VERSION. Code: session/msg_ring.{h,c}.
+ * SC_MSG_HAPTIC_BLOCK, SC_MSG_NOTICE_BLOCK, SC_MSG_CHAT_BLOCK; another type,
+ * e.g. audio, is one more block of this same kind, SC_BLOCK_MSG_RING), and
+ * one inbound ring of the same kind, SC_MSG_CHAT_IN_BLOCK, whose roles are
+ * swapped (the encoder writes players' chat, the primary reads it and relays
+ * it through SC_MSG_CHAT_BLOCK). Layout version: SC_SESSION_LAYOUT_VERSION.
+ * Code: session/msg_ring.{h,c}.
  *
  * Block layout:
  *   [0, 192)                 struct sc_msg_ring_shm: what the ring carries and
@@ -22,11 +25,16 @@
  *                   (sc_msg_ring_format: magic, msg_type, payload_max, an
  *                   empty ring), before any child starts; it never frees it,
  *                   so the ring outlives every child;
- *   the primary     the single producer: writes records (the spsc tail) and
- *                   `written` / `dropped`. It never waits: a full ring drops
- *                   the message and counts it in `dropped`;
- *   the encoder     the single consumer: reads records (the spsc head) and
- *                   `read` / `rejected` / `discarded`.
+ *   the primary     the single producer of the outbound rings: writes records
+ *                   (the spsc tail) and `written` / `dropped`. It never
+ *                   waits: a full ring drops the message and counts it in
+ *                   `dropped`;
+ *   the encoder     the single consumer of the outbound rings: reads records
+ *                   (the spsc head) and `read` / `rejected` / `discarded`.
+ *   msg-chat-in     the other way round: the encoder's network thread is the
+ *                   producer, the primary (between two ticks) the consumer;
+ *                   a restarted primary reads on (no discard), a restarted
+ *                   encoder writes on.
  * Hand-off order: the primary writes a tick's records (release store of the
  * spsc tail) before it publishes that tick's frame (`latest`, seq_cst, see
  * frame_mailbox.h); the encoder takes the frame, then reads the ring
