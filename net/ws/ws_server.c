@@ -279,7 +279,9 @@ bool sc_ws_server_send_to(struct sc_ws_server *srv, uint32_t client_id, const ch
 
 bool sc_ws_server_broadcast(struct sc_ws_server *srv, const char *json)
 {
-	if (!srv || !json || !*json)
+	/* not while stopping: the clients' CLOSED callbacks (on_leave notices)
+	 * run inside lws_context_destroy(), where the context cannot be woken */
+	if (!srv || !json || !*json || atomic_load(&srv->stopping))
 		return false;
 	struct sc_ws_msg *msg = sc_ws_msg_printf("%s", json);
 	if (!msg)
