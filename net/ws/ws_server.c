@@ -357,7 +357,7 @@ void sc_ws_server_drain_pending(struct sc_ws_server *srv)
 		for (struct sc_ws_client *c = srv->clients; c; c = c->next) {
 			if (msg->kind == SC_WS_MSG_VIDEO)
 				sc_ws_client_send_video(c, msg);
-			else if (sc_ws_client_send_control(c, msg))
+			else if (c->joined && sc_ws_client_send_control(c, msg)) /* nothing before join (§2) */
 				srv->stats.events_sent++;
 		}
 		sc_ws_msg_unref(msg);

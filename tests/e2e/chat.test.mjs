@@ -5,7 +5,8 @@
 // of a later tick. Spectators cannot chat; a player over the chat rate limit
 // gets error chat_rate_limited and stays connected; bad chat (over 200 bytes,
 // invalid UTF-8, a control character, a lone surrogate) is closed with 4400
-// while the others keep receiving video and chat.
+// while the others keep receiving video and chat. A client that never joined
+// gets nothing.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
@@ -51,6 +52,12 @@ test('chat reaches everyone in step with the video; limits and bad chat', { time
   const p1 = join({ type: 'join', player: 1 });
   const sp = join({ type: 'join', spectate: true });
   await until(() => p0.hello && p1.hello && sp.hello && sp.frames.length > 5, 20000, 'three clients joined, video');
+  // connected but never joined: nothing is sent to it (docs/protocol.md §2), chat included
+  const idleMsgs = [];
+  const idle = new WebSocket(srv.wsUrl, 'shadowcast.v1');
+  socks.push(idle);
+  idle.on('message', (d) => idleMsgs.push(d));
+  await new Promise((resolve) => idle.on('open', resolve));
 
   const written = async (ring) =>
     Number((await srv.metrics()).match(new RegExp(`^shadowcast_msgs_written_total\\{ring="${ring}"\\} (\\d+)$`, 'm'))[1]);
@@ -110,6 +117,7 @@ test('chat reaches everyone in step with the video; limits and bad chat', { time
     'chat and video after the bad clients');
   assert.equal(p0.closed, null);
   assert.equal(sp.closed, null);
+  assert.equal(idleMsgs.length, 0, 'the client that never joined got nothing');
   const m2 = await srv.metrics();
   assert.match(m2, /^shadowcast_ws_chats_limited_total 1$/m);
   assert.match(m2, /^shadowcast_msgs_rejected_total\{ring="chat"\} 0$/m);
