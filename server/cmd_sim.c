@@ -44,7 +44,8 @@ static void sim_usage(FILE *out)
 		"  --fps N              tick rate: a tick's sound is 48000/N samples (default 60)\n"
 		"  --audio FILE         the game's sound, 48 kHz mono s16, as a WAV file\n"
 		"  --audio-log FILE     one line per tick: tick, sample position, samples, audio hash, peak\n"
-		"  --device SPEC        auto | INDEX | NAME-SUBSTRING | UUID (default auto)\n");
+		"  --device SPEC        auto | INDEX | NAME-SUBSTRING | UUID (default auto)\n"
+		"  --hang-timeout MS    a tick not finished by then is a hang, 50..600000 (default 2000)\n");
 }
 
 static bool parse_sim_args(int argc, char **argv, struct sim_options *o)
@@ -57,7 +58,8 @@ static bool parse_sim_args(int argc, char **argv, struct sim_options *o)
 		{"size", required_argument, 0, 'z'}, {"particles", required_argument, 0, 'n'},
 		{"device", required_argument, 0, 'D'}, {"help", no_argument, 0, 'h'},
 		{"fps", required_argument, 0, 'f'}, {"audio", required_argument, 0, 'A'},
-		{"audio-log", required_argument, 0, 'L'}, {0, 0, 0, 0},
+		{"audio-log", required_argument, 0, 'L'}, {"hang-timeout", required_argument, 0, 'g'},
+		{0, 0, 0, 0},
 	};
 	memset(o, 0, sizeof(*o));
 	sc_game_config_defaults(&o->game);
@@ -84,6 +86,7 @@ static bool parse_sim_args(int argc, char **argv, struct sim_options *o)
 		case 'f': ok = sc_parse_u32(optarg, 1, 1000, &o->game.fps); break;
 		case 'A': o->audio = optarg; break;
 		case 'L': o->audio_log = optarg; break;
+		case 'g': ok = sc_parse_u32(optarg, 50, 600000, &o->game.hang_timeout_ms); break;
 		case 'h': sim_usage(stdout); exit(0);
 		default: sim_usage(stderr); return false;
 		}

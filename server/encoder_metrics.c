@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "net/shm/arena.h"
+#include "session/msg_ring.h"
 
 #define SC_STATE_READ_TRIES 1000
 
@@ -190,6 +191,34 @@ size_t sc_encoder_metrics_text(const struct sc_encoder_status *st, char *buf, si
 		       "Dead processes reaped from the arena registry.", as.procs_reaped);
 		metric(&o, "shadowcast_arena_alloc_fail_total", "counter", "Arena allocations that failed.",
 		       as.alloc_fail);
+	}
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} ring_counters[] = {
+		{"shadowcast_msgs_written_total",
+		 "Records written to a typed ring by its producer (the primary; for chat_in the encoder process), "
+		 "a restarted primary's start markers included.",
+		 offsetof(struct sc_msg_ring_shm, written)},
+		{"shadowcast_msgs_dropped_total", "Messages the producer dropped: the ring was full (it never waits).",
+		 offsetof(struct sc_msg_ring_shm, dropped)},
+		{"shadowcast_msgs_read_total", "Records the consumer read (the encoder process; for chat_in the primary).",
+		 offsetof(struct sc_msg_ring_shm, read)},
+		{"shadowcast_msgs_rejected_total", "Ring records the consumer rejected (failed the decoder).",
+		 offsetof(struct sc_msg_ring_shm, rejected)},
+		{"shadowcast_msgs_discarded_total",
+		 "Messages a restarted encoder process found unread and discarded (their clients left with its "
+		 "predecessor).", offsetof(struct sc_msg_ring_shm, discarded)},
+	};
+	for (size_t c = 0; st->rings && c < sizeof(ring_counters) / sizeof(ring_counters[0]); c++) {
+		put(&o, "# HELP %s %s\n# TYPE %s counter\n", ring_counters[c].name, ring_counters[c].help,
+		    ring_counters[c].name);
+		for (unsigned i = 0; i < st->n_rings; i++) {
+			const _Atomic uint64_t *v =
+				(const _Atomic uint64_t *)((const char *)st->rings[i].shm + ring_counters[c].off);
+			put(&o, "%s{ring=\"%s\"} %llu\n", ring_counters[c].name, st->ring_names[i],
+			    (unsigned long long)atomic_load(v));
+		}
 	}
 	if (o.overflow && o.used == 0)
 		return 0;

@@ -34,10 +34,16 @@ struct sc_encoder_stats {
 /* p50 / p99 of the frame latencies in stats (0 with no frames yet). */
 void sc_encoder_frame_latency(const struct sc_encoder_stats *stats, uint32_t *p50_us, uint32_t *p99_us);
 
+struct sc_msg_ring;
+
 struct sc_encoder_status {
 	struct sc_session_shm *session;
 	struct sc_arena *arena;
 	const struct sc_encoder_stats *stats;
+	/* the typed message rings (session/shm/msg_ring.h): their counters, by block name */
+	const struct sc_msg_ring *rings;
+	const char *const *ring_names;
+	unsigned n_rings;
 };
 
 /* Prometheus text into buf; returns bytes written (< len). */

@@ -88,9 +88,10 @@ struct encp {
 	uint64_t frames_out; /* encode thread: frame numbers on the wire */
 	int in_place_logged; /* encode thread: the zero-copy result last logged; -1 none yet */
 	struct sc_debug_api api; /* /api/v1 debug API (service thread) */
-	/* encode thread: `event` messages from the states of the frames taken */
-	struct sc_game_events events;
-	uint64_t events_generation;
+	/* encode thread: the game's typed rings (this process is their consumer)
+	 * and the messages read from them, waiting for the frame of their tick */
+	struct sc_msg_ring rings[SC_SESSION_MSG_RINGS];
+	struct sc_game_outbox outbox;
 	/* the state the latest video frame sent shows (/api/v1/state) */
 	pthread_mutex_t shown_lock;
 	bool shown_valid;
@@ -153,6 +154,47 @@ static bool on_input(void *user, uint32_t client_id, const struct sc_input_event
 	applied->tick = stamp;
 	applied->log_seq = seq;
 	return true;
+}
+
+/* Notices of players coming and going, to everyone (docs/protocol.md §4
+ * `notice`): the encoder process is the one that sees the connections. */
+static void on_join(void *user, uint32_t client_id, int player)
+{
+	struct encp *p = user;
+	(void)client_id;
+	if (player < 0)
+		return;
+	char json[128];
+	snprintf(json, sizeof(json), "{\"type\":\"notice\",\"notice\":{\"kind\":\"player_joined\",\"player\":%d}}",
+	         player);
+	sc_ws_server_broadcast(p->ws, json);
+}
+
+static void on_leave(void *user, uint32_t client_id, int player, bool disconnected)
+{
+	struct encp *p = user;
+	(void)client_id;
+	if (player < 0)
+		return;
+	char json[128];
+	snprintf(json, sizeof(json), "{\"type\":\"notice\",\"notice\":{\"kind\":\"%s\",\"player\":%d}}",
+	         disconnected ? "player_disconnected" : "player_left", player);
+	sc_ws_server_broadcast(p->ws, json);
+}
+
+/* A player's chat line (already checked and rate limited by the ws layer)
+ * goes to the primary through the inbound chat ring (this thread is its only
+ * writer); the primary relays it to everyone, stamped with its tick. */
+static bool on_chat(void *user, uint32_t client_id, int player, const char *text, uint32_t len)
+{
+	struct encp *p = user;
+	(void)client_id;
+	struct sc_chat_msg c = {.player = (uint32_t)player, .len = len};
+	if (player < 0 || player >= SC_MAX_PLAYERS || len == 0 || len > sizeof(c.text))
+		return false;
+	memcpy(c.text, text, len);
+	return sc_msg_ring_write(&p->rings[SC_SESSION_RING_CHAT_IN], input_stamp(p), sc_now_ns(), SC_MSG_PRIORITY_GAME,
+	                         0, &c, sizeof(c));
 }
 
 static void on_keyframe_request(void *user)
@@ -272,21 +314,31 @@ static bool frame_ready(void *ud)
 	return sc_frame_reader_pending(ud);
 }
 
-static void publish_event(void *ud, const char *json)
+static void send_game_msg(void *ud, const struct sc_outbox_msg *m)
 {
 	struct encp *p = ud;
-	sc_ws_server_publish_event(p->ws, json);
+	switch (m->ring) {
+	case SC_OUTBOX_EVENT:
+		sc_ws_server_publish_event(p->ws, m->json);
+		break;
+	case SC_OUTBOX_HAPTIC:
+		sc_ws_server_send_to_player(p->ws, (uint32_t)m->player, m->json);
+		break;
+	case SC_OUTBOX_NOTICE:
+	case SC_OUTBOX_CHAT:
+		sc_ws_server_broadcast(p->ws, m->json);
+		break;
+	case SC_OUTBOX_RINGS:
+		break;
+	}
 }
 
-/* The events between the previous frame taken and this one go out before its
+/* The game's messages of this frame's tick and before go out before its
  * video: a client gets a tick's events, then the frame showing it. */
-static void frame_events(struct encp *p, const struct sc_frame_take *t)
+static void frame_messages(struct encp *p, const struct sc_frame_take *t)
 {
-	if (p->events_generation != p->reader.generation) {
-		sc_game_events_reset(&p->events); /* a new primary: a new baseline */
-		p->events_generation = p->reader.generation;
-	}
-	sc_game_events_update(&p->events, &t->state, t->tick, publish_event, p);
+	sc_game_outbox_pull(&p->outbox);
+	sc_game_outbox_flush(&p->outbox, true, t->tick, send_game_msg, p);
 }
 
 static void set_shown(struct encp *p, const struct sc_frame_take *t)
@@ -329,7 +381,7 @@ static void encode_one(struct encp *p)
 	enum sc_frame_take_result took = sc_frame_reader_take(&p->reader, &t);
 	if (took == SC_FRAME_NONE)
 		return;
-	frame_events(p, &t);
+	frame_messages(p, &t);
 	sc_encoder_audio_dispatch(&p->audio, t.tick, p->reader.generation); /* the sound up to this frame's tick */
 	if (took == SC_FRAME_BAD_SEAL)
 		return; /* dropped and counted; the next frame taken asks for an IDR */
@@ -519,6 +571,9 @@ static void *encode_thread(void *arg)
 	while (!atomic_load(&p->stop)) {
 		tell_dropped(p);
 		tell_discarded(p);
+		/* notices are not held for a frame */
+		sc_game_outbox_pull(&p->outbox);
+		sc_game_outbox_flush(&p->outbox, false, 0, send_game_msg, p);
 		if (!p->reader.map) {
 			check_ipc(p, 100);
 			continue;
@@ -552,6 +607,20 @@ static bool attach_arena(struct encp *p)
 	p->session = v.session;
 	p->input_log = v.inputs;
 	p->tick_log = v.ticks;
+	/* the consumer of the typed rings: what a predecessor left unread was for
+	 * its clients, who left with it (session/shm/msg_ring.h) */
+	memcpy(p->rings, v.rings, sizeof(p->rings));
+	struct sc_msg_ring *rings[SC_OUTBOX_RINGS];
+	for (int i = 0; i < SC_SESSION_OUT_RINGS; i++) {
+		uint64_t before = atomic_load(&p->rings[i].shm->discarded);
+		if (sc_msg_ring_discard(&p->rings[i]))
+			sc_info("%s: discarded %llu messages a previous encoder process left unread",
+			        sc_session_ring_defs[i].name,
+			        (unsigned long long)(atomic_load(&p->rings[i].shm->discarded) - before));
+		rings[i] = &p->rings[i];
+	}
+	_Static_assert((int)SC_OUTBOX_RINGS == (int)SC_SESSION_OUT_RINGS, "one outbox queue per outbound ring");
+	sc_game_outbox_init(&p->outbox, rings);
 	if (!sc_input_origins_init(&p->origins, p->input_log.capacity)) {
 		sc_err("out of memory for the input origins (%llu entries)", (unsigned long long)p->input_log.capacity);
 		return false;
@@ -609,6 +678,9 @@ static bool create_server(struct encp *p)
 		.user = p,
 		.on_input = on_input,
 		.on_keyframe_request = on_keyframe_request,
+		.on_join = on_join,
+		.on_leave = on_leave,
+		.on_chat = on_chat,
 		.metrics_text = metrics_text,
 		.http_get = http_get,
 		.http_request = http_request,
@@ -676,6 +748,12 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 		goto out_arena;
 	p->status.session = p->session;
 	p->status.arena = p->arena;
+	static const char *const ring_names[SC_SESSION_MSG_RINGS] = {
+		[SC_SESSION_RING_EVENT] = "event", [SC_SESSION_RING_HAPTIC] = "haptic", [SC_SESSION_RING_NOTICE] = "notice",
+		[SC_SESSION_RING_CHAT] = "chat", [SC_SESSION_RING_CHAT_IN] = "chat_in"};
+	p->status.rings = p->rings;
+	p->status.ring_names = ring_names;
+	p->status.n_rings = SC_SESSION_MSG_RINGS;
 	p->api = (struct sc_debug_api){
 		.cfg = cfg,
 		.api_token = p->api_token,

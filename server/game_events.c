@@ -1,86 +1,203 @@
 #include "server/game_events.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-void sc_game_events_reset(struct sc_game_events *ev)
-{
-	memset(ev, 0, sizeof(*ev));
-}
+#include "net/shm/input_event.h"
+#include "session/game_msgs.h"
+#include "util/json_escape.h"
 
-static void remember(struct sc_game_events *ev, const struct sc_game_state *st, uint32_t tick)
+void sc_game_outbox_init(struct sc_game_outbox *o, struct sc_msg_ring *const rings[SC_OUTBOX_RINGS])
 {
-	ev->have_prev = true;
-	ev->tick = tick;
-	ev->score0 = st->hdr.score0;
-	ev->score1 = st->hdr.score1;
-	ev->goals = st->hdr.goals;
-	ev->kickoff = st->hdr.kickoff;
-}
-
-/* "12" or "null" (a tick the states cannot tell) */
-static const char *tick_str(char *buf, size_t len, bool known, uint32_t tick)
-{
-	if (!known)
-		return "null";
-	snprintf(buf, len, "%u", tick);
-	return buf;
-}
-
-static void kickoff(sc_game_event_fn emit, void *ud, bool known, uint32_t tick)
-{
-	char json[SC_GAME_EVENT_JSON_MAX], t[16];
-	snprintf(json, sizeof(json), "{\"kind\":\"kickoff\",\"tick\":%s}", tick_str(t, sizeof(t), known, tick));
-	emit(ud, json);
-}
-
-static void goal(sc_game_event_fn emit, void *ud, bool known, uint32_t tick, uint32_t team, uint32_t score0,
-                 uint32_t score1)
-{
-	char json[SC_GAME_EVENT_JSON_MAX], t[16];
-	snprintf(json, sizeof(json), "{\"kind\":\"goal\",\"tick\":%s,\"team\":%u,\"score\":[%u,%u]}",
-	         tick_str(t, sizeof(t), known, tick), team, score0, score1);
-	emit(ud, json);
-}
-
-uint32_t sc_game_events_update(struct sc_game_events *ev, const struct sc_game_state *st, uint32_t tick,
-                               sc_game_event_fn emit, void *ud)
-{
-	const struct sc_game_header *h = &st->hdr;
-	uint32_t n = 0;
-
-	if (!ev->have_prev || tick <= ev->tick || h->goals < ev->goals || h->score0 < ev->score0 ||
-	    h->score1 < ev->score1 || h->kickoff > SC_KICKOFF_TICKS) {
-		remember(ev, st, tick); /* a baseline: first frame, new match, restored match */
-		return 0;
+	memset(o, 0, sizeof(*o));
+	for (int i = 0; i < SC_OUTBOX_RINGS; i++) {
+		o->q[i].ring = rings[i];
+		o->q[i].in_step = i != SC_OUTBOX_NOTICE;
 	}
-	uint32_t goals = h->goals - ev->goals;
-	/* the freeze running at the previous frame ends kickoff ticks later: the
-	 * puck was released if it is free now or was in play for a goal since */
-	if (ev->kickoff > 0 && (h->kickoff == 0 || goals > 0)) {
-		kickoff(emit, ud, true, ev->tick + ev->kickoff);
-		n++;
+}
+
+/* A restarted producer's marker: its predecessor's queued records of its
+ * start tick or later are void. */
+static void supersede(struct sc_outbox_queue *q, uint32_t tick)
+{
+	uint32_t kept = 0;
+	for (uint32_t i = 0; i < q->count; i++) {
+		struct sc_outbox_entry *e = &q->pending[(q->head + i) % SC_GAME_OUTBOX_PENDING];
+		if (e->hdr.tick >= tick) {
+			q->superseded++;
+			continue;
+		}
+		q->pending[(q->head + kept++) % SC_GAME_OUTBOX_PENDING] = *e;
 	}
-	/* a goal starts a freeze of SC_KICKOFF_TICKS that has counted down once
-	 * a tick since: its tick is exact while the freeze still runs, if it was
-	 * the only goal since the previous frame */
-	bool known = goals == 1 && h->kickoff > 0;
-	uint32_t goal_tick = tick - (SC_KICKOFF_TICKS - h->kickoff);
-	uint32_t s0 = ev->score0, s1 = ev->score1;
-	for (uint32_t i = 0; i < goals; i++) {
-		uint32_t team = s0 < h->score0 ? 0 : 1; /* several: the left team's first (order unknown) */
-		if (team == 0)
-			s0++;
-		else
-			s1++;
-		goal(emit, ud, known, goal_tick, team, s0, s1);
-		n++;
-		/* every freeze but the last one's has ended, and that one too if the puck is free */
-		if (i + 1 < goals || h->kickoff == 0) {
-			kickoff(emit, ud, false, 0);
-			n++;
+	q->count = kept;
+}
+
+static void queue_record(void *ud, const struct sc_msg_header *h, const void *payload)
+{
+	struct sc_outbox_queue *q = ud;
+	if (h->flags & SC_MSG_PRODUCER_START) {
+		if (q->in_step && h->payload_len == 0)
+			supersede(q, h->tick);
+		return;
+	}
+	if (h->payload_len > sizeof(q->pending[0].payload) || q->count >= SC_GAME_OUTBOX_PENDING)
+		return; /* not a game payload (the ring's payload_max is smaller: cannot happen) */
+	struct sc_outbox_entry *e = &q->pending[(q->head + q->count++) % SC_GAME_OUTBOX_PENDING];
+	e->hdr = *h;
+	memcpy(e->payload, payload, h->payload_len);
+}
+
+void sc_game_outbox_pull(struct sc_game_outbox *o)
+{
+	for (int i = 0; i < SC_OUTBOX_RINGS; i++) {
+		struct sc_outbox_queue *q = &o->q[i];
+		if (q->ring && q->count < SC_GAME_OUTBOX_PENDING)
+			sc_msg_ring_read(q->ring, queue_record, q, SC_GAME_OUTBOX_PENDING - q->count);
+	}
+}
+
+static bool format_event(const struct sc_msg_header *h, const struct sc_game_event_msg *e, struct sc_outbox_msg *m)
+{
+	const char *kind = sc_game_event_kind_name(e->kind);
+	int n;
+	if (!kind)
+		return false;
+	switch (e->kind) {
+	case SC_GAME_EVENT_GOAL:
+		if (e->team > 1 || e->player != -1)
+			return false;
+		n = snprintf(m->json, sizeof(m->json), "{\"kind\":\"goal\",\"tick\":%u,\"team\":%u,\"score\":[%u,%u]}",
+		             h->tick, e->team, e->score0, e->score1);
+		break;
+	case SC_GAME_EVENT_HIT:
+	case SC_GAME_EVENT_BLOCK:
+		if (e->player < 0 || e->player >= SC_MAX_PLAYERS)
+			return false;
+		n = snprintf(m->json, sizeof(m->json), "{\"kind\":\"%s\",\"tick\":%u,\"player\":%d,\"speed\":%u}", kind,
+		             h->tick, e->player, e->speed);
+		break;
+	default:
+		if (e->player != -1)
+			return false;
+		n = snprintf(m->json, sizeof(m->json), "{\"kind\":\"%s\",\"tick\":%u}", kind, h->tick);
+		break;
+	}
+	return n > 0 && (size_t)n < sizeof(m->json);
+}
+
+static bool format_haptic(const struct sc_msg_header *h, const struct sc_haptic_msg *e, struct sc_outbox_msg *m)
+{
+	const char *reason = sc_haptic_reason_name(e->reason);
+	if (!reason || e->player >= SC_MAX_PLAYERS || e->duration_ms == 0 ||
+	    e->duration_ms > SC_HAPTIC_DURATION_MAX_MS || e->strong > SC_HAPTIC_MAGNITUDE_MAX ||
+	    e->weak > SC_HAPTIC_MAGNITUDE_MAX)
+		return false;
+	m->player = (int32_t)e->player;
+	int n = snprintf(m->json, sizeof(m->json),
+	                 "{\"type\":\"haptic\",\"tick\":%u,\"player\":%u,\"reason\":\"%s\",\"duration_ms\":%u,"
+	                 "\"strong\":%u.%03u,\"weak\":%u.%03u}",
+	                 h->tick, e->player, reason, e->duration_ms, e->strong / 1000, e->strong % 1000, e->weak / 1000,
+	                 e->weak % 1000);
+	return n > 0 && (size_t)n < sizeof(m->json);
+}
+
+static bool format_notice(const struct sc_msg_header *h, const struct sc_notice_msg *e, struct sc_outbox_msg *m)
+{
+	const char *kind = sc_notice_kind_name(e->kind);
+	int n;
+	if (!kind)
+		return false;
+	if (e->kind == SC_NOTICE_INCIDENT)
+		n = snprintf(m->json, sizeof(m->json),
+		             "{\"type\":\"notice\",\"notice\":{\"kind\":\"incident\",\"tick\":%u,\"incident\":%u}}", h->tick,
+		             e->incident);
+	else
+		n = snprintf(m->json, sizeof(m->json),
+		             "{\"type\":\"notice\",\"notice\":{\"kind\":\"%s\",\"tick\":%u,\"restored\":%s}}", kind, h->tick,
+		             e->incident ? "true" : "false");
+	return n > 0 && (size_t)n < sizeof(m->json);
+}
+
+static bool format_chat(const struct sc_msg_header *h, const struct sc_chat_msg *e, struct sc_outbox_msg *m)
+{
+	if (e->player >= SC_MAX_PLAYERS || e->len == 0 || e->len > SC_CHAT_TEXT_MAX)
+		return false;
+	/* the text was checked by the encoder that took it, but came back
+	 * through the primary: quoted lossily (bad UTF-8 becomes U+FFFD) */
+	char *text = sc_json_quote(e->text, e->len);
+	if (!text)
+		return false;
+	int n = snprintf(m->json, sizeof(m->json), "{\"type\":\"chat\",\"tick\":%u,\"player\":%u,\"text\":%s}", h->tick,
+	                 e->player, text);
+	free(text);
+	return n > 0 && (size_t)n < sizeof(m->json);
+}
+
+bool sc_game_msg_format(enum sc_outbox_ring ring, const struct sc_msg_header *h, const void *payload,
+                        struct sc_outbox_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->ring = ring;
+	m->tick = h->tick;
+	m->player = -1;
+	switch (ring) {
+	case SC_OUTBOX_EVENT: {
+		struct sc_game_event_msg e;
+		if (h->type != SC_MSG_EVENT || h->payload_len != sizeof(e))
+			return false;
+		memcpy(&e, payload, sizeof(e));
+		return format_event(h, &e, m);
+	}
+	case SC_OUTBOX_HAPTIC: {
+		struct sc_haptic_msg e;
+		if (h->type != SC_MSG_HAPTIC || h->payload_len != sizeof(e))
+			return false;
+		memcpy(&e, payload, sizeof(e));
+		return format_haptic(h, &e, m);
+	}
+	case SC_OUTBOX_NOTICE: {
+		struct sc_notice_msg e;
+		if (h->type != SC_MSG_NOTICE || h->payload_len != sizeof(e))
+			return false;
+		memcpy(&e, payload, sizeof(e));
+		return format_notice(h, &e, m);
+	}
+	case SC_OUTBOX_CHAT: {
+		struct sc_chat_msg e;
+		if (h->type != SC_MSG_CHAT || h->payload_len != sizeof(e))
+			return false;
+		memcpy(&e, payload, sizeof(e));
+		return format_chat(h, &e, m);
+	}
+	case SC_OUTBOX_RINGS:
+		break;
+	}
+	return false;
+}
+
+uint32_t sc_game_outbox_flush(struct sc_game_outbox *o, bool with_video, uint32_t through_tick,
+                              sc_outbox_send_fn fn, void *ud)
+{
+	uint32_t sent = 0;
+	for (int i = 0; i < SC_OUTBOX_RINGS; i++) {
+		struct sc_outbox_queue *q = &o->q[i];
+		if (q->in_step && !with_video)
+			continue;
+		while (q->count) {
+			struct sc_outbox_entry *e = &q->pending[q->head];
+			if (q->in_step && e->hdr.tick > through_tick)
+				break; /* its frame has not been taken yet */
+			struct sc_outbox_msg m;
+			if (sc_game_msg_format((enum sc_outbox_ring)i, &e->hdr, e->payload, &m)) {
+				fn(ud, &m);
+				sent++;
+			} else {
+				o->invalid++;
+			}
+			q->head = (q->head + 1) % SC_GAME_OUTBOX_PENDING;
+			q->count--;
 		}
 	}
-	remember(ev, st, tick);
-	return n;
+	return sent;
 }

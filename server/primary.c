@@ -24,6 +24,7 @@
 #include "server/input_drops.h"
 #include "server/roles.h"
 #include "session/audio_ring.h"
+#include "session/game_msgs.h"
 #include "session/session_attach.h"
 #include "session/session.h"
 #include "util/clock.h"
@@ -70,6 +71,11 @@ struct primary {
 	struct sc_spsc_ring audio; /* the audio ring (session/shm/audio_ring.h), when audio is on */
 	bool have_audio;
 	bool audio_full;        /* the last write found the ring full (logged once per episode) */
+	/* the typed outbound rings (session/shm/msg_ring.h): this process is their producer */
+	struct sc_msg_ring rings[SC_SESSION_MSG_RINGS];
+	struct sc_game_state prev; /* the state after the previous tick, for its messages */
+	bool have_prev;
+	bool restored; /* started from a capture (--restore): the match-start notice says so */
 };
 
 /* Exit status of a primary that stopped on a detected fault (the supervisor
@@ -97,6 +103,7 @@ static bool attach_session(struct primary *p, int ipc_fd)
 	p->session = v.session;
 	p->inputs = v.inputs;
 	p->ticks = v.ticks;
+	memcpy(p->rings, v.rings, sizeof(p->rings));
 	/* a restored primary reads on from the held tick's inputs (every acked
 	 * input applied once); a new match from the inputs that arrive from now on */
 	struct sc_session_shm *s = p->session;
@@ -173,6 +180,7 @@ static bool start_game(struct primary *p, int ipc_fd)
 		return false;
 	if (cfg->restore[0] && !restore_game(p, cfg->restore))
 		return false;
+	p->restored = cfg->restore[0] != '\0';
 
 	struct sc_session_shm *s = p->session;
 	const struct sc_frame_layout *l = sc_game_frame_layout(p->game);
@@ -492,6 +500,75 @@ static bool tick_faulted(struct primary *p, const struct sc_tick_result *res, co
 	return false;
 }
 
+/* The tick's events and haptics, from the state before and after it, into
+ * the typed rings, before its frame is published (the encoder sends them
+ * before that frame). Never waits: a full ring drops and counts. */
+static void write_messages(struct primary *p, uint32_t tick, const struct sc_game_state *st, uint64_t capture_ns)
+{
+	struct sc_game_msgs m;
+	sc_game_msgs_diff(p->have_prev ? &p->prev : NULL, st, &m);
+	if (!p->have_prev) {
+		/* this process's first tick: what its predecessor left unsent from
+		 * this tick on is void (session/shm/msg_ring.h) */
+		for (int i = 0; i < SC_SESSION_OUT_RINGS; i++) /* not chat-in: the encoder writes that one */
+			sc_msg_ring_write_start(&p->rings[i], tick, capture_ns);
+		struct sc_notice_msg n = {.kind = SC_NOTICE_MATCH_START, .incident = p->restored};
+		sc_msg_ring_write(&p->rings[SC_SESSION_RING_NOTICE], tick, capture_ns, SC_MSG_PRIORITY_GAME, 0, &n,
+		                  sizeof(n));
+	}
+	for (uint32_t i = 0; i < m.n_events; i++)
+		sc_msg_ring_write(&p->rings[SC_SESSION_RING_EVENT], tick, capture_ns, SC_MSG_PRIORITY_GAME, 0, &m.events[i],
+		                  sizeof(m.events[i]));
+	for (uint32_t i = 0; i < m.n_haptics; i++)
+		sc_msg_ring_write(&p->rings[SC_SESSION_RING_HAPTIC], tick, capture_ns, SC_MSG_PRIORITY_GAME, 0,
+		                  &m.haptics[i], sizeof(m.haptics[i]));
+	p->prev = *st;
+	p->have_prev = true;
+}
+
+/* Players' chat, from the encoder process's inbound ring, relayed to
+ * everyone through the outbound chat ring, stamped with this tick: the game
+ * puts it in its stream in tick order. What a dead primary left unread is
+ * relayed by its successor. */
+struct chat_relay {
+	struct primary *p;
+	uint32_t tick;
+	uint64_t capture_ns;
+};
+
+static void relay_chat(void *ud, const struct sc_msg_header *h, const void *payload)
+{
+	struct chat_relay *r = ud;
+	struct sc_chat_msg c;
+	if (h->payload_len != sizeof(c))
+		return;
+	memcpy(&c, payload, sizeof(c));
+	if (c.player >= SC_MAX_PLAYERS || c.len == 0 || c.len > sizeof(c.text))
+		return; /* the encoder's side checks the text again before it sends it */
+	sc_msg_ring_write(&r->p->rings[SC_SESSION_RING_CHAT], r->tick, r->capture_ns, SC_MSG_PRIORITY_GAME, 0, &c,
+	                  sizeof(c));
+}
+
+#define PRIMARY_CHATS_PER_TICK 32
+
+static void write_chat(struct primary *p, uint32_t tick, uint64_t capture_ns)
+{
+	struct chat_relay r = {.p = p, .tick = tick, .capture_ns = capture_ns};
+	sc_msg_ring_read(&p->rings[SC_SESSION_RING_CHAT_IN], relay_chat, &r, PRIMARY_CHATS_PER_TICK);
+}
+
+/* The primary stops on a fault it found: a notice for the clients (sent by
+ * the encoder when a later frame or a new primary comes). */
+static void write_incident_notice(struct primary *p, uint32_t tick)
+{
+	struct sc_fault_shm *f = &p->session->fault;
+	if (atomic_load(&f->state) != SC_FAULT_READY || f->primary_pid != (int32_t)getpid())
+		return;
+	struct sc_notice_msg n = {.kind = SC_NOTICE_INCIDENT, .incident = f->incident, .detail = f->detected};
+	sc_msg_ring_write(&p->rings[SC_SESSION_RING_NOTICE], f->error_tick ? f->error_tick : tick, sc_now_ns(),
+	                  SC_MSG_PRIORITY_GAME, 0, &n, sizeof(n));
+}
+
 static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 {
 	struct sc_session_shm *s = p->session;
@@ -535,9 +612,13 @@ static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 		sc_err("tick %u failed (%d); exiting so the supervisor restarts the primary", tick, (int)e);
 		return TICK_ERROR;
 	}
-	if (tick_faulted(p, &res, ev, rec.n_inputs))
+	if (tick_faulted(p, &res, ev, rec.n_inputs)) {
+		write_incident_notice(p, tick);
 		return TICK_FAULT;
+	}
 	publish_audio(p, &res, capture_ns); /* before the frame: the encoder finds a frame's sound with it */
+	write_messages(p, tick, &res.state, capture_ns);
+	write_chat(p, tick, capture_ns);
 	uint64_t done = sc_now_ns();
 	struct sc_frame_slot_shm *fs = &s->slots[slot];
 	fs->tick = tick;

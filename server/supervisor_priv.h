@@ -10,6 +10,7 @@
 #include "net/shm/input_log.h"
 #include "server/config.h"
 #include "server/pause_wait.h"
+#include "session/session_attach.h"
 #include "session/session.h"
 
 struct sup_child {

@@ -14,6 +14,8 @@
  *   session/shm/shadow_mailbox.h   the two shadows' status and command mailboxes
  *   session/shm/input_drop_ring.h  inputs a restored primary dropped
  *   session/shm/audio_ring.h       the game's sound, primary -> encoder (its own block)
+ *   session/shm/msg_ring.h         the typed outbound message rings (blocks of
+ *                                  their own), payloads in session/shm/game_msg.h
  * and, below, the fields that are not a protocol of their own: settings the
  * supervisor writes once, the seqlocked game state, counters and gauges (each
  * atomic word on its own), the checkpoint and restore hand-offs.
@@ -42,11 +44,21 @@
  * 4: the fault record's numbers (record, device_fault);
  * 5: the shadow mailbox's result fields (reproduced, step_dir) and
  *    capture_dir_incident;
- * 6: audio: the audio ring block, tick records with audio_hash, audio counters */
-#define SC_SESSION_LAYOUT_VERSION 6u
+ * 6: audio: the audio ring block, tick records with audio_hash, audio counters;
+ * 7: the typed message rings (session/shm/msg_ring.h, game_msg.h) and the
+ *    tick in struct sc_msg_header */
+#define SC_SESSION_LAYOUT_VERSION 7u
 #define SC_SESSION_BLOCK "session"     /* struct sc_session_shm */
 #define SC_INPUT_LOG_BLOCK "input-log" /* sc_input_log of struct sc_input_event */
 #define SC_TICK_LOG_BLOCK "tick-log"   /* sc_input_log of struct sc_tick_record */
+/* Typed outbound message rings, primary -> encoder (session/shm/msg_ring.h),
+ * one block each, kind SC_BLOCK_MSG_RING, created by the supervisor: */
+#define SC_MSG_EVENT_BLOCK "msg-event"   /* SC_MSG_EVENT, struct sc_game_event_msg */
+#define SC_MSG_HAPTIC_BLOCK "msg-haptic" /* SC_MSG_HAPTIC, struct sc_haptic_msg */
+#define SC_MSG_NOTICE_BLOCK "msg-notice" /* SC_MSG_NOTICE, struct sc_notice_msg */
+#define SC_MSG_CHAT_BLOCK "msg-chat"     /* SC_MSG_CHAT, struct sc_chat_msg: primary -> encoder */
+/* and one the other way, encoder -> primary (the encoder writes, the primary reads): */
+#define SC_MSG_CHAT_IN_BLOCK "msg-chat-in" /* SC_MSG_CHAT, struct sc_chat_msg: clients' chat */
 #define SC_LOG_CAPACITY_DEFAULT 8192   /* records in each log (--log-capacity); power of two */
 #define SC_CRASH_LOOP_WINDOW_S 60      /* --crash-loop N incidents within this many seconds */
 

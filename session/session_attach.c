@@ -9,7 +9,38 @@
 
 #include "net/shm/input_event.h"
 #include "net/shm/fd_passing.h"
+#include "session/shm/game_msg.h"
 #include "util/log.h"
+
+const struct sc_session_ring_def sc_session_ring_defs[SC_SESSION_MSG_RINGS] = {
+	[SC_SESSION_RING_EVENT] = {SC_MSG_EVENT_BLOCK, SC_MSG_EVENT, sizeof(struct sc_game_event_msg),
+	                           SC_MSG_RING_CAPACITY},
+	[SC_SESSION_RING_HAPTIC] = {SC_MSG_HAPTIC_BLOCK, SC_MSG_HAPTIC, sizeof(struct sc_haptic_msg),
+	                            SC_MSG_RING_CAPACITY},
+	[SC_SESSION_RING_NOTICE] = {SC_MSG_NOTICE_BLOCK, SC_MSG_NOTICE, sizeof(struct sc_notice_msg),
+	                            SC_MSG_RING_CAPACITY},
+	[SC_SESSION_RING_CHAT] = {SC_MSG_CHAT_BLOCK, SC_MSG_CHAT, sizeof(struct sc_chat_msg), SC_MSG_RING_CAPACITY},
+	[SC_SESSION_RING_CHAT_IN] = {SC_MSG_CHAT_IN_BLOCK, SC_MSG_CHAT, sizeof(struct sc_chat_msg),
+	                             SC_MSG_RING_CAPACITY},
+};
+
+bool sc_session_create_msg_rings(struct sc_arena *arena)
+{
+	for (int i = 0; i < SC_SESSION_MSG_RINGS; i++) {
+		const struct sc_session_ring_def *d = &sc_session_ring_defs[i];
+		struct sc_arena_block b;
+		size_t size = sc_msg_ring_block_size(d->capacity);
+		if (!sc_arena_block_create(arena, d->name, SC_BLOCK_MSG_RING, size, &b)) {
+			sc_err("arena: cannot create block '%s' (%zu bytes)", d->name, size);
+			return false;
+		}
+		if (!sc_msg_ring_format(sc_arena_ptr(arena, b.off, size), size, d->msg_type, d->payload_max)) {
+			sc_err("arena: cannot format block '%s' as a message ring", d->name);
+			return false;
+		}
+	}
+	return true;
+}
 
 static void *find_block(struct sc_arena *arena, const char *name, enum sc_arena_block_kind kind,
                         uint64_t min_size, uint64_t *size)
@@ -154,6 +185,15 @@ bool sc_session_attach(struct sc_session_view *v, int ipc_fd, const char *role, 
 		sc_err("block '%s' is not a log of %zu-byte tick records", SC_TICK_LOG_BLOCK,
 		       sizeof(struct sc_tick_record));
 		return false;
+	}
+	for (int i = 0; i < SC_SESSION_MSG_RINGS; i++) {
+		const struct sc_session_ring_def *d = &sc_session_ring_defs[i];
+		if (!(mem = find_block(v->arena, d->name, SC_BLOCK_MSG_RING, 0, &size)) ||
+		    !sc_msg_ring_attach(&v->rings[i], mem, size, d->msg_type, d->payload_max)) {
+			sc_err("block '%s' is not a message ring of type %u with %u-byte payloads", d->name,
+			       (unsigned)d->msg_type, d->payload_max);
+			return false;
+		}
 	}
 	return true;
 }

@@ -7,16 +7,36 @@
 
 #include "net/shm/arena.h"
 #include "net/shm/input_log.h"
+#include "session/msg_ring.h"
 #include "session/session.h"
 
 #define SC_SESSION_TOKEN_MAX 128 /* token characters + NUL */
 #define SC_SESSION_TOKENS_MAX 512 /* the tokens memfd: three "role TOKEN" lines */
+
+/* The typed message rings of a session (session/shm/msg_ring.h), in this
+ * order: the outbound ones (primary -> encoder) first, then the inbound one
+ * (encoder -> primary). */
+enum sc_session_msg_ring { SC_SESSION_RING_EVENT, SC_SESSION_RING_HAPTIC, SC_SESSION_RING_NOTICE,
+	                   SC_SESSION_RING_CHAT, SC_SESSION_OUT_RINGS,
+	                   SC_SESSION_RING_CHAT_IN = SC_SESSION_OUT_RINGS, SC_SESSION_MSG_RINGS };
+
+struct sc_session_ring_def {
+	const char *name;     /* arena block name (session/session.h) */
+	uint16_t msg_type;    /* enum sc_msg_type */
+	uint32_t payload_max; /* bytes */
+	uint32_t capacity;    /* ring data bytes */
+};
+extern const struct sc_session_ring_def sc_session_ring_defs[SC_SESSION_MSG_RINGS];
+
+/* Supervisor: creates and formats every message ring block (once per session). */
+bool sc_session_create_msg_rings(struct sc_arena *arena);
 
 struct sc_session_view {
 	struct sc_arena *arena;         /* mapped, this process registered as role */
 	struct sc_session_shm *session;
 	struct sc_input_log inputs;     /* SC_INPUT_LOG_BLOCK */
 	struct sc_input_log ticks;      /* SC_TICK_LOG_BLOCK */
+	struct sc_msg_ring rings[SC_SESSION_MSG_RINGS]; /* the typed message rings */
 	int doorbell_fd;                /* the frame doorbell, or -1 when not kept */
 	/* the tokens ("" when not sent: only the encoder process gets them; a
 	 * role token "" also when the role is open) */
@@ -33,8 +53,9 @@ int sc_session_token_memfd(const char *api, const char *player, const char *spec
 
 /* Receives SC_FD_KIND_ARENA on ipc_fd (waiting up to timeout_ms), maps the
  * arena, registers as role and finds the session, input-log and tick-log
- * blocks; reads the debug API token from a third fd when there is one (at
- * most SC_SESSION_TOKEN_MAX - 1 printable characters, else a failure). keep_doorbell false closes the frame doorbell fd. On failure (logged)
+ * blocks and the message rings; reads the tokens from a third fd when there is
+ * one (each at most SC_SESSION_TOKEN_MAX - 1 printable characters, else a
+ * failure). keep_doorbell false closes the frame doorbell fd. On failure (logged)
  * whatever was set up is in *v for the caller's own clean-up (arena may be set,
  * doorbell_fd may be >= 0). */
 bool sc_session_attach(struct sc_session_view *v, int ipc_fd, const char *role, bool keep_doorbell,

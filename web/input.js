@@ -27,6 +27,9 @@ export class InputSource {
   key(e, down) {
     const what = KEYS[e.code];
     if (!what || e.ctrlKey || e.metaKey || e.altKey) return;
+    // typing in a text field (the chat line) is not playing
+    const t = e.target;
+    if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) return;
     e.preventDefault();
     if (!this.enabled) return;
     if (what === 'shoot') {
@@ -35,6 +38,22 @@ export class InputSource {
     }
     if (down) this.held.add(what); else this.held.delete(what);
     this.update();
+  }
+
+  // A rumble (the server's `haptic` message, docs/protocol.md) on the pad
+  // that drives (the first connected one) where it has an actuator; false
+  // when there is none.
+  rumble(durationMs, strong, weak) {
+    if (!navigator.getGamepads) return false;
+    for (const pad of navigator.getGamepads()) {
+      if (!pad || !pad.connected) continue;
+      const act = pad.vibrationActuator;
+      if (!act || typeof act.playEffect !== 'function') return false;
+      act.playEffect('dual-rumble', { startDelay: 0, duration: durationMs, strongMagnitude: strong, weakMagnitude: weak })
+        .catch(() => {}); // not supported by this pad / page not focused: nothing to do
+      return true;
+    }
+    return false;
   }
 
   // Called every animation frame: polls gamepads, sends changes.

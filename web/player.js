@@ -35,7 +35,7 @@ const sc = {
   framesReceived: 0, framesDecoded: 0, keyframes: 0, bytesReceived: 0,
   framesSkipped: 0, framesLost: 0, decoderErrors: 0, reconnects: 0,
   inputsSent: 0, lastInputSeq: 0, acks: 0, lastAckTick: 0, lastFrameTick: 0,
-  lastError: null, latency: {}, events: [],
+  lastError: null, latency: {}, events: [], notices: [], chats: [], haptics: 0, rumbles: 0, lastHaptic: null,
 };
 window.shadowcast = sc;
 
@@ -344,10 +344,57 @@ function onControl(m) {
     if (sc.events.length > 50) sc.events.shift();
     $('events').textContent = sc.events.slice(-8).map((e) => JSON.stringify(e)).join('\n');
     break;
+  case 'haptic':
+    // only this client's player's: the server sends each to its player's connection
+    sc.haptics++;
+    sc.lastHaptic = m;
+    if (input.rumble(m.duration_ms, m.strong, m.weak)) sc.rumbles++;
+    break;
+  case 'chat': {
+    sc.chats.push({ tick: m.tick, player: m.player, text: m.text });
+    if (sc.chats.length > 50) sc.chats.shift();
+    // text only, never HTML: whatever a player typed stays text
+    $('chat').textContent = sc.chats.slice(-8).map((c) => `Player ${c.player + 1}: ${c.text}`).join('\n');
+    break;
+  }
+  case 'notice': {
+    sc.notices.push(m.notice);
+    if (sc.notices.length > 50) sc.notices.shift();
+    const line = (n) => {
+      const who = Number.isInteger(n.player) ? `Player ${n.player + 1}` : '';
+      switch (n.kind) {
+      case 'player_joined': return `${who} joined`;
+      case 'player_left': return `${who} left`;
+      case 'player_disconnected': return `${who} disconnected`;
+      case 'incident': return `incident ${n.incident} at tick ${n.tick}: the game is recovering`;
+      case 'match_start': return n.restored ? `match restored at tick ${n.tick}` : `new match at tick ${n.tick}`;
+      default: return n.kind;
+      }
+    };
+    // text only, never HTML
+    $('notices').textContent = sc.notices.slice(-6).map(line).join('\n');
+    break;
+  }
   default:
     break;
   }
 }
+
+// The chat line: at most 200 UTF-8 bytes (the server's limit, docs/protocol.md).
+$('chatform').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const field = $('chattext');
+  // the server closes on control characters and lone surrogates: send neither
+  const cps = Array.from(field.value.replace(/[\u0000-\u001f\u007f]/g, ' ').trim())
+    .filter((ch) => !/^[\ud800-\udfff]$/.test(ch));
+  const enc = new TextEncoder();
+  while (cps.length && enc.encode(cps.join('')).length > 200) cps.pop();
+  const text = cps.join('');
+  if (!text || sc.player === null || sc.player < 0) return;
+  send({ type: 'chat', text });
+  field.value = '';
+  canvas.focus();
+});
 
 function connect() {
   clearTimeout(retryTimer);

@@ -34,6 +34,7 @@ enum sc_arena_block_kind {
 	SC_BLOCK_PRIO_QUEUE = 4,
 	SC_BLOCK_FRAME = 5,
 	SC_BLOCK_TICK_LOG = 6,   /* the tick log: an sc_input_log of tick records (same format, other records) */
+	SC_BLOCK_MSG_RING = 7,   /* a typed message ring: counters + an sc_spsc_ring of sc_msg_header records */
 };
 
 /* A registry entry, as returned to callers. */

@@ -3,6 +3,7 @@
 #ifndef SC_NET_SHM_MSG_HEADER_H
 #define SC_NET_SHM_MSG_HEADER_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define SC_MSG_PRIORITY_MAX 15
@@ -11,6 +12,8 @@ enum sc_msg_flags {
 	SC_MSG_NOT_FLUSHABLE = 1u << 0, /* never dropped to make room (keyframes, control) */
 	SC_MSG_KEYFRAME = 1u << 1,      /* video: an independently decodable frame */
 	SC_MSG_LAST_FRAGMENT = 1u << 2, /* last piece of a message split over records */
+	SC_MSG_PRODUCER_START = 1u << 3, /* a (re)started producer's first record (no payload):
+	                                  * its predecessor's records from this tick on are void */
 };
 
 /* Message type tags (the intermediation seed's per-type queues). 0 is invalid. */
@@ -21,8 +24,11 @@ enum sc_msg_type {
 	SC_MSG_CONTROL = 3,     /* control / debug command */
 	SC_MSG_TICK_RECORD = 4, /* primary's per-tick record */
 	SC_MSG_SAMPLE = 5,      /* profiling sample */
-	SC_MSG_EVENT = 6,       /* tagged event (error, pause, ...) */
-	SC_MSG_AUDIO = 7,       /* the game's sound, one tick a record (session/shm/audio_ring.h) */
+	SC_MSG_EVENT = 6,       /* game event (goal, kickoff, hit, ...), game -> clients */
+	SC_MSG_HAPTIC = 7,      /* rumble command for one player, game -> that player's client */
+	SC_MSG_CHAT = 8,        /* chat line */
+	SC_MSG_NOTICE = 9,      /* system notice (incident, pause, player joined/left) */
+	SC_MSG_AUDIO = 10,      /* the game's sound, one tick a record (session/shm/audio_ring.h) */
 	SC_MSG_TYPE_COUNT
 };
 
@@ -34,9 +40,17 @@ struct sc_msg_header {
 	uint64_t timestamp_ns; /* sc_now_ns() of the sender (CLOCK_MONOTONIC) */
 	uint64_t seq;          /* per-sender sequence number */
 	uint32_t payload_len;  /* bytes that follow the header (or in the payload block) */
-	uint32_t reserved;
+	uint32_t tick;         /* game tick the message belongs to (0 when none) */
 };
 _Static_assert(sizeof(struct sc_msg_header) == 32, "message header is 32 bytes");
+_Static_assert(offsetof(struct sc_msg_header, type) == 0, "sc_msg_header layout");
+_Static_assert(offsetof(struct sc_msg_header, priority) == 2, "sc_msg_header layout");
+_Static_assert(offsetof(struct sc_msg_header, flags) == 3, "sc_msg_header layout");
+_Static_assert(offsetof(struct sc_msg_header, client_id) == 4, "sc_msg_header layout");
+_Static_assert(offsetof(struct sc_msg_header, timestamp_ns) == 8, "sc_msg_header layout");
+_Static_assert(offsetof(struct sc_msg_header, seq) == 16, "sc_msg_header layout");
+_Static_assert(offsetof(struct sc_msg_header, payload_len) == 24, "sc_msg_header layout");
+_Static_assert(offsetof(struct sc_msg_header, tick) == 28, "sc_msg_header layout");
 
 /* True when the header fields a peer sent are in range (type, priority). */
 static inline bool sc_msg_header_valid(const struct sc_msg_header *h)

@@ -158,7 +158,9 @@ static enum sc_ring_result ring_next(struct sc_spsc_ring *ring, uint64_t *head, 
 			return SC_RING_EMPTY;
 		const uint64_t available = tail - *head;
 		const uint64_t index = *head & ring->mask;
-		if (available < SC_RING_HEADER_LEN)
+		/* head is in shared memory too: a misaligned one would put the
+		 * header across the buffer's end */
+		if (available < SC_RING_HEADER_LEN || (index & (SC_RING_RECORD_ALIGN - 1)) != 0)
 			return SC_RING_CORRUPT;
 		struct ring_record_header hdr;
 		memcpy(&hdr, ring->buf + index, sizeof(hdr));

@@ -25,6 +25,8 @@
 #define SC_WS_CONTROL_QUEUE_BYTES (256u * 1024)
 #define SC_WS_CONTROL_SLACK 64               /* queue slots beyond video + a burst's answers */
 #define SC_WS_MAX_MSGS_PER_SEC 10000         /* max_client_msgs_per_sec (a queue slot each) */
+#define SC_WS_CHAT_BURST 5                   /* chat messages a client may send at once */
+#define SC_WS_CHAT_REFILL_MS 2000            /* then one more every this many ms */
 
 struct sc_ws_client {
 	struct sc_ws_server *srv;
@@ -52,9 +54,12 @@ struct sc_ws_client {
 	bool have_seq;
 	uint32_t last_seq;
 	uint64_t keyframe_msg_ns;
+	double chat_tokens;         /* chat's own token bucket (SC_WS_CHAT_*) */
+	uint64_t chat_tokens_ns;
 
 	/* closing from RECEIVE: lws owns the close handshake now */
 	bool closing;
+	bool peer_closed; /* the client sent a close frame (it left; else it was disconnected) */
 	/* deferred close (sent from WRITEABLE) */
 	int close_code;
 	char close_reason[124];
@@ -69,6 +74,7 @@ struct sc_ws_stats {
 	uint64_t inputs, inputs_rejected, keyframe_requests, events_sent;
 	uint64_t audio_sent; /* audio packets queued to clients */
 	uint64_t direct_sent, direct_undelivered; /* sc_ws_server_send_to messages */
+	uint64_t chats, chats_limited, chats_rejected; /* chat messages taken, over the chat limit, refused by on_chat */
 	uint64_t closes_by_code[5]; /* 4400, 4408, 4413, 4429, 4503 */
 };
 

@@ -26,6 +26,7 @@ enum sc_ws_key {
 	KEY_T = 1u << 7,
 	KEY_TOKEN = 1u << 8,
 	KEY_AUDIO = 1u << 9,
+	KEY_TEXT = 1u << 10,
 };
 
 static const struct {
@@ -36,6 +37,7 @@ static const struct {
 	{ "seq", KEY_SEQ },     { "move", KEY_MOVE },     { "shoot", KEY_SHOOT },
 	{ "block", KEY_BLOCK }, { "t", KEY_T },         { "token", KEY_TOKEN },
 	{ "audio", KEY_AUDIO },
+	{ "text", KEY_TEXT },
 };
 
 struct sc_ws_parser {
@@ -231,6 +233,7 @@ static bool parse_type(struct sc_ws_parser *ps, struct sc_ws_client_msg *msg)
 		{ "input", SC_WS_CMSG_INPUT },
 		{ "keyframe", SC_WS_CMSG_KEYFRAME },
 		{ "ping", SC_WS_CMSG_PING },
+		{ "chat", SC_WS_CMSG_CHAT },
 	};
 	const char *s;
 	size_t n;
@@ -311,6 +314,121 @@ static bool parse_move(struct sc_ws_parser *ps, struct sc_ws_client_msg *msg)
 	return true;
 }
 
+static unsigned hex4(const char *p)
+{
+	unsigned v = 0;
+	for (int k = 0; k < 4; k++) {
+		char c = p[k];
+		v = v * 16 + (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+	}
+	return v;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes): no overlong
+ * forms, no surrogates, nothing above U+10FFFF; 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n, unsigned *cp)
+{
+	unsigned c = s[0];
+	size_t len;
+	unsigned min;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2, min = 0x80, *cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3, min = 0x800, *cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4, min = 0x10000, *cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		*cp = *cp << 6 | (s[k] & 0x3f);
+	}
+	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+static bool put_cp(struct sc_ws_parser *ps, struct sc_ws_client_msg *msg, unsigned cp)
+{
+	char b[4];
+	size_t n;
+	if (cp < 0x20 || cp == 0x7f)
+		return fail(ps, "\"text\" has a control character");
+	if (cp < 0x80) {
+		b[0] = (char)cp, n = 1;
+	} else if (cp < 0x800) {
+		b[0] = (char)(0xc0 | cp >> 6), b[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
+	} else if (cp < 0x10000) {
+		b[0] = (char)(0xe0 | cp >> 12), b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
+	} else {
+		b[0] = (char)(0xf0 | cp >> 18), b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), b[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
+	}
+	if (msg->text_len + n > SC_WS_CHAT_MAX)
+		return fail(ps, "\"text\" over %d bytes", SC_WS_CHAT_MAX);
+	memcpy(msg->text + msg->text_len, b, n);
+	msg->text_len += (uint32_t)n;
+	return true;
+}
+
+/* "text": a string, decoded (escapes, \u surrogate pairs) into msg->text;
+ * valid UTF-8, no control characters, 1..SC_WS_CHAT_MAX bytes. */
+static bool parse_text(struct sc_ws_parser *ps, struct sc_ws_client_msg *msg)
+{
+	const char *s;
+	size_t n;
+	bool escaped;
+	skip_ws(ps);
+	if (ps->p >= ps->end || *ps->p != '"')
+		return fail(ps, "\"text\" must be a string");
+	if (!parse_string(ps, &s, &n, &escaped)) /* the escapes' syntax is checked there */
+		return false;
+	const unsigned char *u = (const unsigned char *)s, *end = u + n;
+	msg->text_len = 0;
+	while (u < end) {
+		unsigned cp;
+		if (*u != '\\') {
+			size_t k = utf8_seq(u, (size_t)(end - u), &cp);
+			if (!k)
+				return fail(ps, "\"text\" is not valid UTF-8");
+			u += k;
+		} else if (u[1] != 'u') {
+			static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+			cp = (unsigned char)to[strchr(from, u[1]) - from];
+			u += 2;
+		} else {
+			cp = hex4((const char *)u + 2);
+			u += 6;
+			if (cp >= 0xdc00 && cp <= 0xdfff)
+				return fail(ps, "\"text\" has a lone surrogate");
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if (end - u < 6 || u[0] != '\\' || u[1] != 'u')
+					return fail(ps, "\"text\" has a lone surrogate");
+				unsigned lo = hex4((const char *)u + 2);
+				if (lo < 0xdc00 || lo > 0xdfff)
+					return fail(ps, "\"text\" has a lone surrogate");
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				u += 6;
+			}
+		}
+		if (!put_cp(ps, msg, cp))
+			return false;
+	}
+	if (msg->text_len == 0)
+		return fail(ps, "\"text\" is empty");
+	msg->text[msg->text_len] = '\0';
+	return true;
+}
+
 static bool parse_value(struct sc_ws_parser *ps, enum sc_ws_key key,
                         struct sc_ws_client_msg *msg)
 {
@@ -355,6 +473,8 @@ static bool parse_value(struct sc_ws_parser *ps, enum sc_ws_key key,
 		msg->has_t = true;
 		msg->t = num.d;
 		return true;
+	case KEY_TEXT:
+		return parse_text(ps, msg);
 	}
 	return fail(ps, "internal: unknown key");
 }
@@ -392,6 +512,12 @@ static bool check_schema(struct sc_ws_parser *ps, unsigned seen,
 	case SC_WS_CMSG_PING:
 		name = "ping";
 		allowed |= KEY_T;
+		break;
+	case SC_WS_CMSG_CHAT:
+		name = "chat";
+		allowed |= KEY_TEXT;
+		if (!(seen & KEY_TEXT))
+			return fail(ps, "chat needs \"text\"");
 		break;
 	}
 	if (seen & ~allowed) {

@@ -13,7 +13,11 @@ enum sc_ws_client_msg_type {
 	SC_WS_CMSG_INPUT,
 	SC_WS_CMSG_KEYFRAME,
 	SC_WS_CMSG_PING,
+	SC_WS_CMSG_CHAT,
 };
+
+/* Longest chat text, in UTF-8 bytes after the JSON escapes are decoded. */
+#define SC_WS_CHAT_MAX 200
 
 /* "player" in a join message: a slot number, "auto", or absent (spectator). */
 #define SC_WS_JOIN_SPECTATE (-1)
@@ -31,6 +35,10 @@ struct sc_ws_client_msg {
 	bool has_t;           /* input, ping: client timestamp echoed back */
 	double t;
 	char token[128];      /* join: "token" (printable ASCII, no escapes), "" if absent */
+	/* chat: the decoded text, valid UTF-8 without control characters,
+	 * 1..SC_WS_CHAT_MAX bytes, NUL-terminated */
+	uint32_t text_len;
+	char text[SC_WS_CHAT_MAX + 1];
 };
 
 /* Parses one client message. On failure returns false and writes a short

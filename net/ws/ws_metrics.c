@@ -95,7 +95,12 @@ size_t sc_ws_metrics_format(struct sc_ws_server *srv, char *buf, size_t len)
 	metric(&o, "shadowcast_ws_direct_sent_total", "counter",
 	       "Messages for one client (input_dropped) queued to it.", s->direct_sent);
 	metric(&o, "shadowcast_ws_direct_undelivered_total", "counter",
-	       "Messages for one client dropped because it had left.", s->direct_undelivered);
+	       "Messages for one client (or one player's client) dropped because it had left.", s->direct_undelivered);
+	metric(&o, "shadowcast_ws_chats_total", "counter", "Chat messages taken from players.", s->chats);
+	metric(&o, "shadowcast_ws_chats_limited_total", "counter",
+	       "Chat messages refused by the chat rate limit (error chat_rate_limited).", s->chats_limited);
+	metric(&o, "shadowcast_ws_chats_rejected_total", "counter",
+	       "Chat messages the server could not take (error chat_rejected).", s->chats_rejected);
 	out(&o, "# HELP shadowcast_ws_closes_total Clients closed by the server, by close code.\n"
 	        "# TYPE shadowcast_ws_closes_total counter\n");
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)

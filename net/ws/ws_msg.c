@@ -20,6 +20,7 @@ struct sc_ws_msg *sc_ws_msg_create(enum sc_ws_msg_kind kind, size_t len)
 	msg->kind = kind;
 	msg->keyframe = false;
 	msg->to_client = 0;
+	msg->to_player = -1;
 	msg->created_ns = sc_now_ns();
 	msg->len = len;
 	msg->data = msg->storage + LWS_PRE;

@@ -21,6 +21,7 @@ struct sc_ws_msg {
 	enum sc_ws_msg_kind kind;
 	bool keyframe;
 	uint32_t to_client;  /* handed off for this client only (id), 0 = every client */
+	int32_t to_player;   /* handed off for the client controlling this player only, -1 = not */
 	uint64_t created_ns;
 	size_t len;          /* bytes at data */
 	unsigned char *data; /* after LWS_PRE bytes of headroom */

@@ -335,6 +335,34 @@ bool sc_ws_server_send_to(struct sc_ws_server *srv, uint32_t client_id, const ch
 	return hand_off(srv, msg);
 }
 
+bool sc_ws_server_broadcast(struct sc_ws_server *srv, const char *json)
+{
+	/* not while stopping: the clients' CLOSED callbacks (on_leave notices)
+	 * run inside lws_context_destroy(), where the context cannot be woken */
+	if (!srv || !json || !*json || atomic_load(&srv->stopping))
+		return false;
+	struct sc_ws_msg *msg = sc_ws_msg_printf("%s", json);
+	if (!msg)
+		return false;
+	if (!hand_off(srv, msg)) {
+		sc_warn("ws: message dropped: the service thread is behind");
+		return false;
+	}
+	atomic_fetch_add(&srv->events_published, 1);
+	return true;
+}
+
+bool sc_ws_server_send_to_player(struct sc_ws_server *srv, uint32_t player, const char *json)
+{
+	if (!srv || player >= SC_MAX_PLAYERS || !json || !*json)
+		return false;
+	struct sc_ws_msg *msg = sc_ws_msg_printf("%s", json);
+	if (!msg)
+		return false;
+	msg->to_player = (int32_t)player;
+	return hand_off(srv, msg);
+}
+
 void sc_ws_server_wake(struct sc_ws_server *srv)
 {
 	if (srv)
@@ -370,6 +398,15 @@ void sc_ws_server_drain_pending(struct sc_ws_server *srv)
 
 	for (uint32_t i = 0; i < n; i++) {
 		struct sc_ws_msg *msg = batch[i];
+		if (msg->to_player >= 0 && msg->to_player < SC_MAX_PLAYERS) {
+			/* the player's client at the time it is delivered (0: nobody plays it) */
+			msg->to_client = srv->player_owner[msg->to_player];
+			if (!msg->to_client) {
+				srv->stats.direct_undelivered++;
+				sc_ws_msg_unref(msg);
+				continue;
+			}
+		}
 		if (msg->to_client) {
 			deliver_to(srv, msg);
 			sc_ws_msg_unref(msg);
@@ -381,7 +418,7 @@ void sc_ws_server_drain_pending(struct sc_ws_server *srv)
 			else if (msg->kind == SC_WS_MSG_AUDIO) {
 				if (c->joined && c->audio && sc_ws_client_send_control(c, msg))
 					srv->stats.audio_sent++;
-			} else if (sc_ws_client_send_control(c, msg))
+			} else if (c->joined && sc_ws_client_send_control(c, msg)) /* nothing before join (§2) */
 				srv->stats.events_sent++;
 		}
 		sc_ws_msg_unref(msg);

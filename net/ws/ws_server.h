@@ -5,7 +5,8 @@
  *
  * Threads: sc_ws_server_run() services everything on the calling thread; all
  * callbacks in the config are called on that thread. publish_video(),
- * publish_event(), send_to(), wake() and stop() may be called from any thread, until destroy();
+ * publish_event(), broadcast(), send_to(), send_to_player(), wake()
+ * and stop() may be called from any thread, until destroy();
  * stop every publishing thread before calling sc_ws_server_destroy(). */
 #ifndef SC_NET_WS_WS_SERVER_H
 #define SC_NET_WS_WS_SERVER_H
@@ -166,7 +167,14 @@ struct sc_ws_server_config {
 	/* A client joined or caught up and needs an IDR. */
 	void (*on_keyframe_request)(void *user);
 	void (*on_join)(void *user, uint32_t client_id, int player /* -1 spectator */);
-	void (*on_leave)(void *user, uint32_t client_id, int player);
+	/* A joined client is gone. disconnected: it did not close the WebSocket
+	 * itself (the connection broke, stalled, or the server closed it). */
+	void (*on_leave)(void *user, uint32_t client_id, int player, bool disconnected);
+	/* A player's `chat` (docs/protocol.md): text is valid UTF-8 without
+	 * control characters, 1..SC_WS_CHAT_MAX bytes, NUL-terminated; the
+	 * client's chat rate limit has been applied. Return false when it cannot
+	 * be taken now (the client gets error `chat_rejected`). */
+	bool (*on_chat)(void *user, uint32_t client_id, int player, const char *text, uint32_t len);
 	/* Extra Prometheus lines appended to /metrics; returns bytes written. */
 	size_t (*metrics_text)(void *user, char *buf, size_t len);
 	/* Optional read-only HTTP GET endpoints under /api/ (the embedding process's
@@ -203,6 +211,13 @@ bool sc_ws_server_publish_audio(struct sc_ws_server *srv, const struct sc_audio_
 /* Sends {"type":"event","event":<json>} to every client, high priority and
  * never dropped for video. json must be one JSON value. Any thread. */
 bool sc_ws_server_publish_event(struct sc_ws_server *srv, const char *json);
+/* Sends one JSON text message (json: a whole object) to every joined client,
+ * high priority and never dropped for video. Any thread. */
+bool sc_ws_server_broadcast(struct sc_ws_server *srv, const char *json);
+/* Sends one JSON text message to the client that controls `player` when the
+ * service thread handles it (none: dropped, counted in direct_undelivered),
+ * high priority. Any thread. False if the hand-off queue is full. */
+bool sc_ws_server_send_to_player(struct sc_ws_server *srv, uint32_t player, const char *json);
 /* Sends one JSON text message to the client with this id (a joined one, if
  * it is still connected; else it is dropped and counted), high priority, in
  * order with its other messages. Any thread: handed off to the service

@@ -195,6 +195,45 @@ static void handle_input(struct sc_ws_client *c, const struct sc_ws_client_msg *
 	sc_ws_msg_unref(msg);
 }
 
+/* Chat's own token bucket, beside the per-message one: SC_WS_CHAT_BURST at
+ * once, then one every SC_WS_CHAT_REFILL_MS. */
+static bool chat_rate_ok(struct sc_ws_client *c, uint64_t now_ns)
+{
+	if (c->chat_tokens_ns == 0)
+		c->chat_tokens = SC_WS_CHAT_BURST;
+	else
+		c->chat_tokens += (double)(now_ns - c->chat_tokens_ns) / (SC_WS_CHAT_REFILL_MS * 1e6);
+	c->chat_tokens_ns = now_ns;
+	if (c->chat_tokens > SC_WS_CHAT_BURST)
+		c->chat_tokens = SC_WS_CHAT_BURST;
+	if (c->chat_tokens < 1.0)
+		return false;
+	c->chat_tokens -= 1.0;
+	return true;
+}
+
+static void handle_chat(struct sc_ws_client *c, const struct sc_ws_client_msg *m, uint64_t now_ns)
+{
+	struct sc_ws_server *srv = c->srv;
+	if (!c->joined || c->player < 0) {
+		sc_ws_client_send_error(c, c->joined ? "spectator" : "not_joined",
+		                        c->joined ? "spectators cannot chat" : "send join first");
+		return;
+	}
+	if (!chat_rate_ok(c, now_ns)) {
+		srv->stats.chats_limited++;
+		sc_ws_client_send_error(c, "chat_rate_limited", "at most %d chat messages at once, then one every %d ms",
+		                        SC_WS_CHAT_BURST, SC_WS_CHAT_REFILL_MS);
+		return;
+	}
+	if (!srv->cfg.on_chat || !srv->cfg.on_chat(srv->cfg.user, c->id, c->player, m->text, m->text_len)) {
+		srv->stats.chats_rejected++;
+		sc_ws_client_send_error(c, "chat_rejected", "the server cannot take chat now");
+		return;
+	}
+	srv->stats.chats++;
+}
+
 /* Closes the connection from inside RECEIVE: the close frame goes out at
  * once, before anything still queued for the client. Returns -1 for lws. */
 static int close_now(struct sc_ws_client *c, struct lws *wsi, int code, const char *reason)
@@ -228,6 +267,9 @@ static int handle_message(struct sc_ws_client *c, struct lws *wsi, uint64_t arri
 			c->need_keyframe = true;
 			sc_ws_client_ask_keyframe(c, arrival_ns);
 		}
+		break;
+	case SC_WS_CMSG_CHAT:
+		handle_chat(c, &m, arrival_ns);
 		break;
 	case SC_WS_CMSG_PING: {
 		char t[48] = "";
@@ -347,6 +389,10 @@ int sc_ws_stream_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	}
 	case LWS_CALLBACK_RECEIVE:
 		return c ? receive(c, wsi, in, len) : 0;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		if (c)
+			c->peer_closed = true;
+		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return c ? sc_ws_client_writeable(c) : 0;
 	case LWS_CALLBACK_CLOSED:
@@ -361,7 +407,8 @@ int sc_ws_stream_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			if (c->player >= 0 && srv->player_owner[c->player] == c->id)
 				srv->player_owner[c->player] = 0;
 			if (srv->cfg.on_leave)
-				srv->cfg.on_leave(srv->cfg.user, c->id, c->player);
+				srv->cfg.on_leave(srv->cfg.user, c->id, c->player,
+				                  !c->peer_closed || c->close_code || c->killed);
 		}
 		pss->client = NULL;
 		sc_ws_client_destroy(c);

@@ -28,6 +28,7 @@
 #include "net/shm/fd_passing.h"
 #include "net/shm/input_log.h"
 #include "session/session.h"
+#include "session/session_attach.h"
 #include "util/json_get.h"
 #include "util/read_file.h"
 #include "util/clock.h"
@@ -80,7 +81,8 @@ static bool start_shadow(struct harness *h, const char *exe, const char *desync)
 	if (!make_log(h, SC_INPUT_LOG_BLOCK, SC_BLOCK_INPUT_LOG, SC_LOG_CAPACITY_DEFAULT, sizeof(struct sc_input_event),
 	              &h->in_log) ||
 	    !make_log(h, SC_TICK_LOG_BLOCK, SC_BLOCK_TICK_LOG, SC_LOG_CAPACITY_DEFAULT, sizeof(struct sc_tick_record),
-	              &h->tick_log))
+	              &h->tick_log) ||
+	    !sc_session_create_msg_rings(h->arena)) /* every child finds the session's blocks, the rings too */
 		return false;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0)

@@ -116,6 +116,44 @@ int main(void)
 	BAD("{\"type\":\"ping\",\"t\":\"1\"}", "must be a number");
 	BAD("{\"type\":\"ping\",\"t\":1.}", "digits expected");
 	BAD("{\"type\":\"ping\",\"t\":123456789012345678901234567890123456789012}", "too long");
+	/* chat: text decoded to UTF-8; invalid UTF-8, control characters, lone
+	 * surrogates, empty or over 200 bytes refused */
+	m = ok("{\"type\":\"chat\",\"text\":\"hello <b>world</b> & \\\"you\\\"\"}");
+	CHECK(m.type == SC_WS_CMSG_CHAT && strcmp(m.text, "hello <b>world</b> & \"you\"") == 0 && m.text_len == 26,
+	      "chat: '%s' (%u)", m.text, m.text_len);
+	m = ok("{\"type\":\"chat\",\"text\":\"gr\u00fc\\u00df \\ud83d\\ude00 \\/ \\\\\"}");
+	CHECK(strcmp(m.text, "gr\u00fc\u00df \xf0\x9f\x98\x80 / \\") == 0, "chat escapes: '%s'", m.text);
+	m = ok("{\"text\":\"\xe2\x82\xac\",\"type\":\"chat\"}");
+	CHECK(m.text_len == 3, "raw UTF-8 euro sign");
+	char chat[400];
+	snprintf(chat, sizeof(chat), "{\"type\":\"chat\",\"text\":\"%0200d\"}", 7);
+	m = ok(chat);
+	CHECK(m.text_len == 200, "200 bytes fit");
+	snprintf(chat, sizeof(chat), "{\"type\":\"chat\",\"text\":\"%0201d\"}", 7);
+	BAD(chat, "over 200 bytes");
+	/* 100 two-byte letters fit, 101 do not (bytes, not characters) */
+	strcpy(chat, "{\"type\":\"chat\",\"text\":\"");
+	for (int i = 0; i < 101; i++)
+		strcat(chat, "\xc3\xa9");
+	strcat(chat, "\"}");
+	BAD(chat, "over 200 bytes");
+	BAD("{\"type\":\"chat\",\"text\":\"\"}", "empty");
+	BAD("{\"type\":\"chat\"}", "chat needs \"text\"");
+	BAD("{\"type\":\"chat\",\"text\":5}", "must be a string");
+	BAD("{\"type\":\"chat\",\"text\":\"a\\nb\"}", "control character");
+	BAD("{\"type\":\"chat\",\"text\":\"a\\u0007b\"}", "control character");
+	BAD("{\"type\":\"chat\",\"text\":\"a\x7f\"}", "control character");
+	BAD("{\"type\":\"chat\",\"text\":\"\xff\"}", "not valid UTF-8");
+	BAD("{\"type\":\"chat\",\"text\":\"\xc0\xaf\"}", "not valid UTF-8");          /* overlong '/' */
+	BAD("{\"type\":\"chat\",\"text\":\"\xed\xa0\x80\"}", "not valid UTF-8");      /* UTF-8 surrogate */
+	BAD("{\"type\":\"chat\",\"text\":\"\xf4\x90\x80\x80\"}", "not valid UTF-8"); /* above U+10FFFF */
+	BAD("{\"type\":\"chat\",\"text\":\"\xe2\x82\"}", "not valid UTF-8");          /* truncated */
+	BAD("{\"type\":\"chat\",\"text\":\"\\ud83d\"}", "lone surrogate");
+	BAD("{\"type\":\"chat\",\"text\":\"\\ude00x\"}", "lone surrogate");
+	BAD("{\"type\":\"chat\",\"text\":\"\\ud83d\\u0041\"}", "lone surrogate");
+	BAD("{\"type\":\"chat\",\"text\":\"hi\",\"seq\":1}", "not allowed in chat");
+	BAD("{\"type\":\"ping\",\"text\":\"hi\"}", "not allowed in ping");
+
 	bad("{\"type\":\"ping\"}\0", 16, "trailing data");
 	bad("{\"type\":\"ping\"", 12, "unterminated"); /* never reads past len */
 

@@ -115,8 +115,9 @@ static void on_join(void *user, uint32_t client_id, int player)
 	printf("JOIN client=%u player=%d\n", client_id, player);
 }
 
-static void on_leave(void *user, uint32_t client_id, int player)
+static void on_leave(void *user, uint32_t client_id, int player, bool disconnected)
 {
+	(void)disconnected;
 	printf("LEAVE client=%u player=%d\n", client_id, player);
 }
 

@@ -1,0 +1,186 @@
+#include "session/msg_ring.h"
+
+#include <string.h>
+
+#define MSG_RING_OFF sizeof(struct sc_msg_ring_shm)
+_Static_assert(sizeof(struct sc_msg_ring_shm) % SC_CACHE_LINE == 0, "the spsc ring stays cache-line aligned");
+
+size_t sc_msg_ring_block_size(uint32_t capacity)
+{
+	return MSG_RING_OFF + sc_spsc_ring_block_size(capacity);
+}
+
+static bool type_ok(uint16_t msg_type, uint32_t payload_max)
+{
+	return msg_type != SC_MSG_INVALID && msg_type < SC_MSG_TYPE_COUNT && payload_max <= SC_MSG_PAYLOAD_MAX;
+}
+
+bool sc_msg_ring_format(void *mem, size_t size, uint16_t msg_type, uint32_t payload_max)
+{
+	struct sc_spsc_ring ring;
+	if (!mem || size <= MSG_RING_OFF || !type_ok(msg_type, payload_max) ||
+	    !sc_spsc_ring_init(&ring, (uint8_t *)mem + MSG_RING_OFF, size - MSG_RING_OFF))
+		return false;
+	/* a record must always fit an empty ring */
+	if ((uint64_t)payload_max + sizeof(struct sc_msg_header) > ring.max_record)
+		return false;
+	struct sc_msg_ring_shm *shm = mem;
+	shm->msg_type = msg_type;
+	shm->payload_max = payload_max;
+	shm->capacity = (uint32_t)ring.capacity;
+	atomic_store(&shm->written, 0);
+	atomic_store(&shm->dropped, 0);
+	atomic_store(&shm->read, 0);
+	atomic_store(&shm->rejected, 0);
+	atomic_store(&shm->discarded, 0);
+	SC_STORE_RELEASE(&shm->magic, SC_MSG_RING_MAGIC);
+	return true;
+}
+
+bool sc_msg_ring_attach(struct sc_msg_ring *r, void *mem, size_t size, uint16_t msg_type, uint32_t payload_max)
+{
+	if (!r || !mem || size <= MSG_RING_OFF || !type_ok(msg_type, payload_max))
+		return false;
+	memset(r, 0, sizeof(*r));
+	struct sc_msg_ring_shm *shm = mem;
+	if (SC_LOAD_ACQUIRE(&shm->magic) != SC_MSG_RING_MAGIC || shm->msg_type != msg_type ||
+	    shm->payload_max != payload_max || (uint64_t)shm->capacity + MSG_RING_OFF + SC_RING_CTRL_SIZE != size)
+		return false;
+	if (!sc_spsc_ring_attach(&r->ring, (uint8_t *)mem + MSG_RING_OFF, size - MSG_RING_OFF))
+		return false;
+	r->shm = shm;
+	r->msg_type = msg_type;
+	r->payload_max = payload_max;
+	r->seq = atomic_load(&shm->written); /* seqs go on across producer restarts */
+	return true;
+}
+
+bool sc_msg_ring_write(struct sc_msg_ring *r, uint32_t tick, uint64_t timestamp_ns, uint8_t priority,
+                       uint8_t flags, const void *payload, uint32_t len)
+{
+	void *body;
+	if (len > r->payload_max || (len && !payload) || priority > SC_MSG_PRIORITY_MAX ||
+	    sc_spsc_ring_claim(&r->ring, r->msg_type, (uint32_t)sizeof(struct sc_msg_header) + len, &body) !=
+	        SC_RING_SUCCESS) {
+		atomic_fetch_add_explicit(&r->shm->dropped, 1, memory_order_relaxed);
+		return false;
+	}
+	struct sc_msg_header h = {
+		.type = r->msg_type,
+		.priority = priority,
+		.flags = flags,
+		.timestamp_ns = timestamp_ns,
+		.seq = r->seq++,
+		.payload_len = len,
+		.tick = tick,
+	};
+	memcpy(body, &h, sizeof(h));
+	if (len)
+		memcpy((uint8_t *)body + sizeof(h), payload, len);
+	sc_spsc_ring_commit(&r->ring);
+	atomic_fetch_add_explicit(&r->shm->written, 1, memory_order_relaxed);
+	return true;
+}
+
+bool sc_msg_ring_write_start(struct sc_msg_ring *r, uint32_t tick, uint64_t timestamp_ns)
+{
+	return sc_msg_ring_write(r, tick, timestamp_ns, SC_MSG_PRIORITY_MAX, SC_MSG_PRODUCER_START | SC_MSG_NOT_FLUSHABLE,
+	                         NULL, 0);
+}
+
+const char *sc_msg_decode_str(enum sc_msg_decode d)
+{
+	switch (d) {
+	case SC_MSG_DECODE_OK: return "ok";
+	case SC_MSG_DECODE_SHORT: return "record shorter than its header";
+	case SC_MSG_DECODE_BAD_HEADER: return "header type or priority out of range";
+	case SC_MSG_DECODE_WRONG_TYPE: return "a record of another type";
+	case SC_MSG_DECODE_BAD_LENGTH: return "payload length disagrees with the record";
+	case SC_MSG_DECODE_TOO_BIG: return "payload above the ring's maximum";
+	}
+	return "unknown";
+}
+
+enum sc_msg_decode sc_msg_record_decode(const void *body, uint32_t len, uint16_t msg_type, uint32_t payload_max,
+                                        struct sc_msg_header *hdr, const void **payload)
+{
+	if (len < sizeof(*hdr))
+		return SC_MSG_DECODE_SHORT;
+	memcpy(hdr, body, sizeof(*hdr)); /* a copy: the peer cannot change it under the checks */
+	if (!sc_msg_header_valid(hdr))
+		return SC_MSG_DECODE_BAD_HEADER;
+	if (hdr->type != msg_type)
+		return SC_MSG_DECODE_WRONG_TYPE;
+	/* len >= sizeof(*hdr): no wrap */
+	if (hdr->payload_len != len - (uint32_t)sizeof(*hdr))
+		return SC_MSG_DECODE_BAD_LENGTH;
+	if (hdr->payload_len > payload_max)
+		return SC_MSG_DECODE_TOO_BIG;
+	*payload = (const uint8_t *)body + sizeof(*hdr);
+	return SC_MSG_DECODE_OK;
+}
+
+struct read_ctx {
+	struct sc_msg_ring *r;
+	sc_msg_fn fn;
+	void *ud;
+	size_t delivered;
+};
+
+static void on_record(void *ud, uint32_t type, const void *body, uint32_t len)
+{
+	struct read_ctx *c = ud;
+	struct sc_msg_header h;
+	const void *payload;
+	if (type != c->r->msg_type ||
+	    sc_msg_record_decode(body, len, c->r->msg_type, c->r->payload_max, &h, &payload) != SC_MSG_DECODE_OK) {
+		atomic_fetch_add_explicit(&c->r->shm->rejected, 1, memory_order_relaxed);
+		return;
+	}
+	/* the handler gets a private copy of the payload: the peer may write the
+	 * shared bytes while it looks at them */
+	_Alignas(8) uint8_t copy[SC_MSG_PAYLOAD_MAX];
+	memcpy(copy, payload, h.payload_len);
+	c->fn(c->ud, &h, copy);
+	c->delivered++;
+}
+
+size_t sc_msg_ring_read(struct sc_msg_ring *r, sc_msg_fn fn, void *ud, size_t max)
+{
+	struct read_ctx c = {.r = r, .fn = fn, .ud = ud};
+	uint64_t corrupt = r->ring.corrupt_count, bad_type = r->ring.bad_type_count;
+	sc_spsc_ring_read(&r->ring, on_record, &c, max);
+	uint64_t bad = (r->ring.corrupt_count - corrupt) + (r->ring.bad_type_count - bad_type);
+	if (bad)
+		atomic_fetch_add_explicit(&r->shm->rejected, bad, memory_order_relaxed);
+	if (c.delivered)
+		atomic_fetch_add_explicit(&r->shm->read, c.delivered, memory_order_relaxed);
+	return c.delivered;
+}
+
+uint64_t sc_msg_ring_discard(struct sc_msg_ring *r)
+{
+	struct sc_spsc_ring_ctrl *ctrl = r->ring.ctrl;
+	const uint64_t tail = SC_LOAD_ACQUIRE(&ctrl->tail);
+	uint64_t head = SC_LOAD_RELAXED(&ctrl->head);
+	if (tail - head > r->ring.capacity) {
+		/* impossible positions: a corrupt ring, skipped whole */
+		atomic_fetch_add_explicit(&r->shm->rejected, 1, memory_order_relaxed);
+		SC_STORE_RELEASE(&ctrl->head, tail);
+		return 0;
+	}
+	const uint64_t bytes = tail - head;
+	/* count the records up to the tail seen now (the producer may add more:
+	 * those are new, not discarded); each step moves head forward */
+	uint64_t n = 0;
+	while (tail - SC_LOAD_RELAXED(&ctrl->head) - 1 < r->ring.capacity) {
+		uint32_t type, len;
+		uint8_t none[1];
+		enum sc_ring_result res = sc_spsc_ring_read_one(&r->ring, &type, none, 0, &len);
+		if (res == SC_RING_EMPTY || res == SC_RING_CORRUPT)
+			break;
+		n++; /* SC_RING_TRUNCATED (cap 0) skips the record: what we want */
+	}
+	atomic_fetch_add_explicit(&r->shm->discarded, n, memory_order_relaxed);
+	return bytes;
+}

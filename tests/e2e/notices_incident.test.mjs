@@ -1,0 +1,77 @@
+// Notices from the game through the notice ring, across a fault and a
+// restore (`run --on-fault restore`): an injected assert makes the primary
+// find a fault at tick T; every joined client gets
+// {"kind":"incident","tick":T,"incident":1} and then, from the restored
+// primary, {"kind":"match_start","tick":T,"restored":true} (it re-runs the
+// match from the state before T). Video resumes after them.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { sleep } from './lib/harness.mjs';
+import { startServer } from './lib/server.mjs';
+
+const TOKEN = 'notices-e2e-token';
+const captures = mkdtempSync(path.join(tmpdir(), 'sc-notices-'));
+let srv;
+let ws;
+after(async () => {
+  if (ws) ws.terminate();
+  if (srv) await srv.stop();
+  rmSync(captures, { recursive: true, force: true });
+});
+
+async function until(fn, ms, what) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = await fn();
+    if (v) return v;
+    await sleep(50);
+  }
+  throw new Error(`${what} within ${ms} ms; stderr:\n${srv.stderr.slice(-3000)}`);
+}
+
+async function api(p, { method = 'GET', body } = {}) {
+  const headers = { Authorization: `Bearer ${TOKEN}` };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const r = await fetch(`${srv.httpUrl}/api/v1${p}`, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(15000),
+  });
+  return { status: r.status, data: await r.json() };
+}
+
+test('incident and restored match_start notices reach the clients', { timeout: 240000 }, async () => {
+  srv = await startServer(['--on-fault', 'restore', '--delay', '45t', '--hang-timeout', '5000',
+    '--captures', captures], { token: TOKEN });
+  await until(async () => {
+    const s = (await api('/status')).data;
+    return s.shadows[0].state === 'running' && s.shadows[0].lag_ticks >= 40;
+  }, 60000, 'the shadow 45 ticks behind');
+
+  const c = { frames: [], notices: [], hello: null };
+  ws = new WebSocket(srv.wsUrl, 'shadowcast.v1');
+  ws.on('open', () => ws.send(JSON.stringify({ type: 'join', spectate: true })));
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) { c.frames.push(data.readUInt32LE(12)); return; }
+    const m = JSON.parse(data.toString());
+    if (m.type === 'hello') c.hello = m;
+    else if (m.type === 'notice') c.notices.push({ ...m.notice, afterFrames: c.frames.length });
+  });
+  await until(() => c.hello && c.frames.length > 5, 20000, 'joined, video');
+
+  const inj = await api('/inject', { method: 'POST', body: { kind: 'assert' } });
+  assert.equal(inj.status, 200, JSON.stringify(inj.data));
+  const T = inj.data.tick;
+  await until(() => c.notices.some((n) => n.kind === 'match_start'), 60000, 'the restored match_start notice');
+  const st = (await api('/status')).data;
+  console.log(`injected at tick ${T}; notices ${JSON.stringify(c.notices)}; last incident ${JSON.stringify(st.last_incident)}`);
+  const got = c.notices.map(({ afterFrames, ...n }) => n);
+  assert.deepEqual(got, [
+    { kind: 'incident', tick: T, incident: st.last_incident.incident },
+    { kind: 'match_start', tick: T, restored: true },
+  ], 'the incident at the fault\'s tick, then the restored match from it');
+  const n = c.frames.length;
+  await until(() => c.frames.length > n + 10, 30000, 'video after the restore');
+});
