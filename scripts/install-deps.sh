@@ -1,7 +1,18 @@
 #!/usr/bin/env bash
-# Installs every build, run and test dependency from Debian packages (Debian 12).
+# Installs every build, run and test dependency from Debian packages (Debian 12
+# "bookworm" and Debian 13 "trixie"; docs/debian-releases.md).
 # Idempotent: packages already present are skipped. Needs root (or sudo).
 set -euo pipefail
+
+# The one package whose name carries the release's clang version (the
+# sanitizer and libFuzzer runtimes): chosen from /etc/os-release.
+. /etc/os-release
+case "${VERSION_CODENAME:-}" in
+  bookworm) CLANG_RT=libclang-rt-14-dev ;;
+  trixie) CLANG_RT=libclang-rt-19-dev ;;
+  *) echo "install-deps: ${PRETTY_NAME:-this system} is not Debian 12 or 13; trying the Debian 13 names" >&2
+     CLANG_RT=libclang-rt-19-dev ;;
+esac
 
 PKGS=(
   build-essential cmake pkg-config git ca-certificates
@@ -10,7 +21,7 @@ PKGS=(
   libavcodec-dev libavutil-dev libva-dev libx264-dev
   libwebsockets-dev
   libcurl4-openssl-dev libjansson-dev openssl
-  clang libclang-rt-14-dev
+  clang "$CLANG_RT"
   chromium
   procps iproute2 python3
   libarchive-dev

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "gpu/game.h"
 #include "gpu/input_file.h"
@@ -39,7 +40,11 @@ static void sim_usage(FILE *out)
 		"  --every K            with --dump-frames: every K ticks (default 60)\n"
 		"  --size WxH           frame size (default 1280x720)\n"
 		"  --particles N        particle count (default 20000)\n"
-		"  --device SPEC        auto | INDEX | NAME-SUBSTRING | UUID (default auto)\n");
+		"  --device SPEC        auto | INDEX | NAME-SUBSTRING | UUID (default auto)\n"
+		"  --hang-timeout MS    a tick not finished by then is a hang, 10..600000 (default 2000)\n"
+		"testing only:\n"
+		"  --test-slow-first-submit MS  a GPU submission using a pipeline for the first time\n"
+		"                       finishes MS ms later, as on a driver compiling shaders at first use\n");
 }
 
 static bool parse_sim_args(int argc, char **argv, struct sim_options *o)
@@ -50,7 +55,8 @@ static bool parse_sim_args(int argc, char **argv, struct sim_options *o)
 		{"hash-log", required_argument, 0, 'H'}, {"trace", required_argument, 0, 'T'},
 		{"dump-frames", required_argument, 0, 'd'}, {"every", required_argument, 0, 'e'},
 		{"size", required_argument, 0, 'z'}, {"particles", required_argument, 0, 'n'},
-		{"device", required_argument, 0, 'D'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+		{"device", required_argument, 0, 'D'}, {"hang-timeout", required_argument, 0, 'w'},
+		{"test-slow-first-submit", required_argument, 0, 'S'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	memset(o, 0, sizeof(*o));
 	sc_game_config_defaults(&o->game);
@@ -74,6 +80,8 @@ static bool parse_sim_args(int argc, char **argv, struct sim_options *o)
 		case 'z': ok = sc_parse_size(optarg, &o->game.width, &o->game.height); break;
 		case 'n': ok = sc_parse_u32(optarg, 0, 4000000, &o->game.particles); break;
 		case 'D': o->device = optarg; break;
+		case 'w': ok = sc_parse_u32(optarg, 10, 600000, &o->game.hang_timeout_ms); break;
+		case 'S': ok = sc_parse_u32(optarg, 0, 600000, &o->game.test_slow_first_submit_ms); break;
 		case 'h': sim_usage(stdout); exit(0);
 		default: sim_usage(stderr); return false;
 		}
@@ -172,6 +180,13 @@ int sc_cmd_sim(int argc, char **argv)
 		}
 		bool dump = o.dump_dir && (t % o.every == 0 || t + 1 == o.ticks);
 		enum sc_game_error e = sc_game_tick(game, ev, (uint32_t)n, 0, dump ? SC_RENDER_RGBA : 0, &res);
+		if (e == SC_GAME_TIMEOUT) {
+			/* a hung GPU: its thread never returns, so nothing can be torn
+			 * down (exit would wait for it); the logs up to here are kept */
+			if ((hash_log && fflush(hash_log) != 0) || (trace && fflush(trace) != 0))
+				sc_err("flushing the logs: %s", strerror(errno));
+			_exit(1);
+		}
 		if (e != SC_GAME_OK)
 			goto out;
 		gpu_ms[t] = res.gpu_ms;
