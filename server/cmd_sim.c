@@ -9,6 +9,7 @@
 
 #include "gpu/game.h"
 #include "gpu/input_file.h"
+#include "gpu/state_fields.h"
 #include "server/commands.h"
 #include "util/log.h"
 #include "util/parse.h"
@@ -20,6 +21,7 @@ struct sim_options {
 	const char *inputs;
 	const char *hash_log;
 	const char *trace;
+	const char *state_log;
 	const char *dump_dir;
 	uint32_t every;
 	const char *device;
@@ -36,6 +38,7 @@ static void sim_usage(FILE *out)
 		"  --players N          2..8 (default 2)\n"
 		"  --hash-log FILE      one line per tick: tick and state hash in hex\n"
 		"  --trace FILE         one line per tick: score, puck and player positions\n"
+		"  --state-log FILE     a header naming every state word, then per tick: tick, hash, every word (hex)\n"
 		"  --dump-frames DIR    write frame PNGs (frame-TICK.png)\n"
 		"  --every K            with --dump-frames: every K ticks (default 60)\n"
 		"  --size WxH           frame size (default 1280x720)\n"
@@ -53,6 +56,7 @@ static bool parse_sim_args(int argc, char **argv, struct sim_options *o)
 		{"ticks", required_argument, 0, 't'}, {"inputs", required_argument, 0, 'i'},
 		{"seed", required_argument, 0, 's'}, {"players", required_argument, 0, 'p'},
 		{"hash-log", required_argument, 0, 'H'}, {"trace", required_argument, 0, 'T'},
+		{"state-log", required_argument, 0, 'L'},
 		{"dump-frames", required_argument, 0, 'd'}, {"every", required_argument, 0, 'e'},
 		{"size", required_argument, 0, 'z'}, {"particles", required_argument, 0, 'n'},
 		{"device", required_argument, 0, 'D'}, {"hang-timeout", required_argument, 0, 'w'},
@@ -75,6 +79,7 @@ static bool parse_sim_args(int argc, char **argv, struct sim_options *o)
 		case 'p': ok = sc_parse_u32(optarg, 2, SC_MAX_PLAYERS, &o->game.players); break;
 		case 'H': o->hash_log = optarg; break;
 		case 'T': o->trace = optarg; break;
+		case 'L': o->state_log = optarg; break;
 		case 'd': o->dump_dir = optarg; break;
 		case 'e': ok = sc_parse_u32(optarg, 1, UINT32_MAX, &o->every); break;
 		case 'z': ok = sc_parse_size(optarg, &o->game.width, &o->game.height); break;
@@ -148,7 +153,7 @@ int sc_cmd_sim(int argc, char **argv)
 	struct sc_input_list inputs = {0};
 	struct sc_vk_device *dev = NULL;
 	struct sc_game *game = NULL;
-	FILE *hash_log = NULL, *trace = NULL;
+	FILE *hash_log = NULL, *trace = NULL, *state_log = NULL;
 	double *gpu_ms = calloc(o.ticks, sizeof(double));
 	if (!gpu_ms)
 		goto out;
@@ -160,8 +165,11 @@ int sc_cmd_sim(int argc, char **argv)
 		sc_err("%s: %s", o.dump_dir, strerror(errno));
 		goto out;
 	}
-	if ((o.hash_log && !(hash_log = open_out(o.hash_log))) || (o.trace && !(trace = open_out(o.trace))))
+	if ((o.hash_log && !(hash_log = open_out(o.hash_log))) || (o.trace && !(trace = open_out(o.trace))) ||
+	    (o.state_log && !(state_log = open_out(o.state_log))))
 		goto out;
+	if (state_log)
+		sc_state_fields_header(state_log);
 	if (!(dev = sc_vk_device_create(o.device)))
 		goto out;
 	if (!(game = sc_game_create(dev, &o.game)))
@@ -183,7 +191,8 @@ int sc_cmd_sim(int argc, char **argv)
 		if (e == SC_GAME_TIMEOUT) {
 			/* a hung GPU: its thread never returns, so nothing can be torn
 			 * down (exit would wait for it); the logs up to here are kept */
-			if ((hash_log && fflush(hash_log) != 0) || (trace && fflush(trace) != 0))
+			if ((hash_log && fflush(hash_log) != 0) || (trace && fflush(trace) != 0) ||
+			    (state_log && fflush(state_log) != 0))
 				sc_err("flushing the logs: %s", strerror(errno));
 			_exit(1);
 		}
@@ -194,6 +203,8 @@ int sc_cmd_sim(int argc, char **argv)
 			fprintf(hash_log, "%u %016llx\n", res.tick, (unsigned long long)res.hash);
 		if (trace)
 			write_trace_line(trace, &res);
+		if (state_log)
+			sc_state_fields_line(state_log, res.tick, res.hash, &res.state);
 		if (dump && !dump_frame(o.dump_dir, game, t))
 			goto out;
 	}
@@ -212,6 +223,10 @@ out:
 	}
 	if (trace && fclose(trace) != 0) {
 		sc_err("%s: %s", o.trace, strerror(errno));
+		rc = 1;
+	}
+	if (state_log && fclose(state_log) != 0) {
+		sc_err("%s: %s", o.state_log, strerror(errno));
 		rc = 1;
 	}
 	sc_game_destroy(game);
