@@ -4,16 +4,6 @@
 # Idempotent: packages already present are skipped. Needs root (or sudo).
 set -euo pipefail
 
-# The one package whose name carries the release's clang version (the
-# sanitizer and libFuzzer runtimes): chosen from /etc/os-release.
-. /etc/os-release
-case "${VERSION_CODENAME:-}" in
-  bookworm) CLANG_RT=libclang-rt-14-dev ;;
-  trixie) CLANG_RT=libclang-rt-19-dev ;;
-  *) echo "install-deps: ${PRETTY_NAME:-this system} is not Debian 12 or 13; trying the Debian 13 names" >&2
-     CLANG_RT=libclang-rt-19-dev ;;
-esac
-
 PKGS=(
   build-essential cmake pkg-config git ca-certificates
   libvulkan-dev mesa-vulkan-drivers vulkan-tools glslang-tools spirv-tools
@@ -21,10 +11,11 @@ PKGS=(
   libavcodec-dev libavutil-dev libva-dev libx264-dev
   libwebsockets-dev
   libcurl4-openssl-dev libjansson-dev openssl
-  clang "$CLANG_RT"
+  clang libclang-rt-dev # versionless: the runtimes of the release's default clang (14 on 12, 19 on 13)
   chromium
   procps iproute2 python3
   libarchive-dev
+  debootstrap # the test command's Debian 13 stage (CI)
 )
 # Node.js: any node >= 18 on PATH will do (Debian's nodejs + npm otherwise).
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)

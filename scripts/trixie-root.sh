@@ -17,6 +17,7 @@ what=${1:?usage: trixie-root.sh prepare|test|clean DIR}
 root=${2:?usage: trixie-root.sh prepare|test|clean DIR}
 mirror=${SC_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
+trap 'exit 143' TERM INT # so that the EXIT trap unmounts
 die() { echo "trixie-root: FAILED: $*" >&2; exit 1; }
 stamp() { echo "trixie-root: $(date -u +%T) $*"; }
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, chroot, mount)"
