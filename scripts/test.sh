@@ -69,7 +69,7 @@ if [ -n "$trixie_pid" ]; then
   trixie_pid=""
   echo "== Debian 13 root ready after $(( $(date +%s) - trixie_t0 )) s (in the background)"
   trixie_t1=$(date +%s)
-  echo "== build + test: Debian 13 (trixie) root: release build, unit and GPU tests (golden match included)"
+  echo "== build + test: Debian 13 (trixie) root: release build, unit and GPU tests (golden match included), three run tests"
   scripts/trixie-root.sh test "$trixie_root"
   echo "== Debian 13 stage: $(( $(date +%s) - trixie_t1 )) s after this machine's stages"
 fi
