@@ -20,6 +20,13 @@ struct sc_game_config {
 	uint32_t frame_slots;   /* frames in the exported ring, >= 1 */
 	uint32_t hang_timeout_ms; /* a tick's fence not signalled by then is a hang */
 	uint32_t fps;           /* ticks a second: how many audio samples a tick makes (gpu/game_audio.h) */
+	/* sc_game_create's own submissions (init, the warm-up of every pipeline:
+	 * first-use shader compilation on drivers that compile late) have this
+	 * bound instead; running past it fails the start, it is not a hang */
+	uint32_t startup_timeout_ms;
+	/* testing only: a submission that uses a pipeline no earlier submission
+	 * used finishes this much later, as on a driver compiling at first use */
+	uint32_t test_slow_first_submit_ms;
 };
 
 struct sc_tick_result {
@@ -44,11 +51,15 @@ enum sc_game_error {
 };
 
 /* Fills cfg with the defaults: 1280x720, 20000 particles, 2 players, seed 1,
- * 3 slots, 2000 ms hang timeout, 60 fps. */
+ * 3 slots, 2000 ms hang timeout, 120 s startup bound, 60 fps. */
 void sc_game_config_defaults(struct sc_game_config *cfg);
 /* NULL if valid, else why not. */
 const char *sc_game_config_check(const struct sc_game_config *cfg);
 
+/* Creates the pipelines and warms every one of them (a submission of each
+ * recorded command buffer, then the state is initialised again: no effect on
+ * the game), bounded by startup_timeout_ms and logged with its duration; only
+ * then does the hang timeout apply, to work expected to finish quickly. */
 struct sc_game *sc_game_create(struct sc_vk_device *dev, const struct sc_game_config *cfg);
 void sc_game_destroy(struct sc_game *game);
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every build, run and test dependency from Debian packages (Debian 12).
+# Installs every build, run and test dependency from Debian packages (Debian 12
+# "bookworm" and Debian 13 "trixie"; docs/debian-releases.md).
 # Idempotent: packages already present are skipped. Needs root (or sudo).
 set -euo pipefail
 
@@ -11,10 +12,11 @@ PKGS=(
   libopus-dev
   libwebsockets-dev
   libcurl4-openssl-dev libjansson-dev openssl
-  clang libclang-rt-14-dev
+  clang libclang-rt-dev # versionless: the runtimes of the release's default clang (14 on 12, 19 on 13)
   chromium
   procps iproute2 python3
   libarchive-dev
+  debootstrap # the test command's Debian 13 stage (CI)
 )
 # Node.js: any node >= 18 on PATH will do (Debian's nodejs + npm otherwise).
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)

@@ -200,6 +200,12 @@ static int watch_child(pid_t pid, int progress_fd, uint32_t hang_ms, const struc
 	bool have_tick = false;
 	uint64_t last_news = sc_now_ns();
 	uint64_t silence_ns = ((uint64_t)hang_ms + SILENCE_SLACK_MS) * 1000000ull;
+	/* until its first tick the child is starting: the device, the game and
+	 * its warm-up of every pipeline (first-use compilation, seconds on a
+	 * cold shader cache) have the game's startup bound, not the hang timeout */
+	struct sc_game_config defaults;
+	sc_game_config_defaults(&defaults);
+	uint64_t start_ns = ((uint64_t)defaults.startup_timeout_ms + SILENCE_SLACK_MS) * 1000000ull;
 	int status = 0;
 	for (;;) {
 		struct pollfd pfd = {.fd = progress_fd, .events = POLLIN};
@@ -220,13 +226,14 @@ static int watch_child(pid_t pid, int progress_fd, uint32_t hang_ms, const struc
 		pid_t w = waitpid(pid, &status, WNOHANG);
 		if (w == pid)
 			break;
-		if (sc_now_ns() > last_news + silence_ns) {
+		uint64_t limit_ns = have_tick ? silence_ns : start_ns;
+		if (sc_now_ns() > last_news + limit_ns) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			fflush(stdout);
 			char desc[160];
 			snprintf(desc, sizeof(desc), "hang at tick %u (no progress for %llu ms; the replay child was killed)",
-			         tick, (unsigned long long)(silence_ns / 1000000ull));
+			         tick, (unsigned long long)(limit_ns / 1000000ull));
 			return verdict(in, SC_DETECTED_HANG, tick, desc);
 		}
 	}

@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "gpu/game.h"
 #include "gpu/input_file.h"
+#include "gpu/state_fields.h"
 #include "server/commands.h"
 #include "util/log.h"
 #include "util/parse.h"
@@ -20,6 +22,7 @@ struct sim_options {
 	const char *inputs;
 	const char *hash_log;
 	const char *trace;
+	const char *state_log;
 	const char *dump_dir;
 	uint32_t every;
 	const char *device;
@@ -37,6 +40,7 @@ static void sim_usage(FILE *out)
 		"  --players N          2..8 (default 2)\n"
 		"  --hash-log FILE      one line per tick: tick and state hash in hex\n"
 		"  --trace FILE         one line per tick: score, puck and player positions\n"
+		"  --state-log FILE     a header naming every state word, then per tick: tick, hash, every word (hex)\n"
 		"  --dump-frames DIR    write frame PNGs (frame-TICK.png)\n"
 		"  --every K            with --dump-frames: every K ticks (default 60)\n"
 		"  --size WxH           frame size (default 1280x720)\n"
@@ -45,7 +49,10 @@ static void sim_usage(FILE *out)
 		"  --audio FILE         the game's sound, 48 kHz mono s16, as a WAV file\n"
 		"  --audio-log FILE     one line per tick: tick, sample position, samples, audio hash, peak\n"
 		"  --device SPEC        auto | INDEX | NAME-SUBSTRING | UUID (default auto)\n"
-		"  --hang-timeout MS    a tick not finished by then is a hang, 50..600000 (default 2000)\n");
+		"  --hang-timeout MS    a tick not finished by then is a hang, 10..600000 (default 2000)\n"
+		"testing only:\n"
+		"  --test-slow-first-submit MS  a GPU submission using a pipeline for the first time\n"
+		"                       finishes MS ms later, as on a driver compiling shaders at first use\n");
 }
 
 static bool parse_sim_args(int argc, char **argv, struct sim_options *o)
@@ -54,12 +61,13 @@ static bool parse_sim_args(int argc, char **argv, struct sim_options *o)
 		{"ticks", required_argument, 0, 't'}, {"inputs", required_argument, 0, 'i'},
 		{"seed", required_argument, 0, 's'}, {"players", required_argument, 0, 'p'},
 		{"hash-log", required_argument, 0, 'H'}, {"trace", required_argument, 0, 'T'},
+		{"state-log", required_argument, 0, 'X'},
 		{"dump-frames", required_argument, 0, 'd'}, {"every", required_argument, 0, 'e'},
 		{"size", required_argument, 0, 'z'}, {"particles", required_argument, 0, 'n'},
 		{"device", required_argument, 0, 'D'}, {"help", no_argument, 0, 'h'},
 		{"fps", required_argument, 0, 'f'}, {"audio", required_argument, 0, 'A'},
-		{"audio-log", required_argument, 0, 'L'}, {"hang-timeout", required_argument, 0, 'g'},
-		{0, 0, 0, 0},
+		{"audio-log", required_argument, 0, 'L'}, {"hang-timeout", required_argument, 0, 'w'},
+		{"test-slow-first-submit", required_argument, 0, 'S'}, {0, 0, 0, 0},
 	};
 	memset(o, 0, sizeof(*o));
 	sc_game_config_defaults(&o->game);
@@ -78,6 +86,7 @@ static bool parse_sim_args(int argc, char **argv, struct sim_options *o)
 		case 'p': ok = sc_parse_u32(optarg, 2, SC_MAX_PLAYERS, &o->game.players); break;
 		case 'H': o->hash_log = optarg; break;
 		case 'T': o->trace = optarg; break;
+		case 'X': o->state_log = optarg; break;
 		case 'd': o->dump_dir = optarg; break;
 		case 'e': ok = sc_parse_u32(optarg, 1, UINT32_MAX, &o->every); break;
 		case 'z': ok = sc_parse_size(optarg, &o->game.width, &o->game.height); break;
@@ -86,7 +95,8 @@ static bool parse_sim_args(int argc, char **argv, struct sim_options *o)
 		case 'f': ok = sc_parse_u32(optarg, 1, 1000, &o->game.fps); break;
 		case 'A': o->audio = optarg; break;
 		case 'L': o->audio_log = optarg; break;
-		case 'g': ok = sc_parse_u32(optarg, 50, 600000, &o->game.hang_timeout_ms); break;
+		case 'w': ok = sc_parse_u32(optarg, 10, 600000, &o->game.hang_timeout_ms); break;
+		case 'S': ok = sc_parse_u32(optarg, 0, 600000, &o->game.test_slow_first_submit_ms); break;
 		case 'h': sim_usage(stdout); exit(0);
 		default: sim_usage(stderr); return false;
 		}
@@ -153,7 +163,7 @@ int sc_cmd_sim(int argc, char **argv)
 	struct sc_input_list inputs = {0};
 	struct sc_vk_device *dev = NULL;
 	struct sc_game *game = NULL;
-	FILE *hash_log = NULL, *trace = NULL, *audio_log = NULL;
+	FILE *hash_log = NULL, *trace = NULL, *audio_log = NULL, *state_log = NULL;
 	struct sc_wav_writer wav = {0};
 	double *gpu_ms = calloc(o.ticks, sizeof(double));
 	if (!gpu_ms)
@@ -168,8 +178,11 @@ int sc_cmd_sim(int argc, char **argv)
 	}
 	if ((o.hash_log && !(hash_log = open_out(o.hash_log))) || (o.trace && !(trace = open_out(o.trace))) ||
 	    (o.audio_log && !(audio_log = open_out(o.audio_log))) ||
+	    (o.state_log && !(state_log = open_out(o.state_log))) ||
 	    (o.audio && !sc_wav_open(&wav, o.audio, SC_AUDIO_RATE, SC_AUDIO_CHANNELS)))
 		goto out;
+	if (state_log)
+		sc_state_fields_header(state_log);
 	if (!(dev = sc_vk_device_create(o.device)))
 		goto out;
 	if (!(game = sc_game_create(dev, &o.game)))
@@ -188,6 +201,14 @@ int sc_cmd_sim(int argc, char **argv)
 		}
 		bool dump = o.dump_dir && (t % o.every == 0 || t + 1 == o.ticks);
 		enum sc_game_error e = sc_game_tick(game, ev, (uint32_t)n, 0, dump ? SC_RENDER_RGBA : 0, &res);
+		if (e == SC_GAME_TIMEOUT) {
+			/* a hung GPU: its thread never returns, so nothing can be torn
+			 * down (exit would wait for it); the logs up to here are kept */
+			if ((hash_log && fflush(hash_log) != 0) || (trace && fflush(trace) != 0) ||
+			    (state_log && fflush(state_log) != 0))
+				sc_err("flushing the logs: %s", strerror(errno));
+			_exit(1);
+		}
 		if (e != SC_GAME_OK)
 			goto out;
 		gpu_ms[t] = res.gpu_ms;
@@ -199,6 +220,8 @@ int sc_cmd_sim(int argc, char **argv)
 			fprintf(audio_log, "%u %llu %u %08x %u\n", res.tick, (unsigned long long)res.audio_pos,
 			        res.audio.n_samples, res.audio.hash, res.audio.peak);
 		sc_wav_append(&wav, res.pcm, res.audio.n_samples);
+		if (state_log)
+			sc_state_fields_line(state_log, res.tick, res.hash, &res.state);
 		if (dump && !dump_frame(o.dump_dir, game, t))
 			goto out;
 	}
@@ -217,6 +240,10 @@ out:
 	}
 	if (trace && fclose(trace) != 0) {
 		sc_err("%s: %s", o.trace, strerror(errno));
+		rc = 1;
+	}
+	if (state_log && fclose(state_log) != 0) {
+		sc_err("%s: %s", o.state_log, strerror(errno));
 		rc = 1;
 	}
 	if (audio_log && fclose(audio_log) != 0) {

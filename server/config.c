@@ -20,7 +20,7 @@ enum opt_id {
 	OPT_FRAME_SLOTS, OPT_DEVICE, OPT_ENCODER, OPT_VAAPI_DEVICE, OPT_BITRATE, OPT_IDR_INTERVAL,
 	OPT_MAX_CLIENTS, OPT_WEB_ROOT, OPT_SHADOW, OPT_NO_SHADOW, OPT_SHADOW_DEVICE, OPT_DELAY,
 	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_MAX_MESSAGE, OPT_CLIENT_RATE, OPT_CLIENT_QUEUE, OPT_API_TOKEN, OPT_API_TOKEN_FILE, OPT_PLAYER_TOKEN_FILE, OPT_SPECTATOR_TOKEN_FILE, OPT_CAPTURES_QUOTA, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ALLOW_ORIGIN, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
-	OPT_LOG_CAPACITY, OPT_SHADOW_BACKLOG, OPT_CRASH_LOOP, OPT_TEST_ENCODE_HOLD, OPT_TEST_DETECT_LATE, OPT_FOLLOW,
+	OPT_LOG_CAPACITY, OPT_SHADOW_BACKLOG, OPT_CRASH_LOOP, OPT_TEST_ENCODE_HOLD, OPT_TEST_DETECT_LATE, OPT_TEST_SLOW_FIRST_SUBMIT, OPT_FOLLOW,
 	OPT_PRINT_CONFIG, OPT_HELP, OPT_AUDIO, OPT_NO_AUDIO, OPT_AUDIO_BITRATE,
 };
 
@@ -82,6 +82,7 @@ static const struct opt_desc opt_table[] = {
 	{"desync-shadow", OPT_DESYNC, "TICK", "the shadow alters its state at TICK (divergence check)", FOR_TESTS},
 	{"test-encode-hold-ms", OPT_TEST_ENCODE_HOLD, "MS", "the encoder holds each frame slot MS ms longer", FOR_TESTS},
 	{"test-detect-late", OPT_TEST_DETECT_LATE, "K", "the primary reports a shader-record or validation fault K ticks late, publishing the ticks between", FOR_TESTS},
+	{"test-slow-first-submit", OPT_TEST_SLOW_FIRST_SUBMIT, "MS", "a GPU submission using a pipeline for the first time finishes MS ms later, as on a driver that compiles shaders at first use", FOR_TESTS},
 	{"restore", OPT_RESTORE, "FILE", "start the primary or shadow from this state snapshot", FOR_CHILDREN},
 	{"follow-checkpoint", OPT_FOLLOW, NULL, "the shadow starts from the primary's latest checkpoint", FOR_CHILDREN},
 	{"shadow-slot", OPT_SHADOW_SLOT, "N", "the shadow's status block, 0 or 1", FOR_CHILDREN},
@@ -141,6 +142,7 @@ void sc_run_config_game(const struct sc_run_config *cfg, struct sc_game_config *
 	gc->frame_slots = cfg->frame_slots;
 	gc->hang_timeout_ms = cfg->hang_timeout_ms;
 	gc->fps = cfg->fps;
+	gc->test_slow_first_submit_ms = cfg->test_slow_first_submit_ms;
 }
 
 static const char *encoder_kind_name(enum sc_encoder_kind k)
@@ -326,6 +328,7 @@ static const char *set_option(struct sc_run_config *cfg, int id, const char *v)
 	case OPT_CRASH_LOOP: return U32(crash_loop_incidents, 2, 1000, "must be 2..1000");
 	case OPT_TEST_ENCODE_HOLD: return U32(test_encode_hold_ms, 0, 10000, "must be 0..10000 (ms)");
 	case OPT_TEST_DETECT_LATE: return U32(test_detect_late, 0, 100000, "must be 0..100000 (ticks)");
+	case OPT_TEST_SLOW_FIRST_SUBMIT: return U32(test_slow_first_submit_ms, 0, 600000, "must be 0..600000 (ms)");
 	}
 	return "not a settable option";
 }

@@ -3,9 +3,7 @@ line number and a non-zero exit, an unknown device lists the devices, dumped
 frames are PNGs of the right size with a picture in them."""
 import json
 import os
-import struct
 import sys
-import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import sctest  # noqa: E402
@@ -76,47 +74,12 @@ def test_devices():
     sctest.check(dev["name"] in text and "queue family" in text, "devices prints a readable list")
 
 
-def read_png(path):
-    """Minimal PNG reader (8-bit RGBA, no interlace): returns (w, h, rows of bytes)."""
-    with open(path, "rb") as f:
-        data = f.read()
-    sctest.check(data[:8] == b"\x89PNG\r\n\x1a\n", "PNG signature")
-    pos, idat, w = 8, b"", None
-    while pos < len(data):
-        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
-        if kind == b"IHDR":
-            w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
-            sctest.check(depth == 8 and ctype == 6 and interlace == 0, "8-bit RGBA")
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + n
-    raw, rows, prev, stride = zlib.decompress(idat), [], bytearray(w * 4), w * 4
-    for y in range(h):
-        ftype, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - 4] if i >= 4 else 0
-            b, c = prev[i], (prev[i - 4] if i >= 4 else 0)
-            if ftype == 1:
-                line[i] = (line[i] + a) & 255
-            elif ftype == 2:
-                line[i] = (line[i] + b) & 255
-            elif ftype == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif ftype == 4:
-                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(bytes(line))
-        prev = line
-    return w, h, rows
-
-
 def test_frames(d):
     out = os.path.join(d, "frames")
     sctest.run(["sim", "--ticks", "61", "--size", "320x180", "--dump-frames", out, "--every", "30"])
     names = sorted(os.listdir(out))
     sctest.check(names == ["frame-000000.png", "frame-000030.png", "frame-000060.png"], "dumped frames: %s" % names)
-    w, h, rows = read_png(os.path.join(out, names[-1]))
+    w, h, rows = sctest.read_png(os.path.join(out, names[-1]))
     sctest.check((w, h) == (320, 180), "PNG is 320x180, got %dx%d" % (w, h))
     colours = set()
     for row in rows[::3]:

@@ -161,7 +161,8 @@ def test_help():
     # testing-only switches: listed, but under their own heading after every user option
     testing = p.stdout.find("Testing only")
     sctest.check(testing > p.stdout.find("--print-config") > 0, "a 'Testing only' heading after the user options")
-    for opt in ("--desync-shadow TICK", "--test-encode-hold-ms MS", "--test-detect-late K"):
+    for opt in ("--desync-shadow TICK", "--test-encode-hold-ms MS", "--test-detect-late K",
+                "--test-slow-first-submit MS"):
         sctest.check(p.stdout.find(opt) > testing, "%s is listed under 'Testing only'" % opt)
     top = run(["--help"]).stdout
     sctest.check("\n  run " in top and "__child" not in top, "top-level help lists run, hides __child: " + top)
