@@ -14,7 +14,8 @@
 //    tick) with the content sent, at or after ack.tick, or its client got an
 //    input_dropped naming it (and the record lists it dropped); every applied
 //    event was acked to a client; every dropped event is a client's told one or
-//    an injected fault input; no tick missing.
+//    an injected fault input; no tick missing;
+//  - one log line per client join and one per leave, each with its role.
 // Tick records are read while the soak runs (the last 600 ticks again each
 // second: a restored primary re-runs ticks), so a longer soak needs no bigger
 // logs than --log-capacity 65536 gives (about a minute of inputs at this rate).
@@ -29,7 +30,9 @@ import { Client } from './lib/client.mjs';
 
 const SECONDS = Number(process.env.SC_SOAK_SECONDS || 120);
 const SEED = Number(process.env.SC_SOAK_SEED || Math.floor(Math.random() * 2 ** 31));
-const RATE = 120; // messages per second per client: the default limit
+// messages per second per client: the default limit
+const RATE = Number(process.env.SC_SOAK_RATE || 120);
+const CATCH_UP = 30; // at most this many at once after a stall of this process
 const PLAYERS = 4; // --players
 const PLAYER_WORKERS = 3; // players at once (a free slot is left for joins racing leaves)
 const SPECTATOR_WORKERS = 2;
@@ -95,12 +98,13 @@ function pattern(r) {
   }
 }
 
-const stats = { players: 0, spectators: 0, refusedJoins: 0, sent: 0, errors: {}, frames: 0 };
+const stats = { players: 0, spectators: 0, refusedJoins: 0, sent: 0, errors: {}, frames: 0, maxLagMs: 0, skipped: 0 };
 const sessions = []; // every player session: { client, sent: Map seq -> fields, player, closedAt }
 
 // One player session: join "auto", send at RATE for 2..8 s, wait for every
-// answer, leave. Paced by elapsed time, so a stalled event loop catches up
-// without ever going over the average rate (the bucket's burst absorbs it).
+// answer, leave. Paced by elapsed time; after a stall of this event loop it
+// sends at most CATCH_UP at once and lets the rest go, so it never bursts
+// beyond the average rate: only a stall of the server could trip the limit.
 async function playerSession(r, endAt) {
   const c = new Client(srv.wsUrl, { name: `player-${stats.players}` });
   await c.open();
@@ -118,8 +122,13 @@ async function playerSession(r, endAt) {
   const stay = Math.min(2000 + r() * 6000, endAt - Date.now());
   const t0 = performance.now();
   let n = 0;
+  let last = t0;
   while (performance.now() - t0 < stay && !c.close) {
-    const due = Math.floor(((performance.now() - t0) / 1000) * RATE);
+    const now = performance.now();
+    stats.maxLagMs = Math.max(stats.maxLagMs, now - last);
+    last = now;
+    const due = Math.floor(((now - t0) / 1000) * RATE);
+    if (due - n > CATCH_UP) { stats.skipped += due - n - CATCH_UP; n = due - CATCH_UP; }
     for (; n < due && !c.close; n++) {
       const f = pattern(r);
       s.sent.set(c.input(f), f);
@@ -127,7 +136,8 @@ async function playerSession(r, endAt) {
     }
     await sleep(10);
   }
-  assert.equal(c.close, null, `${c.name} closed by the server: ${JSON.stringify(c.close)}`);
+  assert.equal(c.close, null, `${c.name} closed by the server: ${JSON.stringify(c.close)} ` +
+    `(this process's longest pause between sends: ${stats.maxLagMs.toFixed(0)} ms)`);
   // every message answered: an ack or an error (which names its seq)
   await until(() => {
     const answered = c.acks.length + c.errors.length; // after hello, errors answer inputs
@@ -308,6 +318,30 @@ test(`soak: ${SECONDS} s of players joining and leaving at the input rate limit,
   const other = exits.filter((l) => !primaryExits.includes(l) && !/shadow exited \(status 0\)/.test(l));
   assert.ok(primaryExits.length <= injected.length && other.length === 0,
     `no process crashed but the injected faults' primaries (${injected.length}): ${exits.join('; ')}`);
+  // one log line per client join and leave, with its role (net/ws/ws_stream.c);
+  // one encoder ran throughout, so the client ids are unique
+  const total = stats.players + stats.spectators + stats.refusedJoins;
+  await until(() => (srv.stderr.match(/ws: client \d+ \([^)]*\) left after/g) || []).length >= total, 10000,
+    `a leave line for each of the ${total} clients`);
+  const byId = new Map();
+  const entry = (id) => { if (!byId.has(id)) byId.set(id, { connected: 0, joins: [], leaves: [] }); return byId.get(id); };
+  for (const l of srv.stderr.split('\n')) {
+    let m = /ws: client (\d+) connected from /.exec(l);
+    if (m) entry(m[1]).connected++;
+    m = /ws: client (\d+) \([^)]*\) joined as (player|spectator) (-?\d+)/.exec(l);
+    if (m) entry(m[1]).joins.push(m[2]);
+    m = /ws: client (\d+) \(.*, (player|spectator|never joined)\) left after/.exec(l);
+    if (m) entry(m[1]).leaves.push(m[2]);
+  }
+  const roles = { player: 0, spectator: 0, 'never joined': 0 };
+  for (const [id, e] of byId) {
+    assert.ok(e.connected === 1 && e.joins.length <= 1 && e.leaves.length === 1,
+      `client ${id}: one connect, at most one join, one leave line: ${JSON.stringify(e)}`);
+    assert.equal(e.leaves[0], e.joins[0] ?? 'never joined', `client ${id}: the leave line says the role it joined as`);
+    roles[e.leaves[0]]++;
+  }
+  assert.deepEqual(roles, { player: stats.players, spectator: stats.spectators, 'never joined': stats.refusedJoins },
+    'join and leave lines match the sessions');
   const unexpected = Object.keys(stats.errors).filter((k) => k !== 'input_rejected');
   assert.deepEqual(unexpected, [], `input errors other than input_rejected: ${JSON.stringify(stats.errors)}`);
   assert.ok(stats.players >= 3 * PLAYER_WORKERS && stats.frames > 0, `clients came and went: ${JSON.stringify(stats)}`);
@@ -316,7 +350,8 @@ test(`soak: ${SECONDS} s of players joining and leaving at the input rate limit,
   console.log(`soak ${SECONDS} s, seed ${SEED}: ${stats.players} player and ${stats.spectators} spectator sessions ` +
     `(${stats.refusedJoins} joins refused: no free slot), ${stats.sent} inputs sent, ${nAcks} acked with events, ` +
     `${applied.size} events applied once, ${nTold} dropped and told, ${records.size} tick records checked, ` +
-    `${stats.frames} video frames received; faults ${injected.map((f) => `${f.kind}@${f.tick} (restored in ` +
+    `${stats.frames} video frames received, ${RATE} inputs/s per player (longest pause of the sender ` +
+    `${stats.maxLagMs.toFixed(0)} ms, ${stats.skipped} sends skipped after pauses); faults ${injected.map((f) => `${f.kind}@${f.tick} (restored in ` +
     `${(f.restoredIn / 1000).toFixed(1)} s)`).join(', ')}; input errors ${JSON.stringify(stats.errors)}; ` +
     `exit ${JSON.stringify(exited)}`);
 });
