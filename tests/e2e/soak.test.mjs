@@ -21,7 +21,7 @@
 // logs than --log-capacity 65536 gives (about a minute of inputs at this rate).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sleep, metric } from './lib/harness.mjs';
@@ -170,6 +170,21 @@ async function worker(kind, r, endAt) {
   }
 }
 
+// {role: {pid, rssKiB}} of the supervisor's __child processes, and the supervisor's
+function processes() {
+  const out = { supervisor: { pid: srv.proc.pid, rssKiB: rssKiB(srv.proc.pid) } };
+  for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      if (ppid === srv.proc.pid && argv[1] === '__child' && argv[2] !== 'shadow') out[argv[2]] = { pid: Number(p), rssKiB: rssKiB(p) };
+    } catch { /* gone */ }
+  }
+  return out;
+}
+const rssKiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+
 // Tick records by tick (the newest of each), read as the soak runs.
 const records = new Map();
 let polled = -1;
@@ -200,6 +215,7 @@ test(`soak: ${SECONDS} s of players joining and leaving at the input rate limit,
   await until(async () => (await api('/status')).data.shadows.some((b) => b.state === 'running' && b.lag_ticks >= 25),
     60000, 'the shadow following');
   const m0 = await srv.metrics();
+  const procs0 = processes();
 
   const endAt = Date.now() + SECONDS * 1000;
   const workers = [];
@@ -305,7 +321,17 @@ test(`soak: ${SECONDS} s of players joining and leaving at the input rate limit,
     assert.ok(d && d.input.action === 'fault', `the injected ${f.kind} (log seq ${f.seq}) dropped: ${JSON.stringify(d)}`);
   }
 
-  // processes and incidents
+  // processes and incidents. Memory: LeakSanitizer cannot run here (the ASan
+  // stage turns it off for Vulkan processes), so the encoder's and the
+  // supervisor's resident memory (no Vulkan in either) is compared instead:
+  // after the warm-up, minutes of clients and faults must not grow it much
+  const procs1 = processes();
+  const growth = {};
+  for (const role of ['supervisor', 'encoder']) {
+    assert.equal(procs1[role].pid, procs0[role].pid, `the ${role} ran throughout`);
+    growth[role] = `${(procs0[role].rssKiB / 1024).toFixed(1)} -> ${(procs1[role].rssKiB / 1024).toFixed(1)} MiB`;
+    assert.ok(procs1[role].rssKiB - procs0[role].rssKiB < 64 * 1024, `the ${role}'s memory: ${growth[role]}`);
+  }
   const m1 = await srv.metrics();
   const d = (n) => metric(m1, n) - metric(m0, n);
   const log = srv.stderr;
@@ -353,5 +379,5 @@ test(`soak: ${SECONDS} s of players joining and leaving at the input rate limit,
     `${stats.frames} video frames received, ${RATE} inputs/s per player (longest pause of the sender ` +
     `${stats.maxLagMs.toFixed(0)} ms, ${stats.skipped} sends skipped after pauses); faults ${injected.map((f) => `${f.kind}@${f.tick} (restored in ` +
     `${(f.restoredIn / 1000).toFixed(1)} s)`).join(', ')}; input errors ${JSON.stringify(stats.errors)}; ` +
-    `exit ${JSON.stringify(exited)}`);
+    `resident memory ${JSON.stringify(growth)}; exit ${JSON.stringify(exited)}; the test's own RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
 });

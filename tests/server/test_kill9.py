@@ -19,8 +19,10 @@ The seed is printed; SC_KILL_SEED=N reruns one. Every wait is bounded."""
 import ctypes
 import os
 import random
+import re
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -173,7 +175,8 @@ def recovered(s, role, old_pid, url, shadow_pid):
 
 
 def test_children(d, rng):
-    s = Session(d, "kill9", ARGS + ["--captures", os.path.join(d, "captures")], token=TOKEN)
+    captures = os.path.join(d, "captures")
+    s = Session(d, "kill9", ARGS + ["--captures", captures], token=TOKEN)
     player = None
     try:
         url = s.wait_url()
@@ -203,6 +206,23 @@ def test_children(d, rng):
         sctest.check(not crashed, "no process crashed but the killed ones: %s" % crashed)
         sctest.check(m.get("shadowcast_incidents_total", 0) <= len(killed.get("primary", [])),
                      "incidents only for the primary kills: %s" % m.get("shadowcast_incidents_total"))
+        report = re.search(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error: ", log)
+        sctest.check(report is None, "no sanitizer report: %s" % (log[report.start():report.start() + 3000]
+                                                                  if report else ""))
+        # and after all that, a clean stop
+        s.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = s.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            s.fail("supervisor still running 10 s after SIGTERM")
+        sctest.check(rc == 0, "the supervisor exits 0 on SIGTERM after the kills, got %d" % rc)
+        # each incident's capture kept; no checkpoint file left behind (removed
+        # once a new shadow loaded it, or when its primary exited)
+        left = sorted(os.listdir(captures)) if os.path.isdir(captures) else []
+        incidents = int(m.get("shadowcast_incidents_total", 0))
+        sctest.check(len([n for n in left if n.startswith("incident-")]) == incidents,
+                     "one capture per incident (%d): %s" % (incidents, left))
+        sctest.check(not [n for n in left if n.startswith(".")], "no checkpoint file left: %s" % left)
         print("%d kills (%s): %d acked inputs, %d events applied once, %d dropped and told, %d clients"
               % (len(order), " ".join(order), n_acked, n_applied, n_told, len(player.clients)))
     except AssertionError as e:
@@ -294,13 +314,15 @@ def test_supervisor(d, rng, n):
             for p in left:
                 os.kill(p, signal.SIGKILL)
             s.fail("processes outlived the killed supervisor (killed at %.2f s): %s" % (at, sorted(left)))
-        if s.url:
-            port = int(s.url.rsplit(":", 1)[1].strip("/"))
+        # the port the encoder bound, printed or not yet
+        m = re.search(r"ws: listening on 127\.0\.0\.1:(\d+)", s.stderr())
+        port = int(m.group(1)) if m else None
+        if port is not None:
             sctest.check(port_free(port), "port %d free after the supervisor's death" % port)
         new = set(os.listdir("/dev/shm")) - shm_before
         sctest.check(not new, "nothing new in /dev/shm: %s" % sorted(new))
-        print("supervisor kill -9 at %.2f s (children %s, url %s): every process gone in %.2f s, port free, "
-              "/dev/shm clean" % (at, sorted(kids), s.url, took))
+        print("supervisor kill -9 at %.2f s (children %s, port %s): every process gone in %.2f s, port free, "
+              "/dev/shm clean" % (at, sorted(kids), port if port is not None else "not bound yet", took))
     finally:
         s.close()
 
