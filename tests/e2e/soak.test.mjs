@@ -39,6 +39,9 @@ const SPECTATOR_WORKERS = 2;
 const FAULT_EVERY_MS = 20000; // at most 3 per 60 s: below --crash-loop 5
 const FAULTS = ['assert', 'oob', 'corrupt', 'crash', 'device-lost'];
 const TOKEN = 'soak-test-token-0123456789';
+// the encoder's and supervisor's resident memory may grow by less than this;
+// 0: not checked (the ASan build: its quarantine holds freed memory, up to 256 MiB)
+const RSS_BOUND_MIB = Number(process.env.SC_SOAK_RSS_BOUND_MIB ?? 64);
 const REFETCH = 600; // ticks read again each poll (a restore re-runs the last few)
 
 // mulberry32: a small seeded generator
@@ -330,7 +333,10 @@ test(`soak: ${SECONDS} s of players joining and leaving at the input rate limit,
   for (const role of ['supervisor', 'encoder']) {
     assert.equal(procs1[role].pid, procs0[role].pid, `the ${role} ran throughout`);
     growth[role] = `${(procs0[role].rssKiB / 1024).toFixed(1)} -> ${(procs1[role].rssKiB / 1024).toFixed(1)} MiB`;
-    assert.ok(procs1[role].rssKiB - procs0[role].rssKiB < 64 * 1024, `the ${role}'s memory: ${growth[role]}`);
+    if (RSS_BOUND_MIB > 0) {
+      assert.ok(procs1[role].rssKiB - procs0[role].rssKiB < RSS_BOUND_MIB * 1024,
+        `the ${role}'s memory grew by ${RSS_BOUND_MIB} MiB or more: ${growth[role]}`);
+    }
   }
   const m1 = await srv.metrics();
   const d = (n) => metric(m1, n) - metric(m0, n);
@@ -379,5 +385,5 @@ test(`soak: ${SECONDS} s of players joining and leaving at the input rate limit,
     `${stats.frames} video frames received, ${RATE} inputs/s per player (longest pause of the sender ` +
     `${stats.maxLagMs.toFixed(0)} ms, ${stats.skipped} sends skipped after pauses); faults ${injected.map((f) => `${f.kind}@${f.tick} (restored in ` +
     `${(f.restoredIn / 1000).toFixed(1)} s)`).join(', ')}; input errors ${JSON.stringify(stats.errors)}; ` +
-    `resident memory ${JSON.stringify(growth)}; exit ${JSON.stringify(exited)}; the test's own RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+    `resident memory ${JSON.stringify(growth)}${RSS_BOUND_MIB > 0 ? '' : ' (not checked)'}; exit ${JSON.stringify(exited)}; the test's own RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
 });
