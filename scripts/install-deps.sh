@@ -4,23 +4,65 @@
 # Idempotent: packages already present are skipped. Needs root (or sudo).
 set -euo pipefail
 
-PKGS=(
+# Usage: install-deps.sh [--all|--build|--runtime] [--list]
+#   --all      (default) build, run and test: what scripts/test.sh needs
+#   --build    what `scripts/build.sh` + `cmake --install` need (packaging/container)
+#   --runtime  what the installed binary needs to run (the container's final stage)
+#   --list     print the chosen packages, one a line, and install nothing
+mode=all
+list=0
+for a in "$@"; do
+  case "$a" in
+    --all) mode=all ;;
+    --build) mode=build ;;
+    --runtime) mode=runtime ;;
+    --list) list=1 ;;
+    *) echo "usage: $0 [--all|--build|--runtime] [--list]" >&2; exit 2 ;;
+  esac
+done
+
+BUILD_PKGS=(
   build-essential cmake pkg-config git ca-certificates
-  libvulkan-dev mesa-vulkan-drivers vulkan-tools glslang-tools spirv-tools
+  libvulkan-dev glslang-tools spirv-tools
   libpng-dev
   libavcodec-dev libavutil-dev libva-dev libx264-dev
   libopus-dev
   libwebsockets-dev
-  libcurl4-openssl-dev libjansson-dev openssl
+  libcurl4-openssl-dev libjansson-dev
+  python3
+  libarchive-dev
+)
+# the shared libraries `shadowcast` links (tests/packaging checks this list
+# against the built binary) and lavapipe, the Vulkan driver without a GPU.
+# Debian 12's sonames: this list is for the container (bookworm-slim); --all
+# takes only the versionless ones (the -dev packages pull the rest on 12 and 13)
+RUNTIME_PKGS=(
+  ca-certificates libvulkan1 mesa-vulkan-drivers libpng16-16 libavcodec59 libavutil57 libva2 libva-drm2
+  libopus0 libwebsockets17 libcurl4 libjansson4 libarchive13
+)
+RUNTIME_VERSIONLESS=(ca-certificates libvulkan1 mesa-vulkan-drivers)
+TEST_PKGS=(
+  vulkan-tools openssl
   clang libclang-rt-dev # versionless: the runtimes of the release's default clang (14 on 12, 19 on 13)
   chromium
-  procps iproute2 python3
-  libarchive-dev
+  procps iproute2
+  systemd  # systemd-analyze verify of packaging/systemd (tests/packaging)
   debootstrap # the test command's Debian 13 stage (CI)
 )
-# Node.js: any node >= 18 on PATH will do (Debian's nodejs + npm otherwise).
-command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
-command -v npm >/dev/null 2>&1 || PKGS+=(npm)
+case "$mode" in
+  all) PKGS=("${BUILD_PKGS[@]}" "${RUNTIME_VERSIONLESS[@]}" "${TEST_PKGS[@]}") ;;
+  build) PKGS=("${BUILD_PKGS[@]}") ;;
+  runtime) PKGS=("${RUNTIME_PKGS[@]}") ;;
+esac
+if [ "$mode" = all ]; then
+  # Node.js: any node >= 18 on PATH will do (Debian's nodejs + npm otherwise).
+  command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
+  command -v npm >/dev/null 2>&1 || PKGS+=(npm)
+fi
+if [ "$list" = 1 ]; then
+  printf '%s\n' "${PKGS[@]}"
+  exit 0
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do
