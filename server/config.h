@@ -36,6 +36,8 @@ struct sc_run_config {
 	/* the game's sound */
 	bool audio;                /* --no-audio turns it off: not written, not encoded, not sent */
 	uint32_t audio_bitrate_kbps;
+	/* profiling (session/shm/sample.h): each instance samples every Nth tick, 0 = off */
+	uint32_t sample_every;
 	/* shadow tracking */
 	bool shadow;               /* --no-shadow turns it off */
 	char shadow_device[128];   /* "" = same device spec as the primary */

@@ -36,6 +36,7 @@
 #include "server/debug_api.h"
 #include "server/disk_worker.h"
 #include "server/encoder_audio.h"
+#include "server/profile_metrics.h"
 #include "server/encoder_metrics.h"
 #include "server/frame_encode.h"
 #include "server/frame_reader.h"
@@ -98,6 +99,8 @@ struct encp {
 	struct sc_game_state shown;
 	/* encode thread: the game's sound, sent in step with the video (--audio) */
 	struct sc_encoder_audio audio;
+	/* encode thread drains the sample rings, /metrics reads the histograms */
+	struct sc_profile profile;
 };
 
 /* --- service thread: ws callbacks ------------------------------------------ */
@@ -164,7 +167,8 @@ static void on_keyframe_request(void *user)
 static size_t metrics_text(void *user, char *buf, size_t len)
 {
 	struct encp *p = user;
-	return sc_encoder_metrics_text(&p->status, buf, len);
+	size_t n = sc_encoder_metrics_text(&p->status, buf, len);
+	return n + sc_profile_metrics_text(&p->profile, buf + n, len - n);
 }
 
 static size_t http_get(void *user, const char *path, char *buf, size_t len,
@@ -330,6 +334,7 @@ static void encode_one(struct encp *p)
 	if (took == SC_FRAME_NONE)
 		return;
 	frame_events(p, &t);
+	sc_profile_drain(&p->profile, 64); /* the samples that came with this frame (60 Hz: a few) */
 	sc_encoder_audio_dispatch(&p->audio, t.tick, p->reader.generation); /* the sound up to this frame's tick */
 	if (took == SC_FRAME_BAD_SEAL)
 		return; /* dropped and counted; the next frame taken asks for an IDR */
@@ -353,6 +358,7 @@ static void encode_one(struct encp *p)
 	atomic_fetch_add(&p->stats.cpu_copy_bytes_total, copied);
 	count_in_place(p, &t, copied);
 	atomic_store(&p->session->encode_us_last, (uint32_t)((done - t0) / 1000));
+	sc_profile_encoded(&p->profile, done - t0, pkt.size);
 	if (t.capture_ns && done > t.capture_ns) {
 		uint64_t i = atomic_fetch_add(&p->stats.frame_lat_n, 1);
 		atomic_store(&p->stats.frame_lat_us[i % SC_FRAME_LAT_RING], (uint32_t)((done - t.capture_ns) / 1000));
@@ -676,6 +682,7 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 		goto out_arena;
 	p->status.session = p->session;
 	p->status.arena = p->arena;
+	sc_profile_init(&p->profile, p->arena, p->session); /* the sample rings (session/shm/sample.h) */
 	p->api = (struct sc_debug_api){
 		.cfg = cfg,
 		.api_token = p->api_token,

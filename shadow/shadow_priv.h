@@ -10,6 +10,7 @@
 #include "gpu/game.h"
 #include "net/shm/arena.h"
 #include "net/shm/input_log.h"
+#include "session/sample_writer.h"
 #include "session/session.h"
 #include "shadow/audio_window.h"
 #include "shadow/backlog.h"
@@ -42,6 +43,8 @@ struct shadow {
 	uint64_t armed_ns;         /* when it did: from then on it will not apply the error tick */
 	uint32_t armed_margin;     /* error tick - its next tick at that moment */
 	uint64_t divergences;
+	struct sc_spsc_ring sample_ring; /* its profiling samples (session/shm/sample.h) */
+	struct sc_sample_writer sampler;
 
 	/* the last seconds of sound the follow loop made, for a capture */
 	struct sc_audio_window audio;
