@@ -68,6 +68,10 @@ struct sc_game {
 	/* heat, tile content and circles are the last tick's (a tick ran since
 	 * create or restore): sc_game_render_last can draw its frame */
 	bool picture_valid;
+	/* profiling: the last device/CLOCK_MONOTONIC calibration pair (host_ns_of) */
+	bool calib_valid;
+	uint32_t calib_tick;
+	uint64_t calib_device, calib_host;
 };
 
 void sc_game_config_defaults(struct sc_game_config *cfg)
@@ -548,6 +552,37 @@ void sc_game_destroy(struct sc_game *g)
 	free(g);
 }
 
+/* A device timestamp on CLOCK_MONOTONIC, through a calibration pair taken
+ * every CALIBRATE_EVERY ticks (VK_EXT_calibrated_timestamps); 0 where the
+ * device has no such calibration. */
+#define CALIBRATE_EVERY 256
+static uint64_t host_ns_of(struct sc_game *g, uint64_t device_ts)
+{
+	struct sc_vk_device *dev = g->dev;
+	if (!dev->get_calibrated_timestamps)
+		return 0;
+	if (!g->calib_valid || g->next_tick - g->calib_tick >= CALIBRATE_EVERY) {
+		VkCalibratedTimestampInfoEXT info[2] = {
+			{.sType = VK_STRUCTURE_TYPE_CALIBRATED_TIMESTAMP_INFO_EXT, .timeDomain = VK_TIME_DOMAIN_DEVICE_EXT},
+			{.sType = VK_STRUCTURE_TYPE_CALIBRATED_TIMESTAMP_INFO_EXT,
+			 .timeDomain = VK_TIME_DOMAIN_CLOCK_MONOTONIC_EXT},
+		};
+		uint64_t ts[2], dev_max;
+		VkResult r = dev->get_calibrated_timestamps(dev->device, 2, info, ts, &dev_max);
+		if (r != VK_SUCCESS) {
+			sc_vk_ok(r, "vkGetCalibratedTimestampsEXT");
+			return 0;
+		}
+		g->calib_device = ts[0];
+		g->calib_host = ts[1];
+		g->calib_tick = g->next_tick;
+		g->calib_valid = true;
+	}
+	double d = ((double)device_ts - (double)g->calib_device) * dev->info.timestamp_period_ns;
+	double host = (double)g->calib_host + d;
+	return host > 0 ? (uint64_t)host : 0;
+}
+
 enum sc_game_error sc_game_tick(struct sc_game *g, const struct sc_input_event *inputs,
                                 uint32_t n_inputs, uint32_t slot, uint32_t render_flags,
                                 struct sc_tick_result *out)
@@ -585,7 +620,7 @@ enum sc_game_error sc_game_tick(struct sc_game *g, const struct sc_input_event *
 		double ns = ts[i + 1] >= ts[i] ? (double)(ts[i + 1] - ts[i]) * period : 0.0;
 		out->pass_ns[i] = !render && i >= 5 ? 0 : ns > 4e9 ? UINT32_MAX : (uint32_t)ns;
 	}
-	out->gpu_begin_host_ns = 0; /* no calibration yet: see docs/profiling.md */
+	out->gpu_begin_host_ns = host_ns_of(g, ts[0]);
 	memcpy(&out->state, rb + 2, sizeof(out->state));
 	memcpy(&out->audio, g->audio.map, sizeof(out->audio));
 	out->audio_pos = sc_audio_tick_pos(out->tick, g->cfg.fps);
