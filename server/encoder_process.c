@@ -188,6 +188,12 @@ static size_t http_get(void *user, const char *path, char *buf, size_t len,
 	return 0;
 }
 
+static size_t api_events_json(void *ud, const char *query, char *buf, size_t len, unsigned *status)
+{
+	struct encp *p = ud;
+	return sc_profile_events_json(&p->profile, query, buf, len, status);
+}
+
 static uint32_t api_input_stamp(void *ud)
 {
 	return input_stamp(ud);
@@ -683,6 +689,7 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 	p->status.session = p->session;
 	p->status.arena = p->arena;
 	sc_profile_init(&p->profile, p->arena, p->session); /* the sample rings (session/shm/sample.h) */
+	sc_profile_set_conditions(&p->profile, cfg->conditions, cfg->n_conditions);
 	p->api = (struct sc_debug_api){
 		.cfg = cfg,
 		.api_token = p->api_token,
@@ -692,6 +699,7 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 		.log_lock = &p->log_lock,
 		.inputs_logged = &p->stats.inputs_logged,
 		.input_stamp = api_input_stamp,
+		.events_json = api_events_json,
 		.ud = p,
 	};
 	if (cfg->audio && !sc_encoder_audio_init(&p->audio, p->arena, p->session, cfg->audio_bitrate_kbps * 1000))
@@ -727,6 +735,7 @@ out_ws:
 out_arena:
 	sc_frame_reader_finish(&p->reader);
 	sc_encoder_audio_finish(&p->audio);
+	sc_profile_finish(&p->profile);
 	if (p->arena) {
 		sc_arena_unregister(p->arena);
 		sc_arena_destroy(p->arena);

@@ -1,9 +1,11 @@
 #include "server/profile_metrics.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "session/session.h"
+#include "util/log.h"
 
 static const char *const pass_names[SC_SAMPLE_PASSES] = SC_SAMPLE_PASS_NAMES;
 static const char *const role_names[SC_PROFILE_ROLES] = {"primary", "shadow"};
@@ -12,8 +14,62 @@ void sc_profile_init(struct sc_profile *p, struct sc_arena *arena, struct sc_ses
 {
 	memset(p, 0, sizeof(*p));
 	p->session = session;
+	pthread_mutex_init(&p->lock, NULL);
+	p->inited = true;
+	p->history = calloc(SC_PROFILE_HISTORY, sizeof(*p->history));
+	if (!p->history)
+		sc_warn("profiling: no memory for the sample history; /api/v1/events has no samples");
 	for (uint32_t i = 0; i < SC_SAMPLE_INSTANCES; i++)
 		p->have[i] = arena && sc_sample_ring_attach(arena, i, &p->rings[i]);
+}
+
+void sc_profile_finish(struct sc_profile *p)
+{
+	if (!p->inited)
+		return; /* never initialised (the process stopped before): a zeroed struct */
+	free(p->history);
+	p->history = NULL;
+	pthread_mutex_destroy(&p->lock);
+	p->inited = false;
+}
+
+void sc_profile_set_conditions(struct sc_profile *p, const struct sc_condition *conds, uint32_t n)
+{
+	p->conds = conds;
+	p->n_conds = n < SC_MAX_CONDITIONS ? n : SC_MAX_CONDITIONS;
+}
+
+/* A hit: an event, its counter, a log line (the first few of each
+ * condition, then every 100th: a flapping one must not flood the log). */
+static void condition_hit(struct sc_profile *p, uint32_t i, const struct sc_sample *s, double v)
+{
+	const struct sc_condition *c = &p->conds[i];
+	uint64_t n = atomic_fetch_add_explicit(&p->cond_hits[i], 1, memory_order_relaxed) + 1;
+	pthread_mutex_lock(&p->lock);
+	uint64_t id = ++p->events_n;
+	p->events[(id - 1) % SC_PROFILE_EVENTS] =
+		(struct sc_profile_event){.id = id, .time_ns = s->tick_start_ns, .tick = s->tick, .condition = i, .value = v};
+	pthread_mutex_unlock(&p->lock);
+	if (n <= 5 || n % 100 == 0)
+		sc_warn("condition %s (%s) hit at tick %u: %g (hit %llu; event %llu, GET /api/v1/events?around=%u)",
+		        c->name, c->text, s->tick, v, (unsigned long long)n, (unsigned long long)id, s->tick);
+}
+
+/* The primary's sample: into the history, then the conditions on it. */
+static void primary_sample(struct sc_profile *p, const struct sc_sample *s)
+{
+	if (p->history) {
+		pthread_mutex_lock(&p->lock);
+		p->history[p->history_n++ % SC_PROFILE_HISTORY] = *s;
+		pthread_mutex_unlock(&p->lock);
+	}
+	for (uint32_t i = 0; i < p->n_conds; i++) {
+		double v = sc_condition_value(&p->conds[i], s);
+		bool holds = sc_condition_holds(&p->conds[i], v);
+		if (holds && !p->holding[i])
+			condition_hit(p, i, s, v);
+		p->holding[i] = holds;
+	}
 }
 
 void sc_profile_add(struct sc_profile *p, const struct sc_sample *s)
@@ -25,6 +81,7 @@ void sc_profile_add(struct sc_profile *p, const struct sc_sample *s)
 		atomic_store_explicit(&p->input_depth, s->input_depth, memory_order_relaxed);
 		atomic_store_explicit(&p->shadow_lag, s->shadow_lag, memory_order_relaxed);
 		atomic_store_explicit(&p->last_tick, s->tick, memory_order_relaxed);
+		primary_sample(p, s);
 	}
 	sc_hist_observe(&p->tick_wall[role], s->wall_ns);
 	sc_hist_observe(&p->tick_cpu[role], s->cpu_ns);
@@ -122,6 +179,13 @@ size_t sc_profile_metrics_text(const struct sc_profile *p, char *buf, size_t len
 	counter(&o, "shadowcast_samples_bad_total", "counter", "Sample ring records refused as corrupt.");
 	sc_prom_put(&o, "shadowcast_samples_bad_total %llu\n",
 	            (unsigned long long)atomic_load_explicit(&p->samples_bad, memory_order_relaxed));
+	if (p->n_conds) {
+		counter(&o, "shadowcast_condition_hits_total", "counter",
+		        "Times a target condition started to hold on the primary's samples (config `condition`).");
+		for (uint32_t i = 0; i < p->n_conds; i++)
+			sc_prom_put(&o, "shadowcast_condition_hits_total{condition=\"%s\"} %llu\n", p->conds[i].name,
+			            (unsigned long long)atomic_load_explicit(&p->cond_hits[i], memory_order_relaxed));
+	}
 	counter(&o, "shadowcast_input_depth", "gauge", "Inputs logged but not yet gathered, the primary's last sample.");
 	sc_prom_put(&o, "shadowcast_input_depth %u\n", atomic_load_explicit(&p->input_depth, memory_order_relaxed));
 	counter(&o, "shadowcast_shadow_lag_ticks", "gauge", "Ticks the running shadow is behind, the primary's last sample.");

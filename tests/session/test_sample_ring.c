@@ -191,6 +191,7 @@ static void test_histogram_text(void)
 	/* a shadow sample (simulate only) has no frame-pass series */
 	check(!strstr(buf, "pass=\"render\",role=\"shadow\""));
 	free(buf);
+	sc_profile_finish(&prof);
 }
 
 int main(void)
