@@ -78,12 +78,19 @@ const char *sc_condition_parse(const char *text, struct sc_condition *out)
 	double v = strtod(p, &end);
 	if (end == p || !isfinite(v))
 		return "the threshold must be a number";
+	const char *num_end = end;
 	while (*end == ' ' || *end == '\t')
 		end++;
+	if (strncmp(end, "capture", 7) == 0) {
+		out->capture = true;
+		end += 7;
+		while (*end == ' ' || *end == '\t')
+			end++;
+	}
 	if (*end)
-		return "unexpected text after the threshold";
+		return "unexpected text after the threshold (only 'capture' may follow it)";
 	out->threshold = v;
-	snprintf(out->text, sizeof(out->text), "%.*s", (int)(end - m), m);
+	snprintf(out->text, sizeof(out->text), "%.*s", (int)(num_end - m), m);
 	return NULL;
 }
 

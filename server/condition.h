@@ -35,10 +35,11 @@ struct sc_condition {
 	uint32_t pass;                    /* SC_COND_GPU_PASS_MS: index in SC_SAMPLE_PASS_NAMES */
 	enum sc_cond_op op;
 	double threshold;
+	bool capture;                     /* a trailing `capture`: a hit asks the shadow for an anomaly capture */
 	char text[96];                    /* "METRIC OP THRESHOLD" as written, for logs and the API */
 };
 
-/* Parses "NAME: METRIC OP THRESHOLD"; NULL if good, else why not. */
+/* Parses "NAME: METRIC OP THRESHOLD [capture]"; NULL if good, else why not. */
 const char *sc_condition_parse(const char *text, struct sc_condition *out);
 
 /* The metric's value in a sample. */

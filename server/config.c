@@ -496,7 +496,8 @@ void sc_run_config_write(FILE *out, const struct sc_run_config *cfg)
 	fprintf(out, "audio = %s\naudio-bitrate = %u\n", cfg->audio ? "on" : "off", cfg->audio_bitrate_kbps);
 	fprintf(out, "sample-every = %u\n", cfg->sample_every);
 	for (uint32_t i = 0; i < cfg->n_conditions; i++)
-		fprintf(out, "condition = %s: %s\n", cfg->conditions[i].name, cfg->conditions[i].text);
+		fprintf(out, "condition = %s: %s%s\n", cfg->conditions[i].name, cfg->conditions[i].text,
+		        cfg->conditions[i].capture ? " capture" : "");
 	fprintf(out, "shadow = %s\n", cfg->shadow ? "on" : "off");
 	if (cfg->shadow_device[0])
 		fprintf(out, "shadow-device = %s\n", cfg->shadow_device);

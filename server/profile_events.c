@@ -89,8 +89,9 @@ size_t sc_profile_events_json(struct sc_profile *p, const char *query, char *buf
 		const struct sc_profile_event *e = &p->events[n % SC_PROFILE_EVENTS];
 		const struct sc_condition *c = &p->conds[e->condition];
 		sc_prom_put(&o, "%s{\"id\":%llu,\"type\":\"condition\",\"condition\":\"%s\",\"tick\":%u,\"time_ns\":%llu,"
-		                "\"value\":%g,\"threshold\":%g}", n > first ? "," : "", (unsigned long long)e->id, c->name,
-		            e->tick, (unsigned long long)e->time_ns, e->value, c->threshold);
+		                "\"value\":%g,\"threshold\":%g,\"capture\":%s}", n > first ? "," : "", (unsigned long long)e->id,
+		            c->name, e->tick, (unsigned long long)e->time_ns, e->value, c->threshold,
+		            c->capture ? "true" : "false");
 	}
 	sc_prom_put(&o, "]");
 	if (have_around) {

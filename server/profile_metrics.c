@@ -50,6 +50,11 @@ static void condition_hit(struct sc_profile *p, uint32_t i, const struct sc_samp
 	p->events[(id - 1) % SC_PROFILE_EVENTS] =
 		(struct sc_profile_event){.id = id, .time_ns = s->tick_start_ns, .tick = s->tick, .condition = i, .value = v};
 	pthread_mutex_unlock(&p->lock);
+	if (c->capture && p->session) {
+		/* the running shadow, behind by its delay, captures that tick's state (session.h) */
+		atomic_store(&p->session->anomaly_capture_req, (uint64_t)++p->capture_seq << 32 | s->tick);
+		sc_info("condition %s: anomaly capture of tick %u asked of the shadow", c->name, s->tick);
+	}
 	if (n <= 5 || n % 100 == 0)
 		sc_warn("condition %s (%s) hit at tick %u: %g (hit %llu; event %llu, GET /api/v1/events?around=%u)",
 		        c->name, c->text, s->tick, v, (unsigned long long)n, (unsigned long long)id, s->tick);

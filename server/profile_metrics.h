@@ -60,6 +60,7 @@ struct sc_profile {
 	uint64_t history_n;
 	struct sc_profile_event events[SC_PROFILE_EVENTS];
 	uint64_t events_n;
+	uint32_t capture_seq;                      /* encode thread: anomaly capture requests made */
 };
 
 /* Attaches to the rings (a missing one is logged and skipped). */

@@ -46,7 +46,8 @@
  * 5: the shadow mailbox's result fields (reproduced, step_dir) and
  *    capture_dir_incident;
  * 6: audio: the audio ring block, tick records with audio_hash, audio counters;
- * 7: profiling: the three sample ring blocks (session/shm/sample.h), sample counters */
+ * 7: profiling: the three sample ring blocks (session/shm/sample.h), sample counters,
+ *    anomaly capture request/done */
 #define SC_SESSION_LAYOUT_VERSION 7u
 #define SC_SESSION_BLOCK "session"     /* struct sc_session_shm */
 #define SC_INPUT_LOG_BLOCK "input-log" /* sc_input_log of struct sc_input_event */
@@ -178,11 +179,21 @@ struct sc_session_shm {
 	 * sc_sample_instance): each word written by that instance only */
 	_Atomic uint64_t samples_written[3];  /* records committed to its sample ring */
 	_Atomic uint64_t samples_dropped[3];  /* samples that found its ring full */
+	/* Anomaly captures (docs/profiling.md): the encoder process, the only
+	 * writer, stores seq << 32 | tick when a condition with `capture` hits
+	 * on the primary's sample of that tick (a newer request replaces one not
+	 * taken yet). The running shadow loads it between ticks; when it holds
+	 * the state after that tick it writes a capture without pausing and
+	 * stores anomaly_capture_done = the request (after the capture's
+	 * directory is published in its status block); a shadow already past the
+	 * tick logs that it missed it and stores nothing. */
+	_Atomic uint64_t anomaly_capture_req;
+	_Atomic uint64_t anomaly_capture_done;
 };
 
 /* Layout (SC_SESSION_LAYOUT_VERSION): change it, bump the version. */
 _Static_assert(sizeof(struct sc_game_state) == 540, "sc_game_state embedded in the session block");
-_Static_assert(sizeof(struct sc_session_shm) == 13480, "sc_session_shm layout");
+_Static_assert(sizeof(struct sc_session_shm) == 13496, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, magic) == 0, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, version) == 4, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, width) == 8, "sc_session_shm layout");
@@ -249,5 +260,7 @@ _Static_assert(offsetof(struct sc_session_shm, audio_ticks_written) == 13400, "s
 _Static_assert(offsetof(struct sc_session_shm, audio_last_tick) == 13428, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, samples_written) == 13432, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, samples_dropped) == 13456, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, anomaly_capture_req) == 13480, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, anomaly_capture_done) == 13488, "sc_session_shm layout");
 
 #endif

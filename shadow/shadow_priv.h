@@ -45,6 +45,8 @@ struct shadow {
 	uint64_t divergences;
 	struct sc_spsc_ring sample_ring; /* its profiling samples (session/shm/sample.h) */
 	struct sc_sample_writer sampler;
+	uint64_t anomaly_seen;         /* the last anomaly_capture_req looked at */
+	uint64_t anomaly_req;          /* the one armed, 0 = none */
 
 	/* the last seconds of sound the follow loop made, for a capture */
 	struct sc_audio_window audio;
@@ -81,6 +83,10 @@ void shadow_publish(struct shadow *sh, enum sc_shadow_state state);
 /* Runs the oldest backlog record (and pops it); false on a fatal error. */
 bool shadow_apply_next_record(struct shadow *sh);
 void shadow_detach_readers(struct shadow *sh);
+/* Anomaly captures (session.h): arm a new request; after a tick, write the
+ * armed capture if the shadow now holds its tick (without pausing). */
+void shadow_anomaly_poll(struct shadow *sh);
+void shadow_anomaly_after_tick(struct shadow *sh);
 
 /* shadow_hold.c */
 bool shadow_hold(struct shadow *sh);

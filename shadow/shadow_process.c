@@ -51,6 +51,7 @@ static bool attach_session(struct shadow *sh, int ipc_fd)
 	bool sampling = sh->cfg->sample_every && sc_sample_ring_attach(sh->arena, inst, &sh->sample_ring);
 	sc_sample_writer_init(&sh->sampler, sampling ? &sh->sample_ring : NULL, inst, sh->cfg->sample_every,
 	                      &sh->session->samples_written[inst], &sh->session->samples_dropped[inst]);
+	sh->anomaly_seen = atomic_load(&sh->session->anomaly_capture_req); /* requests before it started are not its */
 	return true;
 }
 
@@ -379,7 +380,10 @@ static bool follow(struct shadow *sh, bool *idle)
 		*idle = true;
 		return true;
 	case SC_DELAY_APPLY:
-		return shadow_apply_next_record(sh);
+		if (!shadow_apply_next_record(sh))
+			return false;
+		shadow_anomaly_after_tick(sh);
+		return true;
 	case SC_DELAY_PAUSE:
 		return shadow_pause_incident(sh, false);
 	case SC_DELAY_LATE:
@@ -421,6 +425,8 @@ int sc_shadow_main(int ipc_fd, const struct sc_shadow_config *cfg)
 				rc = SHADOW_EXIT_LOST_TRACK;
 			goto out;
 		}
+		if (!sh.paused)
+			shadow_anomaly_poll(&sh);
 		if (!sh.paused && !follow(&sh, &idle))
 			goto out;
 		if (sh.incident_pause && sh.in_reader >= 0 && release_input_hold(&sh)) {

@@ -30,7 +30,9 @@ static void test_parse(void)
 	check(sc_condition_parse("x: shadow_lag_ticks > 90", &c) == NULL && c.metric == SC_COND_SHADOW_LAG);
 	check(sc_condition_parse("x: tick >= 90", &c) == NULL && c.metric == SC_COND_TICK);
 	check(sc_condition_parse("x: goals > 0", &c) == NULL && c.metric == SC_COND_GOALS);
-	check(sc_condition_parse("x: tick_cpu_ms > 1", &c) == NULL && c.metric == SC_COND_TICK_CPU_MS);
+	check(sc_condition_parse("x: tick_cpu_ms > 1", &c) == NULL && c.metric == SC_COND_TICK_CPU_MS && !c.capture);
+	check(sc_condition_parse("x: tick >= 90 capture", &c) == NULL && c.capture && strcmp(c.text, "tick >= 90") == 0);
+	check(strstr(sc_condition_parse("x: tick >= 90 capture now", &c), "only 'capture'"));
 
 	check(strstr(sc_condition_parse("frame_time_ms > 20", &c), "NAME: METRIC OP THRESHOLD"));
 	check(strstr(sc_condition_parse("a b: tick > 1", &c), "name"));

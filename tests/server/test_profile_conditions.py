@@ -9,7 +9,10 @@
    counter shadowcast_condition_hits_total{condition="late"} == 1, and an
    event on GET /api/v1/events; `?around=90&before=5&after=5` returns the
    primary's samples of ticks 85..95, in order. A condition that never holds
-   is never hit. The events endpoint needs the token."""
+   is never hit. The events endpoint needs the token.
+3. `capture` on that condition: the shadow (60 ticks behind) writes an
+   anomaly capture holding tick 90 (manifest held_tick 90) and keeps
+   tracking: still running, its tick going on past 90 + 60."""
 import json
 import os
 import sys
@@ -52,10 +55,11 @@ def test_config(d):
 
 
 def test_live(d):
-    conf = write(d, "live.conf", "condition = late: tick >= 90\ncondition = never: gpu_ms < 0\n")
+    conf = write(d, "live.conf", "condition = late: tick >= 90 capture\ncondition = never: gpu_ms < 0\n")
+    captures = os.path.join(d, "captures")
     args = ["run", "--listen", "127.0.0.1:0", "--size", "256x144", "--fps", "30", "--particles", "2000",
-            "--encoder", "x264", "--delay", "10t", "--hang-timeout", "5000", "--config", conf,
-            "--captures", os.path.join(d, "captures")]
+            "--encoder", "x264", "--delay", "60t", "--hang-timeout", "5000", "--config", conf,
+            "--captures", captures]
     s = Session(d, "live", args, token=TOKEN)
     try:
         s.wait_url()
@@ -87,6 +91,26 @@ def test_live(d):
         sctest.check(st == 400, "a bad query is 400: %d" % st)
         log = s.stderr()
         sctest.check("condition late (tick >= 90) hit at tick 90" in log, "the log line")
+        # the anomaly capture: the shadow reaches tick 90 some 60 ticks later
+        found = {}
+
+        def captured():
+            for root, _, files in os.walk(captures):
+                if "manifest.json" in files:
+                    with open(os.path.join(root, "manifest.json")) as f:
+                        found["m"] = json.load(f)
+                    return True
+            return False
+        s.wait_for("an anomaly capture under %s" % captures, captured, timeout=60)
+        sctest.check(found["m"]["held_tick"] == 90, "the capture holds tick 90: %s" % found["m"].get("held_tick"))
+
+        def tracking():
+            st, status = s.api("status")
+            sh = status["shadows"][0] if "shadows" in status else status["shadow"]
+            found["sh"] = sh
+            return st == 200 and sh["state"] == "running" and sh["next_tick"] > 90 + 60 + 30
+        s.wait_for("the shadow tracking on after the capture", tracking, timeout=60)
+        sctest.check("anomaly capture of tick 90" in s.stderr(), "the shadow's log line")
     finally:
         s.close()
 
