@@ -11,11 +11,13 @@
 
 static const char *const pass_names[SC_SAMPLE_PASSES] = SC_SAMPLE_PASS_NAMES;
 
-/* "around=T&before=N&after=M" (any order, all optional); false on a bad or unknown key. */
+/* "around=T&before=N&after=M" or "last=N" (any order, all optional); false
+ * on a bad or unknown key. */
 static bool parse_query(const char *q, bool *have_around, uint32_t *around, uint32_t *before, uint32_t *after,
-                        const char **why)
+                        uint32_t *last, const char **why)
 {
 	*have_around = false;
+	*last = 0;
 	*before = *after = WINDOW_DEFAULT;
 	while (q && *q) {
 		const char *amp = strchr(q, '&');
@@ -38,14 +40,20 @@ static bool parse_query(const char *q, bool *have_around, uint32_t *around, uint
 			*before = (uint32_t)v;
 		else if (k == 5 && strncmp(q, "after", 5) == 0)
 			*after = (uint32_t)v;
+		else if (k == 4 && strncmp(q, "last", 4) == 0)
+			*last = (uint32_t)v;
 		else {
-			*why = "unknown query key: around, before, after";
+			*why = "unknown query key: around, before, after, last";
 			return false;
 		}
 		q = amp ? amp + 1 : NULL;
 	}
-	if (*before > WINDOW_MAX || *after > WINDOW_MAX) {
-		*why = "before and after are at most 300";
+	if (*before > WINDOW_MAX || *after > WINDOW_MAX || *last > WINDOW_MAX) {
+		*why = "before, after and last are at most 300";
+		return false;
+	}
+	if (*last && *have_around) {
+		*why = "around or last, not both";
 		return false;
 	}
 	return true;
@@ -67,12 +75,12 @@ size_t sc_profile_events_json(struct sc_profile *p, const char *query, char *buf
 {
 	struct sc_prom_out o = {.buf = buf, .len = len};
 	bool have_around;
-	uint32_t around = 0, before, after;
+	uint32_t around = 0, before, after, last;
 	const char *why = NULL;
 	if (len == 0)
 		return 0;
 	buf[0] = '\0';
-	if (!parse_query(query, &have_around, &around, &before, &after, &why)) {
+	if (!parse_query(query, &have_around, &around, &before, &after, &last, &why)) {
 		*status = 400;
 		sc_prom_put(&o, "{\"error\":\"%s\",\"status\":400}\n", why);
 		return o.overflow ? 0 : o.used;
@@ -113,6 +121,18 @@ size_t sc_profile_events_json(struct sc_profile *p, const char *query, char *buf
 			if (n > from)
 				sc_prom_put(&o, ",");
 			sample_json(&o, &p->history[n % SC_PROFILE_HISTORY]);
+		}
+		sc_prom_put(&o, "]");
+	}
+	if (last) {
+		/* the newest samples, oldest first (the /debug plots) */
+		uint64_t held = p->history_n < SC_PROFILE_HISTORY ? p->history_n : SC_PROFILE_HISTORY;
+		uint64_t n = p->history ? (last < held ? last : held) : 0;
+		sc_prom_put(&o, ",\"samples\":[");
+		for (uint64_t i = p->history_n - n; i < p->history_n; i++) {
+			if (i > p->history_n - n)
+				sc_prom_put(&o, ",");
+			sample_json(&o, &p->history[i % SC_PROFILE_HISTORY]);
 		}
 		sc_prom_put(&o, "]");
 	}

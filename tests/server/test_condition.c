@@ -107,7 +107,13 @@ static void test_fire_and_window(void)
 	/* no query: the events only */
 	check(sc_profile_events_json(&prof, NULL, buf, 512 * 1024, &status) > 0 && status == 200);
 	check(!strstr(buf, "\"samples\"") && strstr(buf, "\"events\":["));
+	/* the newest samples */
+	check(sc_profile_events_json(&prof, "last=3", buf, 512 * 1024, &status) > 0 && status == 200);
+	samples = strstr(buf, "\"samples\":[");
+	check(samples && strstr(samples, "{\"tick\":117,") && strstr(samples, "{\"tick\":119,") &&
+	      !strstr(samples, "{\"tick\":116,"));
 	/* bad queries */
+	check(sc_profile_events_json(&prof, "last=3&around=1", buf, 512 * 1024, &status) > 0 && status == 400);
 	check(sc_profile_events_json(&prof, "around=x", buf, 512 * 1024, &status) > 0 && status == 400);
 	check(sc_profile_events_json(&prof, "nosuch=1", buf, 512 * 1024, &status) > 0 && status == 400);
 	check(sc_profile_events_json(&prof, "around=1&before=301", buf, 512 * 1024, &status) > 0 && status == 400);
