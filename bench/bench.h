@@ -10,5 +10,6 @@ int sc_bench_sim(int argc, char **argv);
 int sc_bench_ring(int argc, char **argv);
 int sc_bench_pipeline(int argc, char **argv);
 int sc_bench_shadow(int argc, char **argv);
+int sc_bench_profile(int argc, char **argv);
 
 #endif

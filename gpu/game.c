@@ -74,6 +74,10 @@ struct sc_game {
 	/* heat, tile content and circles are the last tick's (a tick ran since
 	 * create or restore): sc_game_render_last can draw its frame */
 	bool picture_valid;
+	/* profiling: the last device/CLOCK_MONOTONIC calibration pair (host_ns_of) */
+	bool calib_valid;
+	uint32_t calib_tick;
+	uint64_t calib_device, calib_host;
 };
 
 void sc_game_config_defaults(struct sc_game_config *cfg)
@@ -236,17 +240,29 @@ static void bind(struct sc_game *g, VkCommandBuffer cmd, int pipe)
 	vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, g->pipes[pipe]);
 }
 
+/* Timestamp query q: 0 before the first pass, pass i's end at i + 1 (the
+ * bottom of the pipe: every command before it has finished). */
+#define N_QUERIES (SC_GAME_PASSES + 1)
+static void stamp(struct sc_game *g, VkCommandBuffer cmd, uint32_t q)
+{
+	vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, g->queries, q);
+}
+
 /* Binning, rasteriser (NV12, RGBA on request) and seal: the frame of the
  * state the last simulation passes left (heat, tile content, circles). */
-static void record_frame_passes(struct sc_game *g, VkCommandBuffer cmd)
+static void record_frame_passes(struct sc_game *g, VkCommandBuffer cmd, bool timed)
 {
 	bind(g, cmd, PIPE_BIN);
 	vkCmdDispatch(cmd, (g->n_tiles + 63) / 64, 1, 1);
+	if (timed)
+		stamp(g, cmd, 6);
 	barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
 	        VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
 	        VK_ACCESS_INDIRECT_COMMAND_READ_BIT | VK_ACCESS_SHADER_READ_BIT);
 	bind(g, cmd, PIPE_RENDER);
 	vkCmdDispatchIndirect(cmd, g->tile_list.buffer, 0);
+	if (timed)
+		stamp(g, cmd, 7);
 	compute_barrier(cmd);
 	bind(g, cmd, PIPE_SEAL);
 	vkCmdDispatch(cmd, 1, 1, 1);
@@ -260,7 +276,7 @@ static bool record_tick(struct sc_game *g, VkCommandBuffer cmd, bool render)
 	VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
 	if (!sc_vk_ok(vkBeginCommandBuffer(cmd, &bi), "vkBeginCommandBuffer"))
 		return false;
-	vkCmdResetQueryPool(cmd, g->queries, 0, 2);
+	vkCmdResetQueryPool(cmd, g->queries, 0, N_QUERIES);
 	vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, g->queries, 0);
 	vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, g->pipeline_layout, 0, 1, &g->set, 0, NULL);
 	/* the previous tick's host reads and render must be done before state changes */
@@ -277,32 +293,39 @@ static bool record_tick(struct sc_game *g, VkCommandBuffer cmd, bool render)
 	vkCmdUpdateBuffer(cmd, g->tile_list.buffer, 0, sizeof(no_tiles), no_tiles);
 	bind(g, cmd, PIPE_TICK);
 	vkCmdDispatch(cmd, 1, 1, 1);
+	stamp(g, cmd, 1);
 	barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
 	        VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT, VK_ACCESS_INDIRECT_COMMAND_READ_BIT);
 	bind(g, cmd, PIPE_SPIN); /* zero workgroups unless the hang fault fired */
 	vkCmdDispatchIndirect(cmd, g->hang.buffer, 0);
+	stamp(g, cmd, 2);
 	barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
 	        VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
 	        VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
 	bind(g, cmd, PIPE_PARTICLES);
 	vkCmdDispatch(cmd, (g->cfg.particles + 63) / 64, 1, 1);
+	stamp(g, cmd, 3);
 	compute_barrier(cmd);
 	bind(g, cmd, PIPE_AUDIO); /* the tick's sound, from the state and events it left */
 	vkCmdDispatch(cmd, 1, 1, 1);
+	stamp(g, cmd, 4);
 	compute_barrier(cmd);
 	bind(g, cmd, PIPE_FINALIZE);
 	vkCmdDispatch(cmd, 1, 1, 1);
+	stamp(g, cmd, 5);
 	if (!render) {
 		barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
 		        VK_ACCESS_HOST_READ_BIT);
-		vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, g->queries, 1);
+		/* no frame passes: their stamps all at the end (sc_game_tick reports 0 for them) */
+		for (uint32_t q = 6; q < N_QUERIES; q++)
+			stamp(g, cmd, q);
 		return sc_vk_ok(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
 	}
 	compute_barrier(cmd);
-	record_frame_passes(g, cmd);
+	record_frame_passes(g, cmd, true);
 	barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
 	        VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
-	vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, g->queries, 1);
+	stamp(g, cmd, SC_GAME_PASSES); /* the seal's end, and the tick's */
 	return sc_vk_ok(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
 }
 
@@ -324,7 +347,7 @@ static bool record_render(struct sc_game *g, VkCommandBuffer cmd)
 	vkCmdUpdateBuffer(cmd, g->tile_list.buffer, 0, sizeof(no_tiles), no_tiles);
 	barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
 	        VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
-	record_frame_passes(g, cmd);
+	record_frame_passes(g, cmd, false);
 	barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
 	        VK_ACCESS_HOST_READ_BIT);
 	return sc_vk_ok(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
@@ -556,7 +579,7 @@ struct sc_game *sc_game_create(struct sc_vk_device *dev, const struct sc_game_co
 	VkQueryPoolCreateInfo qci = {
 		.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
 		.queryType = VK_QUERY_TYPE_TIMESTAMP,
-		.queryCount = 2,
+		.queryCount = N_QUERIES,
 	};
 	if (!sc_vk_ok(vkAllocateCommandBuffers(dev->device, &ai, cmds), "vkAllocateCommandBuffers"))
 		goto err;
@@ -624,6 +647,37 @@ void sc_game_destroy(struct sc_game *g)
 	free(g);
 }
 
+/* A device timestamp on CLOCK_MONOTONIC, through a calibration pair taken
+ * every CALIBRATE_EVERY ticks (VK_EXT_calibrated_timestamps); 0 where the
+ * device has no such calibration. */
+#define CALIBRATE_EVERY 256
+static uint64_t host_ns_of(struct sc_game *g, uint64_t device_ts)
+{
+	struct sc_vk_device *dev = g->dev;
+	if (!dev->get_calibrated_timestamps)
+		return 0;
+	if (!g->calib_valid || g->next_tick - g->calib_tick >= CALIBRATE_EVERY) {
+		VkCalibratedTimestampInfoEXT info[2] = {
+			{.sType = VK_STRUCTURE_TYPE_CALIBRATED_TIMESTAMP_INFO_EXT, .timeDomain = VK_TIME_DOMAIN_DEVICE_EXT},
+			{.sType = VK_STRUCTURE_TYPE_CALIBRATED_TIMESTAMP_INFO_EXT,
+			 .timeDomain = VK_TIME_DOMAIN_CLOCK_MONOTONIC_EXT},
+		};
+		uint64_t ts[2], dev_max;
+		VkResult r = dev->get_calibrated_timestamps(dev->device, 2, info, ts, &dev_max);
+		if (r != VK_SUCCESS) {
+			sc_vk_ok(r, "vkGetCalibratedTimestampsEXT");
+			return 0;
+		}
+		g->calib_device = ts[0];
+		g->calib_host = ts[1];
+		g->calib_tick = g->next_tick;
+		g->calib_valid = true;
+	}
+	double d = ((double)device_ts - (double)g->calib_device) * dev->info.timestamp_period_ns;
+	double host = (double)g->calib_host + d;
+	return host > 0 ? (uint64_t)host : 0;
+}
+
 enum sc_game_error sc_game_tick(struct sc_game *g, const struct sc_input_event *inputs,
                                 uint32_t n_inputs, uint32_t slot, uint32_t render_flags,
                                 struct sc_tick_result *out)
@@ -648,15 +702,21 @@ enum sc_game_error sc_game_tick(struct sc_game *g, const struct sc_input_event *
 	if (e != SC_GAME_OK)
 		return e;
 
-	uint64_t ts[2];
-	VkResult r = vkGetQueryPoolResults(g->dev->device, g->queries, 0, 2, sizeof(ts), ts, sizeof(ts[0]),
+	uint64_t ts[N_QUERIES];
+	VkResult r = vkGetQueryPoolResults(g->dev->device, g->queries, 0, N_QUERIES, sizeof(ts), ts, sizeof(ts[0]),
 	                                   VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
 	if (!sc_vk_ok(r, "vkGetQueryPoolResults"))
 		return r == VK_ERROR_DEVICE_LOST ? SC_GAME_DEVICE_LOST : SC_GAME_VULKAN_ERROR;
 	const uint32_t *rb = g->readback.map;
 	out->tick = g->next_tick;
 	out->hash = (uint64_t)rb[0] | ((uint64_t)rb[1] << 32);
-	out->gpu_ms = (double)(ts[1] - ts[0]) * g->dev->info.timestamp_period_ns / 1e6;
+	double period = g->dev->info.timestamp_period_ns;
+	out->gpu_ms = (double)(ts[SC_GAME_PASSES] - ts[0]) * period / 1e6;
+	for (uint32_t i = 0; i < SC_GAME_PASSES; i++) {
+		double ns = ts[i + 1] >= ts[i] ? (double)(ts[i + 1] - ts[i]) * period : 0.0;
+		out->pass_ns[i] = !render && i >= 5 ? 0 : ns > 4e9 ? UINT32_MAX : (uint32_t)ns;
+	}
+	out->gpu_begin_host_ns = host_ns_of(g, ts[0]);
 	memcpy(&out->state, rb + 2, sizeof(out->state));
 	memcpy(&out->audio, g->audio.map, sizeof(out->audio));
 	out->audio_pos = sc_audio_tick_pos(out->tick, g->cfg.fps);

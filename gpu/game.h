@@ -29,10 +29,20 @@ struct sc_game_config {
 	uint32_t test_slow_first_submit_ms;
 };
 
+/* The compute passes of a tick, each timed by a timestamp after it. */
+#define SC_GAME_PASSES 8
+#define SC_GAME_PASS_NAMES {"tick_logic", "spin", "particles", "audio", "finalize", "bin", "render", "seal"}
+
 struct sc_tick_result {
 	uint32_t tick;          /* the tick just simulated */
 	uint64_t hash;          /* state hash after it */
 	double gpu_ms;          /* from timestamp queries */
+	/* GPU time of each compute pass, ns (SC_GAME_PASS_NAMES order; bin,
+	 * render and seal 0 in a simulate-only tick) */
+	uint32_t pass_ns[SC_GAME_PASSES];
+	/* the tick's first timestamp on CLOCK_MONOTONIC, where the device has
+	 * VK_EXT_calibrated_timestamps with a monotonic host domain; else 0 */
+	uint64_t gpu_begin_host_ns;
 	struct sc_game_state state;
 	/* the tick's sound (gpu/game_audio.h): audio.n_samples mono s16 samples
 	 * at `pcm`, valid until the next tick, restore or destroy; audio.hash is

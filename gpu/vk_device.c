@@ -46,9 +46,29 @@ static bool pick_compute_family(const struct sc_vk_physical_info *info, uint32_t
 	return false;
 }
 
+/* True when the device calibrates against CLOCK_MONOTONIC (sc_now_ns's clock). */
+static bool monotonic_domain(struct sc_vk_device *dev)
+{
+	PFN_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT get = (PFN_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT)
+		vkGetInstanceProcAddr(dev->instance, "vkGetPhysicalDeviceCalibrateableTimeDomainsEXT");
+	VkTimeDomainEXT domains[8];
+	uint32_t n = 8;
+	if (!get)
+		return false;
+	VkResult r = get(dev->info.handle, &n, domains);
+	if (r != VK_SUCCESS && r != VK_INCOMPLETE)
+		return false;
+	bool device = false, mono = false;
+	for (uint32_t i = 0; i < n; i++) {
+		device |= domains[i] == VK_TIME_DOMAIN_DEVICE_EXT;
+		mono |= domains[i] == VK_TIME_DOMAIN_CLOCK_MONOTONIC_EXT;
+	}
+	return device && mono;
+}
+
 static bool create_logical(struct sc_vk_device *dev)
 {
-	const char *exts[5];
+	const char *exts[6];
 	uint32_t n = 0;
 	/* VK_EXT_device_fault, where the driver offers it with its feature: the
 	 * report after a device loss goes with the incident */
@@ -74,6 +94,9 @@ static bool create_logical(struct sc_vk_device *dev)
 		exts[n++] = VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME;
 		dev->external_memory_host = true;
 	}
+	bool calibrated = dev->info.ext_calibrated_timestamps && monotonic_domain(dev);
+	if (calibrated)
+		exts[n++] = VK_EXT_CALIBRATED_TIMESTAMPS_EXTENSION_NAME;
 	float priority = 1.0f;
 	VkDeviceQueueCreateInfo qci = {
 		.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
@@ -97,6 +120,9 @@ static bool create_logical(struct sc_vk_device *dev)
 	if (dev->device_fault)
 		dev->get_device_fault_info =
 			(PFN_vkGetDeviceFaultInfoEXT)vkGetDeviceProcAddr(dev->device, "vkGetDeviceFaultInfoEXT");
+	if (calibrated)
+		dev->get_calibrated_timestamps =
+			(PFN_vkGetCalibratedTimestampsEXT)vkGetDeviceProcAddr(dev->device, "vkGetCalibratedTimestampsEXT");
 	if (dev->external_memory_host)
 		dev->get_memory_host_pointer_properties = (PFN_vkGetMemoryHostPointerPropertiesEXT)
 			vkGetDeviceProcAddr(dev->device, "vkGetMemoryHostPointerPropertiesEXT");

@@ -22,6 +22,10 @@ struct sc_vk_device {
 	PFN_vkGetMemoryFdKHR get_memory_fd;
 	PFN_vkGetDeviceFaultInfoEXT get_device_fault_info;
 	PFN_vkGetMemoryHostPointerPropertiesEXT get_memory_host_pointer_properties;
+	/* VK_EXT_calibrated_timestamps enabled, with both the device and the
+	 * CLOCK_MONOTONIC time domains: GPU timestamps can be put on the host
+	 * clock (gpu/game.c, profiling samples). NULL where the device lacks it. */
+	PFN_vkGetCalibratedTimestampsEXT get_calibrated_timestamps;
 };
 
 bool sc_vk_instance_create(VkInstance *instance);

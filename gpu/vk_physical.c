@@ -61,6 +61,7 @@ static bool describe(VkPhysicalDevice pd, uint32_t index, struct sc_vk_physical_
 	info->ext_external_memory_dma_buf = has_extension(exts, n_ext, "VK_EXT_external_memory_dma_buf");
 	info->ext_external_memory_host = has_extension(exts, n_ext, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
 	info->ext_device_fault = has_extension(exts, n_ext, "VK_EXT_device_fault");
+	info->ext_calibrated_timestamps = has_extension(exts, n_ext, VK_EXT_CALIBRATED_TIMESTAMPS_EXTENSION_NAME);
 	info->robustness2 = has_extension(exts, n_ext, "VK_EXT_robustness2");
 	bool has_driver_props = has_extension(exts, n_ext, VK_KHR_DRIVER_PROPERTIES_EXTENSION_NAME);
 	free(exts);

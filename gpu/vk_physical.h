@@ -23,6 +23,7 @@ struct sc_vk_physical_info {
 	bool ext_external_memory_dma_buf;
 	bool ext_external_memory_host;
 	bool ext_device_fault;
+	bool ext_calibrated_timestamps; /* VK_EXT_calibrated_timestamps listed */
 	bool timeline_semaphores;
 	bool robustness2;
 	float timestamp_period_ns;

@@ -48,6 +48,7 @@ TEST_PKGS=(
   procps iproute2
   systemd  # systemd-analyze verify of packaging/systemd (tests/packaging)
   debootstrap # the test command's Debian 13 stage (CI)
+  prometheus  # a real Prometheus scrapes two servers (server_prometheus_scrape)
 )
 case "$mode" in
   all) PKGS=("${BUILD_PKGS[@]}" "${RUNTIME_VERSIONLESS[@]}" "${TEST_PKGS[@]}") ;;

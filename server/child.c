@@ -29,6 +29,7 @@ static int shadow_role_main(int ipc_fd, const struct sc_run_config *cfg)
 		.follow_checkpoint = cfg->follow_checkpoint,
 		.backlog_mib = cfg->shadow_backlog_mib,
 		.desync_tick = cfg->desync_tick,
+		.sample_every = cfg->sample_every,
 		.capture_quota_bytes = (uint64_t)cfg->captures_quota_mib << 20,
 	};
 	sc_run_config_game(cfg, &sc.game);

@@ -22,6 +22,7 @@ enum opt_id {
 	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_MAX_MESSAGE, OPT_CLIENT_RATE, OPT_CLIENT_QUEUE, OPT_API_TOKEN, OPT_API_TOKEN_FILE, OPT_PLAYER_TOKEN_FILE, OPT_SPECTATOR_TOKEN_FILE, OPT_CAPTURES_QUOTA, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ALLOW_ORIGIN, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
 	OPT_LOG_CAPACITY, OPT_SHADOW_BACKLOG, OPT_CRASH_LOOP, OPT_TEST_ENCODE_HOLD, OPT_TEST_DETECT_LATE, OPT_TEST_SLOW_FIRST_SUBMIT, OPT_FOLLOW,
 	OPT_PRINT_CONFIG, OPT_HELP, OPT_AUDIO, OPT_NO_AUDIO, OPT_AUDIO_BITRATE,
+	OPT_SAMPLE_EVERY, OPT_CONDITION,
 };
 
 /* Who an option is for. `run --help` lists the user's options, then the
@@ -63,6 +64,11 @@ static const struct opt_desc opt_table[] = {
 	{"audio", OPT_AUDIO, "on|off", "send the game's sound to clients that ask for it, Opus (default on)", FOR_USER},
 	{"no-audio", OPT_NO_AUDIO, NULL, "same as --audio off", FOR_USER},
 	{"audio-bitrate", OPT_AUDIO_BITRATE, "KBPS", "Opus bitrate in kbit/s, 6..510 (default 64)", FOR_USER},
+	{"sample-every", OPT_SAMPLE_EVERY, "N", "profiling samples: every Nth tick, 1 = every tick, 0 = off (default 1)",
+	 FOR_USER},
+	{"condition", OPT_CONDITION, "'NAME: METRIC OP VALUE'",
+	 "a target condition on the primary's samples, e.g. 'slow: frame_time_ms > 20'; repeat for more, at most 16 "
+	 "(docs/profiling.md)", FOR_USER},
 	{"shadow", OPT_SHADOW, "on|off", "run the delayed shadow instance (default on)", FOR_USER},
 	{"no-shadow", OPT_NO_SHADOW, NULL, "same as --shadow off", FOR_USER},
 	{"shadow-device", OPT_SHADOW_DEVICE, "SPEC", "Vulkan device of the shadow (default: as --device)", FOR_USER},
@@ -118,6 +124,7 @@ void sc_run_config_defaults(struct sc_run_config *cfg)
 	cfg->shadow = true;
 	cfg->audio = true;
 	cfg->audio_bitrate_kbps = 64;
+	cfg->sample_every = 1;
 	cfg->delay_ms = 1000;
 	cfg->hang_timeout_ms = 500;
 	cfg->on_fault = SC_ON_FAULT_RESTORE;
@@ -247,6 +254,22 @@ static const char *parse_delay(struct sc_run_config *cfg, const char *v)
 #define U32(field, lo, hi, why) (sc_parse_u32(v, lo, hi, &cfg->field) ? NULL : why)
 
 /* Applies one option's value; NULL or why it is bad. */
+/* One more target condition; a repeated name or a 17th is refused. */
+static const char *add_condition(struct sc_run_config *cfg, const char *v)
+{
+	struct sc_condition c;
+	const char *why = sc_condition_parse(v, &c);
+	if (why)
+		return why;
+	for (uint32_t i = 0; i < cfg->n_conditions; i++)
+		if (strcmp(cfg->conditions[i].name, c.name) == 0)
+			return "a condition of that name is already set";
+	if (cfg->n_conditions >= SC_MAX_CONDITIONS)
+		return "at most 16 conditions";
+	cfg->conditions[cfg->n_conditions++] = c;
+	return NULL;
+}
+
 static const char *set_option(struct sc_run_config *cfg, int id, const char *v)
 {
 	switch (id) {
@@ -288,6 +311,8 @@ static const char *set_option(struct sc_run_config *cfg, int id, const char *v)
 		cfg->audio = strcmp(v, "on") == 0;
 		return NULL;
 	case OPT_AUDIO_BITRATE: return U32(audio_bitrate_kbps, 6, 510, "must be 6..510 (kbit/s)");
+	case OPT_SAMPLE_EVERY: return U32(sample_every, 0, 100000, "must be 0..100000 (ticks; 0 = off)");
+	case OPT_CONDITION: return add_condition(cfg, v);
 	case OPT_SHADOW_DEVICE: return copy_str(cfg->shadow_device, sizeof(cfg->shadow_device), v);
 	case OPT_DELAY: return parse_delay(cfg, v);
 	case OPT_HANG_TIMEOUT: return U32(hang_timeout_ms, 50, 60000, "must be 50..60000 (ms)");
@@ -472,6 +497,10 @@ void sc_run_config_write(FILE *out, const struct sc_run_config *cfg)
 	        cfg->client_rate, cfg->client_queue_kib);
 	static const char *const on_fault[] = {"restore", "restart", "stop"};
 	fprintf(out, "audio = %s\naudio-bitrate = %u\n", cfg->audio ? "on" : "off", cfg->audio_bitrate_kbps);
+	fprintf(out, "sample-every = %u\n", cfg->sample_every);
+	for (uint32_t i = 0; i < cfg->n_conditions; i++)
+		fprintf(out, "condition = %s: %s%s\n", cfg->conditions[i].name, cfg->conditions[i].text,
+		        cfg->conditions[i].capture ? " capture" : "");
 	fprintf(out, "shadow = %s\n", cfg->shadow ? "on" : "off");
 	if (cfg->shadow_device[0])
 		fprintf(out, "shadow-device = %s\n", cfg->shadow_device);

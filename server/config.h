@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "net/encoder/encoder.h"
+#include "server/condition.h"
 
 struct sc_run_config {
 	/* network (encoder process) */
@@ -36,6 +37,11 @@ struct sc_run_config {
 	/* the game's sound */
 	bool audio;                /* --no-audio turns it off: not written, not encoded, not sent */
 	uint32_t audio_bitrate_kbps;
+	/* profiling (session/shm/sample.h): each instance samples every Nth tick, 0 = off */
+	uint32_t sample_every;
+	/* target conditions (server/condition.h): one per `condition` line, in order */
+	struct sc_condition conditions[SC_MAX_CONDITIONS];
+	uint32_t n_conditions;
 	/* shadow tracking */
 	bool shadow;               /* --no-shadow turns it off */
 	char shadow_device[128];   /* "" = same device spec as the primary */

@@ -597,6 +597,30 @@ static void post_inject(struct sc_debug_api *api, const struct sc_http_request *
 	sc_debug_json(res, 200, &sb);
 }
 
+/* --- profiling events -------------------------------------------------------- */
+
+#define EVENTS_MAX (512 * 1024)
+
+static void get_events(struct sc_debug_api *api, const char *query, struct sc_http_response *res)
+{
+	if (!api->events_json) {
+		sc_debug_error(res, 503, "this process has no profiler");
+		return;
+	}
+	char *buf = malloc(EVENTS_MAX);
+	unsigned status = 500;
+	size_t n = buf ? api->events_json(api->ud, query, buf, EVENTS_MAX, &status) : 0;
+	if (n == 0) {
+		free(buf);
+		sc_debug_error(res, 500, "the events answer did not fit");
+		return;
+	}
+	res->status = status;
+	res->content_type = "application/json";
+	res->body = buf;
+	res->len = n;
+}
+
 /* --- routing ----------------------------------------------------------------- */
 
 static const struct {
@@ -687,6 +711,11 @@ void sc_debug_api_request(struct sc_debug_api *api, const struct sc_http_request
 	if (strcmp(path, API "/ticks") == 0) {
 		if (is_get(req, res))
 			sc_debug_ticks_get(api, req->query, res);
+		return;
+	}
+	if (strcmp(path, API "/events") == 0) {
+		if (is_get(req, res))
+			get_events(api, req->query, res);
 		return;
 	}
 	if (strcmp(path, API "/inject") == 0) {

@@ -52,6 +52,9 @@ struct sc_debug_api {
 	void *ud;
 	struct sc_disk_worker *disk;               /* the disk work (NULL: 503 for it) */
 	struct sc_capture_summaries *summaries;    /* status's manifest cache (needs disk) */
+	/* GET /api/v1/events: the profiler's condition hits and samples
+	 * (server/profile_metrics.h); NULL: 503 */
+	size_t (*events_json)(void *ud, const char *query, char *buf, size_t len, unsigned *status);
 };
 
 void sc_debug_api_request(struct sc_debug_api *api, const struct sc_http_request *req,

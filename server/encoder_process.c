@@ -36,6 +36,7 @@
 #include "server/debug_api.h"
 #include "server/disk_worker.h"
 #include "server/encoder_audio.h"
+#include "server/profile_metrics.h"
 #include "server/encoder_metrics.h"
 #include "server/frame_encode.h"
 #include "server/frame_reader.h"
@@ -99,6 +100,8 @@ struct encp {
 	struct sc_game_state shown;
 	/* encode thread: the game's sound, sent in step with the video (--audio) */
 	struct sc_encoder_audio audio;
+	/* encode thread drains the sample rings, /metrics reads the histograms */
+	struct sc_profile profile;
 };
 
 /* --- service thread: ws callbacks ------------------------------------------ */
@@ -206,7 +209,8 @@ static void on_keyframe_request(void *user)
 static size_t metrics_text(void *user, char *buf, size_t len)
 {
 	struct encp *p = user;
-	return sc_encoder_metrics_text(&p->status, buf, len);
+	size_t n = sc_encoder_metrics_text(&p->status, buf, len);
+	return n + sc_profile_metrics_text(&p->profile, buf + n, len - n);
 }
 
 static size_t http_get(void *user, const char *path, char *buf, size_t len,
@@ -224,6 +228,12 @@ static size_t http_get(void *user, const char *path, char *buf, size_t len,
 		return sc_encoder_state_json(p->session, valid ? &g : NULL, tick, buf, len);
 	}
 	return 0;
+}
+
+static size_t api_events_json(void *ud, const char *query, char *buf, size_t len, unsigned *status)
+{
+	struct encp *p = ud;
+	return sc_profile_events_json(&p->profile, query, buf, len, status);
 }
 
 static uint32_t api_input_stamp(void *ud)
@@ -382,6 +392,7 @@ static void encode_one(struct encp *p)
 	if (took == SC_FRAME_NONE)
 		return;
 	frame_messages(p, &t);
+	sc_profile_drain(&p->profile, 64); /* the samples that came with this frame (60 Hz: a few) */
 	sc_encoder_audio_dispatch(&p->audio, t.tick, p->reader.generation); /* the sound up to this frame's tick */
 	if (took == SC_FRAME_BAD_SEAL)
 		return; /* dropped and counted; the next frame taken asks for an IDR */
@@ -405,6 +416,7 @@ static void encode_one(struct encp *p)
 	atomic_fetch_add(&p->stats.cpu_copy_bytes_total, copied);
 	count_in_place(p, &t, copied);
 	atomic_store(&p->session->encode_us_last, (uint32_t)((done - t0) / 1000));
+	sc_profile_encoded(&p->profile, done - t0, pkt.size);
 	if (t.capture_ns && done > t.capture_ns) {
 		uint64_t i = atomic_fetch_add(&p->stats.frame_lat_n, 1);
 		atomic_store(&p->stats.frame_lat_us[i % SC_FRAME_LAT_RING], (uint32_t)((done - t.capture_ns) / 1000));
@@ -754,6 +766,8 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 	p->status.rings = p->rings;
 	p->status.ring_names = ring_names;
 	p->status.n_rings = SC_SESSION_MSG_RINGS;
+	sc_profile_init(&p->profile, p->arena, p->session); /* the sample rings (session/shm/sample.h) */
+	sc_profile_set_conditions(&p->profile, cfg->conditions, cfg->n_conditions);
 	p->api = (struct sc_debug_api){
 		.cfg = cfg,
 		.api_token = p->api_token,
@@ -763,6 +777,7 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 		.log_lock = &p->log_lock,
 		.inputs_logged = &p->stats.inputs_logged,
 		.input_stamp = api_input_stamp,
+		.events_json = api_events_json,
 		.ud = p,
 	};
 	if (cfg->audio && !sc_encoder_audio_init(&p->audio, p->arena, p->session, cfg->audio_bitrate_kbps * 1000))
@@ -798,6 +813,7 @@ out_ws:
 out_arena:
 	sc_frame_reader_finish(&p->reader);
 	sc_encoder_audio_finish(&p->audio);
+	sc_profile_finish(&p->profile);
 	if (p->arena) {
 		sc_arena_unregister(p->arena);
 		sc_arena_destroy(p->arena);

@@ -25,6 +25,8 @@
 #include "server/roles.h"
 #include "session/audio_ring.h"
 #include "session/game_msgs.h"
+#include "session/sample_ring.h"
+#include "session/sample_writer.h"
 #include "session/session_attach.h"
 #include "session/session.h"
 #include "util/clock.h"
@@ -76,6 +78,8 @@ struct primary {
 	struct sc_game_state prev; /* the state after the previous tick, for its messages */
 	bool have_prev;
 	bool restored; /* started from a capture (--restore): the match-start notice says so */
+	struct sc_spsc_ring sample_ring; /* profiling samples (session/shm/sample.h), --sample-every */
+	struct sc_sample_writer sampler;
 };
 
 /* Exit status of a primary that stopped on a detected fault (the supervisor
@@ -124,6 +128,9 @@ static bool attach_session(struct primary *p, int ipc_fd)
 	sc_doorbell_init(&p->doorbell, p->doorbell_fd, &p->session->frame_doorbell_need_wakeup, 0);
 	if (p->cfg->audio && !(p->have_audio = sc_audio_ring_attach(p->arena, &p->audio)))
 		sc_warn("audio: no audio ring; the game's sound is not sent");
+	bool sampling = p->cfg->sample_every && sc_sample_ring_attach(p->arena, SC_SAMPLE_PRIMARY, &p->sample_ring);
+	sc_sample_writer_init(&p->sampler, sampling ? &p->sample_ring : NULL, SC_SAMPLE_PRIMARY, p->cfg->sample_every,
+	                      &s->samples_written[SC_SAMPLE_PRIMARY], &s->samples_dropped[SC_SAMPLE_PRIMARY]);
 	return true;
 }
 
@@ -616,6 +623,7 @@ static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 		write_incident_notice(p, tick);
 		return TICK_FAULT;
 	}
+	sc_sample_result(&p->sampler, &res, rec.n_inputs, sc_game_config(p->game)->particles, true);
 	publish_audio(p, &res, capture_ns); /* before the frame: the encoder finds a frame's sound with it */
 	write_messages(p, tick, &res.state, capture_ns);
 	write_chat(p, tick, capture_ns);
@@ -650,6 +658,27 @@ static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 	atomic_fetch_add(&s->inputs_applied, rec.n_inputs);
 	atomic_store(&s->gpu_us_last, (uint32_t)(res.gpu_ms * 1000.0));
 	return TICK_OK;
+}
+
+/* Inputs in the log the primary has not gathered yet (after this tick's). */
+static uint32_t sample_input_depth(struct primary *p)
+{
+	uint64_t tail = sc_input_log_tail(&p->inputs), cur = sc_input_log_cursor(&p->inputs, p->reader);
+	return tail > cur ? (uint32_t)(tail - cur) : 0;
+}
+
+/* Ticks the running shadow (either slot) is behind the primary; 0 with none. */
+static uint32_t sample_shadow_lag(struct sc_session_shm *s)
+{
+	uint32_t next = atomic_load(&s->next_tick);
+	const struct sc_shadow_shm *sh[2] = {&s->shadow, &s->shadow_alt};
+	for (int i = 0; i < 2; i++) {
+		if (atomic_load(&sh[i]->state) != SC_SHADOW_RUNNING)
+			continue;
+		uint32_t t = atomic_load(&sh[i]->next_tick);
+		return next > t ? next - t : 0;
+	}
+	return 0;
 }
 
 static void record_tick_time(struct primary *p, uint64_t ns)
@@ -693,8 +722,12 @@ int sc_primary_main(int ipc_fd, const struct sc_run_config *cfg)
 			atomic_fetch_add(&p.session->ticks_late, 1);
 			deadline = now;
 		}
+		sc_sample_begin(&p.sampler, sc_game_next_tick(p.game), now);
 		enum tick_outcome o = run_tick(&p, now);
-		record_tick_time(&p, sc_now_ns() - now);
+		uint64_t end = sc_now_ns();
+		record_tick_time(&p, end - now);
+		if (p.sampler.due)
+			sc_sample_end(&p.sampler, end, sample_input_depth(&p), sample_shadow_lag(p.session));
 		if (o == TICK_FAULT) {
 			/* the state can no longer be trusted; the supervisor decides what next */
 			rc = PRIMARY_EXIT_FAULT;

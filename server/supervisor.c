@@ -21,6 +21,7 @@
 #include "net/shm/fd_passing.h"
 #include "server/commands.h"
 #include "session/audio_ring.h"
+#include "session/sample_ring.h"
 #include "server/supervisor_priv.h"
 #include "session/session_attach.h"
 #include "util/clock.h"
@@ -77,6 +78,8 @@ static bool session_init(struct supervisor *sup)
 		return false;
 	struct sc_spsc_ring audio; /* formatted here, written by the primary, read by the encoder */
 	if (!sc_audio_ring_create(sup->arena, &audio))
+		return false;
+	if (!sc_sample_rings_create(sup->arena)) /* profiling: each instance -> the encoder */
 		return false;
 	if ((sup->frame_efd = sc_doorbell_eventfd()) < 0)
 		return false;

@@ -16,6 +16,9 @@
  *   session/shm/audio_ring.h       the game's sound, primary -> encoder (its own block)
  *   session/shm/msg_ring.h         the typed outbound message rings (blocks of
  *                                  their own), payloads in session/shm/game_msg.h
+ *   session/shm/sample.h           profiling samples, each instance -> encoder (three blocks:
+ *                                  SC_SAMPLE_RING_BLOCK, SC_SAMPLE_RING_SHADOW0_BLOCK,
+ *                                  SC_SAMPLE_RING_SHADOW1_BLOCK)
  * and, below, the fields that are not a protocol of their own: settings the
  * supervisor writes once, the seqlocked game state, counters and gauges (each
  * atomic word on its own), the checkpoint and restore hand-offs.
@@ -46,8 +49,10 @@
  *    capture_dir_incident;
  * 6: audio: the audio ring block, tick records with audio_hash, audio counters;
  * 7: the typed message rings (session/shm/msg_ring.h, game_msg.h) and the
- *    tick in struct sc_msg_header */
-#define SC_SESSION_LAYOUT_VERSION 7u
+ *    tick in struct sc_msg_header;
+ * 8: profiling: the three sample ring blocks (session/shm/sample.h), sample counters,
+ *    anomaly capture request/done */
+#define SC_SESSION_LAYOUT_VERSION 8u
 #define SC_SESSION_BLOCK "session"     /* struct sc_session_shm */
 #define SC_INPUT_LOG_BLOCK "input-log" /* sc_input_log of struct sc_input_event */
 #define SC_TICK_LOG_BLOCK "tick-log"   /* sc_input_log of struct sc_tick_record */
@@ -181,11 +186,26 @@ struct sc_session_shm {
 	_Atomic uint64_t audio_packets_encoded; /* encoder: Opus packets made */
 	_Atomic uint32_t audio_last_hash;      /* primary: the last tick's sound hash */
 	_Atomic uint32_t audio_last_tick;
+
+	/* profiling samples (session/shm/sample.h), per instance (enum
+	 * sc_sample_instance): each word written by that instance only */
+	_Atomic uint64_t samples_written[3];  /* records committed to its sample ring */
+	_Atomic uint64_t samples_dropped[3];  /* samples that found its ring full */
+	/* Anomaly captures (docs/profiling.md): the encoder process, the only
+	 * writer, stores seq << 32 | tick when a condition with `capture` hits
+	 * on the primary's sample of that tick (a newer request replaces one not
+	 * taken yet). The running shadow loads it between ticks; when it holds
+	 * the state after that tick it writes a capture without pausing and
+	 * stores anomaly_capture_done = the request (after the capture's
+	 * directory is published in its status block); a shadow already past the
+	 * tick logs that it missed it and stores nothing. */
+	_Atomic uint64_t anomaly_capture_req;
+	_Atomic uint64_t anomaly_capture_done;
 };
 
 /* Layout (SC_SESSION_LAYOUT_VERSION): change it, bump the version. */
 _Static_assert(sizeof(struct sc_game_state) == 540, "sc_game_state embedded in the session block");
-_Static_assert(sizeof(struct sc_session_shm) == 13432, "sc_session_shm layout");
+_Static_assert(sizeof(struct sc_session_shm) == 13496, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, magic) == 0, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, version) == 4, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, width) == 8, "sc_session_shm layout");
@@ -250,5 +270,9 @@ _Static_assert(offsetof(struct sc_session_shm, slot_state) == 4984, "sc_session_
 _Static_assert(offsetof(struct sc_session_shm, input_drops) == 9304, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, audio_ticks_written) == 13400, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, audio_last_tick) == 13428, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, samples_written) == 13432, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, samples_dropped) == 13456, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, anomaly_capture_req) == 13480, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, anomaly_capture_done) == 13488, "sc_session_shm layout");
 
 #endif

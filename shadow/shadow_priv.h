@@ -10,6 +10,7 @@
 #include "gpu/game.h"
 #include "net/shm/arena.h"
 #include "net/shm/input_log.h"
+#include "session/sample_writer.h"
 #include "session/session.h"
 #include "shadow/audio_window.h"
 #include "shadow/backlog.h"
@@ -42,6 +43,10 @@ struct shadow {
 	uint64_t armed_ns;         /* when it did: from then on it will not apply the error tick */
 	uint32_t armed_margin;     /* error tick - its next tick at that moment */
 	uint64_t divergences;
+	struct sc_spsc_ring sample_ring; /* its profiling samples (session/shm/sample.h) */
+	struct sc_sample_writer sampler;
+	uint64_t anomaly_seen;         /* the last anomaly_capture_req looked at */
+	uint64_t anomaly_req;          /* the one armed, 0 = none */
 
 	/* the last seconds of sound the follow loop made, for a capture */
 	struct sc_audio_window audio;
@@ -78,6 +83,10 @@ void shadow_publish(struct shadow *sh, enum sc_shadow_state state);
 /* Runs the oldest backlog record (and pops it); false on a fatal error. */
 bool shadow_apply_next_record(struct shadow *sh);
 void shadow_detach_readers(struct shadow *sh);
+/* Anomaly captures (session.h): arm a new request; after a tick, write the
+ * armed capture if the shadow now holds its tick (without pausing). */
+void shadow_anomaly_poll(struct shadow *sh);
+void shadow_anomaly_after_tick(struct shadow *sh);
 
 /* shadow_hold.c */
 bool shadow_hold(struct shadow *sh);

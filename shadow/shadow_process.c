@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "net/shm/fd_passing.h"
+#include "session/sample_ring.h"
 #include "session/session_attach.h"
 #include "shadow/delay.h"
 #include "shadow/shadow_priv.h"
@@ -46,6 +47,11 @@ static bool attach_session(struct shadow *sh, int ipc_fd)
 	sh->me = sh->cfg->slot ? &sh->session->shadow_alt : &sh->session->shadow;
 	sh->inputs = v.inputs;
 	sh->ticks = v.ticks;
+	uint16_t inst = sh->cfg->slot ? SC_SAMPLE_SHADOW1 : SC_SAMPLE_SHADOW0;
+	bool sampling = sh->cfg->sample_every && sc_sample_ring_attach(sh->arena, inst, &sh->sample_ring);
+	sc_sample_writer_init(&sh->sampler, sampling ? &sh->sample_ring : NULL, inst, sh->cfg->sample_every,
+	                      &sh->session->samples_written[inst], &sh->session->samples_dropped[inst]);
+	sh->anomaly_seen = atomic_load(&sh->session->anomaly_capture_req); /* requests before it started are not its */
 	return true;
 }
 
@@ -292,6 +298,7 @@ bool shadow_apply_next_record(struct shadow *sh)
 		sc_warn("--desync-shadow: extra input at tick %u", tick);
 	}
 	struct sc_tick_result res;
+	sc_sample_begin(&sh->sampler, tick, sc_now_ns());
 	/* simulated only: following and catching up cost the simulation alone;
 	 * the frame of a state the shadow holds is drawn afterwards (shadow_hold) */
 	enum sc_game_error e = sc_game_tick(sh->game, ev, n_run, 0, SC_RENDER_NONE, &res);
@@ -299,6 +306,9 @@ bool shadow_apply_next_record(struct shadow *sh)
 		sc_err("the shadow's own tick %u failed (%d): the shadow cannot go on", tick, (int)e);
 		return false;
 	}
+	sc_sample_result(&sh->sampler, &res, n_run, sh->cfg->game.particles, false);
+	if (sh->sampler.due) /* frame time here: between the ticks it ran (catching up: back to back) */
+		sc_sample_end(&sh->sampler, sc_now_ns(), (uint32_t)sc_backlog_ticks(&sh->backlog), 0);
 	sh->rgba_tick = -1;
 	sh->hash = res.hash;
 	sh->primary_hash = r.hash;
@@ -370,7 +380,10 @@ static bool follow(struct shadow *sh, bool *idle)
 		*idle = true;
 		return true;
 	case SC_DELAY_APPLY:
-		return shadow_apply_next_record(sh);
+		if (!shadow_apply_next_record(sh))
+			return false;
+		shadow_anomaly_after_tick(sh);
+		return true;
 	case SC_DELAY_PAUSE:
 		return shadow_pause_incident(sh, false);
 	case SC_DELAY_LATE:
@@ -412,6 +425,8 @@ int sc_shadow_main(int ipc_fd, const struct sc_shadow_config *cfg)
 				rc = SHADOW_EXIT_LOST_TRACK;
 			goto out;
 		}
+		if (!sh.paused)
+			shadow_anomaly_poll(&sh);
 		if (!sh.paused && !follow(&sh, &idle))
 			goto out;
 		if (sh.incident_pause && sh.in_reader >= 0 && release_input_hold(&sh)) {

@@ -20,6 +20,7 @@ struct sc_shadow_config {
 	bool follow_checkpoint;     /* start from the primary's checkpoint */
 	uint32_t backlog_mib;       /* the private backlog of ticks not yet run */
 	uint32_t desync_tick;       /* test only: perturb the state at this tick (0 = never) */
+	uint32_t sample_every;      /* profiling samples every Nth tick, 0 = off (session/shm/sample.h) */
 };
 
 int sc_shadow_main(int ipc_fd, const struct sc_shadow_config *cfg);

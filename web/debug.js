@@ -3,6 +3,8 @@
 // (tick, lag, hash; its frame while paused), the incident list, a state
 // inspector for the paused shadow and the debug API's commands. The token is
 // kept in sessionStorage. API: docs/protocol.md "Debug API".
+import { startProfilePlot } from './profile_plot.js';
+
 const $ = (id) => document.getElementById(id);
 const API = '/api/v1';
 const KEY = 'shadowcast.token';
@@ -221,6 +223,7 @@ $('set-delay').addEventListener('click', () => {
 });
 
 setInterval(pollStatus, 500);
+startProfilePlot($('plot'), $('plot-legend'), api, dbg); // the primary's samples, condition and incident markers
 setInterval(refreshIncidents, 3000);
 pollStatus();
 if (dbg.token) refreshIncidents();

@@ -95,7 +95,7 @@ def test_frames(d):
 def test_bench_cli():
     """The benchmarks are listed, and `bench sim --json` is one object in the documented shape."""
     listing = sctest.run(["bench", "--help"]).stdout
-    for name in ("sim", "ring", "shadow", "pipeline"):
+    for name in ("sim", "ring", "shadow", "pipeline", "profile"):
         sctest.check("\n  %s " % name in listing, "bench --help lists %s" % name)
     p = sctest.run(["bench", "nonsense"], check=False)
     sctest.check(p.returncode == 2 and "unknown benchmark" in p.stderr, "unknown benchmark refused")
@@ -106,6 +106,15 @@ def test_bench_cli():
         sctest.check(size in rows and "fill_" + size in rows, "rows for %s and its baseline" % size)
         r = rows[size]
         sctest.check(r["ticks_per_s"] > 0 and 0 < r["p50_ms"] <= r["p99_ms"], "figures of %s: %s" % (size, r))
+    # bench profile (issue 11): the three sampling modes, the sample's own cost and the ring's throughput
+    out = json.loads(sctest.run(["bench", "profile", "--json", "--ticks", "10", "--particles", "1000"]).stdout)
+    sctest.check(out["bench"] == "profile", "bench profile name")
+    rows = {r["name"]: r for r in out["rows"]}
+    for name in ("tick_sampling_off", "tick_sampling_every_tick", "tick_sampling_every_10th"):
+        sctest.check(name in rows and 0 < rows[name]["p50_ms"] <= rows[name]["p99_ms"] and
+                     "overhead_pct" in rows[name], "profile row %s: %s" % (name, rows.get(name)))
+    sctest.check(rows["sample_cost"]["p50_us"] > 0 and "pct_of_tick" in rows["sample_cost"], "sample_cost row")
+    sctest.check(rows["sample_ring_throughput"]["samples_per_s"] > 0, "ring throughput row")
 
 
 def main():

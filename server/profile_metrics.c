@@ -1,0 +1,199 @@
+#include "server/profile_metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session/session.h"
+#include "util/log.h"
+
+static const char *const pass_names[SC_SAMPLE_PASSES] = SC_SAMPLE_PASS_NAMES;
+static const char *const role_names[SC_PROFILE_ROLES] = {"primary", "shadow"};
+
+void sc_profile_init(struct sc_profile *p, struct sc_arena *arena, struct sc_session_shm *session)
+{
+	memset(p, 0, sizeof(*p));
+	p->session = session;
+	pthread_mutex_init(&p->lock, NULL);
+	p->inited = true;
+	p->history = calloc(SC_PROFILE_HISTORY, sizeof(*p->history));
+	if (!p->history)
+		sc_warn("profiling: no memory for the sample history; /api/v1/events has no samples");
+	for (uint32_t i = 0; i < SC_SAMPLE_INSTANCES; i++)
+		p->have[i] = arena && sc_sample_ring_attach(arena, i, &p->rings[i]);
+}
+
+void sc_profile_finish(struct sc_profile *p)
+{
+	if (!p->inited)
+		return; /* never initialised (the process stopped before): a zeroed struct */
+	free(p->history);
+	p->history = NULL;
+	pthread_mutex_destroy(&p->lock);
+	p->inited = false;
+}
+
+void sc_profile_set_conditions(struct sc_profile *p, const struct sc_condition *conds, uint32_t n)
+{
+	p->conds = conds;
+	p->n_conds = n < SC_MAX_CONDITIONS ? n : SC_MAX_CONDITIONS;
+}
+
+/* A hit: an event, its counter, a log line (the first few of each
+ * condition, then every 100th: a flapping one must not flood the log). */
+static void condition_hit(struct sc_profile *p, uint32_t i, const struct sc_sample *s, double v)
+{
+	const struct sc_condition *c = &p->conds[i];
+	uint64_t n = atomic_fetch_add_explicit(&p->cond_hits[i], 1, memory_order_relaxed) + 1;
+	pthread_mutex_lock(&p->lock);
+	uint64_t id = ++p->events_n;
+	p->events[(id - 1) % SC_PROFILE_EVENTS] =
+		(struct sc_profile_event){.id = id, .time_ns = s->tick_start_ns, .tick = s->tick, .condition = i, .value = v};
+	pthread_mutex_unlock(&p->lock);
+	if (c->capture && p->session) {
+		/* the running shadow, behind by its delay, captures that tick's state (session.h) */
+		atomic_store(&p->session->anomaly_capture_req, (uint64_t)++p->capture_seq << 32 | s->tick);
+		sc_info("condition %s: anomaly capture of tick %u asked of the shadow", c->name, s->tick);
+	}
+	if (n <= 5 || n % 100 == 0)
+		sc_warn("condition %s (%s) hit at tick %u: %g (hit %llu; event %llu, GET /api/v1/events?around=%u)",
+		        c->name, c->text, s->tick, v, (unsigned long long)n, (unsigned long long)id, s->tick);
+}
+
+/* The primary's sample: into the history, then the conditions on it. */
+static void primary_sample(struct sc_profile *p, const struct sc_sample *s)
+{
+	if (p->history) {
+		pthread_mutex_lock(&p->lock);
+		p->history[p->history_n++ % SC_PROFILE_HISTORY] = *s;
+		pthread_mutex_unlock(&p->lock);
+	}
+	for (uint32_t i = 0; i < p->n_conds; i++) {
+		double v = sc_condition_value(&p->conds[i], s);
+		bool holds = sc_condition_holds(&p->conds[i], v);
+		if (holds && !p->holding[i])
+			condition_hit(p, i, s, v);
+		p->holding[i] = holds;
+	}
+}
+
+void sc_profile_add(struct sc_profile *p, const struct sc_sample *s)
+{
+	uint32_t role = s->instance == SC_SAMPLE_PRIMARY ? 0 : 1;
+	if (role == 0) {
+		if (s->frame_ns)
+			sc_hist_observe(&p->frame_time, s->frame_ns);
+		atomic_store_explicit(&p->input_depth, s->input_depth, memory_order_relaxed);
+		atomic_store_explicit(&p->shadow_lag, s->shadow_lag, memory_order_relaxed);
+		atomic_store_explicit(&p->last_tick, s->tick, memory_order_relaxed);
+		primary_sample(p, s);
+	}
+	sc_hist_observe(&p->tick_wall[role], s->wall_ns);
+	sc_hist_observe(&p->tick_cpu[role], s->cpu_ns);
+	for (uint32_t i = 0; i < SC_SAMPLE_PASSES; i++) {
+		/* a simulate-only tick has no frame passes: not observed as 0 */
+		if (i >= 5 && !(s->flags & SC_SAMPLE_RENDERED))
+			break;
+		sc_hist_observe(&p->gpu_pass[role][i], s->gpu_pass_ns[i]);
+	}
+	if (s->instance < SC_SAMPLE_INSTANCES)
+		atomic_fetch_add_explicit(&p->samples_read[s->instance], 1, memory_order_relaxed);
+}
+
+size_t sc_profile_drain(struct sc_profile *p, size_t max)
+{
+	size_t n = 0;
+	for (uint32_t i = 0; i < SC_SAMPLE_INSTANCES; i++) {
+		if (!p->have[i])
+			continue;
+		for (size_t k = 0; k < max; k++) {
+			struct sc_sample s;
+			enum sc_ring_result r = sc_sample_ring_read(&p->rings[i], &s);
+			if (r == SC_RING_EMPTY)
+				break;
+			if (r != SC_RING_SUCCESS || s.instance != i) {
+				atomic_fetch_add_explicit(&p->samples_bad, 1, memory_order_relaxed);
+				continue;
+			}
+			sc_profile_add(p, &s);
+			n++;
+		}
+	}
+	return n;
+}
+
+void sc_profile_encoded(struct sc_profile *p, uint64_t ns, uint64_t bytes)
+{
+	sc_hist_observe(&p->encode, ns);
+	atomic_fetch_add_explicit(&p->encoded_bytes, bytes, memory_order_relaxed);
+}
+
+static void counter(struct sc_prom_out *o, const char *name, const char *type, const char *help)
+{
+	sc_prom_put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+size_t sc_profile_metrics_text(const struct sc_profile *p, char *buf, size_t len)
+{
+	struct sc_prom_out o = {.buf = buf, .len = len};
+	char labels[96];
+	if (len == 0)
+		return 0;
+	buf[0] = '\0';
+	sc_prom_hist_header(&o, "shadowcast_frame_time_seconds",
+	                    "The primary's tick start to the next tick start (sampled ticks).");
+	sc_prom_hist_series(&o, "shadowcast_frame_time_seconds", "", &p->frame_time);
+	sc_prom_hist_header(&o, "shadowcast_tick_seconds", "A sampled tick, start to published, CPU wall time.");
+	for (uint32_t r = 0; r < SC_PROFILE_ROLES; r++) {
+		snprintf(labels, sizeof(labels), "role=\"%s\"", role_names[r]);
+		sc_prom_hist_series(&o, "shadowcast_tick_seconds", labels, &p->tick_wall[r]);
+	}
+	sc_prom_hist_header(&o, "shadowcast_tick_cpu_seconds", "CPU time of the tick thread in a sampled tick.");
+	for (uint32_t r = 0; r < SC_PROFILE_ROLES; r++) {
+		snprintf(labels, sizeof(labels), "role=\"%s\"", role_names[r]);
+		sc_prom_hist_series(&o, "shadowcast_tick_cpu_seconds", labels, &p->tick_cpu[r]);
+	}
+	sc_prom_hist_header(&o, "shadowcast_gpu_pass_seconds",
+	                    "GPU time of each compute pass of a sampled tick (Vulkan timestamp queries); the shadow "
+	                    "simulates only (no bin, render, seal).");
+	for (uint32_t r = 0; r < SC_PROFILE_ROLES; r++)
+		for (uint32_t i = 0; i < SC_SAMPLE_PASSES; i++) {
+			if (r == 1 && i >= 5)
+				break;
+			snprintf(labels, sizeof(labels), "pass=\"%s\",role=\"%s\"", pass_names[i], role_names[r]);
+			sc_prom_hist_series(&o, "shadowcast_gpu_pass_seconds", labels, &p->gpu_pass[r][i]);
+		}
+	sc_prom_hist_header(&o, "shadowcast_encode_seconds", "One video frame through the encoder.");
+	sc_prom_hist_series(&o, "shadowcast_encode_seconds", "", &p->encode);
+	counter(&o, "shadowcast_encoded_bytes_total", "counter", "Video bytes the encoder produced.");
+	sc_prom_put(&o, "shadowcast_encoded_bytes_total %llu\n",
+	            (unsigned long long)atomic_load_explicit(&p->encoded_bytes, memory_order_relaxed));
+	counter(&o, "shadowcast_samples_read_total", "counter",
+	        "Profiling samples the encoder process read from each instance's sample ring.");
+	static const char *const inst[SC_SAMPLE_INSTANCES] = {"primary", "shadow0", "shadow1"};
+	for (uint32_t i = 0; i < SC_SAMPLE_INSTANCES; i++)
+		sc_prom_put(&o, "shadowcast_samples_read_total{instance_role=\"%s\"} %llu\n", inst[i],
+		            (unsigned long long)atomic_load_explicit(&p->samples_read[i], memory_order_relaxed));
+	if (p->session) {
+		counter(&o, "shadowcast_samples_dropped_total", "counter",
+		        "Profiling samples an instance dropped because its sample ring was full.");
+		for (uint32_t i = 0; i < SC_SAMPLE_INSTANCES; i++)
+			sc_prom_put(&o, "shadowcast_samples_dropped_total{instance_role=\"%s\"} %llu\n", inst[i],
+			            (unsigned long long)atomic_load(&p->session->samples_dropped[i]));
+	}
+	counter(&o, "shadowcast_samples_bad_total", "counter", "Sample ring records refused as corrupt.");
+	sc_prom_put(&o, "shadowcast_samples_bad_total %llu\n",
+	            (unsigned long long)atomic_load_explicit(&p->samples_bad, memory_order_relaxed));
+	if (p->n_conds) {
+		counter(&o, "shadowcast_condition_hits_total", "counter",
+		        "Times a target condition started to hold on the primary's samples (config `condition`).");
+		for (uint32_t i = 0; i < p->n_conds; i++)
+			sc_prom_put(&o, "shadowcast_condition_hits_total{condition=\"%s\"} %llu\n", p->conds[i].name,
+			            (unsigned long long)atomic_load_explicit(&p->cond_hits[i], memory_order_relaxed));
+	}
+	counter(&o, "shadowcast_input_depth", "gauge", "Inputs logged but not yet gathered, the primary's last sample.");
+	sc_prom_put(&o, "shadowcast_input_depth %u\n", atomic_load_explicit(&p->input_depth, memory_order_relaxed));
+	counter(&o, "shadowcast_shadow_lag_ticks", "gauge", "Ticks the running shadow is behind, the primary's last sample.");
+	sc_prom_put(&o, "shadowcast_shadow_lag_ticks %u\n", atomic_load_explicit(&p->shadow_lag, memory_order_relaxed));
+	return o.overflow && o.used == 0 ? 0 : o.used;
+}

@@ -1,0 +1,67 @@
+// The /debug page's profiling plot against the REAL server in headless
+// Chromium (issue 11): with the token it draws the primary's live samples
+// (more than 100 of them, redrawn as they come), a condition hit
+// (`late: tick >= 60`) appears as a marker at tick 60, and after an injected
+// assert fault an incident marker appears at the fault's error tick.
+// Screenshot to $SHADOWCAST_ARTIFACTS (default ./test-artifacts).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { launchChromium, newLoggedPage } from './lib/browser.mjs';
+import { root, sleep } from './lib/harness.mjs';
+import { startServer } from './lib/server.mjs';
+
+const ARTIFACTS = process.env.SHADOWCAST_ARTIFACTS || path.join(root, 'test-artifacts');
+
+let srv;
+let browser;
+after(async () => {
+  if (browser) await browser.close();
+  if (srv) await srv.stop();
+});
+
+async function until(page, fn, arg, ms, what) {
+  try {
+    await page.waitForFunction(fn, arg, { timeout: ms, polling: 100 });
+  } catch (e) {
+    const st = await page.evaluate(() => JSON.stringify(window.debugPage.plot));
+    throw new Error(`${what} within ${ms} ms: ${e.message.split('\n')[0]}\nplot = ${st}\n` +
+      `server log (tail):\n${srv ? srv.stderr.slice(-4000) : ''}`);
+  }
+}
+
+test('developer page: live profile plot with condition and incident markers', { timeout: 200000 }, async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  srv = await startServer(['--delay', '60t', '--hang-timeout', '5000', '--condition', 'late: tick >= 60']);
+  let token = null;
+  for (let i = 0; i < 100 && !token; i++) {
+    token = srv.stdout.match(/debug API token: ([0-9a-f]{32})/)?.[1];
+    if (!token) await sleep(50);
+  }
+  assert.ok(token, 'token printed');
+  browser = await launchChromium();
+  const { page } = await newLoggedPage(browser, { width: 1280, height: 1100 });
+  await page.goto(`${srv.httpUrl}/debug`);
+  await page.fill('#token', token);
+  await page.click('#token-form button');
+  await until(page, () => window.debugPage.plot && window.debugPage.plot.samples >= 100, null, 60000,
+    'at least 100 samples drawn');
+  await until(page, () => window.debugPage.plot.markers.some((m) => m.kind === 'condition:late' && m.tick === 60),
+    null, 30000, 'the condition marker at tick 60');
+  const drawn = await page.evaluate(() => window.debugPage.plot.drawn);
+  await until(page, (d) => window.debugPage.plot.drawn > d + 2, drawn, 20000, 'redrawn live');
+  // an injected fault: the incident marker at its error tick
+  await until(page, () => {
+    const s = window.debugPage.status;
+    return s && s.shadows[0].state === 'running' && s.shadows[0].lag_ticks >= 55;
+  }, null, 60000, 'shadow running 60 ticks behind');
+  await page.selectOption('#kind', 'assert');
+  await page.click('#inject');
+  await until(page, () => window.debugPage.answer && window.debugPage.answer.kind === 'assert', null, 20000,
+    'inject answered');
+  const T = await page.evaluate(() => window.debugPage.answer.tick);
+  await until(page, (t) => window.debugPage.plot.markers.some((m) => m.kind === 'incident' && m.tick === t), T,
+    30000, 'the incident marker at the error tick');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'debug-page-profile.png') });
+});

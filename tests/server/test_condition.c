@@ -1,0 +1,130 @@
+/* Target conditions (server/condition.c) and their events
+ * (server/profile_metrics.c, profile_events.c):
+ *  - good lines parse (every metric, every operator, gpu_PASS_ms); bad ones
+ *    are refused with the reason (no colon, bad name, unknown metric or pass,
+ *    bad operator, no number, trailing text);
+ *  - a condition fires exactly on the sample where it starts to hold, once
+ *    per crossing: not again while it holds, again after it stopped holding;
+ *  - the hit is counted on /metrics, kept as an event, and the events query
+ *    returns the samples from N before to M after the tick asked for;
+ *  - bad queries get 400. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/condition.h"
+#include "server/profile_metrics.h"
+#include "tests/lib/check.h"
+
+static void test_parse(void)
+{
+	struct sc_condition c;
+	check(sc_condition_parse("slow: frame_time_ms > 20", &c) == NULL);
+	check(strcmp(c.name, "slow") == 0 && c.metric == SC_COND_FRAME_TIME_MS && c.op == SC_COND_GT &&
+	      c.threshold == 20 && strcmp(c.text, "frame_time_ms > 20") == 0);
+	check(sc_condition_parse("hot-part_1 : gpu_particles_ms>=1.5", &c) == NULL);
+	check(c.metric == SC_COND_GPU_PASS_MS && c.pass == 2 && c.op == SC_COND_GE && c.threshold == 1.5);
+	check(sc_condition_parse("x: gpu_seal_ms < 0.1", &c) == NULL && c.pass == 7 && c.op == SC_COND_LT);
+	check(sc_condition_parse("x: input_depth <= 3", &c) == NULL && c.metric == SC_COND_INPUT_DEPTH &&
+	      c.op == SC_COND_LE);
+	check(sc_condition_parse("x: shadow_lag_ticks > 90", &c) == NULL && c.metric == SC_COND_SHADOW_LAG);
+	check(sc_condition_parse("x: tick >= 90", &c) == NULL && c.metric == SC_COND_TICK);
+	check(sc_condition_parse("x: goals > 0", &c) == NULL && c.metric == SC_COND_GOALS);
+	check(sc_condition_parse("x: tick_cpu_ms > 1", &c) == NULL && c.metric == SC_COND_TICK_CPU_MS && !c.capture);
+	check(sc_condition_parse("x: tick >= 90 capture", &c) == NULL && c.capture && strcmp(c.text, "tick >= 90") == 0);
+	check(strstr(sc_condition_parse("x: tick >= 90 capture now", &c), "only 'capture'"));
+
+	check(strstr(sc_condition_parse("frame_time_ms > 20", &c), "NAME: METRIC OP THRESHOLD"));
+	check(strstr(sc_condition_parse("a b: tick > 1", &c), "name"));
+	check(strstr(sc_condition_parse(": tick > 1", &c), "name"));
+	check(strstr(sc_condition_parse("x: fps > 1", &c), "unknown metric"));
+	check(strstr(sc_condition_parse("x: gpu_nosuch_ms > 1", &c), "unknown metric"));
+	check(strstr(sc_condition_parse("x: tick = 1", &c), "operator"));
+	check(strstr(sc_condition_parse("x: tick > fast", &c), "number"));
+	check(strstr(sc_condition_parse("x: tick > 1 ms", &c), "after the threshold"));
+	check(strstr(sc_condition_parse("x: tick > inf", &c), "number"));
+}
+
+static struct sc_sample sample(uint32_t tick, uint32_t frame_ms)
+{
+	return (struct sc_sample){.tick = tick, .instance = SC_SAMPLE_PRIMARY, .flags = SC_SAMPLE_RENDERED,
+	                          .tick_start_ns = 1000000ull * tick, .frame_ns = frame_ms * 1000000u};
+}
+
+static double value_of(const char *text, const char *prefix)
+{
+	const char *p = strstr(text, prefix);
+	return p ? atof(p + strlen(prefix)) : -1;
+}
+
+static void test_fire_and_window(void)
+{
+	static struct sc_profile prof;
+	struct sc_condition conds[2];
+	check(sc_condition_parse("slow: frame_time_ms > 20", &conds[0]) == NULL);
+	check(sc_condition_parse("late: tick >= 100", &conds[1]) == NULL);
+	sc_profile_init(&prof, NULL, NULL);
+	sc_profile_set_conditions(&prof, conds, 2);
+	/* frame time: 16 ms, then 25 ms at ticks 50..52 (one crossing), 16 again, 30 at 80 (a second) */
+	for (uint32_t t = 0; t < 120; t++) {
+		uint32_t ms = (t >= 50 && t <= 52) || t == 80 ? (t == 80 ? 30 : 25) : 16;
+		struct sc_sample s = sample(t, ms);
+		sc_profile_add(&prof, &s);
+	}
+	check(atomic_load(&prof.cond_hits[0]) == 2);
+	check(atomic_load(&prof.cond_hits[1]) == 1);
+	check(prof.events_n == 3);
+	check(prof.events[0].tick == 50 && prof.events[0].condition == 0 && prof.events[0].value == 25);
+	check(prof.events[1].tick == 80 && prof.events[1].value == 30);
+	check(prof.events[2].tick == 100 && prof.events[2].condition == 1 && prof.events[2].value == 100);
+
+	char *buf = malloc(512 * 1024);
+	check(buf);
+	check(sc_profile_metrics_text(&prof, buf, 512 * 1024) > 0);
+	check(value_of(buf, "shadowcast_condition_hits_total{condition=\"slow\"} ") == 2);
+	check(value_of(buf, "shadowcast_condition_hits_total{condition=\"late\"} ") == 1);
+
+	unsigned status = 0;
+	check(sc_profile_events_json(&prof, "around=50&before=3&after=2", buf, 512 * 1024, &status) > 0);
+	check(status == 200);
+	check(strstr(buf, "{\"id\":1,\"type\":\"condition\",\"condition\":\"slow\",\"tick\":50,"));
+	check(strstr(buf, "{\"id\":3,\"type\":\"condition\",\"condition\":\"late\",\"tick\":100,"));
+	check(strstr(buf, "\"found\":true") && strstr(buf, "\"complete\":true"));
+	const char *samples = strstr(buf, "\"samples\":[");
+	check(samples);
+	/* exactly ticks 47..52, in order */
+	uint32_t want = 47, n = 0;
+	for (const char *p = strstr(samples, "{\"tick\":"); p; p = strstr(p + 1, "{\"tick\":")) {
+		check((uint32_t)atoi(p + 8) == want);
+		want++;
+		n++;
+	}
+	check(n == 6);
+	check(strstr(buf, "\"frame_ms\":25.000"));
+	/* at the end of the history: what there is, not complete */
+	check(sc_profile_events_json(&prof, "around=118&after=5", buf, 512 * 1024, &status) > 0 && status == 200);
+	check(strstr(buf, "\"complete\":false") && strstr(buf, "\"found\":true"));
+	/* no query: the events only */
+	check(sc_profile_events_json(&prof, NULL, buf, 512 * 1024, &status) > 0 && status == 200);
+	check(!strstr(buf, "\"samples\"") && strstr(buf, "\"events\":["));
+	/* the newest samples */
+	check(sc_profile_events_json(&prof, "last=3", buf, 512 * 1024, &status) > 0 && status == 200);
+	samples = strstr(buf, "\"samples\":[");
+	check(samples && strstr(samples, "{\"tick\":117,") && strstr(samples, "{\"tick\":119,") &&
+	      !strstr(samples, "{\"tick\":116,"));
+	/* bad queries */
+	check(sc_profile_events_json(&prof, "last=3&around=1", buf, 512 * 1024, &status) > 0 && status == 400);
+	check(sc_profile_events_json(&prof, "around=x", buf, 512 * 1024, &status) > 0 && status == 400);
+	check(sc_profile_events_json(&prof, "nosuch=1", buf, 512 * 1024, &status) > 0 && status == 400);
+	check(sc_profile_events_json(&prof, "around=1&before=301", buf, 512 * 1024, &status) > 0 && status == 400);
+	free(buf);
+	sc_profile_finish(&prof);
+}
+
+int main(void)
+{
+	test_parse();
+	test_fire_and_window();
+	printf("conditions: ok\n");
+	return 0;
+}
