@@ -34,13 +34,17 @@ BUILD_PKGS=(
 )
 # the shared libraries `shadowcast` links (tests/packaging checks this list
 # against the built binary) and lavapipe, the Vulkan driver without a GPU.
-# Debian 12's sonames: this list is for the container (bookworm-slim); --all
-# takes only the versionless ones (the -dev packages pull the rest on 12 and 13)
-RUNTIME_PKGS=(
-  ca-certificates libvulkan1 mesa-vulkan-drivers libpng16-16 libavcodec59 libavutil57 libva2 libva-drm2
-  libopus0 libwebsockets17 libcurl4 libjansson4 libarchive13
-)
-RUNTIME_VERSIONLESS=(ca-certificates libvulkan1 mesa-vulkan-drivers)
+# Their package names carry sonames, which differ between releases; --all
+# takes only the versionless ones (the -dev packages pull the rest)
+RUNTIME_VERSIONLESS=(ca-certificates libvulkan1 mesa-vulkan-drivers libva2 libva-drm2 libopus0 libjansson4)
+codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+case "$codename" in
+  bookworm) RUNTIME_PKGS=("${RUNTIME_VERSIONLESS[@]}" libpng16-16 libavcodec59 libavutil57 libwebsockets17
+                          libcurl4 libarchive13) ;;
+  trixie) RUNTIME_PKGS=("${RUNTIME_VERSIONLESS[@]}" libpng16-16t64 libavcodec61 libavutil59 libwebsockets19t64
+                        libcurl4t64 libarchive13t64) ;;
+  *) RUNTIME_PKGS=() ;; # refused below for --runtime: the sonames of another release are not known here
+esac
 TEST_PKGS=(
   vulkan-tools openssl
   clang libclang-rt-dev # versionless: the runtimes of the release's default clang (14 on 12, 19 on 13)
@@ -50,6 +54,10 @@ TEST_PKGS=(
   debootstrap # the test command's Debian 13 stage (CI)
   prometheus  # a real Prometheus scrapes two servers (server_prometheus_scrape)
 )
+if [ "$mode" = runtime ] && [ ${#RUNTIME_PKGS[@]} -eq 0 ]; then
+  echo "install-deps: --runtime knows Debian 12 (bookworm) and 13 (trixie), not '${codename:-unknown}'" >&2
+  exit 2
+fi
 case "$mode" in
   all) PKGS=("${BUILD_PKGS[@]}" "${RUNTIME_VERSIONLESS[@]}" "${TEST_PKGS[@]}") ;;
   build) PKGS=("${BUILD_PKGS[@]}") ;;
