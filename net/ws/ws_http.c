@@ -200,8 +200,11 @@ static int serve(struct lws *wsi, struct sc_ws_http_pss *pss)
 		size_t n = sc_ws_metrics_format(srv, body, SC_WS_METRICS_MAX);
 		return respond(wsi, pss, HTTP_STATUS_OK, "text/plain; version=0.0.4; charset=utf-8", body, n);
 	}
-	sc_warn("http: no handler for %s %s: 404", pss->is_post ? "POST" : "GET", path);
-	return lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "not found") ? 1 : 0;
+	/* Through our own answer path, which ends the transaction: a bare
+	 * lws_return_http_status() left a keep-alive connection unreset, and every
+	 * later request on it (a browser reuses it: the page's /favicon.ico, then
+	 * an API call) got a 404 (e2e_http_keepalive). */
+	return respond(wsi, pss, HTTP_STATUS_NOT_FOUND, "text/plain; charset=utf-8", strdup("not found\n"), 10);
 }
 
 /* The request line and headers: method, path, query, Authorization. */
