@@ -56,7 +56,7 @@ TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 
 echo "== build + smoke: libFuzzer targets"
 CC=clang scripts/build.sh build-fuzz -DSC_FUZZ=ON
-ctest --test-dir build-fuzz --output-on-failure -L fuzz
+ctest --test-dir build-fuzz --output-on-failure -j"$jobs" -L fuzz
 
 if [ -n "$trixie_pid" ]; then
   echo "== Debian 13 root: waiting for its preparation (debootstrap, install-deps.sh inside)"
