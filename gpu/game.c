@@ -7,11 +7,14 @@
 #include <time.h>
 
 #include "gpu/compute_pipeline.h"
+#include "gpu/hang_clock.h"
 #include "gpu/vk_buffer.h"
 #include "gpu/vk_result.h"
 #include "util/clock.h"
 #include "util/log.h"
 
+/* a fence wait slice: short enough that a stopped process is noticed */
+#define HANG_SLICE_NS (50ull * 1000000ull)
 #define STATE_WORDS (sizeof(struct sc_game_state) / 4)
 
 enum {
@@ -392,7 +395,15 @@ static VkResult wait_fence(struct sc_game *g, uint32_t bound_ms, uint32_t late_m
 			return VK_TIMEOUT;
 		bound_ms -= late_ms;
 	}
-	return vkWaitForFences(g->dev->device, 1, &g->fence, VK_TRUE, (uint64_t)bound_ms * 1000000ull);
+	/* in slices, counting only time this process ran (gpu/hang_clock.h): a
+	 * process stopped in a debugger or by SIGSTOP is not a hung GPU */
+	struct sc_hang_clock clock;
+	sc_hang_clock_start(&clock, (uint64_t)bound_ms * 1000000ull, HANG_SLICE_NS, sc_now_ns());
+	for (;;) {
+		VkResult r = vkWaitForFences(g->dev->device, 1, &g->fence, VK_TRUE, sc_hang_clock_next_slice(&clock));
+		if (r != VK_TIMEOUT || sc_hang_clock_expired(&clock, sc_now_ns()))
+			return r;
+	}
 }
 
 /* `pipes`: the pipelines cmd binds. Before sc_game_create returns, the
@@ -597,6 +608,11 @@ struct sc_game *sc_game_create(struct sc_vk_device *dev, const struct sc_game_co
 err:
 	sc_game_destroy(g);
 	return NULL;
+}
+
+bool sc_game_lost(const struct sc_game *g)
+{
+	return g && g->lost;
 }
 
 void sc_game_destroy(struct sc_game *g)

@@ -73,6 +73,11 @@ const char *sc_game_config_check(const struct sc_game_config *cfg);
 struct sc_game *sc_game_create(struct sc_vk_device *dev, const struct sc_game_config *cfg);
 void sc_game_destroy(struct sc_game *game);
 
+/* true after a hang or device loss: the GPU may still run this game's work,
+ * so neither the game nor its device can be torn down; the process should
+ * end with _exit() (NULL: false). */
+bool sc_game_lost(const struct sc_game *game);
+
 /* render_flags for sc_game_tick: NV12 is rendered unless SC_RENDER_NONE,
  * RGBA8 on request. SC_RENDER_NONE: simulate only, the slot is left as it
  * was (the shadow, which shows no frames, while it follows or catches up). */

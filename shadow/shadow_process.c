@@ -234,9 +234,15 @@ static bool drain_logs(struct shadow *sh, bool *lost_track)
 		for (uint64_t seq = r.seq_begin; seq < r.seq_end && n < SC_MAX_INPUTS_PER_TICK; seq++) {
 			rr = sc_input_log_peek(&sh->inputs, sh->in_reader, seq, &ev[n]);
 			if (rr != SC_RING_SUCCESS) {
-				sc_err("input seq %" PRIu64 " of tick %u is not readable (%s)%s", seq, r.tick,
-				       sc_ring_result_str(rr), rr == SC_RING_OVERRUN ? ": this shadow was stalled for more "
-				       "than --log-capacity inputs; stopping" : "");
+				/* the tick record can still be there while its inputs are not: a
+				 * shadow stopped between reading the two finds the gap here */
+				if (rr == SC_RING_OVERRUN)
+					sc_err("input log gap: the primary overwrote input seq %" PRIu64 " of tick %u before this "
+					       "shadow read it (the shadow was stalled for more than --log-capacity inputs); "
+					       "stopping rather than run a tick with inputs that are not its own", seq, r.tick);
+				else
+					sc_err("input seq %" PRIu64 " of tick %u is not readable (%s)", seq, r.tick,
+					       sc_ring_result_str(rr));
 				*lost_track = rr == SC_RING_OVERRUN;
 				return false;
 			}
@@ -445,6 +451,14 @@ out:
 	if (sh.me)
 		atomic_store(&sh.me->state, SC_SHADOW_OFF);
 	shadow_detach_readers(&sh);
+	if (sc_game_lost(sh.game)) {
+		/* a hung GPU may still run the game's work: tearing the device down
+		 * under it crashed this process (SIGSEGV); the supervisor reclaims the
+		 * arena blocks of a process that is gone */
+		sc_err("the GPU work of this shadow cannot be torn down (hang or device loss): exiting at once");
+		fflush(NULL);
+		_exit(rc);
+	}
 	sc_backlog_finish(&sh.backlog);
 	sc_audio_window_finish(&sh.audio);
 	free(sh.held);
