@@ -7,6 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+t_start=$(date +%s)
+stage() { # "== [elapsed] what": the CI log says what each stage cost
+  local t=$(( $(date +%s) - t_start ))
+  printf '== [%d:%02d] %s\n' $((t / 60)) $((t % 60)) "$*"
+}
 
 scripts/install-deps.sh
 export SHADOWCAST_ARTIFACTS=${SHADOWCAST_ARTIFACTS:-$root/test-artifacts}
@@ -14,31 +19,67 @@ mkdir -p "$SHADOWCAST_ARTIFACTS"
 
 trixie_pid=""
 trixie_root=""
+bg_build_pid=""
+# whatever happens below, no background build and no Debian 13 root (its
+# mounts and files) outlives the run
+cleanup() {
+  if [ -n "$bg_build_pid" ]; then kill -- -"$bg_build_pid" 2>/dev/null || true; wait "$bg_build_pid" 2>/dev/null || true; fi
+  if [ -n "$trixie_pid" ]; then kill "$trixie_pid" 2>/dev/null || true; wait "$trixie_pid" 2>/dev/null || true; fi
+  if [ -n "$trixie_root" ]; then
+    scripts/trixie-root.sh clean "$trixie_root" >/dev/null 2>&1 || echo "could not clean $trixie_root" >&2
+  fi
+}
+trap cleanup EXIT
 if [ "${CI:-}" = true ] || [ "${SC_TRIXIE_STAGE:-}" = 1 ]; then
   trixie_root=${SC_TRIXIE_ROOT:-/var/tmp/shadowcast-trixie.$$}
   trixie_log=$SHADOWCAST_ARTIFACTS/trixie-prepare.log
-  echo "== Debian 13 root: preparing $trixie_root in the background (log: $trixie_log)"
+  stage "Debian 13 root: preparing $trixie_root in the background (log: $trixie_log)"
   trixie_t0=$(date +%s)
-  scripts/trixie-root.sh prepare "$trixie_root" >"$trixie_log" 2>&1 &
+  # below the tests' priority: it has the whole run to finish
+  nice -n 10 scripts/trixie-root.sh prepare "$trixie_root" >"$trixie_log" 2>&1 &
   trixie_pid=$!
-  # whatever happens below, the root's mounts and files do not outlive the run
-  trap 'if [ -n "$trixie_pid" ]; then kill "$trixie_pid" 2>/dev/null || true; wait "$trixie_pid" 2>/dev/null || true; fi
-        scripts/trixie-root.sh clean "$trixie_root" >/dev/null 2>&1 || echo "could not clean $trixie_root" >&2' EXIT
 else
-  echo "== Debian 13 stage: not run here (CI=true or SC_TRIXIE_STAGE=1 runs it; docs/debian-releases.md)"
+  stage "Debian 13 stage: not run here (CI=true or SC_TRIXIE_STAGE=1 runs it; docs/debian-releases.md)"
 fi
-echo "== npm: e2e/browser test dependencies (ws, playwright-core) in tests/e2e"
+stage "npm: e2e/browser test dependencies (ws, playwright-core) in tests/e2e"
 (cd tests/e2e && npm ci --no-audit --no-fund)
 jobs=$(nproc)
 
-echo "== build: release"
+# While one flavour's tests run, the next flavours build in the background at
+# the lowest priority: the tests wait on servers and sockets much of the time,
+# and the compiler takes only the cores they leave idle (nice 19 gets ~1.5 % of
+# a core the tests want). Each background build logs to the artifacts folder.
+bg_build_log=""
+bg_build() { # NAME COMMANDS: runs COMMANDS (a bash string) in the background, logged
+  bg_build_log=$SHADOWCAST_ARTIFACTS/build-$1.log
+  stage "build in the background: $2 (log: $bg_build_log)"
+  # its own session, so that the EXIT trap can stop the compilers too
+  jobs=$jobs setsid nice -n 19 bash -euo pipefail -c "$2" >"$bg_build_log" 2>&1 &
+  bg_build_pid=$!
+}
+bg_build_wait() {
+  local pid=$bg_build_pid
+  bg_build_pid=""
+  if ! wait "$pid"; then
+    tail -60 "$bg_build_log" >&2
+    echo "== FAILED: background build (log: $bg_build_log)" >&2
+    exit 1
+  fi
+}
+# the fuzzers: only the fuzz targets (nothing else runs in that build)
+build_fuzz='CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSC_FUZZ=ON >/dev/null
+  cmake --build build-fuzz -j"$jobs" --target fuzzers'
+
+stage "build: release"
 scripts/build.sh build
-echo "== test: release"
+bg_build asan "scripts/build.sh build-asan -DSC_SANITIZE=address"
+stage "test: release"
 ctest --test-dir build --output-on-failure -j"$jobs" --timeout 600
 
-echo "== build: ASan+UBSan"
-scripts/build.sh build-asan -DSC_SANITIZE=address
-echo "== test: ASan+UBSan (everything but the browser tests)"
+stage "build: ASan+UBSan (waiting for the background build)"
+bg_build_wait
+bg_build tsan-fuzz "scripts/build.sh build-tsan -DSC_SANITIZE=thread && $build_fuzz"
+stage "test: ASan+UBSan (everything but the browser tests)"
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
@@ -48,18 +89,17 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900 -L gpu -LE browser
 
-echo "== build: TSan"
-scripts/build.sh build-tsan -DSC_SANITIZE=thread
-echo "== test: TSan (shared-memory tests, the encoder process's threads)"
+stage "build: TSan and the libFuzzer targets (waiting for the background build)"
+bg_build_wait
+stage "test: TSan (shared-memory tests, the encoder process's threads)"
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
   ctest --test-dir build-tsan --output-on-failure -j"$jobs" --timeout 900 -L 'shm|tsan'
 
-echo "== build + smoke: libFuzzer targets"
-CC=clang scripts/build.sh build-fuzz -DSC_FUZZ=ON
+stage "smoke: libFuzzer targets"
 ctest --test-dir build-fuzz --output-on-failure -j"$jobs" -L fuzz
 
 if [ -n "$trixie_pid" ]; then
-  echo "== Debian 13 root: waiting for its preparation (debootstrap, install-deps.sh inside)"
+  stage "Debian 13 root: waiting for its preparation (debootstrap, install-deps.sh inside)"
   if ! wait "$trixie_pid"; then
     trixie_pid=""
     tail -40 "$trixie_log" >&2
@@ -67,11 +107,11 @@ if [ -n "$trixie_pid" ]; then
     exit 1
   fi
   trixie_pid=""
-  echo "== Debian 13 root ready after $(( $(date +%s) - trixie_t0 )) s (in the background)"
+  stage "Debian 13 root ready after $(( $(date +%s) - trixie_t0 )) s (in the background)"
   trixie_t1=$(date +%s)
-  echo "== build + test: Debian 13 (trixie) root: release build, unit and GPU tests (golden match included), three run tests"
+  stage "build + test: Debian 13 (trixie) root: release build, unit and GPU tests (golden match included), three run tests"
   scripts/trixie-root.sh test "$trixie_root"
-  echo "== Debian 13 stage: $(( $(date +%s) - trixie_t1 )) s after this machine's stages"
+  stage "Debian 13 stage: $(( $(date +%s) - trixie_t1 )) s after this machine's stages"
 fi
 
-echo "== all tests passed"
+stage "all tests passed"
