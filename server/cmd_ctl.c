@@ -1,4 +1,4 @@
-/* `shadowcast ctl URL [--token T] COMMAND [ARGS]`: a client of a running
+/* `shadowcast ctl URL [--token-file F] COMMAND [ARGS]`: a client of a running
  * server's debug API (/api/v1, docs/protocol.md "Debug API"). One request per
  * run through util/http_client.h (libcurl); JSON answers are parsed with
  * jansson and printed indented. Exit 0 on 2xx, 1 on an error answer or no
@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "server/commands.h"
 #include "util/http_client.h"
 #include "util/parse.h"
+#include "util/read_file.h"
 
 #define CTL_TIMEOUT_S 20
 #define CTL_MAX_TOKEN 127 /* server/config.h api_token */
@@ -41,6 +43,36 @@ static bool token_ok(const char *token)
 		}
 	}
 	return true;
+}
+
+/* The first line of FILE into out (128 bytes), as `run --api-token-file`
+ * reads it; a file other users can read is warned about. */
+static bool read_token_file(const char *file, char *out, size_t out_len)
+{
+	struct stat st;
+	if (stat(file, &st) != 0) {
+		fprintf(stderr, "shadowcast ctl: --token-file %s: %s\n", file, strerror(errno));
+		return false;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		fprintf(stderr, "shadowcast ctl: warning: --token-file %s can be read by other users (mode %03o): chmod "
+		                "600 it\n", file, (unsigned)(st.st_mode & 0777));
+	size_t len = 0;
+	char *text = sc_read_file(file, &len);
+	if (!text) {
+		fprintf(stderr, "shadowcast ctl: --token-file %s: %s\n", file, strerror(errno));
+		return false;
+	}
+	text[strcspn(text, "\r\n")] = '\0';
+	size_t n = strlen(text);
+	bool ok = n < out_len;
+	if (ok)
+		memcpy(out, text, n + 1);
+	else
+		fprintf(stderr, "shadowcast ctl: the token is %zu characters; `shadowcast run` takes at most %d\n", n,
+		        CTL_MAX_TOKEN);
+	free(text);
+	return ok;
 }
 
 static bool is_json(const struct sc_http_response *a)
@@ -77,8 +109,8 @@ static void print_error(const struct sc_http_response *a)
 		        a->body);
 	json_decref(root);
 	if (a->status == 401)
-		fprintf(stderr, "shadowcast ctl: give the token `shadowcast run` printed with --token or "
-		                "$SHADOWCAST_TOKEN\n");
+		fprintf(stderr, "shadowcast ctl: give the server's token with --token-file FILE or "
+		                "$SHADOWCAST_API_TOKEN\n");
 }
 
 /* "500ms", "2s", "90t" -> {"ms": N} or {"ticks": N}; NULL (with a message) when bad. */
@@ -114,10 +146,11 @@ static bool capture_name_ok(const char *name)
 static void usage(FILE *out)
 {
 	fprintf(out,
-	        "usage: shadowcast ctl URL [--token T] COMMAND [ARGS]\n"
+	        "usage: shadowcast ctl URL [--token-file FILE] COMMAND [ARGS]\n"
 	        "  talks to the debug API of a running server (docs/protocol.md \"Debug API\")\n"
 	        "  URL: http://127.0.0.1:8080 (IPv6: http://[::1]:8080)\n"
-	        "  --token T: the token `shadowcast run` printed (default: $SHADOWCAST_TOKEN)\n"
+	        "  --token-file FILE: the server's debug API token, the file's first line (default:\n"
+	        "    $SHADOWCAST_API_TOKEN, else $SHADOWCAST_TOKEN); never on the command line\n"
 	        "  --slot 0|1: the shadow status block a command goes to (default: chosen by the server)\n"
 	        "  --timeout S: give up when the server sends nothing for S seconds (default %d)\n"
 	        "commands:\n"
@@ -159,20 +192,30 @@ int sc_cmd_ctl(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"token", required_argument, NULL, 't'},
+		{"token-file", required_argument, NULL, 'f'},
 		{"slot", required_argument, NULL, 's'},
 		{"output", required_argument, NULL, 'o'},
 		{"timeout", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	const char *token = getenv("SHADOWCAST_TOKEN"), *slot = NULL, *output = NULL;
+	const char *token = getenv("SHADOWCAST_API_TOKEN"), *token_file = NULL, *slot = NULL, *output = NULL;
+	if (!token || !*token)
+		token = getenv("SHADOWCAST_TOKEN");
+	char file_token[CTL_MAX_TOKEN + 1];
 	uint32_t timeout_s = CTL_TIMEOUT_S;
 	/* GNU getopt permutes: options may come before or after URL COMMAND ARGS */
 	int c;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "t:s:o:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 't': token = optarg; break;
+		case 't':
+			/* the value is not echoed: it may be a real token */
+			fprintf(stderr, "shadowcast ctl: --token is refused: a token on the command line can be read by "
+			                "every local user (/proc/PID/cmdline) and stays in shell history; use --token-file "
+			                "FILE or $SHADOWCAST_API_TOKEN\n");
+			return 2;
+		case 'f': token_file = optarg; break;
 		case 's': slot = optarg; break;
 		case 'o': output = optarg; break;
 		case 'T':
@@ -199,6 +242,13 @@ int sc_cmd_ctl(int argc, char **argv)
 		fprintf(stderr, "shadowcast ctl: --slot must be 0 or 1\n");
 		return 2;
 	}
+	if (token_file) {
+		if (!read_token_file(token_file, file_token, sizeof(file_token)))
+			return 2;
+		token = file_token;
+	}
+	if (token && !*token)
+		token = NULL;
 	if (token && !token_ok(token))
 		return 2;
 	char err[SC_HTTP_ERROR_LEN];

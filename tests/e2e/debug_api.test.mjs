@@ -8,7 +8,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sleep } from './lib/harness.mjs';
@@ -76,7 +76,7 @@ function untar(buf) {
 
 function ctl(args, env = {}) {
   return spawnSync(shadowcastPath(), ['ctl', ...args], {
-    encoding: 'utf8', timeout: 30000, env: { ...process.env, SHADOWCAST_TOKEN: '', ...env },
+    encoding: 'utf8', timeout: 30000, env: { ...process.env, SHADOWCAST_TOKEN: '', SHADOWCAST_API_TOKEN: '', ...env },
   });
 }
 
@@ -187,9 +187,13 @@ test('debug API: token, inject, pause before the error tick, step, capture downl
   const ok = ctl([srv.httpUrl, 'status']);
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /"primary": \{/);
-  const inc2 = ctl([srv.httpUrl, '--token', token, 'incidents']);
+  const tokenDir = mkdtempSync(path.join(tmpdir(), 'sc-ctl-token-'));
+  const tokenFile = path.join(tokenDir, 'token');
+  writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
+  const inc2 = ctl([srv.httpUrl, '--token-file', tokenFile, 'incidents']);
   assert.equal(inc2.status, 0, inc2.stderr);
   assert.match(inc2.stdout, new RegExp(cap));
+  rmSync(tokenDir, { recursive: true, force: true });
   const wrong = ctl([srv.httpUrl, 'step-tick'], { SHADOWCAST_TOKEN: 'bad' });
   assert.equal(wrong.status, 1);
   assert.match(wrong.stderr, /HTTP 401: wrong token/);

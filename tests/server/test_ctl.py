@@ -96,10 +96,45 @@ class FakeApi:
         self.sock.close()
 
 
+TOKEN_DIR = tempfile.mkdtemp(prefix="sc-ctl-token-")
+
+
 def ctl(args, env_token=None, cwd=None, text=True):
+    """Runs ctl; ["--token", T] in args stands for a --token-file holding T
+    (a token itself is refused on the command line)."""
     e = dict(os.environ)
     e["SHADOWCAST_TOKEN"] = env_token or ""
+    e["SHADOWCAST_API_TOKEN"] = ""
+    args = list(args)
+    if "--token" in args:
+        i = args.index("--token")
+        path = os.path.join(TOKEN_DIR, "token")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", newline="") as f:
+            f.write(args[i + 1] + "\n")
+        args[i:i + 2] = ["--token-file", path]
     return subprocess.run([sctest.BIN, "ctl"] + args, capture_output=True, text=text, timeout=30, env=e, cwd=cwd)
+
+
+def token_on_command_line(api, url):
+    """--token TOKEN is refused before anything is sent, without echoing the
+    token; the environment and --token-file still work."""
+    n = len(api.requests)
+    secret = "s3cret-token-on-argv-0123456789"
+    e = dict(os.environ, SHADOWCAST_TOKEN="", SHADOWCAST_API_TOKEN="")
+    p = subprocess.run([sctest.BIN, "ctl", url, "--token", secret, "status"], capture_output=True, text=True,
+                       timeout=30, env=e)
+    no_sanitizer_report(p, "--token on the command line")
+    sctest.check(p.returncode == 2 and "--token is refused" in p.stderr and "--token-file" in p.stderr,
+                 "--token refused with the way to give it; got %d: %s" % (p.returncode, p.stderr))
+    sctest.check(secret not in p.stderr + p.stdout, "the refused token is not echoed")
+    sctest.check(len(api.requests) == n, "--token on the command line: nothing sent")
+    # $SHADOWCAST_API_TOKEN (the variable `run` reads) is sent
+    e["SHADOWCAST_API_TOKEN"] = secret
+    p = subprocess.run([sctest.BIN, "ctl", url, "pause"], capture_output=True, text=True, timeout=30, env=e)
+    no_sanitizer_report(p, "token from $SHADOWCAST_API_TOKEN")
+    sctest.check(len(api.requests) == n + 1 and "\r\nAuthorization: Bearer %s\r\n" % secret in api.requests[-1],
+                 "the token from $SHADOWCAST_API_TOKEN is sent")
 
 
 def no_sanitizer_report(p, what):
@@ -139,7 +174,7 @@ def main():
 
         # a line break would inject headers
         n = len(api.requests)
-        p = ctl([url, "--token", "abcdefgh\r\nX-Evil: 1", "pause"])
+        p = ctl([url, "pause"], "abcdefgh\r\nX-Evil: 1")
         no_sanitizer_report(p, "token with CR LF")
         sctest.check(p.returncode == 2 and "token" in p.stderr and "printable" in p.stderr,
                      "token with CR LF refused (exit 2); got %d: %s" % (p.returncode, p.stderr))
@@ -153,6 +188,7 @@ def main():
                      "URL with a 1000-character path: exit 2 with a message about the URL; got %d: %s"
                      % (p.returncode, p.stderr))
 
+        token_on_command_line(api, url)
         hostile_server(api, url, tok)
         answers(api, url, tok)
     finally:
