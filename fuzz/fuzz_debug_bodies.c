@@ -32,8 +32,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int slot = sc_debug_query_slot(s);
 	if (slot < -2 || slot > 1)
 		abort();
-	uint32_t from, count;
-	if (sc_debug_parse_ticks_query(s, &from, &count, err, sizeof(err)) && (count < 1 || count > SC_DEBUG_TICKS_MAX))
+	struct sc_ticks_query tq;
+	if (sc_debug_parse_ticks_query(s, &tq, err, sizeof(err)) &&
+	    (tq.count < 1 || tq.count > SC_DEBUG_TICKS_MAX || (!tq.by_record && tq.from > UINT32_MAX) ||
+	     tq.from > (UINT64_MAX >> 1)))
 		abort();
 	(void)sc_debug_name_ok(s, n);
 	(void)sc_debug_token_ok(s, "fuzz-token-0123456789");

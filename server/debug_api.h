@@ -74,8 +74,15 @@ bool sc_debug_parse_delay(const char *body, uint32_t fps, int64_t *ticks, char *
 bool sc_debug_parse_inject(const char *body, uint32_t *kind, char *err, size_t errlen);
 /* ?slot=0|1 -> 0/1, -1 when absent; -2 when malformed. */
 int sc_debug_query_slot(const char *query);
-/* ?from=T&count=N (both required, count 1..SC_DEBUG_TICKS_MAX); false + err. */
-bool sc_debug_parse_ticks_query(const char *query, uint32_t *from, uint32_t *count, char *err, size_t errlen);
+/* GET /api/v1/ticks's query: ?from=TICK&count=N, or ?record_from=SEQ&count=N
+ * (by tick-log sequence: every held record, superseded ones too). */
+struct sc_ticks_query {
+	bool by_record; /* record_from= */
+	uint64_t from;  /* the tick (below 2^32) or the record sequence (below 2^63) */
+	uint32_t count; /* 1..SC_DEBUG_TICKS_MAX */
+};
+/* Exactly one of from / record_from, and count; false + err. */
+bool sc_debug_parse_ticks_query(const char *query, struct sc_ticks_query *q, char *err, size_t errlen);
 
 /* GET /api/v1/ticks (server/debug_ticks.c; already authorized). */
 void sc_debug_ticks_get(struct sc_debug_api *api, const char *query, struct sc_http_response *res);

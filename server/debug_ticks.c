@@ -1,4 +1,5 @@
-/* GET /api/v1/ticks?from=T&count=N: the primary's published tick records
+/* GET /api/v1/ticks?from=T&count=N (or ?record_from=S&count=N, by record
+ * sequence, superseded records included): the primary's published tick records
  * (the shared tick log) with the inputs each applied and dropped (the input
  * log, the dropped-inputs ring), for a checker that compares acks, inputs and
  * hashes (docs/protocol.md, Debug API). Both logs are read as an observer
@@ -14,10 +15,11 @@
 
 #define TICK_INPUTS_MAX 1024u /* a record's seq range longer than this is impossible */
 
-bool sc_debug_parse_ticks_query(const char *query, uint32_t *from, uint32_t *count, char *err, size_t errlen)
+bool sc_debug_parse_ticks_query(const char *query, struct sc_ticks_query *out, char *err, size_t errlen)
 {
-	bool have_from = false, have_count = false;
+	bool have_from = false, have_record = false, have_count = false;
 	const char *q = query ? query : "";
+	*out = (struct sc_ticks_query){0};
 	while (*q) {
 		const char *amp = strchr(q, '&');
 		size_t len = amp ? (size_t)(amp - q) : strlen(q);
@@ -26,39 +28,48 @@ bool sc_debug_parse_ticks_query(const char *query, uint32_t *from, uint32_t *cou
 		uint64_t v = 0;
 		size_t digits = 0;
 		for (const char *d = eq ? eq + 1 : q + len; d < q + len; d++, digits++) {
-			if (*d < '0' || *d > '9' || v > UINT32_MAX) {
+			if (*d < '0' || *d > '9' || v > (UINT64_MAX >> 1) / 10) {
 				digits = 0;
 				break;
 			}
 			v = v * 10 + (uint64_t)(*d - '0');
 		}
 		bool is_from = klen == 4 && strncmp(q, "from", 4) == 0;
+		bool is_record = klen == 11 && strncmp(q, "record_from", 11) == 0;
 		bool is_count = klen == 5 && strncmp(q, "count", 5) == 0;
-		if (len && !is_from && !is_count) {
-			snprintf(err, errlen, "unknown query parameter '%.*s' (from, count)", (int)(klen < 40 ? klen : 40), q);
+		if (len && !is_from && !is_record && !is_count) {
+			snprintf(err, errlen, "unknown query parameter '%.*s' (from, record_from, count)",
+			         (int)(klen < 40 ? klen : 40), q);
 			return false;
 		}
-		if (len && (!eq || digits == 0 || digits > 10 || v > UINT32_MAX)) {
-			snprintf(err, errlen, "%s must be a non-negative integer below 2^32", is_from ? "from" : "count");
+		/* ticks and counts are 32-bit; a record sequence below 2^63 */
+		uint64_t max = is_record ? (UINT64_MAX >> 1) : UINT32_MAX;
+		if (len && (!eq || digits == 0 || digits > 19 || v > max)) {
+			snprintf(err, errlen, "%s must be a non-negative integer below 2^%d",
+			         is_from ? "from" : is_record ? "record_from" : "count", is_record ? 63 : 32);
 			return false;
 		}
 		if (is_from) {
-			*from = (uint32_t)v;
+			out->from = v;
 			have_from = true;
+		} else if (is_record) {
+			out->from = v;
+			have_record = true;
 		} else if (is_count) {
-			*count = (uint32_t)v;
+			out->count = (uint32_t)v;
 			have_count = true;
 		}
 		q += len + (amp ? 1 : 0);
 	}
-	if (!have_from || !have_count) {
-		snprintf(err, errlen, "give from=TICK and count=N (1..%u)", SC_DEBUG_TICKS_MAX);
+	if (have_from == have_record || !have_count) {
+		snprintf(err, errlen, "give from=TICK (or record_from=SEQ) and count=N (1..%u)", SC_DEBUG_TICKS_MAX);
 		return false;
 	}
-	if (*count == 0 || *count > SC_DEBUG_TICKS_MAX) {
-		snprintf(err, errlen, "count %u out of range: 1..%u", *count, SC_DEBUG_TICKS_MAX);
+	if (out->count == 0 || out->count > SC_DEBUG_TICKS_MAX) {
+		snprintf(err, errlen, "count %u out of range: 1..%u", out->count, SC_DEBUG_TICKS_MAX);
 		return false;
 	}
+	out->by_record = have_record;
 	return true;
 }
 
@@ -78,6 +89,7 @@ static const char *action_name(uint8_t action)
  * published is published again, and the later record is the match's. */
 struct tick_pick {
 	bool have;
+	bool by_record; /* ?record_from=: superseded is not counted (null) */
 	uint64_t record_seq;
 	uint32_t superseded;
 	struct sc_tick_record r;
@@ -179,10 +191,14 @@ static void record_json(struct sc_debug_api *api, const struct tick_pick *p, str
 {
 	const struct sc_tick_record *r = &p->r;
 	sc_sb_printf(sb, "{\"tick\":%u,\"record_seq\":%llu,\"hash\":\"0x%016llx\",\"done_ns\":%llu,\"seq_begin\":%llu,"
-	             "\"seq_end\":%llu,\"n_inputs\":%u,\"superseded\":%u,\"audio_hash\":\"0x%08x\",", r->tick,
-	             (unsigned long long)p->record_seq, (unsigned long long)r->hash, (unsigned long long)r->done_ns,
-	             (unsigned long long)r->seq_begin, (unsigned long long)r->seq_end, r->n_inputs, p->superseded,
-	             r->audio_hash);
+	             "\"seq_end\":%llu,\"n_inputs\":%u,", r->tick, (unsigned long long)p->record_seq,
+	             (unsigned long long)r->hash, (unsigned long long)r->done_ns, (unsigned long long)r->seq_begin,
+	             (unsigned long long)r->seq_end, r->n_inputs);
+	if (p->by_record)
+		sc_sb_printf(sb, "\"superseded\":null,");
+	else
+		sc_sb_printf(sb, "\"superseded\":%u,", p->superseded);
+	sc_sb_printf(sb, "\"audio_hash\":\"0x%08x\",", r->audio_hash);
 	struct sc_input_drop drops[SC_INPUT_DROPS_RING];
 	size_t n_drops;
 	char why[200];
@@ -224,11 +240,70 @@ static void record_json(struct sc_debug_api *api, const struct tick_pick *p, str
 	sc_sb_printf(sb, "}");
 }
 
+/* ?record_from=S&count=N: the held records S..S+N-1 in publication order,
+ * superseded or not, so a checker can read every record of a match that a
+ * new match (tick numbers from 0 again) has since shadowed in ?from=. */
+static void records_get(struct sc_debug_api *api, uint64_t from, uint32_t count, struct sc_http_response *res)
+{
+	const struct sc_input_log *tl = api->tick_log;
+	uint64_t tail = sc_input_log_tail(tl);
+	uint64_t lo = tail > tl->capacity ? tail - tl->capacity : 0;
+	if (tail == 0) {
+		sc_debug_error(res, 404, "the primary has published no tick record yet");
+		return;
+	}
+	if (from >= tail) {
+		sc_debug_error(res, 404, "record %llu is not published yet: the newest is record %llu",
+		               (unsigned long long)from, (unsigned long long)(tail - 1));
+		return;
+	}
+	if (from < lo) {
+		sc_debug_error(res, 410, "record %llu is no longer in the tick log: it holds records %llu..%llu; ask "
+		               "record_from=%llu", (unsigned long long)from, (unsigned long long)lo,
+		               (unsigned long long)(tail - 1), (unsigned long long)lo);
+		return;
+	}
+	uint64_t end = tail - from > count ? from + count : tail;
+	struct sc_strbuf sb = {0};
+	sc_sb_printf(&sb, "{\"record_from\":%llu,\"count\":%u,\"oldest_record\":%llu,\"newest_record\":%llu,"
+	             "\"next_tick\":%u,\"inputs_dropped\":%llu,\"records\":[", (unsigned long long)from, count,
+	             (unsigned long long)lo, (unsigned long long)(tail - 1), atomic_load(&api->session->next_tick),
+	             (unsigned long long)atomic_load(&api->session->inputs_dropped));
+	bool first = true;
+	uint64_t gone_from = end;
+	for (uint64_t rseq = from; rseq < end; rseq++) {
+		struct tick_pick p = {.have = true, .by_record = true, .record_seq = rseq};
+		enum sc_input_log_observed o = sc_input_log_observe(tl, rseq, &p.r);
+		if (o == SC_OBSERVE_CORRUPT) {
+			sc_sb_free(&sb);
+			sc_debug_error(res, 500, "the tick log's control words are impossible (%s)",
+			               sc_input_log_observed_str(o));
+			return;
+		}
+		if (o != SC_OBSERVE_OK) {
+			/* overwritten while this answer was made: the records after it
+			 * are newer still, but the answer stays a run without holes */
+			gone_from = rseq;
+			break;
+		}
+		if (!first)
+			sc_sb_printf(&sb, ",");
+		first = false;
+		record_json(api, &p, &sb);
+	}
+	/* "overtaken": the first record of the range the writer overwrote while read (null: none) */
+	if (gone_from < end)
+		sc_sb_printf(&sb, "],\"overtaken\":%llu}\n", (unsigned long long)gone_from);
+	else
+		sc_sb_printf(&sb, "],\"overtaken\":null}\n");
+	sc_debug_json(res, 200, &sb);
+}
+
 void sc_debug_ticks_get(struct sc_debug_api *api, const char *query, struct sc_http_response *res)
 {
-	uint32_t from = 0, count = 0;
+	struct sc_ticks_query tq;
 	char err[160];
-	if (!sc_debug_parse_ticks_query(query, &from, &count, err, sizeof(err))) {
+	if (!sc_debug_parse_ticks_query(query, &tq, err, sizeof(err))) {
 		sc_debug_error(res, 400, "%s", err);
 		return;
 	}
@@ -236,6 +311,11 @@ void sc_debug_ticks_get(struct sc_debug_api *api, const char *query, struct sc_h
 		sc_debug_error(res, 503, "this process has no view of the tick log");
 		return;
 	}
+	if (tq.by_record) {
+		records_get(api, tq.from, tq.count, res);
+		return;
+	}
+	uint32_t from = (uint32_t)tq.from, count = tq.count;
 	struct tick_pick *picks = calloc(count, sizeof(*picks));
 	if (!picks) {
 		sc_debug_error(res, 500, "out of memory");

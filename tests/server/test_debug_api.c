@@ -263,27 +263,36 @@ static void test_summary(void)
 
 static void test_ticks_query(void)
 {
-	uint32_t from = 7, count = 7;
+	struct sc_ticks_query q;
 	char err[160];
-	assert(sc_debug_parse_ticks_query("from=10&count=5", &from, &count, err, sizeof(err)));
-	assert(from == 10 && count == 5);
-	assert(sc_debug_parse_ticks_query("count=1024&from=0", &from, &count, err, sizeof(err)));
-	assert(from == 0 && count == 1024);
-	assert(sc_debug_parse_ticks_query("from=4294967295&count=1", &from, &count, err, sizeof(err)));
-	assert(from == 4294967295u);
-	assert(!sc_debug_parse_ticks_query("from=1&count=1025", &from, &count, err, sizeof(err)));
+	assert(sc_debug_parse_ticks_query("from=10&count=5", &q, err, sizeof(err)));
+	assert(!q.by_record && q.from == 10 && q.count == 5);
+	assert(sc_debug_parse_ticks_query("count=1024&from=0", &q, err, sizeof(err)));
+	assert(q.from == 0 && q.count == 1024);
+	assert(sc_debug_parse_ticks_query("from=4294967295&count=1", &q, err, sizeof(err)));
+	assert(q.from == 4294967295u);
+	assert(!sc_debug_parse_ticks_query("from=1&count=1025", &q, err, sizeof(err)));
 	assert(strstr(err, "1..1024"));
-	assert(!sc_debug_parse_ticks_query("from=1&count=0", &from, &count, err, sizeof(err)));
-	assert(!sc_debug_parse_ticks_query("from=1", &from, &count, err, sizeof(err)));
-	assert(!sc_debug_parse_ticks_query("", &from, &count, err, sizeof(err)));
-	assert(!sc_debug_parse_ticks_query("from=4294967296&count=1", &from, &count, err, sizeof(err)));
-	assert(!sc_debug_parse_ticks_query("from=99999999999999999999999&count=1", &from, &count, err, sizeof(err)));
-	assert(!sc_debug_parse_ticks_query("from=-1&count=1", &from, &count, err, sizeof(err)));
-	assert(!sc_debug_parse_ticks_query("from=1x&count=1", &from, &count, err, sizeof(err)));
-	assert(!sc_debug_parse_ticks_query("from&count=1", &from, &count, err, sizeof(err)));
-	assert(!sc_debug_parse_ticks_query("from=&count=1", &from, &count, err, sizeof(err)));
-	assert(!sc_debug_parse_ticks_query("from=1&count=1&slot=0", &from, &count, err, sizeof(err)));
-	assert(strstr(err, "unknown query parameter 'slot'"));
+	assert(!sc_debug_parse_ticks_query("from=1&count=0", &q, err, sizeof(err)));
+	assert(!sc_debug_parse_ticks_query("from=1", &q, err, sizeof(err)));
+	assert(!sc_debug_parse_ticks_query("", &q, err, sizeof(err)));
+	assert(!sc_debug_parse_ticks_query("from=4294967296&count=1", &q, err, sizeof(err)));
+	assert(!sc_debug_parse_ticks_query("from=99999999999999999999999&count=1", &q, err, sizeof(err)));
+	assert(!sc_debug_parse_ticks_query("from=-1&count=1", &q, err, sizeof(err)));
+	assert(!sc_debug_parse_ticks_query("from=1x&count=1", &q, err, sizeof(err)));
+	assert(!sc_debug_parse_ticks_query("from&count=1", &q, err, sizeof(err)));
+	assert(!sc_debug_parse_ticks_query("from=&count=1", &q, err, sizeof(err)));
+	assert(!sc_debug_parse_ticks_query("from=1&count=1&slot=0", &q, err, sizeof(err)));
+	/* by record sequence: 64-bit (below 2^63), never together with from */
+	assert(sc_debug_parse_ticks_query("record_from=5000000000&count=3", &q, err, sizeof(err)));
+	assert(q.by_record && q.from == 5000000000ull && q.count == 3);
+	assert(sc_debug_parse_ticks_query("record_from=9223372036854775807&count=1", &q, err, sizeof(err)));
+	assert(q.from == 9223372036854775807ull);
+	assert(!sc_debug_parse_ticks_query("record_from=9223372036854775808&count=1", &q, err, sizeof(err)));
+	assert(!sc_debug_parse_ticks_query("record_from=1&from=1&count=1", &q, err, sizeof(err)));
+	assert(strstr(err, "record_from"));
+	assert(!sc_debug_parse_ticks_query("record_from=1", &q, err, sizeof(err)));
+	assert(!sc_debug_parse_ticks_query("record_from=1&count=1025", &q, err, sizeof(err)));
 }
 
 /* --- GET /api/v1/ticks over in-memory logs ---------------------------------- */
@@ -387,6 +396,29 @@ static void test_ticks_endpoint(void)
 	assert(strstr(res.body, "\"missing\":[]"));
 	free(res.body);
 
+	/* by record: the superseded record of tick 12 (record 2, the faulted
+	 * primary's) is read too, in publication order, superseded null */
+	res = get_ticks(&f, "record_from=1&count=3");
+	assert(res.status == 200);
+	assert(strstr(res.body, "{\"record_from\":1,\"count\":3,\"oldest_record\":0,\"newest_record\":4,"));
+	assert(strstr(res.body, "[{\"tick\":11,\"record_seq\":1,"));
+	assert(strstr(res.body, "{\"tick\":12,\"record_seq\":2,\"hash\":\"0xabc000000000000c\",\"done_ns\":1012,"
+	                        "\"seq_begin\":3,\"seq_end\":5,\"n_inputs\":2,\"superseded\":null,"));
+	assert(strstr(res.body, "{\"tick\":12,\"record_seq\":3,"));
+	assert(!strstr(res.body, "\"record_seq\":4,") && !strstr(res.body, "\"record_seq\":0,"));
+	assert(strstr(res.body, "\"overtaken\":null}"));
+	free(res.body);
+	res = get_ticks(&f, "record_from=4&count=1024");
+	assert(res.status == 200 && strstr(res.body, "[{\"tick\":13,\"record_seq\":4,") &&
+	       !strstr(res.body, "\"record_seq\":5"));
+	free(res.body);
+	res = get_ticks(&f, "record_from=5&count=1");
+	assert(res.status == 404 && strstr(res.body, "record 5 is not published yet: the newest is record 4"));
+	free(res.body);
+	res = get_ticks(&f, "record_from=1&from=1&count=1");
+	assert(res.status == 400);
+	free(res.body);
+
 	/* not published yet */
 	res = get_ticks(&f, "from=14&count=2");
 	assert(res.status == 404 && strstr(res.body, "tick 14 is not published yet"));
@@ -409,6 +441,11 @@ static void test_ticks_endpoint(void)
 	assert(res.status == 410);
 	assert(strstr(res.body, "tick 10 is no longer in the tick log: it holds ticks 13..29 (its last 16 records)"));
 	assert(strstr(res.body, "ask from=13"));
+	free(res.body);
+	/* 20 records published into 16: records 0..3 are gone */
+	res = get_ticks(&f, "record_from=3&count=2");
+	assert(res.status == 410 && strstr(res.body, "record 3 is no longer in the tick log: it holds records 4..19; "
+	                                             "ask record_from=4"));
 	free(res.body);
 	res = get_ticks(&f, "from=18&count=4");
 	assert(res.status == 200 && strstr(res.body, "\"missing\":[20]"));

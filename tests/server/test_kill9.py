@@ -107,40 +107,41 @@ class Player:
 
 
 class TickPoller:
-    """Reads the tick records while the test runs, every 0.5 s, keyed by
-    record_seq: GET /api/v1/ticks shows the newest record of each tick, so
-    once a new match (tick numbers from 0 again) publishes tick T, the old
-    match's record of T is no longer shown; read earlier, it is kept."""
+    """Reads every tick record as it is published, by record sequence
+    (GET /api/v1/ticks?record_from=), every 0.5 s: superseded records (a
+    restored primary re-runs ticks; a new match numbers ticks from 0 again)
+    are read like any other, keyed by record_seq."""
 
     def __init__(self, s):
         self.s = s
         self.records = {}
+        self.next_seq = 0
         self.stop = False
         self.errors = []
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
-    def _window(self, lo, hi):
-        for t in range(max(0, lo), hi + 1, 1024):
-            st, r = self.s.api("ticks?from=%d&count=%d" % (t, min(1024, hi + 1 - t)))
-            if st != 200:
-                return None
-            for rec in r["records"]:
-                if rec["inputs"] is None:
-                    self.errors.append("tick %d (record %d): %s" % (rec["tick"], rec["record_seq"],
-                                                                   rec.get("inputs_error")))
-                else:
-                    self.records[rec["record_seq"]] = rec
-            hi_api = r["newest_tick"]
-        return hi_api
-
     def poll(self):
         try:
-            _, st = self.s.api("status")
-            nxt = st["primary"]["next_tick"] - 1
-            newest = self._window(nxt - 300, nxt) if nxt >= 0 else None
-            if newest is not None and newest > nxt:
-                self._window(newest - 300, newest)  # the previous match's last ticks
+            for _ in range(64):  # bounded: 64 x 1024 records a poll
+                st, r = self.s.api("ticks?record_from=%d&count=1024" % self.next_seq)
+                if st == 404:
+                    return  # nothing newer published yet
+                if st == 410:
+                    self.errors.append("tick records from %d were overwritten before they were read: %s"
+                                       % (self.next_seq, r))
+                    return
+                if st != 200:
+                    return
+                for rec in r["records"]:
+                    if rec["inputs"] is None:
+                        self.errors.append("tick %d (record %d): %s" % (rec["tick"], rec["record_seq"],
+                                                                       rec.get("inputs_error")))
+                    else:
+                        self.records[rec["record_seq"]] = rec
+                    self.next_seq = rec["record_seq"] + 1
+                if len(r["records"]) < 1024:
+                    return
         except (OSError, ValueError, KeyError):
             pass  # the encoder (the API) is restarting
 
