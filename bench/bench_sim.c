@@ -1,5 +1,5 @@
 /* `shadowcast bench sim`: game ticks/s and GPU ms per tick at 1280x720 and
- * 640x360, against the baseline of a plain GPU fill of the same frame slot (the
+ * 640x360 (or the --size given), against the baseline of a plain GPU fill of the same frame slot (the
  * least any renderer must spend writing that frame), measured in the same run;
  * and the same ticks simulated only (SC_RENDER_NONE: how the shadow follows
  * and catches up), whose ticks_per_s bounds how fast a shadow reaches the
@@ -128,9 +128,17 @@ int sc_bench_sim(int argc, char **argv)
 	bool json = false;
 	uint32_t ticks = 300, particles = 20000;
 	const char *device = "auto";
+	/* --size WxH, up to 4 times: the frame sizes measured (default 1280x720 and 640x360) */
+	uint32_t sizes[4][2] = {{1280, 720}, {640, 360}};
+	size_t n_sizes = 2, n_given = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
+		} else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc && n_given < 4 &&
+		           sc_parse_size(argv[i + 1], &sizes[n_given][0], &sizes[n_given][1]) &&
+		           sizes[n_given][0] % 16 == 0 && sizes[n_given][1] % 8 == 0) {
+			n_sizes = ++n_given;
+			i++;
 		} else if (strcmp(argv[i], "--ticks") == 0 && i + 1 < argc &&
 		           sc_parse_u32(argv[i + 1], 10, 1000000, &ticks)) {
 			i++;
@@ -140,18 +148,19 @@ int sc_bench_sim(int argc, char **argv)
 		} else if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) {
 			device = argv[++i];
 		} else {
-			fprintf(stderr, "usage: shadowcast bench sim [--json] [--ticks N] [--particles N] [--device SPEC]\n");
+			fprintf(stderr, "usage: shadowcast bench sim [--json] [--ticks N] [--particles N] [--device SPEC] "
+			                "[--size WxH]...\n  --size: up to 4 frame sizes, width a multiple of 16, height of 8 "
+			                "(default 1280x720 and 640x360)\n");
 			return 2;
 		}
 	}
 	struct sc_vk_device *dev = sc_vk_device_create(device);
 	if (!dev)
 		return 1;
-	static const uint32_t sizes[][2] = {{1280, 720}, {640, 360}};
 	struct sc_bench_report report;
 	sc_bench_report_init(&report, "sim");
 	int rc = 0;
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (size_t i = 0; i < n_sizes; i++) {
 		struct sim_run run;
 		char name[32];
 		snprintf(name, sizeof(name), "%ux%u", sizes[i][0], sizes[i][1]);

@@ -87,4 +87,5 @@ def main():
           % (TICKS, len(want), driver))
 
 
-main()
+if __name__ == "__main__":  # scripts/gpu_check.py imports it
+    main()

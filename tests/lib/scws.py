@@ -11,8 +11,9 @@ import time
 
 
 class WsClient:
-    def __init__(self, port, name="client", timeout=10):
+    def __init__(self, port, name="client", timeout=10, keep_video=False):
         self.name = name
+        self.video = [] if keep_video else None  # the binary messages, when kept
         self.messages = []  # JSON messages, in order
         self.acks = []
         self.frames = 0
@@ -75,6 +76,8 @@ class WsClient:
                     continue
                 if op0 == 2:
                     self.frames += 1
+                    if self.video is not None:
+                        self.video.append(msg)
                 else:
                     m = json.loads(msg.decode())
                     with self.lock:
