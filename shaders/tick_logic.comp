@@ -27,11 +27,10 @@ void inject_fault(uint kind)
 		st.players[0].team = 0xbadu;
 		st.puck.last_touch = 1234;
 	} else if (kind == FAULT_HANG) {
-		// an endless loop: 65535 x 65535 workgroups of spin.comp, each looping as
-		// long as the driver lets it (lavapipe ends any loop after 65535
-		// iterations, so one loop alone cannot hang it). The fence never signals.
+		// a long but finite loop: 65535 workgroups of spin.comp, far longer
+		// than any hang timeout on any device (see spin.comp), never endless
 		hang_dispatch[0] = 65535u;
-		hang_dispatch[1] = 65535u;
+		hang_dispatch[1] = 1u;
 	} else if (kind == FAULT_OOB) {
 		// out-of-bounds write past the last particle (robustness off); it lands
 		// in the guard band, so it is caught this tick whatever the driver
