@@ -167,6 +167,14 @@ void sc_profile_file_poll(struct sc_profile_file *f, uint64_t now_ns)
 		queue_flush(f);
 }
 
+size_t sc_profile_file_pending(struct sc_profile_file *f)
+{
+	pthread_mutex_lock(&f->lock);
+	size_t n = f->fill_len + (f->out_busy ? f->out_len : 0);
+	pthread_mutex_unlock(&f->lock);
+	return n;
+}
+
 uint64_t sc_profile_file_dropped(struct sc_profile_file *f)
 {
 	pthread_mutex_lock(&f->lock);

@@ -41,6 +41,9 @@ bool sc_profile_file_put(struct sc_profile_file *f, uint16_t type, const void *p
  * that has waited SC_PROFILE_FILE_FLUSH_NS to the disk worker. */
 void sc_profile_file_poll(struct sc_profile_file *f, uint64_t now_ns);
 
+/* Bytes taken but not written yet (a test waits for them). */
+size_t sc_profile_file_pending(struct sc_profile_file *f);
+
 /* Records dropped so far. */
 uint64_t sc_profile_file_dropped(struct sc_profile_file *f);
 

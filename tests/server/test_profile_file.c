@@ -26,6 +26,7 @@
 #include "server/profile_file.h"
 #include "server/profile_read.h"
 #include "tests/lib/check.h"
+#include "util/clock.h"
 
 static char dir[] = "/tmp/sc-profile-file-XXXXXX";
 
@@ -236,6 +237,42 @@ static void test_limit(struct sc_disk_worker *w)
 	check(!sc_profile_file_open(path, SC_PROFILE_FILE_MIN_BYTES - 1, META, NULL, err, sizeof(err)));
 }
 
+/* A figure, not a check (no timing assertions): what put() costs the
+ * producer, batches of 8000 samples that fit the buffer, each batch written
+ * out before the next. Printed; docs/profile-format.md quotes it. */
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void figure_put_cost(struct sc_disk_worker *w)
+{
+	char path[256], err[256];
+	snprintf(path, sizeof(path), "%s/cost.scprof", dir);
+	make_empty(path);
+	struct sc_profile_file *f = sc_profile_file_open(path, 1ull << 30, META, w, err, sizeof(err));
+	check(f);
+	double ns[20];
+	struct sc_sample s = sample(0, 0, 1);
+	for (int b = 0; b < 20; b++) {
+		uint64_t t0 = sc_now_ns();
+		for (int k = 0; k < 8000; k++) {
+			s.tick++;
+			check(sc_profile_file_put(f, SC_PF_SAMPLE, &s, sizeof(s)));
+		}
+		ns[b] = (double)(sc_now_ns() - t0) / 8000;
+		sc_profile_file_poll(f, ~0ull >> 1);
+		for (int k = 0; k < 2000 && sc_profile_file_pending(f); k++)
+			usleep(1000);
+	}
+	qsort(ns, 20, sizeof(ns[0]), cmp_d);
+	printf("put(): %.0f ns a sample record (p50 of 20 batches of 8000; min %.0f, max %.0f)\n", ns[10], ns[0], ns[19]);
+	check(sc_profile_file_dropped(f) == 0);
+	sc_disk_worker_destroy(w);
+	sc_profile_file_close(f);
+}
+
 /* a job that holds the worker's only thread until released */
 static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t hold_cond = PTHREAD_COND_INITIALIZER;
@@ -377,6 +414,7 @@ int main(void)
 	test_continue(worker());
 	test_bad_files();
 	test_never_waits(worker());
+	figure_put_cost(worker());
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	check(system(cmd) == 0);
