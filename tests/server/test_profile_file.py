@@ -16,7 +16,11 @@ condition, a player client and an injected fault, stopped with SIGTERM; then
    histograms of RTT and input-to-display latency without a client label.
 4. The table (without --json) names the metrics and passes.
 5. Bad files: empty, not a profile, a copy cut mid-record: exit 1 with the
-   reason on stderr, nothing on stdout."""
+   reason on stderr, nothing on stdout.
+6. An encoder process killed (-9) mid-session: the restarted one continues
+   the file (two META records), which still reads whole after SIGTERM; the
+   samples the killed process had not written yet (its last 250 ms) are
+   the only ones missing."""
 import json
 import os
 import re
@@ -167,7 +171,35 @@ def main():
                      "%s: exit %d, stderr %r" % (why, r.returncode, r.stderr))
     r = sctest.run(["profile", os.path.join(d, "none.scprof")], check=False)
     sctest.check(r.returncode == 1 and "none.scprof" in r.stderr, "missing file: %r" % r.stderr)
+    encoder_restart(d)
     print("profile file: ok")
+
+
+def encoder_restart(d):
+    prof = os.path.join(d, "restart.scprof")
+    args = ["run", "--listen", "127.0.0.1:0", "--size", "256x144", "--fps", str(FPS), "--particles", "2000",
+            "--encoder", "x264", "--delay", "20t", "--hang-timeout", "5000", "--captures", os.path.join(d, "cap2"),
+            "--profile", prof]
+    s = Session(d, "restart", args, token=TOKEN)
+    try:
+        s.wait_url()
+        enc = s.wait_children(roles=("primary", "encoder", "shadow"))["encoder"]
+        s.wait_for("tick 60", lambda: s.api("status")[1]["primary"]["next_tick"] > 60, timeout=60)
+        os.kill(enc, signal.SIGKILL)
+        s.wait_children(roles=("encoder",), not_pids=(enc,))
+        s.wait_for("tick 150 after the restart", lambda: s.api("status")[1]["primary"]["next_tick"] > 150, timeout=60)
+        ran = s.api("status")[1]["primary"]["next_tick"]
+        s.proc.send_signal(signal.SIGTERM)
+        s.proc.wait(timeout=30)
+    finally:
+        s.close()
+    sm = json.loads(sctest.run(["profile", prof, "--json"]).stdout)
+    smp = sm["samples"]
+    print("after an encoder restart: %s, %d ticks run" % (smp, ran))
+    sctest.check(sm["encoder_starts"] == 2 and sm["records"]["meta"] == 2 and sm["complete"] is True,
+                 "the restarted encoder continued the file: %s" % {k: sm[k] for k in ("encoder_starts", "complete")})
+    sctest.check(smp["first_tick"] == 0 and ran - 15 - FPS // 2 <= smp["primary"] <= ran + FPS,
+                 "primary samples %d vs %d ticks run (the killed encoder's last 250 ms lost)" % (smp["primary"], ran))
 
 
 if __name__ == "__main__":
