@@ -14,6 +14,9 @@ int sc_cmd_child(int argc, char **argv);
 int sc_cmd_inspect(int argc, char **argv);
 int sc_cmd_replay(int argc, char **argv);
 
+/* `profile FILE [--json]`: a session profile's summary (server/cmd_profile.c) */
+int sc_cmd_profile(int argc, char **argv);
+
 /* `ctl URL COMMAND`: a client of the debug API (server/cmd_ctl.c) */
 int sc_cmd_ctl(int argc, char **argv);
 

@@ -22,7 +22,7 @@ enum opt_id {
 	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_MAX_MESSAGE, OPT_CLIENT_RATE, OPT_CLIENT_QUEUE, OPT_API_TOKEN, OPT_API_TOKEN_FILE, OPT_PLAYER_TOKEN_FILE, OPT_SPECTATOR_TOKEN_FILE, OPT_CAPTURES_QUOTA, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ALLOW_ORIGIN, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
 	OPT_LOG_CAPACITY, OPT_SHADOW_BACKLOG, OPT_CRASH_LOOP, OPT_TEST_ENCODE_HOLD, OPT_TEST_DETECT_LATE, OPT_TEST_SLOW_FIRST_SUBMIT, OPT_FOLLOW,
 	OPT_PRINT_CONFIG, OPT_HELP, OPT_AUDIO, OPT_NO_AUDIO, OPT_AUDIO_BITRATE,
-	OPT_SAMPLE_EVERY, OPT_CONDITION,
+	OPT_SAMPLE_EVERY, OPT_CONDITION, OPT_PROFILE, OPT_PROFILE_MAX,
 };
 
 /* Who an option is for. `run --help` lists the user's options, then the
@@ -69,6 +69,12 @@ static const struct opt_desc opt_table[] = {
 	{"condition", OPT_CONDITION, "'NAME: METRIC OP VALUE'",
 	 "a target condition on the primary's samples, e.g. 'slow: frame_time_ms > 20'; repeat for more, at most 16 "
 	 "(docs/profiling.md)", FOR_USER},
+	{"profile", OPT_PROFILE, "FILE",
+	 "write every profiling sample (primary and shadows), encode times, condition hits, incidents and per-client "
+	 "figures to FILE, replaced at start (docs/profile-format.md; `shadowcast profile FILE` summarises it)",
+	 FOR_USER},
+	{"profile-max-mib", OPT_PROFILE_MAX, "MIB",
+	 "the profile file's size limit, 1..65536 MiB: records past it are dropped and counted (default 256)", FOR_USER},
 	{"shadow", OPT_SHADOW, "on|off", "run the delayed shadow instance (default on)", FOR_USER},
 	{"no-shadow", OPT_NO_SHADOW, NULL, "same as --shadow off", FOR_USER},
 	{"shadow-device", OPT_SHADOW_DEVICE, "SPEC", "Vulkan device of the shadow (default: as --device)", FOR_USER},
@@ -125,6 +131,7 @@ void sc_run_config_defaults(struct sc_run_config *cfg)
 	cfg->audio = true;
 	cfg->audio_bitrate_kbps = 64;
 	cfg->sample_every = 1;
+	cfg->profile_max_mib = 256;
 	cfg->delay_ms = 1000;
 	cfg->hang_timeout_ms = 500;
 	cfg->on_fault = SC_ON_FAULT_RESTORE;
@@ -313,6 +320,8 @@ static const char *set_option(struct sc_run_config *cfg, int id, const char *v)
 	case OPT_AUDIO_BITRATE: return U32(audio_bitrate_kbps, 6, 510, "must be 6..510 (kbit/s)");
 	case OPT_SAMPLE_EVERY: return U32(sample_every, 0, 100000, "must be 0..100000 (ticks; 0 = off)");
 	case OPT_CONDITION: return add_condition(cfg, v);
+	case OPT_PROFILE: return copy_str(cfg->profile, sizeof(cfg->profile), v);
+	case OPT_PROFILE_MAX: return U32(profile_max_mib, 1, 65536, "must be 1..65536 (MiB)");
 	case OPT_SHADOW_DEVICE: return copy_str(cfg->shadow_device, sizeof(cfg->shadow_device), v);
 	case OPT_DELAY: return parse_delay(cfg, v);
 	case OPT_HANG_TIMEOUT: return U32(hang_timeout_ms, 50, 60000, "must be 50..60000 (ms)");
@@ -501,6 +510,9 @@ void sc_run_config_write(FILE *out, const struct sc_run_config *cfg)
 	for (uint32_t i = 0; i < cfg->n_conditions; i++)
 		fprintf(out, "condition = %s: %s%s\n", cfg->conditions[i].name, cfg->conditions[i].text,
 		        cfg->conditions[i].capture ? " capture" : "");
+	if (cfg->profile[0])
+		fprintf(out, "profile = %s\n", cfg->profile);
+	fprintf(out, "profile-max-mib = %u\n", cfg->profile_max_mib);
 	fprintf(out, "shadow = %s\n", cfg->shadow ? "on" : "off");
 	if (cfg->shadow_device[0])
 		fprintf(out, "shadow-device = %s\n", cfg->shadow_device);

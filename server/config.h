@@ -42,6 +42,9 @@ struct sc_run_config {
 	/* target conditions (server/condition.h): one per `condition` line, in order */
 	struct sc_condition conditions[SC_MAX_CONDITIONS];
 	uint32_t n_conditions;
+	/* session profile (docs/profile-format.md): "" = none */
+	char profile[512];
+	uint32_t profile_max_mib;  /* the file never grows past this */
 	/* shadow tracking */
 	bool shadow;               /* --no-shadow turns it off */
 	char shadow_device[128];   /* "" = same device spec as the primary */

@@ -621,6 +621,27 @@ static void get_events(struct sc_debug_api *api, const char *query, struct sc_ht
 	res->len = n;
 }
 
+#define LIVE_MAX (256 * 1024)
+
+static void get_profile_live(struct sc_debug_api *api, struct sc_http_response *res)
+{
+	if (!api->live_json) {
+		sc_debug_error(res, 503, "this process has no profiler");
+		return;
+	}
+	char *buf = malloc(LIVE_MAX);
+	size_t n = buf ? api->live_json(api->ud, buf, LIVE_MAX) : 0;
+	if (n == 0) {
+		free(buf);
+		sc_debug_error(res, 500, "the live profile answer did not fit");
+		return;
+	}
+	res->status = 200;
+	res->content_type = "application/json";
+	res->body = buf;
+	res->len = n;
+}
+
 /* --- routing ----------------------------------------------------------------- */
 
 static const struct {
@@ -716,6 +737,11 @@ void sc_debug_api_request(struct sc_debug_api *api, const struct sc_http_request
 	if (strcmp(path, API "/events") == 0) {
 		if (is_get(req, res))
 			get_events(api, req->query, res);
+		return;
+	}
+	if (strcmp(path, API "/profile/live") == 0) {
+		if (is_get(req, res))
+			get_profile_live(api, res);
 		return;
 	}
 	if (strcmp(path, API "/inject") == 0) {

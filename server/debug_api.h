@@ -55,6 +55,9 @@ struct sc_debug_api {
 	/* GET /api/v1/events: the profiler's condition hits and samples
 	 * (server/profile_metrics.h); NULL: 503 */
 	size_t (*events_json)(void *ud, const char *query, char *buf, size_t len, unsigned *status);
+	/* GET /api/v1/profile/live: the clients' figures now and the last
+	 * encodes (the /debug plots); NULL: 503; 0 returned: did not fit */
+	size_t (*live_json)(void *ud, char *buf, size_t len);
 };
 
 void sc_debug_api_request(struct sc_debug_api *api, const struct sc_http_request *req,

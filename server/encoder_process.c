@@ -31,7 +31,11 @@
 #include "net/shm/fd_passing.h"
 #include "net/shm/input_log.h"
 #include "net/ws/ws_server.h"
+#include <jansson.h>
+
 #include "server/capture_summary.h"
+#include "server/client_metrics.h"
+#include "server/profile_file.h"
 #include "server/config.h"
 #include "server/debug_api.h"
 #include "server/disk_worker.h"
@@ -52,6 +56,7 @@
 #define SC_ENCP_ARENA_TIMEOUT_MS 10000
 #define SC_ENCP_FRAME_WAIT_MS 50 /* doorbell timeout: supervisor socket + signals checked */
 #define SC_ENCP_DOORBELL_SPIN 64
+#define SC_ENCP_LIVE_ENCODES 512 /* the last encodes kept for GET /api/v1/profile/live */
 
 struct encp {
 	const struct sc_run_config *cfg;
@@ -102,6 +107,15 @@ struct encp {
 	struct sc_encoder_audio audio;
 	/* encode thread drains the sample rings, /metrics reads the histograms */
 	struct sc_profile profile;
+	/* per-client RTT and input-to-display histograms (service thread) */
+	struct sc_client_metrics client_metrics;
+	/* --profile FILE (NULL: none); the encode thread also records incidents */
+	struct sc_profile_file *pfile;
+	uint32_t incident_seen;
+	/* the last encodes for the /debug plots: encode thread writes, service thread reads */
+	pthread_mutex_t live_lock;
+	struct sc_pf_encode live[SC_ENCP_LIVE_ENCODES];
+	uint64_t live_n;
 };
 
 /* --- service thread: ws callbacks ------------------------------------------ */
@@ -210,7 +224,56 @@ static size_t metrics_text(void *user, char *buf, size_t len)
 {
 	struct encp *p = user;
 	size_t n = sc_encoder_metrics_text(&p->status, buf, len);
-	return n + sc_profile_metrics_text(&p->profile, buf + n, len - n);
+	n += sc_profile_metrics_text(&p->profile, buf + n, len - n);
+	return n + sc_client_metrics_text(&p->client_metrics, buf + n, len - n);
+}
+
+static void on_client_figures(void *user, const struct sc_ws_client_figures *f)
+{
+	struct encp *p = user;
+	sc_client_metrics_figures(&p->client_metrics, f);
+}
+
+static void on_client_measure(void *user, uint32_t client_id, enum sc_ws_measure kind, uint64_t ns)
+{
+	struct encp *p = user;
+	sc_client_metrics_measure(&p->client_metrics, client_id, kind, ns);
+}
+
+/* GET /api/v1/profile/live (service thread): the clients' figures now and
+ * the last encodes, for the /debug plots (docs/protocol.md §10). */
+static size_t api_live_json(void *ud, char *buf, size_t len)
+{
+	struct encp *p = ud;
+	int n = snprintf(buf, len, "{\"now_ns\":%llu,\"clients\":", (unsigned long long)sc_now_ns());
+	if (n < 0 || (size_t)n >= len)
+		return 0;
+	size_t used = (size_t)n;
+	size_t c = sc_ws_server_clients_json(p->ws, buf + used, len - used);
+	if (!c)
+		return 0;
+	used += c;
+	n = snprintf(buf + used, len - used, ",\"encode\":[");
+	if (n < 0 || (size_t)n >= len - used)
+		return 0;
+	used += (size_t)n;
+	pthread_mutex_lock(&p->live_lock);
+	uint64_t end = p->live_n, from = end > SC_ENCP_LIVE_ENCODES ? end - SC_ENCP_LIVE_ENCODES : 0;
+	for (uint64_t i = from; i < end; i++) {
+		const struct sc_pf_encode *e = &p->live[i % SC_ENCP_LIVE_ENCODES];
+		n = snprintf(buf + used, len - used, "%s[%llu,%.3f,%u,%u]", i > from ? "," : "",
+		             (unsigned long long)e->done_ns, (double)e->encode_ns / 1e6, e->bytes, e->tick);
+		if (n < 0 || (size_t)n >= len - used) {
+			pthread_mutex_unlock(&p->live_lock);
+			return 0;
+		}
+		used += (size_t)n;
+	}
+	pthread_mutex_unlock(&p->live_lock);
+	n = snprintf(buf + used, len - used, "]}\n");
+	if (n < 0 || (size_t)n >= len - used)
+		return 0;
+	return used + (size_t)n;
 }
 
 static size_t http_get(void *user, const char *path, char *buf, size_t len,
@@ -417,6 +480,12 @@ static void encode_one(struct encp *p)
 	count_in_place(p, &t, copied);
 	atomic_store(&p->session->encode_us_last, (uint32_t)((done - t0) / 1000));
 	sc_profile_encoded(&p->profile, done - t0, pkt.size);
+	struct sc_pf_encode rec = {.done_ns = done, .encode_ns = done - t0, .tick = t.tick, .bytes = (uint32_t)pkt.size,
+	                           .keyframe = pkt.keyframe};
+	sc_profile_file_put(p->pfile, SC_PF_ENCODE, &rec, sizeof(rec)); /* never waits (NULL: none) */
+	pthread_mutex_lock(&p->live_lock);
+	p->live[p->live_n++ % SC_ENCP_LIVE_ENCODES] = rec;
+	pthread_mutex_unlock(&p->live_lock);
 	if (t.capture_ns && done > t.capture_ns) {
 		uint64_t i = atomic_fetch_add(&p->stats.frame_lat_n, 1);
 		atomic_store(&p->stats.frame_lat_us[i % SC_FRAME_LAT_RING], (uint32_t)((done - t.capture_ns) / 1000));
@@ -576,11 +645,28 @@ static void tell_discarded(struct encp *p)
 	}
 }
 
+/* --profile: an incident the session's fault record holds, once. */
+static void record_incident(struct encp *p)
+{
+	struct sc_fault_shm *f = &p->session->fault;
+	if (atomic_load(&f->state) != SC_FAULT_READY || f->incident == p->incident_seen)
+		return;
+	p->incident_seen = f->incident;
+	struct sc_pf_incident r = {.detected_ns = f->detected_ns, .incident = f->incident, .detected = f->detected,
+	                           .path = f->path, .injected = f->injected, .error_tick = f->error_tick,
+	                           .detected_tick = f->detected_tick > f->error_tick ? f->detected_tick : f->error_tick};
+	sc_profile_file_put(p->pfile, SC_PF_INCIDENT, &r, sizeof(r));
+}
+
 static void *encode_thread(void *arg)
 {
 	struct encp *p = arg;
 
 	while (!atomic_load(&p->stop)) {
+		if (p->pfile) {
+			record_incident(p);
+			sc_profile_file_poll(p->pfile, sc_now_ns());
+		}
 		tell_dropped(p);
 		tell_discarded(p);
 		/* notices are not held for a frame */
@@ -694,6 +780,8 @@ static bool create_server(struct encp *p)
 		.on_leave = on_leave,
 		.on_chat = on_chat,
 		.metrics_text = metrics_text,
+		.on_client_figures = on_client_figures,
+		.on_client_measure = on_client_measure,
 		.http_get = http_get,
 		.http_request = http_request,
 		.http_poll = http_poll,
@@ -706,6 +794,44 @@ static bool create_server(struct encp *p)
 		return false;
 	atomic_store(&p->session->http_port, sc_ws_server_port(p->ws));
 	return true;
+}
+
+/* --profile FILE (the supervisor created it): the writer, fed by the
+ * sample reader, the encoder, the incidents and the clients; the disk worker
+ * writes it. A profile that cannot be written is logged and left out: the
+ * game goes on. */
+static void open_profile(struct encp *p)
+{
+	const struct sc_run_config *cfg = p->cfg;
+	static const char *const passes[SC_SAMPLE_PASSES] = SC_SAMPLE_PASS_NAMES;
+	json_t *pj = json_array(), *cj = json_array();
+	for (int i = 0; i < SC_SAMPLE_PASSES; i++)
+		json_array_append_new(pj, json_string(passes[i]));
+	for (uint32_t i = 0; i < cfg->n_conditions; i++)
+		json_array_append_new(cj, json_pack("{s:s,s:s,s:b}", "name", cfg->conditions[i].name, "condition",
+		                                    cfg->conditions[i].text, "capture", cfg->conditions[i].capture));
+	char device[sizeof(p->session->primary_device)];
+	memcpy(device, p->session->primary_device, sizeof(device));
+	device[sizeof(device) - 1] = '\0';
+	json_t *dev = json_string(device); /* NULL when not UTF-8 */
+	json_t *meta = json_pack("{s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:s,s:o,s:o,s:o,s:[sss]}", "program", "shadowcast",
+	                         "pid", (int)getpid(), "fps", cfg->fps, "width", cfg->width, "height", cfg->height,
+	                         "particles", cfg->particles, "players", cfg->players, "sample_every", cfg->sample_every,
+	                         "encoder", sc_encoder_name(p->enc), "device", dev ? dev : json_null(), "passes", pj,
+	                         "conditions", cj, "instances", "primary", "shadow0", "shadow1");
+	char *text = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
+	json_decref(meta);
+	char err[256];
+	p->pfile = text ? sc_profile_file_open(cfg->profile, (uint64_t)cfg->profile_max_mib << 20, text, p->disk, err,
+	                                       sizeof(err)) : NULL;
+	bool built = text != NULL;
+	free(text);
+	if (!p->pfile) {
+		sc_err("profile: not writing %s: %s", cfg->profile, built ? err : "out of memory");
+		return;
+	}
+	p->profile.file = p->pfile;
+	p->client_metrics.file = p->pfile;
 }
 
 static int block_signals(void)
@@ -741,6 +867,7 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 	p->in_place_logged = -1;
 	pthread_mutex_init(&p->log_lock, NULL);
 	pthread_mutex_init(&p->shown_lock, NULL);
+	pthread_mutex_init(&p->live_lock, NULL);
 	if (cfg->inputs[0]) {
 		if (!sc_input_list_load(&p->script, cfg->inputs))
 			goto out;
@@ -778,6 +905,7 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 		.inputs_logged = &p->stats.inputs_logged,
 		.input_stamp = api_input_stamp,
 		.events_json = api_events_json,
+		.live_json = api_live_json,
 		.ud = p,
 	};
 	if (cfg->audio && !sc_encoder_audio_init(&p->audio, p->arena, p->session, cfg->audio_bitrate_kbps * 1000))
@@ -792,6 +920,8 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 	}
 	p->api.disk = p->disk;
 	p->api.summaries = p->summaries;
+	if (cfg->profile[0])
+		open_profile(p);
 	atomic_store(&p->keyframe, true);
 	if (pthread_create(&p->thread, NULL, encode_thread, p) != 0) {
 		sc_err("cannot start the encode thread");
@@ -810,6 +940,8 @@ out_ws:
 	sc_ws_server_destroy(p->ws);
 	sc_disk_worker_destroy(p->disk);
 	sc_capture_summaries_destroy(p->summaries);
+	sc_profile_file_close(p->pfile); /* no producer and no disk job left */
+	p->pfile = p->profile.file = p->client_metrics.file = NULL;
 out_arena:
 	sc_frame_reader_finish(&p->reader);
 	sc_encoder_audio_finish(&p->audio);
@@ -829,6 +961,7 @@ out:
 	sc_input_origins_finish(&p->origins);
 	pthread_mutex_destroy(&p->log_lock);
 	pthread_mutex_destroy(&p->shown_lock);
+	pthread_mutex_destroy(&p->live_lock);
 	free(p);
 	return rc;
 }

@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{"run", sc_cmd_run, "serve the game: supervisor, encoder process, primary instance"},
 	{"inspect", sc_cmd_inspect, "print the game state a shadow capture preserves"},
 	{"replay", sc_cmd_replay, "re-run a shadow capture offline and reproduce its error"},
+	{"profile", sc_cmd_profile, "summarise a session profile (run --profile FILE): p50/p99, hot passes, incidents"},
 	{"ctl", sc_cmd_ctl, "talk to a running server's debug API: status, step, inject, download"},
 	{"__child", sc_cmd_child, NULL}, /* a process of `run`, started by the supervisor */
 };

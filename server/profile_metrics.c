@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/profile_file.h"
 #include "session/session.h"
 #include "util/log.h"
 
@@ -50,6 +51,11 @@ static void condition_hit(struct sc_profile *p, uint32_t i, const struct sc_samp
 	p->events[(id - 1) % SC_PROFILE_EVENTS] =
 		(struct sc_profile_event){.id = id, .time_ns = s->tick_start_ns, .tick = s->tick, .condition = i, .value = v};
 	pthread_mutex_unlock(&p->lock);
+	if (p->file) {
+		struct sc_pf_condition r = {.time_ns = s->tick_start_ns, .tick = s->tick, .condition = i, .value = v,
+		                            .threshold = c->threshold};
+		sc_profile_file_put(p->file, SC_PF_CONDITION, &r, sizeof(r));
+	}
 	if (c->capture && p->session) {
 		/* the running shadow, behind by its delay, captures that tick's state (session.h) */
 		atomic_store(&p->session->anomaly_capture_req, (uint64_t)++p->capture_seq << 32 | s->tick);
@@ -115,6 +121,8 @@ size_t sc_profile_drain(struct sc_profile *p, size_t max)
 				atomic_fetch_add_explicit(&p->samples_bad, 1, memory_order_relaxed);
 				continue;
 			}
+			if (p->file) /* before the conditions' hits on it */
+				sc_profile_file_put(p->file, SC_PF_SAMPLE, &s, sizeof(s));
 			sc_profile_add(p, &s);
 			n++;
 		}

@@ -17,6 +17,7 @@
 
 struct sc_arena;
 struct sc_session_shm;
+struct sc_profile_file;
 
 /* roles in the histograms' labels: the primary, and the shadows together */
 #define SC_PROFILE_ROLES 2
@@ -61,6 +62,9 @@ struct sc_profile {
 	struct sc_profile_event events[SC_PROFILE_EVENTS];
 	uint64_t events_n;
 	uint32_t capture_seq;                      /* encode thread: anomaly capture requests made */
+	/* --profile FILE: every sample read and every hit go there too (set
+	 * before the encode thread starts; NULL: none) */
+	struct sc_profile_file *file;
 };
 
 /* Attaches to the rings (a missing one is logged and skipped). */

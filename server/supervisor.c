@@ -5,6 +5,7 @@
  * back-off, prints the URL, and on SIGINT/SIGTERM takes everything down. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -479,6 +480,23 @@ static bool setup_child_args(struct supervisor *sup, int argc, char **argv)
 	return true;
 }
 
+/* --profile FILE: replaced now, empty; the encoder process writes it (and a
+ * restarted one continues it: server/profile_file.h). A path that cannot be
+ * written is refused before anything starts. */
+static bool create_profile(const struct sc_run_config *cfg, const char *prog)
+{
+	if (!cfg->profile[0])
+		return true;
+	int fd = open(cfg->profile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "%s: --profile %s: %s\n", prog, cfg->profile, strerror(errno));
+		return false;
+	}
+	close(fd);
+	sc_info("profile: writing %s (at most %u MiB)", cfg->profile, cfg->profile_max_mib);
+	return true;
+}
+
 int sc_cmd_run(int argc, char **argv)
 {
 	sc_log_set_role("supervisor");
@@ -489,6 +507,8 @@ int sc_cmd_run(int argc, char **argv)
 	if (!setup_token(&sup, argv[0]) || !check_tls_files(&sup.cfg, argv[0]))
 		return 2;
 	warn_if_exposed(&sup.cfg);
+	if (!create_profile(&sup.cfg, argv[0]))
+		return 2;
 	if (!setup_child_args(&sup, argc, argv))
 		return 1;
 	sup_child_init(&sup.primary, "primary", sup.cfg.restart_backoff_ms);

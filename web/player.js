@@ -123,6 +123,10 @@ let lastFrameNumber = null;
 const inflight = new Map(); // chunk timestamp -> {recv, tick, encodeDoneNs, captureNs}
 const pendingInputs = new Map(); // seq -> sent ms
 const ackedInputs = []; // {tick, sent}
+// input-to-display latencies measured here, reported to the server once a
+// second in a `latency` message (docs/protocol.md): /metrics and the profile
+const latencyOut = [];
+sc.latencyReports = 0;
 
 function requestKeyframe() { send({ type: 'keyframe' }); }
 
@@ -177,7 +181,9 @@ function present(frame, info) {
   // input-to-display: the first frame at or after the tick an input was applied at
   for (let i = ackedInputs.length - 1; i >= 0; i--) {
     if (info.tick >= ackedInputs[i].tick) {
-      record('input', now - ackedInputs[i].sent);
+      const ms = now - ackedInputs[i].sent;
+      record('input', ms);
+      if (ms >= 0 && ms <= 60000 && latencyOut.length < 32) latencyOut.push(Math.round(ms * 10) / 10);
       ackedInputs.splice(i, 1);
     }
   }
@@ -407,11 +413,18 @@ function connect() {
     sc.connected = true;
     seq = 0;
     lastFrameNumber = null;
+    latencyOut.length = 0; /* the last connection's */
     resetDecoder();
     setState('joining…');
     send(joinMessage());
     clearInterval(pingTimer);
-    pingTimer = setInterval(() => send({ type: 'ping', t: performance.now() }), 1000);
+    pingTimer = setInterval(() => {
+      send({ type: 'ping', t: performance.now() });
+      if (latencyOut.length) {
+        send({ type: 'latency', input_ms: latencyOut.splice(0) });
+        sc.latencyReports++;
+      }
+    }, 1000);
   };
   sock.onmessage = (e) => {
     if (typeof e.data === 'string') onControl(JSON.parse(e.data));

@@ -1,94 +1,198 @@
-// The /debug page's live profiling plot (docs/profiling.md): the primary's
-// last 300 samples from GET /api/v1/events?last=300, drawn on a canvas against
-// time: frame time, tick time, GPU time and the particle pass (ms), with a
-// marker for each condition hit (red) and for the incident's error tick
-// (orange) on the same time axis. A small hand-drawn plot: Debian 12 packages
-// no stand-alone chart library this page could serve (uPlot is not packaged;
-// Flot needs jQuery, chartkick needs Chart.js), and the page has no build step.
-const SERIES = [
-  { key: 'frame_ms', label: 'frame', color: '#4aa3ff', get: (s) => s.frame_ms },
-  { key: 'tick_ms', label: 'tick', color: '#9be36b', get: (s) => s.tick_ms },
-  { key: 'gpu_ms', label: 'GPU', color: '#e0b0ff', get: (s) => s.gpu_ms },
-  { key: 'particles_ms', label: 'GPU particles', color: '#ffd866', get: (s) => s.passes_ms.particles },
-];
+// The /debug page's live profile plots (docs/profiling.md "The /debug
+// plots"), drawn with uPlot (web/vendor/uplot, MIT; pinned by
+// web/package-lock.json, copied by scripts/vendor-web.sh). Every 500 ms:
+// GET /api/v1/events?last=300 (the primary's samples and the condition hits)
+// and GET /api/v1/profile/live (each client's bytes, the last encodes). Two
+// plots on the same time axis (seconds before now, the server's clock):
+//  1. frame, tick and GPU time and each GPU pass (ms), shadow lag (ticks);
+//  2. encode time (ms), bitrate per client (kbit/s, from the bytes sent
+//     between two polls).
+// A red line at each condition hit and an orange one at the incident's error
+// tick, on both. window.debugPage.plot holds what was drawn, for tests.
+const PASSES = ['tick_logic', 'spin', 'particles', 'audio', 'finalize', 'bin', 'render', 'seal'];
+const PASS_COLORS = ['#f4a261', '#2a9d8f', '#ffd866', '#e76f51', '#8ab17d', '#b5838d', '#6d9dc5', '#cdb4db'];
+const CLIENT_COLORS = ['#4aa3ff', '#ff6b9a', '#9be36b', '#ffd166', '#c77dff', '#06d6a0'];
+const WINDOW_S = 12; // the plots show the last seconds (300 samples at 60 Hz: 5 s; at 30 Hz: 10 s)
+const BITRATE_POINTS = 120;
 
-export function startProfilePlot(canvas, legend, api, state) {
-  const plot = { samples: 0, markers: [], drawn: 0, error: null };
+export function startProfilePlot(root, legend, api, state) {
+  const U = window.uPlot;
+  const plot = { samples: 0, markers: [], drawn: 0, error: null, uplots: 0, series: {}, last: {}, lastTick: null };
   state.plot = plot;
-  legend.textContent = '';
-  for (const s of SERIES) {
-    const span = document.createElement('span');
-    span.style.color = s.color;
-    span.textContent = `■ ${s.label} `;
-    legend.append(span);
+  legend.textContent = 'uPlot · red: condition hit · orange: incident';
+  if (!U) {
+    plot.error = 'uPlot did not load (web/vendor/uplot/uPlot.iife.min.js)';
+    root.textContent = plot.error;
+    return plot;
   }
-  const mark = document.createElement('span');
-  mark.style.color = '#ff5555';
-  mark.textContent = '| condition hit ';
-  const inc = document.createElement('span');
-  inc.style.color = '#ff9f40';
-  inc.textContent = '| incident';
-  legend.append(mark, inc);
+  const frameBox = document.createElement('div');
+  const streamBox = document.createElement('div');
+  root.append(frameBox, streamBox);
+  const bitrate = new Map(); // client -> [{t_ns, kbps}]
+  let prevLive = null;
+  let markers = []; // {t_ns, color, kind, tick}
+  let nowNs = 0;
+  let frameChart = null, streamChart = null, streamKey = '';
+
+  const width = () => Math.max(400, root.clientWidth || 1200);
+  const x = (ns) => (ns - nowNs) / 1e9;
+
+  // the condition and incident lines, on every plot
+  const markerPlugin = {
+    hooks: {
+      draw: [(u) => {
+        const { ctx } = u;
+        const { top, height } = u.bbox;
+        ctx.save();
+        ctx.lineWidth = 2 * devicePixelRatio;
+        ctx.setLineDash([]);
+        for (const m of markers) {
+          const px = u.valToPos(x(m.t_ns), 'x', true);
+          if (!Number.isFinite(px) || px < u.bbox.left || px > u.bbox.left + u.bbox.width) continue;
+          ctx.strokeStyle = m.color;
+          ctx.beginPath();
+          ctx.moveTo(px, top);
+          ctx.lineTo(px, top + height);
+          ctx.stroke();
+        }
+        ctx.restore();
+      }],
+    },
+  };
+
+  const axis = (label, scale, side) => ({
+    scale, label, side, stroke: '#aaa', grid: { stroke: side === 1 ? 'transparent' : '#333' },
+    ticks: { stroke: '#333' },
+  });
+  const xAxis = { label: 's (before now)', stroke: '#aaa', grid: { stroke: '#333' }, ticks: { stroke: '#333' } };
+  const xScale = () => ({ time: false, auto: false, range: () => [-WINDOW_S, 0] });
+
+  function makeFrameChart() {
+    const series = [{ label: 't' },
+      { label: 'frame', stroke: '#4aa3ff', width: 1.5, scale: 'ms' },
+      { label: 'tick', stroke: '#9be36b', scale: 'ms' },
+      { label: 'GPU', stroke: '#e0b0ff', width: 1.5, scale: 'ms' },
+      ...PASSES.map((p, i) => ({ label: `GPU ${p}`, stroke: PASS_COLORS[i], scale: 'ms' })),
+      { label: 'shadow lag', stroke: '#ff9f40', dash: [6, 4], scale: 'ticks' }];
+    return new U({
+      title: 'Primary: frame, tick and GPU time per pass (ms); shadow lag (ticks)',
+      width: width(), height: 240, series, plugins: [markerPlugin],
+      scales: { x: xScale(), ms: { range: (u, lo, hi) => [0, Math.max(1, hi * 1.1)] },
+        ticks: { range: (u, lo, hi) => [0, Math.max(10, hi * 1.1)] } },
+      axes: [xAxis, axis('ms', 'ms', 3), axis('ticks', 'ticks', 1)],
+      legend: { live: false },
+    }, [[]].concat(series.slice(1).map(() => [])), frameBox);
+  }
+
+  function makeStreamChart(clients) {
+    const series = [{ label: 't' }, { label: 'encode', stroke: '#e0b0ff', scale: 'ms', points: { show: false } },
+      ...clients.map((c, i) => ({ label: `bitrate client ${c}`, stroke: CLIENT_COLORS[i % CLIENT_COLORS.length],
+        width: 1.5, scale: 'kbps', spanGaps: true }))];
+    return new U({
+      title: 'Encoder: encode time (ms); bitrate per client (kbit/s)',
+      width: width(), height: 200, series, plugins: [markerPlugin],
+      scales: { x: xScale(), ms: { range: (u, lo, hi) => [0, Math.max(1, hi * 1.1)] },
+        kbps: { range: (u, lo, hi) => [0, Math.max(100, hi * 1.1)] } },
+      axes: [xAxis, axis('ms', 'ms', 3), axis('kbit/s', 'kbps', 1)],
+      legend: { live: false },
+    }, [[]].concat(series.slice(1).map(() => [])), streamBox);
+  }
+
+  // what each series drew: points with a value, and the newest value
+  function count(chart, data) {
+    chart.series.forEach((s, i) => {
+      if (!i) return;
+      const col = data[i];
+      let n = 0, last = null;
+      for (const v of col) if (v !== null && v !== undefined) { n++; last = v; }
+      plot.series[s.label] = n;
+      plot.last[s.label] = last;
+    });
+  }
+
+  function updateBitrate(live) {
+    if (prevLive) {
+      const dt = (live.now_ns - prevLive.now_ns) / 1e9;
+      const before = new Map(prevLive.clients.map((c) => [c.client, c]));
+      for (const c of live.clients) {
+        const b = before.get(c.client);
+        if (!b || dt <= 0) continue;
+        const pts = bitrate.get(c.client) || [];
+        pts.push({ t_ns: live.now_ns, kbps: ((c.bytes_sent - b.bytes_sent) * 8) / 1000 / dt });
+        if (pts.length > BITRATE_POINTS) pts.shift();
+        bitrate.set(c.client, pts);
+      }
+    }
+    const present = new Set(live.clients.map((c) => c.client));
+    for (const id of [...bitrate.keys()]) if (!present.has(id)) bitrate.delete(id);
+    prevLive = live;
+  }
+
+  function draw(ev, live) {
+    const samples = ev.samples || [];
+    nowNs = live.now_ns;
+    plot.samples = samples.length;
+    plot.lastTick = samples.length ? samples[samples.length - 1].tick : null;
+    updateBitrate(live);
+    // markers: condition hits, and the last sample of the incident's error tick
+    markers = [];
+    plot.markers = [];
+    const t0 = samples.length ? samples[0].start_ns : nowNs;
+    for (const e of ev.events || []) {
+      if (e.time_ns < t0) continue;
+      markers.push({ t_ns: e.time_ns, color: '#ff5555' });
+      plot.markers.push({ kind: `condition:${e.condition}`, tick: e.tick });
+    }
+    const st = state.status;
+    const incident = st && (st.incident || st.last_incident);
+    if (incident && incident.error_tick !== undefined) {
+      const at = samples.filter((s) => s.tick === incident.error_tick).pop();
+      if (at) {
+        markers.push({ t_ns: at.start_ns, color: '#ff9f40' });
+        plot.markers.push({ kind: 'incident', tick: incident.error_tick });
+      }
+    }
+    // plot 1: the samples
+    frameChart ||= makeFrameChart();
+    const d1 = [samples.map((s) => x(s.start_ns)), samples.map((s) => s.frame_ms), samples.map((s) => s.tick_ms),
+      samples.map((s) => s.gpu_ms), ...PASSES.map((p) => samples.map((s) => s.passes_ms[p])),
+      samples.map((s) => s.shadow_lag)];
+    frameChart.setData(d1);
+    count(frameChart, d1);
+    // plot 2: encodes and bitrates, one time axis (rows where either has a point)
+    const clients = [...bitrate.keys()].sort((a, b) => a - b);
+    const key = clients.join(',');
+    if (!streamChart || key !== streamKey) {
+      if (streamChart) streamChart.destroy();
+      streamChart = makeStreamChart(clients);
+      streamKey = key;
+    }
+    const rows = [];
+    for (const [t, ms] of live.encode) rows.push({ t, enc: ms });
+    clients.forEach((c, i) => { for (const p of bitrate.get(c)) rows.push({ t: p.t_ns, c: i, kbps: p.kbps }); });
+    rows.sort((a, b) => a.t - b.t);
+    const d2 = [rows.map((r) => x(r.t)), rows.map((r) => (r.enc === undefined ? null : r.enc)),
+      ...clients.map((c, i) => rows.map((r) => (r.c === i ? r.kbps : null)))];
+    streamChart.setData(d2);
+    count(streamChart, d2);
+    plot.uplots = (frameChart ? 1 : 0) + (streamChart ? 1 : 0);
+    plot.drawn++;
+  }
 
   async function poll() {
     if (!state.token) return;
     try {
-      const ev = await api('GET', '/events?last=300');
-      draw(ev);
+      const [ev, live] = await Promise.all([api('GET', '/events?last=300'), api('GET', '/profile/live')]);
+      draw(ev, live);
+      plot.error = null;
     } catch (e) {
       plot.error = e.message;
     }
   }
 
-  function draw(ev) {
-    const samples = ev.samples || [];
-    const ctx = canvas.getContext('2d');
-    const w = canvas.width, h = canvas.height, pad = 28;
-    ctx.fillStyle = '#111';
-    ctx.fillRect(0, 0, w, h);
-    plot.samples = samples.length;
-    plot.markers = [];
-    if (samples.length < 2) return;
-    const t0 = samples[0].start_ns, t1 = samples[samples.length - 1].start_ns;
-    const span = Math.max(1, t1 - t0);
-    let top = 1;
-    for (const s of samples) for (const k of SERIES) top = Math.max(top, k.get(s));
-    top *= 1.1;
-    const x = (t) => pad + (w - 2 * pad) * ((t - t0) / span);
-    const y = (v) => h - pad - (h - 2 * pad) * (v / top);
-    ctx.strokeStyle = '#444';
-    ctx.fillStyle = '#aaa';
-    ctx.font = '11px monospace';
-    ctx.strokeRect(pad, pad, w - 2 * pad, h - 2 * pad);
-    ctx.fillText(`${top.toFixed(1)} ms`, 2, pad - 6);
-    ctx.fillText(`tick ${samples[0].tick}`, pad, h - 8);
-    ctx.fillText(`tick ${samples[samples.length - 1].tick}`, w - pad - 70, h - 8);
-    for (const k of SERIES) {
-      ctx.strokeStyle = k.color;
-      ctx.beginPath();
-      samples.forEach((s, i) => (i ? ctx.lineTo(x(s.start_ns), y(k.get(s))) : ctx.moveTo(x(s.start_ns), y(k.get(s)))));
-      ctx.stroke();
-    }
-    const vline = (t, color, kind, tick) => {
-      ctx.strokeStyle = color;
-      ctx.beginPath();
-      ctx.moveTo(x(t), pad);
-      ctx.lineTo(x(t), h - pad);
-      ctx.stroke();
-      plot.markers.push({ kind, tick });
-    };
-    for (const e of ev.events || [])
-      if (e.time_ns >= t0 && e.time_ns <= t1) vline(e.time_ns, '#ff5555', `condition:${e.condition}`, e.tick);
-    const st = state.status;
-    const incident = st && (st.incident || st.last_incident);
-    if (incident && incident.error_tick !== undefined) {
-      // the last sample of the error tick (a restored primary runs ticks again after it)
-      const at = samples.filter((s) => s.tick === incident.error_tick).pop();
-      if (at) vline(at.start_ns, '#ff9f40', 'incident', incident.error_tick);
-    }
-    plot.drawn++;
-  }
-
+  window.addEventListener('resize', () => {
+    for (const c of [frameChart, streamChart]) if (c) c.setSize({ width: width(), height: c.height });
+  });
   setInterval(poll, 500);
   poll();
   return plot;

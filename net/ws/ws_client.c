@@ -96,6 +96,7 @@ bool sc_ws_client_send_control(struct sc_ws_client *c, struct sc_ws_msg *msg)
 	if (!msg || c->killed || c->closing)
 		return false;
 	uint64_t flushed = c->queue->video_flushed;
+	size_t video_bytes = c->queue->video_bytes;
 	if (c->queue->control_bytes + msg->len > SC_WS_CONTROL_QUEUE_BYTES ||
 	    !sc_ws_queue_push(c->queue, msg)) {
 		c->srv->stats.queue_overruns++;
@@ -109,6 +110,7 @@ bool sc_ws_client_send_control(struct sc_ws_client *c, struct sc_ws_msg *msg)
 		c->frames_dropped += n;
 		c->srv->stats.frames_dropped += n;
 		sc_ws_queue_flush_video(c->queue);
+		c->bytes_dropped += video_bytes; /* all the video that was queued */
 		c->need_keyframe = true;
 	}
 	mark_waiting(c);
@@ -129,9 +131,10 @@ void sc_ws_client_send_error(struct sc_ws_client *c, const char *code, const cha
 	sc_ws_msg_unref(msg);
 }
 
-static void drop_frames(struct sc_ws_client *c, uint64_t n)
+static void drop_frames(struct sc_ws_client *c, uint64_t n, uint64_t bytes)
 {
 	c->frames_dropped += n;
+	c->bytes_dropped += bytes;
 	c->srv->stats.frames_dropped += n;
 }
 
@@ -143,18 +146,19 @@ void sc_ws_client_send_video(struct sc_ws_client *c, struct sc_ws_msg *msg)
 	if (!c->joined || c->killed || c->close_code || c->closing)
 		return;
 	if (c->need_keyframe && !msg->keyframe) {
-		drop_frames(c, 1);
+		drop_frames(c, 1, msg->len);
 		return;
 	}
 	if (q->video_frames >= cfg->client_queue_frames ||
 	    (q->video_frames > 0 && q->video_bytes + msg->len > cfg->client_queue_bytes)) {
 		/* stale frames: drop them all, resync at a keyframe */
+		size_t queued = q->video_bytes;
 		uint32_t n = sc_ws_queue_flush_video(q);
-		drop_frames(c, n);
+		drop_frames(c, n, queued - q->video_bytes);
 		c->overruns++;
 		c->srv->stats.queue_overruns++;
 		if (!msg->keyframe) {
-			drop_frames(c, 1);
+			drop_frames(c, 1, msg->len);
 			c->need_keyframe = true;
 			sc_dbg("ws: client %u is behind: dropped %u frames, waiting for a keyframe",
 			       c->id, n + 1);
@@ -162,13 +166,14 @@ void sc_ws_client_send_video(struct sc_ws_client *c, struct sc_ws_msg *msg)
 		}
 	}
 	uint64_t flushed = q->video_flushed;
+	size_t queued = q->video_bytes;
 	if (!sc_ws_queue_push(q, msg)) {
-		drop_frames(c, 1);
+		drop_frames(c, 1, msg->len);
 		c->need_keyframe = !msg->keyframe || c->need_keyframe;
 		return;
 	}
 	if (q->video_flushed != flushed) {
-		drop_frames(c, q->video_flushed - flushed);
+		drop_frames(c, q->video_flushed - flushed, queued + msg->len - q->video_bytes);
 		c->need_keyframe = true;
 		return;
 	}
@@ -198,6 +203,10 @@ int sc_ws_client_writeable(struct sc_ws_client *c)
 	if (c->close_code) {
 		lws_close_reason(wsi, (enum lws_close_status)c->close_code,
 		                 (unsigned char *)c->close_reason, strlen(c->close_reason));
+		return -1;
+	}
+	if (sc_ws_figures_write_ping(c) < 0) { /* the RTT ping, ahead of the queue */
+		sc_warn("ws: client %u: writing a ping failed, closing", c->id);
 		return -1;
 	}
 	for (int n = 0; n < SC_WS_WRITES_PER_CALLBACK; n++) {
@@ -275,6 +284,7 @@ void sc_ws_client_housekeeping(struct sc_ws_client *c, uint64_t now_ns)
 		sc_ws_client_close(c, SC_WS_CLOSE_JOIN_TIMEOUT, "no join message in time");
 		return;
 	}
+	sc_ws_figures_housekeeping(c, now_ns);
 	/* still waiting for a keyframe after a request: ask again */
 	if (c->joined && c->need_keyframe && !c->waiting_since_ns)
 		sc_ws_client_ask_keyframe(c, now_ns);

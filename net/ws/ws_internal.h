@@ -27,6 +27,9 @@
 #define SC_WS_MAX_MSGS_PER_SEC 10000         /* max_client_msgs_per_sec (a queue slot each) */
 #define SC_WS_CHAT_BURST 5                   /* chat messages a client may send at once */
 #define SC_WS_CHAT_REFILL_MS 2000            /* then one more every this many ms */
+#define SC_WS_PING_MS 1000                   /* a WebSocket ping to each joined client (RTT) */
+#define SC_WS_PING_LOST_MS 10000             /* a ping unanswered this long is forgotten */
+#define SC_WS_FIGURES_MS 1000                /* cfg.on_client_figures per joined client */
 
 struct sc_ws_client {
 	struct sc_ws_server *srv;
@@ -66,6 +69,15 @@ struct sc_ws_client {
 
 	/* stats */
 	uint64_t frames_sent, frames_dropped, bytes_sent, overruns, inputs;
+	uint64_t bytes_dropped;      /* video bytes dropped for this client */
+	/* per-client figures (ws_client_figures.c) */
+	bool ping_want;              /* a ping goes out at the next WRITEABLE */
+	uint64_t ping_sent_ns;       /* the outstanding ping (its payload), 0 = none */
+	uint64_t next_ping_ns, next_figures_ns;
+	uint64_t rtt_ns;             /* the last round trip, 0 = none yet */
+	uint64_t rtt_count;
+	uint64_t input_display_ns;   /* median of the last `latency` report, 0 = none */
+	uint64_t input_display_count;
 };
 
 struct sc_ws_stats {
@@ -144,6 +156,17 @@ void sc_ws_client_close(struct sc_ws_client *c, int code, const char *reason);
 void sc_ws_client_kill(struct sc_ws_client *c, const char *why);
 void sc_ws_client_housekeeping(struct sc_ws_client *c, uint64_t now_ns);
 void sc_ws_client_ask_keyframe(struct sc_ws_client *c, uint64_t now_ns);
+
+/* ws_client_figures.c: per-client figures (RTT by WebSocket ping, reported
+ * input-to-display latency, bytes) for cfg.on_client_* and /metrics */
+void sc_ws_figures_housekeeping(struct sc_ws_client *c, uint64_t now_ns);
+/* From WRITEABLE, before the queue: the ping, if one is due; -1 on a write error. */
+int sc_ws_figures_write_ping(struct sc_ws_client *c);
+void sc_ws_figures_pong(struct sc_ws_client *c, const void *in, size_t len);
+void sc_ws_figures_latency(struct sc_ws_client *c, const struct sc_ws_client_msg *m);
+void sc_ws_figures_left(struct sc_ws_client *c);
+/* Per-client gauges and counters (label client="ID") for /metrics. */
+size_t sc_ws_figures_metrics(struct sc_ws_server *srv, char *buf, size_t len);
 
 /* ws_stream.c */
 int sc_ws_stream_callback(struct lws *wsi, enum lws_callback_reasons reason,

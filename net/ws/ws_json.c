@@ -27,6 +27,7 @@ enum sc_ws_key {
 	KEY_TOKEN = 1u << 8,
 	KEY_AUDIO = 1u << 9,
 	KEY_TEXT = 1u << 10,
+	KEY_INPUT_MS = 1u << 11,
 };
 
 static const struct {
@@ -38,6 +39,7 @@ static const struct {
 	{ "block", KEY_BLOCK }, { "t", KEY_T },         { "token", KEY_TOKEN },
 	{ "audio", KEY_AUDIO },
 	{ "text", KEY_TEXT },
+	{ "input_ms", KEY_INPUT_MS },
 };
 
 struct sc_ws_parser {
@@ -234,6 +236,7 @@ static bool parse_type(struct sc_ws_parser *ps, struct sc_ws_client_msg *msg)
 		{ "keyframe", SC_WS_CMSG_KEYFRAME },
 		{ "ping", SC_WS_CMSG_PING },
 		{ "chat", SC_WS_CMSG_CHAT },
+		{ "latency", SC_WS_CMSG_LATENCY },
 	};
 	const char *s;
 	size_t n;
@@ -429,6 +432,38 @@ static bool parse_text(struct sc_ws_parser *ps, struct sc_ws_client_msg *msg)
 	return true;
 }
 
+/* "input_ms": [ms, ...], 1..SC_WS_LATENCY_MAX numbers, each 0..SC_WS_LATENCY_MAX_MS. */
+static bool parse_input_ms(struct sc_ws_parser *ps, struct sc_ws_client_msg *msg)
+{
+	skip_ws(ps);
+	if (ps->p >= ps->end || *ps->p != '[')
+		return fail(ps, "\"input_ms\" must be an array of numbers");
+	ps->p++;
+	for (;;) {
+		struct sc_ws_num num;
+		skip_ws(ps);
+		if (ps->p >= ps->end || !(*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9')))
+			return fail(ps, "\"input_ms\" must be an array of numbers");
+		if (!parse_number(ps, &num))
+			return false;
+		if (!(num.d >= 0 && num.d <= SC_WS_LATENCY_MAX_MS))
+			return fail(ps, "\"input_ms\" values must be 0..%d", SC_WS_LATENCY_MAX_MS);
+		if (msg->n_input_ms == SC_WS_LATENCY_MAX)
+			return fail(ps, "\"input_ms\" has more than %d values", SC_WS_LATENCY_MAX);
+		msg->input_ms[msg->n_input_ms++] = num.d;
+		skip_ws(ps);
+		if (ps->p < ps->end && *ps->p == ',') {
+			ps->p++;
+			continue;
+		}
+		if (ps->p < ps->end && *ps->p == ']') {
+			ps->p++;
+			return true;
+		}
+		return fail(ps, "\"input_ms\" must be an array of numbers");
+	}
+}
+
 static bool parse_value(struct sc_ws_parser *ps, enum sc_ws_key key,
                         struct sc_ws_client_msg *msg)
 {
@@ -475,6 +510,8 @@ static bool parse_value(struct sc_ws_parser *ps, enum sc_ws_key key,
 		return true;
 	case KEY_TEXT:
 		return parse_text(ps, msg);
+	case KEY_INPUT_MS:
+		return parse_input_ms(ps, msg);
 	}
 	return fail(ps, "internal: unknown key");
 }
@@ -518,6 +555,12 @@ static bool check_schema(struct sc_ws_parser *ps, unsigned seen,
 		allowed |= KEY_TEXT;
 		if (!(seen & KEY_TEXT))
 			return fail(ps, "chat needs \"text\"");
+		break;
+	case SC_WS_CMSG_LATENCY:
+		name = "latency";
+		allowed |= KEY_INPUT_MS;
+		if (!(seen & KEY_INPUT_MS))
+			return fail(ps, "latency needs \"input_ms\"");
 		break;
 	}
 	if (seen & ~allowed) {

@@ -14,7 +14,12 @@ enum sc_ws_client_msg_type {
 	SC_WS_CMSG_KEYFRAME,
 	SC_WS_CMSG_PING,
 	SC_WS_CMSG_CHAT,
+	SC_WS_CMSG_LATENCY,
 };
+
+/* `latency`: input-to-display latencies the page measured, ms */
+#define SC_WS_LATENCY_MAX 32
+#define SC_WS_LATENCY_MAX_MS 60000
 
 /* Longest chat text, in UTF-8 bytes after the JSON escapes are decoded. */
 #define SC_WS_CHAT_MAX 200
@@ -39,6 +44,9 @@ struct sc_ws_client_msg {
 	 * 1..SC_WS_CHAT_MAX bytes, NUL-terminated */
 	uint32_t text_len;
 	char text[SC_WS_CHAT_MAX + 1];
+	/* latency: "input_ms": 1..SC_WS_LATENCY_MAX numbers, 0..SC_WS_LATENCY_MAX_MS */
+	uint32_t n_input_ms;
+	double input_ms[SC_WS_LATENCY_MAX];
 };
 
 /* Parses one client message. On failure returns false and writes a short

@@ -116,6 +116,8 @@ size_t sc_ws_metrics_format(struct sc_ws_server *srv, char *buf, size_t len)
 	for (struct sc_ws_client *c = srv->clients; c; c = c->next)
 		out(&o, "shadowcast_ws_client_frames_sent_total{client=\"%u\"} %llu\n", c->id,
 		    (unsigned long long)c->frames_sent);
+	if (o.used + 1 < o.len) /* per-client bytes, RTT, input-to-display (ws_client_figures.c) */
+		o.used += sc_ws_figures_metrics(srv, o.buf + o.used, o.len - o.used);
 	label_value(name, sizeof(name), srv->cfg.encoder_name ? srv->cfg.encoder_name : "unknown");
 	label_value(reason, sizeof(reason), srv->cfg.encoder_fallback_reason);
 	out(&o, "# HELP shadowcast_encoder_info The encoder in use and why it is not the first choice.\n"

@@ -129,6 +129,23 @@ struct sc_ws_input_applied {
 
 #define SC_WS_MAX_EVENTS_PER_INPUT 3
 
+/* One joined client's counters (cfg.on_client_figures, docs/profiling.md). */
+struct sc_ws_client_figures {
+	uint32_t client_id;
+	int player;               /* -1 spectator */
+	uint64_t frames_sent, frames_dropped;
+	uint64_t bytes_sent;      /* WebSocket payload bytes written, every kind */
+	uint64_t bytes_dropped;   /* video bytes dropped for it (a slow client) */
+	uint64_t rtt_ns;          /* the last WebSocket ping's round trip, 0 = none yet */
+	uint64_t input_display_ns; /* the median of its last `latency` report, 0 = none */
+	bool left;                /* the client is gone: its last figures */
+};
+
+enum sc_ws_measure {
+	SC_WS_MEASURE_RTT = 1,           /* a WebSocket ping (opcode 9) to its pong, measured here */
+	SC_WS_MEASURE_INPUT_DISPLAY = 2, /* an input sent to its frame shown, reported by the client */
+};
+
 struct sc_ws_server_config {
 	const char *listen_addr; /* "127.0.0.1", "::1", "0.0.0.0"; NULL = all */
 	uint16_t port;           /* 0 = ephemeral, read back with sc_ws_server_port() */
@@ -175,6 +192,12 @@ struct sc_ws_server_config {
 	 * client's chat rate limit has been applied. Return false when it cannot
 	 * be taken now (the client gets error `chat_rejected`). */
 	bool (*on_chat)(void *user, uint32_t client_id, int player, const char *text, uint32_t len);
+	/* Optional, service thread: each joined client's figures every
+	 * SC_WS_FIGURES_MS and when it leaves; each measurement as it comes
+	 * (a ping's round trip, every SC_WS_PING_MS; an input-to-display latency
+	 * from the client's `latency` message). */
+	void (*on_client_figures)(void *user, const struct sc_ws_client_figures *f);
+	void (*on_client_measure)(void *user, uint32_t client_id, enum sc_ws_measure kind, uint64_t ns);
 	/* Extra Prometheus lines appended to /metrics; returns bytes written. */
 	size_t (*metrics_text)(void *user, char *buf, size_t len);
 	/* Optional read-only HTTP GET endpoints under /api/ (the embedding process's
@@ -228,6 +251,9 @@ bool sc_ws_server_send_to(struct sc_ws_server *srv, uint32_t client_id, const ch
  * service thread polls the pending answers and writes the streams that wait
  * for data (lws_cancel_service, LWS_CALLBACK_EVENT_WAIT_CANCELLED). */
 void sc_ws_server_wake(struct sc_ws_server *srv);
+/* Service thread only (an http_request handler): every connected client's
+ * figures as a JSON array into buf; returns its length, 0 if it did not fit. */
+size_t sc_ws_server_clients_json(struct sc_ws_server *srv, char *buf, size_t len);
 /* Services the port on the calling thread until sc_ws_server_stop(); then
  * closes every client with 1001. False on a fatal service error. */
 bool sc_ws_server_run(struct sc_ws_server *srv);

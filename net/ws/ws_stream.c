@@ -271,6 +271,9 @@ static int handle_message(struct sc_ws_client *c, struct lws *wsi, uint64_t arri
 	case SC_WS_CMSG_CHAT:
 		handle_chat(c, &m, arrival_ns);
 		break;
+	case SC_WS_CMSG_LATENCY:
+		sc_ws_figures_latency(c, &m); /* no answer */
+		break;
 	case SC_WS_CMSG_PING: {
 		char t[48] = "";
 		if (m.has_t)
@@ -389,6 +392,10 @@ int sc_ws_stream_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	}
 	case LWS_CALLBACK_RECEIVE:
 		return c ? receive(c, wsi, in, len) : 0;
+	case LWS_CALLBACK_RECEIVE_PONG:
+		if (c)
+			sc_ws_figures_pong(c, in, len);
+		return 0;
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
 		if (c)
 			c->peer_closed = true;
@@ -402,6 +409,7 @@ int sc_ws_stream_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		        c->id, c->peer, !c->joined ? "never joined" : c->player < 0 ? "spectator" : "player",
 		        (double)(sc_now_ns() - c->connected_ns) / 1e9,
 		        (unsigned long long)c->frames_sent, (unsigned long long)c->frames_dropped);
+		sc_ws_figures_left(c);
 		if (c->joined) {
 			atomic_fetch_sub(&srv->joined_clients, 1);
 			if (c->player >= 0 && srv->player_owner[c->player] == c->id)

@@ -2,7 +2,8 @@
 // Chromium (Debian's chromium driven by playwright-core): it decodes at least
 // 60 frames of the real game with WebCodecs; holding KeyD moves player 0 to
 // the right, asserted on the server side (GET /api/v1/state) and in the
-// picture (the centroid of player 0's red disc on the canvas moves right).
+// picture (the centroid of player 0's red disc on the canvas moves right);
+// the page's input-to-display latencies reach the server's /metrics.
 // Screenshots are kept in $SHADOWCAST_ARTIFACTS (default ./test-artifacts).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -107,5 +108,18 @@ test('the player page plays the real game: decode, KeyD moves player 0', { timeo
   const sc2 = await page.evaluate(() => ({ ...window.shadowcast }));
   console.log(`page: ${sc2.framesDecoded} frames decoded, ${sc2.fps} fps, ${sc2.acks} acks`);
   assert.ok(sc2.acks >= 2, 'inputs were acknowledged');
+  // the page reports its input-to-display latencies (docs/protocol.md `latency`):
+  // the server's histogram counts them and the page's client has its gauge
+  await until(page, () => window.shadowcast.latencyReports >= 1, null, 10000, 'a latency report sent');
+  let metrics = '';
+  for (let i = 0; i < 50; i++) {
+    metrics = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+    if (/^shadowcast_input_to_display_seconds_count [1-9]/m.test(metrics)) break;
+    await sleep(100);
+  }
+  assert.match(metrics, /^shadowcast_input_to_display_seconds_count [1-9]\d*$/m, 'reported latencies counted');
+  assert.match(metrics, /^shadowcast_ws_client_input_to_display_seconds\{client="\d+"\} 0\.\d+$/m,
+    'the page\'s client has its input-to-display gauge');
+  assert.match(metrics, /^shadowcast_ws_client_rtt_seconds\{client="\d+"\} 0\.\d+$/m, 'and its RTT');
   assert.ok(!logs.some((l) => l.startsWith('pageerror')), logs.join('\n'));
 });

@@ -1,6 +1,9 @@
-// The /debug page's profiling plot against the REAL server in headless
-// Chromium (issue 11): with the token it draws the primary's live samples
-// (more than 100 of them, redrawn as they come), a condition hit
+// The /debug page's profiling plots against the REAL server in headless
+// Chromium (issue 11): with the token it draws, with uPlot (two uPlot charts
+// on the page), the primary's live samples (more than 100 of them, redrawn as
+// they come, the newest tick moving on): frame time, GPU time per pass and
+// shadow lag (about the 60-tick delay); encode times; the bitrate of the
+// page's own spectator stream (a client: above 0 kbit/s). A condition hit
 // (`late: tick >= 60`) appears as a marker at tick 60, and after an injected
 // assert fault an incident marker appears at the fault's error tick.
 // Screenshot to $SHADOWCAST_ARTIFACTS (default ./test-artifacts).
@@ -49,8 +52,22 @@ test('developer page: live profile plot with condition and incident markers', { 
     'at least 100 samples drawn');
   await until(page, () => window.debugPage.plot.markers.some((m) => m.kind === 'condition:late' && m.tick === 60),
     null, 30000, 'the condition marker at tick 60');
-  const drawn = await page.evaluate(() => window.debugPage.plot.drawn);
-  await until(page, (d) => window.debugPage.plot.drawn > d + 2, drawn, 20000, 'redrawn live');
+  // drawn by uPlot: two charts, each series with live data
+  assert.equal(await page.locator('#plot .uplot').count(), 2, 'two uPlot charts');
+  assert.equal(await page.evaluate(() => window.debugPage.plot.uplots), 2);
+  await until(page, () => {
+    const p = window.debugPage.plot;
+    const br = Object.keys(p.series).filter((k) => k.startsWith('bitrate client '));
+    return p.series.frame >= 100 && p.series['GPU particles'] >= 100 && p.series['GPU render'] >= 100 &&
+      p.series['shadow lag'] >= 100 && p.last['shadow lag'] >= 30 && p.series.encode >= 50 &&
+      p.last.encode > 0 && br.some((k) => p.series[k] >= 3 && p.last[k] > 0);
+  }, null, 30000, 'frame, GPU passes, shadow lag, encode and a client\'s bitrate drawn');
+  const before = await page.evaluate(() => ({ drawn: window.debugPage.plot.drawn, tick: window.debugPage.plot.lastTick,
+    enc: window.debugPage.plot.last.encode }));
+  await until(page, (b) => window.debugPage.plot.drawn > b.drawn + 2 && window.debugPage.plot.lastTick > b.tick + 10 &&
+    window.debugPage.plot.series.encode >= 50, before, 20000, 'redrawn live with newer samples');
+  for (const name of ['frame', 'GPU', 'GPU tick_logic', 'GPU seal', 'shadow lag', 'encode'])
+    assert.ok(await page.evaluate((n) => window.debugPage.plot.series[n] > 0, name), `series ${name} drawn`);
   // an injected fault: the incident marker at its error tick
   await until(page, () => {
     const s = window.debugPage.status;

@@ -3,7 +3,8 @@
 //    stalled client and a lagging client stop reading (phase B): B >= 0.85 A;
 //  - the lagging client (pauses 2 s, under the stall bound) loses stale
 //    frames, and after every gap in frame numbers the next frame is a
-//    keyframe; it keeps receiving afterwards;
+//    keyframe; it keeps receiving afterwards; its per-client series on
+//    /metrics count the frames and video bytes dropped for it;
 //  - the stalled client (never reads again) is disconnected by the server
 //    within stall_disconnect_ms plus the time to fill the socket buffers.
 import { test, after } from 'node:test';
@@ -98,6 +99,11 @@ test('a client that stops reading does not lower the others\' frame rate and is 
   assert.equal(metric(m, 'shadowcast_ws_stall_disconnects_total'), 1);
   assert.ok(metric(m, 'shadowcast_ws_frames_dropped_total') > 0);
   assert.ok(metric(m, 'shadowcast_ws_queue_overruns_total') > 0);
+  // the per-client figures name the lagging client: its frames and video bytes dropped
+  const id = lagger.hello.client_id;
+  assert.ok(metric(m, `shadowcast_ws_client_frames_dropped_total{client="${id}"}`) > 0, 'lagger: frames dropped');
+  assert.ok(metric(m, `shadowcast_ws_client_bytes_dropped_total{client="${id}"}`) > 1000, 'lagger: bytes dropped');
+  assert.ok(metric(m, `shadowcast_ws_client_bytes_sent_total{client="${id}"}`) > 0, 'lagger: bytes sent');
   for (const c of readers)
     assert.equal(c.close, null, `${c.name} still connected`);
   for (const c of [...readers, lagger]) c.ws.close(1000);

@@ -34,8 +34,14 @@ def install(cmake, build, prefix):
     sctest.check(p.returncode == 0, "cmake --install exits 0; got %d: %s%s" % (p.returncode, p.stdout, p.stderr))
     for rel in (("bin", "shadowcast"), ("share", "shadowcast", "web", "index.html"),
                 ("share", "shadowcast", "web", "debug.html"), ("share", "doc", "shadowcast", "README.md"),
-                ("share", "doc", "shadowcast", "LICENSE"), ("share", "doc", "shadowcast", "docs", "configuration.md")):
+                ("share", "doc", "shadowcast", "LICENSE"), ("share", "doc", "shadowcast", "docs", "configuration.md"),
+                ("share", "shadowcast", "web", "vendor", "uplot", "uPlot.iife.min.js"),
+                ("share", "shadowcast", "web", "vendor", "uplot", "uPlot.min.css"),
+                ("share", "shadowcast", "web", "vendor", "uplot", "LICENSE")):
         sctest.check(os.path.isfile(installed(prefix, *rel)), "installed: %s" % os.path.join(*rel))
+    for rel in (("package.json",), ("package-lock.json",), ("node_modules",)):  # web/'s npm files stay behind
+        sctest.check(not os.path.exists(installed(prefix, "share", "shadowcast", "web", *rel)),
+                     "not installed: web/%s" % os.path.join(*rel))
     sctest.check(os.access(installed(prefix, "bin", "shadowcast"), os.X_OK), "the installed binary is executable")
 
 

@@ -154,6 +154,29 @@ int main(void)
 	BAD("{\"type\":\"chat\",\"text\":\"hi\",\"seq\":1}", "not allowed in chat");
 	BAD("{\"type\":\"ping\",\"text\":\"hi\"}", "not allowed in ping");
 
+	/* latency: 1..32 input-to-display latencies, ms, 0..60000 */
+	m = ok("{\"type\":\"latency\",\"input_ms\":[12.5, 30,47.5e0 ]}");
+	CHECK(m.type == SC_WS_CMSG_LATENCY && m.n_input_ms == 3 && m.input_ms[0] == 12.5 && m.input_ms[1] == 30 &&
+	      m.input_ms[2] == 47.5, "latency: %u values", m.n_input_ms);
+	m = ok("{\"input_ms\":[0,60000],\"type\":\"latency\"}");
+	CHECK(m.n_input_ms == 2 && m.input_ms[1] == 60000, "latency bounds");
+	char lat[400] = "{\"type\":\"latency\",\"input_ms\":[1";
+	for (int i = 1; i < 32; i++)
+		strcat(lat, ",1");
+	m = ok(strcat(lat, "]}"));
+	CHECK(m.n_input_ms == 32, "32 values fit");
+	lat[strlen(lat) - 2] = '\0';
+	BAD(strcat(lat, ",1]}"), "more than 32 values");
+	BAD("{\"type\":\"latency\"}", "latency needs \"input_ms\"");
+	BAD("{\"type\":\"latency\",\"input_ms\":[]}", "array of numbers");
+	BAD("{\"type\":\"latency\",\"input_ms\":5}", "array of numbers");
+	BAD("{\"type\":\"latency\",\"input_ms\":[1,\"2\"]}", "array of numbers");
+	BAD("{\"type\":\"latency\",\"input_ms\":[1,2}", "array of numbers");
+	BAD("{\"type\":\"latency\",\"input_ms\":[-1]}", "0..60000");
+	BAD("{\"type\":\"latency\",\"input_ms\":[60000.5]}", "0..60000");
+	BAD("{\"type\":\"latency\",\"input_ms\":[1],\"t\":1}", "not allowed in latency");
+	BAD("{\"type\":\"ping\",\"input_ms\":[1]}", "not allowed in ping");
+
 	bad("{\"type\":\"ping\"}\0", 16, "trailing data");
 	bad("{\"type\":\"ping\"", 12, "unterminated"); /* never reads past len */
 
