@@ -504,12 +504,6 @@ static void poll_command(struct sc_debug_api *api, struct sc_http_response *res)
 	}
 	res->pending = false;
 	int32_t r = m->result;
-	if (r == 0 && cmd == SC_SHADOW_CMD_SET_DELAY && api->events) {
-		struct sc_event e = {.tag = SC_EV_DELAY, .tick = atomic_load(&api->session->next_tick),
-		                     .u.delay = {.slot = (uint32_t)slot, .ticks = atomic_load(&m->delay_ticks),
-		                                 .previous = delay_before}};
-		sc_event_record(api->events, &e);
-	}
 	char msg[sizeof(m->message)];
 	memcpy(msg, m->message, sizeof(msg));
 	msg[sizeof(msg) - 1] = '\0';
@@ -543,6 +537,12 @@ static void poll_command(struct sc_debug_api *api, struct sc_http_response *res)
 		sc_sb_free(&sb);
 		res->pending = true;
 		return;
+	}
+	if (r == 0 && cmd == SC_SHADOW_CMD_SET_DELAY && api->events) { /* once: the answer is final here */
+		struct sc_event e = {.tag = SC_EV_DELAY, .tick = atomic_load(&api->session->next_tick),
+		                     .u.delay = {.slot = (uint32_t)slot, .ticks = atomic_load(&m->delay_ticks),
+		                                 .previous = delay_before}};
+		sc_event_record(api->events, &e);
 	}
 	sc_debug_json(res, result_status(r), &sb);
 }

@@ -104,8 +104,9 @@ struct encp {
 	struct sc_profile profile;
 	/* encode thread: what it last saw in the session block, for the event track */
 	struct {
-		uint32_t incident;
+		uint32_t incident, incident_error_tick;
 		uint32_t shadow_state[2];
+		uint32_t pause_incident[2]; /* the incident a slot's shadow paused for, 0 none */
 		int32_t primary_pid;
 		uint64_t capture_done;
 	} seen;
@@ -602,6 +603,7 @@ static void watch_session(struct encp *p)
 	struct sc_fault_shm *f = &s->fault;
 	if (atomic_load(&f->state) == SC_FAULT_READY && f->incident != p->seen.incident) {
 		p->seen.incident = f->incident;
+		p->seen.incident_error_tick = f->error_tick;
 		struct sc_event e = {.tag = SC_EV_INCIDENT, .time_ns = f->detected_ns, .tick = f->error_tick,
 		                     .u.incident = {.incident = f->incident, .detected = f->detected,
 		                                    .injected = f->injected, .detected_tick = f->detected_tick}};
@@ -615,9 +617,13 @@ static void watch_session(struct encp *p)
 		if (paused == was_paused || (!paused && st == SC_SHADOW_OFF))
 			continue;
 		uint32_t next = atomic_load(&m->next_tick);
+		/* paused for the last incident: holding the tick before its error tick */
+		if (paused)
+			p->seen.pause_incident[i] =
+				p->seen.incident && next && next == p->seen.incident_error_tick ? p->seen.incident : 0;
 		struct sc_event e = {.tag = paused ? SC_EV_PAUSE : SC_EV_RESUME, .tick = atomic_load(&s->next_tick),
 		                     .u.pause = {.slot = (uint32_t)i, .held_tick = next ? next - 1 : 0,
-		                                 .incident = atomic_load(&f->state) == SC_FAULT_READY ? f->incident : 0}};
+		                                 .incident = p->seen.pause_incident[i]}};
 		sc_event_record(t, &e);
 	}
 	int32_t pid = atomic_load(&s->primary_pid);
