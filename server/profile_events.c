@@ -10,6 +10,7 @@
 #include "net/shm/input_event.h"
 #include "server/profile_metrics.h"
 #include "session/session.h"
+#include "util/json_escape.h"
 
 #define WINDOW_DEFAULT 30
 #define WINDOW_MAX 300
@@ -295,7 +296,9 @@ static unsigned bad(struct sc_prom_out *o, unsigned status, const char *why)
 {
 	o->used = 0;
 	o->overflow = false;
-	sc_prom_put(o, "{\"error\":\"%s\",\"status\":%u}\n", why, status);
+	char *q = sc_json_quote(why, strlen(why)); /* it can quote the query back */
+	sc_prom_put(o, "{\"error\":%s,\"status\":%u}\n", q ? q : "\"bad request\"", status);
+	free(q);
 	return status;
 }
 
