@@ -485,6 +485,13 @@ static void feed_script(struct encp *p)
 			return;
 		}
 		atomic_fetch_add(&p->stats.inputs_logged, 1);
+		if (rec.action == SC_INPUT_FAULT) { /* a scripted fault injection, as the debug API's */
+			struct sc_event e = {.tag = SC_EV_INJECT, .tick = rec.tick,
+			                     .u.inject = {.kind = (uint32_t)(uint8_t)rec.a, .seq = rec.seq}};
+			sc_event_record(&p->profile.events, &e);
+		} else {
+			sc_event_inputs(&p->profile.events, rec.tick, rec.player, 1u << (rec.action & 31), 1);
+		}
 		p->script_next++;
 	}
 }
