@@ -8,8 +8,9 @@ live server (issue 11; issue 12 "sample and event retention").
    lab-1, `condition = late: tick >= 90 capture`, the shadow 60 ticks behind.
    Every kind of event shows on GET /api/v1/events, and
    /api/v1/events/ID?before=N&after=M returns N samples before and M after
-   it: a player's join, its inputs (one event per tick, at the ticks the
-   acks gave, the count of inputs exact), its leave; the condition hit at
+   it: scripted inputs (--inputs), a player's join, its inputs (one event
+   per tick, at the ticks the acks gave, the count of inputs exact), its
+   leave; the condition hit at
    tick 90 (samples 85..95) and the anomaly capture it took (whose manifest
    names the condition); a delay change (60 -> 90 ticks); a developer's
    pause and resume of the shadow; an injected fault, the incident it
@@ -164,9 +165,10 @@ def check_metrics(s):
 def test_live(d):
     captures = os.path.join(d, "captures")
     conf = write(d, "live.conf", "condition = late: tick >= 90 capture\n")
+    script = write(d, "inputs.txt", "20 1 move 10 0\n20 1 shoot\n22 1 block on\n")
     args = ["run", "--listen", "127.0.0.1:0", "--size", "256x144", "--fps", "30", "--particles", "2000",
             "--encoder", "x264", "--delay", "60t", "--hang-timeout", "5000", "--config", conf, "--captures", captures,
-            "--event-retention", "64", "--sample-retention", "200", "--session-name", "lab-1"]
+            "--event-retention", "64", "--sample-retention", "200", "--session-name", "lab-1", "--inputs", script]
     s = Session(d, "live", args, token=TOKEN)
     try:
         s.wait_url()
@@ -186,8 +188,13 @@ def test_live(d):
         leave = wait_event(s, "the leave", lambda e: e["tag"] == "leave")
         sctest.check(leave["player"] == 0 and leave["disconnected"] is False and leave["client"] == join["client"],
                      "the leave: %s" % leave)
-        s.wait_for("the inputs' events", lambda: sum(e["inputs"] for e in events(s, "tag=input")["events"]) == 3)
-        inputs = events(s, "tag=input")["events"]
+        # the script's inputs (player 1, ticks 20 and 22), then the client's (player 0)
+        scripted = [e for e in events(s, "tag=input")["events"] if e["players"] == [1]]
+        sctest.check([(e["tick"], e["inputs"], e["actions"]) for e in scripted] ==
+                     [(20, 2, ["move", "shoot"]), (22, 1, ["block"])], "the scripted inputs: %s" % scripted)
+        s.wait_for("the inputs' events", lambda: sum(e["inputs"] for e in events(s, "tag=input")["events"]
+                                                     if e["players"] == [0]) == 3)
+        inputs = [e for e in events(s, "tag=input")["events"] if e["players"] == [0]]
         sctest.check(sorted(e["tick"] for e in inputs) == ack_ticks and all(e["players"] == [0] and
                                                                            e["actions"] == ["move"] for e in inputs),
                      "one input event per acked tick %s: %s" % (ack_ticks, inputs))
