@@ -621,7 +621,7 @@ static void get_profile(struct sc_debug_api *api, const char *what, const char *
 	size_t n = 0;
 	char *body = api->profile_json(api->ud, what, query, &n, &status);
 	if (!body) {
-		sc_debug_error(res, 500, "out of memory building the answer");
+		sc_debug_error(res, 500, "the answer did not fit in memory (at most 64 MiB): ask for less (limit)");
 		return;
 	}
 	res->status = status;
