@@ -82,7 +82,7 @@ void sc_profile_set_conditions(struct sc_profile *p, const struct sc_condition *
 /* The profiling part of the debug API, as JSON (docs/protocol.md):
  * what = "events" (GET /api/v1/events), "events/ID" (one event and the
  * samples around it), "samples" (GET /api/v1/samples). Returns a malloc'd
- * body (*len bytes) or NULL (out of memory); *status the HTTP status (400
+ * body (*len bytes) or NULL (out of memory, or over 64 MiB); *status the HTTP status (400
  * for a bad query, 404 for an event not held, with an error object). */
 char *sc_profile_api_json(struct sc_profile *p, const char *what, const char *query, size_t *len, unsigned *status);
 
