@@ -53,6 +53,7 @@ TEST_PKGS=(
   systemd  # systemd-analyze verify of packaging/systemd (tests/packaging)
   debootstrap # the test command's Debian 13 stage (CI)
   prometheus  # a real Prometheus scrapes two servers (server_prometheus_scrape)
+  python3-prometheus-client # its strict OpenMetrics parser reads /metrics (server_profile_metrics)
 )
 if [ "$mode" = runtime ] && [ ${#RUNTIME_PKGS[@]} -eq 0 ]; then
   echo "install-deps: --runtime knows Debian 12 (bookworm) and 13 (trixie), not '${codename:-unknown}'" >&2

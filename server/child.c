@@ -33,6 +33,11 @@ static int shadow_role_main(int ipc_fd, const struct sc_run_config *cfg)
 		.capture_quota_bytes = (uint64_t)cfg->captures_quota_mib << 20,
 	};
 	sc_run_config_game(cfg, &sc.game);
+	for (uint32_t i = 0; i < cfg->n_conditions && i < sizeof(sc.conditions) / sizeof(sc.conditions[0]); i++) {
+		snprintf(sc.conditions[i].name, sizeof(sc.conditions[i].name), "%s", cfg->conditions[i].name);
+		snprintf(sc.conditions[i].text, sizeof(sc.conditions[i].text), "%s", cfg->conditions[i].text);
+		sc.n_conditions = i + 1;
+	}
 	snprintf(sc.device, sizeof(sc.device), "%s", cfg->shadow_device[0] ? cfg->shadow_device : cfg->device);
 	snprintf(sc.capture_root, sizeof(sc.capture_root), "%s", cfg->capture_root);
 	snprintf(sc.restore, sizeof(sc.restore), "%s", cfg->restore);

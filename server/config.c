@@ -22,7 +22,8 @@ enum opt_id {
 	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_MAX_MESSAGE, OPT_CLIENT_RATE, OPT_CLIENT_QUEUE, OPT_API_TOKEN, OPT_API_TOKEN_FILE, OPT_PLAYER_TOKEN_FILE, OPT_SPECTATOR_TOKEN_FILE, OPT_CAPTURES_QUOTA, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ALLOW_ORIGIN, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
 	OPT_LOG_CAPACITY, OPT_SHADOW_BACKLOG, OPT_CRASH_LOOP, OPT_TEST_ENCODE_HOLD, OPT_TEST_DETECT_LATE, OPT_TEST_SLOW_FIRST_SUBMIT, OPT_FOLLOW,
 	OPT_PRINT_CONFIG, OPT_HELP, OPT_AUDIO, OPT_NO_AUDIO, OPT_AUDIO_BITRATE,
-	OPT_SAMPLE_EVERY, OPT_CONDITION, OPT_PROFILE, OPT_PROFILE_MAX,
+	OPT_SAMPLE_EVERY, OPT_CONDITION, OPT_PROFILE, OPT_PROFILE_MAX, OPT_SAMPLE_RETENTION, OPT_EVENT_RETENTION,
+	OPT_SESSION_NAME,
 };
 
 /* Who an option is for. `run --help` lists the user's options, then the
@@ -75,6 +76,9 @@ static const struct opt_desc opt_table[] = {
 	 FOR_USER},
 	{"profile-max-mib", OPT_PROFILE_MAX, "MIB",
 	 "the profile file's size limit, 1..65536 MiB: records past it are dropped and counted (default 256)", FOR_USER},
+	{"sample-retention", OPT_SAMPLE_RETENTION, "N", "profiling samples the server keeps per instance for the debug API, 64..1048576, 104 bytes each (default 3600: a minute at 60 ticks/s)", FOR_USER},
+	{"event-retention", OPT_EVENT_RETENTION, "N", "events the session's event track keeps, 16..1048576, the oldest dropped first (default 4096)", FOR_USER},
+	{"session-name", OPT_SESSION_NAME, "NAME", "the session label of every /metrics series, 1..63 of [A-Za-z0-9._:@/-] (default: the listen address, ADDR:PORT)", FOR_USER},
 	{"shadow", OPT_SHADOW, "on|off", "run the delayed shadow instance (default on)", FOR_USER},
 	{"no-shadow", OPT_NO_SHADOW, NULL, "same as --shadow off", FOR_USER},
 	{"shadow-device", OPT_SHADOW_DEVICE, "SPEC", "Vulkan device of the shadow (default: as --device)", FOR_USER},
@@ -132,6 +136,8 @@ void sc_run_config_defaults(struct sc_run_config *cfg)
 	cfg->audio_bitrate_kbps = 64;
 	cfg->sample_every = 1;
 	cfg->profile_max_mib = 256;
+	cfg->sample_retention = 3600;
+	cfg->event_retention = 4096;
 	cfg->delay_ms = 1000;
 	cfg->hang_timeout_ms = 500;
 	cfg->on_fault = SC_ON_FAULT_RESTORE;
@@ -322,6 +328,15 @@ static const char *set_option(struct sc_run_config *cfg, int id, const char *v)
 	case OPT_CONDITION: return add_condition(cfg, v);
 	case OPT_PROFILE: return copy_str(cfg->profile, sizeof(cfg->profile), v);
 	case OPT_PROFILE_MAX: return U32(profile_max_mib, 1, 65536, "must be 1..65536 (MiB)");
+	case OPT_SAMPLE_RETENTION: return U32(sample_retention, 64, 1u << 20, "must be 64..1048576 (samples per instance)");
+	case OPT_EVENT_RETENTION: return U32(event_retention, 16, 1u << 20, "must be 16..1048576 (events)");
+	case OPT_SESSION_NAME: {
+		size_t n = strlen(v);
+		if (n == 0 || n > 63 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:@/-[]") != n)
+			return "1..63 of A-Z a-z 0-9 . _ : @ / - [ ]";
+		memcpy(cfg->session_name, v, n + 1);
+		return NULL;
+	}
 	case OPT_SHADOW_DEVICE: return copy_str(cfg->shadow_device, sizeof(cfg->shadow_device), v);
 	case OPT_DELAY: return parse_delay(cfg, v);
 	case OPT_HANG_TIMEOUT: return U32(hang_timeout_ms, 50, 60000, "must be 50..60000 (ms)");
@@ -506,7 +521,10 @@ void sc_run_config_write(FILE *out, const struct sc_run_config *cfg)
 	        cfg->client_rate, cfg->client_queue_kib);
 	static const char *const on_fault[] = {"restore", "restart", "stop"};
 	fprintf(out, "audio = %s\naudio-bitrate = %u\n", cfg->audio ? "on" : "off", cfg->audio_bitrate_kbps);
-	fprintf(out, "sample-every = %u\n", cfg->sample_every);
+	fprintf(out, "sample-every = %u\nsample-retention = %u\nevent-retention = %u\n", cfg->sample_every,
+	        cfg->sample_retention, cfg->event_retention);
+	if (cfg->session_name[0])
+		fprintf(out, "session-name = %s\n", cfg->session_name);
 	for (uint32_t i = 0; i < cfg->n_conditions; i++)
 		fprintf(out, "condition = %s: %s%s\n", cfg->conditions[i].name, cfg->conditions[i].text,
 		        cfg->conditions[i].capture ? " capture" : "");

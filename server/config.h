@@ -39,6 +39,11 @@ struct sc_run_config {
 	uint32_t audio_bitrate_kbps;
 	/* profiling (session/shm/sample.h): each instance samples every Nth tick, 0 = off */
 	uint32_t sample_every;
+	/* what the encoder keeps for the debug API: samples per instance, events */
+	uint32_t sample_retention;
+	uint32_t event_retention;
+	/* the session label of every /metrics series ("" = the listen address, ADDR:PORT) */
+	char session_name[64];
 	/* target conditions (server/condition.h): one per `condition` line, in order */
 	struct sc_condition conditions[SC_MAX_CONDITIONS];
 	uint32_t n_conditions;

@@ -17,6 +17,7 @@
 
 #include "server/capture_summary.h"
 #include "server/disk_reply.h"
+#include "server/event_track.h"
 #include "shadow/capture.h"
 #include "util/json_get.h"
 #include "util/secret.h"
@@ -27,7 +28,7 @@
 
 /* pending_state[0] of a pending answer: what it waits for */
 enum {
-	PENDING_COMMAND = 1, /* a shadow's mailbox: [1] slot | cmd << 8, [2] seq, [3] deadline (ns) */
+	PENDING_COMMAND = 1, /* a shadow's mailbox: [1] slot | cmd << 8 | delay before << 32, [2] seq, [3] deadline (ns) */
 	PENDING_DISK,        /* a disk job: res->stream is its reply */
 	PENDING_STATUS,      /* status, for the summary cache: [3] deadline (ns) */
 };
@@ -465,7 +466,7 @@ static void send_command(struct sc_debug_api *api, uint32_t cmd, int64_t arg, co
 	res->status = 202;
 	res->pending = true;
 	res->pending_state[0] = PENDING_COMMAND;
-	res->pending_state[1] = (uint64_t)slot | (uint64_t)cmd << 8;
+	res->pending_state[1] = (uint64_t)slot | (uint64_t)cmd << 8 | (uint64_t)atomic_load(&m->delay_ticks) << 32;
 	res->pending_state[2] = seq;
 	res->pending_state[3] = sc_now_ns() + (uint64_t)SC_DEBUG_CMD_TIMEOUT_MS * 1000000;
 }
@@ -485,7 +486,8 @@ static unsigned int result_status(int32_t r)
 static void poll_command(struct sc_debug_api *api, struct sc_http_response *res)
 {
 	int slot = (int)(res->pending_state[1] & 0xff);
-	uint32_t cmd = (uint32_t)(res->pending_state[1] >> 8);
+	uint32_t cmd = (uint32_t)(res->pending_state[1] >> 8) & 0xffffff;
+	uint32_t delay_before = (uint32_t)(res->pending_state[1] >> 32);
 	uint32_t seq = (uint32_t)res->pending_state[2];
 	uint64_t deadline = res->pending_state[3];
 	struct sc_shadow_shm *m = slot_block(api, slot);
@@ -535,6 +537,12 @@ static void poll_command(struct sc_debug_api *api, struct sc_http_response *res)
 		sc_sb_free(&sb);
 		res->pending = true;
 		return;
+	}
+	if (r == 0 && cmd == SC_SHADOW_CMD_SET_DELAY && api->events) { /* once: the answer is final here */
+		struct sc_event e = {.tag = SC_EV_DELAY, .tick = atomic_load(&api->session->next_tick),
+		                     .u.delay = {.slot = (uint32_t)slot, .ticks = atomic_load(&m->delay_ticks),
+		                                 .previous = delay_before}};
+		sc_event_record(api->events, &e);
 	}
 	sc_debug_json(res, result_status(r), &sb);
 }
@@ -589,6 +597,10 @@ static void post_inject(struct sc_debug_api *api, const struct sc_http_request *
 	}
 	if (api->inputs_logged)
 		atomic_fetch_add(api->inputs_logged, 1);
+	if (api->events) {
+		struct sc_event e = {.tag = SC_EV_INJECT, .tick = rec.tick, .u.inject = {.kind = kind, .seq = seq}};
+		sc_event_record(api->events, &e);
+	}
 	sc_info("debug API: injected fault '%s' at tick %u (input seq %llu)",
 	        sc_fault_kind_name((enum sc_fault_kind)kind), rec.tick, (unsigned long long)seq);
 	struct sc_strbuf sb = {0};
@@ -597,27 +609,24 @@ static void post_inject(struct sc_debug_api *api, const struct sc_http_request *
 	sc_debug_json(res, 200, &sb);
 }
 
-/* --- profiling events -------------------------------------------------------- */
+/* --- profiling: events and samples -------------------------------------------- */
 
-#define EVENTS_MAX (512 * 1024)
-
-static void get_events(struct sc_debug_api *api, const char *query, struct sc_http_response *res)
+static void get_profile(struct sc_debug_api *api, const char *what, const char *query, struct sc_http_response *res)
 {
-	if (!api->events_json) {
+	if (!api->profile_json) {
 		sc_debug_error(res, 503, "this process has no profiler");
 		return;
 	}
-	char *buf = malloc(EVENTS_MAX);
 	unsigned status = 500;
-	size_t n = buf ? api->events_json(api->ud, query, buf, EVENTS_MAX, &status) : 0;
-	if (n == 0) {
-		free(buf);
-		sc_debug_error(res, 500, "the events answer did not fit");
+	size_t n = 0;
+	char *body = api->profile_json(api->ud, what, query, &n, &status);
+	if (!body) {
+		sc_debug_error(res, 500, "the answer did not fit in memory (at most 64 MiB): ask for less (limit)");
 		return;
 	}
 	res->status = status;
 	res->content_type = "application/json";
-	res->body = buf;
+	res->body = body;
 	res->len = n;
 }
 
@@ -734,9 +743,10 @@ void sc_debug_api_request(struct sc_debug_api *api, const struct sc_http_request
 			sc_debug_ticks_get(api, req->query, res);
 		return;
 	}
-	if (strcmp(path, API "/events") == 0) {
+	if (strcmp(path, API "/events") == 0 || strncmp(path, API "/events/", strlen(API "/events/")) == 0 ||
+	    strcmp(path, API "/samples") == 0) {
 		if (is_get(req, res))
-			get_events(api, req->query, res);
+			get_profile(api, path + strlen(API "/"), req->query, res);
 		return;
 	}
 	if (strcmp(path, API "/profile/live") == 0) {

@@ -27,6 +27,7 @@
 
 struct sc_disk_worker;
 struct sc_capture_summaries;
+struct sc_event_track;
 
 #define SC_DEBUG_CMD_TIMEOUT_MS 5000
 /* The largest capture archive and single file served (413 above). Both stream
@@ -52,9 +53,14 @@ struct sc_debug_api {
 	void *ud;
 	struct sc_disk_worker *disk;               /* the disk work (NULL: 503 for it) */
 	struct sc_capture_summaries *summaries;    /* status's manifest cache (needs disk) */
-	/* GET /api/v1/events: the profiler's condition hits and samples
-	 * (server/profile_metrics.h); NULL: 503 */
-	size_t (*events_json)(void *ud, const char *query, char *buf, size_t len, unsigned *status);
+	/* GET /api/v1/events, /api/v1/events/ID, /api/v1/samples: the
+	 * profiler's event track and samples (server/profile_metrics.h,
+	 * sc_profile_api_json: what = "events", "events/ID", "samples"; a
+	 * malloc'd body); NULL: 503 */
+	char *(*profile_json)(void *ud, const char *what, const char *query, size_t *len, unsigned *status);
+	/* the session's event track: injections and delay changes are recorded
+	 * on it (NULL: not recorded) */
+	struct sc_event_track *events;
 	/* GET /api/v1/profile/live: the clients' figures now and the last
 	 * encodes (the /debug plots); NULL: 503; 0 returned: did not fit */
 	size_t (*live_json)(void *ud, char *buf, size_t len);

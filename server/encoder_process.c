@@ -116,6 +116,14 @@ struct encp {
 	pthread_mutex_t live_lock;
 	struct sc_pf_encode live[SC_ENCP_LIVE_ENCODES];
 	uint64_t live_n;
+	/* encode thread: what it last saw in the session block, for the event track */
+	struct {
+		uint32_t incident, incident_error_tick;
+		uint32_t shadow_state[2];
+		uint32_t pause_incident[2]; /* the incident a slot's shadow paused for, 0 none */
+		int32_t primary_pid;
+		uint64_t capture_done;
+	} seen;
 };
 
 /* --- service thread: ws callbacks ------------------------------------------ */
@@ -168,6 +176,10 @@ static bool on_input(void *user, uint32_t client_id, const struct sc_input_event
 		sc_warn("input: log sequence %llu differs from the stamped %llu (two writers?)",
 		        (unsigned long long)seq, (unsigned long long)tail);
 	atomic_fetch_add(&p->stats.inputs_logged, n);
+	uint32_t actions = 0;
+	for (uint32_t i = 0; i < n; i++)
+		actions |= 1u << (ev[i].action & 31);
+	sc_event_inputs(&p->profile.events, stamp, ev[0].player, actions, n); /* one event per tick */
 	applied->tick = stamp;
 	applied->log_seq = seq;
 	return true;
@@ -178,7 +190,8 @@ static bool on_input(void *user, uint32_t client_id, const struct sc_input_event
 static void on_join(void *user, uint32_t client_id, int player)
 {
 	struct encp *p = user;
-	(void)client_id;
+	struct sc_event e = {.tag = SC_EV_JOIN, .tick = input_stamp(p), .u.join = {.player = player, .client = client_id}};
+	sc_event_record(&p->profile.events, &e);
 	if (player < 0)
 		return;
 	char json[128];
@@ -190,7 +203,9 @@ static void on_join(void *user, uint32_t client_id, int player)
 static void on_leave(void *user, uint32_t client_id, int player, bool disconnected)
 {
 	struct encp *p = user;
-	(void)client_id;
+	struct sc_event e = {.tag = SC_EV_LEAVE, .tick = input_stamp(p),
+	                     .u.join = {.player = player, .client = client_id, .disconnected = disconnected}};
+	sc_event_record(&p->profile.events, &e);
 	if (player < 0)
 		return;
 	char json[128];
@@ -220,11 +235,11 @@ static void on_keyframe_request(void *user)
 	atomic_store(&p->keyframe, true);
 }
 
-static size_t metrics_text(void *user, char *buf, size_t len)
+static size_t metrics_text(void *user, char *buf, size_t len, bool openmetrics)
 {
 	struct encp *p = user;
 	size_t n = sc_encoder_metrics_text(&p->status, buf, len);
-	n += sc_profile_metrics_text(&p->profile, buf + n, len - n);
+	n += sc_profile_metrics_text(&p->profile, buf + n, len - n, openmetrics);
 	return n + sc_client_metrics_text(&p->client_metrics, buf + n, len - n);
 }
 
@@ -293,10 +308,10 @@ static size_t http_get(void *user, const char *path, char *buf, size_t len,
 	return 0;
 }
 
-static size_t api_events_json(void *ud, const char *query, char *buf, size_t len, unsigned *status)
+static char *api_profile_json(void *ud, const char *what, const char *query, size_t *len, unsigned *status)
 {
 	struct encp *p = ud;
-	return sc_profile_events_json(&p->profile, query, buf, len, status);
+	return sc_profile_api_json(&p->profile, what, query, len, status);
 }
 
 static uint32_t api_input_stamp(void *ud)
@@ -487,6 +502,7 @@ static void encode_one(struct encp *p)
 	p->live[p->live_n++ % SC_ENCP_LIVE_ENCODES] = rec;
 	pthread_mutex_unlock(&p->live_lock);
 	if (t.capture_ns && done > t.capture_ns) {
+		sc_profile_frame_latency(&p->profile, done - t.capture_ns, t.tick);
 		uint64_t i = atomic_fetch_add(&p->stats.frame_lat_n, 1);
 		atomic_store(&p->stats.frame_lat_us[i % SC_FRAME_LAT_RING], (uint32_t)((done - t.capture_ns) / 1000));
 	}
@@ -538,6 +554,13 @@ static void feed_script(struct encp *p)
 			return;
 		}
 		atomic_fetch_add(&p->stats.inputs_logged, 1);
+		if (rec.action == SC_INPUT_FAULT) { /* a scripted fault injection, as the debug API's */
+			struct sc_event e = {.tag = SC_EV_INJECT, .tick = rec.tick,
+			                     .u.inject = {.kind = (uint32_t)(uint8_t)rec.a, .seq = rec.seq}};
+			sc_event_record(&p->profile.events, &e);
+		} else {
+			sc_event_inputs(&p->profile.events, rec.tick, rec.player, 1u << (rec.action & 31), 1);
+		}
 		p->script_next++;
 	}
 }
@@ -658,11 +681,71 @@ static void record_incident(struct encp *p)
 	sc_profile_file_put(p->pfile, SC_PF_INCIDENT, &r, sizeof(r));
 }
 
+/* The event track's events that show in the session block: incidents,
+ * shadows pausing and resuming, a new primary (restored or restarted),
+ * anomaly captures written; and the inputs of a tick the primary gathered. */
+static void watch_session(struct encp *p)
+{
+	struct sc_session_shm *s = p->session;
+	struct sc_event_track *t = &p->profile.events;
+	sc_event_inputs_flush(t, input_stamp(p));
+	struct sc_fault_shm *f = &s->fault;
+	if (atomic_load(&f->state) == SC_FAULT_READY && f->incident != p->seen.incident) {
+		p->seen.incident = f->incident;
+		p->seen.incident_error_tick = f->error_tick;
+		struct sc_event e = {.tag = SC_EV_INCIDENT, .time_ns = f->detected_ns, .tick = f->error_tick,
+		                     .u.incident = {.incident = f->incident, .detected = f->detected,
+		                                    .injected = f->injected, .detected_tick = f->detected_tick}};
+		sc_event_record(t, &e);
+	}
+	for (int i = 0; i < 2; i++) {
+		struct sc_shadow_shm *m = i ? &s->shadow_alt : &s->shadow;
+		uint32_t st = atomic_load(&m->state), was = p->seen.shadow_state[i];
+		p->seen.shadow_state[i] = st;
+		bool paused = st == SC_SHADOW_PAUSED, was_paused = was == SC_SHADOW_PAUSED;
+		if (paused == was_paused || (!paused && st == SC_SHADOW_OFF))
+			continue;
+		uint32_t next = atomic_load(&m->next_tick);
+		/* paused for the last incident: holding the tick before its error tick */
+		if (paused)
+			p->seen.pause_incident[i] =
+				p->seen.incident && next && next == p->seen.incident_error_tick ? p->seen.incident : 0;
+		struct sc_event e = {.tag = paused ? SC_EV_PAUSE : SC_EV_RESUME, .tick = atomic_load(&s->next_tick),
+		                     .u.pause = {.slot = (uint32_t)i, .held_tick = next ? next - 1 : 0,
+		                                 .incident = p->seen.pause_incident[i]}};
+		sc_event_record(t, &e);
+	}
+	int32_t pid = atomic_load(&s->primary_pid);
+	if (atomic_load(&s->primary_ready) && pid > 0 && pid != p->seen.primary_pid) {
+		bool first = p->seen.primary_pid == 0;
+		p->seen.primary_pid = pid;
+		if (!first) {
+			uint32_t base = atomic_load(&s->primary_base_tick);
+			struct sc_event e = {.tag = atomic_load(&s->restore_valid) ? SC_EV_RESTORE : SC_EV_RESTART,
+			                     .tick = base, .u.restore = {.base_tick = base, .pid = pid}};
+			sc_event_record(t, &e);
+		}
+	}
+	uint64_t done = atomic_load(&s->anomaly_capture_done);
+	if (done && done != p->seen.capture_done) {
+		p->seen.capture_done = done;
+		struct sc_event e = {.tag = SC_EV_CAPTURE, .tick = (uint32_t)done,
+		                     .u.capture = {.index = (uint32_t)(done >> 32) & 0xff}};
+		sc_event_record(t, &e);
+	}
+}
+
 static void *encode_thread(void *arg)
 {
 	struct encp *p = arg;
 
+	/* what was there before this process started is not news */
+	p->seen.incident = p->session->fault.incident;
+	p->seen.capture_done = atomic_load(&p->session->anomaly_capture_done);
+	p->seen.shadow_state[0] = atomic_load(&p->session->shadow.state);
+	p->seen.shadow_state[1] = atomic_load(&p->session->shadow_alt.state);
 	while (!atomic_load(&p->stop)) {
+		watch_session(p);
 		if (p->pfile) {
 			record_incident(p);
 			sc_profile_file_poll(p->pfile, sc_now_ns());
@@ -779,7 +862,7 @@ static bool create_server(struct encp *p)
 		.on_join = on_join,
 		.on_leave = on_leave,
 		.on_chat = on_chat,
-		.metrics_text = metrics_text,
+		.metrics_text_fmt = metrics_text,
 		.on_client_figures = on_client_figures,
 		.on_client_measure = on_client_measure,
 		.http_get = http_get,
@@ -793,6 +876,15 @@ static bool create_server(struct encp *p)
 	if (!p->ws)
 		return false;
 	atomic_store(&p->session->http_port, sc_ws_server_port(p->ws));
+	/* the session label of every /metrics series: --session-name, else ADDR:PORT */
+	char name[80];
+	bool v6 = strchr(cfg->listen_addr, ':') != NULL;
+	if (cfg->session_name[0])
+		snprintf(name, sizeof(name), "%s", cfg->session_name);
+	else
+		snprintf(name, sizeof(name), "%s%s%s:%u", v6 ? "[" : "", cfg->listen_addr[0] ? cfg->listen_addr : "0.0.0.0",
+		         v6 ? "]" : "", sc_ws_server_port(p->ws));
+	sc_ws_server_set_metrics_session(p->ws, name);
 	return true;
 }
 
@@ -895,6 +987,7 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 	p->status.n_rings = SC_SESSION_MSG_RINGS;
 	sc_profile_init(&p->profile, p->arena, p->session); /* the sample rings (session/shm/sample.h) */
 	sc_profile_set_conditions(&p->profile, cfg->conditions, cfg->n_conditions);
+	sc_profile_set_retention(&p->profile, cfg->sample_retention, cfg->event_retention);
 	p->api = (struct sc_debug_api){
 		.cfg = cfg,
 		.api_token = p->api_token,
@@ -904,8 +997,9 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 		.log_lock = &p->log_lock,
 		.inputs_logged = &p->stats.inputs_logged,
 		.input_stamp = api_input_stamp,
-		.events_json = api_events_json,
 		.live_json = api_live_json,
+		.profile_json = api_profile_json,
+		.events = &p->profile.events,
 		.ud = p,
 	};
 	if (cfg->audio && !sc_encoder_audio_init(&p->audio, p->arena, p->session, cfg->audio_bitrate_kbps * 1000))

@@ -11,25 +11,68 @@
 static const char *const pass_names[SC_SAMPLE_PASSES] = SC_SAMPLE_PASS_NAMES;
 static const char *const role_names[SC_PROFILE_ROLES] = {"primary", "shadow"};
 
+static bool alloc_stores(struct sc_profile *p, uint32_t samples, uint32_t events)
+{
+	if (samples < SC_SAMPLE_RETENTION_MIN)
+		samples = SC_SAMPLE_RETENTION_MIN;
+	if (samples > SC_SAMPLE_RETENTION_MAX)
+		samples = SC_SAMPLE_RETENTION_MAX;
+	bool ok = true;
+	for (uint32_t i = 0; i < SC_SAMPLE_INSTANCES; i++) {
+		free(p->history[i]);
+		p->history[i] = calloc(samples, sizeof(*p->history[i]));
+		p->history_n[i] = 0;
+		ok = ok && p->history[i];
+	}
+	p->sample_retention = samples;
+	if (!ok)
+		sc_warn("profiling: no memory for %u samples per instance; the debug API has no samples", samples);
+	sc_event_track_finish(&p->events);
+	if (!sc_event_track_init(&p->events, events)) {
+		sc_warn("profiling: no memory for %u events; the event track records nothing", events);
+		ok = false;
+	}
+	return ok;
+}
+
 void sc_profile_init(struct sc_profile *p, struct sc_arena *arena, struct sc_session_shm *session)
 {
 	memset(p, 0, sizeof(*p));
 	p->session = session;
 	pthread_mutex_init(&p->lock, NULL);
+	pthread_mutex_init(&p->events.lock, NULL); /* alloc_stores finishes it first */
 	p->inited = true;
-	p->history = calloc(SC_PROFILE_HISTORY, sizeof(*p->history));
-	if (!p->history)
-		sc_warn("profiling: no memory for the sample history; /api/v1/events has no samples");
+	alloc_stores(p, SC_SAMPLE_RETENTION_DEFAULT, SC_EVENT_RETENTION_DEFAULT);
 	for (uint32_t i = 0; i < SC_SAMPLE_INSTANCES; i++)
 		p->have[i] = arena && sc_sample_ring_attach(arena, i, &p->rings[i]);
+}
+
+bool sc_profile_set_retention(struct sc_profile *p, uint32_t samples, uint32_t events)
+{
+	pthread_mutex_lock(&p->lock);
+	bool ok = alloc_stores(p, samples, events);
+	pthread_mutex_unlock(&p->lock);
+	return ok;
+}
+
+size_t sc_profile_store_bytes(const struct sc_profile *p)
+{
+	size_t n = sc_event_track_bytes(&p->events);
+	for (uint32_t i = 0; i < SC_SAMPLE_INSTANCES; i++)
+		if (p->history[i])
+			n += (size_t)p->sample_retention * sizeof(struct sc_sample);
+	return n;
 }
 
 void sc_profile_finish(struct sc_profile *p)
 {
 	if (!p->inited)
 		return; /* never initialised (the process stopped before): a zeroed struct */
-	free(p->history);
-	p->history = NULL;
+	for (uint32_t i = 0; i < SC_SAMPLE_INSTANCES; i++) {
+		free(p->history[i]);
+		p->history[i] = NULL;
+	}
+	sc_event_track_finish(&p->events);
 	pthread_mutex_destroy(&p->lock);
 	p->inited = false;
 }
@@ -46,34 +89,39 @@ static void condition_hit(struct sc_profile *p, uint32_t i, const struct sc_samp
 {
 	const struct sc_condition *c = &p->conds[i];
 	uint64_t n = atomic_fetch_add_explicit(&p->cond_hits[i], 1, memory_order_relaxed) + 1;
-	pthread_mutex_lock(&p->lock);
-	uint64_t id = ++p->events_n;
-	p->events[(id - 1) % SC_PROFILE_EVENTS] =
-		(struct sc_profile_event){.id = id, .time_ns = s->tick_start_ns, .tick = s->tick, .condition = i, .value = v};
-	pthread_mutex_unlock(&p->lock);
+	struct sc_event e = {.tag = SC_EV_CONDITION, .time_ns = s->tick_start_ns, .tick = s->tick,
+	                     .u.condition = {.index = i, .value = v}};
+	uint64_t id = sc_event_record(&p->events, &e);
 	if (p->file) {
 		struct sc_pf_condition r = {.time_ns = s->tick_start_ns, .tick = s->tick, .condition = i, .value = v,
 		                            .threshold = c->threshold};
 		sc_profile_file_put(p->file, SC_PF_CONDITION, &r, sizeof(r));
 	}
 	if (c->capture && p->session) {
-		/* the running shadow, behind by its delay, captures that tick's state (session.h) */
-		atomic_store(&p->session->anomaly_capture_req, (uint64_t)++p->capture_seq << 32 | s->tick);
+		/* the running shadow, behind by its delay, captures that tick's state
+		 * (session.h: seq << 40 | condition << 32 | tick; the seq never 0) */
+		p->capture_seq = p->capture_seq % 0xffffffu + 1;
+		atomic_store(&p->session->anomaly_capture_req,
+		             (uint64_t)p->capture_seq << 40 | (uint64_t)i << 32 | s->tick);
 		sc_info("condition %s: anomaly capture of tick %u asked of the shadow", c->name, s->tick);
 	}
 	if (n <= 5 || n % 100 == 0)
-		sc_warn("condition %s (%s) hit at tick %u: %g (hit %llu; event %llu, GET /api/v1/events?around=%u)",
-		        c->name, c->text, s->tick, v, (unsigned long long)n, (unsigned long long)id, s->tick);
+		sc_warn("condition %s (%s) hit at tick %u: %g (hit %llu; event %llu, GET /api/v1/events/%llu)",
+		        c->name, c->text, s->tick, v, (unsigned long long)n, (unsigned long long)id, (unsigned long long)id);
 }
 
-/* The primary's sample: into the history, then the conditions on it. */
+/* Every sample into its instance's store; the primary's through the conditions. */
+static void keep_sample(struct sc_profile *p, const struct sc_sample *s)
+{
+	if (s->instance >= SC_SAMPLE_INSTANCES || !p->history[s->instance])
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->history[s->instance][p->history_n[s->instance]++ % p->sample_retention] = *s;
+	pthread_mutex_unlock(&p->lock);
+}
+
 static void primary_sample(struct sc_profile *p, const struct sc_sample *s)
 {
-	if (p->history) {
-		pthread_mutex_lock(&p->lock);
-		p->history[p->history_n++ % SC_PROFILE_HISTORY] = *s;
-		pthread_mutex_unlock(&p->lock);
-	}
 	for (uint32_t i = 0; i < p->n_conds; i++) {
 		double v = sc_condition_value(&p->conds[i], s);
 		bool holds = sc_condition_holds(&p->conds[i], v);
@@ -86,21 +134,22 @@ static void primary_sample(struct sc_profile *p, const struct sc_sample *s)
 void sc_profile_add(struct sc_profile *p, const struct sc_sample *s)
 {
 	uint32_t role = s->instance == SC_SAMPLE_PRIMARY ? 0 : 1;
+	keep_sample(p, s);
 	if (role == 0) {
 		if (s->frame_ns)
-			sc_hist_observe(&p->frame_time, s->frame_ns);
+			sc_hist_observe_tick(&p->frame_time, s->frame_ns, s->tick);
 		atomic_store_explicit(&p->input_depth, s->input_depth, memory_order_relaxed);
 		atomic_store_explicit(&p->shadow_lag, s->shadow_lag, memory_order_relaxed);
 		atomic_store_explicit(&p->last_tick, s->tick, memory_order_relaxed);
 		primary_sample(p, s);
 	}
-	sc_hist_observe(&p->tick_wall[role], s->wall_ns);
-	sc_hist_observe(&p->tick_cpu[role], s->cpu_ns);
+	sc_hist_observe_tick(&p->tick_wall[role], s->wall_ns, s->tick);
+	sc_hist_observe_tick(&p->tick_cpu[role], s->cpu_ns, s->tick);
 	for (uint32_t i = 0; i < SC_SAMPLE_PASSES; i++) {
 		/* a simulate-only tick has no frame passes: not observed as 0 */
 		if (i >= 5 && !(s->flags & SC_SAMPLE_RENDERED))
 			break;
-		sc_hist_observe(&p->gpu_pass[role][i], s->gpu_pass_ns[i]);
+		sc_hist_observe_tick(&p->gpu_pass[role][i], s->gpu_pass_ns[i], s->tick);
 	}
 	if (s->instance < SC_SAMPLE_INSTANCES)
 		atomic_fetch_add_explicit(&p->samples_read[s->instance], 1, memory_order_relaxed);
@@ -136,14 +185,19 @@ void sc_profile_encoded(struct sc_profile *p, uint64_t ns, uint64_t bytes)
 	atomic_fetch_add_explicit(&p->encoded_bytes, bytes, memory_order_relaxed);
 }
 
+void sc_profile_frame_latency(struct sc_profile *p, uint64_t ns, uint32_t tick)
+{
+	sc_hist_observe_tick(&p->frame_latency, ns, tick);
+}
+
 static void counter(struct sc_prom_out *o, const char *name, const char *type, const char *help)
 {
 	sc_prom_put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-size_t sc_profile_metrics_text(const struct sc_profile *p, char *buf, size_t len)
+size_t sc_profile_metrics_text(const struct sc_profile *p, char *buf, size_t len, bool openmetrics)
 {
-	struct sc_prom_out o = {.buf = buf, .len = len};
+	struct sc_prom_out o = {.buf = buf, .len = len, .openmetrics = openmetrics};
 	char labels[96];
 	if (len == 0)
 		return 0;
@@ -173,6 +227,9 @@ size_t sc_profile_metrics_text(const struct sc_profile *p, char *buf, size_t len
 		}
 	sc_prom_hist_header(&o, "shadowcast_encode_seconds", "One video frame through the encoder.");
 	sc_prom_hist_series(&o, "shadowcast_encode_seconds", "", &p->encode);
+	sc_prom_hist_header(&o, "shadowcast_frame_latency_seconds",
+	                    "A video frame, its tick's start to encoded (every frame; the exemplar names the tick).");
+	sc_prom_hist_series(&o, "shadowcast_frame_latency_seconds", "", &p->frame_latency);
 	counter(&o, "shadowcast_encoded_bytes_total", "counter", "Video bytes the encoder produced.");
 	sc_prom_put(&o, "shadowcast_encoded_bytes_total %llu\n",
 	            (unsigned long long)atomic_load_explicit(&p->encoded_bytes, memory_order_relaxed));
@@ -199,6 +256,23 @@ size_t sc_profile_metrics_text(const struct sc_profile *p, char *buf, size_t len
 			sc_prom_put(&o, "shadowcast_condition_hits_total{condition=\"%s\"} %llu\n", p->conds[i].name,
 			            (unsigned long long)atomic_load_explicit(&p->cond_hits[i], memory_order_relaxed));
 	}
+	counter(&o, "shadowcast_events_total", "counter",
+	        "Events recorded on the session's event track, by tag (GET /api/v1/events).");
+	for (uint32_t i = 0; i < SC_EV_TAGS; i++)
+		sc_prom_put(&o, "shadowcast_events_total{tag=\"%s\"} %llu\n", sc_event_tag_names[i],
+		            (unsigned long long)atomic_load_explicit(&p->events.by_tag[i], memory_order_relaxed));
+	counter(&o, "shadowcast_events_dropped_total", "counter",
+	        "Events the event track dropped, oldest first, to stay within --event-retention.");
+	sc_prom_put(&o, "shadowcast_events_dropped_total %llu\n",
+	            (unsigned long long)atomic_load_explicit(&p->events.dropped, memory_order_relaxed));
+	counter(&o, "shadowcast_event_retention", "gauge", "Events the event track keeps (--event-retention).");
+	sc_prom_put(&o, "shadowcast_event_retention %u\n", p->events.retention);
+	counter(&o, "shadowcast_sample_retention", "gauge",
+	        "Samples kept per instance for the debug API (--sample-retention).");
+	sc_prom_put(&o, "shadowcast_sample_retention %u\n", p->sample_retention);
+	counter(&o, "shadowcast_profile_store_bytes", "gauge",
+	        "Memory of the sample stores and the event track: fixed by the two retentions.");
+	sc_prom_put(&o, "shadowcast_profile_store_bytes %zu\n", sc_profile_store_bytes(p));
 	counter(&o, "shadowcast_input_depth", "gauge", "Inputs logged but not yet gathered, the primary's last sample.");
 	sc_prom_put(&o, "shadowcast_input_depth %u\n", atomic_load_explicit(&p->input_depth, memory_order_relaxed));
 	counter(&o, "shadowcast_shadow_lag_ticks", "gauge", "Ticks the running shadow is behind, the primary's last sample.");

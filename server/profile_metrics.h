@@ -12,6 +12,7 @@
 
 #include "net/shm/spsc_ring.h"
 #include "server/condition.h"
+#include "server/event_track.h"
 #include "server/prom_hist.h"
 #include "session/sample_ring.h"
 
@@ -21,24 +22,19 @@ struct sc_profile_file;
 
 /* roles in the histograms' labels: the primary, and the shadows together */
 #define SC_PROFILE_ROLES 2
-#define SC_PROFILE_HISTORY 2048 /* the primary's last samples kept for /api/v1/events (~34 s at 60 Hz) */
-#define SC_PROFILE_EVENTS 64    /* the last condition hits kept */
-
-/* A condition hit: the sample where the condition started to hold. */
-struct sc_profile_event {
-	uint64_t id;        /* 1, 2, ... in this encoder process */
-	uint64_t time_ns;   /* the tick's start, CLOCK_MONOTONIC */
-	uint32_t tick;
-	uint32_t condition; /* index in the conditions */
-	double value;
-};
+/* samples kept per instance (primary, shadow slot 0, shadow slot 1) for the
+ * debug API (--sample-retention): 1 minute at 60 ticks/s by default */
+#define SC_SAMPLE_RETENTION_DEFAULT 3600u
+#define SC_SAMPLE_RETENTION_MIN 64u
+#define SC_SAMPLE_RETENTION_MAX 1048576u
 
 struct sc_profile {
 	struct sc_session_shm *session;
 	struct sc_spsc_ring rings[SC_SAMPLE_INSTANCES];
 	bool have[SC_SAMPLE_INSTANCES];
 	/* encode thread writes, service thread reads */
-	struct sc_hist frame_time;                 /* primary: tick start to tick start */
+	struct sc_hist frame_time;                 /* primary: tick start to tick start (exemplar: the tick) */
+	struct sc_hist frame_latency;              /* a frame's tick start to encoded (exemplar: the tick) */
 	struct sc_hist tick_wall[SC_PROFILE_ROLES]; /* tick, start to published */
 	struct sc_hist tick_cpu[SC_PROFILE_ROLES];  /* the tick thread's CPU time */
 	struct sc_hist gpu_pass[SC_PROFILE_ROLES][SC_SAMPLE_PASSES];
@@ -53,14 +49,15 @@ struct sc_profile {
 	uint32_t n_conds;
 	bool holding[SC_MAX_CONDITIONS];           /* encode thread: held on the last sample */
 	_Atomic uint64_t cond_hits[SC_MAX_CONDITIONS];
-	/* the primary's last samples and the last hits, for the debug API:
-	 * written by the encode thread, read by the service thread, under lock */
+	/* each instance's last samples, for the debug API: written by the encode
+	 * thread, read by the service thread, under lock */
 	pthread_mutex_t lock;
 	bool inited;
-	struct sc_sample *history;                 /* SC_PROFILE_HISTORY, sample n at [n % size]; NULL: none */
-	uint64_t history_n;
-	struct sc_profile_event events[SC_PROFILE_EVENTS];
-	uint64_t events_n;
+	uint32_t sample_retention;                 /* samples kept per instance */
+	struct sc_sample *history[SC_SAMPLE_INSTANCES]; /* sample n at [n % retention]; NULL: none */
+	uint64_t history_n[SC_SAMPLE_INSTANCES];
+	/* the session's events (condition hits among them) */
+	struct sc_event_track events;
 	uint32_t capture_seq;                      /* encode thread: anomaly capture requests made */
 	/* --profile FILE: every sample read and every hit go there too (set
 	 * before the encode thread starts; NULL: none) */
@@ -70,6 +67,15 @@ struct sc_profile {
 /* Attaches to the rings (a missing one is logged and skipped). */
 void sc_profile_init(struct sc_profile *p, struct sc_arena *arena, struct sc_session_shm *session);
 
+/* Sets how many samples are kept per instance and how many events
+ * (clamped to their ranges); before the first sample (the stores are
+ * allocated anew). false: no memory. */
+bool sc_profile_set_retention(struct sc_profile *p, uint32_t samples, uint32_t events);
+
+/* Bytes the sample stores and the event track hold: the bound the two
+ * retentions set (fixed once allocated). */
+size_t sc_profile_store_bytes(const struct sc_profile *p);
+
 /* Frees the history. */
 void sc_profile_finish(struct sc_profile *p);
 
@@ -77,12 +83,12 @@ void sc_profile_finish(struct sc_profile *p);
  * outlive p); before the first sample. */
 void sc_profile_set_conditions(struct sc_profile *p, const struct sc_condition *conds, uint32_t n);
 
-/* GET /api/v1/events[?around=TICK[&before=N][&after=M]] as JSON into buf:
- * the last condition hits, and with `around` the samples of the primary
- * from N before that tick to M after it (default 30, at most 300 each).
- * Returns bytes written (0: did not fit); *status the HTTP status (400 for
- * a bad query, with an error object). */
-size_t sc_profile_events_json(struct sc_profile *p, const char *query, char *buf, size_t len, unsigned *status);
+/* The profiling part of the debug API, as JSON (docs/protocol.md):
+ * what = "events" (GET /api/v1/events), "events/ID" (one event and the
+ * samples around it), "samples" (GET /api/v1/samples). Returns a malloc'd
+ * body (*len bytes) or NULL (out of memory, or over 64 MiB); *status the HTTP status (400
+ * for a bad query, 404 for an event not held, with an error object). */
+char *sc_profile_api_json(struct sc_profile *p, const char *what, const char *query, size_t *len, unsigned *status);
 
 /* Folds one sample into the histograms (the ring reader's step; tests call it). */
 void sc_profile_add(struct sc_profile *p, const struct sc_sample *s);
@@ -93,8 +99,12 @@ size_t sc_profile_drain(struct sc_profile *p, size_t max);
 
 /* Encode thread: one frame encoded in `ns`, `bytes` long. */
 void sc_profile_encoded(struct sc_profile *p, uint64_t ns, uint64_t bytes);
+/* Encode thread: the frame of `tick` was encoded `ns` after its tick started. */
+void sc_profile_frame_latency(struct sc_profile *p, uint64_t ns, uint32_t tick);
 
-/* Prometheus text into buf (appended by /metrics); returns bytes written. */
-size_t sc_profile_metrics_text(const struct sc_profile *p, char *buf, size_t len);
+/* Prometheus text into buf (appended by /metrics); returns bytes written.
+ * openmetrics: the histograms carry exemplars (the rest is the same text;
+ * net/ws/ws_prom.h turns it into OpenMetrics). */
+size_t sc_profile_metrics_text(const struct sc_profile *p, char *buf, size_t len, bool openmetrics);
 
 #endif

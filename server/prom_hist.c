@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 const uint64_t sc_hist_bounds_ns[SC_HIST_BOUNDS] = {
 	50000ull,    100000ull,   250000ull,   500000ull,    1000000ull,   2000000ull,   4000000ull,    8000000ull,
@@ -17,9 +18,44 @@ void sc_hist_observe(struct sc_hist *h, uint64_t ns)
 	atomic_fetch_add_explicit(&h->sum_ns, ns, memory_order_relaxed);
 }
 
+void sc_hist_observe_tick(struct sc_hist *h, uint64_t ns, uint32_t tick)
+{
+	uint32_t i = 0;
+	while (i < SC_HIST_BOUNDS && ns > sc_hist_bounds_ns[i])
+		i++;
+	/* rounded up to whole us: still within (bound below, bound] (the bounds are whole us) */
+	uint64_t us = (ns + 999) / 1000;
+	if (us > UINT32_MAX - 1)
+		us = UINT32_MAX - 1;
+	atomic_store_explicit(&h->exemplar[i], (uint64_t)tick << 32 | (us + 1), memory_order_relaxed);
+	sc_hist_observe(h, ns);
+}
+
+/* Room for need more bytes and the NUL; false: it stops (overflow). */
+static bool make_room(struct sc_prom_out *o, size_t need)
+{
+	if (o->used + need + 1 <= o->len)
+		return true;
+	if (!o->grow)
+		return false;
+	size_t cap = o->len ? o->len : 4096;
+	while (cap < o->used + need + 1)
+		cap *= 2;
+	if (o->max && cap > o->max)
+		cap = o->max;
+	if (cap < o->used + need + 1)
+		return false;
+	char *b = realloc(o->buf, cap);
+	if (!b)
+		return false;
+	o->buf = b;
+	o->len = cap;
+	return true;
+}
+
 void sc_prom_put(struct sc_prom_out *o, const char *fmt, ...)
 {
-	if (o->overflow || o->used + 1 >= o->len) {
+	if (o->overflow || !make_room(o, 0)) {
 		o->overflow = true;
 		return;
 	}
@@ -27,6 +63,11 @@ void sc_prom_put(struct sc_prom_out *o, const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = vsnprintf(o->buf + o->used, o->len - o->used, fmt, ap);
 	va_end(ap);
+	if (n >= 0 && (size_t)n >= o->len - o->used && make_room(o, (size_t)n)) {
+		va_start(ap, fmt);
+		n = vsnprintf(o->buf + o->used, o->len - o->used, fmt, ap);
+		va_end(ap);
+	}
 	if (n < 0 || (size_t)n >= o->len - o->used) {
 		o->overflow = true;
 		o->buf[o->used] = '\0'; /* no half line */
@@ -46,11 +87,16 @@ void sc_prom_hist_series(struct sc_prom_out *o, const char *name, const char *la
 	uint64_t cum = 0;
 	for (uint32_t i = 0; i <= SC_HIST_BOUNDS; i++) {
 		cum += atomic_load_explicit(&h->bucket[i], memory_order_relaxed);
+		char le[32], ex_text[64] = "";
 		if (i < SC_HIST_BOUNDS)
-			sc_prom_put(o, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, sep,
-			            (double)sc_hist_bounds_ns[i] / 1e9, (unsigned long long)cum);
+			snprintf(le, sizeof(le), "%g", (double)sc_hist_bounds_ns[i] / 1e9);
 		else
-			sc_prom_put(o, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep, (unsigned long long)cum);
+			snprintf(le, sizeof(le), "+Inf");
+		uint64_t ex = atomic_load_explicit(&h->exemplar[i], memory_order_relaxed);
+		if (o->openmetrics && ex)
+			snprintf(ex_text, sizeof(ex_text), " # {tick=\"%u\"} %.6f", (uint32_t)(ex >> 32),
+			         (double)((ex & 0xffffffffu) - 1) / 1e6);
+		sc_prom_put(o, "%s_bucket{%s%sle=\"%s\"} %llu%s\n", name, labels, sep, le, (unsigned long long)cum, ex_text);
 	}
 	double sum = (double)atomic_load_explicit(&h->sum_ns, memory_order_relaxed) / 1e9;
 	if (labels[0]) {

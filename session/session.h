@@ -192,7 +192,9 @@ struct sc_session_shm {
 	_Atomic uint64_t samples_written[3];  /* records committed to its sample ring */
 	_Atomic uint64_t samples_dropped[3];  /* samples that found its ring full */
 	/* Anomaly captures (docs/profiling.md): the encoder process, the only
-	 * writer, stores seq << 32 | tick when a condition with `capture` hits
+	 * writer, stores seq << 40 | condition << 32 | tick (seq 1..2^24-1, the
+	 * condition's index in the config, which every process parses alike)
+	 * when a condition with `capture` hits
 	 * on the primary's sample of that tick (a newer request replaces one not
 	 * taken yet). The running shadow loads it between ticks; when it holds
 	 * the state after that tick it writes a capture without pausing and

@@ -49,6 +49,12 @@ struct sc_capture_info {
 	char device_fault_report[640]; /* the primary's VK_EXT_device_fault JSON (device_fault SAVED), else "" */
 	uint64_t divergences;
 	struct sc_capture_game game;
+	/* an anomaly capture (a target condition hit on the primary's sample of
+	 * condition_tick): the condition's name and "METRIC OP THRESHOLD"; "" for
+	 * other captures */
+	char condition[32];
+	char condition_text[96];
+	uint32_t condition_tick;
 };
 
 /* The input-log window: inputs already applied (ticks < info.next_tick, in

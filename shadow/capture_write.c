@@ -180,8 +180,12 @@ static bool write_manifest(const char *dir, const struct sc_capture_info *in, co
 	bool ok = true;
 	json_t *m = json_object();
 	set(m, "format", json_integer(SC_CAPTURE_FORMAT), &ok);
-	set(m, "capture_kind", json_string(in->incident ? "incident" : "manual"), &ok);
+	set(m, "capture_kind", json_string(in->incident ? "incident" : in->condition[0] ? "anomaly" : "manual"), &ok);
 	set(m, "incident", u32_or_null(in->incident, in->incident), &ok);
+	/* the target condition whose hit took an anomaly capture */
+	set(m, "condition", in->condition[0] ? json_pack("{s:s, s:s, s:I}", "name", in->condition, "condition",
+	                                                 in->condition_text, "tick", (json_int_t)in->condition_tick)
+	                                     : json_null(), &ok);
 	json_t *fault = json_object();
 	set(fault, "detected", json_string(sc_fault_detected_name(in->detected)), &ok);
 	set(fault, "injected", fault_kind(in->injected), &ok);

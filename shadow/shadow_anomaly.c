@@ -32,13 +32,17 @@ void shadow_anomaly_after_tick(struct shadow *sh)
 	sh->anomaly_req = 0;
 	char msg[600];
 	/* as the capture command does without pausing: hold, write, follow on */
-	bool ok = shadow_hold(sh);
+	bool held = shadow_hold(sh);
 	sh->paused = false;
-	if (!ok || !shadow_write_capture(sh, false, msg, sizeof(msg))) {
-		sc_warn("anomaly capture of tick %u failed%s%s", (uint32_t)req, ok ? ": " : "", ok ? msg : "");
+	sh->anomaly_condition = (int)((req >> 32) & 0xff); /* session.h: seq << 40 | condition << 32 | tick */
+	bool ok = held && shadow_write_capture(sh, false, msg, sizeof(msg));
+	sh->anomaly_condition = -1;
+	if (!ok) {
+		sc_warn("anomaly capture of tick %u failed%s%s", (uint32_t)req, held ? ": " : "", held ? msg : "");
 		return;
 	}
-	sc_info("anomaly capture of tick %u (a condition hit): %s; the shadow follows on", (uint32_t)req,
-	        sh->capture_dir);
+	uint32_t c = (uint32_t)(req >> 32) & 0xff;
+	sc_info("anomaly capture of tick %u (condition %s): %s; the shadow follows on", (uint32_t)req,
+	        c < sh->cfg->n_conditions ? sh->cfg->conditions[c].name : "?", sh->capture_dir);
 	atomic_store(&sh->session->anomaly_capture_done, req);
 }

@@ -170,6 +170,11 @@ bool shadow_write_capture(struct shadow *sh, bool incident, char *msg, size_t ms
 {
 	struct sc_capture_info in = incident ? sh->info : (struct sc_capture_info){0};
 	fill_info(sh, &in);
+	if (!incident && sh->anomaly_condition >= 0 && (uint32_t)sh->anomaly_condition < sh->cfg->n_conditions) {
+		snprintf(in.condition, sizeof(in.condition), "%s", sh->cfg->conditions[sh->anomaly_condition].name);
+		snprintf(in.condition_text, sizeof(in.condition_text), "%s", sh->cfg->conditions[sh->anomaly_condition].text);
+		in.condition_tick = in.next_tick ? in.next_tick - 1 : 0;
+	}
 	if (!incident)
 		sh->manual_captures++;
 	char dir[512];

@@ -47,6 +47,7 @@ struct shadow {
 	struct sc_sample_writer sampler;
 	uint64_t anomaly_seen;         /* the last anomaly_capture_req looked at */
 	uint64_t anomaly_req;          /* the one armed, 0 = none */
+	int anomaly_condition;         /* shadow_write_capture: the condition of the anomaly capture, -1 none */
 
 	/* the last seconds of sound the follow loop made, for a capture */
 	struct sc_audio_window audio;

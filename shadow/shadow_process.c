@@ -52,6 +52,7 @@ static bool attach_session(struct shadow *sh, int ipc_fd)
 	sc_sample_writer_init(&sh->sampler, sampling ? &sh->sample_ring : NULL, inst, sh->cfg->sample_every,
 	                      &sh->session->samples_written[inst], &sh->session->samples_dropped[inst]);
 	sh->anomaly_seen = atomic_load(&sh->session->anomaly_capture_req); /* requests before it started are not its */
+	sh->anomaly_condition = -1;
 	return true;
 }
 

@@ -37,6 +37,14 @@ bool sc_prom_value(const char *text, size_t len, const char *name, double *value
 			eol = end;
 		if ((size_t)(eol - p) > nl && memcmp(p, name, nl) == 0 && (p[nl] == ' ' || p[nl] == '\t'))
 			return parse_value(p + nl, eol, value);
+		/* NAME{session="..."} VALUE: the session label alone */
+		if ((size_t)(eol - p) > nl + 10 && memcmp(p, name, nl) == 0 && memcmp(p + nl, "{session=\"", 10) == 0) {
+			const char *q = p + nl + 10;
+			while (q < eol && *q != '"' && *q != '\\')
+				q++;
+			if (eol - q > 2 && q[0] == '"' && q[1] == '}' && (q[2] == ' ' || q[2] == '\t'))
+				return parse_value(q + 2, eol, value);
+		}
 		p = eol + 1;
 	}
 	return false;

@@ -1,7 +1,7 @@
 // The /debug page's live profile plots (docs/profiling.md "The /debug
 // plots"), drawn with uPlot (web/vendor/uplot, MIT; pinned by
 // web/package-lock.json, copied by scripts/vendor-web.sh). Every 500 ms:
-// GET /api/v1/events?last=300 (the primary's samples and the condition hits)
+// GET /api/v1/events?tag=condition&last=300 (the primary's samples and the condition hits)
 // and GET /api/v1/profile/live (each client's bytes, the last encodes). Two
 // plots on the same time axis (seconds before now, the server's clock):
 //  1. frame, tick and GPU time and each GPU pass (ms), shadow lag (ticks);
@@ -182,7 +182,7 @@ export function startProfilePlot(root, legend, api, state) {
   async function poll() {
     if (!state.token) return;
     try {
-      const [ev, live] = await Promise.all([api('GET', '/events?last=300'), api('GET', '/profile/live')]);
+      const [ev, live] = await Promise.all([api('GET', '/events?tag=condition&last=300'), api('GET', '/profile/live')]);
       draw(ev, live);
       plot.error = null;
     } catch (e) {

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "net/ws/ws_internal.h"
+#include "net/ws/ws_prom.h"
 #include "util/log.h"
 
 #define SC_WS_METRICS_MAX (256 * 1024)
@@ -194,11 +195,21 @@ static int serve(struct lws *wsi, struct sc_ws_http_pss *pss)
 	if (strcmp(path, "/healthz") == 0)
 		return respond(wsi, pss, HTTP_STATUS_OK, "text/plain; charset=utf-8", strdup("ok\n"), 3);
 	if (strcmp(path, "/metrics") == 0) {
-		char *body = malloc(SC_WS_METRICS_MAX);
-		if (!body)
+		/* OpenMetrics for a scraper that asks (Prometheus does): the format with exemplars */
+		bool om = sc_prom_wants_openmetrics(pss->accept);
+		char *text = malloc(SC_WS_METRICS_MAX);
+		if (!text)
 			return 1;
-		size_t n = sc_ws_metrics_format(srv, body, SC_WS_METRICS_MAX);
-		return respond(wsi, pss, HTTP_STATUS_OK, "text/plain; version=0.0.4; charset=utf-8", body, n);
+		size_t n = sc_ws_metrics_format(srv, text, SC_WS_METRICS_MAX, om);
+		size_t cap = sc_prom_rewrite_bound(text, n, srv->metrics_session);
+		char *body = malloc(cap);
+		if (!body) {
+			free(text);
+			return 1;
+		}
+		size_t m = sc_prom_rewrite(text, n, srv->metrics_session, om, body, cap);
+		free(text);
+		return respond(wsi, pss, HTTP_STATUS_OK, om ? SC_PROM_OPENMETRICS_TYPE : SC_PROM_TEXT_TYPE, body, m);
 	}
 	/* Through our own answer path, which ends the transaction: a bare
 	 * lws_return_http_status() left a keep-alive connection unreset, and every
@@ -235,6 +246,9 @@ static int begin_request(struct lws *wsi, struct sc_ws_http_pss *pss)
 		q += (size_t)w;
 	}
 	lws_get_peer_simple(wsi, pss->peer, sizeof(pss->peer));
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_ACCEPT) > 0 &&
+	    lws_hdr_copy(wsi, pss->accept, sizeof(pss->accept), WSI_TOKEN_HTTP_ACCEPT) <= 0)
+		pss->accept[0] = '\0'; /* too long: the 0.0.4 text */
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
 	    lws_hdr_copy(wsi, pss->auth, sizeof(pss->auth), WSI_TOKEN_HTTP_AUTHORIZATION) <= 0)
 		pss->auth[0] = '\0'; /* too long: treated as no token */

@@ -101,6 +101,7 @@ struct sc_ws_server {
 	struct lws_protocols protocols[3];
 	struct lws_http_mount mounts[5];
 	uint16_t port;
+	char metrics_session[128]; /* the session label of every /metrics sample ("" none) */
 	atomic_bool stopping;
 	lws_sorted_usec_list_t sul_tick;
 
@@ -134,6 +135,7 @@ struct sc_ws_http_pss {
 	bool waiting;
 	bool is_post;
 	char path[256], query[256], auth[256];
+	char accept[256];              /* the Accept header (/metrics: OpenMetrics or 0.0.4) */
 	char peer[64];
 	char *rx;                      /* POST body, SC_WS_MAX_HTTP_BODY + 1 */
 	size_t rx_len;
@@ -174,8 +176,10 @@ int sc_ws_stream_callback(struct lws *wsi, enum lws_callback_reasons reason,
 /* ws_http.c */
 int sc_ws_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
                         void *user, void *in, size_t len);
-/* ws_metrics.c: Prometheus text into buf; returns the length (< len). */
-size_t sc_ws_metrics_format(struct sc_ws_server *srv, char *buf, size_t len);
+/* ws_metrics.c: Prometheus text into buf; returns the length (< len).
+ * openmetrics: the embedding process's histograms carry exemplars (the text
+ * is then rewritten, net/ws/ws_prom.h). */
+size_t sc_ws_metrics_format(struct sc_ws_server *srv, char *buf, size_t len, bool openmetrics);
 /* ws_server.c */
 void sc_ws_server_drain_pending(struct sc_ws_server *srv);
 void sc_ws_server_count_close(struct sc_ws_server *srv, int code);

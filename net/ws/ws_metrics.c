@@ -51,7 +51,7 @@ static void label_value(char *dst, size_t len, const char *s)
 	dst[o] = '\0';
 }
 
-size_t sc_ws_metrics_format(struct sc_ws_server *srv, char *buf, size_t len)
+size_t sc_ws_metrics_format(struct sc_ws_server *srv, char *buf, size_t len, bool openmetrics)
 {
 	struct sc_ws_out o = { .buf = buf, .len = len, .used = 0 };
 	const struct sc_ws_stats *s = &srv->stats;
@@ -123,8 +123,10 @@ size_t sc_ws_metrics_format(struct sc_ws_server *srv, char *buf, size_t len)
 	out(&o, "# HELP shadowcast_encoder_info The encoder in use and why it is not the first choice.\n"
 	        "# TYPE shadowcast_encoder_info gauge\n"
 	        "shadowcast_encoder_info{name=\"%s\",fallback_reason=\"%s\"} 1\n", name, reason);
-	if (srv->cfg.metrics_text && o.used + 1 < o.len) {
-		size_t n = srv->cfg.metrics_text(srv->cfg.user, o.buf + o.used, o.len - o.used);
+	if ((srv->cfg.metrics_text_fmt || srv->cfg.metrics_text) && o.used + 1 < o.len) {
+		size_t n = srv->cfg.metrics_text_fmt
+		               ? srv->cfg.metrics_text_fmt(srv->cfg.user, o.buf + o.used, o.len - o.used, openmetrics)
+		               : srv->cfg.metrics_text(srv->cfg.user, o.buf + o.used, o.len - o.used);
 		o.used += n < o.len - o.used ? n : o.len - o.used - 1;
 		o.buf[o.used] = '\0';
 	}

@@ -3,6 +3,7 @@
  * and /debug (the developer page); "shadowcast.v1" for
  * /stream), the service loop, and the thread hand-off from publishers. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -254,6 +255,11 @@ err_strings:
 uint16_t sc_ws_server_port(const struct sc_ws_server *srv)
 {
 	return srv ? srv->port : 0;
+}
+
+void sc_ws_server_set_metrics_session(struct sc_ws_server *srv, const char *name)
+{
+	snprintf(srv->metrics_session, sizeof(srv->metrics_session), "%s", name ? name : "");
 }
 
 static bool hand_off(struct sc_ws_server *srv, struct sc_ws_msg *msg)

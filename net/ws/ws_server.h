@@ -200,6 +200,10 @@ struct sc_ws_server_config {
 	void (*on_client_measure)(void *user, uint32_t client_id, enum sc_ws_measure kind, uint64_t ns);
 	/* Extra Prometheus lines appended to /metrics; returns bytes written. */
 	size_t (*metrics_text)(void *user, char *buf, size_t len);
+	/* Instead of metrics_text when set: openmetrics says the scraper asked
+	 * for OpenMetrics (histogram exemplars may follow their buckets); the
+	 * text is otherwise 0.0.4 (net/ws/ws_prom.h rewrites it). */
+	size_t (*metrics_text_fmt)(void *user, char *buf, size_t len, bool openmetrics);
 	/* Optional read-only HTTP GET endpoints under /api/ (the embedding process's
 	 * status API): write the body of path (without query) into buf (len bytes),
 	 * set *content_type, return the body length; 0 = not mine (404). */
@@ -221,6 +225,9 @@ struct sc_ws_server;
 /* Binds the port (fails with a clear sc_err() line if it cannot). */
 struct sc_ws_server *sc_ws_server_create(const struct sc_ws_server_config *cfg);
 uint16_t sc_ws_server_port(const struct sc_ws_server *srv);
+/* Every /metrics sample gets the label session="name" (copied, at most 127
+ * bytes; NULL or "": none). Before sc_ws_server_run. */
+void sc_ws_server_set_metrics_session(struct sc_ws_server *srv, const char *name);
 /* Copies au; false if the hand-off queue to the service thread is full (the
  * frame is dropped and counted). Any thread. */
 bool sc_ws_server_publish_video(struct sc_ws_server *srv, const struct sc_video_meta *meta,

@@ -11,6 +11,15 @@ import urllib.request
 import sctest
 
 
+SESSION_LABEL = re.compile(r'\{session="[^"\\]*"(\}|,)')
+
+
+def strip_session(text):
+    """/metrics text without the session label: NAME{session="x"} -> NAME,
+    NAME{session="x",a="b"} -> NAME{a="b"}."""
+    return SESSION_LABEL.sub(lambda m: "" if m.group(1) == "}" else "{", text)
+
+
 class Session:
     def __init__(self, d, name, args, cwd=None, env=None, token=None):
         """Runs in d (the log goes there too) unless cwd says otherwise. token: the debug API
@@ -47,9 +56,16 @@ class Session:
                 self.out += line
         self.fail("no URL line within %d s" % timeout)
 
-    def get(self, path, timeout=3):
-        with urllib.request.urlopen(self.url + path, timeout=timeout) as r:
-            return r.status, r.read().decode()
+    def get(self, path, timeout=3, raw=False, headers=None):
+        """(status, body). /metrics without raw: the session label every series
+        carries (session="ADDR:PORT" or --session-name, docs/protocol.md) is
+        taken out, so the tests about counters read NAME VALUE lines."""
+        req = urllib.request.Request(self.url + path, headers=headers or {})
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            body = r.read().decode()
+            if path == "metrics" and not raw:
+                body = strip_session(body)
+            return r.status, body
 
     def metric(self, name):
         _, body = self.get("metrics")

@@ -57,6 +57,17 @@ static double value_of(const char *text, const char *prefix)
 	return p ? atof(p + strlen(prefix)) : -1;
 }
 
+/* GET /api/v1/events as the debug API asks for it, into buf */
+static size_t events_json(struct sc_profile *p, const char *query, char *buf, size_t len, unsigned *status)
+{
+	size_t n = 0;
+	char *body = sc_profile_api_json(p, "events", query, &n, status);
+	check(body && n < len);
+	memcpy(buf, body, n + 1);
+	free(body);
+	return n;
+}
+
 static void test_fire_and_window(void)
 {
 	static struct sc_profile prof;
@@ -73,22 +84,26 @@ static void test_fire_and_window(void)
 	}
 	check(atomic_load(&prof.cond_hits[0]) == 2);
 	check(atomic_load(&prof.cond_hits[1]) == 1);
-	check(prof.events_n == 3);
-	check(prof.events[0].tick == 50 && prof.events[0].condition == 0 && prof.events[0].value == 25);
-	check(prof.events[1].tick == 80 && prof.events[1].value == 30);
-	check(prof.events[2].tick == 100 && prof.events[2].condition == 1 && prof.events[2].value == 100);
+	check(prof.events.n == 3);
+	const struct sc_event *ev = prof.events.ring;
+	check(ev[0].tag == SC_EV_CONDITION && ev[0].tick == 50 && ev[0].u.condition.index == 0 &&
+	      ev[0].u.condition.value == 25);
+	check(ev[1].tick == 80 && ev[1].u.condition.value == 30);
+	check(ev[2].tick == 100 && ev[2].u.condition.index == 1 && ev[2].u.condition.value == 100);
 
 	char *buf = malloc(512 * 1024);
 	check(buf);
-	check(sc_profile_metrics_text(&prof, buf, 512 * 1024) > 0);
+	check(sc_profile_metrics_text(&prof, buf, 512 * 1024, false) > 0);
 	check(value_of(buf, "shadowcast_condition_hits_total{condition=\"slow\"} ") == 2);
 	check(value_of(buf, "shadowcast_condition_hits_total{condition=\"late\"} ") == 1);
 
 	unsigned status = 0;
-	check(sc_profile_events_json(&prof, "around=50&before=3&after=2", buf, 512 * 1024, &status) > 0);
+	check(events_json(&prof, "around=50&before=3&after=2", buf, 512 * 1024, &status) > 0);
 	check(status == 200);
-	check(strstr(buf, "{\"id\":1,\"type\":\"condition\",\"condition\":\"slow\",\"tick\":50,"));
-	check(strstr(buf, "{\"id\":3,\"type\":\"condition\",\"condition\":\"late\",\"tick\":100,"));
+	check(strstr(buf, "{\"id\":1,\"tag\":\"condition\",\"type\":\"condition\",\"tick\":50,\"time_ns\":50000000,"
+	                  "\"condition\":\"slow\",\"value\":25,"));
+	check(strstr(buf, "{\"id\":3,\"tag\":\"condition\",\"type\":\"condition\",\"tick\":100,\"time_ns\":100000000,"
+	                  "\"condition\":\"late\",\"value\":100,"));
 	check(strstr(buf, "\"found\":true") && strstr(buf, "\"complete\":true"));
 	const char *samples = strstr(buf, "\"samples\":[");
 	check(samples);
@@ -102,21 +117,21 @@ static void test_fire_and_window(void)
 	check(n == 6);
 	check(strstr(buf, "\"frame_ms\":25.000"));
 	/* at the end of the history: what there is, not complete */
-	check(sc_profile_events_json(&prof, "around=118&after=5", buf, 512 * 1024, &status) > 0 && status == 200);
+	check(events_json(&prof, "around=118&after=5", buf, 512 * 1024, &status) > 0 && status == 200);
 	check(strstr(buf, "\"complete\":false") && strstr(buf, "\"found\":true"));
 	/* no query: the events only */
-	check(sc_profile_events_json(&prof, NULL, buf, 512 * 1024, &status) > 0 && status == 200);
+	check(events_json(&prof, NULL, buf, 512 * 1024, &status) > 0 && status == 200);
 	check(!strstr(buf, "\"samples\"") && strstr(buf, "\"events\":["));
 	/* the newest samples */
-	check(sc_profile_events_json(&prof, "last=3", buf, 512 * 1024, &status) > 0 && status == 200);
+	check(events_json(&prof, "last=3", buf, 512 * 1024, &status) > 0 && status == 200);
 	samples = strstr(buf, "\"samples\":[");
 	check(samples && strstr(samples, "{\"tick\":117,") && strstr(samples, "{\"tick\":119,") &&
 	      !strstr(samples, "{\"tick\":116,"));
 	/* bad queries */
-	check(sc_profile_events_json(&prof, "last=3&around=1", buf, 512 * 1024, &status) > 0 && status == 400);
-	check(sc_profile_events_json(&prof, "around=x", buf, 512 * 1024, &status) > 0 && status == 400);
-	check(sc_profile_events_json(&prof, "nosuch=1", buf, 512 * 1024, &status) > 0 && status == 400);
-	check(sc_profile_events_json(&prof, "around=1&before=301", buf, 512 * 1024, &status) > 0 && status == 400);
+	check(events_json(&prof, "last=3&around=1", buf, 512 * 1024, &status) > 0 && status == 400);
+	check(events_json(&prof, "around=x", buf, 512 * 1024, &status) > 0 && status == 400);
+	check(events_json(&prof, "nosuch=1", buf, 512 * 1024, &status) > 0 && status == 400);
+	check(events_json(&prof, "around=1&before=301", buf, 512 * 1024, &status) > 0 && status == 400);
 	free(buf);
 	sc_profile_finish(&prof);
 }

@@ -11,7 +11,8 @@
    primary's samples of ticks 85..95, in order. A condition that never holds
    is never hit. The events endpoint needs the token.
 3. `capture` on that condition: the shadow (60 ticks behind) writes an
-   anomaly capture holding tick 90 (manifest held_tick 90) and keeps
+   anomaly capture holding tick 90 (manifest held_tick 90, its condition
+   named: capture_kind "anomaly", condition {name, condition, tick}) and keeps
    tracking: still running, its tick going on past 90 + 60."""
 import json
 import os
@@ -79,10 +80,11 @@ def test_live(d):
         body = box["b"]
         ticks = [x["tick"] for x in body["samples"]]
         sctest.check(ticks == list(range(85, 96)), "samples of ticks 85..95: %s" % ticks)
-        late = [e for e in body["events"] if e["condition"] == "late"]
+        hits = [e for e in body["events"] if e["tag"] == "condition"]
+        late = [e for e in hits if e["condition"] == "late"]
         sctest.check(len(late) == 1 and late[0]["tick"] == 90 and late[0]["value"] == 90,
                      "one hit of 'late', at tick 90: %s" % json.dumps(body["events"]))
-        sctest.check(not [e for e in body["events"] if e["condition"] == "never"], "'never' is never hit")
+        sctest.check(not [e for e in hits if e["condition"] == "never"], "'never' is never hit")
         sctest.check(all("particles" in x["passes_ms"] for x in body["samples"]), "samples carry pass times")
         _, text = s.get("metrics")
         sctest.check('shadowcast_condition_hits_total{condition="late"} 1\n' in text, "counter 1 for late")
@@ -103,6 +105,9 @@ def test_live(d):
             return False
         s.wait_for("an anomaly capture under %s" % captures, captured, timeout=60)
         sctest.check(found["m"]["held_tick"] == 90, "the capture holds tick 90: %s" % found["m"].get("held_tick"))
+        sctest.check(found["m"]["capture_kind"] == "anomaly" and found["m"]["condition"] ==
+                     {"name": "late", "condition": "tick >= 90", "tick": 90},
+                     "the manifest names the condition: %s" % found["m"].get("condition"))
 
         def tracking():
             st, status = s.api("status")

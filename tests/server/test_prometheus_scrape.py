@@ -3,8 +3,13 @@ servers on loopback (issue 11, docs/prometheus.md): after two scrapes of
 each, Prometheus's HTTP API has both servers' series, and queries over both
 answer one result per server: the particle pass's mean GPU time and the p50
 frame time from the histograms (which Prometheus only computes when the
-exposition is a valid 0.0.4 histogram). Without a prometheus binary it
-fails (scripts/install-deps.sh installs the package): never skipped."""
+exposition is a valid histogram). Prometheus asks for OpenMetrics (its
+Accept header), so what it stores came through our OpenMetrics answer: every
+series carries the server's session label (`--session-name` for one, the
+listen address for the other), and with exemplar storage on, the frame-time
+histogram's exemplars name ticks (GET /api/v1/query_exemplars). Without a
+prometheus binary it fails (scripts/install-deps.sh installs the package):
+never skipped."""
 import json
 import os
 import shutil
@@ -46,7 +51,8 @@ def main():
         for name in ("a", "b"):
             s = Session(d, name, ["run", "--listen", "127.0.0.1:0", "--size", "256x144", "--fps", "30",
                                   "--particles", "2000", "--encoder", "x264", "--no-shadow", "--hang-timeout", "5000",
-                                  "--captures", os.path.join(d, "captures-" + name)])
+                                  "--captures", os.path.join(d, "captures-" + name)] +
+                        (["--session-name", "server-a"] if name == "a" else []))
             servers.append(s)
             s.wait_url()
         targets = ["127.0.0.1:%s" % urllib.parse.urlparse(s.url).port for s in servers]
@@ -58,7 +64,8 @@ def main():
                     "      - targets: [%s]\n" % ", ".join("'%s'" % t for t in targets))
         log = open(os.path.join(d, "prometheus.log"), "w")
         proc = subprocess.Popen([prom, "--config.file", conf, "--storage.tsdb.path", os.path.join(d, "tsdb"),
-                                 "--web.listen-address", "127.0.0.1:%d" % port], stdout=log, stderr=log)
+                                 "--web.listen-address", "127.0.0.1:%d" % port, "--enable-feature=exemplar-storage"],
+                                stdout=log, stderr=log)
         deadline = time.monotonic() + 90
         up = []
         while time.monotonic() < deadline:
@@ -76,6 +83,21 @@ def main():
         series = query(port, "shadowcast_frames_rendered_total")
         sctest.check(sorted(r["metric"]["instance"] for r in series) == sorted(targets),
                      "both servers' series: %s" % series)
+        sessions = {r["metric"]["instance"]: r["metric"].get("session") for r in series}
+        sctest.check(sessions == {targets[0]: "server-a", targets[1]: targets[1]},
+                     "the session labels (--session-name, else the listen address): %s" % sessions)
+        now = time.time()
+        url = "http://127.0.0.1:%d/api/v1/query_exemplars?%s" % (port, urllib.parse.urlencode(
+            {"query": "shadowcast_frame_time_seconds_bucket", "start": now - 300, "end": now + 10}))
+        with urllib.request.urlopen(url, timeout=5) as r:
+            ex = json.loads(r.read().decode())
+        sctest.check(ex["status"] == "success", "query_exemplars: %s" % ex)
+        with_ex = {e["seriesLabels"]["instance"] for e in ex["data"] if e["exemplars"]}
+        sctest.check(with_ex == set(targets), "exemplars from both servers: %s" % ex["data"][:2])
+        ticks = [int(x["labels"]["tick"]) for e in ex["data"] for x in e["exemplars"]]
+        sctest.check(ticks and all(t > 0 for t in ticks) and all(set(x["labels"]) == {"tick"} for e in ex["data"]
+                                                                for x in e["exemplars"]),
+                     "every exemplar names a tick: %s" % ticks[:10])
         mean = query(port, 'sum by (instance) (shadowcast_gpu_pass_seconds_sum{pass="particles",role="primary"}) / '
                            'sum by (instance) (shadowcast_gpu_pass_seconds_count{pass="particles",role="primary"})')
         sctest.check(len(mean) == 2, "the particle pass's mean over both servers: %s" % mean)

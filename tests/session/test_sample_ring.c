@@ -153,7 +153,7 @@ static void test_histogram_text(void)
 	sc_profile_init(&prof, NULL, NULL);
 	char *buf = malloc(256 * 1024);
 	check(buf);
-	check(sc_profile_metrics_text(&prof, buf, 256 * 1024) > 0);
+	check(sc_profile_metrics_text(&prof, buf, 256 * 1024, false) > 0);
 	check(strstr(buf, "# TYPE shadowcast_gpu_pass_seconds histogram\n"));
 	check(strstr(buf, "# TYPE shadowcast_frame_time_seconds histogram\n"));
 	check(strstr(buf, "# TYPE shadowcast_encode_seconds histogram\n"));
@@ -168,7 +168,7 @@ static void test_histogram_text(void)
 	s.gpu_pass_ns[2] = 3000000;
 	sc_profile_add(&prof, &s);
 	sc_profile_encoded(&prof, 5000000, 1234);
-	check(sc_profile_metrics_text(&prof, buf, 256 * 1024) > 0);
+	check(sc_profile_metrics_text(&prof, buf, 256 * 1024, false) > 0);
 	check(value_of(buf, cnt) == 2);
 	double v = value_of(buf, sum);
 	check(v > 0.0031 && v < 0.0033);

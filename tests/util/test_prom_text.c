@@ -19,6 +19,8 @@ static const char text[] =
 	"shadowcast_bad abc\n"
 	"shadowcast_inf +Inf\n"
 	"shadowcast_crlf 5\r\n"
+	"shadowcast_sess{session=\"127.0.0.1:8080\"} 11\n"
+	"shadowcast_sess2{session=\"a\",x=\"y\"} 12\n"
 	"shadowcast_last\t-2e3";
 
 static double value(const char *name, int *found)
@@ -46,6 +48,10 @@ int main(void)
 	check(value("shadowcast_inf", &f) > 1e308 && f);
 	check(value("shadowcast_crlf", &f) == 5 && f);
 	check(value("shadowcast_last", &f) == -2000 && f);
+	/* the session label alone counts as unlabelled; with another label it does not */
+	check(value("shadowcast_sess", &f) == 11 && f);
+	value("shadowcast_sess2", &f);
+	check(!f);
 	/* HELP/TYPE comments name the metric but are not samples */
 	value("HELP", &f);
 	check(!f);

@@ -61,7 +61,10 @@ export async function startServer(extraArgs = [], { timeoutMs = 60000, small = t
     get stderr() { return stderr; },
     get stdout() { return stdout; },
     get exited() { return exited; },
-    metrics: () => getText('/metrics'),
+    // /metrics without the session label every series carries (docs/protocol.md):
+    // NAME{session="x"} -> NAME, NAME{session="x",a="b"} -> NAME{a="b"}; metricsRaw keeps it
+    metrics: async () => (await getText('/metrics')).replace(/\{session="[^"\\]*"(\}|,)/g, (_, e) => (e === '}' ? '' : '{')),
+    metricsRaw: () => getText('/metrics'),
     async state() { return JSON.parse(await getText('/api/v1/state')); },
     // Resolves once the game state says the primary has completed `ticks` ticks.
     async waitTicks(ticks, ms = 60000) {
