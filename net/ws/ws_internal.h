@@ -66,6 +66,7 @@ struct sc_ws_client {
 
 	/* stats */
 	uint64_t frames_sent, frames_dropped, bytes_sent, overruns, inputs;
+	uint64_t audio_sent, events_sent; /* audio packets, event-class messages written */
 };
 
 struct sc_ws_stats {
