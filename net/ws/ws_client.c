@@ -121,7 +121,7 @@ bool sc_ws_client_send_control(struct sc_ws_client *c, struct sc_ws_msg *msg)
 		 * the video still queued ends at one */
 		uint64_t n = c->queue->video_flushed - flushed;
 		bool continuous;
-		n += sc_ws_queue_flush_video(c->queue, &continuous);
+		n += sc_ws_queue_flush_video(c->queue, false, &continuous);
 		c->frames_dropped += n;
 		c->srv->stats.frames_dropped += n;
 		c->need_keyframe = c->need_keyframe || !continuous;
@@ -164,10 +164,10 @@ void sc_ws_client_send_video(struct sc_ws_client *c, struct sc_ws_msg *msg)
 	if (q->video_frames >= cfg->client_queue_frames ||
 	    (q->video_frames > 0 && q->video_bytes + msg->len > cfg->client_queue_bytes)) {
 		/* stale frames: drop the deltas (a queued keyframe stays, the newest
-		 * one); unless the queued video ends at that keyframe, resync at the
-		 * next keyframe */
+		 * one, unless msg is a keyframe that supersedes it); unless the
+		 * queued video ends at that keyframe, resync at the next keyframe */
 		bool continuous;
-		uint32_t n = sc_ws_queue_flush_video(q, &continuous);
+		uint32_t n = sc_ws_queue_flush_video(q, msg->keyframe, &continuous);
 		drop_frames(c, n);
 		c->overruns++;
 		c->srv->stats.queue_overruns++;

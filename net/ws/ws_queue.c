@@ -113,7 +113,7 @@ struct sc_ws_msg *sc_ws_queue_pop(struct sc_ws_queue *q)
 	return msg;
 }
 
-uint32_t sc_ws_queue_flush_video(struct sc_ws_queue *q, bool *continuous)
+uint32_t sc_ws_queue_flush_video(struct sc_ws_queue *q, bool superseded, bool *continuous)
 {
 	/* Take everything out and put back what stays: FIFO within a priority
 	 * keeps each class's order (video comes out in decode order). The
@@ -147,6 +147,8 @@ uint32_t sc_ws_queue_flush_video(struct sc_ws_queue *q, bool *continuous)
 		}
 		all[n++] = msg;
 	}
+	if (superseded)
+		newest_key = -1; /* the keyframe about to be queued replaces it */
 	for (uint32_t i = 0; i < n; i++) {
 		struct sc_ws_msg *msg = all[i];
 		if (msg->kind == SC_WS_MSG_VIDEO && (int)i != newest_key) {

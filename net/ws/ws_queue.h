@@ -46,12 +46,14 @@ bool sc_ws_queue_push(struct sc_ws_queue *q, struct sc_ws_msg *msg);
 /* Next message to send (control first), the caller owns the reference; NULL if empty. */
 struct sc_ws_msg *sc_ws_queue_pop(struct sc_ws_queue *q);
 /* Drops the queued video deltas and every queued keyframe but the newest
- * (a keyframe is never flushed for room, only superseded by a newer one);
- * returns how many frames it dropped. *continuous (may be NULL): true when
- * the video still queued, if any, ends at that keyframe with nothing after
- * it dropped, so the frames published next continue a decodable stream;
- * false when the client needs a new keyframe. */
-uint32_t sc_ws_queue_flush_video(struct sc_ws_queue *q, bool *continuous);
+ * (a keyframe is never flushed for room, only superseded by a newer one:
+ * superseded = true says a new keyframe is about to be queued, and then the
+ * newest queued one goes too); returns how many frames it dropped.
+ * *continuous (may be NULL): true when the video still queued, if any, ends
+ * at that keyframe with nothing after it dropped, so the frames published
+ * next continue a decodable stream; false when the client needs a new
+ * keyframe. */
+uint32_t sc_ws_queue_flush_video(struct sc_ws_queue *q, bool superseded, bool *continuous);
 /* The priority of a message kind (SC_WS_PRIO_*). */
 uint8_t sc_ws_queue_priority(enum sc_ws_msg_kind kind);
 uint32_t sc_ws_queue_depth(const struct sc_ws_queue *q);

@@ -62,7 +62,7 @@ int main(void)
 	CHECK(sc_ws_queue_push(q, c3), "push c3");
 	struct sc_ws_msg *v3 = video(3, false);
 	CHECK(sc_ws_queue_push(q, v3), "push v3");
-	CHECK(sc_ws_queue_flush_video(q, NULL) == 2, "flushed v2 v3");
+	CHECK(sc_ws_queue_flush_video(q, false, NULL) == 2, "flushed v2 v3");
 	CHECK(q->video_frames == 0 && q->video_bytes == 0 && q->control_msgs == 1, "after flush");
 	m = sc_ws_queue_pop(q);
 	CHECK(m == c3, "control kept");
@@ -93,7 +93,7 @@ int main(void)
 	sc_ws_msg_unref(m);
 
 	/* full of control messages: refused, nothing lost */
-	sc_ws_queue_flush_video(q, NULL);
+	sc_ws_queue_flush_video(q, false, NULL);
 	struct sc_ws_msg *cs[9];
 	int accepted = 0;
 	for (int i = 0; i < 9; i++) {
@@ -147,7 +147,7 @@ int main(void)
 		}
 		CHECK(pushed == NC + NC / 10, "all pushed (%d)", pushed);
 		bool cont = true;
-		CHECK(sc_ws_queue_flush_video(big, &cont) == NC / 10 - 1, "video flushed but the keyframe");
+		CHECK(sc_ws_queue_flush_video(big, false, &cont) == NC / 10 - 1, "video flushed but the keyframe");
 		CHECK(!cont, "deltas after the kept keyframe were dropped: not continuous");
 		CHECK(big->control_msgs == NC && big->video_frames == 1, "every control message kept (%u)",
 		      big->control_msgs);
@@ -186,7 +186,7 @@ int main(void)
 		struct sc_ws_msg *v = video(100, false), *cm = sc_ws_msg_printf("{\"n\":%d}", 1);
 		CHECK(sc_ws_queue_push(aq, v) && sc_ws_queue_push(aq, a1) && sc_ws_queue_push(aq, a2) &&
 		      sc_ws_queue_push(aq, cm), "push video, audio, audio, control");
-		CHECK(sc_ws_queue_flush_video(aq, NULL) == 1, "the video flushed");
+		CHECK(sc_ws_queue_flush_video(aq, false, NULL) == 1, "the video flushed");
 		CHECK(aq->video_frames == 0 && aq->control_msgs == 3, "audio kept (counted with control)");
 		struct sc_ws_msg *g1 = sc_ws_queue_pop(aq), *g2 = sc_ws_queue_pop(aq), *g3 = sc_ws_queue_pop(aq);
 		CHECK(g1 == cm && g2 == a1 && g3 == a2, "control, then audio in order");
@@ -261,7 +261,7 @@ int main(void)
 		CHECK(oq && !sc_ws_queue_push(oq, e[3]), "full of events and a keyframe: refused");
 		CHECK(oq && sc_ws_queue_push(oq, ack) == false, "control refused too: nothing flushable");
 		bool cont = false;
-		CHECK(oq && sc_ws_queue_flush_video(oq, &cont) == 0 && cont && oq->video_frames == 1,
+		CHECK(oq && sc_ws_queue_flush_video(oq, false, &cont) == 0 && cont && oq->video_frames == 1,
 		      "flush keeps the keyframe: continuous");
 		for (int i = 0; oq && i < 3; i++)
 			sc_ws_msg_unref(sc_ws_queue_pop(oq));
@@ -272,12 +272,18 @@ int main(void)
 		struct sc_ws_msg *k2 = video(204, true);
 		CHECK(oq && sc_ws_queue_push(oq, k) && sc_ws_queue_push(oq, d) && sc_ws_queue_push(oq, k2),
 		      "push K d K2");
-		CHECK(oq && sc_ws_queue_flush_video(oq, &cont) == 2 && cont, "K and d superseded by K2");
-		CHECK(oq && sc_ws_queue_push(oq, d2) && sc_ws_queue_flush_video(oq, &cont) == 1 && !cont,
+		CHECK(oq && sc_ws_queue_flush_video(oq, false, &cont) == 2 && cont, "K and d superseded by K2");
+		CHECK(oq && sc_ws_queue_push(oq, d2) && sc_ws_queue_flush_video(oq, false, &cont) == 1 && !cont,
 		      "a delta after K2 dropped: needs a keyframe");
 		last = oq ? sc_ws_queue_pop(oq) : NULL;
 		CHECK(last == k2 && (!oq || sc_ws_queue_pop(oq) == NULL), "only K2 left");
 		sc_ws_msg_unref(last);
+		/* a new keyframe about to be queued supersedes every queued frame */
+		CHECK(oq && sc_ws_queue_push(oq, k) && sc_ws_queue_push(oq, d) && sc_ws_queue_push(oq, e[0]),
+		      "push K d and an event");
+		CHECK(oq && sc_ws_queue_flush_video(oq, true, &cont) == 2 && !cont && oq->video_frames == 0 &&
+		      oq->control_msgs == 1, "superseded: K and d dropped, the event kept");
+		sc_ws_msg_unref(oq ? sc_ws_queue_pop(oq) : NULL);
 		sc_ws_queue_destroy(oq);
 		CHECK(k->refs == 1 && d->refs == 1 && e[0]->refs == 1 && a[0]->refs == 1, "references released");
 		sc_ws_msg_unref(k);
