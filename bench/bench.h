@@ -11,5 +11,6 @@ int sc_bench_ring(int argc, char **argv);
 int sc_bench_pipeline(int argc, char **argv);
 int sc_bench_shadow(int argc, char **argv);
 int sc_bench_profile(int argc, char **argv);
+int sc_bench_messages(int argc, char **argv);
 
 #endif

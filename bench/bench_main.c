@@ -16,6 +16,7 @@ static const struct bench_entry benches[] = {
 	{"shadow", sc_bench_shadow, "shadow tracking: tick/frame p99 with and without, detection-to-pause, delay memory"},
 	{"pipeline", sc_bench_pipeline, "input-to-frame latency, CPU copies, fan-out vs a Node ws relay (real server)"},
 	{"profile", sc_bench_profile, "profiling samples: tick time with sampling off, every tick, every 10th; ring throughput"},
+	{"messages", sc_bench_messages, "game -> client latency per message type (ring -> dispatch -> WebSocket) vs a socketpair"},
 	{NULL, NULL, NULL},
 };
 

@@ -8,7 +8,11 @@
  *  - fanout_N: N loopback clients of the encoder process: delivered fps per
  *    client and CPU ms per delivered MB of its network (service) thread;
  *  - node_ws_N: the same frames relayed by a Node `ws` broadcast server
- *    (tests/e2e/bench/node_ws_relay.mjs) to N clients: fps and its CPU ms/MB.
+ *    (tests/e2e/bench/node_ws_relay.mjs) to N clients: fps and its CPU ms/MB;
+ *  - latency_audio_events: latency with the client joined with audio and
+ *    shooting (events and sound on);
+ *  - busy_fanout_N / busy_node_ws_N: the same fan-out of a second server
+ *    whose frames are >= 10 KB (keyframes, --busy-idr, at 8000 kbit/s).
  * Needs node and tests/e2e/node_modules (npm ci). */
 #include <ctype.h>
 #include <dirent.h>
@@ -51,6 +55,7 @@ struct pipeline_opts {
 	uint32_t seconds;
 	char node[256];
 	char scripts[512];
+	uint32_t busy_idr;
 	bool json, verbose;
 };
 
@@ -273,6 +278,8 @@ static void usage(FILE *out)
 	             "  --node      node binary (default node)\n"
 	             "  --scripts   directory of pipeline_clients.mjs and node_ws_relay.mjs\n"
 	             "              (default %s/tests/e2e/bench)\n"
+	             "  --busy-idr  the busier stream's keyframe interval, at 8000 kbit/s (default 1:\n"
+	             "              every frame a keyframe, >= 10 KB; 0: no busier rows)\n"
 	             "  --verbose   show the server's log\n", SC_SOURCE_DIR);
 }
 
@@ -282,11 +289,13 @@ static bool parse(struct pipeline_opts *o, int argc, char **argv)
 		{"json", no_argument, NULL, 'j'}, {"size", required_argument, NULL, 's'},
 		{"fps", required_argument, NULL, 'f'}, {"seconds", required_argument, NULL, 't'},
 		{"node", required_argument, NULL, 'n'}, {"scripts", required_argument, NULL, 'd'},
-		{"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+		{"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'},
+		{"busy-idr", required_argument, NULL, 'b'}, {NULL, 0, NULL, 0},
 	};
 	snprintf(o->size, sizeof(o->size), "1280x720");
 	o->fps = 60;
 	o->seconds = 5;
+	o->busy_idr = 1;
 	snprintf(o->node, sizeof(o->node), "node");
 	snprintf(o->scripts, sizeof(o->scripts), "%s/tests/e2e/bench", SC_SOURCE_DIR);
 	int ch;
@@ -310,9 +319,135 @@ static bool parse(struct pipeline_opts *o, int argc, char **argv)
 				return false;
 			}
 			break;
+		case 'b':
+			if (!sc_parse_u32(optarg, 0, 1000, &o->busy_idr)) {
+				fprintf(stderr, "bench pipeline: --busy-idr must be 0..1000\n");
+				return false;
+			}
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return false;
 		}
+	}
+	return true;
+}
+
+/* Starts `shadowcast run` (this binary) with extra arguments; its port and
+ * encoder process. */
+static bool start_server(const struct pipeline_opts *o, const char *const *extra, struct child *srv, uint16_t *port,
+                         pid_t *enc)
+{
+	char fps[16], line[LINE_MAX_LEN];
+	char *argv[32];
+	int n = 0;
+	snprintf(fps, sizeof(fps), "%u", o->fps);
+	const char *base[] = { "/proc/self/exe", "run", "--listen", "127.0.0.1:0", "--size", o->size, "--fps", fps,
+	                       "--max-clients", "128" };
+	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
+		argv[n++] = (char *)base[i];
+	for (size_t i = 0; extra && extra[i] && n < 31; i++)
+		argv[n++] = (char *)extra[i];
+	argv[n] = NULL;
+	*port = 0;
+	*enc = 0;
+	if (!spawn(srv, argv, !o->verbose))
+		return false;
+	while (!*port && read_line(srv, line, sizeof(line), 60000)) {
+		char *p = strstr(line, "http://");
+		char *colon = p ? strchr(p + 7, ':') : NULL;
+		if (colon)
+			*port = (uint16_t)atoi(colon + 1);
+	}
+	if (!*port) {
+		sc_err("bench pipeline: the server printed no URL within 60 s (run with --verbose)");
+		return false;
+	}
+	for (int i = 0; i < 100 && !*enc; i++, usleep(50000))
+		*enc = find_encoder(srv->pid);
+	if (!*enc) {
+		sc_err("bench pipeline: no encoder process under the supervisor (pid %d)", srv->pid);
+		return false;
+	}
+	return true;
+}
+
+/* The fan-out rows PREFIX_N (this server's encoder process) and
+ * PREFIXnode_ws_N (a Node relay of the same stream) at 1, 8 and 32 clients. */
+static bool fanout_rows(const struct pipeline_opts *o, struct sc_bench_report *rep, const char *url, pid_t enc,
+                        const char *prefix)
+{
+	char line[LINE_MAX_LEN], relay_url[128], script[600];
+	struct child relay = {0};
+	bool ok = false;
+	snprintf(script, sizeof(script), "%s/node_ws_relay.mjs", o->scripts);
+	char *relay_argv[] = { (char *)o->node, script, (char *)url, NULL };
+	if (!spawn(&relay, relay_argv, false))
+		return false;
+	uint16_t relay_port = 0;
+	if (read_line(&relay, line, sizeof(line), 15000) && strncmp(line, "RELAY port=", 11) == 0)
+		relay_port = (uint16_t)atoi(line + 11);
+	if (!relay_port) {
+		sc_err("bench pipeline: the Node relay did not start (is tests/e2e/node_modules installed? "
+		       "npm ci in tests/e2e)");
+		goto out;
+	}
+	snprintf(relay_url, sizeof(relay_url), "ws://127.0.0.1:%u/", relay_port);
+	static const uint32_t ns[] = { 1, 8, 32 };
+	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		struct fanout_result a = {0}, b = {0};
+		char name[48];
+		if (!fanout(o, url, ns[i], false, enc, enc, &a) || !fanout(o, relay_url, ns[i], true, relay.pid, 0, &b))
+			goto out;
+		snprintf(name, sizeof(name), "%sfanout_%u", prefix, ns[i]);
+		struct sc_bench_row *row = sc_bench_report_row(rep, name);
+		sc_bench_row_set(row, "fps", a.fps);
+		sc_bench_row_set(row, "min_fps", a.min_fps);
+		sc_bench_row_set(row, "cpu_ms_per_mb", a.cpu_ms / a.mb);
+		sc_bench_row_set(row, "process_cpu_ms_per_mb", a.cpu_total_ms / a.mb);
+		sc_bench_row_set(row, "cpu_pct", a.cpu_ms / (o->seconds * 10.0));
+		sc_bench_row_set(row, "mb_per_s", a.mb / o->seconds);
+		/* mean bytes of a frame a client got */
+		sc_bench_row_set(row, "kb_per_frame", a.fps > 0 ? a.mb * 1e3 / (a.fps * ns[i] * o->seconds) : -1);
+		sc_bench_row_set(row, "vs_node", b.mb > 0 && b.cpu_ms > 0 ? (a.cpu_ms / a.mb) / (b.cpu_ms / b.mb) : -1);
+		snprintf(name, sizeof(name), "%snode_ws_%u", prefix, ns[i]);
+		row = sc_bench_report_row(rep, name);
+		sc_bench_row_set(row, "fps", b.fps);
+		sc_bench_row_set(row, "min_fps", b.min_fps);
+		sc_bench_row_set(row, "cpu_ms_per_mb", b.cpu_ms / b.mb);
+		sc_bench_row_set(row, "cpu_pct", b.cpu_ms / (o->seconds * 10.0));
+		sc_bench_row_set(row, "mb_per_s", b.mb / o->seconds);
+	}
+	ok = true;
+out:
+	reap(&relay, SIGTERM, 5000);
+	return ok;
+}
+
+/* One latency row from the Node client in mode (latency, latency_av). */
+static bool latency_row(const struct pipeline_opts *o, struct sc_bench_report *rep, const char *url,
+                        const char *mode, const char *name)
+{
+	struct child c;
+	char sbuf[16], script[600], line[LINE_MAX_LEN];
+	snprintf(script, sizeof(script), "%s/pipeline_clients.mjs", o->scripts);
+	snprintf(sbuf, sizeof(sbuf), "%u", o->seconds * 2);
+	char *argv2[] = { (char *)o->node, script, (char *)mode, (char *)url, sbuf, NULL };
+	if (!spawn(&c, argv2, false))
+		return false;
+	bool got = read_line(&c, line, sizeof(line), (int)(o->seconds * 2 + 30) * 1000);
+	reap(&c, 0, 5000);
+	if (!got || json_num(line, "n") <= 0) {
+		sc_err("bench pipeline: the %s client measured nothing (%s)", mode, got ? line : "no output");
+		return false;
+	}
+	struct sc_bench_row *row = sc_bench_report_row(rep, name);
+	sc_bench_row_set(row, "p50_ms", json_num(line, "p50_ms"));
+	sc_bench_row_set(row, "p99_ms", json_num(line, "p99_ms"));
+	sc_bench_row_set(row, "samples", json_num(line, "n"));
+	sc_bench_row_set(row, "tick_to_encoded_p50_ms", json_num(line, "tick_to_encoded_p50_ms"));
+	if (strcmp(mode, "latency_av") == 0) {
+		sc_bench_row_set(row, "audio_packets", json_num(line, "audio_packets"));
+		sc_bench_row_set(row, "events", json_num(line, "events"));
 	}
 	return true;
 }
@@ -321,62 +456,26 @@ int sc_bench_pipeline(int argc, char **argv)
 {
 	struct pipeline_opts o = {0};
 	struct sc_bench_report rep;
-	struct child srv = {0}, relay = {0};
-	char line[LINE_MAX_LEN], fps[16], url[128], relay_url[128], script[600];
+	struct child srv = {0};
+	char url[128];
 	int rc = 1;
 	uint16_t port = 0;
 
 	if (!parse(&o, argc, argv))
 		return 2;
 	sc_bench_report_init(&rep, "pipeline");
-	snprintf(fps, sizeof(fps), "%u", o.fps);
-	char *srv_argv[] = { "/proc/self/exe", "run", "--listen", "127.0.0.1:0", "--size", o.size,
-	                     "--fps", fps, "--max-clients", "128", NULL };
-	if (!spawn(&srv, srv_argv, !o.verbose))
-		return 1;
-	while (!port && read_line(&srv, line, sizeof(line), 60000)) {
-		char *p = strstr(line, "http://");
-		char *colon = p ? strchr(p + 7, ':') : NULL;
-		if (colon)
-			port = (uint16_t)atoi(colon + 1);
-	}
-	if (!port) {
-		sc_err("bench pipeline: the server printed no URL within 60 s (run with --verbose)");
-		goto out;
-	}
-	snprintf(url, sizeof(url), "ws://127.0.0.1:%u/stream", port);
 	pid_t enc = 0;
-	for (int i = 0; i < 100 && !enc; i++, usleep(50000))
-		enc = find_encoder(srv.pid);
-	if (!enc) {
-		sc_err("bench pipeline: no encoder process under the supervisor (pid %d)", srv.pid);
+	if (!start_server(&o, NULL, &srv, &port, &enc))
 		goto out;
-	}
+	snprintf(url, sizeof(url), "ws://127.0.0.1:%u/stream", port);
 	fprintf(stderr, "bench pipeline: server on port %u (encoder pid %d), %s@%u, %u s windows\n",
 	        port, enc, o.size, o.fps, o.seconds);
 	sleep(2); /* warm-up: the game and the encoder settle */
 
-	/* latency */
-	{
-		struct child c;
-		char sbuf[16];
-		snprintf(script, sizeof(script), "%s/pipeline_clients.mjs", o.scripts);
-		snprintf(sbuf, sizeof(sbuf), "%u", o.seconds * 2);
-		char *argv2[] = { o.node, script, "latency", url, sbuf, NULL };
-		if (!spawn(&c, argv2, false))
-			goto out;
-		bool got = read_line(&c, line, sizeof(line), (int)(o.seconds * 2 + 30) * 1000);
-		reap(&c, 0, 5000);
-		if (!got || json_num(line, "n") <= 0) {
-			sc_err("bench pipeline: the latency client measured nothing (%s)", got ? line : "no output");
-			goto out;
-		}
-		struct sc_bench_row *row = sc_bench_report_row(&rep, "latency");
-		sc_bench_row_set(row, "p50_ms", json_num(line, "p50_ms"));
-		sc_bench_row_set(row, "p99_ms", json_num(line, "p99_ms"));
-		sc_bench_row_set(row, "samples", json_num(line, "n"));
-		sc_bench_row_set(row, "tick_to_encoded_p50_ms", json_num(line, "tick_to_encoded_p50_ms"));
-	}
+	/* latency, then the same with audio and events on (issue 10's goal) */
+	if (!latency_row(&o, &rep, url, "latency", "latency") ||
+	    !latency_row(&o, &rep, url, "latency_av", "latency_audio_events"))
+		goto out;
 
 	/* cpu_copy */
 	{
@@ -401,48 +500,30 @@ int sc_bench_pipeline(int argc, char **argv)
 		sc_bench_row_set(row, "frames_encoded", frames);
 	}
 
-	/* the Node relay, upstream = this server */
-	snprintf(script, sizeof(script), "%s/node_ws_relay.mjs", o.scripts);
-	char *relay_argv[] = { o.node, script, url, NULL };
-	if (!spawn(&relay, relay_argv, false))
+	/* fan-out against the Node relay, upstream = this server */
+	if (!fanout_rows(&o, &rep, url, enc, ""))
 		goto out;
-	uint16_t relay_port = 0;
-	if (read_line(&relay, line, sizeof(line), 15000) && strncmp(line, "RELAY port=", 11) == 0)
-		relay_port = (uint16_t)atoi(line + 11);
-	if (!relay_port) {
-		sc_err("bench pipeline: the Node relay did not start (is tests/e2e/node_modules installed? "
-		       "npm ci in tests/e2e)");
-		goto out;
-	}
-	snprintf(relay_url, sizeof(relay_url), "ws://127.0.0.1:%u/", relay_port);
 
-	static const uint32_t ns[] = { 1, 8, 32 };
-	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
-		struct fanout_result a = {0}, b = {0};
-		char name[32];
-		if (!fanout(&o, url, ns[i], false, enc, enc, &a) ||
-		    !fanout(&o, relay_url, ns[i], true, relay.pid, 0, &b))
+	/* a busier stream (>= 10 KB frames): this game's scene compresses to
+	 * about 1 KB a frame at 720p whatever its particle count, so the busier
+	 * stream is made of keyframes (--idr-interval) at 8000 kbit/s */
+	if (o.busy_idr) {
+		reap(&srv, SIGTERM, 15000);
+		char idr[16];
+		snprintf(idr, sizeof(idr), "%u", o.busy_idr);
+		const char *extra[] = { "--idr-interval", idr, "--bitrate", "8000", NULL };
+		if (!start_server(&o, extra, &srv, &port, &enc))
 			goto out;
-		snprintf(name, sizeof(name), "fanout_%u", ns[i]);
-		struct sc_bench_row *row = sc_bench_report_row(&rep, name);
-		sc_bench_row_set(row, "fps", a.fps);
-		sc_bench_row_set(row, "min_fps", a.min_fps);
-		sc_bench_row_set(row, "cpu_ms_per_mb", a.cpu_ms / a.mb);
-		sc_bench_row_set(row, "process_cpu_ms_per_mb", a.cpu_total_ms / a.mb);
-		sc_bench_row_set(row, "cpu_pct", a.cpu_ms / (o.seconds * 10.0));
-		sc_bench_row_set(row, "mb_per_s", a.mb / o.seconds);
-		snprintf(name, sizeof(name), "node_ws_%u", ns[i]);
-		row = sc_bench_report_row(&rep, name);
-		sc_bench_row_set(row, "fps", b.fps);
-		sc_bench_row_set(row, "min_fps", b.min_fps);
-		sc_bench_row_set(row, "cpu_ms_per_mb", b.cpu_ms / b.mb);
-		sc_bench_row_set(row, "cpu_pct", b.cpu_ms / (o.seconds * 10.0));
-		sc_bench_row_set(row, "mb_per_s", b.mb / o.seconds);
+		snprintf(url, sizeof(url), "ws://127.0.0.1:%u/stream", port);
+		fprintf(stderr, "bench pipeline: busier stream: server on port %u (encoder pid %d), --idr-interval %u\n",
+		        port, enc, o.busy_idr);
+		sleep(2);
+		if (!fanout_rows(&o, &rep, url, enc, "busy_"))
+			goto out;
 	}
 	sc_bench_report_print(&rep, o.json, stdout);
 	rc = 0;
-out:
-	reap(&relay, SIGTERM, 5000);
+out:;
 	int st = reap(&srv, SIGTERM, 15000);
 	if (rc == 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
 		sc_warn("bench pipeline: the server did not shut down cleanly (status %#x)", st);

@@ -19,7 +19,7 @@ enum opt_id {
 	OPT_CONFIG = 1, OPT_LISTEN, OPT_SIZE, OPT_FPS, OPT_PARTICLES, OPT_PLAYERS, OPT_SEED,
 	OPT_FRAME_SLOTS, OPT_DEVICE, OPT_ENCODER, OPT_VAAPI_DEVICE, OPT_BITRATE, OPT_IDR_INTERVAL,
 	OPT_MAX_CLIENTS, OPT_WEB_ROOT, OPT_SHADOW, OPT_NO_SHADOW, OPT_SHADOW_DEVICE, OPT_DELAY,
-	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_MAX_MESSAGE, OPT_CLIENT_RATE, OPT_CLIENT_QUEUE, OPT_API_TOKEN, OPT_API_TOKEN_FILE, OPT_PLAYER_TOKEN_FILE, OPT_SPECTATOR_TOKEN_FILE, OPT_CAPTURES_QUOTA, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ALLOW_ORIGIN, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
+	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_MAX_MESSAGE, OPT_CLIENT_RATE, OPT_CLIENT_QUEUE, OPT_CLIENT_SNDBUF, OPT_API_TOKEN, OPT_API_TOKEN_FILE, OPT_PLAYER_TOKEN_FILE, OPT_SPECTATOR_TOKEN_FILE, OPT_CAPTURES_QUOTA, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ALLOW_ORIGIN, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
 	OPT_LOG_CAPACITY, OPT_SHADOW_BACKLOG, OPT_CRASH_LOOP, OPT_TEST_ENCODE_HOLD, OPT_TEST_DETECT_LATE, OPT_TEST_SLOW_FIRST_SUBMIT, OPT_FOLLOW,
 	OPT_PRINT_CONFIG, OPT_HELP, OPT_AUDIO, OPT_NO_AUDIO, OPT_AUDIO_BITRATE,
 	OPT_SAMPLE_EVERY, OPT_CONDITION, OPT_PROFILE, OPT_PROFILE_MAX, OPT_SAMPLE_RETENTION, OPT_EVENT_RETENTION,
@@ -57,6 +57,7 @@ static const struct opt_desc opt_table[] = {
 	{"max-message-bytes", OPT_MAX_MESSAGE, "N", "largest client message, 256..65536 bytes (default 1024): a bigger one closes the client (4413)", FOR_USER},
 	{"client-rate", OPT_CLIENT_RATE, "N", "client messages per second, sustained and burst, 1..10000 (default 120): more closes the client (4429)", FOR_USER},
 	{"client-queue-kib", OPT_CLIENT_QUEUE, "KIB", "video queued per client before its older frames are dropped, 64..65536 KiB (default 2048)", FOR_USER},
+	{"client-sndbuf-kib", OPT_CLIENT_SNDBUF, "KIB", "kernel send buffer (SO_SNDBUF) of each client socket, 4..16384 KiB (default 256)", FOR_USER},
 	{"tls-cert", OPT_TLS_CERT, "FILE", "serve https/wss with this PEM certificate (chain); needs --tls-key", FOR_USER},
 	{"tls-key", OPT_TLS_KEY, "FILE", "the PEM private key of --tls-cert", FOR_USER},
 	{"allow-origin", OPT_ALLOW_ORIGIN, "LIST", "pages of these origins may open the WebSocket too, comma-separated scheme://host[:port] (default: the page's own origin only)", FOR_USER},
@@ -120,6 +121,7 @@ void sc_run_config_defaults(struct sc_run_config *cfg)
 	cfg->max_message_bytes = 1024;
 	cfg->client_rate = 120;
 	cfg->client_queue_kib = 2048;
+	cfg->client_sndbuf_kib = 256;
 	cfg->width = 1280;
 	cfg->height = 720;
 	cfg->fps = 60;
@@ -312,6 +314,7 @@ static const char *set_option(struct sc_run_config *cfg, int id, const char *v)
 	case OPT_MAX_MESSAGE: return U32(max_message_bytes, 256, 65536, "must be 256..65536 (bytes)");
 	case OPT_CLIENT_RATE: return U32(client_rate, 1, 10000, "must be 1..10000 (messages per second)");
 	case OPT_CLIENT_QUEUE: return U32(client_queue_kib, 64, 65536, "must be 64..65536 (KiB)");
+	case OPT_CLIENT_SNDBUF: return U32(client_sndbuf_kib, 4, 16384, "must be 4..16384 (KiB)");
 	case OPT_WEB_ROOT: return copy_str(cfg->web_root, sizeof(cfg->web_root), v);
 	case OPT_SHADOW:
 		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
@@ -517,8 +520,8 @@ void sc_run_config_write(FILE *out, const struct sc_run_config *cfg)
 		fprintf(out, "vaapi-device = %s\n", cfg->vaapi_device);
 	fprintf(out, "bitrate = %u\nidr-interval = %u\nmax-clients = %u\nweb-root = %s\n", cfg->bitrate_kbps,
 	        cfg->idr_interval, cfg->max_clients, cfg->web_root);
-	fprintf(out, "max-message-bytes = %u\nclient-rate = %u\nclient-queue-kib = %u\n", cfg->max_message_bytes,
-	        cfg->client_rate, cfg->client_queue_kib);
+	fprintf(out, "max-message-bytes = %u\nclient-rate = %u\nclient-queue-kib = %u\nclient-sndbuf-kib = %u\n",
+	        cfg->max_message_bytes, cfg->client_rate, cfg->client_queue_kib, cfg->client_sndbuf_kib);
 	static const char *const on_fault[] = {"restore", "restart", "stop"};
 	fprintf(out, "audio = %s\naudio-bitrate = %u\n", cfg->audio ? "on" : "off", cfg->audio_bitrate_kbps);
 	fprintf(out, "sample-every = %u\nsample-retention = %u\nevent-retention = %u\n", cfg->sample_every,

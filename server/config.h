@@ -19,6 +19,7 @@ struct sc_run_config {
 	uint32_t max_message_bytes; /* one client message, 256..65536 */
 	uint32_t client_rate;      /* client messages per second (sustained and burst) */
 	uint32_t client_queue_kib; /* video queued per client before frames are dropped */
+	uint32_t client_sndbuf_kib; /* SO_SNDBUF of each client socket */
 	char tls_cert[512], tls_key[512]; /* PEM files: https/wss when both are set */
 	char allow_origins[1024];  /* other pages' origins that may open /stream, comma-separated */
 	/* game (primary) */

@@ -855,6 +855,7 @@ static bool create_server(struct encp *p)
 		.max_client_message = cfg->max_message_bytes,
 		.max_client_msgs_per_sec = cfg->client_rate,
 		.client_queue_bytes = (size_t)cfg->client_queue_kib << 10,
+		.socket_sndbuf_bytes = cfg->client_sndbuf_kib << 10,
 		.max_players = players < 2 ? 2 : players > SC_MAX_PLAYERS ? SC_MAX_PLAYERS : players,
 		.user = p,
 		.on_input = on_input,

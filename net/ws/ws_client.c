@@ -1,10 +1,12 @@
-/* Per-client state and send queue policy:
- *  - control messages: high priority, never flushed; a client whose control
- *    backlog passes SC_WS_CONTROL_QUEUE_BYTES is disconnected;
- *  - video: flushable; when the client's queued video would pass
- *    client_queue_bytes or client_queue_frames, every queued frame is dropped,
- *    and the client gets no video until the next keyframe, which is requested
- *    (on_keyframe_request) once the client has caught up (queue drained);
+/* Per-client state and send queue policy (classes: net/ws/ws_queue.h):
+ *  - control, event and audio messages: never flushed; a client whose backlog
+ *    of them passes SC_WS_CONTROL_QUEUE_BYTES is disconnected;
+ *  - video: when the client's queued video would pass client_queue_bytes or
+ *    client_queue_frames, the queued deltas are dropped (a queued keyframe
+ *    stays: the newest one), and unless the queued video ends at that
+ *    keyframe the client gets no video until the next keyframe, which is
+ *    requested (on_keyframe_request) once the client has caught up (queue
+ *    drained);
  *  - a client with data waiting and nothing written for stall_disconnect_ms
  *    is disconnected. */
 #include <errno.h>
@@ -30,9 +32,19 @@ struct sc_ws_client *sc_ws_client_create(struct sc_ws_server *srv, struct lws *w
 		return NULL;
 	}
 	/* room for the video, an answer to each message of a full burst (the
-	 * token bucket holds max_client_msgs_per_sec), and what the server sends
-	 * on its own (players, errors); the byte limit is SC_WS_CONTROL_QUEUE_BYTES */
-	uint32_t capacity = srv->cfg.client_queue_frames + srv->cfg.max_client_msgs_per_sec + SC_WS_CONTROL_SLACK;
+	 * token bucket holds max_client_msgs_per_sec), what the server sends on
+	 * its own (events, notices, errors) and, for a client with audio, every
+	 * audio packet of a stall window (never flushed: a client that stops
+	 * reading must meet the stall bound, not a full queue of descriptors,
+	 * while it is congested); the byte limit is SC_WS_CONTROL_QUEUE_BYTES */
+	const struct sc_ws_audio_info *a = &srv->cfg.audio;
+	uint32_t audio_slots = a->codec && a->frame_samples && a->sample_rate
+		? (uint32_t)((uint64_t)srv->cfg.stall_disconnect_ms * a->sample_rate / (1000ull * a->frame_samples)) + 1
+		: 0;
+	uint32_t capacity = srv->cfg.client_queue_frames + srv->cfg.max_client_msgs_per_sec + SC_WS_CONTROL_SLACK +
+	                    audio_slots;
+	if (capacity > 65535)
+		capacity = 65535;
 	c->queue = sc_ws_queue_create(capacity);
 	c->rx = malloc(srv->cfg.max_client_message);
 	if (!c->queue || !c->rx) {
@@ -105,13 +117,16 @@ bool sc_ws_client_send_control(struct sc_ws_client *c, struct sc_ws_msg *msg)
 		return false;
 	}
 	if (c->queue->video_flushed != flushed) {
-		/* the queue made room by dropping a video frame: resync at a keyframe */
+		/* the queue made room by replacing a video delta (never a keyframe):
+		 * the rest of the stale video goes too; resync at a keyframe unless
+		 * the video still queued ends at one */
 		uint64_t n = c->queue->video_flushed - flushed;
+		bool continuous;
+		n += sc_ws_queue_flush_video(c->queue, false, &continuous);
 		c->frames_dropped += n;
 		c->srv->stats.frames_dropped += n;
-		sc_ws_queue_flush_video(c->queue);
-		c->bytes_dropped += video_bytes; /* all the video that was queued */
-		c->need_keyframe = true;
+		c->bytes_dropped += video_bytes - c->queue->video_bytes; /* the video the replacement and flush took */
+		c->need_keyframe = c->need_keyframe || !continuous;
 	}
 	mark_waiting(c);
 	return true;
@@ -151,13 +166,19 @@ void sc_ws_client_send_video(struct sc_ws_client *c, struct sc_ws_msg *msg)
 	}
 	if (q->video_frames >= cfg->client_queue_frames ||
 	    (q->video_frames > 0 && q->video_bytes + msg->len > cfg->client_queue_bytes)) {
-		/* stale frames: drop them all, resync at a keyframe */
+		/* stale frames: drop the deltas (a queued keyframe stays, the newest
+		 * one, unless msg is a keyframe that supersedes it); unless the
+		 * queued video ends at that keyframe, resync at the next keyframe */
+		bool continuous;
 		size_t queued = q->video_bytes;
-		uint32_t n = sc_ws_queue_flush_video(q);
+		uint32_t n = sc_ws_queue_flush_video(q, msg->keyframe, &continuous);
 		drop_frames(c, n, queued - q->video_bytes);
 		c->overruns++;
 		c->srv->stats.queue_overruns++;
-		if (!msg->keyframe) {
+		if (!continuous)
+			c->need_keyframe = true;
+		if (!msg->keyframe && (c->need_keyframe || q->video_frames >= cfg->client_queue_frames ||
+		                       q->video_bytes + msg->len > cfg->client_queue_bytes)) {
 			drop_frames(c, 1, msg->len);
 			c->need_keyframe = true;
 			sc_dbg("ws: client %u is behind: dropped %u frames, waiting for a keyframe",
@@ -228,6 +249,10 @@ int sc_ws_client_writeable(struct sc_ws_client *c)
 		if (msg->kind == SC_WS_MSG_VIDEO) {
 			c->frames_sent++;
 			srv->stats.frames_sent++;
+		} else if (msg->kind == SC_WS_MSG_AUDIO) {
+			c->audio_sent++;
+		} else if (msg->kind == SC_WS_MSG_EVENT) {
+			c->events_sent++;
 		}
 		sc_ws_msg_unref(msg);
 		c->waiting_since_ns = sc_now_ns(); /* progress */

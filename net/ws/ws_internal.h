@@ -78,6 +78,7 @@ struct sc_ws_client {
 	uint64_t rtt_count;
 	uint64_t input_display_ns;   /* median of the last `latency` report, 0 = none */
 	uint64_t input_display_count;
+	uint64_t audio_sent, events_sent; /* audio packets, event-class messages written */
 };
 
 struct sc_ws_stats {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "net/shm/prio_queue.h"
 #include "net/ws/ws_internal.h"
 
 struct sc_ws_out {
@@ -116,6 +117,29 @@ size_t sc_ws_metrics_format(struct sc_ws_server *srv, char *buf, size_t len, boo
 	for (struct sc_ws_client *c = srv->clients; c; c = c->next)
 		out(&o, "shadowcast_ws_client_frames_sent_total{client=\"%u\"} %llu\n", c->id,
 		    (unsigned long long)c->frames_sent);
+	out(&o, "# HELP shadowcast_ws_client_audio_sent_total Audio packets written per connected client.\n"
+	        "# TYPE shadowcast_ws_client_audio_sent_total counter\n");
+	for (struct sc_ws_client *c = srv->clients; c; c = c->next)
+		out(&o, "shadowcast_ws_client_audio_sent_total{client=\"%u\"} %llu\n", c->id,
+		    (unsigned long long)c->audio_sent);
+	out(&o, "# HELP shadowcast_ws_client_events_sent_total Event-class messages (event, chat, notice, "
+	        "haptic) written per connected client.\n"
+	        "# TYPE shadowcast_ws_client_events_sent_total counter\n");
+	for (struct sc_ws_client *c = srv->clients; c; c = c->next)
+		out(&o, "shadowcast_ws_client_events_sent_total{client=\"%u\"} %llu\n", c->id,
+		    (unsigned long long)c->events_sent);
+	out(&o, "# HELP shadowcast_ws_client_queue_depth Messages queued per connected client, by class.\n"
+	        "# TYPE shadowcast_ws_client_queue_depth gauge\n");
+	for (struct sc_ws_client *c = srv->clients; c; c = c->next) {
+		struct sc_prio_queue_stats qs;
+		sc_prio_queue_stats(c->queue->pq, &qs);
+		out(&o, "shadowcast_ws_client_queue_depth{client=\"%u\",class=\"control\"} %u\n"
+		        "shadowcast_ws_client_queue_depth{client=\"%u\",class=\"event\"} %u\n"
+		        "shadowcast_ws_client_queue_depth{client=\"%u\",class=\"audio\"} %u\n"
+		        "shadowcast_ws_client_queue_depth{client=\"%u\",class=\"video\"} %u\n",
+		    c->id, qs.depth_by_prio[SC_WS_PRIO_CONTROL], c->id, qs.depth_by_prio[SC_WS_PRIO_EVENT],
+		    c->id, qs.depth_by_prio[SC_WS_PRIO_AUDIO], c->id, qs.depth_by_prio[SC_WS_PRIO_VIDEO]);
+	}
 	if (o.used + 1 < o.len) /* per-client bytes, RTT, input-to-display (ws_client_figures.c) */
 		o.used += sc_ws_figures_metrics(srv, o.buf + o.used, o.len - o.used);
 	label_value(name, sizeof(name), srv->cfg.encoder_name ? srv->cfg.encoder_name : "unknown");

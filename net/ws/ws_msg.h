@@ -14,6 +14,8 @@ enum sc_ws_msg_kind {
 	SC_WS_MSG_CONTROL, /* JSON text, high priority, never flushed */
 	SC_WS_MSG_VIDEO,   /* binary video frame, flushable */
 	SC_WS_MSG_AUDIO,   /* binary audio packet: above video, never flushed for it */
+	SC_WS_MSG_EVENT,   /* JSON text: game event, chat, notice, haptic: below control,
+	                    * above audio, never flushed */
 };
 
 struct sc_ws_msg {

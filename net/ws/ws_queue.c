@@ -35,9 +35,9 @@ struct sc_ws_queue *sc_ws_queue_create(uint32_t capacity)
 		return NULL;
 	sc_prio_queue_config_default(&cfg);
 	cfg.capacity = capacity;
-	cfg.high_threshold = 8;
-	cfg.high_min_pkt = 4;
-	cfg.low_max_pkt = 1;
+	cfg.high_threshold = SC_WS_PRIO_HIGH_CLASS;
+	cfg.high_min_pkt = SC_WS_HIGH_MIN_PKT;
+	cfg.low_max_pkt = SC_WS_LOW_MAX_PKT;
 	cfg.flush_all_lower = false;
 	q->pq = sc_prio_queue_create(&cfg, release_flushed, q);
 	if (!q->pq) {
@@ -56,16 +56,39 @@ void sc_ws_queue_destroy(struct sc_ws_queue *q)
 	free(q);
 }
 
+uint8_t sc_ws_queue_priority(enum sc_ws_msg_kind kind)
+{
+	switch (kind) {
+	case SC_WS_MSG_CONTROL: return SC_WS_PRIO_CONTROL;
+	case SC_WS_MSG_EVENT: return SC_WS_PRIO_EVENT;
+	case SC_WS_MSG_AUDIO: return SC_WS_PRIO_AUDIO;
+	case SC_WS_MSG_VIDEO: return SC_WS_PRIO_VIDEO;
+	}
+	return SC_WS_PRIO_CONTROL;
+}
+
+static uint16_t msg_type(enum sc_ws_msg_kind kind)
+{
+	switch (kind) {
+	case SC_WS_MSG_VIDEO: return SC_MSG_VIDEO;
+	case SC_WS_MSG_AUDIO: return SC_MSG_AUDIO;
+	case SC_WS_MSG_EVENT: return SC_MSG_EVENT;
+	case SC_WS_MSG_CONTROL: return SC_MSG_CONTROL;
+	}
+	return SC_MSG_CONTROL;
+}
+
 bool sc_ws_queue_push(struct sc_ws_queue *q, struct sc_ws_msg *msg)
 {
-	bool audio = msg->kind == SC_WS_MSG_AUDIO;
+	bool video = msg->kind == SC_WS_MSG_VIDEO;
+	/* the seed's "flush OK" attribute: only video deltas may be flushed */
+	bool flushable = video && !msg->keyframe;
 	struct sc_prio_desc desc = {
 		.hdr = {
-			.type = msg->kind == SC_WS_MSG_VIDEO ? SC_MSG_VIDEO : audio ? SC_MSG_AUDIO : SC_MSG_CONTROL,
-			.priority = msg->kind == SC_WS_MSG_VIDEO ? SC_WS_PRIO_VIDEO : audio ? SC_WS_PRIO_AUDIO
-			                                                                      : SC_WS_PRIO_CONTROL,
-			.flags = (uint8_t)((msg->kind == SC_WS_MSG_VIDEO ? 0 : SC_MSG_NOT_FLUSHABLE) |
-			                   (msg->keyframe ? SC_MSG_KEYFRAME : 0)),
+			.type = msg_type(msg->kind),
+			.priority = sc_ws_queue_priority(msg->kind),
+			.flags = (uint8_t)((flushable ? 0 : SC_MSG_NOT_FLUSHABLE) |
+			                   (video && msg->keyframe ? SC_MSG_KEYFRAME : 0)),
 			.timestamp_ns = msg->created_ns,
 			.payload_len = msg->len > UINT32_MAX ? UINT32_MAX : (uint32_t)msg->len,
 		},
@@ -90,39 +113,57 @@ struct sc_ws_msg *sc_ws_queue_pop(struct sc_ws_queue *q)
 	return msg;
 }
 
-uint32_t sc_ws_queue_flush_video(struct sc_ws_queue *q)
+uint32_t sc_ws_queue_flush_video(struct sc_ws_queue *q, bool superseded, bool *continuous)
 {
-	/* Take everything out and put the control messages back: FIFO within a
-	 * priority keeps their order. The queue's state is sized by its capacity,
-	 * so the kept ones always fit back. */
+	/* Take everything out and put back what stays: FIFO within a priority
+	 * keeps each class's order (video comes out in decode order). The
+	 * queue's state is sized by its capacity, so the kept ones always fit. */
 	uint32_t dropped = 0, depth = sc_prio_queue_depth(q->pq);
+	if (continuous)
+		*continuous = q->video_frames == 0;
 	if (q->video_frames == 0)
 		return 0;
-	struct sc_ws_msg **keep = malloc((size_t)q->control_msgs * sizeof(*keep) + 1);
-	if (!keep) {
+	struct sc_ws_msg **all = malloc((size_t)depth * sizeof(*all) + 1);
+	if (!all) {
 		sc_err("ws: out of memory flushing video: the video stays queued");
+		if (continuous)
+			*continuous = true;
 		return 0;
 	}
-	uint32_t nkeep = 0, room = q->control_msgs;
+	uint32_t n = 0;
+	int newest_key = -1;
+	bool delta_after_key = false;
 	for (uint32_t i = 0; i < depth; i++) {
 		struct sc_ws_msg *msg = sc_ws_queue_pop(q);
 		if (!msg)
 			break;
-		if (msg->kind == SC_WS_MSG_VIDEO || nkeep == room) {
-			if (msg->kind != SC_WS_MSG_VIDEO)
-				sc_err("ws: send queue lost a control message while flushing video");
-			dropped += msg->kind == SC_WS_MSG_VIDEO;
-			sc_ws_msg_unref(msg);
-			continue;
+		if (msg->kind == SC_WS_MSG_VIDEO) {
+			if (msg->keyframe) {
+				newest_key = (int)n;
+				delta_after_key = false;
+			} else {
+				delta_after_key = true;
+			}
 		}
-		keep[nkeep++] = msg;
+		all[n++] = msg;
 	}
-	for (uint32_t i = 0; i < nkeep; i++) {
-		if (!sc_ws_queue_push(q, keep[i]))
-			sc_err("ws: send queue lost a control message while flushing video");
-		sc_ws_msg_unref(keep[i]);
+	if (superseded)
+		newest_key = -1; /* the keyframe about to be queued replaces it */
+	for (uint32_t i = 0; i < n; i++) {
+		struct sc_ws_msg *msg = all[i];
+		if (msg->kind == SC_WS_MSG_VIDEO && (int)i != newest_key) {
+			dropped++;
+		} else if (!sc_ws_queue_push(q, msg)) {
+			sc_err("ws: send queue lost a %s message while flushing video",
+			       msg->kind == SC_WS_MSG_VIDEO ? "keyframe" : "non-video");
+			if (msg->kind == SC_WS_MSG_VIDEO)
+				newest_key = -1;
+		}
+		sc_ws_msg_unref(msg);
 	}
-	free(keep);
+	free(all);
+	if (continuous)
+		*continuous = newest_key >= 0 && !delta_after_key;
 	return dropped;
 }
 

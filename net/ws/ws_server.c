@@ -322,6 +322,7 @@ bool sc_ws_server_publish_event(struct sc_ws_server *srv, const char *json)
 		sc_warn("ws: event too big to publish (%zu bytes)", strlen(json));
 		return false;
 	}
+	msg->kind = SC_WS_MSG_EVENT;
 	if (!hand_off(srv, msg)) {
 		sc_warn("ws: event dropped: the service thread is behind");
 		return false;
@@ -350,6 +351,7 @@ bool sc_ws_server_broadcast(struct sc_ws_server *srv, const char *json)
 	struct sc_ws_msg *msg = sc_ws_msg_printf("%s", json);
 	if (!msg)
 		return false;
+	msg->kind = SC_WS_MSG_EVENT; /* notices and chat: the event class */
 	if (!hand_off(srv, msg)) {
 		sc_warn("ws: message dropped: the service thread is behind");
 		return false;
@@ -365,6 +367,7 @@ bool sc_ws_server_send_to_player(struct sc_ws_server *srv, uint32_t player, cons
 	struct sc_ws_msg *msg = sc_ws_msg_printf("%s", json);
 	if (!msg)
 		return false;
+	msg->kind = SC_WS_MSG_EVENT; /* haptics: the event class */
 	msg->to_player = (int32_t)player;
 	return hand_off(srv, msg);
 }

@@ -238,19 +238,22 @@ bool sc_ws_server_publish_video(struct sc_ws_server *srv, const struct sc_video_
  * False if the hand-off queue is full (dropped, counted). Any thread. */
 bool sc_ws_server_publish_audio(struct sc_ws_server *srv, const struct sc_audio_meta *meta,
                                 const uint8_t *packet, size_t len);
-/* Sends {"type":"event","event":<json>} to every client, high priority and
- * never dropped for video. json must be one JSON value. Any thread. */
+/* Sends {"type":"event","event":<json>} to every client, in the event class
+ * (below control, above audio and video; never dropped for video). json must
+ * be one JSON value. Any thread. */
 bool sc_ws_server_publish_event(struct sc_ws_server *srv, const char *json);
-/* Sends one JSON text message (json: a whole object) to every joined client,
- * high priority and never dropped for video. Any thread. */
+/* Sends one JSON text message (json: a whole object: a notice, a chat line)
+ * to every joined client, in the event class. Any thread. */
 bool sc_ws_server_broadcast(struct sc_ws_server *srv, const char *json);
-/* Sends one JSON text message to the client that controls `player` when the
- * service thread handles it (none: dropped, counted in direct_undelivered),
- * high priority. Any thread. False if the hand-off queue is full. */
+/* Sends one JSON text message (a haptic) to the client that controls
+ * `player` when the service thread handles it (none: dropped, counted in
+ * direct_undelivered), in the event class. Any thread. False if the hand-off
+ * queue is full. */
 bool sc_ws_server_send_to_player(struct sc_ws_server *srv, uint32_t player, const char *json);
 /* Sends one JSON text message to the client with this id (a joined one, if
- * it is still connected; else it is dropped and counted), high priority, in
- * order with its other messages. Any thread: handed off to the service
+ * it is still connected; else it is dropped and counted), in the control
+ * class (input_dropped answers an input like an ack), in order with its
+ * other messages. Any thread: handed off to the service
  * thread, written from its SERVER_WRITEABLE. False if the hand-off queue is
  * full (try again later) or json is too big. */
 bool sc_ws_server_send_to(struct sc_ws_server *srv, uint32_t client_id, const char *json);

@@ -113,7 +113,7 @@ test('the player page plays the real game: decode, KeyD moves player 0', { timeo
   await until(page, () => window.shadowcast.latencyReports >= 1, null, 10000, 'a latency report sent');
   let metrics = '';
   for (let i = 0; i < 50; i++) {
-    metrics = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+    metrics = await srv.metrics();
     if (/^shadowcast_input_to_display_seconds_count [1-9]/m.test(metrics)) break;
     await sleep(100);
   }

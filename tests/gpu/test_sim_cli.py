@@ -95,7 +95,7 @@ def test_frames(d):
 def test_bench_cli():
     """The benchmarks are listed, and `bench sim --json` is one object in the documented shape."""
     listing = sctest.run(["bench", "--help"]).stdout
-    for name in ("sim", "ring", "shadow", "pipeline", "profile"):
+    for name in ("sim", "ring", "shadow", "pipeline", "profile", "messages"):
         sctest.check("\n  %s " % name in listing, "bench --help lists %s" % name)
     p = sctest.run(["bench", "nonsense"], check=False)
     sctest.check(p.returncode == 2 and "unknown benchmark" in p.stderr, "unknown benchmark refused")

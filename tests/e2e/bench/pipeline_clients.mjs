@@ -4,6 +4,10 @@
 //     the server's arrival stamp (ack.arrival_us, CLOCK_MONOTONIC) to the
 //     first video frame with tick >= ack.tick coming off the socket (Node's
 //     hrtime is CLOCK_MONOTONIC too, same machine). Prints one JSON line.
+//   node pipeline_clients.mjs latency_av URL SECONDS
+//     the same, joined with "audio": true (the Opus packets come in between
+//     the frames) and shooting, so the game makes events and sound; counts
+//     the audio packets and event-class messages it got.
 //   node pipeline_clients.mjs fanout URL N SECONDS [raw]
 //     N clients (spectators; `raw`: no join, for the Node relay); once each has
 //     a frame, prints "WINDOW_START", counts frames and bytes for SECONDS,
@@ -29,14 +33,18 @@ function open(join) {
   });
 }
 
-async function latency(seconds) {
-  const ws = await open({ player: 0 });
+async function latency(seconds, av) {
+  const ws = await open(av ? { player: 0, audio: true } : { player: 0 });
   const pending = [];
   const lat = [];
   const enc = [];
   let seq = 0;
   let frames = 0;
+  let audio = 0;
+  let events = 0;
+  let hello = null;
   ws.on('message', (data, isBinary) => {
+    if (isBinary && data.readUInt32LE(0) === 0x31414353) { audio++; return; } // "SCA1": audio
     if (isBinary) {
       const t = nowNs();
       frames++;
@@ -47,18 +55,23 @@ async function latency(seconds) {
       return;
     }
     const m = JSON.parse(data.toString());
+    if (m.type === 'hello') hello = m;
+    if (m.type === 'event' || m.type === 'notice' || m.type === 'haptic' || m.type === 'chat') events++;
     if (m.type === 'ack') pending.push({ tick: m.tick, arrivalNs: BigInt(m.arrival_us) * 1000n });
   });
   await sleep(1000);
   const end = Date.now() + seconds * 1000;
   while (Date.now() < end) {
-    ws.send(JSON.stringify({ type: 'input', seq: ++seq, move: [seq % 2 ? 127 : -127, 0] }));
+    // with audio and events: shoot too, so the game makes hits and sound
+    ws.send(JSON.stringify({ type: 'input', seq: ++seq, move: [seq % 2 ? 127 : -127, av ? (seq % 4 < 2 ? 127 : -127) : 0],
+      ...(av ? { shoot: seq % 5 === 0 } : {}) }));
     await sleep(100);
   }
   await sleep(300);
   ws.terminate();
   console.log(JSON.stringify({ n: lat.length, inputs: seq, frames, p50_ms: pct(lat, 0.5), p99_ms: pct(lat, 0.99),
-    max_ms: pct(lat, 1), tick_to_encoded_p50_ms: pct(enc, 0.5) }));
+    max_ms: pct(lat, 1), tick_to_encoded_p50_ms: pct(enc, 0.5), audio_packets: audio, events,
+    audio_on: !!(hello && hello.audio) }));
 }
 
 async function fanout(n, seconds, raw) {
@@ -90,9 +103,10 @@ async function fanout(n, seconds, raw) {
 
 const timer = setTimeout(() => { console.error('pipeline_clients: overall timeout'); process.exit(3); }, 120000);
 try {
-  if (mode === 'latency') await latency(Number(rest[0] || 10));
+  if (mode === 'latency') await latency(Number(rest[0] || 10), false);
+  else if (mode === 'latency_av') await latency(Number(rest[0] || 10), true);
   else if (mode === 'fanout') await fanout(Number(rest[0]), Number(rest[1] || 5), rest[2] === 'raw');
-  else throw new Error(`usage: pipeline_clients.mjs latency URL SECONDS | fanout URL N SECONDS [raw]`);
+  else throw new Error(`usage: pipeline_clients.mjs latency|latency_av URL SECONDS | fanout URL N SECONDS [raw]`);
 } catch (e) {
   console.error(`pipeline_clients: ${e.message}`);
   process.exit(1);

@@ -62,7 +62,7 @@ int main(void)
 	CHECK(sc_ws_queue_push(q, c3), "push c3");
 	struct sc_ws_msg *v3 = video(3, false);
 	CHECK(sc_ws_queue_push(q, v3), "push v3");
-	CHECK(sc_ws_queue_flush_video(q) == 2, "flushed v2 v3");
+	CHECK(sc_ws_queue_flush_video(q, false, NULL) == 2, "flushed v2 v3");
 	CHECK(q->video_frames == 0 && q->video_bytes == 0 && q->control_msgs == 1, "after flush");
 	m = sc_ws_queue_pop(q);
 	CHECK(m == c3, "control kept");
@@ -84,12 +84,16 @@ int main(void)
 	CHECK(m == c4, "control first after overrun");
 	sc_ws_msg_unref(m);
 	m = sc_ws_queue_pop(q);
-	CHECK(m && frame_of(m) == 11, "oldest video was flushed, got %llu",
+	CHECK(m && frame_of(m) == 10 && m->keyframe, "the keyframe was not flushed, got %llu",
+	      m ? (unsigned long long)frame_of(m) : 0ull);
+	sc_ws_msg_unref(m);
+	m = sc_ws_queue_pop(q);
+	CHECK(m && frame_of(m) == 12, "the oldest delta was flushed, got %llu",
 	      m ? (unsigned long long)frame_of(m) : 0ull);
 	sc_ws_msg_unref(m);
 
 	/* full of control messages: refused, nothing lost */
-	sc_ws_queue_flush_video(q);
+	sc_ws_queue_flush_video(q, false, NULL);
 	struct sc_ws_msg *cs[9];
 	int accepted = 0;
 	for (int i = 0; i < 9; i++) {
@@ -142,18 +146,29 @@ int main(void)
 			sc_ws_msg_unref(cm);
 		}
 		CHECK(pushed == NC + NC / 10, "all pushed (%d)", pushed);
-		CHECK(sc_ws_queue_flush_video(big) == NC / 10, "video flushed");
-		CHECK(big->control_msgs == NC && big->video_frames == 0, "every control message kept (%u)",
+		bool cont = true;
+		CHECK(sc_ws_queue_flush_video(big, false, &cont) == NC / 10 - 1, "video flushed but the keyframe");
+		CHECK(!cont, "deltas after the kept keyframe were dropped: not continuous");
+		CHECK(big->control_msgs == NC && big->video_frames == 1, "every control message kept (%u)",
 		      big->control_msgs);
+		struct sc_ws_msg *kept = NULL;
 		int in_order = 0;
 		for (int i = 0; i < NC; i++) {
 			char text[32];
 			struct sc_ws_msg *got = sc_ws_queue_pop(big);
+			if (got && got->kind == SC_WS_MSG_VIDEO) {
+				kept = got;
+				got = sc_ws_queue_pop(big);
+			}
 			snprintf(text, sizeof(text), "{\"n\":%d}", i);
 			in_order += got && got->len == strlen(text) && memcmp(got->data, text, got->len) == 0;
 			sc_ws_msg_unref(got);
 		}
 		CHECK(in_order == NC, "control messages in order after the flush (%d of %d)", in_order, NC);
+		if (!kept)
+			kept = sc_ws_queue_pop(big);
+		CHECK(kept && kept->keyframe && frame_of(kept) == 0, "the keyframe kept");
+		sc_ws_msg_unref(kept);
 		CHECK(sc_ws_queue_pop(big) == NULL, "empty");
 		sc_ws_queue_destroy(big);
 	}
@@ -168,10 +183,10 @@ int main(void)
 		am.packet_number = 2;
 		am.sample_pos += 960;
 		struct sc_ws_msg *a2 = sc_ws_msg_audio(&am, opus, sizeof(opus));
-		struct sc_ws_msg *v = video(100, true), *cm = sc_ws_msg_printf("{\"n\":%d}", 1);
+		struct sc_ws_msg *v = video(100, false), *cm = sc_ws_msg_printf("{\"n\":%d}", 1);
 		CHECK(sc_ws_queue_push(aq, v) && sc_ws_queue_push(aq, a1) && sc_ws_queue_push(aq, a2) &&
 		      sc_ws_queue_push(aq, cm), "push video, audio, audio, control");
-		CHECK(sc_ws_queue_flush_video(aq) == 1, "the video flushed");
+		CHECK(sc_ws_queue_flush_video(aq, false, NULL) == 1, "the video flushed");
 		CHECK(aq->video_frames == 0 && aq->control_msgs == 3, "audio kept (counted with control)");
 		struct sc_ws_msg *g1 = sc_ws_queue_pop(aq), *g2 = sc_ws_queue_pop(aq), *g3 = sc_ws_queue_pop(aq);
 		CHECK(g1 == cm && g2 == a1 && g3 == a2, "control, then audio in order");
@@ -193,6 +208,94 @@ int main(void)
 		sc_ws_msg_unref(v);
 		sc_ws_msg_unref(v2b);
 		sc_ws_msg_unref(cm);
+	}
+
+	/* the four classes: control > events (chat, notices, haptics) > audio >
+	 * video, with highPriMinPkt 4 (control and events are the high class)
+	 * and lowPriMaxPkt 1 (audio and video the low class) */
+	{
+		struct sc_ws_queue *cq = sc_ws_queue_create(32);
+		CHECK(cq != NULL, "create 32");
+		struct sc_audio_meta am = { .packet_number = 1, .sample_rate = 48000, .channels = 1, .samples = 960 };
+		uint8_t opus[8] = { 0x78 };
+		struct sc_ws_msg *k = video(200, true), *d = video(201, false), *a[2], *e[6];
+		for (int i = 0; i < 2; i++) {
+			am.packet_number = 1 + (uint64_t)i;
+			a[i] = sc_ws_msg_audio(&am, opus, sizeof(opus));
+		}
+		for (int i = 0; i < 6; i++) {
+			e[i] = sc_ws_msg_printf("{\"type\":\"event\",\"n\":%d}", i);
+			e[i]->kind = SC_WS_MSG_EVENT;
+		}
+		struct sc_ws_msg *ack = sc_ws_msg_printf("{\"type\":\"ack\",\"seq\":%d}", 9);
+		CHECK(sc_ws_queue_priority(SC_WS_MSG_CONTROL) > sc_ws_queue_priority(SC_WS_MSG_EVENT) &&
+		      sc_ws_queue_priority(SC_WS_MSG_EVENT) > sc_ws_queue_priority(SC_WS_MSG_AUDIO) &&
+		      sc_ws_queue_priority(SC_WS_MSG_AUDIO) > sc_ws_queue_priority(SC_WS_MSG_VIDEO),
+		      "class order control > event > audio > video");
+		CHECK(sc_ws_queue_priority(SC_WS_MSG_EVENT) >= SC_WS_PRIO_HIGH_CLASS &&
+		      sc_ws_queue_priority(SC_WS_MSG_AUDIO) < SC_WS_PRIO_HIGH_CLASS, "events high class, audio low");
+		bool ok = cq && sc_ws_queue_push(cq, k) && sc_ws_queue_push(cq, d);
+		for (int i = 0; i < 2 && ok; i++)
+			ok = sc_ws_queue_push(cq, a[i]);
+		for (int i = 0; i < 6 && ok; i++)
+			ok = sc_ws_queue_push(cq, e[i]);
+		ok = ok && sc_ws_queue_push(cq, ack);
+		CHECK(ok, "push the classes");
+		struct sc_ws_msg *order[] = { ack, e[0], e[1], e[2], a[0], e[3], e[4], e[5], a[1], k, d };
+		for (size_t i = 0; cq && i < sizeof(order) / sizeof(order[0]); i++) {
+			struct sc_ws_msg *got = sc_ws_queue_pop(cq);
+			CHECK(got == order[i], "pop %zu: class order with highPriMinPkt/lowPriMaxPkt", i);
+			sc_ws_msg_unref(got);
+		}
+		CHECK(!cq || sc_ws_queue_pop(cq) == NULL, "empty");
+		sc_ws_queue_destroy(cq);
+
+		/* overrun: events replace video deltas, never the keyframe */
+		struct sc_ws_queue *oq = sc_ws_queue_create(4);
+		struct sc_ws_msg *d2 = video(202, false), *d3 = video(203, false);
+		CHECK(oq && sc_ws_queue_push(oq, k) && sc_ws_queue_push(oq, d) && sc_ws_queue_push(oq, d2) &&
+		      sc_ws_queue_push(oq, d3), "fill with K d d d");
+		for (int i = 0; oq && i < 3; i++)
+			CHECK(sc_ws_queue_push(oq, e[i]), "event %d replaces a delta", i);
+		CHECK(oq && oq->video_flushed == 3 && oq->video_frames == 1, "three deltas flushed");
+		CHECK(oq && !sc_ws_queue_push(oq, e[3]), "full of events and a keyframe: refused");
+		CHECK(oq && sc_ws_queue_push(oq, ack) == false, "control refused too: nothing flushable");
+		bool cont = false;
+		CHECK(oq && sc_ws_queue_flush_video(oq, false, &cont) == 0 && cont && oq->video_frames == 1,
+		      "flush keeps the keyframe: continuous");
+		for (int i = 0; oq && i < 3; i++)
+			sc_ws_msg_unref(sc_ws_queue_pop(oq));
+		struct sc_ws_msg *last = oq ? sc_ws_queue_pop(oq) : NULL;
+		CHECK(last == k, "the keyframe delivered");
+		sc_ws_msg_unref(last);
+		/* K1 d K2 d': the newest keyframe stays, deltas after it dropped */
+		struct sc_ws_msg *k2 = video(204, true);
+		CHECK(oq && sc_ws_queue_push(oq, k) && sc_ws_queue_push(oq, d) && sc_ws_queue_push(oq, k2),
+		      "push K d K2");
+		CHECK(oq && sc_ws_queue_flush_video(oq, false, &cont) == 2 && cont, "K and d superseded by K2");
+		CHECK(oq && sc_ws_queue_push(oq, d2) && sc_ws_queue_flush_video(oq, false, &cont) == 1 && !cont,
+		      "a delta after K2 dropped: needs a keyframe");
+		last = oq ? sc_ws_queue_pop(oq) : NULL;
+		CHECK(last == k2 && (!oq || sc_ws_queue_pop(oq) == NULL), "only K2 left");
+		sc_ws_msg_unref(last);
+		/* a new keyframe about to be queued supersedes every queued frame */
+		CHECK(oq && sc_ws_queue_push(oq, k) && sc_ws_queue_push(oq, d) && sc_ws_queue_push(oq, e[0]),
+		      "push K d and an event");
+		CHECK(oq && sc_ws_queue_flush_video(oq, true, &cont) == 2 && !cont && oq->video_frames == 0 &&
+		      oq->control_msgs == 1, "superseded: K and d dropped, the event kept");
+		sc_ws_msg_unref(oq ? sc_ws_queue_pop(oq) : NULL);
+		sc_ws_queue_destroy(oq);
+		CHECK(k->refs == 1 && d->refs == 1 && e[0]->refs == 1 && a[0]->refs == 1, "references released");
+		sc_ws_msg_unref(k);
+		sc_ws_msg_unref(k2);
+		sc_ws_msg_unref(d);
+		sc_ws_msg_unref(d2);
+		sc_ws_msg_unref(d3);
+		sc_ws_msg_unref(ack);
+		for (int i = 0; i < 2; i++)
+			sc_ws_msg_unref(a[i]);
+		for (int i = 0; i < 6; i++)
+			sc_ws_msg_unref(e[i]);
 	}
 
 	/* the audio header */

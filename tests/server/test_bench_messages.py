@@ -1,0 +1,42 @@
+"""`shadowcast bench messages --json` (issue 10) runs and prints one well-formed
+object: {"bench":"messages","rows":[...]}, a row per message type (event,
+haptic, chat, notice, audio) through the real path and one per type through
+the socketpair baseline, each with name, p50_us, p99_us, samples and lost;
+every message arrives (lost 0). No timing is asserted (figures go in
+docs/benchmarks.md). It starts no Vulkan: the typed message rings, the
+WebSocket server and a loopback client, in one process."""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import sctest  # noqa: E402
+
+TYPES = ("event", "haptic", "chat", "notice", "audio")
+
+
+def main():
+    sctest.init(sys.argv)
+    listing = sctest.run(["bench", "--help"]).stdout
+    sctest.check("\n  messages " in listing, "bench --help lists messages")
+    p = sctest.run(["bench", "messages", "--json", "--count", "50", "--interval-us", "200"], timeout=120)
+    out = json.loads(p.stdout)  # the whole stdout is one JSON object
+    sctest.check(isinstance(out, dict) and out.get("bench") == "messages", "bench name: %r" % out.get("bench"))
+    rows = out.get("rows")
+    sctest.check(isinstance(rows, list) and rows, "rows: %r" % rows)
+    names = [r.get("name") for r in rows]
+    want = list(TYPES) + [t + "_socketpair" for t in TYPES]
+    sctest.check(sorted(names) == sorted(want), "one row per type and per baseline: %s" % names)
+    for r in rows:
+        for key in ("p50_us", "p99_us", "samples", "lost"):
+            sctest.check(isinstance(r.get(key), (int, float)) and not isinstance(r.get(key), bool),
+                         "row %s has a number %s: %r" % (r.get("name"), key, r.get(key)))
+        sctest.check(r.get("samples") == 50 and r.get("lost") == 0, "row %s: every message arrived: %r" % (r.get("name"), r))
+        sctest.check(r.get("p50_us", -1) >= 0 and r.get("p99_us", -1) >= r.get("p50_us", 0),
+                     "row %s: p50 <= p99: %r" % (r.get("name"), r))
+    p = sctest.run(["bench", "messages", "--count", "0"], check=False)
+    sctest.check(p.returncode == 2, "a bad --count is refused (exit %d)" % p.returncode)
+    print("bench messages ok")
+
+
+main()
