@@ -79,7 +79,7 @@ static const struct opt_desc opt_table[] = {
 	 "the profile file's size limit, 1..65536 MiB: records past it are dropped and counted (default 256)", FOR_USER},
 	{"sample-retention", OPT_SAMPLE_RETENTION, "N", "profiling samples the server keeps per instance for the debug API, 64..1048576, 104 bytes each (default 3600: a minute at 60 ticks/s)", FOR_USER},
 	{"event-retention", OPT_EVENT_RETENTION, "N", "events the session's event track keeps, 16..1048576, the oldest dropped first (default 4096)", FOR_USER},
-	{"session-name", OPT_SESSION_NAME, "NAME", "the session label of every /metrics series, 1..63 of [A-Za-z0-9._:@/-] (default: the listen address, ADDR:PORT)", FOR_USER},
+	{"session-name", OPT_SESSION_NAME, "NAME", "the session label of every /metrics series, 1..63 of [A-Za-z0-9._:@/-] and [ ] (IPv6 addresses) (default: the listen address, ADDR:PORT)", FOR_USER},
 	{"shadow", OPT_SHADOW, "on|off", "run the delayed shadow instance (default on)", FOR_USER},
 	{"no-shadow", OPT_NO_SHADOW, NULL, "same as --shadow off", FOR_USER},
 	{"shadow-device", OPT_SHADOW_DEVICE, "SPEC", "Vulkan device of the shadow (default: as --device)", FOR_USER},

@@ -630,7 +630,7 @@ static void get_profile(struct sc_debug_api *api, const char *what, const char *
 	res->len = n;
 }
 
-#define LIVE_MAX (256 * 1024)
+#define LIVE_MAX (1024 * 1024) /* 1024 clients fit */
 
 static void get_profile_live(struct sc_debug_api *api, struct sc_http_response *res)
 {

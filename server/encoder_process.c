@@ -674,10 +674,14 @@ static void record_incident(struct encp *p)
 	struct sc_fault_shm *f = &p->session->fault;
 	if (atomic_load(&f->state) != SC_FAULT_READY || f->incident == p->incident_seen)
 		return;
-	p->incident_seen = f->incident;
 	struct sc_pf_incident r = {.detected_ns = f->detected_ns, .incident = f->incident, .detected = f->detected,
 	                           .path = f->path, .injected = f->injected, .error_tick = f->error_tick,
 	                           .detected_tick = f->detected_tick > f->error_tick ? f->detected_tick : f->error_tick};
+	/* the supervisor may clear the record (and a detector refill it) while
+	 * it is copied: a copy that mixes two incidents is not kept */
+	if (atomic_load(&f->state) != SC_FAULT_READY || f->incident != r.incident)
+		return;
+	p->incident_seen = r.incident;
 	sc_profile_file_put(p->pfile, SC_PF_INCIDENT, &r, sizeof(r));
 }
 
@@ -691,12 +695,15 @@ static void watch_session(struct encp *p)
 	sc_event_inputs_flush(t, input_stamp(p));
 	struct sc_fault_shm *f = &s->fault;
 	if (atomic_load(&f->state) == SC_FAULT_READY && f->incident != p->seen.incident) {
-		p->seen.incident = f->incident;
-		p->seen.incident_error_tick = f->error_tick;
 		struct sc_event e = {.tag = SC_EV_INCIDENT, .time_ns = f->detected_ns, .tick = f->error_tick,
 		                     .u.incident = {.incident = f->incident, .detected = f->detected,
 		                                    .injected = f->injected, .detected_tick = f->detected_tick}};
-		sc_event_record(t, &e);
+		/* recorded only when the record did not change while copied (record_incident) */
+		if (atomic_load(&f->state) == SC_FAULT_READY && f->incident == e.u.incident.incident) {
+			p->seen.incident = e.u.incident.incident;
+			p->seen.incident_error_tick = e.tick;
+			sc_event_record(t, &e);
+		}
 	}
 	for (int i = 0; i < 2; i++) {
 		struct sc_shadow_shm *m = i ? &s->shadow_alt : &s->shadow;
@@ -741,6 +748,7 @@ static void *encode_thread(void *arg)
 
 	/* what was there before this process started is not news */
 	p->seen.incident = p->session->fault.incident;
+	p->incident_seen = p->session->fault.incident; /* a restarted encoder continues the profile */
 	p->seen.capture_done = atomic_load(&p->session->anomaly_capture_done);
 	p->seen.shadow_state[0] = atomic_load(&p->session->shadow.state);
 	p->seen.shadow_state[1] = atomic_load(&p->session->shadow_alt.state);

@@ -330,32 +330,40 @@ static unsigned events_list(struct sc_profile *p, const char *query, struct sc_p
 		            p->conds[i].name, p->conds[i].text, (unsigned long long)atomic_load(&p->cond_hits[i]),
 		            p->conds[i].capture ? "true" : "false");
 	struct sc_event_track *t = &p->events;
+	/* under the lock only the copy of the matching events: the encode thread
+	 * records on this track every loop and must not wait for the formatting */
 	pthread_mutex_lock(&t->lock);
-	uint64_t oldest = sc_event_oldest_locked(t);
-	sc_prom_put(o, "],\"retention\":%u,\"recorded\":%llu,\"dropped\":%llu,\"oldest_id\":%llu,\"newest_id\":%llu,"
-	               "\"events\":[", t->retention, (unsigned long long)t->n,
-	            (unsigned long long)atomic_load(&t->dropped), (unsigned long long)oldest, (unsigned long long)t->n);
+	uint64_t oldest = sc_event_oldest_locked(t), newest = t->n, dropped = atomic_load(&t->dropped);
+	uint32_t retention = t->retention;
 	/* the newest `limit` that match, oldest first: find where they start */
-	uint64_t start = t->n + 1, taken = 0;
+	uint64_t start = newest + 1, taken = 0;
 	uint64_t lo = oldest > q.num[Q_SINCE] ? oldest : q.num[Q_SINCE] + 1;
-	for (uint64_t id = t->n; id >= lo && id > 0 && taken < limit; id--) {
+	for (uint64_t id = newest; id >= lo && id > 0 && taken < limit; id--) {
 		const struct sc_event *e = sc_event_get_locked(t, id);
 		if (e && (mask & 1u << e->tag)) {
 			start = id;
 			taken++;
 		}
 	}
-	bool first = true;
-	for (uint64_t id = start; id <= t->n; id++) {
+	struct sc_event *copy = taken ? malloc(taken * sizeof(*copy)) : NULL;
+	uint64_t n_copy = 0;
+	for (uint64_t id = start; copy && id <= newest && n_copy < taken; id++) {
 		const struct sc_event *e = sc_event_get_locked(t, id);
-		if (!e || !(mask & 1u << e->tag))
-			continue;
-		if (!first)
-			sc_prom_put(o, ",");
-		first = false;
-		event_json(o, p, e);
+		if (e && (mask & 1u << e->tag))
+			copy[n_copy++] = *e;
 	}
 	pthread_mutex_unlock(&t->lock);
+	if (taken && !copy)
+		return bad(o, 500, "out of memory");
+	sc_prom_put(o, "],\"retention\":%u,\"recorded\":%llu,\"dropped\":%llu,\"oldest_id\":%llu,\"newest_id\":%llu,"
+	               "\"events\":[", retention, (unsigned long long)newest, (unsigned long long)dropped,
+	            (unsigned long long)oldest, (unsigned long long)newest);
+	for (uint64_t i = 0; i < n_copy; i++) {
+		if (i)
+			sc_prom_put(o, ",");
+		event_json(o, p, &copy[i]);
+	}
+	free(copy);
 	sc_prom_put(o, "]");
 	pthread_mutex_lock(&p->lock);
 	uint32_t inst = pick_instance(p, &q);

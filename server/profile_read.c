@@ -280,9 +280,10 @@ static void add_incident(struct summary *s, const struct sc_pf_incident *x, uint
 {
 	json_t *inj = x->injected ? json_string(sc_fault_kind_name((enum sc_fault_kind)x->injected)) : json_null();
 	json_array_append_new(s->incidents,
-	                      json_pack("{s:i,s:s,s:i,s:o,s:i,s:i,s:f}", "incident", x->incident, "detected",
-	                                sc_fault_detected_name(x->detected), "path", x->path, "injected", inj,
-	                                "error_tick", x->error_tick, "detected_tick", x->detected_tick, "time_s",
+	                      json_pack("{s:I,s:s,s:I,s:o,s:I,s:I,s:f}", "incident", (json_int_t)x->incident, "detected",
+	                                sc_fault_detected_name(x->detected), "path", (json_int_t)x->path, "injected", inj,
+	                                "error_tick", (json_int_t)x->error_tick, "detected_tick",
+	                                (json_int_t)x->detected_tick, "time_s",
 	                                x->detected_ns > start_ns ? (x->detected_ns - start_ns) / 1e9 : 0.0));
 	seen_ns(s, x->detected_ns);
 }

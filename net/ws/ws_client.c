@@ -190,7 +190,7 @@ void sc_ws_client_send_video(struct sc_ws_client *c, struct sc_ws_msg *msg)
 	size_t queued = q->video_bytes;
 	if (!sc_ws_queue_push(q, msg)) {
 		drop_frames(c, 1, msg->len);
-		c->need_keyframe = !msg->keyframe || c->need_keyframe;
+		c->need_keyframe = true; /* a refused keyframe too: the deltas after it need it */
 		return;
 	}
 	if (q->video_flushed != flushed) {

@@ -21,7 +21,7 @@
 #include "net/ws/ws_prom.h"
 #include "util/log.h"
 
-#define SC_WS_METRICS_MAX (256 * 1024)
+#define SC_WS_METRICS_MAX (1024 * 1024) /* ~10 series per client: 1024 clients fit */
 #define SC_WS_API_MAX (64 * 1024)
 #define SC_WS_HTTP_CHUNK (32 * 1024)
 #define SC_WS_HTTP_POLL_US 5000

@@ -21,11 +21,14 @@ static void out(struct sc_ws_out *o, const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = vsnprintf(o->buf + o->used, o->len - o->used, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0 || (size_t)n >= o->len - o->used) {
+		/* a piece that does not fit whole is left out: a line cut in the
+		 * middle would make a scraper refuse the whole answer */
+		o->buf[o->used] = '\0';
+		o->len = o->used + 1; /* and nothing after it either */
 		return;
+	}
 	o->used += (size_t)n;
-	if (o->used >= o->len)
-		o->used = o->len - 1;
 }
 
 static void metric(struct sc_ws_out *o, const char *name, const char *type,
