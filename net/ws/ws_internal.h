@@ -16,7 +16,12 @@
 
 #define SC_WS_TX_PACKET_SIZE (128 * 1024)
 #define SC_WS_RX_BUFFER_SIZE (16 * 1024)
-#define SC_WS_PENDING_MAX 64                 /* publish -> service hand-off */
+/* publish -> service hand-off: video and audio may take SC_WS_PENDING_MEDIA
+ * slots (a service thread that is behind makes them drop, counted); events,
+ * chat, notices and control messages the rest, so a burst of media or a
+ * briefly starved service thread does not lose them */
+#define SC_WS_PENDING_MAX 1024
+#define SC_WS_PENDING_MEDIA 64
 #define SC_WS_PENDING_MAX_BYTES (32u << 20)
 #define SC_WS_WRITES_PER_CALLBACK 8
 #define SC_WS_TICK_MS 50                     /* housekeeping timer */
@@ -112,6 +117,7 @@ struct sc_ws_server {
 	uint32_t npending;
 	size_t pending_bytes;
 	atomic_uint_fast64_t frames_published, publish_dropped, events_published;
+	atomic_uint_fast64_t handoff_dropped; /* text messages (events, chat, notices, control) the hand-off had no room for */
 	atomic_uint_fast64_t audio_published;
 	atomic_uint joined_clients; /* skip the copy when nobody watches */
 

@@ -76,6 +76,9 @@ size_t sc_ws_metrics_format(struct sc_ws_server *srv, char *buf, size_t len, boo
 	metric(&o, "shadowcast_ws_connections_total", "counter", "WebSocket connections accepted.", s->connections);
 	metric(&o, "shadowcast_ws_frames_published_total", "counter", "Encoded frames handed to the server.",
 	       atomic_load(&srv->frames_published));
+	metric(&o, "shadowcast_ws_handoff_dropped_total", "counter",
+	       "Text messages (events, chat, notices, control) dropped because the service thread was behind "
+	       "by more than the hand-off holds.", atomic_load(&srv->handoff_dropped));
 	metric(&o, "shadowcast_ws_frames_publish_dropped_total", "counter",
 	       "Frames dropped because the service thread was behind.", atomic_load(&srv->publish_dropped));
 	metric(&o, "shadowcast_ws_frames_sent_total", "counter", "Video frames written to client sockets.", s->frames_sent);

@@ -265,8 +265,9 @@ void sc_ws_server_set_metrics_session(struct sc_ws_server *srv, const char *name
 static bool hand_off(struct sc_ws_server *srv, struct sc_ws_msg *msg)
 {
 	bool ok = false;
+	bool media = msg->kind == SC_WS_MSG_VIDEO || msg->kind == SC_WS_MSG_AUDIO;
 	pthread_mutex_lock(&srv->lock);
-	if (srv->npending < SC_WS_PENDING_MAX &&
+	if (srv->npending < (media ? SC_WS_PENDING_MEDIA : SC_WS_PENDING_MAX) &&
 	    srv->pending_bytes + msg->len <= SC_WS_PENDING_MAX_BYTES) {
 		srv->pending[srv->npending++] = msg;
 		srv->pending_bytes += msg->len;
@@ -274,6 +275,8 @@ static bool hand_off(struct sc_ws_server *srv, struct sc_ws_msg *msg)
 	}
 	pthread_mutex_unlock(&srv->lock);
 	if (!ok) {
+		if (!media)
+			atomic_fetch_add(&srv->handoff_dropped, 1);
 		sc_ws_msg_unref(msg);
 		return false;
 	}
