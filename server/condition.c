@@ -54,12 +54,18 @@ const char *sc_condition_parse(const char *text, struct sc_condition *out)
 	while (*p == ' ' || *p == '\t')
 		p++;
 	const char *m = p;
+	if (strncmp(p, "shadow.", 7) == 0) {
+		out->shadow = true;
+		p += 7;
+	}
+	const char *mname = p;
 	while (isalnum((unsigned char)*p) || *p == '_')
 		p++;
-	size_t mlen = (size_t)(p - m);
-	if (mlen == 0 || !parse_metric(m, mlen, out))
+	size_t mlen = (size_t)(p - mname);
+	if (mlen == 0 || !parse_metric(mname, mlen, out))
 		return "unknown metric: frame_time_ms, tick_ms, tick_cpu_ms, gpu_ms, gpu_PASS_ms (PASS: tick_logic, spin, "
-		       "particles, audio, finalize, bin, render, seal), input_depth, shadow_lag_ticks, tick, goals";
+		       "particles, audio, finalize, bin, render, seal), input_depth, shadow_lag_ticks, tick, goals; "
+		       "shadow.METRIC for the shadows' samples";
 	while (*p == ' ' || *p == '\t')
 		p++;
 	if (p[0] == '>' && p[1] == '=')
@@ -89,6 +95,10 @@ const char *sc_condition_parse(const char *text, struct sc_condition *out)
 	}
 	if (*end)
 		return "unexpected text after the threshold (only 'capture' may follow it)";
+	/* the anomaly capture is the running shadow's state at the hit's tick,
+	 * which a shadow's own sample shows after the shadow ran it */
+	if (out->capture && out->shadow)
+		return "'capture' is for the primary's conditions: a shadow has already run the tick of its own sample";
 	out->threshold = v;
 	snprintf(out->text, sizeof(out->text), "%.*s", (int)(num_end - m), m);
 	return NULL;

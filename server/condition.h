@@ -1,6 +1,7 @@
 /* Target conditions (issue 11): `condition = NAME: METRIC OP THRESHOLD` lines
  * in the config file (or --condition), evaluated by the encoder process on
- * each of the primary's profiling samples (session/shm/sample.h). A
+ * each of the primary's profiling samples (session/shm/sample.h), or with
+ * METRIC written `shadow.METRIC` on each of the shadows' samples. A
  * condition fires on the sample where it starts to hold (it did not hold on
  * the sample before, or there was none): one event per crossing, not one per
  * tick while it holds. */
@@ -36,7 +37,8 @@ struct sc_condition {
 	enum sc_cond_op op;
 	double threshold;
 	bool capture;                     /* a trailing `capture`: a hit asks the shadow for an anomaly capture */
-	char text[96];                    /* "METRIC OP THRESHOLD" as written, for logs and the API */
+	bool shadow;                      /* `shadow.METRIC`: on the shadows' samples (never with capture) */
+	char text[104];                   /* "[shadow.]METRIC OP THRESHOLD" as written, for logs and the API */
 };
 
 /* Parses "NAME: METRIC OP THRESHOLD [capture]"; NULL if good, else why not. */

@@ -50,7 +50,7 @@ struct sc_event {
 		struct { int32_t player; uint32_t client; uint32_t disconnected; } join; /* join and leave */
 		struct { uint32_t incident, detected, injected, detected_tick; } incident;
 		struct { uint32_t kind; uint64_t seq; } inject;
-		struct { uint32_t index; double value; } condition;
+		struct { uint32_t index, instance; double value; } condition; /* instance: the sample's */
 		struct { uint32_t slot, ticks, previous; } delay;
 		struct { uint32_t slot, held_tick, incident; } pause; /* pause and resume */
 		struct { uint32_t base_tick; int32_t pid; } restore;  /* restore and restart */

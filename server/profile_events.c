@@ -172,8 +172,11 @@ static void event_json(struct sc_prom_out *o, const struct sc_profile *p, const 
 	case SC_EV_CONDITION: {
 		uint32_t i = e->u.condition.index;
 		if (i < p->n_conds)
-			sc_prom_put(o, ",\"condition\":\"%s\",\"value\":%g,\"threshold\":%g,\"capture\":%s", p->conds[i].name,
-			            e->u.condition.value, p->conds[i].threshold, p->conds[i].capture ? "true" : "false");
+			sc_prom_put(o, ",\"condition\":\"%s\",\"value\":%g,\"threshold\":%g,\"capture\":%s,\"role\":\"%s\","
+			               "\"instance\":%u", p->conds[i].name, e->u.condition.value, p->conds[i].threshold,
+			            p->conds[i].capture ? "true" : "false",
+			            e->u.condition.instance < SC_SAMPLE_INSTANCES ? instance_roles[e->u.condition.instance]
+			                                                         : "unknown", e->u.condition.instance);
 		break;
 	}
 	case SC_EV_DELAY:

@@ -90,7 +90,7 @@ static void condition_hit(struct sc_profile *p, uint32_t i, const struct sc_samp
 	const struct sc_condition *c = &p->conds[i];
 	uint64_t n = atomic_fetch_add_explicit(&p->cond_hits[i], 1, memory_order_relaxed) + 1;
 	struct sc_event e = {.tag = SC_EV_CONDITION, .time_ns = s->tick_start_ns, .tick = s->tick,
-	                     .u.condition = {.index = i, .value = v}};
+	                     .u.condition = {.index = i, .instance = s->instance, .value = v}};
 	uint64_t id = sc_event_record(&p->events, &e);
 	if (p->file) {
 		struct sc_pf_condition r = {.time_ns = s->tick_start_ns, .tick = s->tick, .condition = i, .value = v,
@@ -120,14 +120,21 @@ static void keep_sample(struct sc_profile *p, const struct sc_sample *s)
 	pthread_mutex_unlock(&p->lock);
 }
 
-static void primary_sample(struct sc_profile *p, const struct sc_sample *s)
+/* The conditions of the sample's role (the primary's, or `shadow.` ones on
+ * either shadow's samples), each crossing once per instance. */
+static void check_conditions(struct sc_profile *p, const struct sc_sample *s)
 {
+	if (s->instance >= SC_SAMPLE_INSTANCES)
+		return;
+	bool shadow = s->instance != SC_SAMPLE_PRIMARY;
 	for (uint32_t i = 0; i < p->n_conds; i++) {
+		if (p->conds[i].shadow != shadow)
+			continue;
 		double v = sc_condition_value(&p->conds[i], s);
 		bool holds = sc_condition_holds(&p->conds[i], v);
-		if (holds && !p->holding[i])
+		if (holds && !p->holding[s->instance][i])
 			condition_hit(p, i, s, v);
-		p->holding[i] = holds;
+		p->holding[s->instance][i] = holds;
 	}
 }
 
@@ -141,8 +148,8 @@ void sc_profile_add(struct sc_profile *p, const struct sc_sample *s)
 		atomic_store_explicit(&p->input_depth, s->input_depth, memory_order_relaxed);
 		atomic_store_explicit(&p->shadow_lag, s->shadow_lag, memory_order_relaxed);
 		atomic_store_explicit(&p->last_tick, s->tick, memory_order_relaxed);
-		primary_sample(p, s);
 	}
+	check_conditions(p, s);
 	sc_hist_observe_tick(&p->tick_wall[role], s->wall_ns, s->tick);
 	sc_hist_observe_tick(&p->tick_cpu[role], s->cpu_ns, s->tick);
 	for (uint32_t i = 0; i < SC_SAMPLE_PASSES; i++) {

@@ -47,7 +47,7 @@ struct sc_profile {
 	/* target conditions (set once before the encode thread starts) */
 	const struct sc_condition *conds;
 	uint32_t n_conds;
-	bool holding[SC_MAX_CONDITIONS];           /* encode thread: held on the last sample */
+	bool holding[SC_SAMPLE_INSTANCES][SC_MAX_CONDITIONS]; /* encode thread: held on the instance's last sample */
 	_Atomic uint64_t cond_hits[SC_MAX_CONDITIONS];
 	/* each instance's last samples, for the debug API: written by the encode
 	 * thread, read by the service thread, under lock */

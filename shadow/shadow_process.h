@@ -22,7 +22,7 @@ struct sc_shadow_config {
 	uint32_t desync_tick;       /* test only: perturb the state at this tick (0 = never) */
 	uint32_t sample_every;      /* profiling samples every Nth tick, 0 = off (session/shm/sample.h) */
 	/* the target conditions, by index (an anomaly capture's request names one) */
-	struct { char name[32]; char text[96]; } conditions[16];
+	struct { char name[32]; char text[104]; } conditions[16];
 	uint32_t n_conditions;
 };
 

@@ -43,7 +43,15 @@ static void test_parse(void)
 	check(strstr(sc_condition_parse("x: tick > fast", &c), "number"));
 	check(strstr(sc_condition_parse("x: tick > 1 ms", &c), "after the threshold"));
 	check(strstr(sc_condition_parse("x: tick > inf", &c), "number"));
+	/* shadow.METRIC: the shadows' samples; never with capture */
+	check(sc_condition_parse("x: tick_ms > 5", &c) == NULL && !c.shadow);
+	check(sc_condition_parse("slow_shadow: shadow.tick_ms > 5", &c) == NULL && c.shadow &&
+	      c.metric == SC_COND_TICK_MS && strcmp(c.text, "shadow.tick_ms > 5") == 0);
+	check(strstr(sc_condition_parse("x: shadow.tick >= 9 capture", &c), "'capture' is for the primary"));
+	check(strstr(sc_condition_parse("x: shadow.fps > 1", &c), "unknown metric"));
+	check(strstr(sc_condition_parse("x: shadow. tick > 1", &c), "unknown metric"));
 }
+
 
 static struct sc_sample sample(uint32_t tick, uint32_t frame_ms)
 {
@@ -136,10 +144,54 @@ static void test_fire_and_window(void)
 	sc_profile_finish(&prof);
 }
 
+/* A shadow condition fires on either shadow's samples, once per crossing of
+ * each, never on the primary's; a primary condition never on a shadow's. */
+static void test_shadow_conditions(void)
+{
+	static struct sc_profile prof;
+	struct sc_condition conds[2];
+	check(sc_condition_parse("shadow_late: shadow.tick >= 30", &conds[0]) == NULL);
+	check(sc_condition_parse("late: tick >= 50", &conds[1]) == NULL);
+	sc_profile_init(&prof, NULL, NULL);
+	sc_profile_set_conditions(&prof, conds, 2);
+	for (uint32_t t = 0; t < 60; t++) {
+		struct sc_sample s = {.tick = t, .instance = SC_SAMPLE_PRIMARY, .tick_start_ns = 1000000ull * t};
+		sc_profile_add(&prof, &s);
+		if (t >= 20) { /* the shadow, 20 behind */
+			s = (struct sc_sample){.tick = t - 20, .instance = SC_SAMPLE_SHADOW0, .tick_start_ns = 1000000ull * t};
+			sc_profile_add(&prof, &s);
+		}
+		if (t == 45) { /* a second shadow slot from tick 40 on */
+			for (uint32_t u = 40; u < 44; u++) {
+				s = (struct sc_sample){.tick = u, .instance = SC_SAMPLE_SHADOW1, .tick_start_ns = 1000000ull * t};
+				sc_profile_add(&prof, &s);
+			}
+		}
+	}
+	check(atomic_load(&prof.cond_hits[0]) == 2); /* shadow 0 at its tick 30, shadow 1 at its tick 40 */
+	check(atomic_load(&prof.cond_hits[1]) == 1); /* the primary at 50, not the shadows */
+	check(prof.events.n == 3);
+	const struct sc_event *ev = prof.events.ring;
+	check(ev[0].tick == 40 && ev[0].u.condition.index == 0 && ev[0].u.condition.instance == SC_SAMPLE_SHADOW1);
+	/* at loop step 50 the primary's tick 50 comes before shadow 0's tick 30 */
+	check(ev[1].tick == 50 && ev[1].u.condition.index == 1 && ev[1].u.condition.instance == SC_SAMPLE_PRIMARY);
+	check(ev[2].tick == 30 && ev[2].u.condition.index == 0 && ev[2].u.condition.instance == SC_SAMPLE_SHADOW0);
+	unsigned status = 0;
+	char *buf = malloc(256 * 1024);
+	check(buf && events_json(&prof, "tag=condition", buf, 256 * 1024, &status) > 0 && status == 200);
+	check(strstr(buf, "\"condition\":\"shadow_late\",\"value\":30,\"threshold\":30,\"capture\":false,"
+	                  "\"role\":\"shadow\",\"instance\":1"));
+	check(strstr(buf, "\"condition\":\"late\",\"value\":50,\"threshold\":50,\"capture\":false,"
+	                  "\"role\":\"primary\",\"instance\":0"));
+	free(buf);
+	sc_profile_finish(&prof);
+}
+
 int main(void)
 {
 	test_parse();
 	test_fire_and_window();
+	test_shadow_conditions();
 	printf("conditions: ok\n");
 	return 0;
 }

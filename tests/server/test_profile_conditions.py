@@ -13,7 +13,9 @@
 3. `capture` on that condition: the shadow (60 ticks behind) writes an
    anomaly capture holding tick 90 (manifest held_tick 90, its condition
    named: capture_kind "anomaly", condition {name, condition, tick}) and keeps
-   tracking: still running, its tick going on past 90 + 60."""
+   tracking: still running, its tick going on past 90 + 60.
+4. `shadow.tick >= 40`: evaluated on the shadow's samples, it fires once, at
+   the shadow's tick 40, with role "shadow"."""
 import json
 import os
 import sys
@@ -56,7 +58,8 @@ def test_config(d):
 
 
 def test_live(d):
-    conf = write(d, "live.conf", "condition = late: tick >= 90 capture\ncondition = never: gpu_ms < 0\n")
+    conf = write(d, "live.conf", "condition = late: tick >= 90 capture\ncondition = never: gpu_ms < 0\n"
+                                 "condition = shadow_at: shadow.tick >= 40\n")
     captures = os.path.join(d, "captures")
     args = ["run", "--listen", "127.0.0.1:0", "--size", "256x144", "--fps", "30", "--particles", "2000",
             "--encoder", "x264", "--delay", "60t", "--hang-timeout", "5000", "--config", conf,
@@ -116,6 +119,14 @@ def test_live(d):
             return st == 200 and sh["state"] == "running" and sh["next_tick"] > 90 + 60 + 30
         s.wait_for("the shadow tracking on after the capture", tracking, timeout=60)
         sctest.check("anomaly capture of tick 90" in s.stderr(), "the shadow's log line")
+        # a shadow. condition: on the shadow's samples, once, at the shadow's tick 40
+        st, body = s.api("events?tag=condition")
+        shadow_hits = [e for e in body["events"] if e["condition"] == "shadow_at"]
+        sctest.check(st == 200 and len(shadow_hits) == 1 and shadow_hits[0]["tick"] == 40 and
+                     shadow_hits[0]["role"] == "shadow" and shadow_hits[0]["instance"] == 1,  # slot 0: the first shadow
+                     "one hit of shadow_at, at the shadow's tick 40: %s" % json.dumps(body["events"]))
+        late = [e for e in body["events"] if e["condition"] == "late"]
+        sctest.check(len(late) == 1 and late[0]["role"] == "primary", "late is the primary's: %s" % late)
     finally:
         s.close()
 
