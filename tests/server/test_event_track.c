@@ -114,7 +114,7 @@ static void test_every_kind(void)
 	check(strstr(b, "{\"id\":3,\"tag\":\"input\",\"type\":\"input\",\"tick\":52,"));
 	check(strstr(b, "\"inputs\":1,\"players\":[0],\"actions\":[\"block\"]}"));
 	check(strstr(b, "{\"id\":4,\"tag\":\"condition\",\"type\":\"condition\",\"tick\":100,\"time_ns\":2000000000,"
-	                "\"condition\":\"late\",\"value\":100,\"threshold\":100,\"capture\":true}"));
+	                "\"condition\":\"late\",\"value\":100,\"threshold\":100,\"capture\":true,\"role\":\"primary\",\"instance\":0}"));
 	check(strstr(b, "\"tag\":\"leave\",\"type\":\"leave\",\"tick\":120,\"time_ns\":2200000000,\"player\":null,"
 	                "\"role\":\"spectator\",\"client\":8,\"disconnected\":true}"));
 	check(strstr(b, "\"tag\":\"inject\",\"type\":\"inject\",\"tick\":130,\"time_ns\":2300000000,\"kind\":\"assert\","
