@@ -55,6 +55,10 @@ struct sc_debug_api {
 	/* GET /api/v1/events: the profiler's condition hits and samples
 	 * (server/profile_metrics.h); NULL: 503 */
 	size_t (*events_json)(void *ud, const char *query, char *buf, size_t len, unsigned *status);
+	/* A developer paused (paused true) or resumed the shadow in slot: it
+	 * holds (or resumes from) the state after held_tick. Called once per
+	 * command that succeeded, on the service thread; NULL: nobody is told. */
+	void (*on_shadow_pause)(void *ud, int slot, bool paused, uint32_t held_tick);
 };
 
 void sc_debug_api_request(struct sc_debug_api *api, const struct sc_http_request *req,
