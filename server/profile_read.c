@@ -449,7 +449,8 @@ json_t *sc_profile_summarize(const uint8_t *data, size_t len, char *err, size_t 
 	for (int t = 1; t <= SC_PF_TYPES; t++)
 		json_object_set_new(counts, type_names[t], json_integer((json_int_t)s.counts[t]));
 	json_t *clients = json_array();
-	qsort(s.clients, s.n_clients, sizeof(*s.clients), cmp_client);
+	if (s.n_clients > 1) /* qsort(NULL, 0) is undefined: a profile with no clients */
+		qsort(s.clients, s.n_clients, sizeof(*s.clients), cmp_client);
 	for (size_t i = 0; i < s.n_clients; i++) {
 		struct client *c = &s.clients[i];
 		json_array_append_new(clients, json_pack(

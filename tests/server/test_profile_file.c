@@ -390,13 +390,21 @@ static void test_bad_files(void)
 	c[8] = 9; /* version */
 	expect_error(c, len, "version 9");
 	memcpy(c, b, len);
-	struct sc_pf_record *first = (struct sc_pf_record *)(c + 64); /* META */
-	first->type = 99;
+	/* records follow each other unaligned (META's length is the JSON's):
+	 * their headers are read and written with memcpy, as the reader does */
+	struct sc_pf_record first; /* META */
+	memcpy(&first, c + 64, sizeof(first));
+	first.type = 99;
+	memcpy(c + 64, &first, sizeof(first));
 	expect_error(c, len, "unknown record type 99");
 	memcpy(c, b, len);
 	/* the record after META: a sample with the wrong length */
-	size_t second = 64 + 8 + ((struct sc_pf_record *)(b + 64))->length;
-	((struct sc_pf_record *)(c + second))->length = 100;
+	memcpy(&first, b + 64, sizeof(first));
+	size_t second = 64 + 8 + first.length;
+	struct sc_pf_record rec;
+	memcpy(&rec, c + second, sizeof(rec));
+	rec.length = 100;
+	memcpy(c + second, &rec, sizeof(rec));
 	expect_error(c, len, "length 100");
 	memcpy(c, b, len);
 	c[64 + 8] = '[';
