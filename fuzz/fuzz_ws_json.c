@@ -22,8 +22,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size)
 		memcpy(buf, data, size);
 	if (sc_ws_json_parse_client_msg(buf, size, &m, err, sizeof(err))) {
-		if (m.type < SC_WS_CMSG_JOIN || m.type > SC_WS_CMSG_PING)
+		if (m.type < SC_WS_CMSG_JOIN || m.type > SC_WS_CMSG_LATENCY)
+			abort(); /* (it said PING until the seed corpus had a latency message: chat and latency were new) */
+		if (m.type == SC_WS_CMSG_CHAT && (m.text_len < 1 || m.text_len > SC_WS_CHAT_MAX || m.text[m.text_len]))
 			abort();
+		if (m.type == SC_WS_CMSG_LATENCY) {
+			if (m.n_input_ms < 1 || m.n_input_ms > SC_WS_LATENCY_MAX)
+				abort();
+			for (uint32_t i = 0; i < m.n_input_ms; i++)
+				if (!(m.input_ms[i] >= 0 && m.input_ms[i] <= SC_WS_LATENCY_MAX_MS))
+					abort();
+		}
 		if (m.type == SC_WS_CMSG_JOIN && (m.join_player < SC_WS_JOIN_AUTO || m.join_player > 7))
 			abort();
 		if (m.has_move && (m.move_x < -127 || m.move_y < -127))
