@@ -544,6 +544,10 @@ static void poll_command(struct sc_debug_api *api, struct sc_http_response *res)
 		                                 .previous = delay_before}};
 		sc_event_record(api->events, &e);
 	}
+	if (r == 0 && (cmd == SC_SHADOW_CMD_PAUSE || cmd == SC_SHADOW_CMD_RESUME) && api->on_shadow_pause) {
+		uint32_t next = atomic_load(&m->next_tick);
+		api->on_shadow_pause(api->ud, slot, cmd == SC_SHADOW_CMD_PAUSE, next ? next - 1 : 0);
+	}
 	sc_debug_json(res, result_status(r), &sb);
 }
 

@@ -64,6 +64,10 @@ struct sc_debug_api {
 	/* GET /api/v1/profile/live: the clients' figures now and the last
 	 * encodes (the /debug plots); NULL: 503; 0 returned: did not fit */
 	size_t (*live_json)(void *ud, char *buf, size_t len);
+	/* A developer paused (paused true) or resumed the shadow in slot: it
+	 * holds (or resumes from) the state after held_tick. Called once per
+	 * command that succeeded, on the service thread; NULL: nobody is told. */
+	void (*on_shadow_pause)(void *ud, int slot, bool paused, uint32_t held_tick);
 };
 
 void sc_debug_api_request(struct sc_debug_api *api, const struct sc_http_request *req,

@@ -80,6 +80,9 @@ static const char *action_name(uint8_t action)
 	case SC_INPUT_SHOOT: return "shoot";
 	case SC_INPUT_BLOCK: return "block";
 	case SC_INPUT_FAULT: return "fault";
+	case SC_INPUT_JOIN: return "join";
+	case SC_INPUT_LEAVE: return "leave";
+	case SC_INPUT_SPECTATORS: return "spectators";
 	default: return "unknown";
 	}
 }

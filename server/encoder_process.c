@@ -57,6 +57,7 @@
 #define SC_ENCP_FRAME_WAIT_MS 50 /* doorbell timeout: supervisor socket + signals checked */
 #define SC_ENCP_DOORBELL_SPIN 64
 #define SC_ENCP_LIVE_ENCODES 512 /* the last encodes kept for GET /api/v1/profile/live */
+#define SC_ENCP_NOTICES_PENDING 64 /* notices waiting for a full input log */
 
 struct encp {
 	const struct sc_run_config *cfg;
@@ -81,6 +82,10 @@ struct encp {
 	 * and the --inputs script (encode thread) take turns */
 	pthread_mutex_t log_lock;
 	struct sc_input_origins origins; /* log seq -> client, message seq (under log_lock) */
+	/* notices the full input log refused, oldest first (under log_lock) */
+	struct sc_input_event notice_pending[SC_ENCP_NOTICES_PENDING];
+	uint32_t n_notice_pending;
+	uint32_t spectators; /* joined spectators (service thread) */
 	struct sc_input_drops_reader drops; /* encode thread: drops to tell clients about */
 	/* encode thread: a new match discards the acked inputs no tick record
 	 * holds, log seqs [discard_next, discard_end) (tell_discarded) */
@@ -185,19 +190,80 @@ static bool on_input(void *user, uint32_t client_id, const struct sc_input_event
 	return true;
 }
 
-/* Notices of players coming and going, to everyone (docs/protocol.md §4
- * `notice`): the encoder process is the one that sees the connections. */
+/* System notices (docs/inputs.md "Notices"): a player joining, leaving or
+ * disconnecting and the spectator count enter the input log like inputs, so
+ * the primary and the shadow apply them at the same tick (the game releases
+ * a leaving player's controls); the primary tells the clients, with that
+ * tick, through the notice ring. This process sees the connections and
+ * writes them; one the log refuses now (back-pressure) waits in
+ * notice_pending, in order, for the encode thread's next round. Any thread,
+ * under log_lock. */
+static bool append_notice(struct encp *p, struct sc_input_event *rec)
+{
+	rec->tick = input_stamp(p);
+	rec->seq = (uint32_t)sc_input_log_tail(&p->input_log);
+	enum sc_ring_result r = sc_input_log_append(&p->input_log, rec, NULL);
+	if (r == SC_RING_SUCCESS) {
+		atomic_fetch_add(&p->stats.inputs_logged, 1);
+		return true;
+	}
+	if (r != SC_RING_FULL)
+		sc_err("notice: cannot append to the input log: %s", sc_ring_result_str(r));
+	return false;
+}
+
+/* Appends what waits, oldest first, while the log takes it (under log_lock). */
+static void flush_notices_locked(struct encp *p)
+{
+	uint32_t done = 0;
+	while (done < p->n_notice_pending && append_notice(p, &p->notice_pending[done]))
+		done++;
+	if (!done)
+		return;
+	memmove(p->notice_pending, p->notice_pending + done, (p->n_notice_pending - done) * sizeof(p->notice_pending[0]));
+	p->n_notice_pending -= done;
+}
+
+static void log_notice(struct encp *p, uint8_t player, uint8_t action, int8_t a, uint32_t spectators)
+{
+	struct sc_input_event rec = {.player = player, .action = action, .a = a};
+	if (action == SC_INPUT_SPECTATORS)
+		sc_input_set_spectators(&rec, spectators);
+	pthread_mutex_lock(&p->log_lock);
+	flush_notices_locked(p); /* order: an older one first */
+	bool ok = p->n_notice_pending == 0 && append_notice(p, &rec);
+	if (!ok && p->n_notice_pending < SC_ENCP_NOTICES_PENDING) {
+		p->notice_pending[p->n_notice_pending++] = rec;
+		if (p->n_notice_pending == 1)
+			sc_warn("notice: the input log is full (the primary is not consuming); notices wait for it");
+	} else if (!ok) {
+		atomic_fetch_add(&p->stats.input_log_full, 1);
+		sc_err("notice: %u notices wait for the input log already; this one (action %u, player %u) is lost",
+		       p->n_notice_pending, action, player);
+	}
+	pthread_mutex_unlock(&p->log_lock);
+}
+
+/* encode thread: notices the log refused before */
+static void retry_notices(struct encp *p)
+{
+	pthread_mutex_lock(&p->log_lock);
+	if (p->n_notice_pending)
+		flush_notices_locked(p);
+	pthread_mutex_unlock(&p->log_lock);
+}
+
 static void on_join(void *user, uint32_t client_id, int player)
 {
 	struct encp *p = user;
 	struct sc_event e = {.tag = SC_EV_JOIN, .tick = input_stamp(p), .u.join = {.player = player, .client = client_id}};
 	sc_event_record(&p->profile.events, &e);
-	if (player < 0)
+	if (player >= SC_MAX_PLAYERS)
 		return;
-	char json[128];
-	snprintf(json, sizeof(json), "{\"type\":\"notice\",\"notice\":{\"kind\":\"player_joined\",\"player\":%d}}",
-	         player);
-	sc_ws_server_broadcast(p->ws, json);
+	if (player >= 0)
+		log_notice(p, (uint8_t)player, SC_INPUT_JOIN, 0, 0);
+	else
+		log_notice(p, 0, SC_INPUT_SPECTATORS, 0, ++p->spectators);
 }
 
 static void on_leave(void *user, uint32_t client_id, int player, bool disconnected)
@@ -206,12 +272,12 @@ static void on_leave(void *user, uint32_t client_id, int player, bool disconnect
 	struct sc_event e = {.tag = SC_EV_LEAVE, .tick = input_stamp(p),
 	                     .u.join = {.player = player, .client = client_id, .disconnected = disconnected}};
 	sc_event_record(&p->profile.events, &e);
-	if (player < 0)
+	if (player >= SC_MAX_PLAYERS)
 		return;
-	char json[128];
-	snprintf(json, sizeof(json), "{\"type\":\"notice\",\"notice\":{\"kind\":\"%s\",\"player\":%d}}",
-	         disconnected ? "player_disconnected" : "player_left", player);
-	sc_ws_server_broadcast(p->ws, json);
+	if (player >= 0)
+		log_notice(p, (uint8_t)player, SC_INPUT_LEAVE, disconnected ? 1 : 0, 0);
+	else
+		log_notice(p, 0, SC_INPUT_SPECTATORS, 0, p->spectators ? --p->spectators : 0);
 }
 
 /* A player's chat line (already checked and rate limited by the ws layer)
@@ -312,6 +378,21 @@ static char *api_profile_json(void *ud, const char *what, const char *query, siz
 {
 	struct encp *p = ud;
 	return sc_profile_api_json(&p->profile, what, query, len, status);
+}
+
+/* A developer paused or resumed a shadow (POST /api/v1/shadow/pause,
+ * resume): a `pause` notice to every joined client (docs/protocol.md). The
+ * game goes on either way; the notice says the developer holds (or let go
+ * of) a state of the match. Service thread. */
+static void api_shadow_pause(void *ud, int slot, bool paused, uint32_t held_tick)
+{
+	struct encp *p = ud;
+	uint32_t next = atomic_load(&p->session->next_tick);
+	char json[192];
+	snprintf(json, sizeof(json),
+	         "{\"type\":\"notice\",\"notice\":{\"kind\":\"pause\",\"paused\":%s,\"slot\":%d,\"tick\":%u,"
+	         "\"held_tick\":%u}}", paused ? "true" : "false", slot, next ? next - 1 : 0, held_tick);
+	sc_ws_server_broadcast(p->ws, json);
 }
 
 static uint32_t api_input_stamp(void *ud)
@@ -571,6 +652,9 @@ static const char *action_name(uint8_t action)
 	case SC_INPUT_MOVE: return "move";
 	case SC_INPUT_BLOCK: return "block";
 	case SC_INPUT_SHOOT: return "shoot";
+	case SC_INPUT_JOIN: return "join";
+	case SC_INPUT_LEAVE: return "leave";
+	case SC_INPUT_SPECTATORS: return "spectators";
 	default: return "other";
 	}
 }
@@ -753,6 +837,7 @@ static void *encode_thread(void *arg)
 	p->seen.shadow_state[0] = atomic_load(&p->session->shadow.state);
 	p->seen.shadow_state[1] = atomic_load(&p->session->shadow_alt.state);
 	while (!atomic_load(&p->stop)) {
+		retry_notices(p);
 		watch_session(p);
 		if (p->pfile) {
 			record_incident(p);
@@ -777,6 +862,48 @@ static void *encode_thread(void *arg)
 }
 
 /* --- set-up ------------------------------------------------------------------ */
+
+/* A restarted encoder process: its predecessor's clients left with it, but
+ * no notice said so. Reads the input log backwards (as an observer, within
+ * what it still holds) for the last JOIN / LEAVE of each player slot and the
+ * last spectator count; a slot still joined gets LEAVE disconnected (its
+ * paddle stops), a count above 0 gets a count of 0. Before any thread. */
+static void release_predecessor_clients(struct encp *p)
+{
+	struct sc_input_log *log = &p->input_log;
+	uint64_t tail = sc_input_log_tail(log);
+	uint64_t lo = tail > log->capacity ? tail - log->capacity : 0;
+	int state[SC_MAX_PLAYERS]; /* -1 unknown, 0 left, 1 joined */
+	int known = 0;
+	int64_t spectators = -1;
+	for (int i = 0; i < SC_MAX_PLAYERS; i++)
+		state[i] = -1;
+	for (uint64_t seq = tail; seq-- > lo && (known < SC_MAX_PLAYERS || spectators < 0);) {
+		struct sc_input_event ev;
+		enum sc_input_log_observed o = sc_input_log_observe(log, seq, &ev);
+		if (o == SC_OBSERVE_GONE || o == SC_OBSERVE_CORRUPT)
+			break;
+		if (o != SC_OBSERVE_OK)
+			continue;
+		if (ev.action == SC_INPUT_SPECTATORS && spectators < 0)
+			spectators = sc_input_spectators(&ev);
+		if ((ev.action == SC_INPUT_JOIN || ev.action == SC_INPUT_LEAVE) && ev.player < SC_MAX_PLAYERS &&
+		    state[ev.player] < 0) {
+			state[ev.player] = ev.action == SC_INPUT_JOIN;
+			known++;
+		}
+	}
+	for (int i = 0; i < SC_MAX_PLAYERS; i++) {
+		if (state[i] != 1)
+			continue;
+		sc_info("player %d's client left with the previous encoder process: player_disconnected", i);
+		log_notice(p, (uint8_t)i, SC_INPUT_LEAVE, 1, 0);
+	}
+	if (spectators > 0) {
+		sc_info("%lld spectators left with the previous encoder process", (long long)spectators);
+		log_notice(p, 0, SC_INPUT_SPECTATORS, 0, 0);
+	}
+}
 
 static bool attach_arena(struct encp *p)
 {
@@ -814,6 +941,7 @@ static bool attach_arena(struct encp *p)
 		sc_err("out of memory for the input origins (%llu entries)", (unsigned long long)p->input_log.capacity);
 		return false;
 	}
+	release_predecessor_clients(p);
 	sc_input_drops_reader_init(&p->drops, p->session);
 	sc_doorbell_init(&p->bell, p->doorbell_fd, &p->session->frame_doorbell_need_wakeup,
 	                 SC_ENCP_DOORBELL_SPIN);
@@ -1009,6 +1137,7 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 		.live_json = api_live_json,
 		.profile_json = api_profile_json,
 		.events = &p->profile.events,
+		.on_shadow_pause = api_shadow_pause,
 		.ud = p,
 	};
 	if (cfg->audio && !sc_encoder_audio_init(&p->audio, p->arena, p->session, cfg->audio_bitrate_kbps * 1000))

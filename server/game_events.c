@@ -108,14 +108,34 @@ static bool format_notice(const struct sc_msg_header *h, const struct sc_notice_
 	int n;
 	if (!kind)
 		return false;
-	if (e->kind == SC_NOTICE_INCIDENT)
+	switch (e->kind) {
+	case SC_NOTICE_INCIDENT:
 		n = snprintf(m->json, sizeof(m->json),
 		             "{\"type\":\"notice\",\"notice\":{\"kind\":\"incident\",\"tick\":%u,\"incident\":%u}}", h->tick,
 		             e->incident);
-	else
+		break;
+	case SC_NOTICE_PLAYER_JOINED:
+	case SC_NOTICE_PLAYER_LEFT:
+	case SC_NOTICE_PLAYER_DISCONNECTED:
+		if (e->player >= SC_MAX_PLAYERS)
+			return false;
+		n = snprintf(m->json, sizeof(m->json),
+		             "{\"type\":\"notice\",\"notice\":{\"kind\":\"%s\",\"player\":%u,\"tick\":%u}}", kind,
+		             e->player, h->tick);
+		break;
+	case SC_NOTICE_SPECTATORS:
+		if (e->count > SC_SPECTATORS_MAX)
+			return false;
+		n = snprintf(m->json, sizeof(m->json),
+		             "{\"type\":\"notice\",\"notice\":{\"kind\":\"spectators\",\"count\":%u,\"tick\":%u}}",
+		             e->count, h->tick);
+		break;
+	default:
 		n = snprintf(m->json, sizeof(m->json),
 		             "{\"type\":\"notice\",\"notice\":{\"kind\":\"%s\",\"tick\":%u,\"restored\":%s}}", kind, h->tick,
 		             e->incident ? "true" : "false");
+		break;
+	}
 	return n > 0 && (size_t)n < sizeof(m->json);
 }
 

@@ -54,6 +54,7 @@ struct primary {
 	struct sc_arena *arena;
 	struct sc_session_shm *session;
 	struct sc_input_log inputs, ticks;
+	struct sc_input_log chats; /* the chat log (session/shm/chat_record.h): this process is its writer */
 	int reader;
 	int doorbell_fd;
 	struct sc_doorbell doorbell;
@@ -107,9 +108,11 @@ static bool attach_session(struct primary *p, int ipc_fd)
 	p->session = v.session;
 	p->inputs = v.inputs;
 	p->ticks = v.ticks;
+	p->chats = v.chats;
 	memcpy(p->rings, v.rings, sizeof(p->rings));
 	/* a restored primary reads on from the held tick's inputs (every acked
-	 * input applied once); a new match from the inputs that arrive from now on */
+	 * input applied once); a new match from the inputs that arrive from now on
+	 * (the session's first, from the log's start: below) */
 	struct sc_session_shm *s = p->session;
 	if (p->cfg->restore[0] && atomic_load(&s->restore_valid)) {
 		p->drop_begin = s->restore_seq_begin;
@@ -121,6 +124,13 @@ static bool attach_session(struct primary *p, int ipc_fd)
 			p->drop_begin = p->drop_end = 0;
 		}
 	}
+	/* the session's first match (no primary has exported frames yet) takes
+	 * what was logged before it started too: the joins of the players who
+	 * were quicker than the GPU set-up (and their inputs, stamped tick 0) */
+	if (p->reader < 0 && !p->cfg->restore[0] && atomic_load(&s->frame_generation) == 0 &&
+	    sc_input_log_reader_attach(&p->inputs, p->inputs.ctrl->first_seq, &p->reader))
+		sc_info("first match: reading the input log from its start (%llu records logged before it)",
+		        (unsigned long long)(sc_input_log_tail(&p->inputs) - p->inputs.ctrl->first_seq));
 	if (p->reader < 0 && !sc_input_log_reader_attach(&p->inputs, UINT64_MAX, &p->reader)) {
 		sc_err("no free reader slot in the input log");
 		return false;
@@ -213,6 +223,7 @@ static bool start_game(struct primary *p, int ipc_fd)
 	/* where this primary starts in both logs: the shadow starts there too */
 	atomic_store(&s->primary_start_seq, sc_input_log_cursor(&p->inputs, p->reader));
 	atomic_store(&s->primary_tick_log_seq, sc_input_log_tail(&p->ticks));
+	atomic_store(&s->primary_chat_seq, sc_input_log_tail(&p->chats));
 	atomic_store(&s->primary_base_tick, sc_game_next_tick(p->game));
 	atomic_store(&s->heartbeat_ns, sc_now_ns()); /* the monitor's clock starts now */
 	atomic_store(&s->primary_ready, 1);
@@ -240,8 +251,10 @@ static uint32_t take_inputs(struct primary *p, uint32_t tick, struct sc_input_ev
 		}
 		if (!sc_input_gather_accepts(&g, rec.tick))
 			break; /* stamped for a later tick */
-		if (seq >= p->drop_begin && seq < p->drop_end && (p->drop_all || rec.action == SC_INPUT_FAULT)) {
-			/* the offending tick's: never applied again */
+		if (seq >= p->drop_begin && seq < p->drop_end && !sc_input_is_notice(rec.action) &&
+		    (p->drop_all || rec.action == SC_INPUT_FAULT)) {
+			/* the offending tick's: never applied again (a system notice is a
+			 * fact about the session, not a suspect: always applied) */
 			char line[64];
 			sc_input_format(&rec, line, sizeof(line));
 			sc_warn("restore: dropped input seq %llu of the offending tick (%s)", (unsigned long long)seq, line);
@@ -533,9 +546,25 @@ static void write_messages(struct primary *p, uint32_t tick, const struct sc_gam
 	p->have_prev = true;
 }
 
+/* The system notices this tick applied (a player joined, left or
+ * disconnected; the spectator count), to the clients with this tick,
+ * after write_messages (its start marker first). */
+static void write_notices(struct primary *p, uint32_t tick, const struct sc_input_event *ev, uint32_t n,
+                          uint64_t capture_ns)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct sc_notice_msg m;
+		if (sc_game_notice_of_input(&ev[i], &m))
+			sc_msg_ring_write(&p->rings[SC_SESSION_RING_NOTICE], tick, capture_ns, SC_MSG_PRIORITY_GAME, 0, &m,
+			                  sizeof(m));
+	}
+}
+
 /* Players' chat, from the encoder process's inbound ring, relayed to
  * everyone through the outbound chat ring, stamped with this tick: the game
- * puts it in its stream in tick order. What a dead primary left unread is
+ * puts it in its stream in tick order. Each line also enters the chat log,
+ * the session's record of it (the shadows keep it for captures: chat.txt),
+ * before this tick's tick record. What a dead primary left unread is
  * relayed by its successor. */
 struct chat_relay {
 	struct primary *p;
@@ -554,6 +583,12 @@ static void relay_chat(void *ud, const struct sc_msg_header *h, const void *payl
 		return; /* the encoder's side checks the text again before it sends it */
 	sc_msg_ring_write(&r->p->rings[SC_SESSION_RING_CHAT], r->tick, r->capture_ns, SC_MSG_PRIORITY_GAME, 0, &c,
 	                  sizeof(c));
+	struct sc_chat_record rec = {.tick = r->tick, .player = c.player, .len = c.len, .capture_ns = r->capture_ns};
+	memcpy(rec.text, c.text, c.len);
+	/* lossy readers only: the writer never waits, and never finds it full */
+	if (sc_input_log_append(&r->p->chats, &rec, NULL) != SC_RING_SUCCESS)
+		sc_warn("chat log: the line of player %u at tick %u is not in the record (a reader holds the log)",
+		        c.player, r->tick);
 }
 
 #define PRIMARY_CHATS_PER_TICK 32
@@ -626,6 +661,7 @@ static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 	sc_sample_result(&p->sampler, &res, rec.n_inputs, sc_game_config(p->game)->particles, true);
 	publish_audio(p, &res, capture_ns); /* before the frame: the encoder finds a frame's sound with it */
 	write_messages(p, tick, &res.state, capture_ns);
+	write_notices(p, tick, ev, rec.n_inputs, capture_ns);
 	write_chat(p, tick, capture_ns);
 	uint64_t done = sc_now_ns();
 	struct sc_frame_slot_shm *fs = &s->slots[slot];

@@ -75,6 +75,7 @@ static bool session_init(struct supervisor *sup)
 	                sizeof(struct sc_input_event), &sup->input_log) ||
 	    !create_log(sup, SC_TICK_LOG_BLOCK, SC_BLOCK_TICK_LOG, sup->cfg.log_capacity,
 	                sizeof(struct sc_tick_record), &sup->tick_log) ||
+	    !sc_session_create_chat_log(sup->arena, &sup->chat_log) ||
 	    !sc_session_create_msg_rings(sup->arena))
 		return false;
 	struct sc_spsc_ring audio; /* formatted here, written by the primary, read by the encoder */

@@ -199,7 +199,8 @@ void sup_child_reap(struct supervisor *sup, struct sup_child *c, bool block)
 	close_fd(&c->sock);
 
 	/* a dead reader must not hold the writer back; its arena blocks go back */
-	int n = sc_input_log_detach_pid(&sup->input_log, dead) + sc_input_log_detach_pid(&sup->tick_log, dead);
+	int n = sc_input_log_detach_pid(&sup->input_log, dead) + sc_input_log_detach_pid(&sup->tick_log, dead) +
+	        sc_input_log_detach_pid(&sup->chat_log, dead);
 	if (n)
 		sc_info("%s: detached %d log reader(s) of pid %d", c->role, n, (int)dead);
 	sc_arena_reap(sup->arena, on_dead_proc, sup);

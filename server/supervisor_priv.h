@@ -58,7 +58,7 @@ struct supervisor {
 	char listen_pin[96];     /* "ADDR:PORT" the first encoder bound; "" until then */
 	struct sc_arena *arena;
 	struct sc_session_shm *session;
-	struct sc_input_log input_log, tick_log;
+	struct sc_input_log input_log, tick_log, chat_log;
 	int frame_efd;           /* frame doorbell eventfd */
 	int sigfd;
 	int frame_fd;            /* the primary's frame memory, -1 until it sends it */

@@ -117,6 +117,29 @@ const char *sc_game_event_kind_name(uint32_t kind)
 	return NULL;
 }
 
+bool sc_game_notice_of_input(const struct sc_input_event *ev, struct sc_notice_msg *out)
+{
+	memset(out, 0, sizeof(*out));
+	switch (ev->action) {
+	case SC_INPUT_JOIN:
+		out->kind = SC_NOTICE_PLAYER_JOINED;
+		break;
+	case SC_INPUT_LEAVE:
+		out->kind = ev->a ? SC_NOTICE_PLAYER_DISCONNECTED : SC_NOTICE_PLAYER_LEFT;
+		break;
+	case SC_INPUT_SPECTATORS:
+		out->kind = SC_NOTICE_SPECTATORS;
+		out->count = sc_input_spectators(ev);
+		return true;
+	default:
+		return false;
+	}
+	if (ev->player >= SC_MAX_PLAYERS)
+		return false;
+	out->player = ev->player;
+	return true;
+}
+
 const char *sc_haptic_reason_name(uint32_t reason)
 {
 	switch (reason) {
@@ -132,6 +155,10 @@ const char *sc_notice_kind_name(uint32_t kind)
 	switch (kind) {
 	case SC_NOTICE_MATCH_START: return "match_start";
 	case SC_NOTICE_INCIDENT: return "incident";
+	case SC_NOTICE_PLAYER_JOINED: return "player_joined";
+	case SC_NOTICE_PLAYER_LEFT: return "player_left";
+	case SC_NOTICE_PLAYER_DISCONNECTED: return "player_disconnected";
+	case SC_NOTICE_SPECTATORS: return "spectators";
 	}
 	return NULL;
 }

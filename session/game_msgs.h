@@ -8,7 +8,10 @@
 #define SC_SESSION_GAME_MSGS_H
 #include <stdint.h>
 
+#include <stdbool.h>
+
 #include "gpu/game_state.h"
+#include "net/shm/input_event.h"
 #include "session/shm/game_msg.h"
 
 #define SC_PUCK_MAXV (24 * 256) /* PUCK_MAXV, shaders/game_common.glsl: puck speed limit per axis */
@@ -28,6 +31,11 @@ struct sc_game_msgs {
  * minus one, or goals / touches went back: a new or restored match), is a
  * baseline: no messages. */
 void sc_game_msgs_diff(const struct sc_game_state *prev, const struct sc_game_state *cur, struct sc_game_msgs *out);
+
+/* The notice a system notice of the input log makes (JOIN, LEAVE,
+ * SPECTATORS: net/shm/input_event.h), to be sent at the tick that applied
+ * it; false for any other input (or a player out of range). */
+bool sc_game_notice_of_input(const struct sc_input_event *ev, struct sc_notice_msg *out);
 
 /* Names used on the wire (docs/protocol.md §4); NULL for a kind out of range. */
 const char *sc_game_event_kind_name(uint32_t kind);

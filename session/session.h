@@ -10,6 +10,7 @@
  * writes, who reads, in which order) where its struct is:
  *   session/shm/frame_mailbox.h    frame slots and the `latest` mailbox
  *   session/shm/tick_record.h      the tick log's records
+ *   session/shm/chat_record.h      the chat log's records (its own block)
  *   session/shm/fault_record.h     the current incident
  *   session/shm/shadow_mailbox.h   the two shadows' status and command mailboxes
  *   session/shm/input_drop_ring.h  inputs a restored primary dropped
@@ -41,6 +42,7 @@
 #include "session/shm/input_drop_ring.h"
 #include "session/shm/shadow_mailbox.h"
 #include "session/shm/tick_record.h"
+#include "session/shm/chat_record.h"
 
 #define SC_SESSION_MAGIC 0x53435353u /* "SCSS" */
 /* 3: the first numbered layout since ten changes went in under 2;
@@ -51,11 +53,16 @@
  * 7: the typed message rings (session/shm/msg_ring.h, game_msg.h) and the
  *    tick in struct sc_msg_header;
  * 8: profiling: the three sample ring blocks (session/shm/sample.h), sample counters,
- *    anomaly capture request/done */
-#define SC_SESSION_LAYOUT_VERSION 8u
+ *    anomaly capture request/done;
+ * 9: system notices in the input log (actions 5..7, net/shm/input_event.h),
+ *    the notice payload's player and count, the chat log block
+ *    (session/shm/chat_record.h) and primary_chat_seq */
+#define SC_SESSION_LAYOUT_VERSION 9u
 #define SC_SESSION_BLOCK "session"     /* struct sc_session_shm */
 #define SC_INPUT_LOG_BLOCK "input-log" /* sc_input_log of struct sc_input_event */
 #define SC_TICK_LOG_BLOCK "tick-log"   /* sc_input_log of struct sc_tick_record */
+#define SC_CHAT_LOG_BLOCK "chat-log"   /* sc_input_log of struct sc_chat_record: primary -> shadows */
+#define SC_CHAT_LOG_CAPACITY 1024      /* records (256 KiB): the chat of a capture's window and more */
 /* Typed outbound message rings, primary -> encoder (session/shm/msg_ring.h),
  * one block each, kind SC_BLOCK_MSG_RING, created by the supervisor: */
 #define SC_MSG_EVENT_BLOCK "msg-event"   /* SC_MSG_EVENT, struct sc_game_event_msg */
@@ -203,11 +210,15 @@ struct sc_session_shm {
 	 * tick logs that it missed it and stores nothing. */
 	_Atomic uint64_t anomaly_capture_req;
 	_Atomic uint64_t anomaly_capture_done;
+	/* primary -> shadow: the chat log's tail when the current primary
+	 * started (stored with primary_start_seq, before primary_ready): a
+	 * shadow that starts with it reads the chat log from there */
+	_Atomic uint64_t primary_chat_seq;
 };
 
 /* Layout (SC_SESSION_LAYOUT_VERSION): change it, bump the version. */
 _Static_assert(sizeof(struct sc_game_state) == 540, "sc_game_state embedded in the session block");
-_Static_assert(sizeof(struct sc_session_shm) == 13496, "sc_session_shm layout");
+_Static_assert(sizeof(struct sc_session_shm) == 13504, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, magic) == 0, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, version) == 4, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, width) == 8, "sc_session_shm layout");
@@ -276,5 +287,6 @@ _Static_assert(offsetof(struct sc_session_shm, samples_written) == 13432, "sc_se
 _Static_assert(offsetof(struct sc_session_shm, samples_dropped) == 13456, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, anomaly_capture_req) == 13480, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, anomaly_capture_done) == 13488, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, primary_chat_seq) == 13496, "sc_session_shm layout");
 
 #endif

@@ -42,6 +42,22 @@ bool sc_session_create_msg_rings(struct sc_arena *arena)
 	return true;
 }
 
+bool sc_session_create_chat_log(struct sc_arena *arena, struct sc_input_log *log)
+{
+	struct sc_arena_block b;
+	size_t size = sc_input_log_block_size(SC_CHAT_LOG_CAPACITY, sizeof(struct sc_chat_record));
+	if (!sc_arena_block_create(arena, SC_CHAT_LOG_BLOCK, SC_BLOCK_CHAT_LOG, size, &b)) {
+		sc_err("arena: cannot create block '%s' (%zu bytes)", SC_CHAT_LOG_BLOCK, size);
+		return false;
+	}
+	if (!sc_input_log_init(log, sc_arena_ptr(arena, b.off, b.size), b.size, SC_CHAT_LOG_CAPACITY,
+	                       sizeof(struct sc_chat_record), 0)) {
+		sc_err("arena: cannot format block '%s' as a log", SC_CHAT_LOG_BLOCK);
+		return false;
+	}
+	return true;
+}
+
 static void *find_block(struct sc_arena *arena, const char *name, enum sc_arena_block_kind kind,
                         uint64_t min_size, uint64_t *size)
 {
@@ -184,6 +200,12 @@ bool sc_session_attach(struct sc_session_view *v, int ipc_fd, const char *role, 
 	    !sc_input_log_attach(&v->ticks, mem, size, sizeof(struct sc_tick_record))) {
 		sc_err("block '%s' is not a log of %zu-byte tick records", SC_TICK_LOG_BLOCK,
 		       sizeof(struct sc_tick_record));
+		return false;
+	}
+	if (!(mem = find_block(v->arena, SC_CHAT_LOG_BLOCK, SC_BLOCK_CHAT_LOG, 0, &size)) ||
+	    !sc_input_log_attach(&v->chats, mem, size, sizeof(struct sc_chat_record))) {
+		sc_err("block '%s' is not a log of %zu-byte chat records", SC_CHAT_LOG_BLOCK,
+		       sizeof(struct sc_chat_record));
 		return false;
 	}
 	for (int i = 0; i < SC_SESSION_MSG_RINGS; i++) {

@@ -31,11 +31,16 @@ extern const struct sc_session_ring_def sc_session_ring_defs[SC_SESSION_MSG_RING
 /* Supervisor: creates and formats every message ring block (once per session). */
 bool sc_session_create_msg_rings(struct sc_arena *arena);
 
+/* Supervisor: creates and formats the chat log block (SC_CHAT_LOG_BLOCK,
+ * SC_CHAT_LOG_CAPACITY records); log is the supervisor's view of it. */
+bool sc_session_create_chat_log(struct sc_arena *arena, struct sc_input_log *log);
+
 struct sc_session_view {
 	struct sc_arena *arena;         /* mapped, this process registered as role */
 	struct sc_session_shm *session;
 	struct sc_input_log inputs;     /* SC_INPUT_LOG_BLOCK */
 	struct sc_input_log ticks;      /* SC_TICK_LOG_BLOCK */
+	struct sc_input_log chats;      /* SC_CHAT_LOG_BLOCK */
 	struct sc_msg_ring rings[SC_SESSION_MSG_RINGS]; /* the typed message rings */
 	int doorbell_fd;                /* the frame doorbell, or -1 when not kept */
 	/* the tokens ("" when not sent: only the encoder process gets them; a
@@ -52,8 +57,8 @@ struct sc_session_view {
 int sc_session_token_memfd(const char *api, const char *player, const char *spectator);
 
 /* Receives SC_FD_KIND_ARENA on ipc_fd (waiting up to timeout_ms), maps the
- * arena, registers as role and finds the session, input-log and tick-log
- * blocks and the message rings; reads the tokens from a third fd when there is
+ * arena, registers as role and finds the session, input-log, tick-log and
+ * chat-log blocks and the message rings; reads the tokens from a third fd when there is
  * one (each at most SC_SESSION_TOKEN_MAX - 1 printable characters, else a
  * failure). keep_doorbell false closes the frame doorbell fd. On failure (logged)
  * whatever was set up is in *v for the caller's own clean-up (arena may be set,

@@ -26,6 +26,10 @@
 #define ACTION_SHOOT 2
 #define ACTION_BLOCK 3
 #define ACTION_FAULT 4
+// system notices (net/shm/input_event.h, docs/inputs.md "Notices")
+#define ACTION_JOIN 5
+#define ACTION_LEAVE 6
+#define ACTION_SPECTATORS 7
 
 #define RENDER_RGBA 1u // also write the RGBA8 frame (NV12 is always written)
 #define RENDER_ALL 2u  // re-render every tile (a slot's first frame, RGBA frames)

@@ -76,9 +76,20 @@ void apply_input(uvec4 ev)
 		inject_fault(uint(a));
 		return;
 	}
+	if (action == uint(ACTION_SPECTATORS))
+		return; // the count is in the input digest, nothing plays differently
 	if (player >= st.hdr.n_players)
 		return;
-	if (action == uint(ACTION_MOVE)) {
+	if (action == uint(ACTION_JOIN) || action == uint(ACTION_LEAVE)) {
+		// a slot changes hands: nobody holds its controls any more. The paddle
+		// stops where it is (axis and velocity 0, shield down), so a player
+		// whose connection broke while holding a move does not run on.
+		st.players[player].ax = 0;
+		st.players[player].ay = 0;
+		st.players[player].vx = 0;
+		st.players[player].vy = 0;
+		st.players[player].flags &= ~uint(PF_BLOCK);
+	} else if (action == uint(ACTION_MOVE)) {
 		st.players[player].ax = clampi(a, -127, 127);
 		st.players[player].ay = clampi(b, -127, 127);
 	} else if (action == uint(ACTION_SHOOT)) {

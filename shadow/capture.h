@@ -1,6 +1,7 @@
 /* A capture: a self-contained directory holding the shadow's preserved state
  * (layout in docs/captures.md): manifest.json, state.bin (sc_game_snapshot),
- * frame.png, inputs.txt, error.json, missing.txt, and step-K/ / tick-T/
+ * frame.png, inputs.txt, chat.txt, error.json, missing.txt, audio.wav and
+ * audio_ticks.txt, and step-K/ / tick-T/
  * subdirectories written while stepping. Written by the shadow process (and
  * tests), read by `shadowcast inspect` and `shadowcast replay`. */
 #ifndef SC_SHADOW_CAPTURE_H
@@ -11,11 +12,15 @@
 
 #include "gpu/game_state.h"
 #include "net/shm/input_event.h"
-#include "session/session.h" /* sc_fault_detected_name, the fault record's types */
+#include "session/session.h" /* sc_fault_detected_name, the fault record's types; the chat record */
 
 /* 2: state.bin ends in the sound's state (struct sc_game_audio); game.fps;
- * audio.wav and audio_ticks.txt */
-#define SC_CAPTURE_FORMAT 2
+ * audio.wav and audio_ticks.txt
+ * 3: inputs.txt may hold the system notices (join, leave, spectators:
+ * docs/inputs.md); chat.txt and the manifest's `chat`. The loader takes 2
+ * and 3 (a format 2 capture is a format 3 one without notices or chat). */
+#define SC_CAPTURE_FORMAT 3
+#define SC_CAPTURE_FORMAT_MIN 2
 
 struct sc_capture_game {
 	uint32_t width, height, seed, players, particles;
@@ -65,6 +70,10 @@ struct sc_capture_inputs {
 	size_t n_applied;
 	const struct sc_input_event *pending;
 	size_t n_pending;
+	/* the chat the shadow kept (shadow/chat_window.h), oldest first: chat.txt */
+	const struct sc_chat_record *chat;
+	size_t n_chat;
+	uint64_t chat_missing; /* older lines it does not have (manifest chat.missing) */
 };
 
 /* Lines for missing.txt: what could not be captured and why. */

@@ -37,8 +37,9 @@ static bool parse_fields(struct sc_capture *cap, const json_t *m)
 {
 	struct sc_capture_info *in = &cap->info;
 	uint64_t fmt;
-	if (!sc_json_get_u64(m, "format", &fmt) || fmt != SC_CAPTURE_FORMAT) {
-		sc_err("%s/manifest.json: not a shadowcast capture of format %d", cap->dir, SC_CAPTURE_FORMAT);
+	if (!sc_json_get_u64(m, "format", &fmt) || fmt < SC_CAPTURE_FORMAT_MIN || fmt > SC_CAPTURE_FORMAT) {
+		sc_err("%s/manifest.json: not a shadowcast capture of format %d..%d", cap->dir, SC_CAPTURE_FORMAT_MIN,
+		       SC_CAPTURE_FORMAT);
 		return false;
 	}
 	struct sc_capture_game *g = &in->game;

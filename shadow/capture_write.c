@@ -14,6 +14,7 @@
 
 #include "session/session.h"
 #include "util/json_escape.h"
+#include "shadow/chat_window.h"
 #include "shadow/step.h"
 #include "util/log.h"
 #include "util/png_write.h"
@@ -220,6 +221,8 @@ static bool write_manifest(const char *dir, const struct sc_capture_info *in, co
 	    &ok);
 	set(m, "inputs", json_pack("{s:I, s:I}", "applied_in_window", (json_int_t)inputs->n_applied, "pending",
 	                           (json_int_t)inputs->n_pending), &ok);
+	set(m, "chat", json_pack("{s:I, s:I}", "lines", (json_int_t)inputs->n_chat, "missing",
+	                         (json_int_t)inputs->chat_missing), &ok);
 	json_t *ts = json_object();
 	set(ts, "detected_ns", u64(in->detected_ns), &ok);
 	set(ts, "paused_ns", u64(in->paused_ns), &ok);
@@ -240,6 +243,7 @@ static bool write_manifest(const char *dir, const struct sc_capture_info *in, co
 	set(files, "state", json_string("state.bin"), &ok);
 	set(files, "frame", have_frame ? json_string("frame.png") : json_null(), &ok);
 	set(files, "inputs", json_string("inputs.txt"), &ok);
+	set(files, "chat", json_string("chat.txt"), &ok);
 	set(files, "error", in->incident ? json_string("error.json") : json_null(), &ok);
 	set(files, "missing", json_string("missing.txt"), &ok);
 	set(m, "files", files, &ok);
@@ -326,6 +330,30 @@ static bool write_inputs(const char *dir, const struct sc_capture_info *in, cons
 	return close_ok(f, dir, "inputs.txt");
 }
 
+/* chat.txt: the chat the shadow kept, oldest first (shadow/chat_window.h). */
+static bool write_chat(const char *dir, const struct sc_capture_info *in, const struct sc_capture_inputs *inputs)
+{
+	FILE *f = open_in(dir, "chat.txt", "w");
+	if (!f)
+		return false;
+	uint32_t next = in->next_tick;
+	fprintf(f, "# shadowcast capture chat (docs/captures.md): TICK PLAYER \"TEXT\" (a JSON string), oldest first\n");
+	if (in->incident)
+		fprintf(f, "# incident %u: %s at tick %u; state.bin holds the state after tick %u\n", in->incident,
+		        sc_fault_detected_name(in->detected), in->error_tick, next ? next - 1 : 0);
+	else
+		fprintf(f, "# manual capture; state.bin holds the state after tick %u\n", next ? next - 1 : 0);
+	fprintf(f, "# TICK: the tick the game took the line at (lines at ticks >= %u came after the held state)\n", next);
+	fprintf(f, "# %zu lines%s\n", inputs->n_chat, inputs->chat_missing ? "; older lines are missing (missing.txt)" : "");
+	char line[SC_CHAT_TEXT_MAX * 6 + 64];
+	for (size_t i = 0; i < inputs->n_chat; i++) {
+		int n = sc_chat_line_format(&inputs->chat[i], line, sizeof(line));
+		if (n > 0 && (size_t)n < sizeof(line))
+			fprintf(f, "%s\n", line);
+	}
+	return close_ok(f, dir, "chat.txt");
+}
+
 /* Why an incident capture has no VK_EXT_device_fault report, from its status. */
 static const char *device_fault_why(uint32_t status)
 {
@@ -375,6 +403,11 @@ bool sc_capture_write(const char *dir, const struct sc_capture_info *info, const
 	if (!info->primary_hash_known)
 		sc_capture_missing_add(missing, "primary hash for the held tick: no tick record in the shadow's window");
 	ok = write_inputs(dir, info, inputs) && ok;
+	if (inputs->chat_missing)
+		sc_capture_missing_add(missing, "chat.txt: %llu older chat lines (the shadow keeps the last ones it read; "
+		                       "lines the chat log overwrote before it read them are lost)",
+		                       (unsigned long long)inputs->chat_missing);
+	ok = write_chat(dir, info, inputs) && ok;
 	ok = write_manifest(dir, info, inputs, have_frame) && ok;
 	FILE *f = open_in(dir, "missing.txt", "w");
 	if (f) {

@@ -193,8 +193,14 @@ bool shadow_write_capture(struct shadow *sh, bool incident, char *msg, size_t ms
 	size_t first = (sh->win_next + SHADOW_WINDOW - sh->win_count) % SHADOW_WINDOW;
 	for (size_t i = 0; i < sh->win_count; i++)
 		win->ev[i] = sh->window[(first + i) % SHADOW_WINDOW];
+	/* the chat up to now: every line relayed before the fault is in the log */
+	shadow_drain_chat(sh);
+	struct sc_chat_record *chat = sh->chat.count ? malloc(sh->chat.count * sizeof(*chat)) : NULL;
+	size_t n_chat = chat ? sc_chat_window_copy(&sh->chat, chat, sh->chat.count) : 0;
 	struct sc_capture_inputs inputs = {.applied = win->ev, .n_applied = sh->win_count, .pending = sh->pending,
-	                                   .n_pending = sh->n_pending};
+	                                   .n_pending = sh->n_pending, .chat = chat, .n_chat = n_chat,
+	                                   .chat_missing = sc_chat_window_missing(&sh->chat) +
+	                                                   (sh->chat.count - n_chat)};
 	struct sc_capture_missing missing = {0};
 	if (!sh->held_rgba)
 		sc_capture_missing_add(&missing, "frame.png: the held tick %u could not be drawn (the shadow has run "
@@ -214,6 +220,7 @@ bool shadow_write_capture(struct shadow *sh, bool incident, char *msg, size_t ms
 	                           &missing);
 	int write_errno = errno;
 	free(win);
+	free(chat);
 	if (!ok) {
 		/* a full disk is normal operation: no half capture is left behind */
 		snprintf(msg, msglen, "writing the capture %s failed (%s); the partial directory was removed", dir,

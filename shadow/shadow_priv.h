@@ -15,11 +15,13 @@
 #include "shadow/audio_window.h"
 #include "shadow/backlog.h"
 #include "shadow/capture.h"
+#include "shadow/chat_window.h"
 #include "shadow/shadow_process.h"
 
 #define SHADOW_WINDOW 256  /* applied inputs kept for the capture's input window */
 #define SHADOW_PENDING 512 /* not-yet-applied inputs read at a pause */
 #define SHADOW_AUDIO_SECONDS 5 /* the game's sound kept for a capture (audio.wav) */
+#define SHADOW_CHAT_LINES 256  /* chat lines kept for a capture (chat.txt) */
 
 struct shadow {
 	const struct sc_shadow_config *cfg;
@@ -51,6 +53,10 @@ struct shadow {
 
 	/* the last seconds of sound the follow loop made, for a capture */
 	struct sc_audio_window audio;
+	/* the chat the primary relayed, drained from the chat log, for a capture */
+	struct sc_input_log chats;
+	int chat_reader;              /* -1 when detached */
+	struct sc_chat_window chat;
 
 	/* applied inputs, a ring, for the capture window */
 	struct sc_input_event window[SHADOW_WINDOW];
@@ -80,6 +86,10 @@ void shadow_publish(struct shadow *sh, enum sc_shadow_state state);
  * exact inputs (a gap in the tick log, its backlog over --shadow-backlog): the
  * supervisor starts a new shadow from the primary's checkpoint. */
 #define SHADOW_EXIT_LOST_TRACK 4
+
+/* Moves the chat lines the primary has relayed from the chat log into the
+ * shadow's chat window (never fails: a line it cannot read is counted). */
+void shadow_drain_chat(struct shadow *sh);
 
 /* Runs the oldest backlog record (and pops it); false on a fatal error. */
 bool shadow_apply_next_record(struct shadow *sh);

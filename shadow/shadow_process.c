@@ -47,6 +47,7 @@ static bool attach_session(struct shadow *sh, int ipc_fd)
 	sh->me = sh->cfg->slot ? &sh->session->shadow_alt : &sh->session->shadow;
 	sh->inputs = v.inputs;
 	sh->ticks = v.ticks;
+	sh->chats = v.chats;
 	uint16_t inst = sh->cfg->slot ? SC_SAMPLE_SHADOW1 : SC_SAMPLE_SHADOW0;
 	bool sampling = sh->cfg->sample_every && sc_sample_ring_attach(sh->arena, inst, &sh->sample_ring);
 	sc_sample_writer_init(&sh->sampler, sampling ? &sh->sample_ring : NULL, inst, sh->cfg->sample_every,
@@ -138,6 +139,14 @@ static bool start_game(struct shadow *sh)
 	if (!sc_input_log_reader_attach_lossy(&sh->ticks, tick_seq, &sh->tick_reader)) {
 		sc_err("cannot read the tick log from seq %" PRIu64, tick_seq);
 		return false;
+	}
+	/* the chat from where this primary started (a shadow that joins from a
+	 * checkpoint: from now); lossy like the logs, and not needed to follow */
+	uint64_t chat_seq = cfg->follow_checkpoint ? UINT64_MAX : atomic_load(&s->primary_chat_seq);
+	if (!sc_input_log_reader_attach_lossy(&sh->chats, chat_seq, &sh->chat_reader) &&
+	    (chat_seq == UINT64_MAX || !sc_input_log_reader_attach_lossy(&sh->chats, UINT64_MAX, &sh->chat_reader))) {
+		sh->chat_reader = -1;
+		sc_warn("cannot read the chat log (no free reader slot): captures will have no chat");
 	}
 	if (cfg->follow_checkpoint)
 		atomic_store(&s->checkpoint_adopted, atomic_load(&s->checkpoint_done)); /* the primary drops its pins */
@@ -247,8 +256,9 @@ static bool drain_logs(struct shadow *sh, bool *lost_track)
 				*lost_track = rr == SC_RING_OVERRUN;
 				return false;
 			}
-			if (seq >= sh->drop_begin && seq < sh->drop_end && (sh->drop_all || ev[n].action == SC_INPUT_FAULT))
-				continue; /* dropped by the restored primary */
+			if (seq >= sh->drop_begin && seq < sh->drop_end && !sc_input_is_notice(ev[n].action) &&
+			    (sh->drop_all || ev[n].action == SC_INPUT_FAULT))
+				continue; /* dropped by the restored primary (never a notice: server/primary.c) */
 			ev[n].tick = r.tick; /* as the primary applied it (take_inputs) */
 			ev[n].seq = (uint32_t)seq;
 			n++;
@@ -278,6 +288,43 @@ static bool drain_logs(struct shadow *sh, bool *lost_track)
 		}
 	}
 	return true;
+}
+
+void shadow_drain_chat(struct shadow *sh)
+{
+	if (sh->chat_reader < 0)
+		return;
+	for (int i = 0; i < 4096; i++) {
+		struct sc_chat_record r;
+		uint64_t seq = sc_input_log_cursor(&sh->chats, sh->chat_reader);
+		enum sc_ring_result rr = sc_input_log_peek(&sh->chats, sh->chat_reader, seq, &r);
+		if (rr == SC_RING_EMPTY)
+			return;
+		if (rr == SC_RING_OVERRUN) {
+			/* the primary overwrote lines this shadow had not read: read on
+			 * from half a log behind its tail, and count what was lost */
+			uint64_t tail = sc_input_log_tail(&sh->chats), half = sh->chats.capacity / 2;
+			uint64_t to = tail > seq + half ? tail - half : seq + 1;
+			if (!sc_input_log_consume(&sh->chats, sh->chat_reader, to))
+				return;
+			if (sh->chat.lost == 0)
+				sc_warn("chat log: %" PRIu64 " lines were overwritten before this shadow read them", to - seq);
+			sh->chat.lost += to - seq;
+			continue;
+		}
+		if (rr != SC_RING_SUCCESS) {
+			if (sh->chat.invalid++ == 0)
+				sc_warn("chat log: record %" PRIu64 " is not readable (%s); this shadow stops reading chat", seq,
+				        sc_ring_result_str(rr));
+			sc_input_log_reader_detach(&sh->chats, sh->chat_reader);
+			sh->chat_reader = -1;
+			return;
+		}
+		if (!sc_chat_window_push(&sh->chat, &r) && sh->chat.invalid == 1)
+			sc_warn("chat log: record %" PRIu64 " is out of range (player %u, %u bytes): not kept", seq, r.player,
+			        r.len);
+		sc_input_log_consume(&sh->chats, sh->chat_reader, seq + 1);
+	}
 }
 
 bool shadow_apply_next_record(struct shadow *sh)
@@ -416,17 +463,20 @@ int sc_shadow_main(int ipc_fd, const struct sc_shadow_config *cfg)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 
-	struct shadow sh = {.cfg = cfg, .in_reader = -1, .tick_reader = -1, .rgba_tick = -1,
+	struct shadow sh = {.cfg = cfg, .in_reader = -1, .tick_reader = -1, .chat_reader = -1, .rgba_tick = -1,
 	                    .delay_ticks = cfg->delay_ticks};
 	int rc = 1;
 	if (!attach_session(&sh, ipc_fd) || !start_game(&sh))
 		goto out;
 	if (!sc_audio_window_init(&sh.audio, SHADOW_AUDIO_SECONDS, cfg->game.fps))
 		sc_warn("out of memory for the audio window: captures will have no audio.wav");
+	if (!sc_chat_window_init(&sh.chat, SHADOW_CHAT_LINES))
+		sc_warn("out of memory for the chat window: captures will have no chat");
 	sh.last_cmd_seq = atomic_load(&sh.me->done_seq);
 	while (!stop_requested) {
 		shadow_poll_commands(&sh);
 		bool idle = true, lost_track;
+		shadow_drain_chat(&sh);
 		if (!drain_logs(&sh, &lost_track)) {
 			if (lost_track)
 				rc = SHADOW_EXIT_LOST_TRACK;
@@ -452,6 +502,8 @@ out:
 	if (sh.me)
 		atomic_store(&sh.me->state, SC_SHADOW_OFF);
 	shadow_detach_readers(&sh);
+	if (sh.chat_reader >= 0)
+		sc_input_log_reader_detach(&sh.chats, sh.chat_reader);
 	if (sc_game_lost(sh.game)) {
 		/* a hung GPU may still run the game's work: tearing the device down
 		 * under it crashed this process (SIGSEGV); the supervisor reclaims the
@@ -462,6 +514,7 @@ out:
 	}
 	sc_backlog_finish(&sh.backlog);
 	sc_audio_window_finish(&sh.audio);
+	sc_chat_window_finish(&sh.chat);
 	free(sh.held);
 	free(sh.held_rgba);
 	sc_game_destroy(sh.game);

@@ -372,6 +372,9 @@ function onControl(m) {
       case 'player_joined': return `${who} joined`;
       case 'player_left': return `${who} left`;
       case 'player_disconnected': return `${who} disconnected`;
+      case 'spectators': return `${Number(n.count)} watching`;
+      case 'pause': return n.paused ? `a developer paused the shadow at tick ${n.held_tick} (the game goes on)`
+        : 'the developer resumed the shadow';
       case 'incident': return `incident ${n.incident} at tick ${n.tick}: the game is recovering`;
       case 'match_start': return n.restored ? `match restored at tick ${n.tick}` : `new match at tick ${n.tick}`;
       default: return n.kind;

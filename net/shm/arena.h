@@ -35,6 +35,7 @@ enum sc_arena_block_kind {
 	SC_BLOCK_FRAME = 5,
 	SC_BLOCK_TICK_LOG = 6,   /* the tick log: an sc_input_log of tick records (same format, other records) */
 	SC_BLOCK_MSG_RING = 7,   /* a typed message ring: counters + an sc_spsc_ring of sc_msg_header records */
+	SC_BLOCK_CHAT_LOG = 8,   /* the chat log: an sc_input_log of chat records (session/shm/chat_record.h) */
 };
 
 /* A registry entry, as returned to callers. */

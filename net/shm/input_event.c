@@ -108,6 +108,16 @@ enum sc_input_parse_result sc_input_parse_line(const char *line, size_t len,
 		ev->a = (int8_t)kind;
 		return SC_INPUT_PARSE_EVENT;
 	}
+	if (strcmp(action, "spectators") == 0) {
+		long count;
+		if (strcmp(tok[1], "-") != 0)
+			return fail(err, errlen, "spectators events take '-' as the player");
+		if (n != 4 || !parse_int(tok[3], 0, SC_SPECTATORS_MAX, &count))
+			return fail(err, errlen, "spectators needs a count in 0..%d", SC_SPECTATORS_MAX);
+		ev->action = SC_INPUT_SPECTATORS;
+		sc_input_set_spectators(ev, (uint32_t)count);
+		return SC_INPUT_PARSE_EVENT;
+	}
 	if (!parse_int(tok[1], 0, SC_MAX_PLAYERS - 1, &player))
 		return fail(err, errlen, "bad player '%s' (0..%d)", tok[1], SC_MAX_PLAYERS - 1);
 	ev->player = (uint8_t)player;
@@ -125,8 +135,18 @@ enum sc_input_parse_result sc_input_parse_line(const char *line, size_t len,
 			return fail(err, errlen, "block needs 'on' or 'off'");
 		ev->action = SC_INPUT_BLOCK;
 		a = strcmp(tok[3], "on") == 0;
+	} else if (strcmp(action, "join") == 0) {
+		if (n != 3)
+			return fail(err, errlen, "join takes no arguments");
+		ev->action = SC_INPUT_JOIN;
+	} else if (strcmp(action, "leave") == 0) {
+		if (n != 4 || (strcmp(tok[3], "left") != 0 && strcmp(tok[3], "disconnected") != 0))
+			return fail(err, errlen, "leave needs 'left' or 'disconnected'");
+		ev->action = SC_INPUT_LEAVE;
+		a = strcmp(tok[3], "disconnected") == 0;
 	} else {
-		return fail(err, errlen, "unknown action '%s' (move, shoot, block, fault)", action);
+		return fail(err, errlen, "unknown action '%s' (move, shoot, block, fault, join, leave, spectators)",
+		            action);
 	}
 	ev->a = (int8_t)a;
 	ev->b = (int8_t)b;
@@ -144,6 +164,12 @@ int sc_input_format(const struct sc_input_event *ev, char *buf, size_t len)
 		return snprintf(buf, len, "%u %u block %s", ev->tick, ev->player, ev->a ? "on" : "off");
 	case SC_INPUT_FAULT:
 		return snprintf(buf, len, "%u - fault %s", ev->tick, sc_fault_kind_name((enum sc_fault_kind)ev->a));
+	case SC_INPUT_JOIN:
+		return snprintf(buf, len, "%u %u join", ev->tick, ev->player);
+	case SC_INPUT_LEAVE:
+		return snprintf(buf, len, "%u %u leave %s", ev->tick, ev->player, ev->a ? "disconnected" : "left");
+	case SC_INPUT_SPECTATORS:
+		return snprintf(buf, len, "%u - spectators %u", ev->tick, sc_input_spectators(ev));
 	default:
 		return snprintf(buf, len, "%u %u unknown-%u", ev->tick, ev->player, ev->action);
 	}

@@ -15,7 +15,24 @@ enum sc_input_action {
 	SC_INPUT_SHOOT = 2, /* kick the puck if within reach (edge, one tick) */
 	SC_INPUT_BLOCK = 3, /* a = 1 raises the shield, 0 lowers it */
 	SC_INPUT_FAULT = 4, /* debug: a = enum sc_fault_kind; player ignored */
+	/* System notices (docs/inputs.md "Notices"): written by the encoder
+	 * process, never accepted from a client; applied at a tick like any input,
+	 * so the primary and the shadow see them at the same tick. */
+	SC_INPUT_JOIN = 5,       /* a client took player's slot: its held controls are released */
+	SC_INPUT_LEAVE = 6,      /* player's client is gone (a = 0 left, 1 disconnected): the paddle stops */
+	SC_INPUT_SPECTATORS = 7, /* the spectator count is now (uint8)a | (uint8)b << 8; player ignored (0) */
 };
+
+#define SC_SPECTATORS_MAX 65535 /* the largest count an SC_INPUT_SPECTATORS event carries */
+
+/* true for the system notices (JOIN, LEAVE, SPECTATORS): facts about the
+ * session, not a player's input; a restore never drops them. */
+static inline bool sc_input_is_notice(uint8_t action)
+{
+	return action == SC_INPUT_JOIN || action == SC_INPUT_LEAVE || action == SC_INPUT_SPECTATORS;
+}
+
+
 
 enum sc_fault_kind {
 	SC_FAULT_ASSERT = 1,
@@ -36,6 +53,21 @@ struct sc_input_event {
 	uint32_t reserved;
 };
 _Static_assert(sizeof(struct sc_input_event) == 16, "input event is 16 bytes");
+
+/* The count an SC_INPUT_SPECTATORS event carries (a low byte, b high byte). */
+static inline uint32_t sc_input_spectators(const struct sc_input_event *ev)
+{
+	return (uint32_t)(uint8_t)ev->a | (uint32_t)(uint8_t)ev->b << 8;
+}
+
+/* Sets ev's a and b to count (clamped to SC_SPECTATORS_MAX). */
+static inline void sc_input_set_spectators(struct sc_input_event *ev, uint32_t count)
+{
+	if (count > SC_SPECTATORS_MAX)
+		count = SC_SPECTATORS_MAX;
+	ev->a = (int8_t)(uint8_t)(count & 0xff);
+	ev->b = (int8_t)(uint8_t)(count >> 8);
+}
 
 enum sc_input_parse_result {
 	SC_INPUT_PARSE_EVENT,   /* *ev holds an event */

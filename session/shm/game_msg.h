@@ -69,19 +69,28 @@ _Static_assert(offsetof(struct sc_haptic_msg, weak) == 16, "sc_haptic_msg layout
 enum sc_notice_kind {
 	SC_NOTICE_MATCH_START = 1, /* a primary started (or restored) a match at the header's tick */
 	SC_NOTICE_INCIDENT = 2,    /* the primary found a fault at the header's tick: the game pauses */
-	SC_NOTICE_KIND_MAX = SC_NOTICE_INCIDENT
+	/* the system notices of the input log (net/shm/input_event.h), applied at the header's tick: */
+	SC_NOTICE_PLAYER_JOINED = 3,       /* SC_INPUT_JOIN: player */
+	SC_NOTICE_PLAYER_LEFT = 4,         /* SC_INPUT_LEAVE, a = 0: player */
+	SC_NOTICE_PLAYER_DISCONNECTED = 5, /* SC_INPUT_LEAVE, a = 1: player */
+	SC_NOTICE_SPECTATORS = 6,          /* SC_INPUT_SPECTATORS: count */
+	SC_NOTICE_KIND_MAX = SC_NOTICE_SPECTATORS
 };
 
 struct sc_notice_msg {
 	uint32_t kind;     /* enum sc_notice_kind */
 	uint32_t incident; /* INCIDENT: the session's incident number; MATCH_START: 1 if restored */
 	uint32_t detail;   /* INCIDENT: enum sc_fault_detected (session/shm/fault_record.h) */
-	uint32_t reserved[5];
+	uint32_t player;   /* PLAYER_*: 0..SC_MAX_PLAYERS-1 */
+	uint32_t count;    /* SPECTATORS: 0..SC_SPECTATORS_MAX (net/shm/input_event.h) */
+	uint32_t reserved[3];
 };
 _Static_assert(sizeof(struct sc_notice_msg) == 32, "sc_notice_msg layout");
 _Static_assert(offsetof(struct sc_notice_msg, kind) == 0, "sc_notice_msg layout");
 _Static_assert(offsetof(struct sc_notice_msg, incident) == 4, "sc_notice_msg layout");
 _Static_assert(offsetof(struct sc_notice_msg, detail) == 8, "sc_notice_msg layout");
+_Static_assert(offsetof(struct sc_notice_msg, player) == 12, "sc_notice_msg layout");
+_Static_assert(offsetof(struct sc_notice_msg, count) == 16, "sc_notice_msg layout");
 
 /* SC_MSG_CHAT: one player's chat line. Inbound (the encoder process writes
  * what a client sent: msg-chat-in) and outbound (the primary relays it,

@@ -1,4 +1,5 @@
-"""Determinism: two separate processes with the same inputs produce identical hash
+"""Determinism: two separate processes with the same inputs (moves, shots, shields,
+and the system notices: joins, leaves, spectator counts) produce identical hash
 logs over 3,000 ticks; changing one input changes the hash from its tick on, and
 not before."""
 import os
@@ -26,6 +27,13 @@ def scripted_match(path, change=False):
                     f.write("%d %d shoot\n" % (tick, p))
                 elif r < 0.8:
                     f.write("%d %d block %s\n" % (tick, p, rng.choice(["on", "off"])))
+                elif r < 0.83:
+                    # the system notices (docs/inputs.md): players coming and going
+                    f.write("%d %d leave %s\n" % (tick, p, rng.choice(["left", "disconnected"])))
+                elif r < 0.85:
+                    f.write("%d %d join\n" % (tick, p))
+            if tick % 98 == 0:
+                f.write("%d - spectators %d\n" % (tick, rng.randint(0, 70000) % 65536))
             if tick <= CHANGED_TICK < tick + 7:
                 # the changed event: player 2's move at CHANGED_TICK
                 f.write("%d 2 move %d 0\n" % (CHANGED_TICK, 90 if change else -90))

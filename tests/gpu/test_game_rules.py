@@ -1,5 +1,7 @@
 """Game rules, from scripted inputs: a shot into the goal scores and kicks off again;
-players cannot leave the arena; the puck bounces off walls."""
+players cannot leave the arena; the puck bounces off walls; a player who leaves
+(or whose connection breaks) stops where it is, a join releases the slot's
+controls, and the spectator count changes nothing but the input digest."""
 import os
 import sys
 
@@ -60,13 +62,74 @@ def test_wall_bounce(d):
                  "the puck stays between the top and bottom walls")
 
 
+def state_log(d, name, inputs, ticks, players=2):
+    """{tick: {field: value}} from sim --state-log (hex words; signed fields as ints)."""
+    path = os.path.join(d, name + ".inputs")
+    with open(path, "w") as f:
+        f.write(inputs)
+    log = os.path.join(d, name + ".state")
+    sctest.run(["sim", "--ticks", str(ticks), "--players", str(players), "--size", "128x72", "--particles", "500",
+                "--inputs", path, "--state-log", log])
+    with open(log) as f:
+        names = f.readline().split()
+        out = {}
+        for line in f:
+            v = line.split()
+            row = {}
+            for n, x in zip(names[2:], v[2:]):
+                w = int(x, 16)
+                row[n] = w - (1 << 32) if w >= 1 << 31 else w
+            row["hash"] = v[1]
+            out[int(v[0])] = row
+    return out
+
+
+def test_leave_stops(d):
+    """docs/inputs.md "Notices": leave (left or disconnected) and join release the player's controls at their
+    tick: axis 0, velocity 0, shield down; the paddle stays put until the next move."""
+    script = ("0 0 move 0 -127\n0 0 block on\n0 1 move 0 127\n"
+              "30 0 leave disconnected\n30 1 leave left\n"
+              "60 0 join\n61 0 move 127 0\n")
+    st = state_log(d, "leave", script, 90)
+    p = lambda t, i, f: st[t]["players[%d].%s" % (i, f)]  # noqa: E731
+    sctest.check(p(29, 0, "vy") < 0 and p(29, 0, "ay") == -127 and p(29, 0, "flags") & 1 == 1,
+                 "player 0 runs up with its shield raised before it leaves")
+    sctest.check(p(29, 1, "vy") > 0, "player 1 runs down before it leaves")
+    for i in (0, 1):
+        got = [p(30, i, f) for f in ("ax", "ay", "vx", "vy")] + [p(30, i, "flags") & 1]
+        sctest.check(got == [0, 0, 0, 0, 0], "tick 30: player %d stopped at once (axis, velocity, shield): %s"
+                     % (i, got))
+        where = {(p(t, i, "x"), p(t, i, "y")) for t in range(30, 60)}
+        sctest.check(len(where) == 1, "player %d stays where it stopped: %s" % (i, sorted(where)[:3]))
+    sctest.check(p(60, 0, "vx") == 0 and p(60, 0, "ax") == 0, "a join holds nothing")
+    sctest.check(p(63, 0, "vx") > 0, "the next move drives it again")
+
+
+def test_spectators_digest_only(d):
+    """A spectator count is a fact for the record: the input digest (and so the hash) changes at its tick, the
+    play does not."""
+    base = "0 0 move 127 30\n0 1 move -127 -30\n40 0 shoot\n"
+    a = state_log(d, "spect-a", base, 120)
+    b = state_log(d, "spect-b", base + "50 - spectators 3\n80 - spectators 300\n", 120)
+    first = next((t for t in range(120) if a[t]["hash"] != b[t]["hash"]), None)
+    sctest.check(first == 50, "the hash differs from the spectators' tick on: first at %s" % first)
+    for t in range(120):
+        ra = {k: v for k, v in a[t].items() if k not in ("hash", "hdr.input_digest")}
+        rb = {k: v for k, v in b[t].items() if k not in ("hash", "hdr.input_digest")}
+        if ra != rb:
+            diff = [k for k in ra if ra[k] != rb[k]][:4]
+            raise AssertionError("tick %d: the play differs with spectators (%s)" % (t, diff))
+
+
 def main():
     sctest.init(sys.argv)
     d = sctest.tmpdir()
     test_goal(d)
     test_arena_bounds(d)
     test_wall_bounce(d)
-    print("game rules: goal, arena bounds, wall bounce ok")
+    test_leave_stops(d)
+    test_spectators_digest_only(d)
+    print("game rules: goal, arena bounds, wall bounce, leave stops the paddle, spectators ok")
 
 
 main()

@@ -1,5 +1,6 @@
 """Determinism across drivers: a rich scripted match (tests/gpu/data/
-golden_match.txt: 4 players, 3,000 ticks, inputs every 5 ticks, 3 goals) must
+golden_match.txt: 4 players, 3,000 ticks, inputs every 5 ticks, 2 goals, and the
+system notices: spectator counts, a disconnect, a leave, joins) must
 give the committed state log (every state word of every tick, with its hash)
 and the committed frame checksums on whatever Vulkan driver this machine has
 (Mesa 22.3.6's lavapipe on Debian 12, Mesa 25's on Debian 13). A difference

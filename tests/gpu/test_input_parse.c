@@ -25,6 +25,25 @@ int main(void)
 	CHECK(parse("8 1 block off\r\n", &ev, err) == SC_INPUT_PARSE_EVENT && ev.a == 0, "block off, CRLF");
 	CHECK(parse("9 - fault hang", &ev, err) == SC_INPUT_PARSE_EVENT && ev.action == SC_INPUT_FAULT &&
 	      ev.a == SC_FAULT_HANG, "fault");
+	/* the system notices (docs/inputs.md "Notices") */
+	CHECK(parse("10 2 join", &ev, err) == SC_INPUT_PARSE_EVENT && ev.action == SC_INPUT_JOIN && ev.player == 2 &&
+	      ev.a == 0 && ev.b == 0, "join");
+	CHECK(parse("11 3 leave left", &ev, err) == SC_INPUT_PARSE_EVENT && ev.action == SC_INPUT_LEAVE &&
+	      ev.player == 3 && ev.a == 0, "leave left");
+	CHECK(parse("11 0 leave disconnected", &ev, err) == SC_INPUT_PARSE_EVENT && ev.action == SC_INPUT_LEAVE &&
+	      ev.a == 1, "leave disconnected");
+	CHECK(parse("12 - spectators 0", &ev, err) == SC_INPUT_PARSE_EVENT && ev.action == SC_INPUT_SPECTATORS &&
+	      ev.player == 0 && sc_input_spectators(&ev) == 0, "spectators 0");
+	CHECK(parse("12 - spectators 300", &ev, err) == SC_INPUT_PARSE_EVENT && sc_input_spectators(&ev) == 300 &&
+	      (uint8_t)ev.a == 44 && (uint8_t)ev.b == 1, "spectators 300: a low byte, b high byte");
+	CHECK(parse("12 - spectators 65535", &ev, err) == SC_INPUT_PARSE_EVENT && sc_input_spectators(&ev) == 65535,
+	      "spectators max");
+	CHECK(sc_input_is_notice(SC_INPUT_JOIN) && sc_input_is_notice(SC_INPUT_LEAVE) &&
+	      sc_input_is_notice(SC_INPUT_SPECTATORS) && !sc_input_is_notice(SC_INPUT_MOVE) &&
+	      !sc_input_is_notice(SC_INPUT_FAULT) && !sc_input_is_notice(0), "notices");
+	struct sc_input_event many = {0};
+	sc_input_set_spectators(&many, 1000000);
+	CHECK(sc_input_spectators(&many) == SC_SPECTATORS_MAX, "a count over the maximum is clamped");
 	CHECK(parse("", &ev, err) == SC_INPUT_PARSE_NOTHING, "empty");
 	CHECK(parse("   # only a comment", &ev, err) == SC_INPUT_PARSE_NOTHING, "comment");
 
@@ -34,6 +53,9 @@ int main(void)
 		"1 0 dance", "1 - fault", "1 - fault meltdown", "1 0 fault assert", "1 0 move 0x10 0",
 		"1 0 move 1e2 0", "1 0 move +5 0", "1 0 shoot\x7f", "1 0 sh\x01oot",
 		"1 0 move 0000000000000000000000000000000001 0", "1 2 3 4 5 6 7",
+		"1 0 join now", "1 - join", "1 8 join", "1 0 leave", "1 0 leave 1", "1 0 leave gone", "1 - leave left",
+		"1 0 leave left x", "1 - spectators", "1 0 spectators 1", "1 - spectators -1", "1 - spectators 65536",
+		"1 - spectators 1 2", "1 - spectators +1",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
@@ -43,7 +65,9 @@ int main(void)
 	CHECK(sc_input_parse_line("5 0 shoot", 3, &ev, err, sizeof(err)) == SC_INPUT_PARSE_ERROR, "len respected");
 
 	/* round trip through the formatter */
-	static const char *const good[] = {"0 0 move 1 -1", "99 7 shoot", "3 2 block on", "3 2 block off", "4 - fault oob"};
+	static const char *const good[] = {"0 0 move 1 -1", "99 7 shoot", "3 2 block on", "3 2 block off", "4 - fault oob",
+	                                   "5 1 join", "6 1 leave left", "6 7 leave disconnected", "7 - spectators 0",
+	                                   "7 - spectators 258", "7 - spectators 65535"};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		char buf[64];
 		CHECK(parse(good[i], &ev, err) == SC_INPUT_PARSE_EVENT, "parses '%s'", good[i]);

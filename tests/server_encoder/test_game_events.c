@@ -184,6 +184,32 @@ static void test_outbox(void)
 	          strcmp(sent[0], "2:{\"type\":\"notice\",\"notice\":{\"kind\":\"incident\",\"tick\":500,\"incident\":4}}") ==
 	              0, "incident notice: %s", sent[0]);
 
+	/* the system notices of the input log, with the tick that applied them */
+	static const struct {
+		struct sc_input_event in;
+		const char *json;
+	} sys[] = {
+		{{.action = SC_INPUT_JOIN, .player = 1},
+		 "2:{\"type\":\"notice\",\"notice\":{\"kind\":\"player_joined\",\"player\":1,\"tick\":510}}"},
+		{{.action = SC_INPUT_LEAVE, .player = 0, .a = 0},
+		 "2:{\"type\":\"notice\",\"notice\":{\"kind\":\"player_left\",\"player\":0,\"tick\":510}}"},
+		{{.action = SC_INPUT_LEAVE, .player = 7, .a = 1},
+		 "2:{\"type\":\"notice\",\"notice\":{\"kind\":\"player_disconnected\",\"player\":7,\"tick\":510}}"},
+		{{.action = SC_INPUT_SPECTATORS, .a = (int8_t)0x2c, .b = 1},
+		 "2:{\"type\":\"notice\",\"notice\":{\"kind\":\"spectators\",\"count\":300,\"tick\":510}}"},
+	};
+	for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++) {
+		struct sc_notice_msg sn;
+		CHECK(sc_game_notice_of_input(&sys[i].in, &sn), "notice of input %zu", i);
+		sc_msg_ring_write(&rings[SC_OUTBOX_NOTICE], 510, 1, SC_MSG_PRIORITY_GAME, 0, &sn, sizeof(sn));
+		CHECK(flush(o, false, 0) == 1 && strcmp(sent[0], sys[i].json) == 0, "system notice %zu: %s", i, sent[0]);
+	}
+	struct sc_notice_msg none;
+	struct sc_input_event move = {.action = SC_INPUT_MOVE}, fault = {.action = SC_INPUT_FAULT},
+	                      far = {.action = SC_INPUT_JOIN, .player = SC_MAX_PLAYERS};
+	CHECK(!sc_game_notice_of_input(&move, &none) && !sc_game_notice_of_input(&fault, &none) &&
+	      !sc_game_notice_of_input(&far, &none), "inputs are not notices; nor is a player out of range");
+
 	/* a restarted primary at tick 200: its predecessor's records of 200 on are void */
 	ev(199, SC_GAME_EVENT_HIT, 1, 0);
 	ev(200, SC_GAME_EVENT_HIT, 1, 0);
@@ -213,10 +239,16 @@ static void test_outbox(void)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		sc_msg_ring_write(&rings[SC_OUTBOX_HAPTIC], 300, 1, SC_MSG_PRIORITY_GAME, 0, &bad[i], sizeof(bad[i]));
-	struct sc_notice_msg badn = {.kind = 77};
-	sc_msg_ring_write(&rings[SC_OUTBOX_NOTICE], 300, 1, SC_MSG_PRIORITY_GAME, 0, &badn, sizeof(badn));
+	struct sc_notice_msg badn[] = {
+		{.kind = 77},
+		{.kind = SC_NOTICE_PLAYER_JOINED, .player = 8},
+		{.kind = SC_NOTICE_PLAYER_DISCONNECTED, .player = 0xffffffffu},
+		{.kind = SC_NOTICE_SPECTATORS, .count = SC_SPECTATORS_MAX + 1},
+	};
+	for (size_t i = 0; i < sizeof(badn) / sizeof(badn[0]); i++)
+		sc_msg_ring_write(&rings[SC_OUTBOX_NOTICE], 300, 1, SC_MSG_PRIORITY_GAME, 0, &badn[i], sizeof(badn[i]));
 	CHECK(flush(o, true, 300) == 0, "none of them sent: %u (%s)", n_sent, n_sent ? sent[0] : "");
-	CHECK(o->invalid - invalid == 11, "all counted: %llu", (unsigned long long)(o->invalid - invalid));
+	CHECK(o->invalid - invalid == 14, "all counted: %llu", (unsigned long long)(o->invalid - invalid));
 
 	/* more than the local queue holds: the rest waits in the ring, in order */
 	for (uint32_t i = 0; i < SC_GAME_OUTBOX_PENDING + 20; i++)

@@ -44,6 +44,8 @@ static bool child_attaches(uint32_t magic, uint32_t version, char *err, size_t e
 	s->version = version;
 	make_log(a, SC_INPUT_LOG_BLOCK, SC_BLOCK_INPUT_LOG, sizeof(struct sc_input_event));
 	make_log(a, SC_TICK_LOG_BLOCK, SC_BLOCK_TICK_LOG, sizeof(struct sc_tick_record));
+	struct sc_input_log chat;
+	check(sc_session_create_chat_log(a, &chat));
 	check(sc_session_create_msg_rings(a)); /* as the supervisor does: every child finds them */
 	int efd = sc_doorbell_eventfd();
 	int sv[2], errpipe[2];

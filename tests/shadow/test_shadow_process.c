@@ -52,7 +52,7 @@ static uint32_t rnd(void)
 struct harness {
 	struct sc_arena *arena;
 	struct sc_session_shm *s;
-	struct sc_input_log in_log, tick_log;
+	struct sc_input_log in_log, tick_log, chat_log;
 	int reader;
 	pid_t shadow;
 	struct sc_game *game;
@@ -82,6 +82,7 @@ static bool start_shadow(struct harness *h, const char *exe, const char *desync)
 	              &h->in_log) ||
 	    !make_log(h, SC_TICK_LOG_BLOCK, SC_BLOCK_TICK_LOG, SC_LOG_CAPACITY_DEFAULT, sizeof(struct sc_tick_record),
 	              &h->tick_log) ||
+	    !sc_session_create_chat_log(h->arena, &h->chat_log) ||
 	    !sc_session_create_msg_rings(h->arena)) /* every child finds the session's blocks, the rings too */
 		return false;
 	int sv[2];
@@ -121,6 +122,7 @@ static bool start_primary(struct harness *h, struct sc_vk_device *dev)
 		return false;
 	atomic_store(&h->s->primary_start_seq, sc_input_log_cursor(&h->in_log, h->reader));
 	atomic_store(&h->s->primary_tick_log_seq, sc_input_log_tail(&h->tick_log));
+	atomic_store(&h->s->primary_chat_seq, sc_input_log_tail(&h->chat_log));
 	atomic_store(&h->s->primary_base_tick, 0);
 	atomic_store(&h->s->primary_ready, 1);
 	return true;
@@ -135,7 +137,17 @@ static void append(struct harness *h, struct sc_input_event ev)
 static struct sc_input_event random_input(uint32_t tick)
 {
 	struct sc_input_event ev = {.tick = tick, .player = (uint8_t)(rnd() % 2)};
-	if (rnd() % 4) {
+	uint32_t r = rnd() % 32;
+	if (r < 3) {
+		/* a system notice now and then (the paddle stops; a count) */
+		ev.action = r == 0 ? SC_INPUT_JOIN : r == 1 ? SC_INPUT_LEAVE : SC_INPUT_SPECTATORS;
+		if (r == 1)
+			ev.a = (int8_t)(rnd() % 2);
+		if (r == 2) {
+			ev.player = 0;
+			sc_input_set_spectators(&ev, rnd() % 1000);
+		}
+	} else if (rnd() % 4) {
 		ev.action = SC_INPUT_MOVE;
 		ev.a = (int8_t)((int)(rnd() % 255) - 127);
 		ev.b = (int8_t)((int)(rnd() % 255) - 127);
@@ -278,6 +290,12 @@ static void test_incident(const char *exe, struct harness *h, struct sc_vk_devic
 			CHECK(false, "primary tick %u", t);
 			return;
 		}
+		if (t == 5 || t == error_tick - 2) {
+			/* a chat line the primary relayed at t, in the chat log before t's record is read */
+			struct sc_chat_record c = {.tick = t, .player = t & 1, .len = 8};
+			snprintf(c.text, sizeof(c.text), "hi \"%03u\"", t);
+			sc_input_log_append(&h->chat_log, &c, NULL);
+		}
 		usleep(2000); /* let the shadow trail */
 	}
 	/* the error tick: moves, the fault, a move; and an input for a later tick */
@@ -337,6 +355,13 @@ static void test_incident(const char *exe, struct harness *h, struct sc_vk_devic
 	snprintf(want, sizeof(want), "\"held_tick\": %u", error_tick - 1);
 	CHECK(file_has(path, want), "manifest: %s", want);
 	CHECK(file_has(path, "\"hashes_match\": true"), "manifest: hashes match");
+	/* the chat the primary relayed before the fault, with its ticks */
+	snprintf(path, sizeof(path), "%s/chat.txt", dir);
+	snprintf(want, sizeof(want), "\n5 1 \"hi \\\"005\\\"\"\n%u %u \"hi \\\"%03u\\\"\"\n", error_tick - 2,
+	         (error_tick - 2) & 1, error_tick - 2);
+	CHECK(file_has(path, want), "chat.txt holds both lines: %s", want);
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	CHECK(file_has(path, "\"chat\": \"chat.txt\"") && file_has(path, "\"lines\": 2"), "manifest: chat");
 	snprintf(path, sizeof(path), "%s/inputs.txt", dir);
 	snprintf(want, sizeof(want), "%u - fault %s", error_tick, sc_fault_kind_name(kind));
 	CHECK(file_has(path, want) && file_has(path, "offending, not applied"), "inputs.txt holds '%s', not applied",
