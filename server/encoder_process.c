@@ -615,8 +615,15 @@ static void feed_script(struct encp *p)
 			        next);
 		rec.tick = next;
 		pthread_mutex_lock(&p->log_lock);
-		rec.seq = (uint32_t)sc_input_log_tail(&p->input_log);
+		uint64_t tail = sc_input_log_tail(&p->input_log);
+		rec.seq = (uint32_t)tail;
+		/* the cursor a successor resumes from (session.h): pending while the
+		 * append may or may not have happened */
+		atomic_store(&p->session->script_pending_seq, tail + 1);
 		enum sc_ring_result r = sc_input_log_append(&p->input_log, &rec, NULL);
+		if (r == SC_RING_SUCCESS)
+			atomic_store(&p->session->script_next, p->script_next + 1);
+		atomic_store(&p->session->script_pending_seq, 0);
 		pthread_mutex_unlock(&p->log_lock);
 		if (r == SC_RING_FULL) {
 			/* back-pressure: try again after the next frame; the event is late,
@@ -644,6 +651,33 @@ static void feed_script(struct encp *p)
 		}
 		p->script_next++;
 	}
+}
+
+/* A restarted encoder resumes the script where the dead one left it (the
+ * cursor in the session block, session.h): each scripted event enters the
+ * log once; the ones that fell due while no encoder ran are fed late, at the
+ * next tick, like any late scripted event. */
+static void resume_script(struct encp *p)
+{
+	uint64_t next = atomic_load(&p->session->script_next);
+	uint64_t pending = atomic_load(&p->session->script_pending_seq);
+	if (pending && sc_input_log_tail(&p->input_log) >= pending)
+		next++; /* it died between its append and the cursor's update */
+	atomic_store(&p->session->script_pending_seq, 0);
+	if (next == 0)
+		return;
+	if (next > p->script.count) {
+		sc_warn("inputs: the session's script cursor (%llu) is past the script's %zu events; it ends here",
+		        (unsigned long long)next, p->script.count);
+		next = p->script.count;
+	}
+	p->script_next = (size_t)next;
+	atomic_store(&p->session->script_next, next);
+	if (next < p->script.count)
+		sc_info("inputs: resuming the script at event %zu of %zu (tick %u), where the previous encoder process "
+		        "left it", p->script_next + 1, p->script.count, p->script.events[p->script_next].tick);
+	else
+		sc_info("inputs: the previous encoder process fed the whole script (%zu events)", p->script.count);
 }
 
 static const char *action_name(uint8_t action)
@@ -1116,6 +1150,8 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 		goto out_arena;
 	p->status.session = p->session;
 	p->status.arena = p->arena;
+	if (p->script.count)
+		resume_script(p);
 	static const char *const ring_names[SC_SESSION_MSG_RINGS] = {
 		[SC_SESSION_RING_EVENT] = "event", [SC_SESSION_RING_HAPTIC] = "haptic", [SC_SESSION_RING_NOTICE] = "notice",
 		[SC_SESSION_RING_CHAT] = "chat", [SC_SESSION_RING_CHAT_IN] = "chat_in"};

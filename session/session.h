@@ -56,8 +56,9 @@
  *    anomaly capture request/done;
  * 9: system notices in the input log (actions 5..7, net/shm/input_event.h),
  *    the notice payload's player and count, the chat log block
- *    (session/shm/chat_record.h) and primary_chat_seq */
-#define SC_SESSION_LAYOUT_VERSION 9u
+ *    (session/shm/chat_record.h) and primary_chat_seq;
+ * 10: the --inputs script's cursor (script_next, script_pending_seq) */
+#define SC_SESSION_LAYOUT_VERSION 10u
 #define SC_SESSION_BLOCK "session"     /* struct sc_session_shm */
 #define SC_INPUT_LOG_BLOCK "input-log" /* sc_input_log of struct sc_input_event */
 #define SC_TICK_LOG_BLOCK "tick-log"   /* sc_input_log of struct sc_tick_record */
@@ -214,11 +215,21 @@ struct sc_session_shm {
 	 * started (stored with primary_start_seq, before primary_ready): a
 	 * shadow that starts with it reads the chat log from there */
 	_Atomic uint64_t primary_chat_seq;
+	/* encoder -> its successor: how far the --inputs script got, so that a
+	 * restarted encoder feeds every scripted event exactly once. Written by
+	 * the feeding thread while it holds the input log's writer lock:
+	 * script_pending_seq = S + 1 before it appends the event script_next at
+	 * log seq S, then script_next + 1 and pending 0 after (0 after a refused
+	 * append too). Read only by the next encoder, after the previous one is
+	 * dead: a pending S + 1 with the log's tail past S means that append
+	 * happened. */
+	_Atomic uint64_t script_next;
+	_Atomic uint64_t script_pending_seq;
 };
 
 /* Layout (SC_SESSION_LAYOUT_VERSION): change it, bump the version. */
 _Static_assert(sizeof(struct sc_game_state) == 540, "sc_game_state embedded in the session block");
-_Static_assert(sizeof(struct sc_session_shm) == 13504, "sc_session_shm layout");
+_Static_assert(sizeof(struct sc_session_shm) == 13520, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, magic) == 0, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, version) == 4, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, width) == 8, "sc_session_shm layout");
@@ -288,5 +299,7 @@ _Static_assert(offsetof(struct sc_session_shm, samples_dropped) == 13456, "sc_se
 _Static_assert(offsetof(struct sc_session_shm, anomaly_capture_req) == 13480, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, anomaly_capture_done) == 13488, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, primary_chat_seq) == 13496, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, script_next) == 13504, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, script_pending_seq) == 13512, "sc_session_shm layout");
 
 #endif

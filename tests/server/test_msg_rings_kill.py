@@ -6,11 +6,16 @@ what its predecessor left unread (counted), and messages flow again: the
 primary writes on and the new encoder reads on.
 
 The game plays goal.txt over and over (--inputs): a hit, a goal and a
-kickoff every cycle, with their haptics. Before each kill the encoder is
-stopped (SIGSTOP) right after a cycle's shot (the encoder feeds the script,
-but the shot is in the input log by then), so the goal, its haptics and the
-kickoff after it are written while nobody reads; /metrics is the encoder's,
-so the counters are read around it."""
+kickoff every cycle, with their haptics, then a quiet stretch with no
+scripted input. Before each kill the encoder is stopped (SIGSTOP) right after
+a cycle's shot (the encoder feeds the script, but the shot is in the input
+log by then), so the goal, its haptics and the kickoff after it are written
+while nobody reads; /metrics is the encoder's, so the counters are read
+around it. The stop is sized from the tick rate measured just before it to
+end in the cycle's quiet stretch: the restarted encoder resumes the script
+where the dead one left it (server_script_resume), and a restart in the
+middle of a cycle's moves would apply some of them late, the shot would
+miss, and no later cycle would start from the kickoff positions again."""
 import os
 import re
 import signal
@@ -23,8 +28,9 @@ import sctest  # noqa: E402
 from scserver import Session  # noqa: E402
 
 KILLS = 4
-CYCLE = 160  # ticks: goal.txt scores at tick 110 of each cycle
+CYCLE = 320  # ticks: goal.txt scores at tick 110 of each cycle; no scripted input after its tick 70
 SHOT = 72  # ticks into a cycle: the shoot input (tick 70) is in the input log
+RESUME = 200  # ticks into a cycle: where the restarted encoder should start feeding (quiet: 71..319)
 
 
 def tick(s):
@@ -67,13 +73,20 @@ def main():
         for i in range(KILLS):
             enc = s.wait_children(roles=("encoder",))["encoder"]
             # between a cycle's shot (tick 70) and its goal (tick 110)
-            s.wait_for("a cycle's shot", lambda: SHOT <= tick(s) % CYCLE <= SHOT + 15, 30)
+            t0, k0 = time.monotonic(), tick(s)
+            s.wait_for("a cycle's shot", lambda: SHOT <= tick(s) % CYCLE <= SHOT + 10, 60)
+            k1 = tick(s)
+            rate = (k1 - k0) / max(time.monotonic() - t0, 1e-3)
             written = rings(s, "shadowcast_msgs_written_total")
             os.kill(enc, signal.SIGSTOP)
-            # the goal (+40 ticks) and the kickoff (+100): written, not read; nothing can watch the
-            # primary while its encoder (the API) is stopped, so the stop lasts long enough for a
-            # primary slowed to a third of its 30 ticks/s (in CI it did not reach the goal in 3.3 s)
-            time.sleep(8)
+            # the goal and the kickoff: written, not read. Nothing can watch the primary while its
+            # encoder (the API) is stopped, so the stop is sized from the rate measured while
+            # waiting (a primary under ASan on a loaded machine runs at a third of 30 ticks/s):
+            # past the goal (tick 110), and ending (with the restart) in the quiet stretch
+            if (k1 - k0) < 60 or rate <= 0:
+                rate = 30.0  # too short a sample (the window came at once): the nominal rate
+            stop_s = min((RESUME - k1 % CYCLE) / rate, 30.0)
+            time.sleep(stop_s)
             os.kill(enc, signal.SIGKILL)
             s.wait_children(roles=("encoder",), not_pids=(enc,), timeout=20)
             s.wait_for("/healthz after encoder restart %d" % (i + 1), lambda: s.get("healthz")[0] == 200, 20)
