@@ -43,6 +43,8 @@ struct sc_run_config {
 	/* what the encoder keeps for the debug API: samples per instance, events */
 	uint32_t sample_retention;
 	uint32_t event_retention;
+	/* samples queued per sample-feed subscriber (server/feed_queue.h) */
+	uint32_t feed_queue;
 	/* the session label of every /metrics series ("" = the listen address, ADDR:PORT) */
 	char session_name[64];
 	/* target conditions (server/condition.h): one per `condition` line, in order */

@@ -94,7 +94,7 @@ static bool parse_query(const char *q, uint32_t allowed, struct query *out, char
 
 /* --- JSON pieces ---------------------------------------------------------------- */
 
-static void sample_json(struct sc_prom_out *o, const struct sc_sample *s)
+void sc_profile_sample_json(struct sc_prom_out *o, const struct sc_sample *s)
 {
 	sc_prom_put(o, "{\"tick\":%u,\"instance\":%u,\"role\":\"%s\",\"start_ns\":%llu,\"frame_ms\":%.3f,\"tick_ms\":%.3f,"
 	               "\"cpu_ms\":%.3f,\"gpu_ms\":%.3f,\"passes_ms\":{", s->tick, s->instance,
@@ -121,7 +121,7 @@ static const char *action_name(uint32_t a)
 	}
 }
 
-static void event_json(struct sc_prom_out *o, const struct sc_profile *p, const struct sc_event *e)
+void sc_profile_event_json(struct sc_prom_out *o, const struct sc_profile *p, const struct sc_event *e)
 {
 	const char *tag = e->tag < SC_EV_TAGS ? sc_event_tag_names[e->tag] : "unknown";
 	/* "type" repeats the tag (the first events API had only condition hits, as "type") */
@@ -270,7 +270,7 @@ static void window_json(struct sc_prom_out *o, const struct sc_profile *p, uint3
 	for (uint64_t n = from; n < to; n++) {
 		if (n > from)
 			sc_prom_put(o, ",");
-		sample_json(o, nth(p, inst, n));
+		sc_profile_sample_json(o, nth(p, inst, n));
 	}
 	sc_prom_put(o, "]");
 }
@@ -364,7 +364,7 @@ static unsigned events_list(struct sc_profile *p, const char *query, struct sc_p
 	for (uint64_t i = 0; i < n_copy; i++) {
 		if (i)
 			sc_prom_put(o, ",");
-		event_json(o, p, &copy[i]);
+		sc_profile_event_json(o, p, &copy[i]);
 	}
 	free(copy);
 	sc_prom_put(o, "]");
@@ -382,7 +382,7 @@ static unsigned events_list(struct sc_profile *p, const char *query, struct sc_p
 		for (uint64_t i = p->history_n[inst] - n; i < p->history_n[inst]; i++) {
 			if (i > p->history_n[inst] - n)
 				sc_prom_put(o, ",");
-			sample_json(o, nth(p, inst, i));
+			sc_profile_sample_json(o, nth(p, inst, i));
 		}
 		sc_prom_put(o, "]");
 	}
@@ -420,7 +420,7 @@ static unsigned event_one(struct sc_profile *p, const char *id_text, const char 
 		return bad(o, 404, why);
 	}
 	sc_prom_put(o, "{\"event\":");
-	event_json(o, p, &e);
+	sc_profile_event_json(o, p, &e);
 	pthread_mutex_lock(&p->lock);
 	uint32_t inst = pick_instance(p, &q);
 	sc_prom_put(o, ",\"role\":\"%s\",\"instance\":%u", instance_roles[inst], inst);
@@ -478,7 +478,7 @@ static unsigned samples(struct sc_profile *p, const char *query, struct sc_prom_
 		}
 		if (taken++)
 			sc_prom_put(o, ",");
-		sample_json(o, s);
+		sc_profile_sample_json(o, s);
 		last_tick = s->tick;
 	}
 	pthread_mutex_unlock(&p->lock);

@@ -90,6 +90,12 @@ void sc_profile_set_conditions(struct sc_profile *p, const struct sc_condition *
  * for a bad query, 404 for an event not held, with an error object). */
 char *sc_profile_api_json(struct sc_profile *p, const char *what, const char *query, size_t *len, unsigned *status);
 
+/* One sample / one event as the debug API writes it (docs/protocol.md §10);
+ * the feed (server/sample_feed.c) writes the same. */
+struct sc_prom_out;
+void sc_profile_sample_json(struct sc_prom_out *o, const struct sc_sample *s);
+void sc_profile_event_json(struct sc_prom_out *o, const struct sc_profile *p, const struct sc_event *e);
+
 /* Folds one sample into the histograms (the ring reader's step; tests call it). */
 void sc_profile_add(struct sc_profile *p, const struct sc_sample *s);
 
