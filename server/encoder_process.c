@@ -1107,6 +1107,12 @@ static void open_profile(struct encp *p)
 	                         "particles", cfg->particles, "players", cfg->players, "sample_every", cfg->sample_every,
 	                         "encoder", sc_encoder_name(p->enc), "device", dev ? dev : json_null(), "passes", pj,
 	                         "conditions", cj, "instances", "primary", "shadow0", "shadow1");
+	/* --sample-window: only the samples around condition hits are in the file */
+	if (meta)
+		json_object_set_new(meta, "sample_window", cfg->sample_window
+		                    ? json_pack("{s:i,s:i}", "before", (json_int_t)cfg->sample_window_before, "after",
+		                                (json_int_t)cfg->sample_window_after)
+		                    : json_null());
 	char *text = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
 	json_decref(meta);
 	char err[256];
@@ -1187,6 +1193,13 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 	sc_profile_set_conditions(&p->profile, cfg->conditions, cfg->n_conditions);
 	sc_profile_set_retention(&p->profile, cfg->sample_retention, cfg->event_retention);
 	sc_sample_feed_init(&p->feed, &p->profile, cfg->feed_queue);
+	if (cfg->sample_window) {
+		if (!sc_profile_set_window(&p->profile, cfg->sample_window_before, cfg->sample_window_after))
+			sc_warn("profiling: no memory for --sample-window; every sample is retained");
+		else if (cfg->n_conditions == 0)
+			sc_warn("profiling: --sample-window %u:%u without a condition retains no sample",
+			        cfg->sample_window_before, cfg->sample_window_after);
+	}
 	p->api = (struct sc_debug_api){
 		.cfg = cfg,
 		.api_token = p->api_token,

@@ -73,6 +73,7 @@ void sc_profile_finish(struct sc_profile *p)
 		p->history[i] = NULL;
 	}
 	sc_event_track_finish(&p->events);
+	sc_sample_window_finish(&p->window);
 	pthread_mutex_destroy(&p->lock);
 	p->inited = false;
 }
@@ -97,6 +98,8 @@ static void condition_hit(struct sc_profile *p, uint32_t i, const struct sc_samp
 		                            .threshold = c->threshold};
 		sc_profile_file_put(p->file, SC_PF_CONDITION, &r, sizeof(r));
 	}
+	if (p->window.on)
+		sc_sample_window_hit(&p->window, s->tick); /* before the sample's own take: it is in */
 	if (c->capture && p->session) {
 		/* the running shadow, behind by its delay, captures that tick's state
 		 * (session.h: seq << 40 | condition << 32 | tick; the seq never 0) */
@@ -138,10 +141,10 @@ static void check_conditions(struct sc_profile *p, const struct sc_sample *s)
 	}
 }
 
-void sc_profile_add(struct sc_profile *p, const struct sc_sample *s)
+/* The histograms and the conditions: every sample read, retained or not. */
+static void observe(struct sc_profile *p, const struct sc_sample *s)
 {
 	uint32_t role = s->instance == SC_SAMPLE_PRIMARY ? 0 : 1;
-	keep_sample(p, s);
 	if (role == 0) {
 		if (s->frame_ns)
 			sc_hist_observe_tick(&p->frame_time, s->frame_ns, s->tick);
@@ -162,6 +165,26 @@ void sc_profile_add(struct sc_profile *p, const struct sc_sample *s)
 		atomic_fetch_add_explicit(&p->samples_read[s->instance], 1, memory_order_relaxed);
 }
 
+void sc_profile_add(struct sc_profile *p, const struct sc_sample *s)
+{
+	keep_sample(p, s);
+	observe(p, s);
+}
+
+/* A sample retained: the profile file and the store (--sample-window). */
+static void retain(void *ud, const struct sc_sample *s)
+{
+	struct sc_profile *p = ud;
+	if (p->file)
+		sc_profile_file_put(p->file, SC_PF_SAMPLE, s, sizeof(*s));
+	keep_sample(p, s);
+}
+
+bool sc_profile_set_window(struct sc_profile *p, uint32_t before, uint32_t after)
+{
+	return sc_sample_window_init(&p->window, before, after);
+}
+
 size_t sc_profile_drain(struct sc_profile *p, size_t max)
 {
 	size_t n = 0;
@@ -175,6 +198,13 @@ size_t sc_profile_drain(struct sc_profile *p, size_t max)
 				break;
 			if (r != SC_RING_SUCCESS || s.instance != i) {
 				atomic_fetch_add_explicit(&p->samples_bad, 1, memory_order_relaxed);
+				continue;
+			}
+			if (p->window.on) {
+				/* its conditions first: a hit on it opens the window it is in */
+				observe(p, &s);
+				sc_sample_window_take(&p->window, &s, retain, p);
+				n++;
 				continue;
 			}
 			if (p->file) /* before the conditions' hits on it */
@@ -277,6 +307,22 @@ size_t sc_profile_metrics_text(const struct sc_profile *p, char *buf, size_t len
 	counter(&o, "shadowcast_sample_retention", "gauge",
 	        "Samples kept per instance for the debug API (--sample-retention).");
 	sc_prom_put(&o, "shadowcast_sample_retention %u\n", p->sample_retention);
+	static const char *const window_names[2] = {"shadowcast_samples_outside_window_total",
+	                                            "shadowcast_samples_in_window_total"};
+	static const char *const window_help[2] = {
+		"Samples read but not retained: outside every condition hit's window (--sample-window).",
+		"Samples retained because they are within a condition hit's window (--sample-window)."};
+	for (uint32_t k = 0; k < 2; k++) {
+		counter(&o, window_names[k], "counter", window_help[k]);
+		for (uint32_t r = 0; r < SC_PROFILE_ROLES; r++) {
+			uint64_t v = 0;
+			for (uint32_t i = 0; i < SC_SAMPLE_INSTANCES; i++)
+				if ((i == SC_SAMPLE_PRIMARY) == (r == 0))
+					v += k ? atomic_load_explicit(&p->window.retained[i], memory_order_relaxed)
+					       : atomic_load_explicit(&p->window.discarded[i], memory_order_relaxed);
+			sc_prom_put(&o, "%s{role=\"%s\"} %llu\n", window_names[k], role_names[r], (unsigned long long)v);
+		}
+	}
 	counter(&o, "shadowcast_profile_store_bytes", "gauge",
 	        "Memory of the sample stores and the event track: fixed by the two retentions.");
 	sc_prom_put(&o, "shadowcast_profile_store_bytes %zu\n", sc_profile_store_bytes(p));

@@ -14,6 +14,7 @@
 #include "server/condition.h"
 #include "server/event_track.h"
 #include "server/prom_hist.h"
+#include "server/sample_window.h"
 #include "session/sample_ring.h"
 
 struct sc_arena;
@@ -62,6 +63,8 @@ struct sc_profile {
 	/* --profile FILE: every sample read and every hit go there too (set
 	 * before the encode thread starts; NULL: none) */
 	struct sc_profile_file *file;
+	/* --sample-window: only the samples around condition hits retained (off: all) */
+	struct sc_sample_window window;
 };
 
 /* Attaches to the rings (a missing one is logged and skipped). */
@@ -75,6 +78,10 @@ bool sc_profile_set_retention(struct sc_profile *p, uint32_t samples, uint32_t e
 /* Bytes the sample stores and the event track hold: the bound the two
  * retentions set (fixed once allocated). */
 size_t sc_profile_store_bytes(const struct sc_profile *p);
+
+/* --sample-window BEFORE:AFTER (docs/profiling.md): before the first
+ * sample. false: no memory (the mode stays off). */
+bool sc_profile_set_window(struct sc_profile *p, uint32_t before, uint32_t after);
 
 /* Frees the history. */
 void sc_profile_finish(struct sc_profile *p);
