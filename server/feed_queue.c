@@ -43,7 +43,7 @@ struct sc_feed_item *sc_feed_queue_peek(struct sc_feed_queue *q)
 	return q->tail != q->head ? &q->items[q->head % q->capacity] : NULL;
 }
 
-void sc_feed_queue_push(struct sc_feed_queue *q, uint64_t seq, const struct sc_sample *s)
+void sc_feed_queue_push(struct sc_feed_queue *q, uint64_t seq, const struct sc_sample *s, uint32_t meta)
 {
 	if (!q->capacity)
 		return;
@@ -61,5 +61,6 @@ void sc_feed_queue_push(struct sc_feed_queue *q, uint64_t seq, const struct sc_s
 	it->seq = seq;
 	it->dropped_before = q->pending_gap;
 	it->s = *s;
+	it->meta = meta;
 	q->pending_gap = 0;
 }

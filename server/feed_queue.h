@@ -19,6 +19,7 @@
 struct sc_feed_item {
 	uint64_t seq;            /* the instance's sample number, 1, 2, ... */
 	uint64_t dropped_before; /* samples seq - dropped_before .. seq - 1 were dropped */
+	uint32_t meta;           /* the metadata version in force for it (server/profile_metrics.h) */
 	struct sc_sample s;
 };
 
@@ -38,7 +39,7 @@ void sc_feed_queue_finish(struct sc_feed_queue *q);
 void sc_feed_queue_gap(struct sc_feed_queue *q, uint64_t n);
 /* Appends sample seq (seqs increasing, gaps only through sc_feed_queue_gap);
  * a full queue drops its oldest first. */
-void sc_feed_queue_push(struct sc_feed_queue *q, uint64_t seq, const struct sc_sample *s);
+void sc_feed_queue_push(struct sc_feed_queue *q, uint64_t seq, const struct sc_sample *s, uint32_t meta);
 /* The oldest held, NULL when empty; pop removes it. */
 struct sc_feed_item *sc_feed_queue_peek(struct sc_feed_queue *q);
 void sc_feed_queue_pop(struct sc_feed_queue *q);

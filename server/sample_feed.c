@@ -139,7 +139,8 @@ static void copy_samples(struct sc_sample_feed *f, struct sc_feed_sub *s)
 		if (n > FEED_COPY_PER_PUMP)
 			n = FEED_COPY_PER_PUMP;
 		for (uint64_t i = 0; i < n; i++, s->next_n++)
-			sc_feed_queue_push(&s->q, s->next_n + 1, &h[s->next_n % r]);
+			sc_feed_queue_push(&s->q, s->next_n + 1, &h[s->next_n % r],
+			                   p->history_meta[s->instance][s->next_n % r]);
 		f->samples_dropped_queue += s->q.overflow_dropped - overflow0;
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -204,11 +205,32 @@ static size_t send_events(struct sc_sample_feed *f, struct sc_feed_sub *s, size_
 	return room;
 }
 
+/* The metadata JSON of version v into the subscriber's cache; false when
+ * the store's lock is busy (tried at the next pump). */
+static bool meta_of(struct sc_sample_feed *f, struct sc_feed_sub *s, uint32_t v)
+{
+	if (s->meta_have && s->meta_ver == v)
+		return true;
+	struct sc_profile *p = f->profile;
+	if (pthread_mutex_trylock(&p->lock) != 0) {
+		f->lock_busy++;
+		return false;
+	}
+	const char *json = sc_profile_meta_json_locked(p, s->instance, v);
+	snprintf(s->meta_json, sizeof(s->meta_json), "%s", json ? json : "null");
+	pthread_mutex_unlock(&p->lock);
+	s->meta_ver = v;
+	s->meta_have = true;
+	return true;
+}
+
 static void send_samples(struct sc_sample_feed *f, struct sc_feed_sub *s, size_t room)
 {
 	char buf[FEED_MSG_MAX];
 	struct sc_feed_item *it;
 	while (room >= FEED_MSG_MAX && (it = sc_feed_queue_peek(&s->q))) {
+		if (!meta_of(f, s, it->meta))
+			return;
 		if (it->dropped_before) {
 			if (!send_dropped(f, s, "samples", it->seq - it->dropped_before, it->dropped_before))
 				return;
@@ -218,7 +240,7 @@ static void send_samples(struct sc_sample_feed *f, struct sc_feed_sub *s, size_t
 		}
 		struct sc_prom_out o = {.buf = buf, .len = sizeof(buf)};
 		sc_prom_put(&o, "{\"type\":\"sample\",\"seq\":%llu,\"sample\":", (unsigned long long)it->seq);
-		sc_profile_sample_json(&o, &it->s);
+		sc_profile_sample_json(&o, &it->s, s->meta_json);
 		sc_prom_put(&o, "}");
 		if (!send_out(f, s, &o))
 			return;

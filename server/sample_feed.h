@@ -36,6 +36,11 @@ struct sc_feed_sub {
 	uint64_t next_n;     /* the next history index to copy (the sample seq - 1) */
 	uint64_t next_event; /* the next event id to send */
 	struct sc_feed_queue q;
+	/* the metadata JSON of the version the last sample sent had (copied
+	 * under the profile's lock when it changes) */
+	uint32_t meta_ver;
+	bool meta_have;
+	char meta_json[1024];
 };
 
 struct sc_sample_feed {

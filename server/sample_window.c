@@ -10,7 +10,7 @@ bool sc_sample_window_init(struct sc_sample_window *w, uint32_t before, uint32_t
 	w->after = after < SC_SAMPLE_WINDOW_AFTER_MAX ? after : SC_SAMPLE_WINDOW_AFTER_MAX;
 	w->cap = w->before + 1;
 	for (uint32_t i = 0; i < SC_SAMPLE_INSTANCES; i++) {
-		w->pending[i] = calloc(w->cap, sizeof(struct sc_sample));
+		w->pending[i] = calloc(w->cap, sizeof(*w->pending[i]));
 		if (!w->pending[i]) {
 			sc_sample_window_finish(w);
 			return false;
@@ -46,8 +46,8 @@ static bool in_window(const struct sc_sample_window *w, uint32_t tick)
 	return false;
 }
 
-void sc_sample_window_take(struct sc_sample_window *w, const struct sc_sample *s,
-                           void (*keep)(void *ud, const struct sc_sample *x), void *ud)
+void sc_sample_window_take(struct sc_sample_window *w, const struct sc_sample *s, uint32_t tag,
+                           void (*keep)(void *ud, const struct sc_sample *x, uint32_t tag), void *ud)
 {
 	uint32_t i = s->instance;
 	if (!w->on || i >= SC_SAMPLE_INSTANCES)
@@ -57,9 +57,10 @@ void sc_sample_window_take(struct sc_sample_window *w, const struct sc_sample *s
 	 * is kept (they would come after it) or when no later hit's window can
 	 * reach back to them (a later hit is at s's tick or after) */
 	while (w->head[i] != w->tail[i]) {
-		const struct sc_sample *f = &w->pending[i][w->head[i] % w->cap];
+		const struct sc_window_pending *pf = &w->pending[i][w->head[i] % w->cap];
+		const struct sc_sample *f = &pf->s;
 		if (in_window(w, f->tick)) {
-			keep(ud, f);
+			keep(ud, f, pf->tag);
 			atomic_fetch_add_explicit(&w->retained[i], 1, memory_order_relaxed);
 		} else if (now || (uint64_t)f->tick + w->before < s->tick) {
 			atomic_fetch_add_explicit(&w->discarded[i], 1, memory_order_relaxed);
@@ -69,7 +70,7 @@ void sc_sample_window_take(struct sc_sample_window *w, const struct sc_sample *s
 		w->head[i]++;
 	}
 	if (now) {
-		keep(ud, s);
+		keep(ud, s, tag);
 		atomic_fetch_add_explicit(&w->retained[i], 1, memory_order_relaxed);
 		return;
 	}
@@ -77,5 +78,6 @@ void sc_sample_window_take(struct sc_sample_window *w, const struct sc_sample *s
 		w->head[i]++;
 		atomic_fetch_add_explicit(&w->discarded[i], 1, memory_order_relaxed);
 	}
-	w->pending[i][w->tail[i]++ % w->cap] = *s;
+	w->pending[i][w->tail[i] % w->cap].s = *s;
+	w->pending[i][w->tail[i]++ % w->cap].tag = tag;
 }

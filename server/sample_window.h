@@ -24,7 +24,10 @@ struct sc_sample_window {
 	uint32_t before, after;
 	struct { uint32_t lo, hi; } win[SC_SAMPLE_WINDOWS];
 	uint32_t n_win, next_win;
-	struct sc_sample *pending[SC_SAMPLE_INSTANCES]; /* FIFO of cap samples each */
+	struct sc_window_pending {
+		struct sc_sample s;
+		uint32_t tag; /* the caller's, given back with it (the metadata version in force) */
+	} *pending[SC_SAMPLE_INSTANCES];            /* FIFO of cap samples each */
 	uint32_t cap;
 	uint64_t head[SC_SAMPLE_INSTANCES], tail[SC_SAMPLE_INSTANCES];
 	_Atomic uint64_t discarded[SC_SAMPLE_INSTANCES];
@@ -41,8 +44,9 @@ void sc_sample_window_hit(struct sc_sample_window *w, uint32_t tick);
 
 /* The next sample read (after its conditions were evaluated): keep(ud, x) is
  * called for every sample retained now, in the order they were taken (older
- * pending ones first, then s if it is retained at once). */
-void sc_sample_window_take(struct sc_sample_window *w, const struct sc_sample *s,
-                           void (*keep)(void *ud, const struct sc_sample *x), void *ud);
+ * pending ones first, then s if it is retained at once), with the tag it
+ * was taken with. */
+void sc_sample_window_take(struct sc_sample_window *w, const struct sc_sample *s, uint32_t tag,
+                           void (*keep)(void *ud, const struct sc_sample *x, uint32_t tag), void *ud);
 
 #endif

@@ -46,7 +46,7 @@ int main(void)
 	for (int i = 0; i < 10; i++) {
 		seq++;
 		struct sc_sample s = sample((uint32_t)seq * 2);
-		sc_feed_queue_push(&q, seq, &s);
+		sc_feed_queue_push(&q, seq, &s, 0);
 	}
 	check(sc_feed_queue_len(&q) == 10);
 	last = drain(&q, last, &reported, &popped);
@@ -56,7 +56,7 @@ int main(void)
 	for (int i = 0; i < 100; i++) {
 		seq++;
 		struct sc_sample s = sample((uint32_t)seq * 2);
-		sc_feed_queue_push(&q, seq, &s);
+		sc_feed_queue_push(&q, seq, &s, 0);
 	}
 	check(sc_feed_queue_len(&q) == 16);
 	check(q.overflow_dropped == 84);
@@ -71,7 +71,7 @@ int main(void)
 	for (int i = 0; i < 20; i++) {
 		seq++;
 		struct sc_sample s = sample((uint32_t)seq * 2);
-		sc_feed_queue_push(&q, seq, &s);
+		sc_feed_queue_push(&q, seq, &s, 0);
 	}
 	check(q.gap_dropped == 5 && q.overflow_dropped == 88);
 	check(sc_feed_queue_peek(&q)->dropped_before == 5 + 4);
@@ -88,7 +88,7 @@ int main(void)
 		for (int i = 0; i < n; i++) {
 			seq++;
 			struct sc_sample s = sample((uint32_t)seq * 2);
-			sc_feed_queue_push(&q, seq, &s);
+			sc_feed_queue_push(&q, seq, &s, 0);
 		}
 		if (round % 2)
 			last = drain(&q, last, &reported, &popped);

@@ -8,9 +8,10 @@
 static uint32_t kept[4096];
 static uint32_t n_kept;
 
-static void keep(void *ud, const struct sc_sample *x)
+static void keep(void *ud, const struct sc_sample *x, uint32_t tag)
 {
 	(void)ud;
+	check(tag == x->tick * 3u); /* the tag it was taken with */
 	check(n_kept < 4096);
 	kept[n_kept++] = x->tick;
 }
@@ -21,7 +22,7 @@ static void take(struct sc_sample_window *w, uint16_t inst, uint32_t tick)
 	memset(&s, 0, sizeof(s));
 	s.tick = tick;
 	s.instance = inst;
-	sc_sample_window_take(w, &s, keep, NULL);
+	sc_sample_window_take(w, &s, tick * 3u, keep, NULL);
 }
 
 static void expect_range(uint32_t lo, uint32_t hi)
