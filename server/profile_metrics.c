@@ -171,6 +171,10 @@ void sc_profile_meta(struct sc_profile *p, const struct sc_sample_meta *m)
 		atomic_fetch_add_explicit(&p->meta_refused, 1, memory_order_relaxed);
 		return;
 	}
+	if (i < pm->n && strcmp(pm->kv[i].value, m->value) == 0) {
+		pthread_mutex_unlock(&p->lock); /* a repeat (session/sample_writer.h): nothing new */
+		return;
+	}
 	if (i == pm->n)
 		pm->n++;
 	pm->kv[i] = *m;

@@ -74,6 +74,11 @@ bool sc_sample_meta_set(struct sc_sample_writer *w, const char *key, const char 
 void sc_sample_begin(struct sc_sample_writer *w, uint32_t tick, uint64_t start_ns)
 {
 	w->tick = tick;
+	/* now and then every key again: an encoder process that restarted (and
+	 * lost what it knew) has them back within SC_SAMPLE_META_REPEAT ticks */
+	if (tick % SC_SAMPLE_META_REPEAT == 0)
+		for (uint32_t i = 0; i < w->n_meta; i++)
+			w->meta[i].dirty = true;
 	if (w->ring)
 		meta_flush(w);
 	w->due = sc_sample_due(w->every, tick);

@@ -13,6 +13,9 @@
 #include "net/shm/spsc_ring.h"
 #include "session/shm/sample.h"
 
+/* ticks between two repeats of every metadata key (an encoder restart) */
+#define SC_SAMPLE_META_REPEAT 600u
+
 struct sc_sample_writer {
 	struct sc_spsc_ring *ring;  /* NULL: sampling off */
 	uint32_t every;             /* 0 = off */
@@ -46,7 +49,8 @@ void sc_sample_writer_init(struct sc_sample_writer *w, struct sc_spsc_ring *ring
  * printable ASCII; at most SC_SAMPLE_META_KEYS keys. Never waits: the
  * record goes to the sample ring now, or, when it is full, at the next
  * tick's begin (stamped with the tick it was set at). Setting the value a
- * key has already writes nothing. false: a bad key or value, a key too
+ * key has already writes nothing; every SC_SAMPLE_META_REPEAT ticks every
+ * key is written again (the reader ignores a value it has). false: a bad key or value, a key too
  * many, or sampling off. */
 bool sc_sample_meta_set(struct sc_sample_writer *w, const char *key, const char *value);
 
