@@ -4,9 +4,11 @@
  * (sc_input_log_observe) gets hostile tail, write_end and first_seq too.
  *
  * Input: u64 head, u64 tail, u8 max_type, u8 flags, then the data buffer
- * (ring: 256 bytes; input log: 8 records of 16 bytes), zero-padded; for the
+ * (ring: 256 bytes, 1024 as a sample ring; input log: 8 records of 16 bytes), zero-padded; for the
  * log, the first 8 data bytes are also write_end and max_type picks
- * first_seq (0, cursor, tail or UINT64_MAX). */
+ * first_seq (0, cursor, tail or UINT64_MAX). With flags bit 2 the ring is
+ * read as a sample ring (session/sample_ring.c: samples and the game's
+ * metadata records), and every record it accepts must be in range. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,12 +16,16 @@
 
 #include "net/shm/input_log.h"
 #include "net/shm/spsc_ring.h"
+#include "session/sample_ring.h"
 
 #define RING_CAP 256u
 #define LOG_CAP 8u
 #define LOG_REC 16u
 
 static _Alignas(64) uint8_t ring_mem[SC_RING_CTRL_SIZE + RING_CAP];
+/* a sample ring's records (136 bytes) need a ring of 1024: max_record is half of it */
+#define SAMPLE_RING_CAP 1024u
+static _Alignas(64) uint8_t sample_mem[SC_RING_CTRL_SIZE + SAMPLE_RING_CAP];
 static _Alignas(64) uint8_t log_mem[4096];
 
 static void on_record(void *ud, uint32_t type, const void *body, uint32_t len)
@@ -36,16 +42,35 @@ static void fuzz_ring(uint64_t head, uint64_t tail, uint8_t max_type, uint8_t fl
                       const uint8_t *data, size_t size)
 {
 	struct sc_spsc_ring ring;
-	memset(ring_mem, 0, sizeof(ring_mem));
-	if (!sc_spsc_ring_init(&ring, ring_mem, sizeof(ring_mem)))
+	uint8_t *mem = (flags & 4) ? sample_mem : ring_mem;
+	size_t cap = (flags & 4) ? SAMPLE_RING_CAP : RING_CAP;
+	memset(mem, 0, SC_RING_CTRL_SIZE + cap);
+	if (!sc_spsc_ring_init(&ring, mem, SC_RING_CTRL_SIZE + cap))
 		abort();
-	memcpy(ring.buf, data, size < RING_CAP ? size : RING_CAP);
+	memcpy(ring.buf, data, size < cap ? size : cap);
 	ring.ctrl->head = head;
 	ring.ctrl->tail = tail;
 	sc_spsc_ring_set_max_type(&ring, max_type);
 	uint32_t sum = 0;
 	for (int i = 0; i < 64; i++) {
-		if (flags & 1) {
+		if (flags & 4) {
+			struct sc_sample smp;
+			struct sc_sample_meta m;
+			uint32_t kind = 0;
+			enum sc_ring_result r = sc_sample_ring_read_rec(&ring, &smp, &m, &kind);
+			if (r == SC_RING_EMPTY)
+				break;
+			if (r == SC_RING_SUCCESS && kind == SC_MSG_SAMPLE && smp.instance >= SC_SAMPLE_INSTANCES)
+				abort();
+			if (r == SC_RING_SUCCESS && kind == SC_MSG_SAMPLE_META &&
+			    (m.instance >= SC_SAMPLE_INSTANCES || m.key_len < 1 || m.key_len > SC_SAMPLE_META_KEY_MAX ||
+			     m.value_len > SC_SAMPLE_META_VALUE_MAX || strlen(m.key) != m.key_len ||
+			     strlen(m.value) != m.value_len || !sc_sample_meta_key_ok(m.key) ||
+			     !sc_sample_meta_value_ok(m.value)))
+				abort();
+			if (r == SC_RING_SUCCESS && kind != SC_MSG_SAMPLE && kind != SC_MSG_SAMPLE_META)
+				abort();
+		} else if (flags & 1) {
 			uint8_t out[RING_CAP];
 			uint32_t type, len;
 			enum sc_ring_result r = sc_spsc_ring_read_one(&ring, &type, out,
@@ -61,7 +86,7 @@ static void fuzz_ring(uint64_t head, uint64_t tail, uint8_t max_type, uint8_t fl
 	}
 	/* After the reader is done the ring must still be usable by a writer. */
 	ring.head_cache = ring.ctrl->head;
-	if (ring.ctrl->tail - ring.ctrl->head <= RING_CAP)
+	if (ring.ctrl->tail - ring.ctrl->head <= cap)
 		(void)sc_spsc_ring_write(&ring, 1, "x", 1);
 }
 

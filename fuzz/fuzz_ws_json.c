@@ -22,8 +22,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size)
 		memcpy(buf, data, size);
 	if (sc_ws_json_parse_client_msg(buf, size, &m, err, sizeof(err))) {
-		if (m.type < SC_WS_CMSG_JOIN || m.type > SC_WS_CMSG_LATENCY)
+		if (m.type < SC_WS_CMSG_JOIN || m.type > SC_WS_CMSG_SUBSCRIBE)
 			abort(); /* (it said PING until the seed corpus had a latency message: chat and latency were new) */
+		if (m.type == SC_WS_CMSG_SUBSCRIBE &&
+		    (m.sub_instance >= SC_WS_SUBSCRIBE_INSTANCES || m.sub_from > (uint64_t)SC_WS_SUBSCRIBE_SEQ_MAX ||
+		     m.sub_events_from > (uint64_t)SC_WS_SUBSCRIBE_SEQ_MAX ||
+		     (m.sub_queue && (m.sub_queue < SC_WS_SUBSCRIBE_QUEUE_MIN || m.sub_queue > SC_WS_SUBSCRIBE_QUEUE_MAX))))
+			abort();
+		if (m.type != SC_WS_CMSG_SUBSCRIBE && (m.sub_has_from || m.sub_has_events_from || m.sub_queue))
+			abort(); /* subscribe's keys belong to it only */
 		if (m.type == SC_WS_CMSG_CHAT && (m.text_len < 1 || m.text_len > SC_WS_CHAT_MAX || m.text[m.text_len]))
 			abort();
 		if (m.type == SC_WS_CMSG_LATENCY) {

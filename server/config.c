@@ -15,14 +15,16 @@
 #include "server/web_root.h"
 #include "util/parse.h"
 
+/* getopt_long answers '?' (63) and ':' (58) for errors: the ids start above
+ * any character, so that no option ever reads as one */
 enum opt_id {
-	OPT_CONFIG = 1, OPT_LISTEN, OPT_SIZE, OPT_FPS, OPT_PARTICLES, OPT_PLAYERS, OPT_SEED,
+	OPT_CONFIG = 256, OPT_LISTEN, OPT_SIZE, OPT_FPS, OPT_PARTICLES, OPT_PLAYERS, OPT_SEED,
 	OPT_FRAME_SLOTS, OPT_DEVICE, OPT_ENCODER, OPT_VAAPI_DEVICE, OPT_BITRATE, OPT_IDR_INTERVAL,
 	OPT_MAX_CLIENTS, OPT_WEB_ROOT, OPT_SHADOW, OPT_NO_SHADOW, OPT_SHADOW_DEVICE, OPT_DELAY,
 	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_MAX_MESSAGE, OPT_CLIENT_RATE, OPT_CLIENT_QUEUE, OPT_CLIENT_SNDBUF, OPT_API_TOKEN, OPT_API_TOKEN_FILE, OPT_PLAYER_TOKEN_FILE, OPT_SPECTATOR_TOKEN_FILE, OPT_CAPTURES_QUOTA, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ALLOW_ORIGIN, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
 	OPT_LOG_CAPACITY, OPT_SHADOW_BACKLOG, OPT_CRASH_LOOP, OPT_TEST_ENCODE_HOLD, OPT_TEST_DETECT_LATE, OPT_TEST_SLOW_FIRST_SUBMIT, OPT_FOLLOW,
 	OPT_PRINT_CONFIG, OPT_HELP, OPT_AUDIO, OPT_NO_AUDIO, OPT_AUDIO_BITRATE,
-	OPT_SAMPLE_EVERY, OPT_CONDITION, OPT_PROFILE, OPT_PROFILE_MAX, OPT_SAMPLE_RETENTION, OPT_EVENT_RETENTION,
+	OPT_SAMPLE_EVERY, OPT_CONDITION, OPT_PROFILE, OPT_PROFILE_MAX, OPT_SAMPLE_RETENTION, OPT_EVENT_RETENTION, OPT_FEED_QUEUE, OPT_SAMPLE_WINDOW,
 	OPT_SESSION_NAME,
 };
 
@@ -78,6 +80,8 @@ static const struct opt_desc opt_table[] = {
 	{"profile-max-mib", OPT_PROFILE_MAX, "MIB",
 	 "the profile file's size limit, 1..65536 MiB: records past it are dropped and counted (default 256)", FOR_USER},
 	{"sample-retention", OPT_SAMPLE_RETENTION, "N", "profiling samples the server keeps per instance for the debug API, 64..1048576, 104 bytes each (default 3600: a minute at 60 ticks/s)", FOR_USER},
+	{"sample-window", OPT_SAMPLE_WINDOW, "B:A", "retain only the samples from B ticks before to A ticks after a condition hit (B 0..3600, A 0..1000000), the rest read and discarded; off: every sample (default off)", FOR_USER},
+	{"feed-queue", OPT_FEED_QUEUE, "N", "samples queued per sample-feed subscriber before its oldest are dropped, 16..65536, about 120 bytes each (default 4096)", FOR_USER},
 	{"event-retention", OPT_EVENT_RETENTION, "N", "events the session's event track keeps, 16..1048576, the oldest dropped first (default 4096)", FOR_USER},
 	{"session-name", OPT_SESSION_NAME, "NAME", "the session label of every /metrics series, 1..63 of [A-Za-z0-9._:@/-] and [ ] (IPv6 addresses) (default: the listen address, ADDR:PORT)", FOR_USER},
 	{"shadow", OPT_SHADOW, "on|off", "run the delayed shadow instance (default on)", FOR_USER},
@@ -139,6 +143,7 @@ void sc_run_config_defaults(struct sc_run_config *cfg)
 	cfg->sample_every = 1;
 	cfg->profile_max_mib = 256;
 	cfg->sample_retention = 3600;
+	cfg->feed_queue = 4096;
 	cfg->event_retention = 4096;
 	cfg->delay_ms = 1000;
 	cfg->hang_timeout_ms = 500;
@@ -333,6 +338,25 @@ static const char *set_option(struct sc_run_config *cfg, int id, const char *v)
 	case OPT_PROFILE_MAX: return U32(profile_max_mib, 1, 65536, "must be 1..65536 (MiB)");
 	case OPT_SAMPLE_RETENTION: return U32(sample_retention, 64, 1u << 20, "must be 64..1048576 (samples per instance)");
 	case OPT_EVENT_RETENTION: return U32(event_retention, 16, 1u << 20, "must be 16..1048576 (events)");
+	case OPT_SAMPLE_WINDOW: {
+		if (strcmp(v, "off") == 0) {
+			cfg->sample_window = false;
+			return NULL;
+		}
+		const char *colon = strchr(v, ':');
+		char before[16];
+		size_t n = colon ? (size_t)(colon - v) : 0;
+		if (!colon || n == 0 || n >= sizeof(before))
+			return "must be BEFORE:AFTER (ticks) or off";
+		memcpy(before, v, n);
+		before[n] = '\0';
+		if (!sc_parse_u32(before, 0, 3600, &cfg->sample_window_before) ||
+		    !sc_parse_u32(colon + 1, 0, 1000000, &cfg->sample_window_after))
+			return "must be BEFORE:AFTER with BEFORE 0..3600 and AFTER 0..1000000 (ticks), or off";
+		cfg->sample_window = true;
+		return NULL;
+	}
+	case OPT_FEED_QUEUE: return U32(feed_queue, 16, 65536, "must be 16..65536 (samples per feed subscriber)");
 	case OPT_SESSION_NAME: {
 		size_t n = strlen(v);
 		if (n == 0 || n > 63 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:@/-[]") != n)
@@ -524,8 +548,12 @@ void sc_run_config_write(FILE *out, const struct sc_run_config *cfg)
 	        cfg->max_message_bytes, cfg->client_rate, cfg->client_queue_kib, cfg->client_sndbuf_kib);
 	static const char *const on_fault[] = {"restore", "restart", "stop"};
 	fprintf(out, "audio = %s\naudio-bitrate = %u\n", cfg->audio ? "on" : "off", cfg->audio_bitrate_kbps);
-	fprintf(out, "sample-every = %u\nsample-retention = %u\nevent-retention = %u\n", cfg->sample_every,
-	        cfg->sample_retention, cfg->event_retention);
+	fprintf(out, "sample-every = %u\nsample-retention = %u\nevent-retention = %u\nfeed-queue = %u\n", cfg->sample_every,
+	        cfg->sample_retention, cfg->event_retention, cfg->feed_queue);
+	if (cfg->sample_window)
+		fprintf(out, "sample-window = %u:%u\n", cfg->sample_window_before, cfg->sample_window_after);
+	else
+		fprintf(out, "sample-window = off\n");
 	if (cfg->session_name[0])
 		fprintf(out, "session-name = %s\n", cfg->session_name);
 	for (uint32_t i = 0; i < cfg->n_conditions; i++)

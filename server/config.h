@@ -43,6 +43,11 @@ struct sc_run_config {
 	/* what the encoder keeps for the debug API: samples per instance, events */
 	uint32_t sample_retention;
 	uint32_t event_retention;
+	/* samples queued per sample-feed subscriber (server/feed_queue.h) */
+	uint32_t feed_queue;
+	/* --sample-window B:A: only samples B ticks before to A after a condition hit retained */
+	bool sample_window;
+	uint32_t sample_window_before, sample_window_after;
 	/* the session label of every /metrics series ("" = the listen address, ADDR:PORT) */
 	char session_name[64];
 	/* target conditions (server/condition.h): one per `condition` line, in order */

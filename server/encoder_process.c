@@ -41,6 +41,7 @@
 #include "server/disk_worker.h"
 #include "server/encoder_audio.h"
 #include "server/profile_metrics.h"
+#include "server/sample_feed.h"
 #include "server/encoder_metrics.h"
 #include "server/frame_encode.h"
 #include "server/frame_reader.h"
@@ -112,6 +113,8 @@ struct encp {
 	struct sc_encoder_audio audio;
 	/* encode thread drains the sample rings, /metrics reads the histograms */
 	struct sc_profile profile;
+	/* the developer's live sample feed over /stream (service thread) */
+	struct sc_sample_feed feed;
 	/* per-client RTT and input-to-display histograms (service thread) */
 	struct sc_client_metrics client_metrics;
 	/* --profile FILE (NULL: none); the encode thread also records incidents */
@@ -306,7 +309,26 @@ static size_t metrics_text(void *user, char *buf, size_t len, bool openmetrics)
 	struct encp *p = user;
 	size_t n = sc_encoder_metrics_text(&p->status, buf, len);
 	n += sc_profile_metrics_text(&p->profile, buf + n, len - n, openmetrics);
+	n += sc_sample_feed_metrics_text(&p->feed, buf + n, len - n);
 	return n + sc_client_metrics_text(&p->client_metrics, buf + n, len - n);
+}
+
+static bool on_subscribe(void *user, uint32_t client_id, const struct sc_ws_subscribe *req, char *why, size_t whylen)
+{
+	struct encp *p = user;
+	return sc_sample_feed_subscribe(&p->feed, client_id, req, why, whylen);
+}
+
+static void on_unsubscribe(void *user, uint32_t client_id)
+{
+	struct encp *p = user;
+	sc_sample_feed_unsubscribe(&p->feed, client_id);
+}
+
+static void feed_pump(void *user)
+{
+	struct encp *p = user;
+	sc_sample_feed_pump(&p->feed);
 }
 
 static void on_client_figures(void *user, const struct sc_ws_client_figures *f)
@@ -1033,6 +1055,9 @@ static bool create_server(struct encp *p)
 		.on_join = on_join,
 		.on_leave = on_leave,
 		.on_chat = on_chat,
+		.on_subscribe = on_subscribe,
+		.on_unsubscribe = on_unsubscribe,
+		.feed_pump = feed_pump,
 		.metrics_text_fmt = metrics_text,
 		.on_client_figures = on_client_figures,
 		.on_client_measure = on_client_measure,
@@ -1082,6 +1107,12 @@ static void open_profile(struct encp *p)
 	                         "particles", cfg->particles, "players", cfg->players, "sample_every", cfg->sample_every,
 	                         "encoder", sc_encoder_name(p->enc), "device", dev ? dev : json_null(), "passes", pj,
 	                         "conditions", cj, "instances", "primary", "shadow0", "shadow1");
+	/* --sample-window: only the samples around condition hits are in the file */
+	if (meta)
+		json_object_set_new(meta, "sample_window", cfg->sample_window
+		                    ? json_pack("{s:i,s:i}", "before", (json_int_t)cfg->sample_window_before, "after",
+		                                (json_int_t)cfg->sample_window_after)
+		                    : json_null());
 	char *text = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
 	json_decref(meta);
 	char err[256];
@@ -1161,6 +1192,14 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 	sc_profile_init(&p->profile, p->arena, p->session); /* the sample rings (session/shm/sample.h) */
 	sc_profile_set_conditions(&p->profile, cfg->conditions, cfg->n_conditions);
 	sc_profile_set_retention(&p->profile, cfg->sample_retention, cfg->event_retention);
+	sc_sample_feed_init(&p->feed, &p->profile, cfg->feed_queue);
+	if (cfg->sample_window) {
+		if (!sc_profile_set_window(&p->profile, cfg->sample_window_before, cfg->sample_window_after))
+			sc_warn("profiling: no memory for --sample-window; every sample is retained");
+		else if (cfg->n_conditions == 0)
+			sc_warn("profiling: --sample-window %u:%u without a condition retains no sample",
+			        cfg->sample_window_before, cfg->sample_window_after);
+	}
 	p->api = (struct sc_debug_api){
 		.cfg = cfg,
 		.api_token = p->api_token,
@@ -1181,6 +1220,7 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 	if (!create_server(p))
 		goto out_arena;
 	sc_encoder_audio_set_server(&p->audio, p->ws);
+	sc_sample_feed_set_server(&p->feed, p->ws);
 	/* after the server (it wakes it), before its service loop */
 	if (!(p->disk = sc_disk_worker_create(disk_wake, p)) || !(p->summaries = sc_capture_summaries_create(p->disk))) {
 		sc_err("cannot start the disk worker");
@@ -1213,6 +1253,7 @@ out_ws:
 out_arena:
 	sc_frame_reader_finish(&p->reader);
 	sc_encoder_audio_finish(&p->audio);
+	sc_sample_feed_finish(&p->feed);
 	sc_profile_finish(&p->profile);
 	if (p->arena) {
 		sc_arena_unregister(p->arena);

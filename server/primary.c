@@ -81,6 +81,8 @@ struct primary {
 	bool restored; /* started from a capture (--restore): the match-start notice says so */
 	struct sc_spsc_ring sample_ring; /* profiling samples (session/shm/sample.h), --sample-every */
 	struct sc_sample_writer sampler;
+	bool meta_started;            /* the game's metadata set once (game_meta) */
+	uint32_t meta_score[2];
 };
 
 /* Exit status of a primary that stopped on a detected fault (the supervisor
@@ -611,6 +613,27 @@ static void write_incident_notice(struct primary *p, uint32_t tick)
 	                  SC_MSG_PRIORITY_GAME, 0, &n, sizeof(n));
 }
 
+/* The game's profiling metadata (docs/profiling.md "Metadata"): what the
+ * samples from this tick on are about. A key set to the value it has costs
+ * a compare; a changed one is a record in the sample ring. */
+static void game_meta(struct primary *p, uint32_t tick, const struct sc_game_header *h)
+{
+	char v[64];
+	snprintf(v, sizeof(v), "%u:%u", h->score0, h->score1);
+	sc_sample_meta_set(&p->sampler, "score", v);
+	sc_sample_meta_set(&p->sampler, "phase", h->kickoff ? "kickoff" : "play");
+	if (!p->meta_started) {
+		snprintf(v, sizeof(v), "%s at tick %u", p->restored ? "match restored" : "match start", tick);
+		sc_sample_meta_set(&p->sampler, "last_event", v);
+	} else if (h->score0 != p->meta_score[0] || h->score1 != p->meta_score[1]) {
+		snprintf(v, sizeof(v), "goal for team %u at tick %u", h->score0 != p->meta_score[0] ? 0u : 1u, tick);
+		sc_sample_meta_set(&p->sampler, "last_event", v);
+	}
+	p->meta_started = true;
+	p->meta_score[0] = h->score0;
+	p->meta_score[1] = h->score1;
+}
+
 static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 {
 	struct sc_session_shm *s = p->session;
@@ -659,6 +682,7 @@ static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 		return TICK_FAULT;
 	}
 	sc_sample_result(&p->sampler, &res, rec.n_inputs, sc_game_config(p->game)->particles, true);
+	game_meta(p, res.tick, &res.state.hdr);
 	publish_audio(p, &res, capture_ns); /* before the frame: the encoder finds a frame's sound with it */
 	write_messages(p, tick, &res.state, capture_ns);
 	write_notices(p, tick, ev, rec.n_inputs, capture_ns);

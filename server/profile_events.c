@@ -94,7 +94,7 @@ static bool parse_query(const char *q, uint32_t allowed, struct query *out, char
 
 /* --- JSON pieces ---------------------------------------------------------------- */
 
-static void sample_json(struct sc_prom_out *o, const struct sc_sample *s)
+void sc_profile_sample_json(struct sc_prom_out *o, const struct sc_sample *s, const char *meta)
 {
 	sc_prom_put(o, "{\"tick\":%u,\"instance\":%u,\"role\":\"%s\",\"start_ns\":%llu,\"frame_ms\":%.3f,\"tick_ms\":%.3f,"
 	               "\"cpu_ms\":%.3f,\"gpu_ms\":%.3f,\"passes_ms\":{", s->tick, s->instance,
@@ -104,10 +104,12 @@ static void sample_json(struct sc_prom_out *o, const struct sc_sample *s)
 	for (uint32_t i = 0; i < SC_SAMPLE_PASSES; i++)
 		sc_prom_put(o, "%s\"%s\":%.3f", i ? "," : "", pass_names[i], s->gpu_pass_ns[i] / 1e6);
 	sc_prom_put(o, "},\"input_depth\":%u,\"shadow_lag\":%u,\"score\":[%u,%u],\"players\":%u,\"particles\":%u,"
-	               "\"inputs\":%u,\"sample_every\":%u,\"rendered\":%s,\"gpu_calibrated\":%s,\"gpu_start_host_ns\":%llu}",
+	               "\"inputs\":%u,\"sample_every\":%u,\"rendered\":%s,\"gpu_calibrated\":%s,\"gpu_start_host_ns\":%llu,"
+	               "\"meta\":%s}",
 	            s->input_depth, s->shadow_lag, s->score0, s->score1, s->players, s->particles, s->n_inputs,
 	            s->sample_every, (s->flags & SC_SAMPLE_RENDERED) ? "true" : "false",
-	            (s->flags & SC_SAMPLE_GPU_CALIBRATED) ? "true" : "false", (unsigned long long)s->gpu_begin_host_ns);
+	            (s->flags & SC_SAMPLE_GPU_CALIBRATED) ? "true" : "false", (unsigned long long)s->gpu_begin_host_ns,
+	            meta ? meta : "null");
 }
 
 static const char *action_name(uint32_t a)
@@ -121,7 +123,7 @@ static const char *action_name(uint32_t a)
 	}
 }
 
-static void event_json(struct sc_prom_out *o, const struct sc_profile *p, const struct sc_event *e)
+void sc_profile_event_json(struct sc_prom_out *o, const struct sc_profile *p, const struct sc_event *e)
 {
 	const char *tag = e->tag < SC_EV_TAGS ? sc_event_tag_names[e->tag] : "unknown";
 	/* "type" repeats the tag (the first events API had only condition hits, as "type") */
@@ -218,6 +220,13 @@ static const struct sc_sample *nth(const struct sc_profile *p, uint32_t inst, ui
 	return &p->history[inst][n % p->sample_retention];
 }
 
+/* Under p->lock: stored sample n of inst with its metadata. */
+static void stored_json(struct sc_prom_out *o, const struct sc_profile *p, uint32_t inst, uint64_t n)
+{
+	sc_profile_sample_json(o, nth(p, inst, n),
+	                       sc_profile_meta_json_locked(p, inst, p->history_meta[inst][n % p->sample_retention]));
+}
+
 static uint64_t dist(uint64_t a, uint64_t b)
 {
 	return a > b ? a - b : b - a;
@@ -270,7 +279,7 @@ static void window_json(struct sc_prom_out *o, const struct sc_profile *p, uint3
 	for (uint64_t n = from; n < to; n++) {
 		if (n > from)
 			sc_prom_put(o, ",");
-		sample_json(o, nth(p, inst, n));
+		stored_json(o, p, inst, n);
 	}
 	sc_prom_put(o, "]");
 }
@@ -364,7 +373,7 @@ static unsigned events_list(struct sc_profile *p, const char *query, struct sc_p
 	for (uint64_t i = 0; i < n_copy; i++) {
 		if (i)
 			sc_prom_put(o, ",");
-		event_json(o, p, &copy[i]);
+		sc_profile_event_json(o, p, &copy[i]);
 	}
 	free(copy);
 	sc_prom_put(o, "]");
@@ -382,7 +391,7 @@ static unsigned events_list(struct sc_profile *p, const char *query, struct sc_p
 		for (uint64_t i = p->history_n[inst] - n; i < p->history_n[inst]; i++) {
 			if (i > p->history_n[inst] - n)
 				sc_prom_put(o, ",");
-			sample_json(o, nth(p, inst, i));
+			stored_json(o, p, inst, i);
 		}
 		sc_prom_put(o, "]");
 	}
@@ -420,7 +429,7 @@ static unsigned event_one(struct sc_profile *p, const char *id_text, const char 
 		return bad(o, 404, why);
 	}
 	sc_prom_put(o, "{\"event\":");
-	event_json(o, p, &e);
+	sc_profile_event_json(o, p, &e);
 	pthread_mutex_lock(&p->lock);
 	uint32_t inst = pick_instance(p, &q);
 	sc_prom_put(o, ",\"role\":\"%s\",\"instance\":%u", instance_roles[inst], inst);
@@ -478,7 +487,7 @@ static unsigned samples(struct sc_profile *p, const char *query, struct sc_prom_
 		}
 		if (taken++)
 			sc_prom_put(o, ",");
-		sample_json(o, s);
+		stored_json(o, p, inst, n);
 		last_tick = s->tick;
 	}
 	pthread_mutex_unlock(&p->lock);

@@ -13,7 +13,8 @@
 #include "session/shm/sample.h"
 
 #define SC_PF_MAGIC "SCPROFL1"   /* 8 bytes, no NUL */
-#define SC_PF_VERSION 1u
+#define SC_PF_VERSION 2u     /* 2: SAMPLE_META records */
+#define SC_PF_VERSION_MIN 1u /* the oldest this shadowcast reads */
 #define SC_PF_MAX_RECORD (64u << 10) /* the longest payload (META) */
 
 struct sc_pf_header {
@@ -46,8 +47,9 @@ enum sc_pf_type {
 	SC_PF_CLIENT = 6,    /* struct sc_pf_client */
 	SC_PF_MEASURE = 7,   /* struct sc_pf_measure */
 	SC_PF_END = 8,       /* struct sc_pf_end: the last record of a cleanly closed file */
+	SC_PF_SAMPLE_META = 9, /* struct sc_sample_meta: the game set a metadata key (version 2) */
 };
-#define SC_PF_TYPES 8
+#define SC_PF_TYPES 9
 
 /* One video frame through the encoder. */
 struct sc_pf_encode {
@@ -130,6 +132,7 @@ static inline uint32_t sc_pf_fixed_size(uint32_t type)
 	case SC_PF_CLIENT: return sizeof(struct sc_pf_client);
 	case SC_PF_MEASURE: return sizeof(struct sc_pf_measure);
 	case SC_PF_END: return sizeof(struct sc_pf_end);
+	case SC_PF_SAMPLE_META: return sizeof(struct sc_sample_meta);
 	default: return 0;
 	}
 }

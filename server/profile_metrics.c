@@ -20,8 +20,14 @@ static bool alloc_stores(struct sc_profile *p, uint32_t samples, uint32_t events
 	bool ok = true;
 	for (uint32_t i = 0; i < SC_SAMPLE_INSTANCES; i++) {
 		free(p->history[i]);
+		free(p->history_meta[i]);
 		p->history[i] = calloc(samples, sizeof(*p->history[i]));
+		p->history_meta[i] = calloc(samples, sizeof(*p->history_meta[i]));
 		p->history_n[i] = 0;
+		if (!p->history_meta[i]) {
+			free(p->history[i]);
+			p->history[i] = NULL;
+		}
 		ok = ok && p->history[i];
 	}
 	p->sample_retention = samples;
@@ -70,9 +76,12 @@ void sc_profile_finish(struct sc_profile *p)
 		return; /* never initialised (the process stopped before): a zeroed struct */
 	for (uint32_t i = 0; i < SC_SAMPLE_INSTANCES; i++) {
 		free(p->history[i]);
+		free(p->history_meta[i]);
 		p->history[i] = NULL;
+		p->history_meta[i] = NULL;
 	}
 	sc_event_track_finish(&p->events);
+	sc_sample_window_finish(&p->window);
 	pthread_mutex_destroy(&p->lock);
 	p->inited = false;
 }
@@ -97,6 +106,8 @@ static void condition_hit(struct sc_profile *p, uint32_t i, const struct sc_samp
 		                            .threshold = c->threshold};
 		sc_profile_file_put(p->file, SC_PF_CONDITION, &r, sizeof(r));
 	}
+	if (p->window.on)
+		sc_sample_window_hit(&p->window, s->tick); /* before the sample's own take: it is in */
 	if (c->capture && p->session) {
 		/* the running shadow, behind by its delay, captures that tick's state
 		 * (session.h: seq << 40 | condition << 32 | tick; the seq never 0) */
@@ -110,14 +121,78 @@ static void condition_hit(struct sc_profile *p, uint32_t i, const struct sc_samp
 		        c->name, c->text, s->tick, v, (unsigned long long)n, (unsigned long long)id, (unsigned long long)id);
 }
 
-/* Every sample into its instance's store; the primary's through the conditions. */
-static void keep_sample(struct sc_profile *p, const struct sc_sample *s)
+/* A sample into its instance's store, with the metadata version in force
+ * when it was read. */
+static void keep_sample(struct sc_profile *p, const struct sc_sample *s, uint32_t meta)
 {
 	if (s->instance >= SC_SAMPLE_INSTANCES || !p->history[s->instance])
 		return;
 	pthread_mutex_lock(&p->lock);
-	p->history[s->instance][p->history_n[s->instance]++ % p->sample_retention] = *s;
+	uint64_t at = p->history_n[s->instance]++ % p->sample_retention;
+	p->history[s->instance][at] = *s;
+	p->history_meta[s->instance][at] = meta;
 	pthread_mutex_unlock(&p->lock);
+}
+
+/* Encode thread: the version in force for the next sample (only it writes
+ * the versions, so it reads them without the lock). */
+static uint32_t meta_now(const struct sc_profile *p, uint32_t inst)
+{
+	return inst < SC_SAMPLE_INSTANCES ? p->meta[inst].version : 0;
+}
+
+static void meta_render(struct sc_profile_meta *pm, char *out, size_t len)
+{
+	struct sc_prom_out o = {.buf = out, .len = len};
+	sc_prom_put(&o, "{");
+	for (uint32_t i = 0; i < pm->n; i++) {
+		/* keys are [A-Za-z0-9_.-]; values printable ASCII: only " and \ need escapes */
+		sc_prom_put(&o, "%s\"%s\":\"", i ? "," : "", pm->kv[i].key);
+		for (const char *c = pm->kv[i].value; *c; c++)
+			sc_prom_put(&o, *c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+		sc_prom_put(&o, "\"");
+	}
+	sc_prom_put(&o, "}");
+	if (o.overflow) /* cannot happen: 8 keys of 23 + 63 escaped bytes fit */
+		snprintf(out, len, "null");
+}
+
+void sc_profile_meta(struct sc_profile *p, const struct sc_sample_meta *m)
+{
+	if (m->instance >= SC_SAMPLE_INSTANCES)
+		return;
+	struct sc_profile_meta *pm = &p->meta[m->instance];
+	pthread_mutex_lock(&p->lock);
+	uint32_t i = 0;
+	while (i < pm->n && strcmp(pm->kv[i].key, m->key) != 0)
+		i++;
+	if (i == pm->n && pm->n == SC_SAMPLE_META_KEYS) {
+		pthread_mutex_unlock(&p->lock);
+		atomic_fetch_add_explicit(&p->meta_refused, 1, memory_order_relaxed);
+		return;
+	}
+	if (i < pm->n && strcmp(pm->kv[i].value, m->value) == 0) {
+		pthread_mutex_unlock(&p->lock); /* a repeat (session/sample_writer.h): nothing new */
+		return;
+	}
+	if (i == pm->n)
+		pm->n++;
+	pm->kv[i] = *m;
+	pm->version = pm->version == UINT32_MAX ? 1 : pm->version + 1;
+	pm->ring[pm->version % SC_META_VERSIONS].version = pm->version;
+	meta_render(pm, pm->ring[pm->version % SC_META_VERSIONS].json, SC_META_JSON_MAX);
+	pthread_mutex_unlock(&p->lock);
+	atomic_fetch_add_explicit(&p->meta_changes, 1, memory_order_relaxed);
+}
+
+const char *sc_profile_meta_json_locked(const struct sc_profile *p, uint32_t inst, uint32_t v)
+{
+	if (inst >= SC_SAMPLE_INSTANCES)
+		return NULL;
+	if (v == 0)
+		return "{}";
+	const struct sc_profile_meta *pm = &p->meta[inst];
+	return pm->ring[v % SC_META_VERSIONS].version == v ? pm->ring[v % SC_META_VERSIONS].json : NULL;
 }
 
 /* The conditions of the sample's role (the primary's, or `shadow.` ones on
@@ -138,10 +213,10 @@ static void check_conditions(struct sc_profile *p, const struct sc_sample *s)
 	}
 }
 
-void sc_profile_add(struct sc_profile *p, const struct sc_sample *s)
+/* The histograms and the conditions: every sample read, retained or not. */
+static void observe(struct sc_profile *p, const struct sc_sample *s)
 {
 	uint32_t role = s->instance == SC_SAMPLE_PRIMARY ? 0 : 1;
-	keep_sample(p, s);
 	if (role == 0) {
 		if (s->frame_ns)
 			sc_hist_observe_tick(&p->frame_time, s->frame_ns, s->tick);
@@ -162,6 +237,26 @@ void sc_profile_add(struct sc_profile *p, const struct sc_sample *s)
 		atomic_fetch_add_explicit(&p->samples_read[s->instance], 1, memory_order_relaxed);
 }
 
+void sc_profile_add(struct sc_profile *p, const struct sc_sample *s)
+{
+	keep_sample(p, s, meta_now(p, s->instance));
+	observe(p, s);
+}
+
+/* A sample retained: the profile file and the store (--sample-window). */
+static void retain(void *ud, const struct sc_sample *s, uint32_t meta)
+{
+	struct sc_profile *p = ud;
+	if (p->file)
+		sc_profile_file_put(p->file, SC_PF_SAMPLE, s, sizeof(*s));
+	keep_sample(p, s, meta);
+}
+
+bool sc_profile_set_window(struct sc_profile *p, uint32_t before, uint32_t after)
+{
+	return sc_sample_window_init(&p->window, before, after);
+}
+
 size_t sc_profile_drain(struct sc_profile *p, size_t max)
 {
 	size_t n = 0;
@@ -170,11 +265,27 @@ size_t sc_profile_drain(struct sc_profile *p, size_t max)
 			continue;
 		for (size_t k = 0; k < max; k++) {
 			struct sc_sample s;
-			enum sc_ring_result r = sc_sample_ring_read(&p->rings[i], &s);
+			struct sc_sample_meta m;
+			uint32_t kind = 0;
+			enum sc_ring_result r = sc_sample_ring_read_rec(&p->rings[i], &s, &m, &kind);
 			if (r == SC_RING_EMPTY)
 				break;
-			if (r != SC_RING_SUCCESS || s.instance != i) {
+			if (r == SC_RING_SUCCESS && kind == SC_MSG_SAMPLE_META && m.instance == i) {
+				/* the game's metadata: the samples read after it show it */
+				if (p->file)
+					sc_profile_file_put(p->file, SC_PF_SAMPLE_META, &m, sizeof(m));
+				sc_profile_meta(p, &m);
+				continue;
+			}
+			if (r != SC_RING_SUCCESS || kind != SC_MSG_SAMPLE || s.instance != i) {
 				atomic_fetch_add_explicit(&p->samples_bad, 1, memory_order_relaxed);
+				continue;
+			}
+			if (p->window.on) {
+				/* its conditions first: a hit on it opens the window it is in */
+				observe(p, &s);
+				sc_sample_window_take(&p->window, &s, meta_now(p, i), retain, p);
+				n++;
 				continue;
 			}
 			if (p->file) /* before the conditions' hits on it */
@@ -277,6 +388,30 @@ size_t sc_profile_metrics_text(const struct sc_profile *p, char *buf, size_t len
 	counter(&o, "shadowcast_sample_retention", "gauge",
 	        "Samples kept per instance for the debug API (--sample-retention).");
 	sc_prom_put(&o, "shadowcast_sample_retention %u\n", p->sample_retention);
+	static const char *const window_names[2] = {"shadowcast_samples_outside_window_total",
+	                                            "shadowcast_samples_in_window_total"};
+	static const char *const window_help[2] = {
+		"Samples read but not retained: outside every condition hit's window (--sample-window).",
+		"Samples retained because they are within a condition hit's window (--sample-window)."};
+	for (uint32_t k = 0; k < 2; k++) {
+		counter(&o, window_names[k], "counter", window_help[k]);
+		for (uint32_t r = 0; r < SC_PROFILE_ROLES; r++) {
+			uint64_t v = 0;
+			for (uint32_t i = 0; i < SC_SAMPLE_INSTANCES; i++)
+				if ((i == SC_SAMPLE_PRIMARY) == (r == 0))
+					v += k ? atomic_load_explicit(&p->window.retained[i], memory_order_relaxed)
+					       : atomic_load_explicit(&p->window.discarded[i], memory_order_relaxed);
+			sc_prom_put(&o, "%s{role=\"%s\"} %llu\n", window_names[k], role_names[r], (unsigned long long)v);
+		}
+	}
+	counter(&o, "shadowcast_sample_meta_changes_total", "counter",
+	        "The game's metadata records applied (docs/profiling.md Metadata).");
+	sc_prom_put(&o, "shadowcast_sample_meta_changes_total %llu\n",
+	            (unsigned long long)atomic_load_explicit(&p->meta_changes, memory_order_relaxed));
+	counter(&o, "shadowcast_sample_meta_refused_total", "counter",
+	        "The game's metadata records refused: a key past the 8 an instance may have.");
+	sc_prom_put(&o, "shadowcast_sample_meta_refused_total %llu\n",
+	            (unsigned long long)atomic_load_explicit(&p->meta_refused, memory_order_relaxed));
 	counter(&o, "shadowcast_profile_store_bytes", "gauge",
 	        "Memory of the sample stores and the event track: fixed by the two retentions.");
 	sc_prom_put(&o, "shadowcast_profile_store_bytes %zu\n", sc_profile_store_bytes(p));

@@ -14,6 +14,7 @@
 #include "server/condition.h"
 #include "server/event_track.h"
 #include "server/prom_hist.h"
+#include "server/sample_window.h"
 #include "session/sample_ring.h"
 
 struct sc_arena;
@@ -27,6 +28,22 @@ struct sc_profile_file;
 #define SC_SAMPLE_RETENTION_DEFAULT 3600u
 #define SC_SAMPLE_RETENTION_MIN 64u
 #define SC_SAMPLE_RETENTION_MAX 1048576u
+
+/* The game's metadata (sc_sample_meta_set): per instance the keys in force
+ * and, for each change (a version), their JSON object, kept for the newest
+ * SC_META_VERSIONS changes; every stored sample names the version in force
+ * when it was read. */
+#define SC_META_VERSIONS 64
+#define SC_META_JSON_MAX 1024
+struct sc_profile_meta {
+	uint32_t n;
+	struct sc_sample_meta kv[SC_SAMPLE_META_KEYS];
+	uint32_t version; /* 0: nothing set yet */
+	struct {
+		uint32_t version;
+		char json[SC_META_JSON_MAX];
+	} ring[SC_META_VERSIONS];
+};
 
 struct sc_profile {
 	struct sc_session_shm *session;
@@ -56,12 +73,17 @@ struct sc_profile {
 	uint32_t sample_retention;                 /* samples kept per instance */
 	struct sc_sample *history[SC_SAMPLE_INSTANCES]; /* sample n at [n % retention]; NULL: none */
 	uint64_t history_n[SC_SAMPLE_INSTANCES];
+	uint32_t *history_meta[SC_SAMPLE_INSTANCES]; /* the metadata version of sample n at [n % retention] */
+	struct sc_profile_meta meta[SC_SAMPLE_INSTANCES]; /* under lock */
+	_Atomic uint64_t meta_changes, meta_refused; /* metadata records applied; a key past SC_SAMPLE_META_KEYS */
 	/* the session's events (condition hits among them) */
 	struct sc_event_track events;
 	uint32_t capture_seq;                      /* encode thread: anomaly capture requests made */
 	/* --profile FILE: every sample read and every hit go there too (set
 	 * before the encode thread starts; NULL: none) */
 	struct sc_profile_file *file;
+	/* --sample-window: only the samples around condition hits retained (off: all) */
+	struct sc_sample_window window;
 };
 
 /* Attaches to the rings (a missing one is logged and skipped). */
@@ -76,6 +98,10 @@ bool sc_profile_set_retention(struct sc_profile *p, uint32_t samples, uint32_t e
  * retentions set (fixed once allocated). */
 size_t sc_profile_store_bytes(const struct sc_profile *p);
 
+/* --sample-window BEFORE:AFTER (docs/profiling.md): before the first
+ * sample. false: no memory (the mode stays off). */
+bool sc_profile_set_window(struct sc_profile *p, uint32_t before, uint32_t after);
+
 /* Frees the history. */
 void sc_profile_finish(struct sc_profile *p);
 
@@ -89,6 +115,17 @@ void sc_profile_set_conditions(struct sc_profile *p, const struct sc_condition *
  * body (*len bytes) or NULL (out of memory, or over 64 MiB); *status the HTTP status (400
  * for a bad query, 404 for an event not held, with an error object). */
 char *sc_profile_api_json(struct sc_profile *p, const char *what, const char *query, size_t *len, unsigned *status);
+
+/* One sample / one event as the debug API writes it (docs/protocol.md §10);
+ * the feed (server/sample_feed.c) writes the same. */
+struct sc_prom_out;
+void sc_profile_sample_json(struct sc_prom_out *o, const struct sc_sample *s, const char *meta);
+/* Under p->lock: the metadata JSON object of version v of an instance ("{}"
+ * for 0), NULL when no longer held (then written as null). */
+const char *sc_profile_meta_json_locked(const struct sc_profile *p, uint32_t inst, uint32_t v);
+/* A metadata record read from an instance's ring (drain; tests call it). */
+void sc_profile_meta(struct sc_profile *p, const struct sc_sample_meta *m);
+void sc_profile_event_json(struct sc_prom_out *o, const struct sc_profile *p, const struct sc_event *e);
 
 /* Folds one sample into the histograms (the ring reader's step; tests call it). */
 void sc_profile_add(struct sc_profile *p, const struct sc_sample *s);

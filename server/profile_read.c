@@ -15,7 +15,7 @@
 #include "session/shm/fault_record.h"
 
 static const char *const type_names[SC_PF_TYPES + 1] = {
-	"?", "meta", "sample", "encode", "condition", "incident", "client", "measure", "end"};
+	"?", "meta", "sample", "encode", "condition", "incident", "client", "measure", "end", "sample_meta"};
 static const char *const pass_names[SC_SAMPLE_PASSES] = SC_SAMPLE_PASS_NAMES;
 
 __attribute__((format(printf, 3, 4)))
@@ -42,8 +42,9 @@ static bool header_ok(const uint8_t *data, size_t len, struct sc_pf_header *h, c
 		fail(err, errlen, "not a shadowcast profile (the first 8 bytes are not \"" SC_PF_MAGIC "\")");
 		return false;
 	}
-	if (h->version != SC_PF_VERSION) {
-		fail(err, errlen, "profile format version %u (this shadowcast reads version %u)", h->version, SC_PF_VERSION);
+	if (h->version < SC_PF_VERSION_MIN || h->version > SC_PF_VERSION) {
+		fail(err, errlen, "profile format version %u (this shadowcast reads versions %u..%u)", h->version,
+		     SC_PF_VERSION_MIN, SC_PF_VERSION);
 		return false;
 	}
 	if (h->header_bytes != sizeof(*h) || h->sample_bytes != sizeof(struct sc_sample) ||
@@ -173,6 +174,7 @@ struct summary {
 	bool have_tick;
 	uint64_t counts[SC_PF_TYPES + 1];
 	json_t *meta, *conditions, *incidents;
+	json_t *game_meta; /* the game's metadata, the last value of each key per instance */
 	struct client *clients;
 	size_t n_clients;
 	uint64_t last_ns;
@@ -355,6 +357,7 @@ static void free_summary(struct summary *s)
 	json_decref(s->meta);
 	json_decref(s->conditions);
 	json_decref(s->incidents);
+	json_decref(s->game_meta);
 }
 
 json_t *sc_profile_summarize(const uint8_t *data, size_t len, char *err, size_t errlen)
@@ -362,7 +365,8 @@ json_t *sc_profile_summarize(const uint8_t *data, size_t len, char *err, size_t 
 	struct sc_pf_header h;
 	if (!header_ok(data, len, &h, err, errlen))
 		return NULL;
-	struct summary s = {.incidents = json_array()};
+	struct summary s = {.incidents = json_array(), .game_meta = json_pack("{s:{},s:{},s:{}}", "primary", "shadow0",
+	                                                                      "shadow1")};
 	size_t off = sizeof(h);
 	uint32_t starts = 0;
 	while (off < len) {
@@ -385,6 +389,19 @@ json_t *sc_profile_summarize(const uint8_t *data, size_t len, char *err, size_t 
 				goto bad;
 			starts++;
 			break;
+		case SC_PF_SAMPLE_META: {
+			/* from the file as the encoder read it from shared memory: checked again */
+			struct sc_sample_meta x;
+			memcpy(&x, p, sizeof(x));
+			if (h.version < 2 || !sc_sample_meta_valid(&x)) {
+				fail(err, errlen, "SAMPLE_META record at byte %zu is not valid%s", off,
+				     h.version < 2 ? " (a version 1 file has none)" : ": key, value or instance out of range");
+				goto bad;
+			}
+			static const char *const inst[SC_SAMPLE_INSTANCES] = {"primary", "shadow0", "shadow1"};
+			json_object_set_new(json_object_get(s.game_meta, inst[x.instance]), x.key, json_string(x.value));
+			break;
+		}
 		case SC_PF_SAMPLE: {
 			struct sc_sample x;
 			memcpy(&x, p, sizeof(x));
@@ -465,14 +482,15 @@ json_t *sc_profile_summarize(const uint8_t *data, size_t len, char *err, size_t 
 	                            role_json(&s.role[1], false), "encode_ms", metric(&s.encode), "encoded_bytes",
 	                            metric(&s.bytes));
 	json_t *out = json_pack(
-		"{s:i,s:I,s:b,s:b,s:I,s:i,s:f,s:o,s:I,s:O,s:{s:I,s:I,s:I,s:i,s:i},s:o,s:o,s:O,s:O,s:o}", "version",
+		"{s:i,s:I,s:b,s:b,s:I,s:i,s:f,s:o,s:I,s:O,s:{s:I,s:I,s:I,s:i,s:i},s:o,s:o,s:O,s:O,s:o,s:O}", "version",
 		h.version, "bytes", (json_int_t)len, "complete", s.have_end, "limit_reached",
 		s.have_end && s.end.limit_reached, "max_bytes", (json_int_t)h.max_bytes, "encoder_starts", starts,
 		"duration_s", s.last_ns > h.start_mono_ns ? (s.last_ns - h.start_mono_ns) / 1e9 : 0.0, "records", counts,
 		"records_dropped", (json_int_t)(s.have_end ? s.end.records_dropped : 0), "meta", s.meta, "samples",
 		"primary", (json_int_t)s.samples[0], "shadow0", (json_int_t)s.samples[1], "shadow1",
 		(json_int_t)s.samples[2], "first_tick", s.first_tick, "last_tick", s.last_tick, "metrics", metrics,
-		"hottest_passes", hot, "incidents", s.incidents, "conditions", s.conditions, "clients", clients);
+		"hottest_passes", hot, "incidents", s.incidents, "conditions", s.conditions, "clients", clients,
+		"game_meta", s.game_meta);
 	free_summary(&s);
 	if (!out)
 		fail(err, errlen, "out of memory");
@@ -511,6 +529,15 @@ void sc_profile_print_table(FILE *out, const json_t *s)
 	        (long long)json_integer_value(json_object_get(smp, "last_tick")),
 	        (long long)json_integer_value(json_object_get(smp, "shadow0")),
 	        (long long)json_integer_value(json_object_get(smp, "shadow1")));
+	const json_t *gm = json_object_get(json_object_get(s, "game_meta"), "primary");
+	if (json_object_size(gm)) {
+		const char *key;
+		const json_t *v;
+		fprintf(out, "game metadata (primary, last values):");
+		json_object_foreach((json_t *)gm, key, v)
+			fprintf(out, " %s=%s", key, json_string_value(v));
+		fprintf(out, "\n\n");
+	}
 	static const char *const roles[] = {"primary", "shadow"};
 	for (int r = 0; r < 2; r++) {
 		const json_t *x = json_object_get(m, roles[r]);

@@ -30,6 +30,23 @@ enum sc_ring_result sc_sample_ring_write(struct sc_spsc_ring *ring, const struct
  * disagree, else what sc_spsc_ring_read_one says. */
 enum sc_ring_result sc_sample_ring_read(struct sc_spsc_ring *ring, struct sc_sample *out);
 
+/* Producer: one metadata record (never waits, like a sample). */
+enum sc_ring_result sc_sample_meta_ring_write(struct sc_spsc_ring *ring, const struct sc_sample_meta *m);
+
+/* Consumer: the next record, a sample (*kind = SC_MSG_SAMPLE, into *s) or a
+ * metadata change (SC_MSG_SAMPLE_META, into *m, checked with
+ * sc_sample_meta_valid), both checked as sc_sample_ring_read checks a
+ * sample; SC_RING_CORRUPT (counted) for anything else. */
+enum sc_ring_result sc_sample_ring_read_rec(struct sc_spsc_ring *ring, struct sc_sample *s, struct sc_sample_meta *m,
+                                            uint32_t *kind);
+
+/* A metadata record's fields in range: instance, key and value lengths and
+ * characters, zero padding (so key and value are C strings). */
+bool sc_sample_meta_valid(const struct sc_sample_meta *m);
+/* The same checks on a key and a value to be set (C strings). */
+bool sc_sample_meta_key_ok(const char *key);
+bool sc_sample_meta_value_ok(const char *value);
+
 /* True when instance `i` samples tick `tick` with period `every` (0 = off). */
 static inline bool sc_sample_due(uint32_t every, uint32_t tick)
 {

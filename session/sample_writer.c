@@ -28,8 +28,59 @@ void sc_sample_writer_init(struct sc_sample_writer *w, struct sc_spsc_ring *ring
 	                               .written = written, .dropped = dropped};
 }
 
+static void meta_flush(struct sc_sample_writer *w)
+{
+	for (uint32_t i = 0; i < w->n_meta; i++) {
+		if (!w->meta[i].dirty)
+			continue;
+		if (sc_sample_meta_ring_write(w->ring, &w->meta[i].rec) != SC_RING_SUCCESS) {
+			w->meta_dropped++;
+			return; /* full: the rest next time, in order */
+		}
+		w->meta[i].dirty = false;
+	}
+}
+
+bool sc_sample_meta_set(struct sc_sample_writer *w, const char *key, const char *value)
+{
+	if (!w->ring || !w->every || !sc_sample_meta_key_ok(key) || !sc_sample_meta_value_ok(value))
+		return false;
+	uint32_t i = 0;
+	while (i < w->n_meta && strcmp(w->meta[i].rec.key, key) != 0)
+		i++;
+	if (i == w->n_meta) {
+		if (w->n_meta == SC_SAMPLE_META_KEYS)
+			return false;
+		memset(&w->meta[i].rec, 0, sizeof(w->meta[i].rec));
+		w->meta[i].rec.key_len = (uint8_t)strlen(key);
+		memcpy(w->meta[i].rec.key, key, w->meta[i].rec.key_len);
+		w->meta[i].rec.instance = w->instance;
+		w->meta[i].rec.value_len = UINT8_MAX; /* differs from any value: written */
+		w->n_meta++;
+	}
+	struct sc_sample_meta *m = &w->meta[i].rec;
+	size_t n = strlen(value);
+	if (m->value_len == n && memcmp(m->value, value, n) == 0)
+		return true;
+	memset(m->value, 0, sizeof(m->value));
+	memcpy(m->value, value, n);
+	m->value_len = (uint8_t)n;
+	m->tick = w->tick;
+	w->meta[i].dirty = true;
+	meta_flush(w);
+	return true;
+}
+
 void sc_sample_begin(struct sc_sample_writer *w, uint32_t tick, uint64_t start_ns)
 {
+	w->tick = tick;
+	/* now and then every key again: an encoder process that restarted (and
+	 * lost what it knew) has them back within SC_SAMPLE_META_REPEAT ticks */
+	if (tick % SC_SAMPLE_META_REPEAT == 0)
+		for (uint32_t i = 0; i < w->n_meta; i++)
+			w->meta[i].dirty = true;
+	if (w->ring)
+		meta_flush(w);
 	w->due = sc_sample_due(w->every, tick);
 	w->have_result = false;
 	if (w->due) {

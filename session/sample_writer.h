@@ -13,6 +13,9 @@
 #include "net/shm/spsc_ring.h"
 #include "session/shm/sample.h"
 
+/* ticks between two repeats of every metadata key (an encoder restart) */
+#define SC_SAMPLE_META_REPEAT 600u
+
 struct sc_sample_writer {
 	struct sc_spsc_ring *ring;  /* NULL: sampling off */
 	uint32_t every;             /* 0 = off */
@@ -24,11 +27,32 @@ struct sc_sample_writer {
 	uint64_t cpu0_ns;           /* thread CPU time at the sampled tick's start */
 	_Atomic uint64_t *written, *dropped; /* counters (the session block's, or the caller's) */
 	struct sc_sample cur;
+	uint32_t tick;              /* the current tick (sampled or not) */
+	/* the game's metadata (sc_sample_meta_set): each key's value, dirty
+	 * until its record is in the ring */
+	struct {
+		struct sc_sample_meta rec;
+		bool dirty;
+	} meta[SC_SAMPLE_META_KEYS];
+	uint32_t n_meta;
+	uint64_t meta_dropped;      /* records that found the ring full (written again later) */
 };
 
 /* ring NULL or every 0: off (begin/result/end then cost a branch each). */
 void sc_sample_writer_init(struct sc_sample_writer *w, struct sc_spsc_ring *ring, uint16_t instance,
                            uint32_t every, _Atomic uint64_t *written, _Atomic uint64_t *dropped);
+
+/* The game's profiling metadata (docs/profiling.md "Metadata"): key gets
+ * value from the current tick on (the tick begun last; its sample and every
+ * later one show it, until it is set again). key: 1..SC_SAMPLE_META_KEY_MAX
+ * bytes of [A-Za-z0-9_.-]; value: 0..SC_SAMPLE_META_VALUE_MAX bytes of
+ * printable ASCII; at most SC_SAMPLE_META_KEYS keys. Never waits: the
+ * record goes to the sample ring now, or, when it is full, at the next
+ * tick's begin (stamped with the tick it was set at). Setting the value a
+ * key has already writes nothing; every SC_SAMPLE_META_REPEAT ticks every
+ * key is written again (the reader ignores a value it has). false: a bad key or value, a key too
+ * many, or sampling off. */
+bool sc_sample_meta_set(struct sc_sample_writer *w, const char *key, const char *value);
 
 /* The tick `tick` starts at start_ns (CLOCK_MONOTONIC). */
 void sc_sample_begin(struct sc_sample_writer *w, uint32_t tick, uint64_t start_ns);

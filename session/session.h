@@ -57,8 +57,10 @@
  * 9: system notices in the input log (actions 5..7, net/shm/input_event.h),
  *    the notice payload's player and count, the chat log block
  *    (session/shm/chat_record.h) and primary_chat_seq;
- * 10: the --inputs script's cursor (script_next, script_pending_seq) */
-#define SC_SESSION_LAYOUT_VERSION 10u
+ * 10: the --inputs script's cursor (script_next, script_pending_seq);
+ * 11: the sample rings also carry SC_MSG_SAMPLE_META records (struct
+ *    sc_sample_meta, session/shm/sample.h: the game's profiling metadata) */
+#define SC_SESSION_LAYOUT_VERSION 11u
 #define SC_SESSION_BLOCK "session"     /* struct sc_session_shm */
 #define SC_INPUT_LOG_BLOCK "input-log" /* sc_input_log of struct sc_input_event */
 #define SC_TICK_LOG_BLOCK "tick-log"   /* sc_input_log of struct sc_tick_record */

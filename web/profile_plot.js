@@ -1,9 +1,11 @@
 // The /debug page's live profile plots (docs/profiling.md "The /debug
 // plots"), drawn with uPlot (web/vendor/uplot, MIT; pinned by
-// web/package-lock.json, copied by scripts/vendor-web.sh). Every 500 ms:
-// GET /api/v1/events?tag=condition&last=300 (the primary's samples and the condition hits)
-// and GET /api/v1/profile/live (each client's bytes, the last encodes). Two
-// plots on the same time axis (seconds before now, the server's clock):
+// web/package-lock.json, copied by scripts/vendor-web.sh). The primary's
+// samples and the condition hits come from the sample feed (a WebSocket on
+// /stream, `subscribe` with the developer token: docs/protocol.md §11), as
+// they are taken; every 500 ms GET /api/v1/profile/live gives each client's
+// bytes, the last encodes and the server's clock, and the plots are redrawn.
+// Two plots on the same time axis (seconds before now, the server's clock):
 //  1. frame, tick and GPU time and each GPU pass (ms), shadow lag (ticks);
 //  2. encode time (ms), bitrate per client (kbit/s, from the bytes sent
 //     between two polls).
@@ -14,10 +16,13 @@ const PASS_COLORS = ['#f4a261', '#2a9d8f', '#ffd866', '#e76f51', '#8ab17d', '#b5
 const CLIENT_COLORS = ['#4aa3ff', '#ff6b9a', '#9be36b', '#ffd166', '#c77dff', '#06d6a0'];
 const WINDOW_S = 12; // the plots show the last seconds (300 samples at 60 Hz: 5 s; at 30 Hz: 10 s)
 const BITRATE_POINTS = 120;
+const KEEP_SAMPLES = 720; // WINDOW_S at 60 ticks/s; also the feed's queue: a (re)connect replays at most these
+const RECONNECT_MS = 1000;
 
 export function startProfilePlot(root, legend, api, state) {
   const U = window.uPlot;
-  const plot = { samples: 0, markers: [], drawn: 0, error: null, uplots: 0, series: {}, last: {}, lastTick: null };
+  const plot = { samples: 0, markers: [], drawn: 0, error: null, uplots: 0, series: {}, last: {}, lastTick: null,
+    feed: { connected: false, subscribed: 0, seq: 0, event: 0, dropped: 0, closed: null } };
   state.plot = plot;
   legend.textContent = 'uPlot · red: condition hit · orange: incident';
   if (!U) {
@@ -179,11 +184,72 @@ export function startProfilePlot(root, legend, api, state) {
     plot.drawn++;
   }
 
+  // the sample feed: the primary's samples and the condition hits, each once
+  // and in order; after a close it resumes after the last it got
+  const feedSamples = [];
+  const conditions = [];
+  let feedSocket = null;
+  let feedToken = '';
+  let refusedToken = null; // the server closed the feed with 4401 for it: not tried again
+
+  function onFeed(m) {
+    const f = plot.feed;
+    if (m.type === 'subscribed') {
+      f.subscribed++;
+    } else if (m.type === 'sample') {
+      f.seq = m.seq;
+      feedSamples.push(m.sample);
+      if (feedSamples.length > KEEP_SAMPLES) feedSamples.splice(0, feedSamples.length - KEEP_SAMPLES);
+    } else if (m.type === 'track_event') {
+      f.event = m.event.id;
+      if (m.event.tag === 'condition') {
+        conditions.push(m.event);
+        if (conditions.length > 1000) conditions.shift();
+      }
+    } else if (m.type === 'dropped' && m.what === 'samples') {
+      f.dropped += m.count;
+    }
+  }
+
+  function connectFeed() {
+    if (!state.token || feedSocket || state.token === refusedToken) return;
+    feedToken = state.token;
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(`${proto}//${location.host}/stream`, 'shadowcast.v1');
+    feedSocket = ws;
+    ws.onopen = () => {
+      plot.feed.connected = true;
+      // the token in the message, never in the URL; the first time the
+      // newest KEEP_SAMPLES samples held (a queue that size drops the older
+      // ones) and every event held, afterwards from the next one on
+      const f = plot.feed;
+      ws.send(JSON.stringify({ type: 'subscribe', token: feedToken, instance: 0, from: f.seq + 1,
+        events_from: f.event + 1, queue: KEEP_SAMPLES }));
+    };
+    ws.onmessage = (e) => {
+      if (typeof e.data !== 'string') return;
+      try { onFeed(JSON.parse(e.data)); } catch (err) { plot.error = `feed: ${err.message}`; }
+    };
+    ws.onclose = (e) => {
+      plot.feed.connected = false;
+      plot.feed.closed = e.code;
+      feedSocket = null;
+      if (e.code === 4401) { // a wrong token: wait for another one
+        plot.error = `feed: ${e.reason}`;
+        refusedToken = feedToken;
+        return;
+      }
+      setTimeout(connectFeed, RECONNECT_MS);
+    };
+  }
+
   async function poll() {
     if (!state.token) return;
+    if (feedSocket && feedToken !== state.token) feedSocket.close(); // a new token: subscribe again
+    connectFeed();
     try {
-      const [ev, live] = await Promise.all([api('GET', '/events?tag=condition&last=300'), api('GET', '/profile/live')]);
-      draw(ev, live);
+      const live = await api('GET', '/profile/live');
+      draw({ samples: feedSamples, events: conditions }, live);
       plot.error = null;
     } catch (e) {
       plot.error = e.message;

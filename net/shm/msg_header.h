@@ -29,6 +29,7 @@ enum sc_msg_type {
 	SC_MSG_CHAT = 8,        /* chat line */
 	SC_MSG_NOTICE = 9,      /* system notice (incident, pause, player joined/left) */
 	SC_MSG_AUDIO = 10,      /* the game's sound, one tick a record (session/shm/audio_ring.h) */
+	SC_MSG_SAMPLE_META = 11, /* a profiling metadata key/value the game set (session/shm/sample.h) */
 	SC_MSG_TYPE_COUNT
 };
 

@@ -265,6 +265,8 @@ int sc_ws_client_writeable(struct sc_ws_client *c)
 	c->waiting_since_ns = 0;
 	if (c->joined && c->need_keyframe)
 		sc_ws_client_ask_keyframe(c, sc_now_ns()); /* caught up */
+	if (c->subscribed)
+		sc_ws_server_feed_pump(srv); /* room again: the feed's backlog goes on */
 	return 0;
 }
 
@@ -304,7 +306,7 @@ void sc_ws_client_housekeeping(struct sc_ws_client *c, uint64_t now_ns)
 		sc_ws_client_kill(c, why);
 		return;
 	}
-	if (!c->joined && !c->close_code &&
+	if (!c->joined && !c->subscribed && !c->close_code &&
 	    now_ns - c->connected_ns > (uint64_t)cfg->join_timeout_ms * NS_PER_MS) {
 		sc_ws_client_close(c, SC_WS_CLOSE_JOIN_TIMEOUT, "no join message in time");
 		return;

@@ -43,6 +43,7 @@ struct sc_ws_client {
 	uint32_t id;
 	int player; /* -1 spectator / not joined */
 	bool joined;
+	bool subscribed; /* a developer's sample feed (cfg.on_subscribe took it) */
 	bool audio;  /* joined with "audio": true: gets the audio packets */
 	uint64_t connected_ns;
 	char peer[64];
@@ -93,6 +94,7 @@ struct sc_ws_stats {
 	uint64_t audio_sent; /* audio packets queued to clients */
 	uint64_t direct_sent, direct_undelivered; /* sc_ws_server_send_to messages */
 	uint64_t chats, chats_limited, chats_rejected; /* chat messages taken, over the chat limit, refused by on_chat */
+	uint64_t feed_sent; /* sample-feed messages queued to subscribers */
 	uint64_t closes_by_code[5]; /* 4400, 4408, 4413, 4429, 4503 */
 };
 
@@ -127,6 +129,7 @@ struct sc_ws_server {
 	uint32_t nclients;
 	uint32_t next_client_id;
 	uint32_t player_owner[SC_MAX_PLAYERS]; /* client id, 0 = free */
+	uint32_t subscribers; /* clients with the sample feed */
 	struct sc_ws_stats stats;
 };
 
@@ -190,5 +193,7 @@ size_t sc_ws_metrics_format(struct sc_ws_server *srv, char *buf, size_t len, boo
 /* ws_server.c */
 void sc_ws_server_drain_pending(struct sc_ws_server *srv);
 void sc_ws_server_count_close(struct sc_ws_server *srv, int code);
+/* cfg.feed_pump, when anyone is subscribed */
+void sc_ws_server_feed_pump(struct sc_ws_server *srv);
 
 #endif

@@ -28,6 +28,10 @@ enum sc_ws_key {
 	KEY_AUDIO = 1u << 9,
 	KEY_TEXT = 1u << 10,
 	KEY_INPUT_MS = 1u << 11,
+	KEY_INSTANCE = 1u << 12,
+	KEY_FROM = 1u << 13,
+	KEY_EVENTS_FROM = 1u << 14,
+	KEY_QUEUE = 1u << 15,
 };
 
 static const struct {
@@ -40,6 +44,8 @@ static const struct {
 	{ "audio", KEY_AUDIO },
 	{ "text", KEY_TEXT },
 	{ "input_ms", KEY_INPUT_MS },
+	{ "instance", KEY_INSTANCE }, { "from", KEY_FROM }, { "events_from", KEY_EVENTS_FROM },
+	{ "queue", KEY_QUEUE },
 };
 
 struct sc_ws_parser {
@@ -237,6 +243,7 @@ static bool parse_type(struct sc_ws_parser *ps, struct sc_ws_client_msg *msg)
 		{ "ping", SC_WS_CMSG_PING },
 		{ "chat", SC_WS_CMSG_CHAT },
 		{ "latency", SC_WS_CMSG_LATENCY },
+		{ "subscribe", SC_WS_CMSG_SUBSCRIBE },
 	};
 	const char *s;
 	size_t n;
@@ -512,6 +519,28 @@ static bool parse_value(struct sc_ws_parser *ps, enum sc_ws_key key,
 		return parse_text(ps, msg);
 	case KEY_INPUT_MS:
 		return parse_input_ms(ps, msg);
+	case KEY_INSTANCE:
+		if (!parse_int(ps, "instance", 0, SC_WS_SUBSCRIBE_INSTANCES - 1, &v))
+			return false;
+		msg->sub_instance = (uint32_t)v;
+		return true;
+	case KEY_FROM:
+		if (!parse_int(ps, "from", 0, SC_WS_SUBSCRIBE_SEQ_MAX, &v))
+			return false;
+		msg->sub_has_from = true;
+		msg->sub_from = (uint64_t)v;
+		return true;
+	case KEY_EVENTS_FROM:
+		if (!parse_int(ps, "events_from", 0, SC_WS_SUBSCRIBE_SEQ_MAX, &v))
+			return false;
+		msg->sub_has_events_from = true;
+		msg->sub_events_from = (uint64_t)v;
+		return true;
+	case KEY_QUEUE:
+		if (!parse_int(ps, "queue", SC_WS_SUBSCRIBE_QUEUE_MIN, SC_WS_SUBSCRIBE_QUEUE_MAX, &v))
+			return false;
+		msg->sub_queue = (uint32_t)v;
+		return true;
 	}
 	return fail(ps, "internal: unknown key");
 }
@@ -561,6 +590,10 @@ static bool check_schema(struct sc_ws_parser *ps, unsigned seen,
 		allowed |= KEY_INPUT_MS;
 		if (!(seen & KEY_INPUT_MS))
 			return fail(ps, "latency needs \"input_ms\"");
+		break;
+	case SC_WS_CMSG_SUBSCRIBE:
+		name = "subscribe";
+		allowed |= KEY_TOKEN | KEY_INSTANCE | KEY_FROM | KEY_EVENTS_FROM | KEY_QUEUE;
 		break;
 	}
 	if (seen & ~allowed) {

@@ -15,7 +15,15 @@ enum sc_ws_client_msg_type {
 	SC_WS_CMSG_PING,
 	SC_WS_CMSG_CHAT,
 	SC_WS_CMSG_LATENCY,
+	SC_WS_CMSG_SUBSCRIBE, /* the developer's sample feed (docs/protocol.md §11) */
 };
+
+/* `subscribe`: instance 0 primary, 1 and 2 the shadow slots; from and
+ * events_from: 0..2^53-1 (a JSON number a browser holds exactly) */
+#define SC_WS_SUBSCRIBE_INSTANCES 3
+#define SC_WS_SUBSCRIBE_SEQ_MAX 9007199254740991ll
+#define SC_WS_SUBSCRIBE_QUEUE_MIN 16
+#define SC_WS_SUBSCRIBE_QUEUE_MAX 65536
 
 /* `latency`: input-to-display latencies the page measured, ms */
 #define SC_WS_LATENCY_MAX 32
@@ -39,7 +47,11 @@ struct sc_ws_client_msg {
 	bool has_block, block;
 	bool has_t;           /* input, ping: client timestamp echoed back */
 	double t;
-	char token[128];      /* join: "token" (printable ASCII, no escapes), "" if absent */
+	char token[128];      /* join, subscribe: "token" (printable ASCII, no escapes), "" if absent */
+	uint32_t sub_instance; /* subscribe: "instance" (default 0) */
+	bool sub_has_from, sub_has_events_from;
+	uint64_t sub_from, sub_events_from; /* subscribe: the first sample seq / event id wanted */
+	uint32_t sub_queue;   /* subscribe: "queue", its bound in samples; 0 = the server's */
 	/* chat: the decoded text, valid UTF-8 without control characters,
 	 * 1..SC_WS_CHAT_MAX bytes, NUL-terminated */
 	uint32_t text_len;

@@ -88,6 +88,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 	uint64_t now = sc_now_ns();
 	for (struct sc_ws_client *c = srv->clients; c; c = c->next)
 		sc_ws_client_housekeeping(c, now);
+	sc_ws_server_feed_pump(srv);
 	lws_sul_schedule(srv->ctx, 0, &srv->sul_tick, tick, SC_WS_TICK_MS * LWS_US_PER_MS);
 }
 
@@ -435,6 +436,44 @@ void sc_ws_server_drain_pending(struct sc_ws_server *srv)
 		}
 		sc_ws_msg_unref(msg);
 	}
+}
+
+void sc_ws_server_feed_pump(struct sc_ws_server *srv)
+{
+	if (srv->subscribers && srv->cfg.feed_pump)
+		srv->cfg.feed_pump(srv->cfg.user);
+}
+
+static struct sc_ws_client *feed_client(struct sc_ws_server *srv, uint32_t client_id)
+{
+	for (struct sc_ws_client *c = srv->clients; c; c = c->next)
+		if (c->id == client_id)
+			return c->subscribed && !c->killed && !c->closing && !c->close_code ? c : NULL;
+	return NULL;
+}
+
+size_t sc_ws_server_feed_room(struct sc_ws_server *srv, uint32_t client_id)
+{
+	struct sc_ws_client *c = feed_client(srv, client_id);
+	if (!c || c->queue->control_bytes >= SC_WS_FEED_QUEUED_BYTES)
+		return 0;
+	return SC_WS_FEED_QUEUED_BYTES - c->queue->control_bytes;
+}
+
+bool sc_ws_server_feed_send(struct sc_ws_server *srv, uint32_t client_id, const char *json, size_t len)
+{
+	struct sc_ws_client *c = feed_client(srv, client_id);
+	if (!c)
+		return false;
+	struct sc_ws_msg *msg = sc_ws_msg_create(SC_WS_MSG_EVENT, len);
+	if (!msg)
+		return false;
+	memcpy(msg->data, json, len);
+	bool ok = sc_ws_client_send_control(c, msg);
+	sc_ws_msg_unref(msg);
+	if (ok)
+		srv->stats.feed_sent++;
+	return ok;
 }
 
 void sc_ws_server_count_close(struct sc_ws_server *srv, int code)

@@ -146,6 +146,19 @@ enum sc_ws_measure {
 	SC_WS_MEASURE_INPUT_DISPLAY = 2, /* an input sent to its frame shown, reported by the client */
 };
 
+/* A `subscribe` (docs/protocol.md §11, the developer's sample feed) whose
+ * developer token was right. */
+struct sc_ws_subscribe {
+	uint32_t instance;           /* 0 primary, 1 shadow slot 0, 2 shadow slot 1 */
+	bool has_from, has_events_from;
+	uint64_t from, events_from;  /* the first sample seq / event id wanted */
+	uint32_t queue;              /* its queue's bound asked for (samples); 0 = the server's */
+};
+
+/* Feed messages one subscriber may have queued in its send queue; more wait
+ * in the embedding process's own bounded queue (cfg.feed_pump). */
+#define SC_WS_FEED_QUEUED_BYTES (64u * 1024)
+
 struct sc_ws_server_config {
 	const char *listen_addr; /* "127.0.0.1", "::1", "0.0.0.0"; NULL = all */
 	uint16_t port;           /* 0 = ephemeral, read back with sc_ws_server_port() */
@@ -214,6 +227,19 @@ struct sc_ws_server_config {
 	void (*http_request)(void *user, const struct sc_http_request *req,
 	                     struct sc_http_response *res);
 	void (*http_poll)(void *user, struct sc_http_response *res);
+	/* Optional, service thread: the developer's sample feed. on_subscribe: a
+	 * client sent `subscribe` with the developer token (checked here; a
+	 * server without developer_token refuses every subscribe); return false
+	 * to refuse it (the client gets error `subscribe_refused` with why).
+	 * on_unsubscribe: that client is gone. feed_pump: called after every
+	 * wake, every SC_WS_TICK_MS, and when a subscriber's queue drained,
+	 * while anyone is subscribed: it moves messages with
+	 * sc_ws_server_feed_send, as many as sc_ws_server_feed_room allows, and
+	 * must not block. */
+	bool (*on_subscribe)(void *user, uint32_t client_id, const struct sc_ws_subscribe *req, char *why,
+	                     size_t whylen);
+	void (*on_unsubscribe)(void *user, uint32_t client_id);
+	void (*feed_pump)(void *user);
 	/* The game's sound, for clients that join with "audio": true. */
 	struct sc_ws_audio_info audio;
 	/* Shown on the page's stats panel and in /metrics (copied). */
@@ -264,6 +290,14 @@ void sc_ws_server_wake(struct sc_ws_server *srv);
 /* Service thread only (an http_request handler): every connected client's
  * figures as a JSON array into buf; returns its length, 0 if it did not fit. */
 size_t sc_ws_server_clients_json(struct sc_ws_server *srv, char *buf, size_t len);
+/* Service thread only (cfg.feed_pump): bytes of feed messages the
+ * subscribed client can take now: SC_WS_FEED_QUEUED_BYTES minus what its
+ * send queue holds besides video; 0 when it is gone, closing, or not
+ * subscribed. */
+size_t sc_ws_server_feed_room(struct sc_ws_server *srv, uint32_t client_id);
+/* Service thread only: queues one JSON text message (json, len bytes) for
+ * the subscribed client, in the event class. False when it is gone. */
+bool sc_ws_server_feed_send(struct sc_ws_server *srv, uint32_t client_id, const char *json, size_t len);
 /* Services the port on the calling thread until sc_ws_server_stop(); then
  * closes every client with 1001. False on a fatal service error. */
 bool sc_ws_server_run(struct sc_ws_server *srv);

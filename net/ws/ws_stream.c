@@ -81,6 +81,54 @@ static bool join_authorized(struct sc_ws_client *c, const struct sc_ws_client_ms
 	return false;
 }
 
+/* The developer's sample feed (docs/protocol.md §11): the developer token
+ * in the message, as a join's token, never in the URL; wrong tokens count
+ * towards the address's limit like a join's. */
+static void handle_subscribe(struct sc_ws_client *c, const struct sc_ws_client_msg *m)
+{
+	struct sc_ws_server *srv = c->srv;
+	if (c->subscribed) {
+		sc_ws_client_send_error(c, "already_subscribed", "this connection has the feed already");
+		return;
+	}
+	uint64_t now = sc_now_ns();
+	uint32_t wait_s = sc_auth_limit_wait_s(&srv->join_limit, c->peer, now);
+	if (wait_s) {
+		char why[96];
+		snprintf(why, sizeof(why), "too many wrong tokens from this address: try again in %u s", wait_s);
+		sc_ws_client_close(c, SC_WS_CLOSE_RATE_LIMITED, why);
+		return;
+	}
+	size_t n = strlen(m->token);
+	if (!m->token[0] || !srv->cfg.developer_token || !sc_secret_equal(srv->cfg.developer_token, m->token, n)) {
+		if (m->token[0]) {
+			sc_auth_limit_failed(&srv->join_limit, c->peer, now);
+			sc_warn("ws: client %u (%s): wrong token to subscribe", c->id, c->peer);
+		}
+		sc_ws_client_close(c, SC_WS_CLOSE_UNAUTHORIZED,
+		                   m->token[0] ? "wrong token" : "subscribing needs the developer token");
+		return;
+	}
+	struct sc_ws_subscribe req = {
+		.instance = m->sub_instance,
+		.has_from = m->sub_has_from,
+		.from = m->sub_from,
+		.has_events_from = m->sub_has_events_from,
+		.events_from = m->sub_events_from,
+		.queue = m->sub_queue,
+	};
+	char why[120] = "this server has no sample feed";
+	c->subscribed = true; /* on_subscribe sends `subscribed` through sc_ws_server_feed_send */
+	if (!srv->cfg.on_subscribe || !srv->cfg.on_subscribe(srv->cfg.user, c->id, &req, why, sizeof(why))) {
+		c->subscribed = false;
+		sc_ws_client_send_error(c, "subscribe_refused", "%s", why);
+		return;
+	}
+	srv->subscribers++;
+	sc_info("ws: client %u (%s) subscribed to the sample feed of instance %u", c->id, c->peer, req.instance);
+	sc_ws_server_feed_pump(srv);
+}
+
 static void handle_join(struct sc_ws_client *c, const struct sc_ws_client_msg *m)
 {
 	struct sc_ws_server *srv = c->srv;
@@ -274,6 +322,9 @@ static int handle_message(struct sc_ws_client *c, struct lws *wsi, uint64_t arri
 	case SC_WS_CMSG_LATENCY:
 		sc_ws_figures_latency(c, &m); /* no answer */
 		break;
+	case SC_WS_CMSG_SUBSCRIBE:
+		handle_subscribe(c, &m);
+		break;
 	case SC_WS_CMSG_PING: {
 		char t[48] = "";
 		if (m.has_t)
@@ -418,11 +469,17 @@ int sc_ws_stream_callback(struct lws *wsi, enum lws_callback_reasons reason,
 				srv->cfg.on_leave(srv->cfg.user, c->id, c->player,
 				                  !c->peer_closed || c->close_code || c->killed);
 		}
+		if (c->subscribed) {
+			srv->subscribers--;
+			if (srv->cfg.on_unsubscribe)
+				srv->cfg.on_unsubscribe(srv->cfg.user, c->id);
+		}
 		pss->client = NULL;
 		sc_ws_client_destroy(c);
 		return 0;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		sc_ws_server_drain_pending(srv);
+		sc_ws_server_feed_pump(srv);
 		return 0;
 	default:
 		return 0;

@@ -1,8 +1,8 @@
 /* The sample rings: one fixed-layout profiling sample per sampled tick, from
  * a game instance to the encoder process (issue 11). One ring per producer,
  * each an sc_spsc_ring (net/shm/spsc_ring.h) in its own arena block; one ring
- * per message type: these carry only SC_MSG_SAMPLE. Layout version:
- * SC_SESSION_LAYOUT_VERSION.
+ * per producer, carrying SC_MSG_SAMPLE and SC_MSG_SAMPLE_META (the game's
+ * metadata, below). Layout version: SC_SESSION_LAYOUT_VERSION.
  *
  *   SC_SAMPLE_RING_BLOCK          primary -> encoder
  *   SC_SAMPLE_RING_SHADOW0_BLOCK  shadow slot 0 -> encoder
@@ -11,6 +11,10 @@
  * Record (ring type SC_MSG_SAMPLE): struct sc_msg_header (net/shm/msg_header.h:
  * type SC_MSG_SAMPLE, timestamp_ns = the tick's start (CLOCK_MONOTONIC), seq =
  * the tick, payload_len = sizeof(struct sc_sample)), then struct sc_sample.
+ * Record (ring type SC_MSG_SAMPLE_META): the header (type SC_MSG_SAMPLE_META,
+ * seq = the tick it applies from, payload_len = sizeof(struct
+ * sc_sample_meta)), then struct sc_sample_meta: one key's new value, written
+ * before that tick's sample (so it applies to it and the samples after).
  *
  * Owners and order: the supervisor creates and formats the three rings once,
  * before any child starts (they outlive every child). Each instance is the
@@ -70,7 +74,27 @@ struct sc_sample {
 	uint64_t gpu_begin_host_ns; /* GPU start on CLOCK_MONOTONIC when calibrated, else 0 */
 };
 
+/* The game's metadata (sc_sample_meta_set, session/sample_writer.h): a key
+ * of 1..SC_SAMPLE_META_KEY_MAX bytes of [A-Za-z0-9_.-] and a value of
+ * 0..SC_SAMPLE_META_VALUE_MAX bytes of printable ASCII (0x20..0x7e), both
+ * zero-padded; at most SC_SAMPLE_META_KEYS keys per instance. The reader
+ * checks all of it (sc_sample_meta_valid). */
+#define SC_SAMPLE_META_KEY_MAX 23
+#define SC_SAMPLE_META_VALUE_MAX 63
+#define SC_SAMPLE_META_KEYS 8
+
+struct sc_sample_meta {
+	uint32_t tick;     /* the first tick (sample) it applies to */
+	uint16_t instance; /* enum sc_sample_instance */
+	uint8_t key_len, value_len;
+	char key[SC_SAMPLE_META_KEY_MAX + 1];
+	char value[SC_SAMPLE_META_VALUE_MAX + 1];
+};
+
 /* Layout (SC_SESSION_LAYOUT_VERSION): change it, bump the version. */
+_Static_assert(sizeof(struct sc_sample_meta) == 96, "sc_sample_meta layout");
+_Static_assert(offsetof(struct sc_sample_meta, key) == 8, "sc_sample_meta layout");
+_Static_assert(offsetof(struct sc_sample_meta, value) == 32, "sc_sample_meta layout");
 _Static_assert(sizeof(struct sc_sample) == 104, "sc_sample layout");
 _Static_assert(offsetof(struct sc_sample, tick_start_ns) == 8, "sc_sample layout");
 _Static_assert(offsetof(struct sc_sample, wall_ns) == 16, "sc_sample layout");

@@ -6,7 +6,8 @@
 // page's own spectator stream (a client: above 0 kbit/s). A condition hit
 // (`late: tick >= 60`) appears as a marker at tick 60, and after an injected
 // assert fault an incident marker appears at the fault's error tick.
-// Screenshot to $SHADOWCAST_ARTIFACTS (default ./test-artifacts).
+// The samples come over the sample feed (plot.feed: subscribed once, seqs
+// over 100). Screenshot to $SHADOWCAST_ARTIFACTS (default ./test-artifacts).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -66,6 +67,9 @@ test('developer page: live profile plot with condition and incident markers', { 
     enc: window.debugPage.plot.last.encode }));
   await until(page, (b) => window.debugPage.plot.drawn > b.drawn + 2 && window.debugPage.plot.lastTick > b.tick + 10 &&
     window.debugPage.plot.series.encode >= 50, before, 20000, 'redrawn live with newer samples');
+  // the samples came over the sample feed (docs/protocol.md §11), not by polling
+  const feed = await page.evaluate(() => window.debugPage.plot.feed);
+  assert.ok(feed.connected && feed.subscribed === 1 && feed.seq > 100, `the plot reads the feed: ${JSON.stringify(feed)}`);
   for (const name of ['frame', 'GPU', 'GPU tick_logic', 'GPU seal', 'shadow lag', 'encode'])
     assert.ok(await page.evaluate((n) => window.debugPage.plot.series[n] > 0, name), `series ${name} drawn`);
   // an injected fault: the incident marker at its error tick

@@ -18,6 +18,7 @@ class WsClient:
         self.acks = []
         self.frames = 0
         self.closed = None  # None, or the close code (1006: the TCP connection ended)
+        self.close_reason = None  # the close frame's reason text
         self.seq = 0
         self.sent = {}  # seq -> fields
         self.lock = threading.Lock()
@@ -61,6 +62,7 @@ class WsClient:
                 payload = self._recv(n)
                 op = b0 & 0x0F
                 if op == 8:
+                    self.close_reason = payload[2:].decode(errors="replace")
                     self.closed = struct.unpack(">H", payload[:2])[0] if len(payload) >= 2 else 1005
                     return
                 if op == 9:

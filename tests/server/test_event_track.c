@@ -285,6 +285,14 @@ static void test_samples_api(void)
 		s.n_inputs = k % 3;
 		s.flags |= SC_SAMPLE_GPU_CALIBRATED;
 		s.gpu_begin_host_ns = 77;
+		if (k == 251) { /* the game's metadata from tick 251 on (a quote escaped) */
+			struct sc_sample_meta m = {.tick = 251, .instance = SC_SAMPLE_PRIMARY, .key_len = 5, .value_len = 9};
+			memcpy(m.key, "score", 5);
+			memcpy(m.value, "2:0 \"ok\"", 9);
+			sc_profile_meta(&prof, &m);
+			sc_profile_meta(&prof, &m); /* the writer's repeat: no new version */
+			check(prof.meta_changes == 1 && prof.meta[0].version == 1);
+		}
 		sc_profile_add(&prof, &s);
 		/* shadow slot 0 stopped at tick 99; slot 1 runs behind, 60 ticks back */
 		if (k < 100) {
@@ -308,7 +316,12 @@ static void test_samples_api(void)
 	                "\"tick_ms\":2.000,\"cpu_ms\":0.000,\"gpu_ms\":0.000,\"passes_ms\":{\"tick_logic\":0.000,"
 	                "\"spin\":0.000,\"particles\":1.500,"));
 	check(strstr(b, "\"input_depth\":0,\"shadow_lag\":0,\"score\":[2,0],\"players\":0,\"particles\":2000,"
-	                "\"inputs\":1,\"sample_every\":1,\"rendered\":true,\"gpu_calibrated\":true,\"gpu_start_host_ns\":77}"));
+	                "\"inputs\":1,\"sample_every\":1,\"rendered\":true,\"gpu_calibrated\":true,\"gpu_start_host_ns\":77,"
+	                "\"meta\":{}}"));
+	/* the metadata set at tick 251 on the samples of 251 and after, not before */
+	const char *at251 = strstr(b, "{\"tick\":251,");
+	check(at251 && strstr(at251, "\"meta\":{\"score\":\"2:0 \\\"ok\\\"\"}}"));
+	check(strstr(b, "{\"tick\":252,") && strstr(strstr(b, "{\"tick\":252,"), "\"meta\":{\"score\""));
 	free(b);
 	b = api(&prof, "samples", "from=298", 200);
 	n = ticks_of(b, ticks, 1000);

@@ -144,6 +144,13 @@ static void test_round_trip(struct sc_disk_worker *w)
 	}
 	struct sc_pf_measure rtt = {.time_ns = 1, .client = 7, .kind = SC_PF_RTT, .value_ns = 800000};
 	check(sc_profile_file_put(f, SC_PF_MEASURE, &rtt, sizeof(rtt)));
+	/* the game's metadata (version 2): score set twice, the last value wins */
+	for (int k = 0; k < 2; k++) {
+		struct sc_sample_meta m = {.tick = 50u + (uint32_t)k, .instance = 0, .key_len = 5, .value_len = 3};
+		memcpy(m.key, "score", 5);
+		memcpy(m.value, k ? "3:1" : "2:1", 3);
+		check(sc_profile_file_put(f, SC_PF_SAMPLE_META, &m, sizeof(m)));
+	}
 	sc_profile_file_poll(f, ~0ull >> 1); /* a flush job through the worker */
 	check(sc_profile_file_dropped(f) == 0);
 	sc_disk_worker_destroy(w);
@@ -154,6 +161,9 @@ static void test_round_trip(struct sc_disk_worker *w)
 	check(json_is_true(json_object_get(s, "complete")));
 	check(json_is_false(json_object_get(s, "limit_reached")));
 	check(num(s, "records_dropped") == 0 && num(s, "encoder_starts") == 1);
+	check(num(s, "version") == 2 && num(s, "records.sample_meta") == 2);
+	check(strcmp(json_string_value(json_object_get(json_object_get(json_object_get(s, "game_meta"), "primary"),
+	                                               "score")), "3:1") == 0);
 	check(num(s, "samples.primary") == 100 && num(s, "samples.shadow0") == 40 && num(s, "samples.shadow1") == 0);
 	check(num(s, "samples.first_tick") == 0 && num(s, "samples.last_tick") == 99);
 	check(num(s, "metrics.primary.tick_ms.count") == 100);
@@ -389,6 +399,10 @@ static void test_bad_files(void)
 	memcpy(c, b, len);
 	c[8] = 9; /* version */
 	expect_error(c, len, "version 9");
+	/* version 1 is still read, but has no SAMPLE_META records */
+	memcpy(c, b, len);
+	c[8] = 1;
+	expect_error(c, len, "a version 1 file has none");
 	memcpy(c, b, len);
 	/* records follow each other unaligned (META's length is the JSON's):
 	 * their headers are read and written with memcpy, as the reader does */
@@ -413,6 +427,30 @@ static void test_bad_files(void)
 	free(b);
 }
 
+/* A version 1 file (no SAMPLE_META) is read as before: `shadowcast profile`
+ * keeps reading the files older servers wrote. */
+static void test_version1(struct sc_disk_worker *w)
+{
+	char path[256], err[256];
+	snprintf(path, sizeof(path), "%s/v1.scprof", dir);
+	make_empty(path);
+	struct sc_profile_file *f = sc_profile_file_open(path, 1u << 20, META, w, err, sizeof(err));
+	check(f);
+	struct sc_sample smp = sample(5, 0, 3);
+	check(sc_profile_file_put(f, SC_PF_SAMPLE, &smp, sizeof(smp)));
+	sc_profile_file_poll(f, ~0ull >> 1);
+	sc_disk_worker_destroy(w);
+	sc_profile_file_close(f);
+	size_t len;
+	uint8_t *b = slurp(path, &len);
+	check(len > 64 && b[8] == 2);
+	b[8] = 1;
+	json_t *s = sc_profile_summarize(b, len, err, sizeof(err));
+	check(s && num(s, "version") == 1 && num(s, "samples.primary") == 1);
+	json_decref(s);
+	free(b);
+}
+
 int main(void)
 {
 	check(mkdtemp(dir));
@@ -421,6 +459,7 @@ int main(void)
 	test_limit(worker());
 	test_continue(worker());
 	test_bad_files();
+	test_version1(worker());
 	test_never_waits(worker());
 	figure_put_cost(worker());
 	char cmd[300];

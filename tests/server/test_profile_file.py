@@ -103,12 +103,18 @@ def main():
     print(json.dumps({k: sm[k] for k in ("samples", "records", "incidents", "conditions")}, indent=1))
     sctest.check(set(sm) == {"file", "version", "bytes", "complete", "limit_reached", "max_bytes", "encoder_starts",
                              "duration_s", "records", "records_dropped", "meta", "samples", "metrics",
-                             "hottest_passes", "incidents", "conditions", "clients"}, "top-level keys: %s" % sorted(sm))
-    sctest.check(sm["version"] == 1 and sm["complete"] is True and sm["limit_reached"] is False, "complete file")
+                             "hottest_passes", "incidents", "conditions", "clients", "game_meta"},
+                 "top-level keys: %s" % sorted(sm))
+    # the game's metadata (format version 2): the primary's keys, their last values
+    gm = sm["game_meta"]["primary"]
+    sctest.check(set(gm) == {"score", "phase", "last_event"} and gm["phase"] in ("kickoff", "play") and
+                 gm["last_event"].startswith("match "), "game metadata: %r" % sm["game_meta"])
+    sctest.check(sm["records"]["sample_meta"] >= 3, "metadata records: %s" % sm["records"])
+    sctest.check(sm["version"] == 2 and sm["complete"] is True and sm["limit_reached"] is False, "complete file")
     sctest.check(sm["records_dropped"] == 0 and sm["encoder_starts"] == 1, "nothing dropped, one encoder")
     sctest.check(sm["max_bytes"] == 64 << 20 and sm["bytes"] == os.path.getsize(prof), "sizes")
     sctest.check(set(sm["records"]) == {"meta", "sample", "encode", "condition", "incident", "client", "measure",
-                                        "end"}, "record counts: %s" % sm["records"])
+                                        "end", "sample_meta"}, "record counts: %s" % sm["records"])
     smp = sm["samples"]
     sctest.check(set(smp) == {"primary", "shadow0", "shadow1", "first_tick", "last_tick"}, "samples: %s" % smp)
     # the primary samples every tick; a restore re-runs the held tick's successors (at most the delay)

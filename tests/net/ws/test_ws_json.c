@@ -175,6 +175,23 @@ int main(void)
 	BAD("{\"type\":\"latency\",\"input_ms\":[-1]}", "0..60000");
 	BAD("{\"type\":\"latency\",\"input_ms\":[60000.5]}", "0..60000");
 	BAD("{\"type\":\"latency\",\"input_ms\":[1],\"t\":1}", "not allowed in latency");
+
+	/* subscribe (the sample feed): token, instance, from, events_from, queue */
+	m = ok("{\"type\":\"subscribe\",\"token\":\"abcdef0123456789\",\"instance\":2,\"from\":9007199254740991,"
+	       "\"events_from\":0,\"queue\":16}");
+	CHECK(m.type == SC_WS_CMSG_SUBSCRIBE && m.sub_instance == 2 && m.sub_has_from &&
+	      m.sub_from == 9007199254740991ull && m.sub_has_events_from && m.sub_events_from == 0 && m.sub_queue == 16 &&
+	      strcmp(m.token, "abcdef0123456789") == 0, "subscribe fields");
+	m = ok("{\"type\":\"subscribe\"}");
+	CHECK(m.type == SC_WS_CMSG_SUBSCRIBE && m.sub_instance == 0 && !m.sub_has_from && !m.sub_has_events_from &&
+	      m.sub_queue == 0 && m.token[0] == 0, "subscribe defaults");
+	BAD("{\"type\":\"subscribe\",\"instance\":3}", "out of range 0..2");
+	BAD("{\"type\":\"subscribe\",\"from\":9007199254740992}", "out of range");
+	BAD("{\"type\":\"subscribe\",\"from\":-1}", "out of range");
+	BAD("{\"type\":\"subscribe\",\"queue\":15}", "out of range 16..65536");
+	BAD("{\"type\":\"subscribe\",\"from\":1.5}", "must be an integer");
+	BAD("{\"type\":\"subscribe\",\"player\":0}", "not allowed in subscribe");
+	BAD("{\"type\":\"join\",\"spectate\":true,\"from\":1}", "not allowed in join");
 	BAD("{\"type\":\"ping\",\"input_ms\":[1]}", "not allowed in ping");
 
 	bad("{\"type\":\"ping\"}\0", 16, "trailing data");
