@@ -89,6 +89,12 @@ enum sc_ring_result sc_spsc_ring_claim(struct sc_spsc_ring *ring, uint32_t type,
 
 	const uint64_t record_len = align_record((uint64_t)len + SC_RING_HEADER_LEN);
 	const uint64_t tail = SC_LOAD_RELAXED(&ring->ctrl->tail);
+	/* the tail is the producer's, but it lives in the shared block: aligned,
+	 * every header fits before the end (capacity is a multiple of 8) */
+	if (tail & (SC_RING_RECORD_ALIGN - 1)) {
+		ring->corrupt_count++;
+		return SC_RING_CORRUPT;
+	}
 	uint64_t index = tail & ring->mask;
 	const uint64_t to_end = ring->capacity - index;
 	const uint64_t padding = record_len > to_end ? to_end : 0;

@@ -61,7 +61,8 @@ struct sc_spsc_ring {
 	uint32_t max_type;   /* reader rejects types above this (0 = any) */
 	uint64_t head_cache; /* producer's last seen head */
 	uint64_t claimed;    /* producer: position after a claimed record, 0 = none */
-	/* reader-side counters of bad input from the peer */
+	/* counters of bad input from the peer (corrupt_count also counts a
+	 * producer's refused write on a scribbled-over tail) */
 	uint64_t corrupt_count;
 	uint64_t bad_type_count;
 	uint64_t truncated_count;
@@ -84,7 +85,10 @@ bool sc_spsc_ring_attach(struct sc_spsc_ring *ring, void *mem, size_t block_size
 void sc_spsc_ring_set_max_type(struct sc_spsc_ring *ring, uint32_t max_type);
 
 /* Producer: copies one record. SC_RING_FULL when there is no room now,
- * SC_RING_TOO_BIG when len > max_record, SC_RING_INVALID_ARG for type 0. */
+ * SC_RING_TOO_BIG when len > max_record, SC_RING_INVALID_ARG for type 0,
+ * SC_RING_CORRUPT (counted) when the tail in the shared block is not record
+ * aligned: someone wrote over it, and a record there would run past the
+ * buffer. */
 enum sc_ring_result sc_spsc_ring_write(struct sc_spsc_ring *ring, uint32_t type,
                                        const void *data, uint32_t len);
 

@@ -164,6 +164,18 @@ static void test_corrupt_peer(void)
 	CHECK_EQ(sc_spsc_ring_read_one(&r, &type, out, sizeof(out), &len), SC_RING_CORRUPT);
 	CHECK_EQ(r.corrupt_count, 3);
 
+	/* The writer's own tail scribbled over (it lives in the shared block):
+	 * unaligned, 4 bytes before the end. Writing a header there would run
+	 * past the buffer (found by fuzz_ring_read); the writer refuses. */
+	uint64_t saved = w.ctrl->tail;
+	w.ctrl->tail = 3 * 256 + 252;
+	w.head_cache = w.ctrl->tail;
+	r.ctrl->head = w.ctrl->tail;
+	CHECK_EQ(sc_spsc_ring_write(&w, 4, "x", 1), SC_RING_CORRUPT);
+	CHECK_EQ(w.corrupt_count, 1);
+	w.ctrl->tail = saved;
+	r.ctrl->head = saved;
+
 	/* The ring keeps working after the reader skipped to the tail. */
 	w.head_cache = r.ctrl->head;
 	CHECK_EQ(sc_spsc_ring_write(&w, 4, "fine", 4), SC_RING_SUCCESS);
