@@ -124,14 +124,11 @@ struct encp {
 	pthread_mutex_t live_lock;
 	struct sc_pf_encode live[SC_ENCP_LIVE_ENCODES];
 	uint64_t live_n;
-	/* encode thread: what it last saw in the session block, for the event track */
-	struct {
-		uint32_t incident, incident_error_tick;
-		uint32_t shadow_state[2];
-		uint32_t pause_incident[2]; /* the incident a slot's shadow paused for, 0 none */
-		int32_t primary_pid;
-		uint64_t capture_done;
-	} seen;
+	/* encode thread: what it last saw in the session block, for the event
+	 * track; in the track's block (a successor takes it over) where there is one */
+	struct sc_event_seen seen_local;
+	struct sc_event_seen *seen;
+	bool seen_adopted; /* seen is a predecessor's: its watch goes on */
 };
 
 /* --- service thread: ws callbacks ------------------------------------------ */
@@ -825,6 +822,30 @@ static void record_incident(struct encp *p)
 	sc_profile_file_put(p->pfile, SC_PF_INCIDENT, &r, sizeof(r));
 }
 
+/* The session's event track lives in its block: a restarted encoder goes on
+ * with the ids, the events and what its predecessor had seen in the session
+ * block (so nothing is recorded twice), and records that it took over. */
+static void adopt_event_track(struct encp *p)
+{
+	uint32_t adopted = 0, lost = 0;
+	p->seen = &p->seen_local;
+	if (!sc_profile_adopt_event_track(&p->profile, p->arena, &adopted, &lost)) {
+		sc_warn("profiling: no event-track block in the arena; the event track ends with this process");
+		return;
+	}
+	struct sc_event_track *t = &p->profile.events;
+	p->seen = &t->shm->seen;
+	if (t->n == 0 && !lost)
+		return; /* the session's first encoder process */
+	p->seen_adopted = true;
+	sc_info("profiling: took over the event track of the previous encoder process: %u events (ids %llu..%llu)%s",
+	        adopted, (unsigned long long)sc_event_oldest_locked(t), (unsigned long long)t->n,
+	        lost ? ", some lost (a slot not whole)" : "");
+	struct sc_event e = {.tag = SC_EV_ENCODER, .tick = atomic_load(&p->session->next_tick),
+	                     .u.encoder = {.pid = (int32_t)getpid(), .adopted = adopted, .lost = lost}};
+	sc_event_record(t, &e);
+}
+
 /* The event track's events that show in the session block: incidents,
  * shadows pausing and resuming, a new primary (restored or restarted),
  * anomaly captures written; and the inputs of a tick the primary gathered. */
@@ -834,38 +855,43 @@ static void watch_session(struct encp *p)
 	struct sc_event_track *t = &p->profile.events;
 	sc_event_inputs_flush(t, input_stamp(p));
 	struct sc_fault_shm *f = &s->fault;
-	if (atomic_load(&f->state) == SC_FAULT_READY && f->incident != p->seen.incident) {
+	/* READY, or NONE again after the supervisor started a new pair: an
+	 * incident this process (or, while none ran, its predecessor) did not see
+	 * while it was READY; its fields stay until the next incident's detector
+	 * claims the record */
+	uint32_t state = atomic_load(&f->state);
+	if (state != SC_FAULT_CLAIMED && f->incident && f->incident != p->seen->incident) {
 		struct sc_event e = {.tag = SC_EV_INCIDENT, .time_ns = f->detected_ns, .tick = f->error_tick,
 		                     .u.incident = {.incident = f->incident, .detected = f->detected,
 		                                    .injected = f->injected, .detected_tick = f->detected_tick}};
 		/* recorded only when the record did not change while copied (record_incident) */
-		if (atomic_load(&f->state) == SC_FAULT_READY && f->incident == e.u.incident.incident) {
-			p->seen.incident = e.u.incident.incident;
-			p->seen.incident_error_tick = e.tick;
+		if (atomic_load(&f->state) == state && f->incident == e.u.incident.incident) {
+			p->seen->incident = e.u.incident.incident;
+			p->seen->incident_error_tick = e.tick;
 			sc_event_record(t, &e);
 		}
 	}
 	for (int i = 0; i < 2; i++) {
 		struct sc_shadow_shm *m = i ? &s->shadow_alt : &s->shadow;
-		uint32_t st = atomic_load(&m->state), was = p->seen.shadow_state[i];
-		p->seen.shadow_state[i] = st;
+		uint32_t st = atomic_load(&m->state), was = p->seen->shadow_state[i];
+		p->seen->shadow_state[i] = st;
 		bool paused = st == SC_SHADOW_PAUSED, was_paused = was == SC_SHADOW_PAUSED;
 		if (paused == was_paused || (!paused && st == SC_SHADOW_OFF))
 			continue;
 		uint32_t next = atomic_load(&m->next_tick);
 		/* paused for the last incident: holding the tick before its error tick */
 		if (paused)
-			p->seen.pause_incident[i] =
-				p->seen.incident && next && next == p->seen.incident_error_tick ? p->seen.incident : 0;
+			p->seen->pause_incident[i] =
+				p->seen->incident && next && next == p->seen->incident_error_tick ? p->seen->incident : 0;
 		struct sc_event e = {.tag = paused ? SC_EV_PAUSE : SC_EV_RESUME, .tick = atomic_load(&s->next_tick),
 		                     .u.pause = {.slot = (uint32_t)i, .held_tick = next ? next - 1 : 0,
-		                                 .incident = p->seen.pause_incident[i]}};
+		                                 .incident = p->seen->pause_incident[i]}};
 		sc_event_record(t, &e);
 	}
 	int32_t pid = atomic_load(&s->primary_pid);
-	if (atomic_load(&s->primary_ready) && pid > 0 && pid != p->seen.primary_pid) {
-		bool first = p->seen.primary_pid == 0;
-		p->seen.primary_pid = pid;
+	if (atomic_load(&s->primary_ready) && pid > 0 && pid != p->seen->primary_pid) {
+		bool first = p->seen->primary_pid == 0;
+		p->seen->primary_pid = pid;
 		if (!first) {
 			uint32_t base = atomic_load(&s->primary_base_tick);
 			struct sc_event e = {.tag = atomic_load(&s->restore_valid) ? SC_EV_RESTORE : SC_EV_RESTART,
@@ -874,8 +900,8 @@ static void watch_session(struct encp *p)
 		}
 	}
 	uint64_t done = atomic_load(&s->anomaly_capture_done);
-	if (done && done != p->seen.capture_done) {
-		p->seen.capture_done = done;
+	if (done && done != p->seen->capture_done) {
+		p->seen->capture_done = done;
 		struct sc_event e = {.tag = SC_EV_CAPTURE, .tick = (uint32_t)done,
 		                     .u.capture = {.index = (uint32_t)(done >> 32) & 0xff}};
 		sc_event_record(t, &e);
@@ -886,12 +912,16 @@ static void *encode_thread(void *arg)
 {
 	struct encp *p = arg;
 
-	/* what was there before this process started is not news */
-	p->seen.incident = p->session->fault.incident;
 	p->incident_seen = p->session->fault.incident; /* a restarted encoder continues the profile */
-	p->seen.capture_done = atomic_load(&p->session->anomaly_capture_done);
-	p->seen.shadow_state[0] = atomic_load(&p->session->shadow.state);
-	p->seen.shadow_state[1] = atomic_load(&p->session->shadow_alt.state);
+	if (!p->seen_adopted) {
+		/* what was there before this process started is not news; a track
+		 * taken over says what its predecessor saw, so what changed while no
+		 * encoder ran is recorded now */
+		p->seen->incident = p->session->fault.incident;
+		p->seen->capture_done = atomic_load(&p->session->anomaly_capture_done);
+		p->seen->shadow_state[0] = atomic_load(&p->session->shadow.state);
+		p->seen->shadow_state[1] = atomic_load(&p->session->shadow_alt.state);
+	}
 	while (!atomic_load(&p->stop)) {
 		retry_notices(p);
 		watch_session(p);
@@ -1192,6 +1222,7 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 	sc_profile_init(&p->profile, p->arena, p->session); /* the sample rings (session/shm/sample.h) */
 	sc_profile_set_conditions(&p->profile, cfg->conditions, cfg->n_conditions);
 	sc_profile_set_retention(&p->profile, cfg->sample_retention, cfg->event_retention);
+	adopt_event_track(p);
 	sc_sample_feed_init(&p->feed, &p->profile, cfg->feed_queue);
 	if (cfg->sample_window) {
 		if (!sc_profile_set_window(&p->profile, cfg->sample_window_before, cfg->sample_window_after))

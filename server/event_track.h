@@ -9,7 +9,10 @@
  * Thread-safe: every call takes the track's lock (the service thread records
  * joins, leaves, inputs and API commands; the encode thread conditions and
  * what it sees change in the session block). Memory: retention records of
- * sizeof(struct sc_event), allocated once. */
+ * sizeof(struct sc_event), in the session's event-track block (the
+ * supervisor's, so the track outlives an encoder process: a restarted one
+ * adopts it, session/shm/event_track.h), or allocated once where there is
+ * no block (unit tests). */
 #ifndef SC_SERVER_EVENT_TRACK_H
 #define SC_SERVER_EVENT_TRACK_H
 #include <pthread.h>
@@ -17,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "session/shm/event_track.h" /* struct sc_event, the block it lives in */
 
 #define SC_EVENT_RETENTION_DEFAULT 4096u
 #define SC_EVENT_RETENTION_MIN 16u
@@ -35,32 +40,20 @@ enum sc_event_tag {
 	SC_EV_RESTORE,   /* a primary started from a shadow's state */
 	SC_EV_RESTART,   /* a primary started anew (a new match) */
 	SC_EV_CAPTURE,   /* an anomaly capture was written by the shadow */
+	SC_EV_ENCODER,   /* an encoder process took the track over (a restart) */
 	SC_EV_TAGS
 };
 
 extern const char *const sc_event_tag_names[SC_EV_TAGS];
 
-struct sc_event {
-	uint64_t id;      /* 1, 2, ... in this encoder process */
-	uint64_t time_ns; /* CLOCK_MONOTONIC, the clock of the samples' start_ns */
-	uint32_t tick;    /* the primary's tick it concerns */
-	uint32_t tag;     /* enum sc_event_tag */
-	union {
-		struct { uint32_t inputs, players, actions; } input; /* players, actions: bit masks */
-		struct { int32_t player; uint32_t client; uint32_t disconnected; } join; /* join and leave */
-		struct { uint32_t incident, detected, injected, detected_tick; } incident;
-		struct { uint32_t kind; uint64_t seq; } inject;
-		struct { uint32_t index, instance; double value; } condition; /* instance: the sample's */
-		struct { uint32_t slot, ticks, previous; } delay;
-		struct { uint32_t slot, held_tick, incident; } pause; /* pause and resume */
-		struct { uint32_t base_tick; int32_t pid; } restore;  /* restore and restart */
-		struct { uint32_t index; } capture; /* the condition */
-	} u;
-};
+
+_Static_assert(SC_EV_TAGS <= SC_EVENT_TRACK_MAX_TAGS, "the block counts every tag");
 
 struct sc_event_track {
 	pthread_mutex_t lock;
 	struct sc_event *ring; /* retention records, event id n at [(n - 1) % retention] */
+	struct sc_event_track_shm *shm; /* the block the ring is in (NULL: process memory) */
+	uint64_t first;        /* no id below it is held (an adopted track's bad slots) */
 	uint32_t retention;
 	uint64_t n;            /* events recorded, the newest id */
 	_Atomic uint64_t dropped;          /* events the retention pushed out */
@@ -69,8 +62,16 @@ struct sc_event_track {
 	bool have_pending;
 };
 
-/* false: no memory (the track then records nothing). */
+/* In process memory. false: no memory (the track then records nothing). */
 bool sc_event_track_init(struct sc_event_track *t, uint32_t retention);
+/* The supervisor: formats a block of size bytes for retention events. */
+bool sc_event_track_format(void *mem, size_t size, uint32_t retention);
+/* An encoder process: the track in a block (session/shm/event_track.h),
+ * adopting the events a dead predecessor recorded there, checked as
+ * untrusted: *adopted the events taken over, *lost those dropped as bad.
+ * t: not initialised, or finished. false for a block that is not a
+ * formatted track (t untouched). */
+bool sc_event_track_adopt(struct sc_event_track *t, void *mem, size_t size, uint32_t *adopted, uint32_t *lost);
 void sc_event_track_finish(struct sc_event_track *t);
 
 /* Records e (id assigned, time_ns 0 = now); returns the id. */
@@ -86,7 +87,8 @@ void sc_event_inputs_flush(struct sc_event_track *t, uint32_t before);
 
 /* Under t->lock: the event with this id, NULL when not held. */
 const struct sc_event *sc_event_get_locked(const struct sc_event_track *t, uint64_t id);
-/* Under t->lock: the oldest id held (n + 1 when none). */
+/* Under t->lock: the oldest id held (n + 1 when none). Every id from it
+ * to n is held. */
 uint64_t sc_event_oldest_locked(const struct sc_event_track *t);
 
 /* Bytes the track holds (the ring): the bound --event-retention sets. */

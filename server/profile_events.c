@@ -197,6 +197,10 @@ void sc_profile_event_json(struct sc_prom_out *o, const struct sc_profile *p, co
 	case SC_EV_RESTART:
 		sc_prom_put(o, ",\"base_tick\":%u,\"pid\":%d", e->u.restore.base_tick, e->u.restore.pid);
 		break;
+	case SC_EV_ENCODER:
+		sc_prom_put(o, ",\"pid\":%d,\"adopted\":%u,\"lost\":%u", e->u.encoder.pid, e->u.encoder.adopted,
+		            e->u.encoder.lost);
+		break;
 	case SC_EV_CAPTURE:
 		sc_prom_put(o, ",\"condition\":");
 		if (e->u.capture.index < p->n_conds)

@@ -1,5 +1,7 @@
 #include "server/profile_metrics.h"
 
+#include "net/shm/arena.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +61,21 @@ bool sc_profile_set_retention(struct sc_profile *p, uint32_t samples, uint32_t e
 	bool ok = alloc_stores(p, samples, events);
 	pthread_mutex_unlock(&p->lock);
 	return ok;
+}
+
+bool sc_profile_adopt_event_track(struct sc_profile *p, struct sc_arena *arena, uint32_t *adopted, uint32_t *lost)
+{
+	struct sc_arena_block b;
+	*adopted = *lost = 0;
+	if (!arena || !sc_arena_block_find(arena, SC_EVENT_TRACK_BLOCK, &b))
+		return false;
+	void *mem = sc_arena_ptr(arena, b.off, b.size);
+	uint32_t retention = p->events.retention;
+	sc_event_track_finish(&p->events);
+	if (sc_event_track_adopt(&p->events, mem, b.size, adopted, lost))
+		return true;
+	sc_event_track_init(&p->events, retention);
+	return false;
 }
 
 size_t sc_profile_store_bytes(const struct sc_profile *p)

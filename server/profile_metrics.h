@@ -93,6 +93,11 @@ void sc_profile_init(struct sc_profile *p, struct sc_arena *arena, struct sc_ses
  * (clamped to their ranges); before the first sample (the stores are
  * allocated anew). false: no memory. */
 bool sc_profile_set_retention(struct sc_profile *p, uint32_t samples, uint32_t events);
+/* The encoder process, before its threads start: the event track moves into
+ * the session's event-track block (created by the supervisor), taking over
+ * what a dead predecessor recorded there (*adopted events, *lost bad ones).
+ * false: no such block or not a track (the track stays in this process). */
+bool sc_profile_adopt_event_track(struct sc_profile *p, struct sc_arena *arena, uint32_t *adopted, uint32_t *lost);
 
 /* Bytes the sample stores and the event track hold: the bound the two
  * retentions set (fixed once allocated). */

@@ -23,6 +23,7 @@
 #include "server/commands.h"
 #include "session/audio_ring.h"
 #include "session/sample_ring.h"
+#include "server/event_track.h"
 #include "server/supervisor_priv.h"
 #include "session/session_attach.h"
 #include "util/clock.h"
@@ -83,6 +84,13 @@ static bool session_init(struct supervisor *sup)
 		return false;
 	if (!sc_sample_rings_create(sup->arena)) /* profiling: each instance -> the encoder */
 		return false;
+	/* the event track, recorded by the encoder process, outlives it */
+	size_t track = sc_event_track_block_size(cfg->event_retention);
+	if (!sc_arena_block_create(sup->arena, SC_EVENT_TRACK_BLOCK, SC_BLOCK_RAW, track, &b) ||
+	    !sc_event_track_format(sc_arena_ptr(sup->arena, b.off, b.size), b.size, cfg->event_retention)) {
+		sc_err("arena: cannot create block '%s' (%zu bytes)", SC_EVENT_TRACK_BLOCK, track);
+		return false;
+	}
 	if ((sup->frame_efd = sc_doorbell_eventfd()) < 0)
 		return false;
 	return true;
