@@ -100,7 +100,7 @@ static void on_stop_signal(int sig)
 static bool attach_session(struct primary *p, int ipc_fd)
 {
 	struct sc_session_view v;
-	bool ok = sc_session_attach(&v, ipc_fd, "primary", true, 10000);
+	bool ok = sc_session_attach(&v, ipc_fd, SC_SESSION_ROLE_PRIMARY, true, 10000);
 	p->arena = v.arena;
 	p->doorbell_fd = v.doorbell_fd;
 	if (!ok)

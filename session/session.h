@@ -57,8 +57,12 @@
  * 9: system notices in the input log (actions 5..7, net/shm/input_event.h),
  *    the notice payload's player and count, the chat log block
  *    (session/shm/chat_record.h) and primary_chat_seq;
- * 10: the --inputs script's cursor (script_next, script_pending_seq) */
-#define SC_SESSION_LAYOUT_VERSION 10u
+ * 10: the --inputs script's cursor (script_next, script_pending_seq)
+ * 11: payload blocks on the typed rings (session/shm/msg_ring.h: flag
+ *    SC_MSG_PAYLOAD_BLOCK, struct sc_msg_block_desc / sc_msg_block_hdr,
+ *    payload_gen and block counters) and the incident report notice
+ *    (struct sc_incident_report, session/shm/game_msg.h) */
+#define SC_SESSION_LAYOUT_VERSION 11u
 #define SC_SESSION_BLOCK "session"     /* struct sc_session_shm */
 #define SC_INPUT_LOG_BLOCK "input-log" /* sc_input_log of struct sc_input_event */
 #define SC_TICK_LOG_BLOCK "tick-log"   /* sc_input_log of struct sc_tick_record */
