@@ -110,6 +110,8 @@ static bool attach_session(struct primary *p, int ipc_fd)
 	p->ticks = v.ticks;
 	p->chats = v.chats;
 	memcpy(p->rings, v.rings, sizeof(p->rings));
+	for (int i = 0; i < SC_SESSION_OUT_RINGS; i++) /* --test-payload-blocks */
+		p->rings[i].force_blocks = p->cfg->test_payload_blocks != 0;
 	/* a restored primary reads on from the held tick's inputs (every acked
 	 * input applied once); a new match from the inputs that arrive from now on
 	 * (the session's first, from the log's start: below) */

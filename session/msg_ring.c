@@ -140,7 +140,7 @@ bool sc_msg_ring_write(struct sc_msg_ring *r, uint32_t tick, uint64_t timestamp_
                        uint8_t flags, const void *payload, uint32_t len)
 {
 	void *body;
-	if (len > r->payload_max && payload && priority <= SC_MSG_PRIORITY_MAX && !(flags & SC_MSG_PAYLOAD_BLOCK)) {
+	if ((len > r->payload_max || (r->force_blocks && len)) && payload && priority <= SC_MSG_PRIORITY_MAX && !(flags & SC_MSG_PAYLOAD_BLOCK)) {
 		if (write_block(r, tick, timestamp_ns, priority, flags, payload, len))
 			return true;
 		atomic_fetch_add_explicit(&r->shm->dropped, 1, memory_order_relaxed);

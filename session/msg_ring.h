@@ -26,6 +26,7 @@ struct sc_msg_ring {
 	uint16_t msg_type;    /* trusted: from the caller, checked against the block */
 	uint32_t payload_max; /* trusted: from the caller */
 	uint64_t seq;         /* producer: next header seq */
+	bool force_blocks;    /* producer, tests: every payload goes through a payload block */
 };
 
 /* Bytes of a block holding a ring of capacity data bytes (a power of two >= 64). */
