@@ -1,7 +1,7 @@
 /* Payloads of the game's typed message rings (session/shm/msg_ring.h): each
- * follows a struct sc_msg_header in one ring record. Fixed size (32 bytes;
- * chat 208),
- * naturally aligned, no pointers. Layout version: SC_SESSION_LAYOUT_VERSION.
+ * follows a struct sc_msg_header in one ring record, or (the incident report,
+ * 1376 bytes) fills an arena payload block whose descriptor the record
+ * carries. Fixed size (32 bytes; chat 208), naturally aligned, no pointers. Layout version: SC_SESSION_LAYOUT_VERSION.
  *
  * Writer: the primary, after each tick, from the game state before and after
  * it (session/game_msgs.c, a pure function: the shadow can compute the same).
