@@ -89,7 +89,9 @@ static uint64_t block_size_for(uint32_t len)
 static bool write_block(struct sc_msg_ring *r, uint32_t tick, uint64_t timestamp_ns, uint8_t priority, uint8_t flags,
                         const void *payload, uint32_t len)
 {
-	if (!r->arena || len > SC_MSG_BLOCK_PAYLOAD_MAX || r->payload_max < sizeof(struct sc_msg_block_desc))
+	/* an unregistered producer's block would have no owner to be reaped with */
+	if (!r->arena || sc_arena_slot(r->arena) < 0 || len > SC_MSG_BLOCK_PAYLOAD_MAX ||
+	    r->payload_max < sizeof(struct sc_msg_block_desc))
 		return false;
 	uint64_t gen = atomic_fetch_add(&r->shm->payload_gen, 1) + 1;
 	if (gen == 0) /* 2^64 blocks later: 0 stays the "being filled" word */
