@@ -124,12 +124,12 @@ static void fuzz_blocks(struct sc_msg_ring *r, uint16_t type, uint8_t flags, con
 	static const uint32_t lens[PLANTED] = {1, 100, 3000, 5000};
 	uint64_t off[PLANTED], gen[PLANTED];
 	for (uint32_t k = 0; k < PLANTED; k++) {
-		gen[k] = 1000 + k;
+		gen[k] = (1000 + k) << 8 | type;
 		off[k] = plant(type, lens[k], gen[k], k);
 		if (!sc_arena_set_owner(arena, off[k], primary_slot))
 			__builtin_trap();
 	}
-	const uint64_t decoy = plant(type, 3000, 1000, 9); /* this process's own: never taken */
+	const uint64_t decoy = plant(type, 3000, gen[0], 9); /* this process's own: never taken */
 	r->ring.ctrl->head = r->ring.ctrl->tail = 0; /* the first half left any positions */
 	r->ring.head_cache = 0;
 	sc_msg_ring_set_arena(r, arena, "primary");

@@ -93,9 +93,10 @@ static bool write_block(struct sc_msg_ring *r, uint32_t tick, uint64_t timestamp
 	if (!r->arena || sc_arena_slot(r->arena) < 0 || len > SC_MSG_BLOCK_PAYLOAD_MAX ||
 	    r->payload_max < sizeof(struct sc_msg_block_desc))
 		return false;
-	uint64_t gen = atomic_fetch_add(&r->shm->payload_gen, 1) + 1;
-	if (gen == 0) /* 2^64 blocks later: 0 stays the "being filled" word */
-		gen = atomic_fetch_add(&r->shm->payload_gen, 1) + 1;
+	/* unique across producer restarts (the counter is shared) and across the
+	 * rings of one producer (the type in the low byte, never 0): a stale
+	 * descriptor of one ring never matches a block of another */
+	const uint64_t gen = (atomic_fetch_add(&r->shm->payload_gen, 1) + 1) << 8 | r->msg_type;
 	uint64_t off;
 	if (!sc_arena_alloc(r->arena, sizeof(struct sc_msg_block_hdr) + (uint64_t)len, &off))
 		return false; /* 1: owned by this process from here */
@@ -213,7 +214,7 @@ enum sc_msg_decode sc_msg_record_decode(const void *body, uint32_t len, uint16_t
 static bool block_consume(struct sc_msg_ring *r, const struct sc_msg_block_desc *desc, void *out, size_t out_max)
 {
 	/* every word of desc is the peer's: bounds before any sum */
-	if (!r->arena || desc->gen == 0 || desc->len == 0 || desc->len > SC_MSG_BLOCK_PAYLOAD_MAX ||
+	if (!r->arena || (desc->gen & 0xff) != r->msg_type || desc->len == 0 || desc->len > SC_MSG_BLOCK_PAYLOAD_MAX ||
 	    (out && desc->len > out_max))
 		goto refused;
 	const uint64_t bsize = block_size_for(desc->len);

@@ -64,8 +64,9 @@
  *   [16, 16 + len)   the payload
  * Who owns the block (its buddy owner tag) at each step, and what a kill -9
  * at that instant leaves:
- *   1. producer: gen := ++payload_gen (never 0; unique per ring across
- *      producer restarts: the counter lives here); sc_arena_alloc: owned by
+ *   1. producer: gen := ++payload_gen << 8 | msg_type (never 0; unique
+ *      across producer restarts, the counter lives here, and across the
+ *      rings of one producer, the type); sc_arena_alloc: owned by
  *      the producer, check word 0 (zeroed under the arena lock). Killed now
  *      or in 2-3: the block is reclaimed with it (sc_arena_reap, or the
  *      EOWNERDEAD recovery of the arena lock); nothing refers to it.
@@ -92,7 +93,8 @@
  *      gen).
  * So each block is freed exactly once: by the consumer that took it, or by
  * the reaper with its owner; a descriptor that does not pass 4 is never
- * freed through. The consumer's arithmetic on the descriptor is
+ * freed through. The consumer also checks gen's low byte is its msg_type
+ * before the take. The consumer's arithmetic on the descriptor is
  * overflow-safe (off + 16 + len inside the arena; len <=
  * SC_MSG_BLOCK_PAYLOAD_MAX before any sum).
  * Corruption: the consumer trusts nothing in the block but its own mapping's
@@ -116,7 +118,7 @@
 /* A record's payload when its header has SC_MSG_PAYLOAD_BLOCK. */
 struct sc_msg_block_desc {
 	uint64_t off; /* arena offset of the payload block */
-	uint64_t gen; /* the block's check word: ring->payload_gen when it was written, never 0 */
+	uint64_t gen; /* the block's check word: payload_gen << 8 | msg_type when it was written */
 	uint32_t len; /* payload bytes, 1..SC_MSG_BLOCK_PAYLOAD_MAX, after the block header */
 	uint32_t reserved[3]; /* 0 */
 };
@@ -146,7 +148,7 @@ struct sc_msg_ring_shm {
 	/* producer (primary) */
 	_Alignas(64) _Atomic uint64_t written; /* records committed */
 	_Atomic uint64_t dropped;              /* records dropped: the ring was full */
-	_Atomic uint64_t payload_gen;          /* last payload block generation handed out */
+	_Atomic uint64_t payload_gen;          /* payload blocks' generations handed out (gen = this << 8 | msg_type) */
 	_Atomic uint64_t blocks_written;       /* records published with a payload block */
 	/* consumer (encoder) */
 	_Alignas(64) _Atomic uint64_t read;    /* records delivered */

@@ -340,24 +340,26 @@ static void test_forged(uint64_t free0, uint64_t bad0)
 	uint64_t off;
 	check(sc_arena_alloc(arena, 4096, &off));
 	uint8_t *b = sc_arena_ptr(arena, off, 4096);
-	uint64_t gen = 77;
+	const uint64_t G = 77u << 8 | SC_MSG_NOTICE, G2 = 78u << 8 | SC_MSG_NOTICE;
+	uint64_t gen = G;
 	memcpy(b, &gen, sizeof(gen));
 	uint8_t out[SC_MSG_BLOCK_PAYLOAD_MAX];
 	const struct sc_msg_block_desc bad[] = {
-		{.off = off, .gen = 77, .len = 100},             /* wrong size: a 2 KiB block is asked for */
-		{.off = off, .gen = 77, .len = 0},               /* empty */
-		{.off = off, .gen = 77, .len = SC_MSG_BLOCK_PAYLOAD_MAX + 1},
-		{.off = off, .gen = 0, .len = 3000},             /* gen 0: a block being filled */
-		{.off = off, .gen = 78, .len = 3000},            /* stale: another gen */
-		{.off = off + 2048, .gen = 77, .len = 1000},     /* inside a block */
-		{.off = UINT64_MAX - 8, .gen = 77, .len = 3000}, /* wraps */
-		{.off = 0, .gen = 77, .len = 3000},              /* the admin region */
-		{.off = ring_blk.off, .gen = 77, .len = 3000},   /* a named block */
+		{.off = off, .gen = G, .len = 100},             /* wrong size: a 2 KiB block is asked for */
+		{.off = off, .gen = G, .len = 0},               /* empty */
+		{.off = off, .gen = G, .len = SC_MSG_BLOCK_PAYLOAD_MAX + 1},
+		{.off = off, .gen = 0, .len = 3000},            /* gen 0: a block being filled */
+		{.off = off, .gen = G2, .len = 3000},           /* stale: another gen */
+		{.off = off, .gen = 77u << 8 | SC_MSG_EVENT, .len = 3000}, /* another ring's */
+		{.off = off + 2048, .gen = G, .len = 1000},     /* inside a block */
+		{.off = UINT64_MAX - 8, .gen = G, .len = 3000}, /* wraps */
+		{.off = 0, .gen = G, .len = 3000},              /* the admin region */
+		{.off = ring_blk.off, .gen = G, .len = 3000},   /* a named block */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		check(!sc_msg_block_consume(&w, &bad[i], out, sizeof(out)));
 	/* right size and gen, but owned by the taker itself, whose role is not the ring's producer */
-	const struct sc_msg_block_desc mine = {.off = off, .gen = 77, .len = 3000};
+	const struct sc_msg_block_desc mine = {.off = off, .gen = G, .len = 3000};
 	check(!sc_msg_block_consume(&w, &mine, out, sizeof(out)));
 	check(sc_arena_free(arena, off));
 	check(!sc_msg_block_consume(&w, &mine, out, sizeof(out))); /* freed: gone */
