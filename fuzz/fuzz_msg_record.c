@@ -12,8 +12,8 @@
  * Payload block descriptors (session/shm/msg_ring.h, "Payload blocks"): the
  * ring is attached to a real arena, where a "primary" (a registered slot of
  * a process that exited) owns four planted payload blocks with their
- * headers, and this process (the "encoder") owns a decoy block with a
- * well-formed header. The input's bytes, read again as 32-byte descriptors
+ * headers, and a "shadow" slot a decoy block with a well-formed header;
+ * this process is the consumer (the "encoder"). The input's bytes, read again as 32-byte descriptors
  * (an off below 16 or a gen below 16 is mapped onto a planted block's, so
  * exact hits, neighbours and stale gens are all reachable), go through
  * sc_msg_block_consume and, as records with SC_MSG_PAYLOAD_BLOCK, through
@@ -75,7 +75,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 #define PLANTED 4
 static struct sc_arena *arena;
-static int primary_slot;
+static int primary_slot, shadow_slot;
 static uint64_t free0;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -93,6 +93,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) >= SC_ARENA_MAX_PROCS)
 		__builtin_trap();
 	primary_slot = WEXITSTATUS(st);
+	pid = fork(); /* and one of role "shadow": the decoy's owner */
+	if (pid == 0)
+		_exit(sc_arena_register(arena, "shadow"));
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) >= SC_ARENA_MAX_PROCS)
+		__builtin_trap();
+	shadow_slot = WEXITSTATUS(st);
 	struct sc_arena_stats as;
 	sc_arena_stats(arena, &as);
 	free0 = as.free_bytes;
@@ -124,15 +130,17 @@ static void fuzz_blocks(struct sc_msg_ring *r, uint16_t type, uint8_t flags, con
 	static const uint32_t lens[PLANTED] = {1, 100, 3000, 5000};
 	uint64_t off[PLANTED], gen[PLANTED];
 	for (uint32_t k = 0; k < PLANTED; k++) {
-		gen[k] = (1000 + k) << 8 | type;
+		gen[k] = (1000 + k) << 16 | (uint64_t)'p' << 8 | type; /* "primary"'s blocks of this ring */
 		off[k] = plant(type, lens[k], gen[k], k);
 		if (!sc_arena_set_owner(arena, off[k], primary_slot))
 			__builtin_trap();
 	}
-	const uint64_t decoy = plant(type, 3000, gen[0], 9); /* this process's own: never taken */
+	const uint64_t decoy = plant(type, 3000, gen[0], 9); /* a third role's: never taken */
+	if (!sc_arena_set_owner(arena, decoy, shadow_slot))
+		__builtin_trap();
 	r->ring.ctrl->head = r->ring.ctrl->tail = 0; /* the first half left any positions */
 	r->ring.head_cache = 0;
-	sc_msg_ring_set_arena(r, arena, "primary");
+	sc_msg_ring_set_arena(r, arena, "primary", "encoder");
 	const uint64_t freed0 = atomic_load(&r->shm->blocks_freed);
 
 	static uint8_t out[SC_MSG_BLOCK_PAYLOAD_MAX];
@@ -188,7 +196,7 @@ static void fuzz_blocks(struct sc_msg_ring *r, uint16_t type, uint8_t flags, con
 	sc_arena_stats(arena, &as);
 	if (as.free_bytes != free0)
 		__builtin_trap();
-	sc_msg_ring_set_arena(r, NULL, NULL);
+	sc_msg_ring_set_arena(r, NULL, NULL, NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -68,10 +68,20 @@ bool sc_msg_ring_attach(struct sc_msg_ring *r, void *mem, size_t size, uint16_t 
 	return true;
 }
 
-void sc_msg_ring_set_arena(struct sc_msg_ring *r, struct sc_arena *arena, const char *producer_role)
+void sc_msg_ring_set_arena(struct sc_msg_ring *r, struct sc_arena *arena, const char *producer_role,
+                           const char *consumer_role)
 {
 	r->arena = arena;
 	snprintf(r->producer_role, sizeof(r->producer_role), "%s", producer_role ? producer_role : "");
+	snprintf(r->consumer_role, sizeof(r->consumer_role), "%s", consumer_role ? consumer_role : "");
+}
+
+/* The low 16 bits of a payload block's gen: the producer role's first byte
+ * and the ring's type, so the rings of one producer and the two chat rings
+ * (same type, other producers) never share a generation. */
+static uint64_t gen_tag(const struct sc_msg_ring *r)
+{
+	return (uint64_t)(uint8_t)r->producer_role[0] << 8 | (r->msg_type & 0xffu);
 }
 
 /* The buddy block that holds a payload of len bytes (len <=
@@ -94,9 +104,9 @@ static bool write_block(struct sc_msg_ring *r, uint32_t tick, uint64_t timestamp
 	    r->payload_max < sizeof(struct sc_msg_block_desc))
 		return false;
 	/* unique across producer restarts (the counter is shared) and across the
-	 * rings of one producer (the type in the low byte, never 0): a stale
-	 * descriptor of one ring never matches a block of another */
-	const uint64_t gen = (atomic_fetch_add(&r->shm->payload_gen, 1) + 1) << 8 | r->msg_type;
+	 * rings (gen_tag, never 0): a stale descriptor of one ring never
+	 * matches a block of another */
+	const uint64_t gen = (atomic_fetch_add(&r->shm->payload_gen, 1) + 1) << 16 | gen_tag(r);
 	uint64_t off;
 	if (!sc_arena_alloc(r->arena, sizeof(struct sc_msg_block_hdr) + (uint64_t)len, &off))
 		return false; /* 1: owned by this process from here */
@@ -136,6 +146,13 @@ static bool write_block(struct sc_msg_ring *r, uint32_t tick, uint64_t timestamp
 	atomic_fetch_add_explicit(&r->shm->written, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&r->shm->blocks_written, 1, memory_order_relaxed);
 	step(SC_MSG_STEP_PUBLISHED);
+	/* 3b: from now on the block dies with the consumer, not with us (a
+	 * producer that stops on a fault right after publishing, as the primary
+	 * does with its incident report, must not take the message with it);
+	 * no-op if the consumer took it already or none is alive */
+	if (r->consumer_role[0])
+		sc_arena_give(r->arena, off, gen, r->consumer_role);
+	step(SC_MSG_STEP_GIVEN);
 	return true;
 }
 
@@ -214,7 +231,7 @@ enum sc_msg_decode sc_msg_record_decode(const void *body, uint32_t len, uint16_t
 static bool block_consume(struct sc_msg_ring *r, const struct sc_msg_block_desc *desc, void *out, size_t out_max)
 {
 	/* every word of desc is the peer's: bounds before any sum */
-	if (!r->arena || (desc->gen & 0xff) != r->msg_type || desc->len == 0 || desc->len > SC_MSG_BLOCK_PAYLOAD_MAX ||
+	if (!r->arena || (desc->gen & 0xffffu) != gen_tag(r) || desc->len == 0 || desc->len > SC_MSG_BLOCK_PAYLOAD_MAX ||
 	    (out && desc->len > out_max))
 		goto refused;
 	const uint64_t bsize = block_size_for(desc->len);

@@ -21,7 +21,8 @@ struct sc_msg_ring {
 	struct sc_msg_ring_shm *shm;
 	/* payload blocks (session/shm/msg_ring.h): NULL = records only */
 	struct sc_arena *arena;
-	char producer_role[16]; /* consumer: the arena role whose blocks it takes */
+	char producer_role[16]; /* the arena role of the producer (the consumer takes only its blocks) */
+	char consumer_role[16]; /* the arena role of the consumer (the producer gives it published blocks) */
 	struct sc_spsc_ring ring;
 	uint16_t msg_type;    /* trusted: from the caller, checked against the block */
 	uint32_t payload_max; /* trusted: from the caller */
@@ -43,10 +44,13 @@ bool sc_msg_ring_format(void *mem, size_t size, uint16_t msg_type, uint32_t payl
 bool sc_msg_ring_attach(struct sc_msg_ring *r, void *mem, size_t size, uint16_t msg_type, uint32_t payload_max);
 
 /* Both sides: payload blocks of this ring come from arena (this process is
- * registered in it); producer_role is the arena role of the ring's producer
- * (the consumer takes only blocks that role owns). Without it a payload above
+ * registered in it); producer_role and consumer_role are the arena roles of
+ * the ring's producer and consumer (the consumer takes only blocks of the
+ * producer's role, or given to it; the producer gives what it published to
+ * the live process of the consumer's role). Without an arena a payload above
  * payload_max is dropped and a descriptor is refused. */
-void sc_msg_ring_set_arena(struct sc_msg_ring *r, struct sc_arena *arena, const char *producer_role);
+void sc_msg_ring_set_arena(struct sc_msg_ring *r, struct sc_arena *arena, const char *producer_role,
+                           const char *consumer_role);
 
 /* Producer: one record (header filled here: type, priority, flags, tick,
  * timestamp_ns, seq, payload_len). A payload above payload_max (up to
@@ -107,7 +111,8 @@ bool sc_msg_block_consume(struct sc_msg_ring *r, const struct sc_msg_block_desc 
 enum sc_msg_block_step {
 	SC_MSG_STEP_ALLOCATED,  /* producer: block allocated, nothing written */
 	SC_MSG_STEP_FILLED,     /* producer: payload and check word written, not published */
-	SC_MSG_STEP_PUBLISHED,  /* producer: the record is committed */
+	SC_MSG_STEP_PUBLISHED,  /* producer: the record is committed, the block still the producer's */
+	SC_MSG_STEP_GIVEN,      /* producer: the block handed to the live consumer (if there was one) */
 	SC_MSG_STEP_TAKEN,      /* consumer: the block is its own, not copied */
 	SC_MSG_STEP_COPIED,     /* consumer: copied, not freed */
 	SC_MSG_STEP_FREED,      /* consumer: freed, the ring's head not yet moved */

@@ -219,8 +219,9 @@ bool sc_session_attach(struct sc_session_view *v, int ipc_fd, const char *role, 
 		/* payload blocks (session/shm/msg_ring.h): the encoder writes
 		 * msg-chat-in, the primary every other ring; these are the roles
 		 * both register under (server/primary.c, server/encoder_process.c) */
-		sc_msg_ring_set_arena(&v->rings[i], v->arena,
-		                      i == SC_SESSION_RING_CHAT_IN ? SC_SESSION_ROLE_ENCODER : SC_SESSION_ROLE_PRIMARY);
+		bool in = i == SC_SESSION_RING_CHAT_IN;
+		sc_msg_ring_set_arena(&v->rings[i], v->arena, in ? SC_SESSION_ROLE_ENCODER : SC_SESSION_ROLE_PRIMARY,
+		                      in ? SC_SESSION_ROLE_PRIMARY : SC_SESSION_ROLE_ENCODER);
 	}
 	return true;
 }

@@ -487,10 +487,11 @@ bool sc_arena_take(struct sc_arena *arena, uint64_t off, uint64_t block_size, co
 	          !named_block_locked(arena, off);
 	if (ok) {
 		uint16_t owner = sc_buddy_block_owner(arena->buddy, off - pool_off);
-		ok = owner < SC_ARENA_MAX_PROCS && owner != (uint16_t)me &&
-		     (adm->procs[owner].state == PROC_LIVE || adm->procs[owner].state == PROC_DEAD ||
-		      adm->procs[owner].state == PROC_REAPING) &&
-		     strncmp(adm->procs[owner].role, from_role, SC_ARENA_ROLE_MAX) == 0 &&
+		ok = owner < SC_ARENA_MAX_PROCS &&
+		     (owner == (uint16_t)me ||
+		      ((adm->procs[owner].state == PROC_LIVE || adm->procs[owner].state == PROC_DEAD ||
+		        adm->procs[owner].state == PROC_REAPING) &&
+		       strncmp(adm->procs[owner].role, from_role, SC_ARENA_ROLE_MAX) == 0)) &&
 		     __atomic_load_n((const uint64_t *)(const void *)(arena->base + off), __ATOMIC_ACQUIRE) == check;
 	}
 	if (ok) {
@@ -534,6 +535,35 @@ bool sc_arena_set_owner(struct sc_arena *arena, uint64_t off, int slot)
 		uint32_t i = (uint32_t)((off - pool_off) / SC_BUDDY_MIN_BLOCK);
 		uint32_t tag = __atomic_load_n(&b->nodes[i].tag, __ATOMIC_RELAXED);
 		tag = (tag & 0xffffu) | (uint32_t)slot << 16;
+		__atomic_store_n(&b->nodes[i].tag, tag, __ATOMIC_RELEASE);
+	}
+	sc_arena_unlock(arena);
+	return ok;
+}
+
+bool sc_arena_give(struct sc_arena *arena, uint64_t off, uint64_t check, const char *to_role)
+{
+	const uint64_t pool_off = arena->pool_off;
+	if (check == 0 || !to_role || off < pool_off || off - pool_off >= arena->pool_size || !sc_arena_lock(arena))
+		return false;
+	struct arena_admin *adm = arena->adm;
+	const int me = arena->slot;
+	int to = -1;
+	for (int i = 0; i < SC_ARENA_MAX_PROCS && to < 0; i++) {
+		const struct arena_proc *p = &adm->procs[i];
+		/* a dead receiver not yet reaped is skipped: its successor is the one */
+		if (i != me && p->state == PROC_LIVE && strncmp(p->role, to_role, SC_ARENA_ROLE_MAX) == 0 &&
+		    !proc_is_dead(p->pid, p->start_time))
+			to = i;
+	}
+	struct sc_buddy *b = arena->buddy;
+	bool ok = to >= 0 && me >= 0 && buddy_ok_locked(arena) && sc_buddy_block_size(b, off - pool_off) != 0 &&
+	          sc_buddy_block_owner(b, off - pool_off) == (uint16_t)me &&
+	          __atomic_load_n((const uint64_t *)(const void *)(arena->base + off), __ATOMIC_ACQUIRE) == check;
+	if (ok) {
+		uint32_t i = (uint32_t)((off - pool_off) / SC_BUDDY_MIN_BLOCK);
+		uint32_t tag = __atomic_load_n(&b->nodes[i].tag, __ATOMIC_RELAXED);
+		tag = (tag & 0xffffu) | (uint32_t)to << 16;
 		__atomic_store_n(&b->nodes[i].tag, tag, __ATOMIC_RELEASE);
 	}
 	sc_arena_unlock(arena);

@@ -97,14 +97,23 @@ bool sc_arena_set_owner(struct sc_arena *arena, uint64_t off, int slot);
  * atomically, under the lock, checks that off is the start of an allocated
  * pool block of exactly block_size bytes (the buddy size), that is not a
  * named block, owned by a registered slot (live, or dead and not yet reaped)
- * whose role is from_role, whose first 8 bytes (the check word, read with an
- * acquire load) equal check (never 0: a fresh block's is 0), and makes the
- * calling process (registered, and not that slot) its owner. false, nothing
+ * whose role is from_role, or already by the caller (the sender gave it,
+ * sc_arena_give), whose first 8 bytes (the check word, read with an acquire
+ * load) equal check (never 0: a fresh block's is 0), and makes the calling
+ * process (registered) its owner. false, nothing
  * changed, if any check fails: the block was reclaimed with its dead owner,
  * taken and freed already, or the descriptor is stale or forged. Every
  * comparison is overflow-safe: off and block_size are the peer's words. */
 bool sc_arena_take(struct sc_arena *arena, uint64_t off, uint64_t block_size, const char *from_role,
                    uint64_t check);
+
+/* Hands a payload block this process owns and has published to the live
+ * registered process of role to_role (its receiver), so that from now on it
+ * is reclaimed with the receiver, not with the sender: under the lock, only
+ * if off is an allocated pool block owned by the caller whose check word is
+ * check (else it was taken, freed or reused meanwhile: nothing changes). false
+ * when nothing was handed (no live process of that role). */
+bool sc_arena_give(struct sc_arena *arena, uint64_t off, uint64_t check, const char *to_role);
 
 /* Allocates and registers a named block (64-byte aligned, zeroed), owned by
  * the calling process. false if the name exists, the registry or pool is full. */

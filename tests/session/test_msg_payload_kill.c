@@ -50,7 +50,7 @@ static void attach(struct sc_msg_ring *r, const char *role)
 {
 	check(sc_arena_register(arena, role) >= 0);
 	check(sc_msg_ring_attach(r, ring_mem, ring_size, SC_MSG_NOTICE, PAYLOAD_MAX));
-	sc_msg_ring_set_arena(r, arena, ROLE_P);
+	sc_msg_ring_set_arena(r, arena, ROLE_P, ROLE_C);
 	sc_msg_block_test_hook = hook;
 }
 
@@ -66,7 +66,7 @@ static void fill(uint8_t *b, uint32_t len, uint64_t seq)
 		b[i] = (uint8_t)(seq * 31 + i);
 }
 
-static int bad_payloads;
+static int bad_payloads, delivered;
 
 static void verify(void *ud, const struct sc_msg_header *h, const void *payload)
 {
@@ -87,6 +87,7 @@ static void verify(void *ud, const struct sc_msg_header *h, const void *payload)
 			bad_payloads++;
 			return;
 		}
+	delivered++;
 }
 
 /* Producer: writes n block messages (seqs from first), tells the parent
@@ -110,10 +111,16 @@ static void producer(int fd, uint64_t first, int n, bool forever)
 /* Consumer: (as a restarted one) discards what a predecessor left unread, or
  * reads everything and checks each payload. Exit 0 when every payload was
  * whole. */
-static void consumer(bool discard, bool forever)
+static void consumer(bool discard, bool forever, int ready_fd, int go_fd)
 {
 	struct sc_msg_ring r;
 	attach(&r, ROLE_C);
+	if (ready_fd >= 0) {
+		/* registered: the producer gives it what it publishes from now on */
+		char c = 1;
+		check(write(ready_fd, &c, 1) == 1);
+		check(read(go_fd, &c, 1) == 1);
+	}
 	if (discard) {
 		sc_msg_ring_discard(&r);
 		_exit(0);
@@ -122,7 +129,7 @@ static void consumer(bool discard, bool forever)
 		if (!sc_msg_ring_read(&r, verify, NULL, 64) && forever)
 			usleep(100);
 	} while (forever);
-	_exit(bad_payloads ? 2 : 0);
+	_exit(bad_payloads ? 100 : delivered); /* how many whole payloads */
 }
 
 /* a child never outlives a test that failed */
@@ -164,8 +171,28 @@ static pid_t spawn_consumer(bool discard, bool forever)
 	check(pid >= 0);
 	if (pid == 0) {
 		die_with_parent();
-		consumer(discard, forever);
+		consumer(discard, forever, -1, -1);
 	}
+	return pid;
+}
+
+/* A consumer that registers, then waits for *go (a byte) before it reads. */
+static pid_t spawn_waiting_consumer(int *go)
+{
+	int ready[2], g[2];
+	check(pipe(ready) == 0 && pipe(g) == 0);
+	pid_t pid = fork();
+	check(pid >= 0);
+	if (pid == 0) {
+		die_with_parent();
+		close(ready[0]);
+		close(g[1]);
+		consumer(false, false, ready[1], g[0]);
+	}
+	close(ready[1]);
+	close(g[0]);
+	check(producer_done(ready[0])); /* its ready byte */
+	*go = g[1];
 	return pid;
 }
 
@@ -212,10 +239,15 @@ static struct sc_msg_ring_shm *shm(void)
  * consumer runs (reap_first) or after; the consumer reads (killed at the
  * nth occurrence of cstep); a restarted consumer discards the rest; every
  * process is reaped. */
-static void round_once(int pstep, int cstep, int nth, bool reap_first, uint64_t *seq, uint64_t free0,
-                       uint64_t bad0)
+static void round_once(int pstep, int cstep, int nth, bool reap_first, bool consumer_first, uint64_t *seq,
+                       uint64_t free0, uint64_t bad0)
 {
-	int fd;
+	int fd, go = -1;
+	pid_t c = -1;
+	kill_step = cstep;
+	kill_nth = nth;
+	if (consumer_first)
+		c = spawn_waiting_consumer(&go); /* alive while the producer writes: it is given the blocks */
 	kill_step = pstep;
 	kill_nth = nth;
 	pid_t p = spawn_producer(&fd, *seq, N_MSGS, false);
@@ -227,11 +259,39 @@ static void round_once(int pstep, int cstep, int nth, bool reap_first, uint64_t 
 		if (reap_first)
 			check(sc_arena_reap(arena, NULL, NULL) == 1);
 	}
-	kill_step = cstep;
-	kill_nth = nth;
-	pid_t c = spawn_consumer(false, false);
+	int want = N_MSGS;
+	if (consumer_first) {
+		char b = 1;
+		check(write(go, &b, 1) == 1);
+		close(go);
+		/* what it gets: every block published and given to it, even with its
+		 * producer dead and reaped; one published and not yet given only
+		 * while its dead producer is not reaped */
+		if (pstep == SC_MSG_STEP_ALLOCATED || pstep == SC_MSG_STEP_FILLED)
+			want = nth - 1;
+		else if (pstep == SC_MSG_STEP_PUBLISHED)
+			want = reap_first ? nth - 1 : nth;
+		else if (pstep == SC_MSG_STEP_GIVEN)
+			want = nth;
+	} else {
+		/* no consumer while it wrote: nothing was given; the blocks of a
+		 * dead producer go with it once it is reaped */
+		kill_step = cstep;
+		kill_nth = nth;
+		c = spawn_consumer(false, false);
+		if (pstep == SC_MSG_STEP_ALLOCATED || pstep == SC_MSG_STEP_FILLED)
+			want = reap_first ? 0 : nth - 1;
+		else if (pstep >= 0)
+			want = reap_first ? 0 : nth;
+	}
 	int st = wait_for(c);
-	check(cstep >= 0 ? st == -SIGKILL : st == 0);
+	if (cstep >= 0)
+		check(st == -SIGKILL);
+	else if (st != want) {
+		fprintf(stderr, "producer killed at step %d (%d), reaped %s: consumer got %d, want %d\n", pstep, nth,
+		        reap_first ? "first" : "after", st, want);
+		check(!"consumer delivered the wrong count");
+	}
 	kill_step = -1;
 	pid_t c2 = spawn_consumer(true, false);
 	check(wait_for(c2) == 0);
@@ -253,23 +313,26 @@ static void test_every_step(uint64_t free0, uint64_t bad0)
 	uint64_t seq = 0;
 	unsigned rounds = 0;
 	for (int nth = 1; nth <= 3; nth++) {
-		for (int ps = SC_MSG_STEP_ALLOCATED; ps <= SC_MSG_STEP_PUBLISHED; ps++) {
-			round_once(ps, -1, nth, true, &seq, free0, bad0);
-			round_once(ps, -1, nth, false, &seq, free0, bad0);
-			rounds += 2;
-		}
-		for (int cs = SC_MSG_STEP_TAKEN; cs <= SC_MSG_STEP_FREED; cs++) {
-			round_once(-1, cs, nth, false, &seq, free0, bad0);
-			rounds++;
+		for (int first = 0; first < 2; first++) {
+			for (int ps = SC_MSG_STEP_ALLOCATED; ps <= SC_MSG_STEP_GIVEN; ps++) {
+				round_once(ps, -1, nth, true, first, &seq, free0, bad0);
+				round_once(ps, -1, nth, false, first, &seq, free0, bad0);
+				rounds += 2;
+			}
+			for (int cs = SC_MSG_STEP_TAKEN; cs <= SC_MSG_STEP_FREED; cs++) {
+				round_once(-1, cs, nth, false, first, &seq, free0, bad0);
+				rounds++;
+			}
 		}
 	}
-	round_once(-1, -1, 1, false, &seq, free0, bad0);
+	round_once(-1, -1, 1, false, true, &seq, free0, bad0);
+	round_once(-1, -1, 1, false, false, &seq, free0, bad0);
 	/* the rounds did go through the blocks: taken and freed by consumers,
 	 * refused after their dead producer was reaped */
 	check(atomic_load(&shm()->blocks_written) > 0);
 	check(atomic_load(&shm()->blocks_freed) > 0);
 	check(atomic_load(&shm()->blocks_refused) > 0);
-	printf("every step: %u rounds, %llu blocks published, %llu freed by consumers, %llu refused\n", rounds + 1,
+	printf("every step: %u rounds, %llu blocks published, %llu freed by consumers, %llu refused\n", rounds + 2,
 	       (unsigned long long)atomic_load(&shm()->blocks_written),
 	       (unsigned long long)atomic_load(&shm()->blocks_freed),
 	       (unsigned long long)atomic_load(&shm()->blocks_refused));
@@ -330,40 +393,81 @@ static void test_random_kills(uint64_t free0, uint64_t bad0)
 
 /* In this process: descriptors that must not validate are refused, counted,
  * and never freed through (the blocks they name stay allocated). */
+/* A process registered under role that waits to be killed; its slot in *slot. */
+static pid_t spawn_registered(const char *role, int *slot)
+{
+	int p[2];
+	check(pipe(p) == 0);
+	pid_t pid = fork();
+	check(pid >= 0);
+	if (pid == 0) {
+		die_with_parent();
+		close(p[0]);
+		int sl = sc_arena_register(arena, role);
+		check(write(p[1], &sl, sizeof(sl)) == (ssize_t)sizeof(sl));
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	check(read(p[0], slot, sizeof(*slot)) == (ssize_t)sizeof(*slot) && *slot >= 0);
+	close(p[0]);
+	return pid;
+}
+
 static void test_forged(uint64_t free0, uint64_t bad0)
 {
 	struct sc_msg_ring w;
 	check(sc_msg_ring_attach(&w, ring_mem, ring_size, SC_MSG_NOTICE, PAYLOAD_MAX));
-	sc_msg_ring_set_arena(&w, arena, ROLE_P); /* the blocks below are this process's ("supervisor") */
+	sc_msg_ring_set_arena(&w, arena, ROLE_P, ROLE_C); /* this process takes as the consumer would */
 	struct sc_arena_block ring_blk;
 	check(sc_arena_block_find(arena, "ring", &ring_blk));
+	int other_slot, me = sc_arena_slot(arena);
+	pid_t other = spawn_registered("shadow", &other_slot);
 	uint64_t off;
 	check(sc_arena_alloc(arena, 4096, &off));
 	uint8_t *b = sc_arena_ptr(arena, off, 4096);
-	const uint64_t G = 77u << 8 | SC_MSG_NOTICE, G2 = 78u << 8 | SC_MSG_NOTICE;
-	uint64_t gen = G;
-	memcpy(b, &gen, sizeof(gen));
+	const uint64_t tag = (uint64_t)(uint8_t)ROLE_P[0] << 8 | SC_MSG_NOTICE;
+	const uint64_t G = 77u << 16 | tag, G2 = 78u << 16 | tag;
+	struct sc_msg_block_hdr h = {.check = G, .len = 3000, .msg_type = SC_MSG_NOTICE};
+	memcpy(b, &h, sizeof(h));
+	fill(b + sizeof(h), 3000, 5);
+	/* a block of a third role (neither the ring's producer nor the taker) */
+	check(sc_arena_set_owner(arena, off, other_slot));
 	uint8_t out[SC_MSG_BLOCK_PAYLOAD_MAX];
 	const struct sc_msg_block_desc bad[] = {
+		{.off = off, .gen = G, .len = 3000},            /* right size and gen, but a third role's block */
 		{.off = off, .gen = G, .len = 100},             /* wrong size: a 2 KiB block is asked for */
 		{.off = off, .gen = G, .len = 0},               /* empty */
 		{.off = off, .gen = G, .len = SC_MSG_BLOCK_PAYLOAD_MAX + 1},
 		{.off = off, .gen = 0, .len = 3000},            /* gen 0: a block being filled */
 		{.off = off, .gen = G2, .len = 3000},           /* stale: another gen */
-		{.off = off, .gen = 77u << 8 | SC_MSG_EVENT, .len = 3000}, /* another ring's */
+		{.off = off, .gen = 77u << 16 | (uint64_t)(uint8_t)ROLE_P[0] << 8 | SC_MSG_EVENT, .len = 3000}, /* another ring's */
+		{.off = off, .gen = 77u << 16 | (uint64_t)(uint8_t)ROLE_C[0] << 8 | SC_MSG_NOTICE, .len = 3000}, /* another producer's */
 		{.off = off + 2048, .gen = G, .len = 1000},     /* inside a block */
 		{.off = UINT64_MAX - 8, .gen = G, .len = 3000}, /* wraps */
 		{.off = 0, .gen = G, .len = 3000},              /* the admin region */
 		{.off = ring_blk.off, .gen = G, .len = 3000},   /* a named block */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		check(!sc_msg_block_consume(&w, &bad[i], out, sizeof(out)));
-	/* right size and gen, but owned by the taker itself, whose role is not the ring's producer */
-	const struct sc_msg_block_desc mine = {.off = off, .gen = G, .len = 3000};
-	check(!sc_msg_block_consume(&w, &mine, out, sizeof(out)));
-	check(sc_arena_free(arena, off));
-	check(!sc_msg_block_consume(&w, &mine, out, sizeof(out))); /* freed: gone */
-	expect_flat(free0, bad0, "forged");
+		if (sc_msg_block_consume(&w, &bad[i], out, sizeof(out))) {
+			fprintf(stderr, "forged descriptor %zu accepted\n", i);
+			check(!"forged descriptor accepted");
+		}
+	/* given to the taker (as a producer gives a published block): taken, whole, freed */
+	check(sc_arena_set_owner(arena, off, me));
+	const struct sc_msg_block_desc good = {.off = off, .gen = G, .len = 3000};
+	check(sc_msg_block_consume(&w, &good, out, sizeof(out)));
+	uint8_t want[3000];
+	fill(want, 3000, 5);
+	check(memcmp(out, want, 3000) == 0);
+	check(!sc_msg_block_consume(&w, &good, out, sizeof(out))); /* freed: gone */
+	check(!sc_arena_free(arena, off));                          /* and freed once */
+	struct sc_arena_stats as;
+	sc_arena_stats(arena, &as);
+	check(as.bad_free == bad0 + 1); /* that refused free, and no other */
+	kill_wait(other);
+	sc_arena_reap(arena, NULL, NULL);
+	expect_flat(free0, bad0 + 1, "forged");
 }
 
 int main(void)
