@@ -64,9 +64,10 @@
  *   [16, 16 + len)   the payload
  * Who owns the block (its buddy owner tag) at each step, and what a kill -9
  * at that instant leaves:
- *   1. producer: gen := ++payload_gen << 8 | msg_type (never 0; unique
- *      across producer restarts, the counter lives here, and across the
- *      rings of one producer, the type); sc_arena_alloc: owned by
+ *   1. producer: gen := ++payload_gen << 16 | the producer role's first
+ *      byte << 8 | msg_type (never 0; unique across producer restarts, the
+ *      counter lives here, and across rings: the two chat rings share a
+ *      type, not a producer); sc_arena_alloc: owned by
  *      the producer, check word 0 (zeroed under the arena lock). Killed now
  *      or in 2-3: the block is reclaimed with it (sc_arena_reap, or the
  *      EOWNERDEAD recovery of the arena lock); nothing refers to it.
@@ -76,14 +77,24 @@
  *      published, still owned by the producer. Killed now: the block is
  *      reclaimed with it; the descriptor stays in the ring and no longer
  *      validates (4 refuses it).
+ *   3b. producer gives the block to the live process of the consumer's role
+ *      (sc_arena_give, under the arena lock: only if the block is still its
+ *      own with check word gen; none alive, or already taken: nothing
+ *      changes). From now on it dies with the consumer: a producer that
+ *      stops right after publishing (the primary after its incident report)
+ *      no longer takes the message with it. Killed between 3 and 3b: as 3.
  *   4. consumer (or a restarted consumer's discard): sc_arena_take(off,
  *      block size, producer role, gen) under the arena lock: the block is
  *      allocated, of exactly the buddy size for 16 + len, not a named block,
- *      owned by a registered slot of the producer's role, and its check word
- *      is gen. Then (one store) it is the consumer's. Killed now: reclaimed
- *      with the consumer; its successor's discard finds the descriptor again
- *      and 4 refuses it (owned by the consumer's role, or gone). A refused
- *      descriptor is counted in `rejected` and `blocks_refused`, never freed.
+ *      owned by a registered slot of the producer's role or given to this
+ *      very process, and its check word is gen. Then (one store) it is the
+ *      consumer's. Killed now (or with blocks given and not yet taken):
+ *      reclaimed with the consumer; its successor's discard finds the
+ *      descriptors again and 4 refuses them (owned by another slot of the
+ *      consumer's role, or gone), while blocks published when no consumer
+ *      was alive (never given) are taken and freed by that discard. A
+ *      refused descriptor is counted in `rejected` and `blocks_refused`,
+ *      never freed through.
  *   5. consumer copies header and payload out of the block (a private copy:
  *      the handler never sees shared bytes), checks the copied header
  *      (check word, len, msg_type agree with the descriptor), frees the
@@ -92,9 +103,9 @@
  *      (the block is free, or reallocated: its check word is 0 or another
  *      gen).
  * So each block is freed exactly once: by the consumer that took it, or by
- * the reaper with its owner; a descriptor that does not pass 4 is never
- * freed through. The consumer also checks gen's low byte is its msg_type
- * before the take. The consumer's arithmetic on the descriptor is
+ * the reaper with its owner (the producer before 3b, the consumer after); a descriptor that does not pass 4 is never
+ * freed through. The consumer also checks gen's low 16 bits (producer role,
+ * msg_type) before the take. The consumer's arithmetic on the descriptor is
  * overflow-safe (off + 16 + len inside the arena; len <=
  * SC_MSG_BLOCK_PAYLOAD_MAX before any sum).
  * Corruption: the consumer trusts nothing in the block but its own mapping's
@@ -118,7 +129,7 @@
 /* A record's payload when its header has SC_MSG_PAYLOAD_BLOCK. */
 struct sc_msg_block_desc {
 	uint64_t off; /* arena offset of the payload block */
-	uint64_t gen; /* the block's check word: payload_gen << 8 | msg_type when it was written */
+	uint64_t gen; /* the block's check word: payload_gen << 16 | producer role[0] << 8 | msg_type */
 	uint32_t len; /* payload bytes, 1..SC_MSG_BLOCK_PAYLOAD_MAX, after the block header */
 	uint32_t reserved[3]; /* 0 */
 };
@@ -148,7 +159,7 @@ struct sc_msg_ring_shm {
 	/* producer (primary) */
 	_Alignas(64) _Atomic uint64_t written; /* records committed */
 	_Atomic uint64_t dropped;              /* records dropped: the ring was full */
-	_Atomic uint64_t payload_gen;          /* payload blocks' generations handed out (gen = this << 8 | msg_type) */
+	_Atomic uint64_t payload_gen;          /* payload block generations handed out (see sc_msg_block_desc.gen) */
 	_Atomic uint64_t blocks_written;       /* records published with a payload block */
 	/* consumer (encoder) */
 	_Alignas(64) _Atomic uint64_t read;    /* records delivered */

@@ -3,15 +3,17 @@ flight (session/shm/msg_ring.h, "Payload blocks"): with --test-payload-blocks
 1 the primary sends every event, haptic and notice through an arena payload
 block, so the goal, its haptics and the kickoff the primary writes while the
 encoder is stopped (SIGSTOP right after a cycle's shot, as in
-server_msg_rings_kill) are blocks the primary owns and the encoder never
-took. The primary lives on through every kill, so nothing but the restarted
-encoder's discard can free them: after each restart the arena's free bytes
-come back exactly to where they were before the first kill (a bounded wait
-for equality: a leaked block never comes back), the discard counted records
-and blocks, and messages flow again through new blocks. A descriptor the
-dead encoder had taken but not yet moved past is refused by its successor
-(the block went with the dead encoder) and counted in both `rejected` and
-`blocks_refused`; nothing else is rejected."""
+server_msg_rings_kill) are blocks the encoder never took: the primary gave
+them to the stopped encoder (they go with it when it dies: the supervisor
+reaps them), and the ones it published while no encoder was alive stay the
+primary's until the restarted encoder's discard takes and frees them. The
+primary lives on through every kill. After each restart the arena's free
+bytes come back exactly to where they were before the first kill (a bounded
+wait for equality at an instant with no block in flight: a leaked block
+never comes back), the discard counted records, and messages flow again
+through new blocks. Descriptors whose blocks went with the dead encoder are
+refused by its successor, counted in both `rejected` and `blocks_refused`;
+nothing else is rejected."""
 import os
 import re
 import signal
