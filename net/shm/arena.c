@@ -39,7 +39,7 @@ struct arena_entry {
 struct arena_admin {
 	uint64_t magic;
 	uint32_t layout_version;
-	uint32_t pad;
+	uint32_t next_slot; /* where sc_arena_register looks for a free slot first (a peer's word: taken % MAX) */
 	uint64_t arena_size;
 	uint64_t admin_size;
 	uint64_t buddy_off; /* buddy metadata, inside the admin region */
@@ -411,9 +411,17 @@ int sc_arena_register(struct sc_arena *arena, const char *role)
 	for (int i = 0; i < SC_ARENA_MAX_PROCS && slot < 0; i++)
 		if (adm->procs[i].state == PROC_LIVE && adm->procs[i].pid == arena->pid)
 			slot = i;
-	for (int i = 0; i < SC_ARENA_MAX_PROCS && slot < 0; i++)
+	/* round robin: a slot freed by the reaper is the last to be reused, so
+	 * a new process does not take a predecessor's slot number (payload
+	 * blocks are tagged by slot: sc_arena_take accepts the caller's own) */
+	const uint32_t first = adm->next_slot % SC_ARENA_MAX_PROCS;
+	for (int k = 0; k < SC_ARENA_MAX_PROCS && slot < 0; k++) {
+		int i = (int)((first + (uint32_t)k) % SC_ARENA_MAX_PROCS);
 		if (adm->procs[i].state == PROC_FREE)
 			slot = i;
+	}
+	if (slot >= 0)
+		adm->next_slot = (uint32_t)(slot + 1) % SC_ARENA_MAX_PROCS;
 	if (slot >= 0) {
 		struct arena_proc *p = &adm->procs[slot];
 		p->pid = arena->pid;

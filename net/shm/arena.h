@@ -20,7 +20,7 @@
 #include <sys/types.h>
 
 #define SC_ARENA_MAGIC 0x5343415245414e41ull /* "SCAREANA" */
-#define SC_ARENA_LAYOUT_VERSION 2u /* 2: struct sc_buddy has corrupt */
+#define SC_ARENA_LAYOUT_VERSION 3u /* 2: struct sc_buddy has corrupt; 3: next_slot (round-robin registry) */
 #define SC_ARENA_MAX_PROCS 16
 #define SC_ARENA_MAX_BLOCKS 128
 #define SC_ARENA_NAME_MAX 32
@@ -70,7 +70,8 @@ void *sc_arena_ptr(const struct sc_arena *arena, uint64_t off, uint64_t len);
 uint64_t sc_arena_off(const struct sc_arena *arena, const void *ptr);
 
 /* Registers the calling process under role; its slot becomes the owner of
- * blocks it allocates. A slot of a dead process is reused. -1 if full. */
+ * blocks it allocates. A slot of a dead process is reused once reaped, free
+ * slots round robin (the most recently freed last). -1 if full. */
 int sc_arena_register(struct sc_arena *arena, const char *role);
 
 /* Frees every block of the calling process and its registry slot. */

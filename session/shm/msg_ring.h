@@ -93,8 +93,8 @@
  *      descriptors again and 4 refuses them (owned by another slot of the
  *      consumer's role, or gone), while blocks published when no consumer
  *      was alive (never given) are taken and freed by that discard. A
- *      refused descriptor is counted in `rejected` and `blocks_refused`,
- *      never freed through.
+ *      refused descriptor is counted in `blocks_refused` (and in `rejected`
+ *      when the reader met it), never freed through.
  *   5. consumer copies header and payload out of the block (a private copy:
  *      the handler never sees shared bytes), checks the copied header
  *      (check word, len, msg_type agree with the descriptor), frees the
