@@ -209,6 +209,16 @@ size_t sc_encoder_metrics_text(const struct sc_encoder_status *st, char *buf, si
 		{"shadowcast_msgs_discarded_total",
 		 "Messages a restarted encoder process found unread and discarded (their clients left with its "
 		 "predecessor).", offsetof(struct sc_msg_ring_shm, discarded)},
+		{"shadowcast_msgs_blocks_written_total",
+		 "Records the producer published with an arena payload block (a payload above the ring's record).",
+		 offsetof(struct sc_msg_ring_shm, blocks_written)},
+		{"shadowcast_msgs_blocks_freed_total",
+		 "Payload blocks the consumer took and freed (read, or discarded by a restarted encoder process).",
+		 offsetof(struct sc_msg_ring_shm, blocks_freed)},
+		{"shadowcast_msgs_blocks_refused_total",
+		 "Payload block descriptors the consumer refused: the block went with its dead producer, or the "
+		 "descriptor was stale or forged (never freed through).",
+		 offsetof(struct sc_msg_ring_shm, blocks_refused)},
 	};
 	for (size_t c = 0; st->rings && c < sizeof(ring_counters) / sizeof(ring_counters[0]); c++) {
 		put(&o, "# HELP %s %s\n# TYPE %s counter\n", ring_counters[c].name, ring_counters[c].help,

@@ -994,7 +994,7 @@ static void release_predecessor_clients(struct encp *p)
 static bool attach_arena(struct encp *p)
 {
 	struct sc_session_view v;
-	bool ok = sc_session_attach(&v, p->ipc_fd, "encoder", true, SC_ENCP_ARENA_TIMEOUT_MS);
+	bool ok = sc_session_attach(&v, p->ipc_fd, SC_SESSION_ROLE_ENCODER, true, SC_ENCP_ARENA_TIMEOUT_MS);
 	p->arena = v.arena;
 	p->doorbell_fd = v.doorbell_fd;
 	if (!ok)

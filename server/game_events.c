@@ -1,11 +1,13 @@
 #include "server/game_events.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "net/shm/input_event.h"
 #include "session/game_msgs.h"
+#include "session/shm/fault_record.h"
 #include "util/json_escape.h"
 
 void sc_game_outbox_init(struct sc_game_outbox *o, struct sc_msg_ring *const rings[SC_OUTBOX_RINGS])
@@ -139,6 +141,62 @@ static bool format_notice(const struct sc_msg_header *h, const struct sc_notice_
 	return n > 0 && (size_t)n < sizeof(m->json);
 }
 
+/* appends to m->json at *at; false when it does not fit */
+static bool put(struct sc_outbox_msg *m, size_t *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool put(struct sc_outbox_msg *m, size_t *at, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(m->json + *at, sizeof(m->json) - *at, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(m->json) - *at)
+		return false;
+	*at += (size_t)n;
+	return true;
+}
+
+/* The full report (struct sc_incident_report): every field range-checked,
+ * the text quoted. */
+static bool format_incident_report(const struct sc_msg_header *h, const struct sc_incident_report *r,
+                                   struct sc_outbox_msg *m)
+{
+	if (r->notice.kind != SC_NOTICE_INCIDENT || r->notice.detail == 0 || r->notice.detail > SC_DETECTED_LAST ||
+	    r->n_inputs > SC_MAX_INPUTS_PER_TICK || r->inputs_known > 1 || (!r->inputs_known && r->n_inputs) ||
+	    (r->path != SC_FAULT_PATH_SELF && r->path != SC_FAULT_PATH_EXTERNAL) || r->injected > SC_FAULT_DEVICE_LOST)
+		return false;
+	const char *nul = memchr(r->detail, '\0', sizeof(r->detail));
+	if (!nul)
+		return false;
+	char *detail = sc_json_quote(r->detail, (size_t)(nul - r->detail));
+	if (!detail)
+		return false;
+	size_t at = 0;
+	bool ok = put(m, &at,
+	              "{\"type\":\"notice\",\"notice\":{\"kind\":\"incident\",\"tick\":%u,\"incident\":%u,\"report\":{"
+	              "\"detected\":\"%s\",\"path\":%u,",
+	              h->tick, r->notice.incident, sc_fault_detected_name(r->notice.detail), r->path);
+	if (ok && r->injected)
+		ok = put(m, &at, "\"injected\":\"%s\",", sc_fault_kind_name((enum sc_fault_kind)r->injected));
+	else if (ok)
+		ok = put(m, &at, "\"injected\":null,");
+	ok = ok && put(m, &at, "\"error_tick\":%u,\"detected_tick\":%u,", r->error_tick, r->detected_tick);
+	if (ok && r->record_kind)
+		ok = put(m, &at, "\"fault_record\":{\"kind\":%u,\"detail\":%u,\"tick\":%u},", r->record_kind,
+		         r->record_detail, r->record_tick);
+	else if (ok)
+		ok = put(m, &at, "\"fault_record\":null,");
+	ok = ok && put(m, &at, "\"detail\":%s,\"inputs\":%s", detail, r->inputs_known ? "[" : "null");
+	free(detail);
+	for (uint32_t i = 0; ok && r->inputs_known && i < r->n_inputs; i++) {
+		char line[96];
+		int n = sc_input_format(&r->inputs[i], line, sizeof(line));
+		if (n < 0 || (size_t)n >= sizeof(line))
+			return false;
+		ok = put(m, &at, "%s\"%s\"", i ? "," : "", line); /* digits, names, '-' and spaces only */
+	}
+	return ok && put(m, &at, "%s}}}", r->inputs_known ? "]" : "");
+}
+
 static bool format_chat(const struct sc_msg_header *h, const struct sc_chat_msg *e, struct sc_outbox_msg *m)
 {
 	if (e->player >= SC_MAX_PLAYERS || e->len == 0 || e->len > SC_CHAT_TEXT_MAX)
@@ -178,6 +236,12 @@ bool sc_game_msg_format(enum sc_outbox_ring ring, const struct sc_msg_header *h,
 	}
 	case SC_OUTBOX_NOTICE: {
 		struct sc_notice_msg e;
+		if (h->type == SC_MSG_NOTICE && h->payload_len == sizeof(struct sc_incident_report)) {
+			struct sc_incident_report *r = malloc(sizeof(*r));
+			bool ok = r && (memcpy(r, payload, sizeof(*r)), format_incident_report(h, r, m));
+			free(r);
+			return ok;
+		}
 		if (h->type != SC_MSG_NOTICE || h->payload_len != sizeof(e))
 			return false;
 		memcpy(&e, payload, sizeof(e));

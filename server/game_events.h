@@ -15,13 +15,16 @@
 #include "session/shm/game_msg.h"
 
 #define SC_GAME_OUTBOX_PENDING 256 /* records held per ring, waiting for their frame */
-/* a chat line's text may be all \u00XX escapes from a corrupt peer: 6 x 200 */
-#define SC_GAME_MSG_JSON_MAX 1400
+/* a chat line's text may be all \u00XX escapes from a corrupt peer: 6 x 200;
+ * an incident report: 6 x 255 of detail and 64 input lines */
+#define SC_GAME_MSG_JSON_MAX 8192
 
 /* the outbound rings, in the order of enum sc_session_msg_ring */
 enum sc_outbox_ring { SC_OUTBOX_EVENT, SC_OUTBOX_HAPTIC, SC_OUTBOX_NOTICE, SC_OUTBOX_CHAT, SC_OUTBOX_RINGS };
 
-#define SC_OUTBOX_PAYLOAD_MAX 208 /* the largest game payload (session/shm/game_msg.h: chat) */
+/* the largest game payload (session/shm/game_msg.h: the incident report,
+ * which comes through a payload block) */
+#define SC_OUTBOX_PAYLOAD_MAX sizeof(struct sc_incident_report)
 
 struct sc_outbox_entry {
 	struct sc_msg_header hdr;

@@ -102,7 +102,7 @@ static void on_stop_signal(int sig)
 static bool attach_session(struct primary *p, int ipc_fd)
 {
 	struct sc_session_view v;
-	bool ok = sc_session_attach(&v, ipc_fd, "primary", true, 10000);
+	bool ok = sc_session_attach(&v, ipc_fd, SC_SESSION_ROLE_PRIMARY, true, 10000);
 	p->arena = v.arena;
 	p->doorbell_fd = v.doorbell_fd;
 	if (!ok)
@@ -112,6 +112,8 @@ static bool attach_session(struct primary *p, int ipc_fd)
 	p->ticks = v.ticks;
 	p->chats = v.chats;
 	memcpy(p->rings, v.rings, sizeof(p->rings));
+	for (int i = 0; i < SC_SESSION_OUT_RINGS; i++) /* --test-payload-blocks */
+		p->rings[i].force_blocks = p->cfg->test_payload_blocks != 0;
 	/* a restored primary reads on from the held tick's inputs (every acked
 	 * input applied once); a new match from the inputs that arrive from now on
 	 * (the session's first, from the log's start: below) */
@@ -602,15 +604,43 @@ static void write_chat(struct primary *p, uint32_t tick, uint64_t capture_ns)
 }
 
 /* The primary stops on a fault it found: a notice for the clients (sent by
- * the encoder when a later frame or a new primary comes). */
-static void write_incident_notice(struct primary *p, uint32_t tick)
+ * the encoder when a later frame or a new primary comes), with the full
+ * report (session/shm/game_msg.h: struct sc_incident_report), which goes in
+ * an arena payload block; the short notice alone when no block was had.
+ * ev/n: the inputs of tick, the one it ran last. */
+static void write_incident_notice(struct primary *p, uint32_t tick, const struct sc_input_event *ev, uint32_t n)
 {
 	struct sc_fault_shm *f = &p->session->fault;
 	if (atomic_load(&f->state) != SC_FAULT_READY || f->primary_pid != (int32_t)getpid())
 		return;
-	struct sc_notice_msg n = {.kind = SC_NOTICE_INCIDENT, .incident = f->incident, .detail = f->detected};
-	sc_msg_ring_write(&p->rings[SC_SESSION_RING_NOTICE], f->error_tick ? f->error_tick : tick, sc_now_ns(),
-	                  SC_MSG_PRIORITY_GAME, 0, &n, sizeof(n));
+	const uint32_t at = f->error_tick ? f->error_tick : tick;
+	struct sc_incident_report *r = calloc(1, sizeof(*r));
+	if (r) {
+		r->notice = (struct sc_notice_msg){.kind = SC_NOTICE_INCIDENT, .incident = f->incident, .detail = f->detected};
+		r->path = f->path;
+		r->injected = f->injected;
+		r->error_tick = at;
+		r->detected_tick = f->detected_tick;
+		r->record_kind = f->record.kind;
+		r->record_detail = f->record.detail;
+		r->record_tick = f->record.tick;
+		snprintf(r->detail, sizeof(r->detail), "%.*s", (int)sizeof(f->detail) - 1, f->detail);
+		/* the inputs are known when the fault is this tick's (a late
+		 * finding, --test-detect-late, points further back) */
+		if (at == tick) {
+			r->inputs_known = 1;
+			r->n_inputs = n < SC_MAX_INPUTS_PER_TICK ? n : SC_MAX_INPUTS_PER_TICK;
+			memcpy(r->inputs, ev, r->n_inputs * sizeof(ev[0]));
+		}
+		bool sent = sc_msg_ring_write(&p->rings[SC_SESSION_RING_NOTICE], at, sc_now_ns(), SC_MSG_PRIORITY_GAME, 0, r,
+		                              sizeof(*r));
+		free(r);
+		if (sent)
+			return;
+		sc_warn("incident %u: no arena block for the full report; the clients get the short notice", f->incident);
+	}
+	struct sc_notice_msg m = {.kind = SC_NOTICE_INCIDENT, .incident = f->incident, .detail = f->detected};
+	sc_msg_ring_write(&p->rings[SC_SESSION_RING_NOTICE], at, sc_now_ns(), SC_MSG_PRIORITY_GAME, 0, &m, sizeof(m));
 }
 
 /* The game's profiling metadata (docs/profiling.md "Metadata"): what the
@@ -678,7 +708,7 @@ static enum tick_outcome run_tick(struct primary *p, uint64_t capture_ns)
 		return TICK_ERROR;
 	}
 	if (tick_faulted(p, &res, ev, rec.n_inputs)) {
-		write_incident_notice(p, tick);
+		write_incident_notice(p, tick, ev, rec.n_inputs);
 		return TICK_FAULT;
 	}
 	sc_sample_result(&p->sampler, &res, rec.n_inputs, sc_game_config(p->game)->particles, true);

@@ -59,8 +59,12 @@
  *    (session/shm/chat_record.h) and primary_chat_seq;
  * 10: the --inputs script's cursor (script_next, script_pending_seq);
  * 11: the sample rings also carry SC_MSG_SAMPLE_META records (struct
- *    sc_sample_meta, session/shm/sample.h: the game's profiling metadata) */
-#define SC_SESSION_LAYOUT_VERSION 11u
+ *    sc_sample_meta, session/shm/sample.h: the game's profiling metadata);
+ * 12: payload blocks on the typed rings (session/shm/msg_ring.h: flag
+ *    SC_MSG_PAYLOAD_BLOCK, struct sc_msg_block_desc / sc_msg_block_hdr,
+ *    payload_gen and block counters) and the incident report notice
+ *    (struct sc_incident_report, session/shm/game_msg.h) */
+#define SC_SESSION_LAYOUT_VERSION 12u
 #define SC_SESSION_BLOCK "session"     /* struct sc_session_shm */
 #define SC_INPUT_LOG_BLOCK "input-log" /* sc_input_log of struct sc_input_event */
 #define SC_TICK_LOG_BLOCK "tick-log"   /* sc_input_log of struct sc_tick_record */

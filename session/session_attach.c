@@ -216,6 +216,12 @@ bool sc_session_attach(struct sc_session_view *v, int ipc_fd, const char *role, 
 			       (unsigned)d->msg_type, d->payload_max);
 			return false;
 		}
+		/* payload blocks (session/shm/msg_ring.h): the encoder writes
+		 * msg-chat-in, the primary every other ring; these are the roles
+		 * both register under (server/primary.c, server/encoder_process.c) */
+		bool in = i == SC_SESSION_RING_CHAT_IN;
+		sc_msg_ring_set_arena(&v->rings[i], v->arena, in ? SC_SESSION_ROLE_ENCODER : SC_SESSION_ROLE_PRIMARY,
+		                      in ? SC_SESSION_ROLE_PRIMARY : SC_SESSION_ROLE_ENCODER);
 	}
 	return true;
 }

@@ -16,6 +16,10 @@
 /* The typed message rings of a session (session/shm/msg_ring.h), in this
  * order: the outbound ones (primary -> encoder) first, then the inbound one
  * (encoder -> primary). */
+/* The arena roles of the rings' producers (sc_session_attach's role). */
+#define SC_SESSION_ROLE_PRIMARY "primary"
+#define SC_SESSION_ROLE_ENCODER "encoder"
+
 enum sc_session_msg_ring { SC_SESSION_RING_EVENT, SC_SESSION_RING_HAPTIC, SC_SESSION_RING_NOTICE,
 	                   SC_SESSION_RING_CHAT, SC_SESSION_OUT_RINGS,
 	                   SC_SESSION_RING_CHAT_IN = SC_SESSION_OUT_RINGS, SC_SESSION_MSG_RINGS };

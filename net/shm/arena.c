@@ -39,7 +39,7 @@ struct arena_entry {
 struct arena_admin {
 	uint64_t magic;
 	uint32_t layout_version;
-	uint32_t pad;
+	uint32_t next_slot; /* where sc_arena_register looks for a free slot first (a peer's word: taken % MAX) */
 	uint64_t arena_size;
 	uint64_t admin_size;
 	uint64_t buddy_off; /* buddy metadata, inside the admin region */
@@ -411,9 +411,17 @@ int sc_arena_register(struct sc_arena *arena, const char *role)
 	for (int i = 0; i < SC_ARENA_MAX_PROCS && slot < 0; i++)
 		if (adm->procs[i].state == PROC_LIVE && adm->procs[i].pid == arena->pid)
 			slot = i;
-	for (int i = 0; i < SC_ARENA_MAX_PROCS && slot < 0; i++)
+	/* round robin: a slot freed by the reaper is the last to be reused, so
+	 * a new process does not take a predecessor's slot number (payload
+	 * blocks are tagged by slot: sc_arena_take accepts the caller's own) */
+	const uint32_t first = adm->next_slot % SC_ARENA_MAX_PROCS;
+	for (int k = 0; k < SC_ARENA_MAX_PROCS && slot < 0; k++) {
+		int i = (int)((first + (uint32_t)k) % SC_ARENA_MAX_PROCS);
 		if (adm->procs[i].state == PROC_FREE)
 			slot = i;
+	}
+	if (slot >= 0)
+		adm->next_slot = (uint32_t)(slot + 1) % SC_ARENA_MAX_PROCS;
 	if (slot >= 0) {
 		struct arena_proc *p = &adm->procs[slot];
 		p->pid = arena->pid;
@@ -450,10 +458,60 @@ bool sc_arena_alloc(struct sc_arena *arena, uint64_t size, uint64_t *off)
 	if (!sc_arena_lock(arena))
 		return false;
 	uint64_t pool_off;
-	bool ok = buddy_ok_locked(arena) && sc_buddy_alloc(arena->buddy, size, arena_owner(arena), &pool_off);
-	sc_arena_unlock(arena);
-	if (ok)
+	bool ok = size >= sizeof(uint64_t) && buddy_ok_locked(arena) &&
+	          sc_buddy_alloc(arena->buddy, size, arena_owner(arena), &pool_off);
+	if (ok) {
+		/* the check word: a descriptor of the block's previous life (freed
+		 * or reaped, its bytes left as they were) must not match it */
+		__atomic_store_n((uint64_t *)(void *)(arena->base + arena->pool_off + pool_off), 0, __ATOMIC_RELEASE);
 		*off = arena->pool_off + pool_off;
+	}
+	sc_arena_unlock(arena);
+	return ok;
+}
+
+static bool named_block_locked(const struct sc_arena *arena, uint64_t off)
+{
+	for (int i = 0; i < SC_ARENA_MAX_BLOCKS; i++)
+		if (arena->adm->blocks[i].in_use && arena->adm->blocks[i].off == off)
+			return true;
+	return false;
+}
+
+bool sc_arena_take(struct sc_arena *arena, uint64_t off, uint64_t block_size, const char *from_role,
+                   uint64_t check)
+{
+	const uint64_t pool_off = arena->pool_off;
+	/* overflow-safe: off - pool_off only after off >= pool_off */
+	if (check == 0 || !from_role || off < pool_off || off - pool_off >= arena->pool_size ||
+	    block_size < sizeof(uint64_t) || block_size > arena->pool_size - (off - pool_off) ||
+	    off % sizeof(uint64_t) != 0)
+		return false;
+	if (!sc_arena_lock(arena))
+		return false;
+	struct arena_admin *adm = arena->adm;
+	const int me = arena->slot;
+	bool ok = me >= 0 && buddy_ok_locked(arena) && sc_buddy_block_size(arena->buddy, off - pool_off) == block_size &&
+	          !named_block_locked(arena, off);
+	if (ok) {
+		uint16_t owner = sc_buddy_block_owner(arena->buddy, off - pool_off);
+		ok = owner < SC_ARENA_MAX_PROCS &&
+		     (owner == (uint16_t)me ||
+		      ((adm->procs[owner].state == PROC_LIVE || adm->procs[owner].state == PROC_DEAD ||
+		        adm->procs[owner].state == PROC_REAPING) &&
+		       strncmp(adm->procs[owner].role, from_role, SC_ARENA_ROLE_MAX) == 0)) &&
+		     __atomic_load_n((const uint64_t *)(const void *)(arena->base + off), __ATOMIC_ACQUIRE) == check;
+	}
+	if (ok) {
+		/* re-tag in place: same order, new owner (a single store), so the
+		 * block now dies with the taker, never with the sender */
+		struct sc_buddy *b = arena->buddy;
+		uint32_t i = (uint32_t)((off - pool_off) / SC_BUDDY_MIN_BLOCK);
+		uint32_t tag = __atomic_load_n(&b->nodes[i].tag, __ATOMIC_RELAXED);
+		tag = (tag & 0xffffu) | (uint32_t)me << 16;
+		__atomic_store_n(&b->nodes[i].tag, tag, __ATOMIC_RELEASE);
+	}
+	sc_arena_unlock(arena);
 	return ok;
 }
 
@@ -485,6 +543,35 @@ bool sc_arena_set_owner(struct sc_arena *arena, uint64_t off, int slot)
 		uint32_t i = (uint32_t)((off - pool_off) / SC_BUDDY_MIN_BLOCK);
 		uint32_t tag = __atomic_load_n(&b->nodes[i].tag, __ATOMIC_RELAXED);
 		tag = (tag & 0xffffu) | (uint32_t)slot << 16;
+		__atomic_store_n(&b->nodes[i].tag, tag, __ATOMIC_RELEASE);
+	}
+	sc_arena_unlock(arena);
+	return ok;
+}
+
+bool sc_arena_give(struct sc_arena *arena, uint64_t off, uint64_t check, const char *to_role)
+{
+	const uint64_t pool_off = arena->pool_off;
+	if (check == 0 || !to_role || off < pool_off || off - pool_off >= arena->pool_size || !sc_arena_lock(arena))
+		return false;
+	struct arena_admin *adm = arena->adm;
+	const int me = arena->slot;
+	int to = -1;
+	for (int i = 0; i < SC_ARENA_MAX_PROCS && to < 0; i++) {
+		const struct arena_proc *p = &adm->procs[i];
+		/* a dead receiver not yet reaped is skipped: its successor is the one */
+		if (i != me && p->state == PROC_LIVE && strncmp(p->role, to_role, SC_ARENA_ROLE_MAX) == 0 &&
+		    !proc_is_dead(p->pid, p->start_time))
+			to = i;
+	}
+	struct sc_buddy *b = arena->buddy;
+	bool ok = to >= 0 && me >= 0 && buddy_ok_locked(arena) && sc_buddy_block_size(b, off - pool_off) != 0 &&
+	          sc_buddy_block_owner(b, off - pool_off) == (uint16_t)me &&
+	          __atomic_load_n((const uint64_t *)(const void *)(arena->base + off), __ATOMIC_ACQUIRE) == check;
+	if (ok) {
+		uint32_t i = (uint32_t)((off - pool_off) / SC_BUDDY_MIN_BLOCK);
+		uint32_t tag = __atomic_load_n(&b->nodes[i].tag, __ATOMIC_RELAXED);
+		tag = (tag & 0xffffu) | (uint32_t)to << 16;
 		__atomic_store_n(&b->nodes[i].tag, tag, __ATOMIC_RELEASE);
 	}
 	sc_arena_unlock(arena);

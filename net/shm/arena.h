@@ -20,7 +20,7 @@
 #include <sys/types.h>
 
 #define SC_ARENA_MAGIC 0x5343415245414e41ull /* "SCAREANA" */
-#define SC_ARENA_LAYOUT_VERSION 2u /* 2: struct sc_buddy has corrupt */
+#define SC_ARENA_LAYOUT_VERSION 3u /* 2: struct sc_buddy has corrupt; 3: next_slot (round-robin registry) */
 #define SC_ARENA_MAX_PROCS 16
 #define SC_ARENA_MAX_BLOCKS 128
 #define SC_ARENA_NAME_MAX 32
@@ -70,7 +70,8 @@ void *sc_arena_ptr(const struct sc_arena *arena, uint64_t off, uint64_t len);
 uint64_t sc_arena_off(const struct sc_arena *arena, const void *ptr);
 
 /* Registers the calling process under role; its slot becomes the owner of
- * blocks it allocates. A slot of a dead process is reused. -1 if full. */
+ * blocks it allocates. A slot of a dead process is reused once reaped, free
+ * slots round robin (the most recently freed last). -1 if full. */
 int sc_arena_register(struct sc_arena *arena, const char *role);
 
 /* Frees every block of the calling process and its registry slot. */
@@ -79,9 +80,11 @@ void sc_arena_unregister(struct sc_arena *arena);
 /* Registry slot of the calling process, -1 if not registered. */
 int sc_arena_slot(const struct sc_arena *arena);
 
-/* Allocates a payload block of at least size bytes, owned by the calling
- * process (must be registered). Offset from the arena start in *off. false
- * when the pool is exhausted. Any registered process may free it. */
+/* Allocates a payload block of at least size bytes (size >= 8), owned by the
+ * calling process (must be registered). Offset from the arena start in *off.
+ * The block's first 8 bytes (its check word, see sc_arena_take) are zeroed
+ * under the lock; the rest is left as it was. false when the pool is
+ * exhausted. Any registered process may free it. */
 bool sc_arena_alloc(struct sc_arena *arena, uint64_t size, uint64_t *off);
 
 /* Frees a block from sc_arena_alloc. false (counted) for a bad offset. */
@@ -90,6 +93,28 @@ bool sc_arena_free(struct sc_arena *arena, uint64_t off);
 /* Hands a payload block to another registered slot (sender -> receiver), so
  * the block is reclaimed with the receiver if it dies. */
 bool sc_arena_set_owner(struct sc_arena *arena, uint64_t off, int slot);
+
+/* Takes a payload block another process published (a descriptor in a ring):
+ * atomically, under the lock, checks that off is the start of an allocated
+ * pool block of exactly block_size bytes (the buddy size), that is not a
+ * named block, owned by a registered slot (live, or dead and not yet reaped)
+ * whose role is from_role, or already by the caller (the sender gave it,
+ * sc_arena_give), whose first 8 bytes (the check word, read with an acquire
+ * load) equal check (never 0: a fresh block's is 0), and makes the calling
+ * process (registered) its owner. false, nothing
+ * changed, if any check fails: the block was reclaimed with its dead owner,
+ * taken and freed already, or the descriptor is stale or forged. Every
+ * comparison is overflow-safe: off and block_size are the peer's words. */
+bool sc_arena_take(struct sc_arena *arena, uint64_t off, uint64_t block_size, const char *from_role,
+                   uint64_t check);
+
+/* Hands a payload block this process owns and has published to the live
+ * registered process of role to_role (its receiver), so that from now on it
+ * is reclaimed with the receiver, not with the sender: under the lock, only
+ * if off is an allocated pool block owned by the caller whose check word is
+ * check (else it was taken, freed or reused meanwhile: nothing changes). false
+ * when nothing was handed (no live process of that role). */
+bool sc_arena_give(struct sc_arena *arena, uint64_t off, uint64_t check, const char *to_role);
 
 /* Allocates and registers a named block (64-byte aligned, zeroed), owned by
  * the calling process. false if the name exists, the registry or pool is full. */

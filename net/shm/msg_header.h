@@ -14,6 +14,8 @@ enum sc_msg_flags {
 	SC_MSG_LAST_FRAGMENT = 1u << 2, /* last piece of a message split over records */
 	SC_MSG_PRODUCER_START = 1u << 3, /* a (re)started producer's first record (no payload):
 	                                  * its predecessor's records from this tick on are void */
+	SC_MSG_PAYLOAD_BLOCK = 1u << 4,  /* the record's payload is a descriptor of an arena payload
+	                                  * block holding the real one (session/shm/msg_ring.h) */
 };
 
 /* Message type tags (the intermediation seed's per-type queues). 0 is invalid. */

@@ -1,7 +1,7 @@
 /* Payloads of the game's typed message rings (session/shm/msg_ring.h): each
- * follows a struct sc_msg_header in one ring record. Fixed size (32 bytes;
- * chat 208),
- * naturally aligned, no pointers. Layout version: SC_SESSION_LAYOUT_VERSION.
+ * follows a struct sc_msg_header in one ring record, or (the incident report,
+ * 1376 bytes) fills an arena payload block whose descriptor the record
+ * carries. Fixed size (32 bytes; chat 208), naturally aligned, no pointers. Layout version: SC_SESSION_LAYOUT_VERSION.
  *
  * Writer: the primary, after each tick, from the game state before and after
  * it (session/game_msgs.c, a pure function: the shadow can compute the same).
@@ -12,6 +12,9 @@
 #define SC_SESSION_SHM_GAME_MSG_H
 #include <stddef.h>
 #include <stdint.h>
+
+#include "gpu/game_state.h"
+#include "net/shm/input_event.h"
 
 /* SC_MSG_EVENT: what happened in the game at the header's tick. */
 enum sc_game_event_kind {
@@ -91,6 +94,36 @@ _Static_assert(offsetof(struct sc_notice_msg, incident) == 4, "sc_notice_msg lay
 _Static_assert(offsetof(struct sc_notice_msg, detail) == 8, "sc_notice_msg layout");
 _Static_assert(offsetof(struct sc_notice_msg, player) == 12, "sc_notice_msg layout");
 _Static_assert(offsetof(struct sc_notice_msg, count) == 16, "sc_notice_msg layout");
+
+/* SC_MSG_NOTICE, kind SC_NOTICE_INCIDENT, the full fault report: too big for
+ * a ring record, so it travels in an arena payload block (session/shm/
+ * msg_ring.h, "Payload blocks"); the record is recognised by its length.
+ * The primary writes it when it stops on a fault it found itself (the
+ * supervisor's external findings have no primary to write them). When no
+ * block can be had, the primary writes the 32-byte notice alone. */
+#define SC_INCIDENT_DETAIL_MAX 256
+struct sc_incident_report {
+	struct sc_notice_msg notice; /* kind INCIDENT, incident, detail = enum sc_fault_detected */
+	uint32_t path;               /* enum sc_fault_path (724 self) */
+	uint32_t injected;           /* enum sc_fault_kind of the FAULT input that caused it, 0 none */
+	uint32_t error_tick;         /* the tick whose inputs caused it */
+	uint32_t detected_tick;      /* the primary's tick when it found it */
+	uint32_t record_kind;        /* the shaders' fault record: kind (0: none), detail, tick */
+	uint32_t record_detail;
+	uint32_t record_tick;
+	uint32_t n_inputs;           /* inputs[] used: 0..SC_MAX_INPUTS_PER_TICK */
+	uint32_t inputs_known;       /* 1: inputs[] are all of error_tick's inputs; 0: the primary no longer had them */
+	uint32_t reserved[7];        /* 0 */
+	char detail[SC_INCIDENT_DETAIL_MAX]; /* the fault's message, UTF-8, NUL-terminated */
+	struct sc_input_event inputs[SC_MAX_INPUTS_PER_TICK]; /* the offending tick's inputs, in order */
+};
+_Static_assert(sizeof(struct sc_incident_report) == 96 + SC_INCIDENT_DETAIL_MAX + 16 * SC_MAX_INPUTS_PER_TICK,
+               "sc_incident_report layout");
+_Static_assert(offsetof(struct sc_incident_report, path) == 32, "sc_incident_report layout");
+_Static_assert(offsetof(struct sc_incident_report, n_inputs) == 60, "sc_incident_report layout");
+_Static_assert(offsetof(struct sc_incident_report, inputs_known) == 64, "sc_incident_report layout");
+_Static_assert(offsetof(struct sc_incident_report, detail) == 96, "sc_incident_report layout");
+_Static_assert(offsetof(struct sc_incident_report, inputs) == 96 + SC_INCIDENT_DETAIL_MAX, "sc_incident_report layout");
 
 /* SC_MSG_CHAT: one player's chat line. Inbound (the encoder process writes
  * what a client sent: msg-chat-in) and outbound (the primary relays it,

@@ -1,7 +1,8 @@
 // Notices from the game through the notice ring, across a fault and a
 // restore (`run --on-fault restore`): an injected assert makes the primary
 // find a fault at tick T; every joined client gets
-// {"kind":"incident","tick":T,"incident":1} and then, from the restored
+// {"kind":"incident","tick":T,"incident":1,"report":{...}} (the full fault
+// report, through an arena payload block) and then, from the restored
 // primary, {"kind":"match_start","tick":T,"restored":true} (it re-runs the
 // match from the state before T). Video resumes after them.
 import { test, after } from 'node:test';
@@ -69,6 +70,20 @@ test('incident and restored match_start notices reach the clients', { timeout: 2
   console.log(`injected at tick ${T}; notices ${JSON.stringify(c.notices)}; last incident ${JSON.stringify(st.last_incident)}`);
   // (the client's own join made a `spectators` notice before: not this test's)
   const got = c.notices.filter((x) => x.kind !== 'spectators').map(({ afterFrames, ...n }) => n);
+  // the incident notice carries the primary's full fault report (docs/protocol.md `notice`),
+  // which came through an arena payload block: the fault's message and the fault record are
+  // the shaders' words, checked for their kind; the rest exactly
+  const report = got[0] && got[0].report;
+  assert.ok(report && typeof report.detail === 'string' && report.detail.length > 0, JSON.stringify(got[0]));
+  assert.ok(report.fault_record && report.fault_record.kind > 0 && report.fault_record.tick === T,
+    JSON.stringify(report));
+  const { detail, fault_record, inputs, ...rest } = report;
+  assert.deepEqual(rest, { detected: 'assert', path: 724, injected: 'assert', error_tick: T, detected_tick: T },
+    'the report: how it was found and the ticks');
+  // the offending tick's inputs: the injected fault among them (nobody plays in this test)
+  assert.ok(Array.isArray(inputs) && inputs.includes(`${T} - fault assert`), JSON.stringify(inputs));
+  got[0] = { ...got[0] };
+  delete got[0].report;
   assert.deepEqual(got, [
     { kind: 'incident', tick: T, incident: st.last_incident.incident },
     { kind: 'match_start', tick: T, restored: true },

@@ -41,7 +41,7 @@ static void test_seals_and_layout(void)
 }
 
 /* struct arena_admin (net/shm/arena.c) starts: u64 magic, u32 layout_version, u32
- * pad, u64 arena_size, admin_size, buddy_off, pool_off, pool_size. */
+ * next_slot, u64 arena_size, admin_size, buddy_off, pool_off, pool_size. */
 #define ADM_BUDDY_OFF 32
 #define ADM_POOL_SIZE 48
 

@@ -14,6 +14,7 @@
 #include "server/game_events.h"
 #include "session/game_msgs.h"
 #include "session/msg_ring.h"
+#include "session/shm/fault_record.h"
 
 static int failures;
 #define CHECK(cond, ...) do { if (!(cond)) { failures++; fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
@@ -285,10 +286,69 @@ static void test_outbox(void)
 	free(o);
 }
 
+/* The incident notice's full report (it comes through a payload block: the
+ * formatter sees the copied payload): exact JSON, and out-of-range fields
+ * from a corrupt peer never sent. */
+static void test_incident_report(void)
+{
+	struct sc_incident_report *r = calloc(1, sizeof(*r));
+	r->notice = (struct sc_notice_msg){.kind = SC_NOTICE_INCIDENT, .incident = 3, .detail = SC_DETECTED_ASSERT};
+	r->path = 724;
+	r->injected = SC_FAULT_ASSERT;
+	r->error_tick = 812;
+	r->detected_tick = 812;
+	r->record_kind = 1;
+	r->record_detail = 9;
+	r->record_tick = 812;
+	snprintf(r->detail, sizeof(r->detail), "shader assert \"x\"\n");
+	r->inputs_known = 1;
+	r->n_inputs = 2;
+	r->inputs[0] = (struct sc_input_event){.tick = 812, .player = 1, .action = SC_INPUT_MOVE, .a = -3, .b = 2};
+	r->inputs[1] = (struct sc_input_event){.tick = 812, .action = SC_INPUT_FAULT, .a = SC_FAULT_ASSERT};
+	struct sc_msg_header h = {.type = SC_MSG_NOTICE, .tick = 812, .payload_len = sizeof(*r),
+	                          .flags = SC_MSG_PAYLOAD_BLOCK};
+	struct sc_outbox_msg *m = malloc(sizeof(*m));
+	CHECK(sc_game_msg_format(SC_OUTBOX_NOTICE, &h, r, m), "report formatted");
+	CHECK(strcmp(m->json, "{\"type\":\"notice\",\"notice\":{\"kind\":\"incident\",\"tick\":812,\"incident\":3,"
+	                      "\"report\":{\"detected\":\"assert\",\"path\":724,\"injected\":\"assert\",\"error_tick\":812,"
+	                      "\"detected_tick\":812,\"fault_record\":{\"kind\":1,\"detail\":9,\"tick\":812},"
+	                      "\"detail\":\"shader assert \\\"x\\\"\\n\",\"inputs\":[\"812 1 move -3 2\",\"812 - fault assert\"]}}}") == 0,
+	      "%s", m->json);
+	/* no inputs known, no record, not injected */
+	struct sc_incident_report *q = malloc(sizeof(*q));
+	memcpy(q, r, sizeof(*q));
+	q->inputs_known = 0;
+	q->n_inputs = 0;
+	q->record_kind = 0;
+	q->injected = 0;
+	CHECK(sc_game_msg_format(SC_OUTBOX_NOTICE, &h, q, m) &&
+	          strstr(m->json, "\"injected\":null,") && strstr(m->json, "\"fault_record\":null,") &&
+	          strstr(m->json, "\"inputs\":null}}}"),
+	      "%s", m->json);
+	/* every out-of-range field: not sent */
+	for (int i = 0; i < 7; i++) {
+		memcpy(q, r, sizeof(*q));
+		switch (i) {
+		case 0: q->n_inputs = SC_MAX_INPUTS_PER_TICK + 1; break;
+		case 1: memset(q->detail, 'x', sizeof(q->detail)); break; /* no NUL */
+		case 2: q->notice.detail = SC_DETECTED_LAST + 1; break;
+		case 3: q->path = 1; break;
+		case 4: q->injected = 99; break;
+		case 5: q->inputs_known = 0; break; /* inputs that are not known */
+		case 6: q->notice.kind = SC_NOTICE_MATCH_START; break;
+		}
+		CHECK(!sc_game_msg_format(SC_OUTBOX_NOTICE, &h, q, m), "bad report %d sent: %s", i, m->json);
+	}
+	free(q);
+	free(m);
+	free(r);
+}
+
 int main(void)
 {
 	test_producer();
 	test_outbox();
+	test_incident_report();
 	for (int i = 0; i < SC_OUTBOX_RINGS; i++)
 		free(mem[i]);
 	if (failures) {
