@@ -128,7 +128,6 @@ struct encp {
 	 * track; in the track's block (a successor takes it over) where there is one */
 	struct sc_event_seen seen_local;
 	struct sc_event_seen *seen;
-	bool seen_adopted; /* seen is a predecessor's: its watch goes on */
 };
 
 /* --- service thread: ws callbacks ------------------------------------------ */
@@ -638,6 +637,7 @@ static void feed_script(struct encp *p)
 		rec.seq = (uint32_t)tail;
 		/* the cursor a successor resumes from (session.h): pending while the
 		 * append may or may not have happened */
+		atomic_store(&p->session->script_pending_next, p->script_next);
 		atomic_store(&p->session->script_pending_seq, tail + 1);
 		enum sc_ring_result r = sc_input_log_append(&p->input_log, &rec, NULL);
 		if (r == SC_RING_SUCCESS)
@@ -680,8 +680,8 @@ static void resume_script(struct encp *p)
 {
 	uint64_t next = atomic_load(&p->session->script_next);
 	uint64_t pending = atomic_load(&p->session->script_pending_seq);
-	if (pending && sc_input_log_tail(&p->input_log) >= pending)
-		next++; /* it died between its append and the cursor's update */
+	if (pending && sc_input_log_tail(&p->input_log) >= pending) /* it died after its append */
+		next = atomic_load(&p->session->script_pending_next) + 1;
 	atomic_store(&p->session->script_pending_seq, 0);
 	if (next == 0)
 		return;
@@ -835,9 +835,8 @@ static void adopt_event_track(struct encp *p)
 	}
 	struct sc_event_track *t = &p->profile.events;
 	p->seen = &t->shm->seen;
-	if (t->n == 0 && !lost)
+	if (t->n == 0 && !lost && !p->seen->baselined)
 		return; /* the session's first encoder process */
-	p->seen_adopted = true;
 	sc_info("profiling: took over the event track of the previous encoder process: %u events (ids %llu..%llu)%s",
 	        adopted, (unsigned long long)sc_event_oldest_locked(t), (unsigned long long)t->n,
 	        lost ? ", some lost (a slot not whole)" : "");
@@ -866,45 +865,47 @@ static void watch_session(struct encp *p)
 		                                    .injected = f->injected, .detected_tick = f->detected_tick}};
 		/* recorded only when the record did not change while copied (record_incident) */
 		if (atomic_load(&f->state) == state && f->incident == e.u.incident.incident) {
+			sc_event_record(t, &e); /* then seen: a kill between records it twice, never not */
 			p->seen->incident = e.u.incident.incident;
 			p->seen->incident_error_tick = e.tick;
-			sc_event_record(t, &e);
 		}
 	}
 	for (int i = 0; i < 2; i++) {
 		struct sc_shadow_shm *m = i ? &s->shadow_alt : &s->shadow;
 		uint32_t st = atomic_load(&m->state), was = p->seen->shadow_state[i];
-		p->seen->shadow_state[i] = st;
 		bool paused = st == SC_SHADOW_PAUSED, was_paused = was == SC_SHADOW_PAUSED;
-		if (paused == was_paused || (!paused && st == SC_SHADOW_OFF))
+		if (paused == was_paused || (!paused && st == SC_SHADOW_OFF)) {
+			p->seen->shadow_state[i] = st;
 			continue;
+		}
 		uint32_t next = atomic_load(&m->next_tick);
 		/* paused for the last incident: holding the tick before its error tick */
+		uint32_t incident = p->seen->pause_incident[i];
 		if (paused)
-			p->seen->pause_incident[i] =
-				p->seen->incident && next && next == p->seen->incident_error_tick ? p->seen->incident : 0;
+			incident = p->seen->incident && next && next == p->seen->incident_error_tick ? p->seen->incident : 0;
 		struct sc_event e = {.tag = paused ? SC_EV_PAUSE : SC_EV_RESUME, .tick = atomic_load(&s->next_tick),
 		                     .u.pause = {.slot = (uint32_t)i, .held_tick = next ? next - 1 : 0,
-		                                 .incident = p->seen->pause_incident[i]}};
+		                                 .incident = incident}};
 		sc_event_record(t, &e);
+		p->seen->pause_incident[i] = incident;
+		p->seen->shadow_state[i] = st;
 	}
 	int32_t pid = atomic_load(&s->primary_pid);
 	if (atomic_load(&s->primary_ready) && pid > 0 && pid != p->seen->primary_pid) {
-		bool first = p->seen->primary_pid == 0;
-		p->seen->primary_pid = pid;
-		if (!first) {
+		if (p->seen->primary_pid != 0) {
 			uint32_t base = atomic_load(&s->primary_base_tick);
 			struct sc_event e = {.tag = atomic_load(&s->restore_valid) ? SC_EV_RESTORE : SC_EV_RESTART,
 			                     .tick = base, .u.restore = {.base_tick = base, .pid = pid}};
 			sc_event_record(t, &e);
 		}
+		p->seen->primary_pid = pid;
 	}
 	uint64_t done = atomic_load(&s->anomaly_capture_done);
 	if (done && done != p->seen->capture_done) {
-		p->seen->capture_done = done;
 		struct sc_event e = {.tag = SC_EV_CAPTURE, .tick = (uint32_t)done,
 		                     .u.capture = {.index = (uint32_t)(done >> 32) & 0xff}};
 		sc_event_record(t, &e);
+		p->seen->capture_done = done;
 	}
 }
 
@@ -913,14 +914,15 @@ static void *encode_thread(void *arg)
 	struct encp *p = arg;
 
 	p->incident_seen = p->session->fault.incident; /* a restarted encoder continues the profile */
-	if (!p->seen_adopted) {
-		/* what was there before this process started is not news; a track
-		 * taken over says what its predecessor saw, so what changed while no
-		 * encoder ran is recorded now */
+	if (!p->seen->baselined) {
+		/* what was there before the session's first encoder process started
+		 * is not news; a successor goes on from what its predecessor saw, so
+		 * what changed while no encoder ran is recorded now */
 		p->seen->incident = p->session->fault.incident;
 		p->seen->capture_done = atomic_load(&p->session->anomaly_capture_done);
 		p->seen->shadow_state[0] = atomic_load(&p->session->shadow.state);
 		p->seen->shadow_state[1] = atomic_load(&p->session->shadow_alt.state);
+		p->seen->baselined = 1;
 	}
 	while (!atomic_load(&p->stop)) {
 		retry_notices(p);
@@ -1027,6 +1029,11 @@ static bool attach_arena(struct encp *p)
 		sc_err("out of memory for the input origins (%llu entries)", (unsigned long long)p->input_log.capacity);
 		return false;
 	}
+	/* before this process appends anything (the notices below): the cursor
+	 * reads the log's tail to tell whether the dead encoder's last append
+	 * happened */
+	if (p->script.count)
+		resume_script(p);
 	release_predecessor_clients(p);
 	sc_input_drops_reader_init(&p->drops, p->session);
 	sc_doorbell_init(&p->bell, p->doorbell_fd, &p->session->frame_doorbell_need_wakeup,
@@ -1211,8 +1218,6 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 		goto out_arena;
 	p->status.session = p->session;
 	p->status.arena = p->arena;
-	if (p->script.count)
-		resume_script(p);
 	static const char *const ring_names[SC_SESSION_MSG_RINGS] = {
 		[SC_SESSION_RING_EVENT] = "event", [SC_SESSION_RING_HAPTIC] = "haptic", [SC_SESSION_RING_NOTICE] = "notice",
 		[SC_SESSION_RING_CHAT] = "chat", [SC_SESSION_RING_CHAT_IN] = "chat_in"};

@@ -57,8 +57,12 @@ bool sc_event_track_adopt(struct sc_event_track *t, void *mem, size_t size, uint
 	}
 	/* a record whose slot was whole but whose header count was not stored */
 	const struct sc_event *next = &h->ring[n % ret];
-	if (next->id == n + 1 && next->tag < SC_EV_TAGS)
-		n++;
+	if (next->id == n + 1 && next->tag < SC_EV_TAGS) {
+		n++; /* and what its writer would have counted next */
+		h->by_tag[next->tag]++;
+		if (n > ret)
+			h->dropped++;
+	}
 	/* the newest run of whole slots; a bad one ends it */
 	uint64_t lo = n > ret ? n - ret + 1 : 1, first = n + 1;
 	for (uint64_t id = n; id >= lo && id > 0; id--) {
@@ -101,13 +105,17 @@ static uint64_t record_locked(struct sc_event_track *t, struct sc_event *e)
 	if (!e->time_ns)
 		e->time_ns = sc_now_ns();
 	e->id = ++t->n;
-	if (t->n > t->retention)
-		atomic_fetch_add_explicit(&t->dropped, 1, memory_order_relaxed); /* the oldest goes */
+	/* the oldest goes, unless an adoption already counted it as lost */
+	if (t->n > t->retention && t->n - t->retention >= t->first)
+		atomic_fetch_add_explicit(&t->dropped, 1, memory_order_relaxed);
 	struct sc_event *slot = &t->ring[(e->id - 1) % t->retention];
 	if (t->shm) {
 		/* the order a successor checks (session/shm/event_track.h): a kill
 		 * between any two stores leaves a slot it can tell is not whole */
 		SC_STORE_RELEASE(&slot->id, 0);
+		/* a release store orders what came before it: this keeps the body's
+		 * plain stores after the id's 0 */
+		atomic_thread_fence(memory_order_seq_cst);
 		struct sc_event body = *e;
 		body.id = 0;
 		*slot = body;

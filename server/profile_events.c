@@ -3,6 +3,7 @@
  * around a tick or the newest ones), GET /api/v1/events/ID (one event and
  * the samples before and after it) and GET /api/v1/samples (an instance's
  * samples from a tick on). docs/protocol.md, "Debug API". */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,9 +174,14 @@ void sc_profile_event_json(struct sc_prom_out *o, const struct sc_profile *p, co
 		break;
 	case SC_EV_CONDITION: {
 		uint32_t i = e->u.condition.index;
+		/* null for a value that is not finite: an adopted track's records
+		 * come from another process, and JSON has no NaN */
+		char v[32] = "null";
+		if (isfinite(e->u.condition.value))
+			snprintf(v, sizeof(v), "%g", e->u.condition.value);
 		if (i < p->n_conds)
-			sc_prom_put(o, ",\"condition\":\"%s\",\"value\":%g,\"threshold\":%g,\"capture\":%s,\"role\":\"%s\","
-			               "\"instance\":%u", p->conds[i].name, e->u.condition.value, p->conds[i].threshold,
+			sc_prom_put(o, ",\"condition\":\"%s\",\"value\":%s,\"threshold\":%g,\"capture\":%s,\"role\":\"%s\","
+			               "\"instance\":%u", p->conds[i].name, v, p->conds[i].threshold,
 			            p->conds[i].capture ? "true" : "false",
 			            e->u.condition.instance < SC_SAMPLE_INSTANCES ? instance_roles[e->u.condition.instance]
 			                                                         : "unknown", e->u.condition.instance);

@@ -34,7 +34,7 @@ struct sc_profile_file;
  * SC_META_VERSIONS changes; every stored sample names the version in force
  * when it was read. */
 #define SC_META_VERSIONS 64
-#define SC_META_JSON_MAX 1024
+#define SC_META_JSON_MAX 2048 /* 8 keys of 23 bytes, values of 63 escaped up to 126: 1241 */
 struct sc_profile_meta {
 	uint32_t n;
 	struct sc_sample_meta kv[SC_SAMPLE_META_KEYS];

@@ -217,6 +217,7 @@ static bool meta_of(struct sc_sample_feed *f, struct sc_feed_sub *s, uint32_t v)
 		return false;
 	}
 	const char *json = sc_profile_meta_json_locked(p, s->instance, v);
+	_Static_assert(sizeof(s->meta_json) == SC_META_JSON_MAX, "a feed subscriber holds any instance's metadata");
 	snprintf(s->meta_json, sizeof(s->meta_json), "%s", json ? json : "null");
 	pthread_mutex_unlock(&p->lock);
 	s->meta_ver = v;

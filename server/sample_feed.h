@@ -40,7 +40,7 @@ struct sc_feed_sub {
 	 * under the profile's lock when it changes) */
 	uint32_t meta_ver;
 	bool meta_have;
-	char meta_json[1024];
+	char meta_json[2048]; /* SC_META_JSON_MAX (server/profile_metrics.h) */
 };
 
 struct sc_sample_feed {

@@ -57,7 +57,8 @@
  * 9: system notices in the input log (actions 5..7, net/shm/input_event.h),
  *    the notice payload's player and count, the chat log block
  *    (session/shm/chat_record.h) and primary_chat_seq;
- * 10: the --inputs script's cursor (script_next, script_pending_seq);
+ * 10: the --inputs script's cursor (script_next, script_pending_seq,
+ *    script_pending_next);
  * 11: the sample rings also carry SC_MSG_SAMPLE_META records (struct
  *    sc_sample_meta, session/shm/sample.h: the game's profiling metadata);
  * 12: payload blocks on the typed rings (session/shm/msg_ring.h: flag
@@ -223,19 +224,21 @@ struct sc_session_shm {
 	_Atomic uint64_t primary_chat_seq;
 	/* encoder -> its successor: how far the --inputs script got, so that a
 	 * restarted encoder feeds every scripted event exactly once. Written by
-	 * the feeding thread while it holds the input log's writer lock:
-	 * script_pending_seq = S + 1 before it appends the event script_next at
-	 * log seq S, then script_next + 1 and pending 0 after (0 after a refused
-	 * append too). Read only by the next encoder, after the previous one is
-	 * dead: a pending S + 1 with the log's tail past S means that append
-	 * happened. */
+	 * the feeding thread while it holds the input log's writer lock: before
+	 * it appends event K at log seq S, script_pending_next = K, then
+	 * script_pending_seq = S + 1; after, script_next = K + 1 (on success),
+	 * then script_pending_seq = 0. Read only by the next encoder, after the
+	 * previous one is dead and before it appends anything itself: with a
+	 * pending S + 1 and the log's tail past S, that append happened and the
+	 * script goes on at script_pending_next + 1; else at script_next. */
 	_Atomic uint64_t script_next;
 	_Atomic uint64_t script_pending_seq;
+	_Atomic uint64_t script_pending_next;
 };
 
 /* Layout (SC_SESSION_LAYOUT_VERSION): change it, bump the version. */
 _Static_assert(sizeof(struct sc_game_state) == 540, "sc_game_state embedded in the session block");
-_Static_assert(sizeof(struct sc_session_shm) == 13520, "sc_session_shm layout");
+_Static_assert(sizeof(struct sc_session_shm) == 13528, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, magic) == 0, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, version) == 4, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, width) == 8, "sc_session_shm layout");
@@ -307,5 +310,6 @@ _Static_assert(offsetof(struct sc_session_shm, anomaly_capture_done) == 13488, "
 _Static_assert(offsetof(struct sc_session_shm, primary_chat_seq) == 13496, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, script_next) == 13504, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, script_pending_seq) == 13512, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, script_pending_next) == 13520, "sc_session_shm layout");
 
 #endif

@@ -455,7 +455,7 @@ static struct sc_ws_client *feed_client(struct sc_ws_server *srv, uint32_t clien
 size_t sc_ws_server_feed_room(struct sc_ws_server *srv, uint32_t client_id)
 {
 	struct sc_ws_client *c = feed_client(srv, client_id);
-	if (!c || c->queue->control_bytes >= SC_WS_FEED_QUEUED_BYTES)
+	if (!c || c->queue->control_bytes >= SC_WS_FEED_QUEUED_BYTES || c->queue->control_msgs >= SC_WS_FEED_QUEUED_MSGS)
 		return 0;
 	return SC_WS_FEED_QUEUED_BYTES - c->queue->control_bytes;
 }
@@ -463,7 +463,7 @@ size_t sc_ws_server_feed_room(struct sc_ws_server *srv, uint32_t client_id)
 bool sc_ws_server_feed_send(struct sc_ws_server *srv, uint32_t client_id, const char *json, size_t len)
 {
 	struct sc_ws_client *c = feed_client(srv, client_id);
-	if (!c)
+	if (!c || c->queue->control_msgs >= SC_WS_FEED_QUEUED_MSGS)
 		return false;
 	struct sc_ws_msg *msg = sc_ws_msg_create(SC_WS_MSG_EVENT, len);
 	if (!msg)

@@ -155,9 +155,13 @@ struct sc_ws_subscribe {
 	uint32_t queue;              /* its queue's bound asked for (samples); 0 = the server's */
 };
 
-/* Feed messages one subscriber may have queued in its send queue; more wait
- * in the embedding process's own bounded queue (cfg.feed_pump). */
+/* Feed messages one subscriber may have queued in its send queue, in bytes
+ * and in messages (besides video: a client's queue has only its input rate
+ * plus SC_WS_CONTROL_SLACK slots for them, and an overrun of those closes
+ * it); more wait in the embedding process's own bounded queue
+ * (cfg.feed_pump). */
 #define SC_WS_FEED_QUEUED_BYTES (64u * 1024)
+#define SC_WS_FEED_QUEUED_MSGS 32u
 
 struct sc_ws_server_config {
 	const char *listen_addr; /* "127.0.0.1", "::1", "0.0.0.0"; NULL = all */
@@ -292,11 +296,13 @@ void sc_ws_server_wake(struct sc_ws_server *srv);
 size_t sc_ws_server_clients_json(struct sc_ws_server *srv, char *buf, size_t len);
 /* Service thread only (cfg.feed_pump): bytes of feed messages the
  * subscribed client can take now: SC_WS_FEED_QUEUED_BYTES minus what its
- * send queue holds besides video; 0 when it is gone, closing, or not
- * subscribed. */
+ * send queue holds besides video; 0 when it is gone, closing, not
+ * subscribed, or holds SC_WS_FEED_QUEUED_MSGS such messages. */
 size_t sc_ws_server_feed_room(struct sc_ws_server *srv, uint32_t client_id);
 /* Service thread only: queues one JSON text message (json, len bytes) for
- * the subscribed client, in the event class. False when it is gone. */
+ * the subscribed client, in the event class. False when it is gone or its
+ * queue holds SC_WS_FEED_QUEUED_MSGS messages besides video (nothing
+ * queued: the caller tries again at its next pump). */
 bool sc_ws_server_feed_send(struct sc_ws_server *srv, uint32_t client_id, const char *json, size_t len);
 /* Services the port on the calling thread until sc_ws_server_stop(); then
  * closes every client with 1001. False on a fatal service error. */

@@ -62,7 +62,7 @@ struct sc_event_seen {
 	uint32_t shadow_state[2];
 	uint32_t pause_incident[2]; /* the incident a slot's shadow paused for, 0 none */
 	int32_t primary_pid;
-	uint32_t pad;
+	uint32_t baselined; /* 1 once the session's first encoder took the session as it found it */
 	uint64_t capture_done;
 };
 _Static_assert(sizeof(struct sc_event_seen) == 40, "sc_event_seen layout");
