@@ -109,6 +109,8 @@ void sc_profile_set_conditions(struct sc_profile *p, const struct sc_condition *
 	p->n_conds = n < SC_MAX_CONDITIONS ? n : SC_MAX_CONDITIONS;
 }
 
+static void retain(void *ud, const struct sc_sample *s, uint32_t meta);
+
 /* A hit: an event, its counter, a log line (the first few of each
  * condition, then every 100th: a flapping one must not flood the log). */
 static void condition_hit(struct sc_profile *p, uint32_t i, const struct sc_sample *s, double v)
@@ -123,8 +125,10 @@ static void condition_hit(struct sc_profile *p, uint32_t i, const struct sc_samp
 		                            .threshold = c->threshold};
 		sc_profile_file_put(p->file, SC_PF_CONDITION, &r, sizeof(r));
 	}
-	if (p->window.on)
+	if (p->window.on) {
 		sc_sample_window_hit(&p->window, s->tick); /* before the sample's own take: it is in */
+		sc_sample_window_flush(&p->window, retain, p); /* the waiting ones it reaches back to */
+	}
 	if (c->capture && p->session) {
 		/* the running shadow, behind by its delay, captures that tick's state
 		 * (session.h: seq << 40 | condition << 32 | tick; the seq never 0) */

@@ -46,6 +46,30 @@ static bool in_window(const struct sc_sample_window *w, uint32_t tick)
 	return false;
 }
 
+void sc_sample_window_flush(struct sc_sample_window *w,
+                            void (*keep)(void *ud, const struct sc_sample *x, uint32_t tag), void *ud)
+{
+	if (!w->on)
+		return;
+	for (uint32_t i = 0; i < SC_SAMPLE_INSTANCES; i++) {
+		/* up to the newest waiting one in a window: the ones before it that
+		 * are in none go (as in take: kept samples stay in order) */
+		uint64_t upto = w->head[i];
+		for (uint64_t k = w->head[i]; k != w->tail[i]; k++)
+			if (in_window(w, w->pending[i][k % w->cap].s.tick))
+				upto = k + 1;
+		for (; w->head[i] != upto; w->head[i]++) {
+			const struct sc_window_pending *pf = &w->pending[i][w->head[i] % w->cap];
+			if (in_window(w, pf->s.tick)) {
+				keep(ud, &pf->s, pf->tag);
+				atomic_fetch_add_explicit(&w->retained[i], 1, memory_order_relaxed);
+			} else {
+				atomic_fetch_add_explicit(&w->discarded[i], 1, memory_order_relaxed);
+			}
+		}
+	}
+}
+
 void sc_sample_window_take(struct sc_sample_window *w, const struct sc_sample *s, uint32_t tag,
                            void (*keep)(void *ud, const struct sc_sample *x, uint32_t tag), void *ud)
 {

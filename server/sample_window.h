@@ -42,6 +42,13 @@ void sc_sample_window_finish(struct sc_sample_window *w);
 /* A condition hit at tick: retain BEFORE..AFTER around it. */
 void sc_sample_window_hit(struct sc_sample_window *w, uint32_t tick);
 
+/* After a hit: keep(ud, x) for every waiting sample now in a window, oldest
+ * first (the waiting ones older than the newest kept that are in no window
+ * are discarded: kept samples stay in order), not only when that instance's
+ * next sample comes (a shadow that pauses after a hit takes no more). */
+void sc_sample_window_flush(struct sc_sample_window *w,
+                            void (*keep)(void *ud, const struct sc_sample *x, uint32_t tag), void *ud);
+
 /* The next sample read (after its conditions were evaluated): keep(ud, x) is
  * called for every sample retained now, in the order they were taken (older
  * pending ones first, then s if it is retained at once), with the tag it

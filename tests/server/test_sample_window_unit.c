@@ -77,6 +77,20 @@ int main(void)
 	expect_range(996, 1000);
 	check(w.discarded[SC_SAMPLE_PRIMARY] == 996);
 
+	/* a hit whose window reaches back into what waits: kept at the hit, not
+	 * only when that instance's next sample comes (a shadow that pauses
+	 * right after it takes no more) */
+	check(sc_sample_window_init(&w, 5, 10));
+	n_kept = 0;
+	for (uint32_t t = 0; t < 90; t++)
+		take(&w, SC_SAMPLE_SHADOW0, t);
+	check(n_kept == 0);
+	sc_sample_window_hit(&w, 92);
+	sc_sample_window_flush(&w, keep, NULL);
+	expect_range(87, 89);
+	take(&w, SC_SAMPLE_SHADOW0, 90);
+	expect_range(87, 90);
+
 	/* off: nothing is taken */
 	sc_sample_window_finish(&w);
 	n_kept = 0;
