@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import sctest  # noqa: E402
 from scserver import Session  # noqa: E402
 
-KILLS = 4
+KILLS = 2  # 20 restarts with payload blocks in flight: server_msg_blocks_kill
 CYCLE = 320  # ticks: goal.txt scores at tick 110 of each cycle; no scripted input after its tick 70
 SHOT = 72  # ticks into a cycle: the shoot input (tick 70) is in the input log
 RESUME = 200  # ticks into a cycle: where the restarted encoder should start feeding (quiet: 71..319)
