@@ -87,8 +87,13 @@ def main():
         s.wait_for("the first payload blocks freed",
                    lambda: sum(rings(s, "shadowcast_msgs_blocks_freed_total").values()) >= 3, 60)
         # the start, with no block in flight
-        s.wait_for("an instant with no payload block in flight", lambda: settled_free(s) is not None, 30)
-        free0 = settled_free(s)
+        box = {}
+
+        def settled():
+            box["free"] = settled_free(s)  # the value seen at that instant (the next may be mid-block)
+            return box["free"] is not None
+        s.wait_for("an instant with no payload block in flight", settled, 30)
+        free0 = box["free"]
         s.wait_for("arena free bytes steady at %d at the start" % free0, lambda: settled_free(s) == free0, 30)
         blocks_written = sum(rings(s, "shadowcast_msgs_blocks_written_total").values())
         discarded_total = 0
