@@ -822,10 +822,33 @@ static void record_incident(struct encp *p)
 	sc_profile_file_put(p->pfile, SC_PF_INCIDENT, &r, sizeof(r));
 }
 
+/* The samples kept for the API and the feed live in the sample-store block:
+ * a restarted encoder serves its predecessor's under the same seq and goes
+ * on from there. Returns the samples taken over (all instances, saturating). */
+static uint32_t adopt_sample_store(struct encp *p)
+{
+	uint64_t adopted[SC_SAMPLE_INSTANCES];
+	uint32_t lost = 0;
+	if (!sc_profile_adopt_sample_store(&p->profile, p->arena, adopted, &lost)) {
+		sc_warn("profiling: no sample-store block of --sample-retention %u in the arena; the samples kept end "
+		        "with this process", p->profile.sample_retention);
+		return 0;
+	}
+	uint64_t total = adopted[0] + adopted[1] + adopted[2];
+	if (total || lost)
+		sc_info("profiling: took over the samples of the previous encoder process: %llu primary, %llu and %llu "
+		        "shadow (seq %llu, %llu, %llu on)%s",
+		        (unsigned long long)adopted[0], (unsigned long long)adopted[1], (unsigned long long)adopted[2],
+		        (unsigned long long)p->profile.history_n[0] + 1, (unsigned long long)p->profile.history_n[1] + 1,
+		        (unsigned long long)p->profile.history_n[2] + 1,
+		        lost ? ", some lost (a slot or metadata not whole)" : "");
+	return total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
+}
+
 /* The session's event track lives in its block: a restarted encoder goes on
  * with the ids, the events and what its predecessor had seen in the session
  * block (so nothing is recorded twice), and records that it took over. */
-static void adopt_event_track(struct encp *p)
+static void adopt_event_track(struct encp *p, uint32_t samples)
 {
 	uint32_t adopted = 0, lost = 0;
 	p->seen = &p->seen_local;
@@ -841,7 +864,7 @@ static void adopt_event_track(struct encp *p)
 	        adopted, (unsigned long long)sc_event_oldest_locked(t), (unsigned long long)t->n,
 	        lost ? ", some lost (a slot not whole)" : "");
 	struct sc_event e = {.tag = SC_EV_ENCODER, .tick = atomic_load(&p->session->next_tick),
-	                     .u.encoder = {.pid = (int32_t)getpid(), .adopted = adopted, .lost = lost}};
+	                     .u.encoder = {.pid = (int32_t)getpid(), .adopted = adopted, .lost = lost, .samples = samples}};
 	sc_event_record(t, &e);
 }
 
@@ -1227,7 +1250,7 @@ int sc_encoder_process_main(int ipc_fd, const struct sc_run_config *cfg)
 	sc_profile_init(&p->profile, p->arena, p->session); /* the sample rings (session/shm/sample.h) */
 	sc_profile_set_conditions(&p->profile, cfg->conditions, cfg->n_conditions);
 	sc_profile_set_retention(&p->profile, cfg->sample_retention, cfg->event_retention);
-	adopt_event_track(p);
+	adopt_event_track(p, adopt_sample_store(p));
 	sc_sample_feed_init(&p->feed, &p->profile, cfg->feed_queue);
 	if (cfg->sample_window) {
 		if (!sc_profile_set_window(&p->profile, cfg->sample_window_before, cfg->sample_window_after))

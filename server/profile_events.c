@@ -204,8 +204,8 @@ void sc_profile_event_json(struct sc_prom_out *o, const struct sc_profile *p, co
 		sc_prom_put(o, ",\"base_tick\":%u,\"pid\":%d", e->u.restore.base_tick, e->u.restore.pid);
 		break;
 	case SC_EV_ENCODER:
-		sc_prom_put(o, ",\"pid\":%d,\"adopted\":%u,\"lost\":%u", e->u.encoder.pid, e->u.encoder.adopted,
-		            e->u.encoder.lost);
+		sc_prom_put(o, ",\"pid\":%d,\"adopted\":%u,\"lost\":%u,\"samples\":%u", e->u.encoder.pid,
+		            e->u.encoder.adopted, e->u.encoder.lost, e->u.encoder.samples);
 		break;
 	case SC_EV_CAPTURE:
 		sc_prom_put(o, ",\"condition\":");
@@ -222,7 +222,7 @@ void sc_profile_event_json(struct sc_prom_out *o, const struct sc_profile *p, co
 
 static uint64_t oldest_n(const struct sc_profile *p, uint32_t inst)
 {
-	return p->history_n[inst] > p->sample_retention ? p->history_n[inst] - p->sample_retention : 0;
+	return sc_profile_oldest_n_locked(p, inst);
 }
 
 static const struct sc_sample *nth(const struct sc_profile *p, uint32_t inst, uint64_t n)

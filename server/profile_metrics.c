@@ -13,6 +13,24 @@
 static const char *const pass_names[SC_SAMPLE_PASSES] = SC_SAMPLE_PASS_NAMES;
 static const char *const role_names[SC_PROFILE_ROLES] = {"primary", "shadow"};
 
+/* The sample stores and metadata in process memory, or let go of the block's. */
+static void free_sample_stores(struct sc_profile *p)
+{
+	for (uint32_t i = 0; i < SC_SAMPLE_INSTANCES; i++) {
+		if (!p->store.h) {
+			free(p->history[i]);
+			free(p->history_meta[i]);
+		}
+		p->history[i] = NULL;
+		p->history_meta[i] = NULL;
+		p->history_n[i] = p->history_first[i] = 0;
+		p->stored_pos[i] = p->ring_next[i] = 0;
+		memset(&p->meta_own[i], 0, sizeof(p->meta_own[i]));
+		p->meta[i] = &p->meta_own[i];
+	}
+	memset(&p->store, 0, sizeof(p->store));
+}
+
 static bool alloc_stores(struct sc_profile *p, uint32_t samples, uint32_t events)
 {
 	if (samples < SC_SAMPLE_RETENTION_MIN)
@@ -20,9 +38,10 @@ static bool alloc_stores(struct sc_profile *p, uint32_t samples, uint32_t events
 	if (samples > SC_SAMPLE_RETENTION_MAX)
 		samples = SC_SAMPLE_RETENTION_MAX;
 	bool ok = true;
+	free_sample_stores(p);
 	for (uint32_t i = 0; i < SC_SAMPLE_INSTANCES; i++) {
-		free(p->history[i]);
-		free(p->history_meta[i]);
+		p->meta[i] = &p->meta_own[i];
+		p->history_first[i] = 0;
 		p->history[i] = calloc(samples, sizeof(*p->history[i]));
 		p->history_meta[i] = calloc(samples, sizeof(*p->history_meta[i]));
 		p->history_n[i] = 0;
@@ -47,6 +66,8 @@ void sc_profile_init(struct sc_profile *p, struct sc_arena *arena, struct sc_ses
 {
 	memset(p, 0, sizeof(*p));
 	p->session = session;
+	for (uint32_t i = 0; i < SC_SAMPLE_INSTANCES; i++)
+		p->meta[i] = &p->meta_own[i];
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_mutex_init(&p->events.lock, NULL); /* alloc_stores finishes it first */
 	p->inited = true;
@@ -78,6 +99,44 @@ bool sc_profile_adopt_event_track(struct sc_profile *p, struct sc_arena *arena, 
 	return false;
 }
 
+bool sc_profile_adopt_sample_store(struct sc_profile *p, struct sc_arena *arena, uint64_t adopted[SC_SAMPLE_INSTANCES],
+                                   uint32_t *lost)
+{
+	struct sc_arena_block b;
+	*lost = 0;
+	for (uint32_t i = 0; i < SC_SAMPLE_INSTANCES; i++)
+		adopted[i] = 0;
+	if (!arena || !sc_arena_block_find(arena, SC_SAMPLE_STORE_BLOCK, &b))
+		return false;
+	struct sc_sample_store_view v;
+	pthread_mutex_lock(&p->lock);
+	if (!sc_sample_store_check(sc_arena_ptr(arena, b.off, b.size), b.size, p->sample_retention, &v)) {
+		pthread_mutex_unlock(&p->lock);
+		return false;
+	}
+	free_sample_stores(p);
+	p->store = v;
+	for (uint32_t i = 0; i < SC_SAMPLE_INSTANCES; i++) {
+		p->history[i] = v.sample[i];
+		p->history_meta[i] = v.meta[i];
+		p->history_n[i] = v.n[i];
+		p->history_first[i] = v.first[i] - 1;
+		p->meta[i] = &v.h->meta[i];
+		p->stored_pos[i] = v.ring_pos[i];
+		adopted[i] = v.n[i] + 1 - v.first[i];
+		*lost += v.lost[i] + v.meta_dropped[i];
+	}
+	pthread_mutex_unlock(&p->lock);
+	return true;
+}
+
+uint64_t sc_profile_oldest_n_locked(const struct sc_profile *p, uint32_t inst)
+{
+	uint64_t n = p->history_n[inst], r = p->sample_retention;
+	uint64_t lo = n > r ? n - r : 0;
+	return p->history_first[inst] > lo ? p->history_first[inst] : lo;
+}
+
 size_t sc_profile_store_bytes(const struct sc_profile *p)
 {
 	size_t n = sc_event_track_bytes(&p->events);
@@ -91,12 +150,7 @@ void sc_profile_finish(struct sc_profile *p)
 {
 	if (!p->inited)
 		return; /* never initialised (the process stopped before): a zeroed struct */
-	for (uint32_t i = 0; i < SC_SAMPLE_INSTANCES; i++) {
-		free(p->history[i]);
-		free(p->history_meta[i]);
-		p->history[i] = NULL;
-		p->history_meta[i] = NULL;
-	}
+	free_sample_stores(p);
 	sc_event_track_finish(&p->events);
 	sc_sample_window_finish(&p->window);
 	pthread_mutex_destroy(&p->lock);
@@ -149,9 +203,13 @@ static void keep_sample(struct sc_profile *p, const struct sc_sample *s, uint32_
 	if (s->instance >= SC_SAMPLE_INSTANCES || !p->history[s->instance])
 		return;
 	pthread_mutex_lock(&p->lock);
-	uint64_t at = p->history_n[s->instance]++ % p->sample_retention;
-	p->history[s->instance][at] = *s;
-	p->history_meta[s->instance][at] = meta;
+	uint64_t n = p->history_n[s->instance]++;
+	if (p->store.h) { /* in the order a successor checks */
+		sc_sample_store_put(&p->store, s->instance, n + 1, s, meta, p->ring_next[s->instance]);
+	} else {
+		p->history[s->instance][n % p->sample_retention] = *s;
+		p->history_meta[s->instance][n % p->sample_retention] = meta;
+	}
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -159,30 +217,14 @@ static void keep_sample(struct sc_profile *p, const struct sc_sample *s, uint32_
  * the versions, so it reads them without the lock). */
 static uint32_t meta_now(const struct sc_profile *p, uint32_t inst)
 {
-	return inst < SC_SAMPLE_INSTANCES ? p->meta[inst].version : 0;
-}
-
-static void meta_render(struct sc_profile_meta *pm, char *out, size_t len)
-{
-	struct sc_prom_out o = {.buf = out, .len = len};
-	sc_prom_put(&o, "{");
-	for (uint32_t i = 0; i < pm->n; i++) {
-		/* keys are [A-Za-z0-9_.-]; values printable ASCII: only " and \ need escapes */
-		sc_prom_put(&o, "%s\"%s\":\"", i ? "," : "", pm->kv[i].key);
-		for (const char *c = pm->kv[i].value; *c; c++)
-			sc_prom_put(&o, *c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
-		sc_prom_put(&o, "\"");
-	}
-	sc_prom_put(&o, "}");
-	if (o.overflow) /* cannot happen: 8 keys of 23 + 63 escaped bytes fit */
-		snprintf(out, len, "null");
+	return inst < SC_SAMPLE_INSTANCES ? p->meta[inst]->version : 0;
 }
 
 void sc_profile_meta(struct sc_profile *p, const struct sc_sample_meta *m)
 {
 	if (m->instance >= SC_SAMPLE_INSTANCES)
 		return;
-	struct sc_profile_meta *pm = &p->meta[m->instance];
+	struct sc_profile_meta *pm = p->meta[m->instance];
 	pthread_mutex_lock(&p->lock);
 	uint32_t i = 0;
 	while (i < pm->n && strcmp(pm->kv[i].key, m->key) != 0)
@@ -196,12 +238,12 @@ void sc_profile_meta(struct sc_profile *p, const struct sc_sample_meta *m)
 		pthread_mutex_unlock(&p->lock); /* a repeat (session/sample_writer.h): nothing new */
 		return;
 	}
+	/* a kill from here on: the successor finds the keys and their JSON
+	 * disagree, and renders the keys it finds valid (sample_store.c) */
+	pm->kv[i] = *m;
 	if (i == pm->n)
 		pm->n++;
-	pm->kv[i] = *m;
-	pm->version = pm->version == UINT32_MAX ? 1 : pm->version + 1;
-	pm->ring[pm->version % SC_META_VERSIONS].version = pm->version;
-	meta_render(pm, pm->ring[pm->version % SC_META_VERSIONS].json, SC_META_JSON_MAX);
+	sc_profile_meta_publish(pm, pm->version == UINT32_MAX ? 1 : pm->version + 1);
 	pthread_mutex_unlock(&p->lock);
 	atomic_fetch_add_explicit(&p->meta_changes, 1, memory_order_relaxed);
 }
@@ -212,7 +254,7 @@ const char *sc_profile_meta_json_locked(const struct sc_profile *p, uint32_t ins
 		return NULL;
 	if (v == 0)
 		return "{}";
-	const struct sc_profile_meta *pm = &p->meta[inst];
+	const struct sc_profile_meta *pm = p->meta[inst];
 	return pm->ring[v % SC_META_VERSIONS].version == v ? pm->ring[v % SC_META_VERSIONS].json : NULL;
 }
 
@@ -288,30 +330,45 @@ size_t sc_profile_drain(struct sc_profile *p, size_t max)
 			struct sc_sample s;
 			struct sc_sample_meta m;
 			uint32_t kind = 0;
-			enum sc_ring_result r = sc_sample_ring_read_rec(&p->rings[i], &s, &m, &kind);
+			uint64_t next = 0;
+			/* the record stays in the ring until what it brings is stored:
+			 * a kill in between and the successor reads it again (and skips
+			 * it if the store has it: session/shm/sample_store.h) */
+			enum sc_ring_result r = sc_sample_ring_peek_rec(&p->rings[i], &s, &m, &kind, &next);
 			if (r == SC_RING_EMPTY)
 				break;
 			if (r == SC_RING_SUCCESS && kind == SC_MSG_SAMPLE_META && m.instance == i) {
-				/* the game's metadata: the samples read after it show it */
+				/* the game's metadata: the samples read after it show it (a
+				 * repeat after a kill changes nothing) */
 				if (p->file)
 					sc_profile_file_put(p->file, SC_PF_SAMPLE_META, &m, sizeof(m));
 				sc_profile_meta(p, &m);
+				sc_spsc_ring_release_to(&p->rings[i], next);
+				continue;
+			}
+			if (r == SC_RING_SUCCESS && kind == SC_MSG_SAMPLE && s.instance == i && next <= p->stored_pos[i]) {
+				/* stored by the predecessor, which died before it freed it */
+				sc_spsc_ring_release_to(&p->rings[i], next);
+				atomic_fetch_add_explicit(&p->samples_restored, 1, memory_order_relaxed);
 				continue;
 			}
 			if (r != SC_RING_SUCCESS || kind != SC_MSG_SAMPLE || s.instance != i) {
+				if (r == SC_RING_SUCCESS)
+					sc_spsc_ring_release_to(&p->rings[i], next);
 				atomic_fetch_add_explicit(&p->samples_bad, 1, memory_order_relaxed);
 				continue;
 			}
+			p->ring_next[i] = next;
 			if (p->window.on) {
 				/* its conditions first: a hit on it opens the window it is in */
 				observe(p, &s);
 				sc_sample_window_take(&p->window, &s, meta_now(p, i), retain, p);
-				n++;
-				continue;
+			} else {
+				if (p->file) /* before the conditions' hits on it */
+					sc_profile_file_put(p->file, SC_PF_SAMPLE, &s, sizeof(s));
+				sc_profile_add(p, &s);
 			}
-			if (p->file) /* before the conditions' hits on it */
-				sc_profile_file_put(p->file, SC_PF_SAMPLE, &s, sizeof(s));
-			sc_profile_add(p, &s);
+			sc_spsc_ring_release_to(&p->rings[i], next);
 			n++;
 		}
 	}
@@ -388,6 +445,11 @@ size_t sc_profile_metrics_text(const struct sc_profile *p, char *buf, size_t len
 	counter(&o, "shadowcast_samples_bad_total", "counter", "Sample ring records refused as corrupt.");
 	sc_prom_put(&o, "shadowcast_samples_bad_total %llu\n",
 	            (unsigned long long)atomic_load_explicit(&p->samples_bad, memory_order_relaxed));
+	counter(&o, "shadowcast_samples_reread_total", "counter",
+	        "Sample ring records read again by a restarted encoder process and skipped: the one killed had stored "
+	        "them but not yet freed them.");
+	sc_prom_put(&o, "shadowcast_samples_reread_total %llu\n",
+	            (unsigned long long)atomic_load_explicit(&p->samples_restored, memory_order_relaxed));
 	if (p->n_conds) {
 		counter(&o, "shadowcast_condition_hits_total", "counter",
 		        "Times a target condition started to hold on the primary's samples (config `condition`).");

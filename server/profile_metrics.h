@@ -14,6 +14,7 @@
 #include "server/condition.h"
 #include "server/event_track.h"
 #include "server/prom_hist.h"
+#include "server/sample_store.h"
 #include "server/sample_window.h"
 #include "session/sample_ring.h"
 
@@ -28,22 +29,6 @@ struct sc_profile_file;
 #define SC_SAMPLE_RETENTION_DEFAULT 3600u
 #define SC_SAMPLE_RETENTION_MIN 64u
 #define SC_SAMPLE_RETENTION_MAX 1048576u
-
-/* The game's metadata (sc_sample_meta_set): per instance the keys in force
- * and, for each change (a version), their JSON object, kept for the newest
- * SC_META_VERSIONS changes; every stored sample names the version in force
- * when it was read. */
-#define SC_META_VERSIONS 64
-#define SC_META_JSON_MAX 2048 /* 8 keys of 23 bytes, values of 63 escaped up to 126: 1241 */
-struct sc_profile_meta {
-	uint32_t n;
-	struct sc_sample_meta kv[SC_SAMPLE_META_KEYS];
-	uint32_t version; /* 0: nothing set yet */
-	struct {
-		uint32_t version;
-		char json[SC_META_JSON_MAX];
-	} ring[SC_META_VERSIONS];
-};
 
 struct sc_profile {
 	struct sc_session_shm *session;
@@ -72,9 +57,18 @@ struct sc_profile {
 	bool inited;
 	uint32_t sample_retention;                 /* samples kept per instance */
 	struct sc_sample *history[SC_SAMPLE_INSTANCES]; /* sample n at [n % retention]; NULL: none */
-	uint64_t history_n[SC_SAMPLE_INSTANCES];
+	uint64_t history_n[SC_SAMPLE_INSTANCES];   /* samples stored: sample n has seq n + 1 */
+	uint64_t history_first[SC_SAMPLE_INSTANCES]; /* no n below it is held (an adopted store's bad slots) */
 	uint32_t *history_meta[SC_SAMPLE_INSTANCES]; /* the metadata version of sample n at [n % retention] */
-	struct sc_profile_meta meta[SC_SAMPLE_INSTANCES]; /* under lock */
+	struct sc_profile_meta *meta[SC_SAMPLE_INSTANCES]; /* under lock: meta_own, or in the store's block */
+	struct sc_profile_meta meta_own[SC_SAMPLE_INSTANCES];
+	/* the sample-store block the stores are in (store.h NULL: process memory) */
+	struct sc_sample_store_view store;
+	/* encode thread: the sample ring's position after the record being
+	 * handled (stored with it), and after the newest sample an adopted store
+	 * held (records up to it were stored by the predecessor: skipped) */
+	uint64_t ring_next[SC_SAMPLE_INSTANCES], stored_pos[SC_SAMPLE_INSTANCES];
+	_Atomic uint64_t samples_restored;         /* records skipped so: stored before a kill */
 	_Atomic uint64_t meta_changes, meta_refused; /* metadata records applied; a key past SC_SAMPLE_META_KEYS */
 	/* the session's events (condition hits among them) */
 	struct sc_event_track events;
@@ -98,6 +92,19 @@ bool sc_profile_set_retention(struct sc_profile *p, uint32_t samples, uint32_t e
  * what a dead predecessor recorded there (*adopted events, *lost bad ones).
  * false: no such block or not a track (the track stays in this process). */
 bool sc_profile_adopt_event_track(struct sc_profile *p, struct sc_arena *arena, uint32_t *adopted, uint32_t *lost);
+
+/* The encoder process, before its threads start (after the retention is
+ * set): the sample stores and the metadata move into the session's
+ * sample-store block (created by the supervisor), taking over what a dead
+ * predecessor kept there: the same samples under the same seq, and the seq
+ * goes on. adopted[i]: samples taken over per instance; *lost: torn or bad
+ * slots and metadata. false: no such block or not a store of this layout
+ * and retention (the stores stay in this process). */
+bool sc_profile_adopt_sample_store(struct sc_profile *p, struct sc_arena *arena, uint64_t adopted[SC_SAMPLE_INSTANCES],
+                                   uint32_t *lost);
+
+/* Under p->lock: the oldest sample n of an instance still held. */
+uint64_t sc_profile_oldest_n_locked(const struct sc_profile *p, uint32_t inst);
 
 /* Bytes the sample stores and the event track hold: the bound the two
  * retentions set (fixed once allocated). */

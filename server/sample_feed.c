@@ -127,7 +127,7 @@ static void copy_samples(struct sc_sample_feed *f, struct sc_feed_sub *s)
 	const struct sc_sample *h = p->history[s->instance];
 	uint64_t end = p->history_n[s->instance], r = p->sample_retention;
 	if (h && r && end > s->next_n) {
-		uint64_t oldest = end > r ? end - r : 0;
+		uint64_t oldest = sc_profile_oldest_n_locked(p, s->instance);
 		if (s->next_n < oldest) {
 			/* gone from the store before this subscriber got them */
 			sc_feed_queue_gap(&s->q, oldest - s->next_n);

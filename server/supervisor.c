@@ -24,6 +24,7 @@
 #include "session/audio_ring.h"
 #include "session/sample_ring.h"
 #include "server/event_track.h"
+#include "server/sample_store.h"
 #include "server/supervisor_priv.h"
 #include "session/session_attach.h"
 #include "util/clock.h"
@@ -49,10 +50,25 @@ static bool create_log(struct supervisor *sup, const char *name, enum sc_arena_b
 	return true;
 }
 
+static size_t pow2_at_least(size_t n)
+{
+	size_t p = 1;
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
 static bool session_init(struct supervisor *sup)
 {
 	const struct sc_run_config *cfg = &sup->cfg;
-	if (!(sup->arena = sc_arena_create("shadowcast-arena", (size_t)cfg->arena_mib << 20)))
+	/* the profiling stores grow with their retentions (up to ~390 MiB):
+	 * the arena grows by the buddy blocks they take, so any retention the
+	 * options allow fits */
+	size_t arena_bytes = (size_t)cfg->arena_mib << 20;
+	arena_bytes += pow2_at_least(sc_sample_store_block_size(cfg->sample_retention)) +
+	               pow2_at_least(sc_event_track_block_size(cfg->event_retention));
+	sup->arena_bytes = arena_bytes;
+	if (!(sup->arena = sc_arena_create("shadowcast-arena", arena_bytes)))
 		return false;
 	if (sc_arena_register(sup->arena, "supervisor") < 0) {
 		sc_err("arena: cannot register the supervisor");
@@ -89,6 +105,14 @@ static bool session_init(struct supervisor *sup)
 	if (!sc_arena_block_create(sup->arena, SC_EVENT_TRACK_BLOCK, SC_BLOCK_RAW, track, &b) ||
 	    !sc_event_track_format(sc_arena_ptr(sup->arena, b.off, b.size), b.size, cfg->event_retention)) {
 		sc_err("arena: cannot create block '%s' (%zu bytes)", SC_EVENT_TRACK_BLOCK, track);
+		return false;
+	}
+	/* the samples kept for the API and the feed, read by the encoder process, outlive it */
+	size_t store = sc_sample_store_block_size(cfg->sample_retention);
+	if (!sc_arena_block_create(sup->arena, SC_SAMPLE_STORE_BLOCK, SC_BLOCK_RAW, store, &b) ||
+	    !sc_sample_store_format(sc_arena_ptr(sup->arena, b.off, b.size), b.size, cfg->sample_retention)) {
+		sc_err("arena: cannot create block '%s' (%zu bytes for --sample-retention %u)", SC_SAMPLE_STORE_BLOCK, store,
+		       cfg->sample_retention);
 		return false;
 	}
 	if ((sup->frame_efd = sc_doorbell_eventfd()) < 0)
@@ -528,7 +552,7 @@ int sc_cmd_run(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if ((sup.sigfd = signals_open()) < 0 || !session_init(&sup))
 		goto out;
-	sc_info("arena %u MiB; %ux%u at %u fps, %u players, %u frame slots", sup.cfg.arena_mib, sup.cfg.width,
+	sc_info("arena %zu MiB; %ux%u at %u fps, %u players, %u frame slots", sup.arena_bytes >> 20, sup.cfg.width,
 	        sup.cfg.height, sup.cfg.fps, sup.cfg.players, sup.cfg.frame_slots);
 	sup_child_start(&sup, &sup.encoder);
 	sup_child_start(&sup, &sup.primary);

@@ -57,6 +57,7 @@ struct supervisor {
 	int token_fd;            /* sealed memfd with the debug API token, sent to every child */
 	char listen_pin[96];     /* "ADDR:PORT" the first encoder bound; "" until then */
 	struct sc_arena *arena;
+	size_t arena_bytes; /* 64 MiB and the profiling stores (session_init) */
 	struct sc_session_shm *session;
 	struct sc_input_log input_log, tick_log, chat_log;
 	int frame_efd;           /* frame doorbell eventfd */

@@ -108,10 +108,20 @@ bool sc_sample_meta_valid(const struct sc_sample_meta *m)
 enum sc_ring_result sc_sample_ring_read_rec(struct sc_spsc_ring *ring, struct sc_sample *s, struct sc_sample_meta *m,
                                             uint32_t *kind)
 {
+	uint64_t next;
+	enum sc_ring_result r = sc_sample_ring_peek_rec(ring, s, m, kind, &next);
+	if (r == SC_RING_SUCCESS)
+		sc_spsc_ring_release_to(ring, next);
+	return r;
+}
+
+enum sc_ring_result sc_sample_ring_peek_rec(struct sc_spsc_ring *ring, struct sc_sample *s, struct sc_sample_meta *m,
+                                            uint32_t *kind, uint64_t *next)
+{
 	_Alignas(8) uint8_t buf[sizeof(struct sc_msg_header) + sizeof(struct sc_sample)];
 	_Static_assert(sizeof(struct sc_sample) >= sizeof(struct sc_sample_meta), "the buffer holds either");
 	uint32_t type, len;
-	enum sc_ring_result r = sc_spsc_ring_read_one(ring, &type, buf, sizeof(buf), &len);
+	enum sc_ring_result r = sc_spsc_ring_peek_one(ring, &type, buf, sizeof(buf), &len, next);
 	if (r != SC_RING_SUCCESS)
 		return r;
 	struct sc_msg_header hdr;
@@ -132,5 +142,6 @@ enum sc_ring_result sc_sample_ring_read_rec(struct sc_spsc_ring *ring, struct sc
 		}
 	}
 	ring->corrupt_count++;
+	sc_spsc_ring_release_to(ring, *next); /* a bad record is not found again */
 	return SC_RING_CORRUPT;
 }

@@ -40,6 +40,12 @@ enum sc_ring_result sc_sample_meta_ring_write(struct sc_spsc_ring *ring, const s
 enum sc_ring_result sc_sample_ring_read_rec(struct sc_spsc_ring *ring, struct sc_sample *s, struct sc_sample_meta *m,
                                             uint32_t *kind);
 
+/* The same, two-part: on SC_RING_SUCCESS the record stays in the ring until
+ * sc_spsc_ring_release_to(ring, *next) (net/shm/spsc_ring.h); a bad record
+ * is freed as read_rec frees it. */
+enum sc_ring_result sc_sample_ring_peek_rec(struct sc_spsc_ring *ring, struct sc_sample *s, struct sc_sample_meta *m,
+                                            uint32_t *kind, uint64_t *next);
+
 /* A metadata record's fields in range: instance, key and value lengths and
  * characters, zero padding (so key and value are C strings). */
 bool sc_sample_meta_valid(const struct sc_sample_meta *m);

@@ -234,8 +234,8 @@ size_t sc_spsc_ring_read(struct sc_spsc_ring *ring, sc_ring_handler_fn fn, void 
 	return delivered;
 }
 
-enum sc_ring_result sc_spsc_ring_read_one(struct sc_spsc_ring *ring, uint32_t *type,
-                                          void *buf, uint32_t cap, uint32_t *len)
+enum sc_ring_result sc_spsc_ring_peek_one(struct sc_spsc_ring *ring, uint32_t *type, void *buf, uint32_t cap,
+                                          uint32_t *len, uint64_t *next)
 {
 	uint64_t head = SC_LOAD_RELAXED(&ring->ctrl->head);
 	uint64_t tail;
@@ -270,6 +270,21 @@ enum sc_ring_result sc_spsc_ring_read_one(struct sc_spsc_ring *ring, uint32_t *t
 		*type = t;
 	if (len)
 		*len = n;
-	SC_STORE_RELEASE(&ring->ctrl->head, head);
+	*next = head;
 	return SC_RING_SUCCESS;
+}
+
+void sc_spsc_ring_release_to(struct sc_spsc_ring *ring, uint64_t next)
+{
+	SC_STORE_RELEASE(&ring->ctrl->head, next);
+}
+
+enum sc_ring_result sc_spsc_ring_read_one(struct sc_spsc_ring *ring, uint32_t *type,
+                                          void *buf, uint32_t cap, uint32_t *len)
+{
+	uint64_t next;
+	enum sc_ring_result r = sc_spsc_ring_peek_one(ring, type, buf, cap, len, &next);
+	if (r == SC_RING_SUCCESS)
+		sc_spsc_ring_release_to(ring, next);
+	return r;
 }

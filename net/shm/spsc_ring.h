@@ -113,6 +113,16 @@ size_t sc_spsc_ring_read(struct sc_spsc_ring *ring, sc_ring_handler_fn fn, void 
 enum sc_ring_result sc_spsc_ring_read_one(struct sc_spsc_ring *ring, uint32_t *type,
                                           void *buf, uint32_t cap, uint32_t *len);
 
+/* Consumer, two-part read: like read_one, but on SC_RING_SUCCESS the record
+ * stays in the ring until sc_spsc_ring_release_to(ring, *next): a consumer
+ * killed in between finds it again (the caller's own record of what it
+ * took, e.g. the position, makes that exactly once). Every other result
+ * frees what it passed, as read_one does. */
+enum sc_ring_result sc_spsc_ring_peek_one(struct sc_spsc_ring *ring, uint32_t *type, void *buf, uint32_t cap,
+                                          uint32_t *len, uint64_t *next);
+/* Consumer: frees everything before position next (a peeked record's end). */
+void sc_spsc_ring_release_to(struct sc_spsc_ring *ring, uint64_t next);
+
 /* True when the consumer has something to read (acquire load of tail). */
 bool sc_spsc_ring_readable(const struct sc_spsc_ring *ring);
 

@@ -26,7 +26,7 @@
 
 #define SC_EVENT_TRACK_BLOCK "event-track"
 #define SC_EVENT_TRACK_MAGIC 0x53434554u /* "SCET" */
-#define SC_EVENT_TRACK_VERSION 1u
+#define SC_EVENT_TRACK_VERSION 2u
 #define SC_EVENT_TRACK_MAX_TAGS 16u
 
 /* One event (40 bytes). tag: enum sc_event_tag (server/event_track.h). */
@@ -45,7 +45,9 @@ struct sc_event {
 		struct { uint32_t slot, held_tick, incident; } pause; /* pause and resume */
 		struct { uint32_t base_tick; int32_t pid; } restore;  /* restore and restart */
 		struct { uint32_t index; } capture; /* the condition */
-		struct { int32_t pid; uint32_t adopted, lost; } encoder; /* an encoder process took the track over */
+		/* an encoder process took the track over: events adopted and lost,
+		 * samples (all instances, saturating) taken over from the sample store */
+		struct { int32_t pid; uint32_t adopted, lost, samples; } encoder;
 	} u;
 };
 _Static_assert(sizeof(struct sc_event) == 40, "sc_event layout");

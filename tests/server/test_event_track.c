@@ -291,7 +291,7 @@ static void test_samples_api(void)
 			memcpy(m.value, "2:0 \"ok\"", 9);
 			sc_profile_meta(&prof, &m);
 			sc_profile_meta(&prof, &m); /* the writer's repeat: no new version */
-			check(prof.meta_changes == 1 && prof.meta[0].version == 1);
+			check(prof.meta_changes == 1 && prof.meta[0]->version == 1);
 		}
 		sc_profile_add(&prof, &s);
 		/* shadow slot 0 stopped at tick 99; slot 1 runs behind, 60 ticks back */
