@@ -512,6 +512,13 @@ static void send_game_msg(void *ud, const struct sc_outbox_msg *m)
 		sc_ws_server_send_to_player(p->ws, (uint32_t)m->player, m->json);
 		break;
 	case SC_OUTBOX_NOTICE:
+		/* the full fault report is for developers (the game's inputs, the
+		 * shaders' words); everyone else learns that it happened */
+		if (m->brief[0])
+			sc_ws_server_broadcast_split(p->ws, m->brief, m->json);
+		else
+			sc_ws_server_broadcast(p->ws, m->json);
+		break;
 	case SC_OUTBOX_CHAT:
 		sc_ws_server_broadcast(p->ws, m->json);
 		break;

@@ -170,6 +170,13 @@ static bool format_incident_report(const struct sc_msg_header *h, const struct s
 	char *detail = sc_json_quote(r->detail, (size_t)(nul - r->detail));
 	if (!detail)
 		return false;
+	int b = snprintf(m->brief, sizeof(m->brief),
+	                 "{\"type\":\"notice\",\"notice\":{\"kind\":\"incident\",\"tick\":%u,\"incident\":%u}}", h->tick,
+	                 r->notice.incident);
+	if (b <= 0 || (size_t)b >= sizeof(m->brief)) {
+		free(detail);
+		return false;
+	}
 	size_t at = 0;
 	bool ok = put(m, &at,
 	              "{\"type\":\"notice\",\"notice\":{\"kind\":\"incident\",\"tick\":%u,\"incident\":%u,\"report\":{"

@@ -51,6 +51,10 @@ struct sc_outbox_msg {
 	int32_t player; /* SC_OUTBOX_HAPTIC: the player whose client gets it; else -1 (everyone) */
 	/* EVENT: the value of the `event` key; HAPTIC, NOTICE, CHAT: the whole message */
 	char json[SC_GAME_MSG_JSON_MAX];
+	/* NOTICE with the full incident report: json goes to the developers'
+	 * connections only, this brief notice (no report) to every other
+	 * client; "" for every other message */
+	char brief[160];
 };
 
 typedef void (*sc_outbox_send_fn)(void *ud, const struct sc_outbox_msg *m);

@@ -44,6 +44,7 @@ struct sc_ws_client {
 	int player; /* -1 spectator / not joined */
 	bool joined;
 	bool subscribed; /* a developer's sample feed (cfg.on_subscribe took it) */
+	bool developer;  /* joined or subscribed with the developer token: the full incident reports */
 	bool audio;  /* joined with "audio": true: gets the audio packets */
 	uint64_t connected_ns;
 	char peer[64];

@@ -18,6 +18,7 @@ struct sc_ws_msg *sc_ws_msg_create(enum sc_ws_msg_kind kind, size_t len)
 		return NULL;
 	msg->refs = 1;
 	msg->kind = kind;
+	msg->audience = SC_WS_AUDIENCE_ALL;
 	msg->keyframe = false;
 	msg->to_client = 0;
 	msg->to_player = -1;

@@ -18,9 +18,17 @@ enum sc_ws_msg_kind {
 	                    * above audio, never flushed */
 };
 
+/* Who gets a message handed off for every client. */
+enum sc_ws_audience {
+	SC_WS_AUDIENCE_ALL,            /* every joined client */
+	SC_WS_AUDIENCE_DEVELOPERS,     /* joined or subscribed with the developer token */
+	SC_WS_AUDIENCE_NOT_DEVELOPERS, /* every joined client but those */
+};
+
 struct sc_ws_msg {
 	uint32_t refs;
 	enum sc_ws_msg_kind kind;
+	enum sc_ws_audience audience;
 	bool keyframe;
 	uint32_t to_client;  /* handed off for this client only (id), 0 = every client */
 	int32_t to_player;   /* handed off for the client controlling this player only, -1 = not */

@@ -364,6 +364,32 @@ bool sc_ws_server_broadcast(struct sc_ws_server *srv, const char *json)
 	return true;
 }
 
+bool sc_ws_server_broadcast_split(struct sc_ws_server *srv, const char *brief, const char *full)
+{
+	if (!srv || !brief || !*brief || !full || !*full || atomic_load(&srv->stopping))
+		return false;
+	struct sc_ws_msg *b = sc_ws_msg_printf("%s", brief), *f = sc_ws_msg_printf("%s", full);
+	if (!b || !f) {
+		sc_ws_msg_unref(b);
+		sc_ws_msg_unref(f);
+		return false;
+	}
+	b->kind = f->kind = SC_WS_MSG_EVENT;
+	b->audience = SC_WS_AUDIENCE_NOT_DEVELOPERS;
+	f->audience = SC_WS_AUDIENCE_DEVELOPERS;
+	bool ok = hand_off(srv, f);
+	if (!ok)
+		sc_ws_msg_unref(b);
+	else
+		ok = hand_off(srv, b);
+	if (!ok) {
+		sc_warn("ws: message dropped: the service thread is behind");
+		return false;
+	}
+	atomic_fetch_add(&srv->events_published, 1);
+	return true;
+}
+
 bool sc_ws_server_send_to_player(struct sc_ws_server *srv, uint32_t player, const char *json)
 {
 	if (!srv || player >= SC_MAX_PLAYERS || !json || !*json)
@@ -395,6 +421,21 @@ static void deliver_to(struct sc_ws_server *srv, struct sc_ws_msg *msg)
 		break;
 	}
 	srv->stats.direct_undelivered++; /* it left (or is closing) */
+}
+
+/* Nothing before join (§2); a developer's subscribed connection gets the
+ * developers' messages joined or not. */
+static bool in_audience(const struct sc_ws_client *c, enum sc_ws_audience a)
+{
+	switch (a) {
+	case SC_WS_AUDIENCE_DEVELOPERS:
+		return c->developer && (c->joined || c->subscribed);
+	case SC_WS_AUDIENCE_NOT_DEVELOPERS:
+		return c->joined && !c->developer;
+	case SC_WS_AUDIENCE_ALL:
+		break;
+	}
+	return c->joined;
 }
 
 void sc_ws_server_drain_pending(struct sc_ws_server *srv)
@@ -431,7 +472,7 @@ void sc_ws_server_drain_pending(struct sc_ws_server *srv)
 			else if (msg->kind == SC_WS_MSG_AUDIO) {
 				if (c->joined && c->audio && sc_ws_client_send_control(c, msg))
 					srv->stats.audio_sent++;
-			} else if (c->joined && sc_ws_client_send_control(c, msg)) /* nothing before join (§2) */
+			} else if (in_audience(c, msg->audience) && sc_ws_client_send_control(c, msg))
 				srv->stats.events_sent++;
 		}
 		sc_ws_msg_unref(msg);

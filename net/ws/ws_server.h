@@ -280,6 +280,10 @@ bool sc_ws_server_broadcast(struct sc_ws_server *srv, const char *json);
  * direct_undelivered), in the event class. Any thread. False if the hand-off
  * queue is full. */
 bool sc_ws_server_send_to_player(struct sc_ws_server *srv, uint32_t player, const char *json);
+/* Any thread: one message in two versions (the event class), `full` for the
+ * developers' connections (joined or subscribed with the developer token),
+ * `brief` for every other joined client: each gets exactly one. */
+bool sc_ws_server_broadcast_split(struct sc_ws_server *srv, const char *brief, const char *full);
 /* Sends one JSON text message to the client with this id (a joined one, if
  * it is still connected; else it is dropped and counted), in the control
  * class (input_dropped answers an input like an ack), in order with its

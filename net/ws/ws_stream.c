@@ -58,9 +58,18 @@ static bool join_authorized(struct sc_ws_client *c, const struct sc_ws_client_ms
 	struct sc_ws_server *srv = c->srv;
 	bool as_player = m->join_player != SC_WS_JOIN_SPECTATE;
 	const char *need = as_player ? srv->cfg.player_token : srv->cfg.spectator_token;
-	if (!need)
-		return true;
 	uint64_t now = sc_now_ns();
+	if (!need) {
+		/* open to all; the developer token still makes it a developer's
+		 * connection (the full incident reports), wrong ones counted */
+		size_t n = strlen(m->token);
+		if (m->token[0] && !sc_auth_limit_wait_s(&srv->join_limit, c->peer, now)) {
+			c->developer = srv->cfg.developer_token && sc_secret_equal(srv->cfg.developer_token, m->token, n);
+			if (!c->developer)
+				sc_auth_limit_failed(&srv->join_limit, c->peer, now);
+		}
+		return true;
+	}
 	uint32_t wait_s = sc_auth_limit_wait_s(&srv->join_limit, c->peer, now);
 	if (wait_s) {
 		char why[96];
@@ -69,8 +78,11 @@ static bool join_authorized(struct sc_ws_client *c, const struct sc_ws_client_ms
 		return false;
 	}
 	size_t n = strlen(m->token);
-	if (sc_secret_equal(need, m->token, n) || sc_secret_equal(srv->cfg.developer_token, m->token, n) ||
-	    (!as_player && sc_secret_equal(srv->cfg.player_token, m->token, n)))
+	if (srv->cfg.developer_token && sc_secret_equal(srv->cfg.developer_token, m->token, n)) {
+		c->developer = true;
+		return true;
+	}
+	if (sc_secret_equal(need, m->token, n) || (!as_player && sc_secret_equal(srv->cfg.player_token, m->token, n)))
 		return true;
 	if (m->token[0]) {
 		sc_auth_limit_failed(&srv->join_limit, c->peer, now);
@@ -119,6 +131,7 @@ static void handle_subscribe(struct sc_ws_client *c, const struct sc_ws_client_m
 	};
 	char why[120] = "this server has no sample feed";
 	c->subscribed = true; /* on_subscribe sends `subscribed` through sc_ws_server_feed_send */
+	c->developer = true;  /* the developer token: the full incident reports too */
 	if (!srv->cfg.on_subscribe || !srv->cfg.on_subscribe(srv->cfg.user, c->id, &req, why, sizeof(why))) {
 		c->subscribed = false;
 		sc_ws_client_send_error(c, "subscribe_refused", "%s", why);
