@@ -14,6 +14,7 @@
 #include "gpu/device_fault.h"
 #include "gpu/game.h"
 #include "gpu/game_validate.h"
+#include "gpu/input_file.h"
 #include "gpu/input_gather.h"
 #include "net/shm/arena.h"
 #include "net/shm/doorbell.h"
@@ -790,6 +791,39 @@ static void sleep_until(uint64_t ns)
 		;
 }
 
+/* --inputs FILE: the encoder process feeds the script, each event right
+ * after the tick before its own. Tick 0 has no tick before it, and the
+ * primary can be ready before the first encoder attaches: so a match that
+ * starts at tick 0 waits (at most SCRIPT_WAIT_MS) until the encoder fed
+ * the script's events of tick 0 (the session's script cursor), and applies
+ * them at tick 0, as `sim --inputs` does. A restored or new match finds the
+ * cursor past them. */
+#define SCRIPT_WAIT_MS 10000
+static void wait_for_script(struct primary *p)
+{
+	if (!p->cfg->inputs[0] || sc_game_next_tick(p->game) != 0)
+		return;
+	struct sc_input_list script = {0};
+	if (!sc_input_list_load(&script, p->cfg->inputs))
+		return; /* the encoder process says what is wrong with it */
+	uint64_t at_zero = 0;
+	while (at_zero < script.count && script.events[at_zero].tick == 0)
+		at_zero++;
+	sc_input_list_finish(&script);
+	if (at_zero == 0 || atomic_load(&p->session->script_next) >= at_zero)
+		return;
+	uint64_t end = sc_now_ns() + SCRIPT_WAIT_MS * 1000000ull;
+	while (!stop_requested && atomic_load(&p->session->script_next) < at_zero) {
+		if (sc_now_ns() > end) {
+			sc_warn("inputs: no encoder process fed the script's %llu events of tick 0 within %d s; the match "
+			        "starts without them (they come late)", (unsigned long long)at_zero, SCRIPT_WAIT_MS / 1000);
+			return;
+		}
+		struct timespec ts = {.tv_nsec = 2000000};
+		nanosleep(&ts, NULL);
+	}
+}
+
 int sc_primary_main(int ipc_fd, const struct sc_run_config *cfg)
 {
 	sc_log_set_role("primary");
@@ -801,6 +835,7 @@ int sc_primary_main(int ipc_fd, const struct sc_run_config *cfg)
 	int rc = 1;
 	if (!attach_session(&p, ipc_fd) || !start_game(&p, ipc_fd))
 		goto out;
+	wait_for_script(&p);
 
 	const uint64_t period = 1000000000ull / cfg->fps;
 	uint64_t deadline = sc_now_ns();

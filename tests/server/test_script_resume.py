@@ -11,7 +11,9 @@ is killed with SIGKILL twice while the script runs, once while it is stopped
 (SIGSTOP for a few seconds, so that several events fall due while nobody
 feeds them). Afterwards every tick record (GET /api/v1/ticks?record_from=) is
 read: each scripted event is applied exactly once, at its own tick or, for
-the ones due while the encoder was down, later; the others at their own tick."""
+the ones due while the encoder was down, later; the others at their own tick
+(event 0, at tick 0, included: the primary waits for the first encoder to
+feed the script before its first tick)."""
 import json
 import os
 import signal
@@ -63,9 +65,10 @@ def main():
     s = Session(d, "script-resume", args, token=TOKEN)
     try:
         s.wait_url()
-        # (first tick, last tick) the script can be late in: no encoder ran yet (the primary
-        # starts ticking before the first encoder attaches), or the encoder was down
-        down = [(0, tick(s) + 2)]
+        # (first tick, last tick) the script can be late in: while the encoder was down. Not
+        # at the start: the primary waits for the first encoder to feed tick 0's events
+        # (it used to start ticking before the encoder attached: event 0 came at tick 1)
+        down = []
         for i, (at, stop_s) in enumerate(((last // 4, 0), (last // 2, 3))):
             enc = s.wait_children(roles=("primary", "encoder"))["encoder"]
             s.wait_for("tick %d" % at, lambda: tick(s) >= at, 60)
