@@ -159,7 +159,9 @@ static void check_meta(struct sc_profile_meta *pm, uint32_t inst, uint32_t *drop
 		uint32_t v = pm->ring[k].version;
 		if (v == 0)
 			continue;
-		bool ok = v % SC_META_VERSIONS == k && v <= cur && cur - v < SC_META_VERSIONS &&
+		/* the newest 64 up to cur, counted modulo 2^32 (the version wraps
+		 * from UINT32_MAX to 1) */
+		bool ok = v % SC_META_VERSIONS == k && cur != 0 && (uint32_t)(cur - v) < SC_META_VERSIONS &&
 		          sc_profile_meta_json_valid(pm->ring[k].json, sizeof(pm->ring[k].json));
 		if (!ok) {
 			pm->ring[k].version = 0;
@@ -198,7 +200,7 @@ bool sc_sample_store_check(void *mem, size_t size, uint32_t expect_retention, st
 		v->meta[i] = (uint32_t *)((char *)mem + off.meta[i]);
 		v->sample[i] = (struct sc_sample *)((char *)mem + off.sample[i]);
 		uint64_t n = h->n[i];
-		if (n > UINT64_MAX / 4) { /* impossible: a fresh store, what it held lost */
+		if (n > SC_SAMPLE_STORE_SEQ_MAX) { /* impossible: a fresh store, what it held lost */
 			v->lost[i] = ret;
 			n = 0;
 		}

@@ -42,6 +42,9 @@
 #define SC_SAMPLE_STORE_BLOCK "sample-store"
 #define SC_SAMPLE_STORE_MAGIC 0x53435353u /* "SCSS" */
 #define SC_SAMPLE_STORE_VERSION 1u
+/* a count past this is not a store's (2^48 samples: 150,000 years at 60/s):
+ * the successor starts that instance again */
+#define SC_SAMPLE_STORE_SEQ_MAX (1ull << 48)
 #define SC_SAMPLE_STORE_INSTANCES 3 /* enum sc_sample_instance: the primary, shadow slots 0 and 1 */
 
 /* The game's metadata (sc_sample_meta_set): per instance the keys in force
