@@ -97,7 +97,7 @@ run_tests() {
 	# the golden determinism check (gpu_golden), the false-hang test
 	# (gpu_first_submit), the other GPU and unit tests
 	in_root 1200 "cd /src && ctest --test-dir build --output-on-failure -j$(nproc) --timeout 600 \
-		${SC_TRIXIE_CTEST_ARGS:--L 'unit|gpu' -LE 'e2e|browser|long'}" || die "tests in the trixie root"
+		${SC_TRIXIE_CTEST_ARGS:--L 'unit|gpu' -LE 'e2e|browser|release-only'}" || die "tests in the trixie root"
 	# and `shadowcast run` itself, three of its e2e tests (supervisor and
 	# children, libx264 and libwebsockets of this release; a slow first use;
 	# a hang through the shadow): the others and the browser tests do not fit
