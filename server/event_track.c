@@ -65,6 +65,8 @@ bool sc_event_track_adopt(struct sc_event_track *t, void *mem, size_t size, uint
 	}
 	/* the newest run of whole slots; a bad one ends it */
 	uint64_t lo = n > ret ? n - ret + 1 : 1, first = n + 1;
+	if (h->from > lo && h->from <= n + 1)
+		lo = h->from; /* below it: counted as dropped by an earlier adoption */
 	for (uint64_t id = n; id >= lo && id > 0; id--) {
 		const struct sc_event *e = &h->ring[(id - 1) % ret];
 		if (e->id != id || e->tag >= SC_EV_TAGS)
@@ -81,6 +83,7 @@ bool sc_event_track_adopt(struct sc_event_track *t, void *mem, size_t size, uint
 	t->n = n;
 	t->first = first;
 	h->n = n;
+	h->from = first;
 	h->dropped += *lost;
 	atomic_store(&t->dropped, h->dropped);
 	for (uint32_t i = 0; i < SC_EV_TAGS; i++)

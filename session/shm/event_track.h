@@ -16,7 +16,9 @@
  *     slot's id 0, the record, then the slot's id n, then the header's n;
  *   - the successor takes the header's n (and n + 1 if that slot is whole),
  *     then keeps the newest run of slots whose ids are exactly right and
- *     whose tag is known; anything older than a bad slot counts as dropped.
+ *     whose tag is known; anything older than a bad slot counts as dropped,
+ *     once: it stores the oldest id it kept in `from`, and a later
+ *     successor does not count what lies below it again.
  * Layout version: SC_EVENT_TRACK_VERSION (and the _Static_asserts below).
  * Memory: 256 + retention * 40 bytes (--event-retention, 16..1048576). */
 #ifndef SC_SESSION_SHM_EVENT_TRACK_H
@@ -77,13 +79,15 @@ struct sc_event_track_shm {
 	uint64_t dropped;        /* events the retention (or a bad slot on adoption) pushed out */
 	uint64_t by_tag[SC_EVENT_TRACK_MAX_TAGS];
 	struct sc_event_seen seen;
-	uint8_t reserved[256 - 32 - 8 * SC_EVENT_TRACK_MAX_TAGS - 40];
+	uint64_t from;           /* the last adoption's oldest id held: no slot below it is counted lost again */
+	uint8_t reserved[256 - 32 - 8 * SC_EVENT_TRACK_MAX_TAGS - 40 - 8];
 	struct sc_event ring[];  /* retention records */
 };
 _Static_assert(offsetof(struct sc_event_track_shm, n) == 16, "sc_event_track_shm layout");
 _Static_assert(offsetof(struct sc_event_track_shm, dropped) == 24, "sc_event_track_shm layout");
 _Static_assert(offsetof(struct sc_event_track_shm, by_tag) == 32, "sc_event_track_shm layout");
 _Static_assert(offsetof(struct sc_event_track_shm, seen) == 160, "sc_event_track_shm layout");
+_Static_assert(offsetof(struct sc_event_track_shm, from) == 200, "sc_event_track_shm layout");
 _Static_assert(offsetof(struct sc_event_track_shm, ring) == 256, "sc_event_track_shm layout");
 
 static inline size_t sc_event_track_block_size(uint32_t retention)

@@ -418,8 +418,42 @@ static void test_openmetrics(void)
 	check(!sc_prom_wants_openmetrics("application/openmetrics-text;q=0"));
 }
 
+/* A successor adopting a track with a bad slot counts it lost once: a
+ * second adoption (another restart before that slot left the retention)
+ * does not count it again. */
+static void test_adopt_counts_once(void)
+{
+	static _Alignas(64) unsigned char mem[sizeof(struct sc_event_track_shm) + 16 * sizeof(struct sc_event)];
+	check(sc_event_track_format(mem, sizeof(mem), 16));
+	struct sc_event_track t;
+	uint32_t adopted, lost;
+	check(sc_event_track_adopt(&t, mem, sizeof(mem), &adopted, &lost) && adopted == 0 && lost == 0);
+	for (uint32_t i = 0; i < 20; i++) {
+		struct sc_event e = {.tag = SC_EV_JOIN, .tick = i};
+		sc_event_record(&t, &e);
+	}
+	sc_event_track_finish(&t);
+	struct sc_event_track_shm *h = (void *)mem;
+	check(h->n == 20 && h->dropped == 4);
+	h->ring[(10 - 1) % 16].id = 0; /* event 10's slot torn: 5..10 go */
+	check(sc_event_track_adopt(&t, mem, sizeof(mem), &adopted, &lost));
+	check(adopted == 10 && lost == 6 && h->dropped == 10);
+	sc_event_track_finish(&t);
+	check(sc_event_track_adopt(&t, mem, sizeof(mem), &adopted, &lost));
+	if (adopted != 10 || lost != 0 || h->dropped != 10)
+		fprintf(stderr, "second adoption: adopted %u lost %u dropped %llu\n", adopted, lost,
+		        (unsigned long long)h->dropped);
+	check(adopted == 10 && lost == 0 && h->dropped == 10);
+	/* and recording goes on: event 21 pushes 5 out, which was counted already */
+	struct sc_event e = {.tag = SC_EV_JOIN, .tick = 20};
+	check(sc_event_record(&t, &e) == 21);
+	check(atomic_load(&t.dropped) == 10 && h->dropped == 10);
+	sc_event_track_finish(&t);
+}
+
 int main(void)
 {
+	test_adopt_counts_once();
 	test_every_kind();
 	test_retention();
 	test_samples_api();
