@@ -966,9 +966,9 @@ static void *encode_thread(void *arg)
 		/* notices are not held for a frame */
 		sc_game_outbox_pull(&p->outbox);
 		sc_game_outbox_flush(&p->outbox, false, 0, send_game_msg, p);
-		/* tick 0's scripted events: the primary waits for them before its
-		 * first tick (primary.c wait_for_script), so there is no frame yet */
-		if (p->script_next < p->script.count && atomic_load(&p->session->next_tick) == 0)
+		/* tick 0's scripted events: a primary about to run tick 0 waits for
+		 * them (primary.c wait_for_script: no frame comes before) */
+		if (p->script_next < p->script.count && atomic_load(&p->session->script_wait_tick0))
 			feed_script(p);
 		if (!p->reader.map) {
 			check_ipc(p, 100);

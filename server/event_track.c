@@ -60,7 +60,7 @@ bool sc_event_track_adopt(struct sc_event_track *t, void *mem, size_t size, uint
 	if (next->id == n + 1 && next->tag < SC_EV_TAGS) {
 		n++; /* and what its writer would have counted next */
 		h->by_tag[next->tag]++;
-		if (n > ret)
+		if (n > ret && n - ret >= h->from) /* not one an earlier adoption counted */
 			h->dropped++;
 	}
 	/* the newest run of whole slots; a bad one ends it */

@@ -801,6 +801,7 @@ static void sleep_until(uint64_t ns)
 #define SCRIPT_WAIT_MS 10000
 static void wait_for_script(struct primary *p)
 {
+	atomic_store(&p->session->script_wait_tick0, 0); /* a primary that died waiting left it set */
 	if (!p->cfg->inputs[0] || sc_game_next_tick(p->game) != 0)
 		return;
 	struct sc_input_list script = {0};
@@ -813,15 +814,19 @@ static void wait_for_script(struct primary *p)
 	if (at_zero == 0 || atomic_load(&p->session->script_next) >= at_zero)
 		return;
 	uint64_t end = sc_now_ns() + SCRIPT_WAIT_MS * 1000000ull;
+	atomic_store(&p->session->script_wait_tick0, 1); /* the encoder feeds tick 0 only while this is set */
 	while (!stop_requested && atomic_load(&p->session->script_next) < at_zero) {
 		if (sc_now_ns() > end) {
 			sc_warn("inputs: no encoder process fed the script's %llu events of tick 0 within %d s; the match "
 			        "starts without them (they come late)", (unsigned long long)at_zero, SCRIPT_WAIT_MS / 1000);
-			return;
+			break;
 		}
 		struct timespec ts = {.tv_nsec = 2000000};
 		nanosleep(&ts, NULL);
 	}
+	/* from here the primary runs tick 0: the encoder feeds after frames again
+	 * (one that fed on past this would only stamp what is due, as on_input) */
+	atomic_store(&p->session->script_wait_tick0, 0);
 }
 
 int sc_primary_main(int ipc_fd, const struct sc_run_config *cfg)

@@ -1,6 +1,7 @@
 #include "server/profile_metrics.h"
 
 #include "net/shm/arena.h"
+#include "net/shm/sc_atomic.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,7 +123,13 @@ bool sc_profile_adopt_sample_store(struct sc_profile *p, struct sc_arena *arena,
 		p->history_n[i] = v.n[i];
 		p->history_first[i] = v.first[i] - 1;
 		p->meta[i] = &v.h->meta[i];
+		/* untrusted too: a position past what the instance ever wrote
+		 * would skip every record it writes from now on */
 		p->stored_pos[i] = v.ring_pos[i];
+		if (p->have[i] && v.ring_pos[i] > SC_LOAD_ACQUIRE(&p->rings[i].ctrl->tail)) {
+			p->stored_pos[i] = 0;
+			(*lost)++;
+		}
 		adopted[i] = v.n[i] + 1 - v.first[i];
 		*lost += v.lost[i] + v.meta_dropped[i];
 	}
@@ -163,7 +170,7 @@ void sc_profile_set_conditions(struct sc_profile *p, const struct sc_condition *
 	p->n_conds = n < SC_MAX_CONDITIONS ? n : SC_MAX_CONDITIONS;
 }
 
-static void retain(void *ud, const struct sc_sample *s, uint32_t meta);
+static void retain(void *ud, const struct sc_sample *s, uint32_t meta, uint64_t pos);
 
 /* A hit: an event, its counter, a log line (the first few of each
  * condition, then every 100th: a flapping one must not flood the log). */
@@ -198,14 +205,14 @@ static void condition_hit(struct sc_profile *p, uint32_t i, const struct sc_samp
 
 /* A sample into its instance's store, with the metadata version in force
  * when it was read. */
-static void keep_sample(struct sc_profile *p, const struct sc_sample *s, uint32_t meta)
+static void keep_sample(struct sc_profile *p, const struct sc_sample *s, uint32_t meta, uint64_t pos)
 {
 	if (s->instance >= SC_SAMPLE_INSTANCES || !p->history[s->instance])
 		return;
 	pthread_mutex_lock(&p->lock);
 	uint64_t n = p->history_n[s->instance]++;
 	if (p->store.h) { /* in the order a successor checks */
-		sc_sample_store_put(&p->store, s->instance, n + 1, s, meta, p->ring_next[s->instance]);
+		sc_sample_store_put(&p->store, s->instance, n + 1, s, meta, pos);
 	} else {
 		p->history[s->instance][n % p->sample_retention] = *s;
 		p->history_meta[s->instance][n % p->sample_retention] = meta;
@@ -302,17 +309,20 @@ static void observe(struct sc_profile *p, const struct sc_sample *s)
 
 void sc_profile_add(struct sc_profile *p, const struct sc_sample *s)
 {
-	keep_sample(p, s, meta_now(p, s->instance));
+	/* observed (conditions, histograms) before stored: a kill in between
+	 * and the successor reads the record again and observes it again (a
+	 * hit recorded twice, never not) */
 	observe(p, s);
+	keep_sample(p, s, meta_now(p, s->instance), s->instance < SC_SAMPLE_INSTANCES ? p->ring_next[s->instance] : 0);
 }
 
 /* A sample retained: the profile file and the store (--sample-window). */
-static void retain(void *ud, const struct sc_sample *s, uint32_t meta)
+static void retain(void *ud, const struct sc_sample *s, uint32_t meta, uint64_t pos)
 {
 	struct sc_profile *p = ud;
 	if (p->file)
 		sc_profile_file_put(p->file, SC_PF_SAMPLE, s, sizeof(*s));
-	keep_sample(p, s, meta);
+	keep_sample(p, s, meta, pos); /* its own record's position: a kill then re-reads the ones after it */
 }
 
 bool sc_profile_set_window(struct sc_profile *p, uint32_t before, uint32_t after)
@@ -362,7 +372,7 @@ size_t sc_profile_drain(struct sc_profile *p, size_t max)
 			if (p->window.on) {
 				/* its conditions first: a hit on it opens the window it is in */
 				observe(p, &s);
-				sc_sample_window_take(&p->window, &s, meta_now(p, i), retain, p);
+				sc_sample_window_take(&p->window, &s, meta_now(p, i), next, retain, p);
 			} else {
 				if (p->file) /* before the conditions' hits on it */
 					sc_profile_file_put(p->file, SC_PF_SAMPLE, &s, sizeof(s));

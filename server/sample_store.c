@@ -159,9 +159,11 @@ static void check_meta(struct sc_profile_meta *pm, uint32_t inst, uint32_t *drop
 		uint32_t v = pm->ring[k].version;
 		if (v == 0)
 			continue;
-		/* the newest 64 up to cur, counted modulo 2^32 (the version wraps
-		 * from UINT32_MAX to 1) */
-		bool ok = v % SC_META_VERSIONS == k && cur != 0 && (uint32_t)(cur - v) < SC_META_VERSIONS &&
+		/* the newest up to cur, counted modulo 2^32 without 0 (the version
+		 * wraps from UINT32_MAX to 1): 64, or 65 across a wrap, as version
+		 * 0 never takes slot 0 from the one before it */
+		uint32_t back = (uint32_t)(cur - v) - (v > cur ? 1u : 0u);
+		bool ok = v % SC_META_VERSIONS == k && cur != 0 && back < SC_META_VERSIONS + (v > cur ? 1u : 0u) &&
 		          sc_profile_meta_json_valid(pm->ring[k].json, sizeof(pm->ring[k].json));
 		if (!ok) {
 			pm->ring[k].version = 0;

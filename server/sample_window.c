@@ -47,7 +47,7 @@ static bool in_window(const struct sc_sample_window *w, uint32_t tick)
 }
 
 void sc_sample_window_flush(struct sc_sample_window *w,
-                            void (*keep)(void *ud, const struct sc_sample *x, uint32_t tag), void *ud)
+                            void (*keep)(void *ud, const struct sc_sample *x, uint32_t tag, uint64_t pos), void *ud)
 {
 	if (!w->on)
 		return;
@@ -61,7 +61,7 @@ void sc_sample_window_flush(struct sc_sample_window *w,
 		for (; w->head[i] != upto; w->head[i]++) {
 			const struct sc_window_pending *pf = &w->pending[i][w->head[i] % w->cap];
 			if (in_window(w, pf->s.tick)) {
-				keep(ud, &pf->s, pf->tag);
+				keep(ud, &pf->s, pf->tag, pf->pos);
 				atomic_fetch_add_explicit(&w->retained[i], 1, memory_order_relaxed);
 			} else {
 				atomic_fetch_add_explicit(&w->discarded[i], 1, memory_order_relaxed);
@@ -70,8 +70,8 @@ void sc_sample_window_flush(struct sc_sample_window *w,
 	}
 }
 
-void sc_sample_window_take(struct sc_sample_window *w, const struct sc_sample *s, uint32_t tag,
-                           void (*keep)(void *ud, const struct sc_sample *x, uint32_t tag), void *ud)
+void sc_sample_window_take(struct sc_sample_window *w, const struct sc_sample *s, uint32_t tag, uint64_t pos,
+                           void (*keep)(void *ud, const struct sc_sample *x, uint32_t tag, uint64_t pos), void *ud)
 {
 	uint32_t i = s->instance;
 	if (!w->on || i >= SC_SAMPLE_INSTANCES)
@@ -84,7 +84,7 @@ void sc_sample_window_take(struct sc_sample_window *w, const struct sc_sample *s
 		const struct sc_window_pending *pf = &w->pending[i][w->head[i] % w->cap];
 		const struct sc_sample *f = &pf->s;
 		if (in_window(w, f->tick)) {
-			keep(ud, f, pf->tag);
+			keep(ud, f, pf->tag, pf->pos);
 			atomic_fetch_add_explicit(&w->retained[i], 1, memory_order_relaxed);
 		} else if (now || (uint64_t)f->tick + w->before < s->tick) {
 			atomic_fetch_add_explicit(&w->discarded[i], 1, memory_order_relaxed);
@@ -94,7 +94,7 @@ void sc_sample_window_take(struct sc_sample_window *w, const struct sc_sample *s
 		w->head[i]++;
 	}
 	if (now) {
-		keep(ud, s, tag);
+		keep(ud, s, tag, pos);
 		atomic_fetch_add_explicit(&w->retained[i], 1, memory_order_relaxed);
 		return;
 	}
@@ -103,5 +103,6 @@ void sc_sample_window_take(struct sc_sample_window *w, const struct sc_sample *s
 		atomic_fetch_add_explicit(&w->discarded[i], 1, memory_order_relaxed);
 	}
 	w->pending[i][w->tail[i] % w->cap].s = *s;
+	w->pending[i][w->tail[i] % w->cap].pos = pos;
 	w->pending[i][w->tail[i]++ % w->cap].tag = tag;
 }

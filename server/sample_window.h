@@ -27,6 +27,7 @@ struct sc_sample_window {
 	struct sc_window_pending {
 		struct sc_sample s;
 		uint32_t tag; /* the caller's, given back with it (the metadata version in force) */
+		uint64_t pos; /* the caller's too: the sample ring's position after its record */
 	} *pending[SC_SAMPLE_INSTANCES];            /* FIFO of cap samples each */
 	uint32_t cap;
 	uint64_t head[SC_SAMPLE_INSTANCES], tail[SC_SAMPLE_INSTANCES];
@@ -47,13 +48,13 @@ void sc_sample_window_hit(struct sc_sample_window *w, uint32_t tick);
  * are discarded: kept samples stay in order), not only when that instance's
  * next sample comes (a shadow that pauses after a hit takes no more). */
 void sc_sample_window_flush(struct sc_sample_window *w,
-                            void (*keep)(void *ud, const struct sc_sample *x, uint32_t tag), void *ud);
+                            void (*keep)(void *ud, const struct sc_sample *x, uint32_t tag, uint64_t pos), void *ud);
 
 /* The next sample read (after its conditions were evaluated): keep(ud, x) is
  * called for every sample retained now, in the order they were taken (older
- * pending ones first, then s if it is retained at once), with the tag it
- * was taken with. */
-void sc_sample_window_take(struct sc_sample_window *w, const struct sc_sample *s, uint32_t tag,
-                           void (*keep)(void *ud, const struct sc_sample *x, uint32_t tag), void *ud);
+ * pending ones first, then s if it is retained at once), with the tag and
+ * the position it was taken with. */
+void sc_sample_window_take(struct sc_sample_window *w, const struct sc_sample *s, uint32_t tag, uint64_t pos,
+                           void (*keep)(void *ud, const struct sc_sample *x, uint32_t tag, uint64_t pos), void *ud);
 
 #endif

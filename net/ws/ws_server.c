@@ -377,15 +377,26 @@ bool sc_ws_server_broadcast_split(struct sc_ws_server *srv, const char *brief, c
 	b->kind = f->kind = SC_WS_MSG_EVENT;
 	b->audience = SC_WS_AUDIENCE_NOT_DEVELOPERS;
 	f->audience = SC_WS_AUDIENCE_DEVELOPERS;
-	bool ok = hand_off(srv, f);
-	if (!ok)
-		sc_ws_msg_unref(b);
-	else
-		ok = hand_off(srv, b);
+	/* both or neither, under one lock: the service thread drains them in the
+	 * same batch, so no join or subscribe changes a client's audience
+	 * between the two */
+	bool ok = false;
+	pthread_mutex_lock(&srv->lock);
+	if (srv->npending + 2 <= SC_WS_PENDING_MAX && srv->pending_bytes + b->len + f->len <= SC_WS_PENDING_MAX_BYTES) {
+		srv->pending[srv->npending++] = f;
+		srv->pending[srv->npending++] = b;
+		srv->pending_bytes += b->len + f->len;
+		ok = true;
+	}
+	pthread_mutex_unlock(&srv->lock);
 	if (!ok) {
+		atomic_fetch_add(&srv->handoff_dropped, 2);
+		sc_ws_msg_unref(b);
+		sc_ws_msg_unref(f);
 		sc_warn("ws: message dropped: the service thread is behind");
 		return false;
 	}
+	lws_cancel_service(srv->ctx);
 	atomic_fetch_add(&srv->events_published, 1);
 	return true;
 }

@@ -61,12 +61,17 @@ static bool join_authorized(struct sc_ws_client *c, const struct sc_ws_client_ms
 	uint64_t now = sc_now_ns();
 	if (!need) {
 		/* open to all; the developer token still makes it a developer's
-		 * connection (the full incident reports), wrong ones counted */
+		 * connection (the full incident reports). A token that is none of
+		 * the server's counts as wrong (a guess at the developer token),
+		 * and while its address is limited a token is not looked at */
 		size_t n = strlen(m->token);
 		if (m->token[0] && !sc_auth_limit_wait_s(&srv->join_limit, c->peer, now)) {
 			c->developer = srv->cfg.developer_token && sc_secret_equal(srv->cfg.developer_token, m->token, n);
-			if (!c->developer)
+			if (!c->developer && !sc_secret_equal(srv->cfg.player_token, m->token, n) &&
+			    !sc_secret_equal(srv->cfg.spectator_token, m->token, n)) {
 				sc_auth_limit_failed(&srv->join_limit, c->peer, now);
+				sc_warn("ws: client %u (%s): a token that is none of this server's", c->id, c->peer);
+			}
 		}
 		return true;
 	}

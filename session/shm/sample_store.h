@@ -19,7 +19,12 @@
  *     record in the sample ring (sc_spsc_ring_release_to);
  *   - so a successor reads again the record of a sample whose slot was not
  *     whole, and skips the records up to the newest whole slot's position:
- *     every sample the instance wrote is stored exactly once;
+ *     every sample the instance wrote is stored exactly once (the encoder
+ *     checks a sample's conditions before it stores it: a kill in between
+ *     and the successor checks it again, so a hit is recorded twice, never
+ *     not). With --sample-window, a sample waiting for a hit is held in the
+ *     encoder process only (its record already freed): a kill loses those,
+ *     and each kept one is stored with its own record's position;
  *   - the successor takes n (and n + 1 if that slot is whole), then keeps
  *     the newest run of slots whose stamps are exactly right and whose
  *     instance is theirs; anything older than a bad slot counts as lost;

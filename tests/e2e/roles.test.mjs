@@ -63,3 +63,24 @@ test('roles: player, spectator and developer tokens on join', { timeout: 200000 
   assert.match(await joinAs(0, PLAYER), /^4429 too many wrong tokens from this address: try again in \d+ s$/);
   assert.match(srv.stderr, /wrong token to join as player/);
 });
+
+// Spectating open, playing tokened (only $SHADOWCAST_PLAYER_TOKEN): the page
+// sends its one token whatever it joins as, so a spectator join carrying the
+// player token is no wrong token (it used to count as one: a few switches to
+// spectating locked the address out of its own player slot); a token that is
+// none of the server's does count, spectating or not (a guess at the
+// developer token, which makes a developer's connection even where joining
+// is open).
+test('roles: open spectating counts only tokens that are none of the server\'s', { timeout: 200000 }, async () => {
+  await srv.stop();
+  srv = await startServer(['--no-shadow', '--hang-timeout', '5000'], {
+    token: DEV, env: { SHADOWCAST_PLAYER_TOKEN: PLAYER },
+  });
+  await srv.waitTicks(3);
+  for (let i = 0; i < 12; i++) assert.equal(await joinAs('spectate', PLAYER), 'hello', `spectator join ${i} with the player token`);
+  assert.equal(await joinAs('spectate', DEV), 'hello');
+  assert.equal(await joinAs(0, PLAYER), 'hello', 'the player token still plays: nothing counted against the address');
+  for (let i = 0; i < 10; i++) assert.equal(await joinAs('spectate', `guess-${i}-0123456789`), 'hello', 'open spectating');
+  assert.match(await joinAs(0, PLAYER), /^4429 too many wrong tokens from this address: try again in \d+ s$/,
+    'ten guesses while spectating count');
+});

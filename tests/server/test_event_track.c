@@ -449,6 +449,15 @@ static void test_adopt_counts_once(void)
 	check(sc_event_record(&t, &e) == 21);
 	check(atomic_load(&t.dropped) == 10 && h->dropped == 10);
 	sc_event_track_finish(&t);
+	/* its writer killed before it stored the header's n: the successor
+	 * completes event 21, and does not count 5 again */
+	h->n = 20;
+	check(sc_event_track_adopt(&t, mem, sizeof(mem), &adopted, &lost));
+	check(t.n == 21 && lost == 0);
+	if (h->dropped != 10)
+		fprintf(stderr, "completed record: dropped %llu\n", (unsigned long long)h->dropped);
+	check(h->dropped == 10);
+	sc_event_track_finish(&t);
 }
 
 int main(void)

@@ -279,6 +279,25 @@ static void test_refused(void)
 	h->n[2] = UINT64_MAX; /* impossible: the instance starts again, what it held counted lost */
 	check(sc_sample_store_check(mem, need, RET, &v));
 	check(v.n[2] == 0 && v.first[2] == 1 && v.lost[2] == RET);
+	/* the metadata versions across the wrap from UINT32_MAX to 1: the ones
+	 * a live writer still serves are kept (a check that compared v <= cur
+	 * dropped them all) */
+	check(sc_sample_store_format(mem, need, RET));
+	struct sc_profile_meta *pm = &h->meta[0];
+	pm->kv[0] = (struct sc_sample_meta){.instance = 0, .key_len = 1, .value_len = 1, .key = "a", .value = "1"};
+	pm->n = 1;
+	pm->version = 1;
+	pm->ring[1].version = 1;
+	strcpy(pm->ring[1].json, "{\"a\":\"1\"}");
+	pm->ring[0].version = UINT32_MAX - 63; /* the oldest a live writer still has: version 0 never replaced it */
+	strcpy(pm->ring[0].json, "{\"a\":\"0\"}");
+	pm->ring[63].version = UINT32_MAX;
+	strcpy(pm->ring[63].json, "{}");
+	pm->ring[2].version = 2; /* ahead of the version in force: not held */
+	strcpy(pm->ring[2].json, "{}");
+	check(sc_sample_store_check(mem, need, RET, &v));
+	check(v.meta_dropped[0] == 1 && pm->version == 1 && pm->ring[2].version == 0);
+	check(pm->ring[0].version == UINT32_MAX - 63 && pm->ring[63].version == UINT32_MAX && pm->ring[1].version == 1);
 	/* the JSON grammar the check accepts is exactly what the writer renders */
 	check(sc_profile_meta_json_valid("{}", 8));
 	check(sc_profile_meta_json_valid("{\"a.b-c_1\":\"x \\\" \\\\ y\"}", 64));

@@ -8,10 +8,11 @@
 static uint32_t kept[4096];
 static uint32_t n_kept;
 
-static void keep(void *ud, const struct sc_sample *x, uint32_t tag)
+static void keep(void *ud, const struct sc_sample *x, uint32_t tag, uint64_t pos)
 {
 	(void)ud;
-	check(tag == x->tick * 3u); /* the tag it was taken with */
+	check(tag == x->tick * 3u);                /* the tag it was taken with */
+	check(pos == (uint64_t)x->tick * 136u);   /* and its own ring position */
 	check(n_kept < 4096);
 	kept[n_kept++] = x->tick;
 }
@@ -22,7 +23,7 @@ static void take(struct sc_sample_window *w, uint16_t inst, uint32_t tick)
 	memset(&s, 0, sizeof(s));
 	s.tick = tick;
 	s.instance = inst;
-	sc_sample_window_take(w, &s, tick * 3u, keep, NULL);
+	sc_sample_window_take(w, &s, tick * 3u, (uint64_t)tick * 136u, keep, NULL);
 }
 
 static void expect_range(uint32_t lo, uint32_t hi)
