@@ -64,7 +64,7 @@ int sc_ws_figures_write_ping(struct sc_ws_client *c)
 		return -1;
 	c->ping_want = false;
 	c->ping_sent_ns = now;
-	return 0;
+	return 1;
 }
 
 void sc_ws_figures_pong(struct sc_ws_client *c, const void *in, size_t len)

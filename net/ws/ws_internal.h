@@ -123,6 +123,7 @@ struct sc_ws_server {
 	atomic_uint_fast64_t handoff_dropped; /* text messages (events, chat, notices, control) the hand-off had no room for */
 	atomic_uint_fast64_t audio_published;
 	atomic_uint joined_clients; /* skip the copy when nobody watches */
+	atomic_uint audio_clients;  /* joined with audio: skip the copy and the wake-up when nobody listens */
 
 	/* service thread only */
 	struct sc_ws_http_pss *http_waiting; /* see struct sc_ws_http_pss */

@@ -307,8 +307,8 @@ bool sc_ws_server_publish_audio(struct sc_ws_server *srv, const struct sc_audio_
 	if (!srv || !meta || (!packet && len))
 		return false;
 	atomic_fetch_add(&srv->audio_published, 1);
-	if (atomic_load(&srv->joined_clients) == 0)
-		return true; /* nobody listens: no copy */
+	if (atomic_load(&srv->audio_clients) == 0)
+		return true; /* nobody listens: no copy, and no wake-up of the service thread */
 	struct sc_ws_msg *msg = sc_ws_msg_audio(meta, packet, len);
 	if (!msg || !hand_off(srv, msg)) {
 		atomic_fetch_add(&srv->publish_dropped, 1);

@@ -187,6 +187,8 @@ static void handle_join(struct sc_ws_client *c, const struct sc_ws_client_msg *m
 	c->audio = m->join_audio && srv->cfg.audio.codec; /* no audio on the server: the hello says null */
 	c->need_keyframe = true;
 	atomic_fetch_add(&srv->joined_clients, 1);
+	if (c->audio)
+		atomic_fetch_add(&srv->audio_clients, 1);
 	sc_info("ws: client %u (%s) joined as %s %d", c->id, c->peer,
 	        player < 0 ? "spectator" : "player", player);
 	send_hello(c);
@@ -481,6 +483,8 @@ int sc_ws_stream_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		sc_ws_figures_left(c);
 		if (c->joined) {
 			atomic_fetch_sub(&srv->joined_clients, 1);
+			if (c->audio)
+				atomic_fetch_sub(&srv->audio_clients, 1);
 			if (c->player >= 0 && srv->player_owner[c->player] == c->id)
 				srv->player_owner[c->player] = 0;
 			if (srv->cfg.on_leave)

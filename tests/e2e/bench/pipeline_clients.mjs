@@ -70,7 +70,7 @@ async function latency(seconds, av) {
   await sleep(300);
   ws.terminate();
   console.log(JSON.stringify({ n: lat.length, inputs: seq, frames, p50_ms: pct(lat, 0.5), p99_ms: pct(lat, 0.99),
-    max_ms: pct(lat, 1), tick_to_encoded_p50_ms: pct(enc, 0.5), audio_packets: audio, events,
+    max_ms: pct(lat, 1), tick_to_encoded_p50_ms: pct(enc, 0.5), tick_to_encoded_p99_ms: pct(enc, 0.99), audio_packets: audio, events,
     audio_on: !!(hello && hello.audio) }));
 }
 
@@ -101,7 +101,8 @@ async function fanout(n, seconds, raw) {
   for (const c of clients) c.ws.terminate();
 }
 
-const timer = setTimeout(() => { console.error('pipeline_clients: overall timeout'); process.exit(3); }, 120000);
+const timer = setTimeout(() => { console.error('pipeline_clients: overall timeout'); process.exit(3); },
+  120000 + 1000 * Number(mode === 'fanout' ? rest[1] || 5 : rest[0] || 10));
 try {
   if (mode === 'latency') await latency(Number(rest[0] || 10), false);
   else if (mode === 'latency_av') await latency(Number(rest[0] || 10), true);
