@@ -25,6 +25,7 @@
 #define SC_WS_PENDING_MAX_BYTES (32u << 20)
 #define SC_WS_WRITES_PER_CALLBACK 8
 #define SC_WS_TICK_MS 50                     /* housekeeping timer */
+#define SC_WS_TICK_PROTOCOL "sc-housekeeping" /* its lws protocol (a raw file, not a WebSocket one) */
 #define SC_WS_KEYFRAME_RETRY_MS 1000
 #define SC_WS_CLOSE_GRACE_S 2                /* deferred close -> hard kill */
 #define SC_WS_CONTROL_QUEUE_BYTES (256u * 1024)
@@ -107,12 +108,15 @@ struct sc_ws_server {
 	bool tls;
 	struct lws_context *ctx;
 	struct lws_vhost *vhost;
-	struct lws_protocols protocols[3];
+	struct lws_protocols protocols[4];
 	struct lws_http_mount mounts[5];
 	uint16_t port;
 	char metrics_session[128]; /* the session label of every /metrics sample ("" none) */
 	atomic_bool stopping;
-	lws_sorted_usec_list_t sul_tick;
+	lws_sorted_usec_list_t sul_tick; /* housekeeping where the timerfd could not be adopted */
+	int tick_fd;                     /* housekeeping timerfd (ws_tick.c), -1 none */
+	struct lws *tick_wsi;            /* its raw-file wsi in the event loop */
+	uint64_t housekeeping_runs;      /* service thread only */
 
 	/* publish -> service thread hand-off */
 	pthread_mutex_t lock;
@@ -171,10 +175,18 @@ void sc_ws_client_kill(struct sc_ws_client *c, const char *why);
 void sc_ws_client_housekeeping(struct sc_ws_client *c, uint64_t now_ns);
 void sc_ws_client_ask_keyframe(struct sc_ws_client *c, uint64_t now_ns);
 
+/* ws_tick.c: the housekeeping timer (client stalls, figures, the sample
+ * feed's pump) every SC_WS_TICK_MS; start after the context exists, finish
+ * after it is destroyed. */
+void sc_ws_tick_start(struct sc_ws_server *srv);
+void sc_ws_tick_finish(struct sc_ws_server *srv);
+int sc_ws_tick_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
+
 /* ws_client_figures.c: per-client figures (RTT by WebSocket ping, reported
  * input-to-display latency, bytes) for cfg.on_client_* and /metrics */
 void sc_ws_figures_housekeeping(struct sc_ws_client *c, uint64_t now_ns);
-/* From WRITEABLE, before the queue: the ping, if one is due; -1 on a write error. */
+/* From WRITEABLE, before the queue: the ping, if one is due. 1: written (the
+ * next write must ask lws_send_pipe_choked), 0: none due, -1: a write error. */
 int sc_ws_figures_write_ping(struct sc_ws_client *c);
 void sc_ws_figures_pong(struct sc_ws_client *c, const void *in, size_t len);
 void sc_ws_figures_latency(struct sc_ws_client *c, const struct sc_ws_client_msg *m);

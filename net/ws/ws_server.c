@@ -82,16 +82,6 @@ static bool check_config(const struct sc_ws_server_config *cfg)
 	return true;
 }
 
-static void tick(lws_sorted_usec_list_t *sul)
-{
-	struct sc_ws_server *srv = lws_container_of(sul, struct sc_ws_server, sul_tick);
-	uint64_t now = sc_now_ns();
-	for (struct sc_ws_client *c = srv->clients; c; c = c->next)
-		sc_ws_client_housekeeping(c, now);
-	sc_ws_server_feed_pump(srv);
-	lws_sul_schedule(srv->ctx, 0, &srv->sul_tick, tick, SC_WS_TICK_MS * LWS_US_PER_MS);
-}
-
 struct sc_ws_server *sc_ws_server_create(const struct sc_ws_server_config *cfg)
 {
 	struct lws_context_creation_info info;
@@ -105,6 +95,7 @@ struct sc_ws_server *sc_ws_server_create(const struct sc_ws_server_config *cfg)
 		return NULL;
 	}
 	srv->cfg = *cfg;
+	srv->tick_fd = -1;
 	srv->listen_addr = dup_or_null(cfg->listen_addr, &ok);
 	srv->web_root = dup_or_null(cfg->web_root, &ok);
 	srv->encoder_name = dup_or_null(cfg->encoder_name, &ok);
@@ -157,6 +148,10 @@ struct sc_ws_server *sc_ws_server_create(const struct sc_ws_server_config *cfg)
 		.per_session_data_size = sizeof(void *),
 		.rx_buffer_size = SC_WS_RX_BUFFER_SIZE,
 		.tx_packet_size = SC_WS_TX_PACKET_SIZE,
+	};
+	srv->protocols[2] = (struct lws_protocols){
+		.name = SC_WS_TICK_PROTOCOL,
+		.callback = sc_ws_tick_callback,
 	};
 	/* mounts: the longest matching mountpoint wins */
 	srv->mounts[0] = (struct lws_http_mount){
@@ -229,7 +224,7 @@ struct sc_ws_server *sc_ws_server_create(const struct sc_ws_server_config *cfg)
 		goto err_ctx;
 	}
 	srv->port = (uint16_t)port;
-	lws_sul_schedule(srv->ctx, 0, &srv->sul_tick, tick, SC_WS_TICK_MS * LWS_US_PER_MS);
+	sc_ws_tick_start(srv);
 	sc_info("ws: listening on %s:%u%s (web root %s, %ux%u@%u, up to %u clients, %u players)",
 	        srv->listen_addr ? srv->listen_addr : "*", srv->port, cfg->tls_cert ? " with TLS" : "",
 	        srv->web_root, cfg->width,
@@ -570,6 +565,7 @@ void sc_ws_server_destroy(struct sc_ws_server *srv)
 		return;
 	lws_sul_cancel(&srv->sul_tick);
 	lws_context_destroy(srv->ctx);
+	sc_ws_tick_finish(srv);
 	for (uint32_t i = 0; i < srv->npending; i++)
 		sc_ws_msg_unref(srv->pending[i]);
 	pthread_mutex_destroy(&srv->lock);

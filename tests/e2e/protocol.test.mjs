@@ -118,6 +118,8 @@ test('handshake: subprotocol and path are required', { timeout: 20000 }, async (
   assert.equal(await attempt(h.wsUrl, 'shadowcast.v1'), 'open');
   assert.equal(await attempt(h.wsUrl), 'refused');
   assert.equal(await attempt(h.wsUrl, 'chat'), 'refused');
+  // the housekeeping timer's lws protocol (a raw file) is no WebSocket one
+  assert.equal(await attempt(h.wsUrl, 'sc-housekeeping'), 'refused');
   assert.equal(await attempt(`ws://127.0.0.1:${h.port}/other`, 'shadowcast.v1'), 'refused');
 });
 
