@@ -146,7 +146,7 @@ static int reap(struct child *c, int sig, int timeout_ms)
  * ended too), a thread's from its schedstat. Both are the sum the kernel
  * scales utime + stime to; /proc's ticks (10 ms) made a 5 s window at a few
  * per cent CPU a count of 20-30 ticks, too coarse to compare two servers.
- * Falls back to utime + stime where neither can be read. */
+ * utime + stime where the kernel keeps no schedstat. -1: unreadable. */
 static double cpu_ms_ticks(pid_t pid, pid_t tid)
 {
 	char path[96], buf[1024];
@@ -168,23 +168,46 @@ static double cpu_ms_ticks(pid_t pid, pid_t tid)
 	return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* A thread's schedstat run time in ns, 0 where it cannot be read (or the
+ * kernel keeps none: it prints zeros without CONFIG_SCHED_INFO). */
+static unsigned long long schedstat_ns(const char *path)
+{
+	unsigned long long run_ns = 0;
+	FILE *f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%llu", &run_ns) != 1)
+			run_ns = 0;
+		fclose(f);
+	}
+	return run_ns;
+}
+
+/* One source for every reading of a run, chosen once: the two ends of a
+ * window must not come from different clocks. This thread has run, so a
+ * kernel that keeps schedstat shows a nonzero time for it. */
+static bool use_schedstat(void)
+{
+	static int use = -1;
+	if (use < 0)
+		use = schedstat_ns("/proc/thread-self/schedstat") > 0;
+	return use;
+}
+
 static double cpu_ms(pid_t pid, pid_t tid)
 {
+	if (!use_schedstat())
+		return cpu_ms_ticks(pid, tid);
 	if (!tid) {
 		clockid_t clk;
 		struct timespec ts;
-		if (clock_getcpuclockid(pid, &clk) == 0 && clock_gettime(clk, &ts) == 0)
-			return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-		return cpu_ms_ticks(pid, 0);
+		if (clock_getcpuclockid(pid, &clk) != 0 || clock_gettime(clk, &ts) != 0)
+			return -1;
+		return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 	}
 	char path[96];
-	unsigned long long run_ns;
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid, tid);
-	FILE *f = fopen(path, "r");
-	int got = f ? fscanf(f, "%llu", &run_ns) : 0;
-	if (f)
-		fclose(f);
-	return got == 1 ? (double)run_ns / 1e6 : cpu_ms_ticks(pid, tid);
+	unsigned long long run_ns = schedstat_ns(path);
+	return run_ns ? (double)run_ns / 1e6 : -1;
 }
 
 /* The encoder process: a child of the supervisor started as `__child encoder`. */
@@ -275,9 +298,14 @@ static bool fanout(const struct pipeline_opts *o, const char *url, uint32_t n, b
 		if (strcmp(line, "WINDOW_START") == 0) {
 			c0 = cpu_ms(pid, tid);
 			t0 = cpu_ms(pid, 0);
-		} else if (strncmp(line, "WINDOW_END ", 11) == 0 && c0 >= 0) {
-			r->cpu_ms = cpu_ms(pid, tid) - c0;
-			r->cpu_total_ms = cpu_ms(pid, 0) - t0;
+		} else if (strncmp(line, "WINDOW_END ", 11) == 0) {
+			double c1 = cpu_ms(pid, tid), t1 = cpu_ms(pid, 0);
+			if (c0 < 0 || t0 < 0 || c1 < 0 || t1 < 0) {
+				sc_err("bench pipeline: the CPU time of pid %d (thread %d) could not be read", pid, tid);
+				break;
+			}
+			r->cpu_ms = c1 - c0;
+			r->cpu_total_ms = t1 - t0;
 			const char *json = line + 11;
 			r->fps = json_num(json, "fps");
 			r->min_fps = json_num(json, "min_fps");

@@ -117,6 +117,7 @@ struct sc_ws_server {
 	int tick_fd;                     /* housekeeping timerfd (ws_tick.c), -1 none */
 	struct lws *tick_wsi;            /* its raw-file wsi in the event loop */
 	uint64_t housekeeping_runs;      /* service thread only */
+	bool destroying;                 /* lws_context_destroy is closing the timer's wsi */
 
 	/* publish -> service thread hand-off */
 	pthread_mutex_t lock;
@@ -125,7 +126,7 @@ struct sc_ws_server {
 	size_t pending_bytes;
 	atomic_uint_fast64_t frames_published, publish_dropped, events_published;
 	atomic_uint_fast64_t handoff_dropped; /* text messages (events, chat, notices, control) the hand-off had no room for */
-	atomic_uint_fast64_t audio_published;
+	atomic_uint_fast64_t audio_published, audio_handed_off; /* every packet; those a listener made us hand off */
 	atomic_uint joined_clients; /* skip the copy when nobody watches */
 	atomic_uint audio_clients;  /* joined with audio: skip the copy and the wake-up when nobody listens */
 

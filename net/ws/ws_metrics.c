@@ -97,6 +97,11 @@ size_t sc_ws_metrics_format(struct sc_ws_server *srv, char *buf, size_t len, boo
 	       atomic_load(&srv->events_published));
 	metric(&o, "shadowcast_ws_audio_packets_published_total", "counter", "Opus packets published.",
 	       atomic_load(&srv->audio_published));
+	metric(&o, "shadowcast_ws_audio_packets_handed_off_total", "counter",
+	       "Opus packets handed to the service thread: only while a client joined with audio.",
+	       atomic_load(&srv->audio_handed_off));
+	metric(&o, "shadowcast_ws_clients_audio", "gauge", "Joined clients that asked for audio.",
+	       atomic_load(&srv->audio_clients));
 	metric(&o, "shadowcast_ws_audio_packets_sent_total", "counter", "Opus packets queued to clients.",
 	       s->audio_sent);
 	metric(&o, "shadowcast_ws_direct_sent_total", "counter",

@@ -309,6 +309,7 @@ bool sc_ws_server_publish_audio(struct sc_ws_server *srv, const struct sc_audio_
 		atomic_fetch_add(&srv->publish_dropped, 1);
 		return false;
 	}
+	atomic_fetch_add(&srv->audio_handed_off, 1);
 	return true;
 }
 
@@ -564,6 +565,7 @@ void sc_ws_server_destroy(struct sc_ws_server *srv)
 	if (!srv)
 		return;
 	lws_sul_cancel(&srv->sul_tick);
+	srv->destroying = true;
 	lws_context_destroy(srv->ctx);
 	sc_ws_tick_finish(srv);
 	for (uint32_t i = 0; i < srv->npending; i++)

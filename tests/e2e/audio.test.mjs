@@ -180,6 +180,9 @@ test('a client decodes the Opus stream and hears the goal within 20 ms of its ti
     encoded: metric('shadowcast_audio_packets_encoded_total'), received };
   assert.ok(counted.sent >= counted.received && counted.encoded >= counted.received,
     `audio packets counted: ${JSON.stringify(counted)}`);
+  assert.equal(metric('shadowcast_ws_clients_audio'), 1, 'one client listens');
+  assert.ok(metric('shadowcast_ws_audio_packets_handed_off_total') >= counted.received,
+    'the packets it got were handed to the service thread');
 });
 
 test('a client that does not ask for audio gets no audio message', { timeout: 60000 }, async () => {
@@ -191,10 +194,21 @@ test('a client that does not ask for audio gets no audio message', { timeout: 60
     if (!isBinary) { const m = JSON.parse(data.toString()); if (m.type === 'hello') got.hello = m; return; }
     if (data.readUInt32LE(0) === AUDIO_MAGIC) got.audio++; else got.video++;
   });
+  // with the listener of the first test gone, nobody listens: the packets
+  // the game goes on making are no longer copied to the service thread
+  const metric = async (name) => Number((await srv.metrics()).match(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, 'm'))?.[1]);
   try {
+    if (ws) ws.terminate();
+    ws = null;
+    await until(async () => await metric('shadowcast_ws_clients_audio') === 0, 15000, 'the listener gone');
+    const handed = await metric('shadowcast_ws_audio_packets_handed_off_total');
+    const published = await metric('shadowcast_ws_audio_packets_published_total');
     await until(() => got.video >= 30, 30000, '30 video frames');
     assert.equal(got.hello.audio, null, 'hello says no audio');
     assert.equal(got.audio, 0, 'no audio message');
+    assert.ok(await metric('shadowcast_ws_audio_packets_published_total') > published, 'the game still makes sound');
+    assert.equal(await metric('shadowcast_ws_audio_packets_handed_off_total'), handed,
+      'no packet handed off while only a video-only client is joined');
   } finally {
     w.terminate();
   }

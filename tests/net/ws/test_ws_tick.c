@@ -3,6 +3,8 @@
  * last millisecond before a timer is due, and at 32 clients that spin was
  * most of the service thread's poll() calls. Checks the timerfd is adopted
  * and that housekeeping runs from it, every SC_WS_TICK_MS. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -34,7 +36,11 @@ int main(void)
 		lws_service(srv->ctx, 0);
 	CHECK(srv->housekeeping_runs >= 3, "housekeeping ran from the timer: %llu times",
 	      (unsigned long long)srv->housekeeping_runs);
+	int fd = srv->tick_fd;
 	sc_ws_server_destroy(srv);
+	/* closed with the server (by lws, with its wsi), and only once: nothing
+	 * else opens a descriptor here that a second close could hit */
+	CHECK(fd < 0 || (fcntl(fd, F_GETFD) == -1 && errno == EBADF), "the timerfd %d is closed with the server", fd);
 	if (failures) {
 		fprintf(stderr, "ws_tick: %d failures\n", failures);
 		return 1;
