@@ -22,7 +22,7 @@ enum opt_id {
 	OPT_FRAME_SLOTS, OPT_DEVICE, OPT_ENCODER, OPT_VAAPI_DEVICE, OPT_BITRATE, OPT_IDR_INTERVAL,
 	OPT_MAX_CLIENTS, OPT_WEB_ROOT, OPT_SHADOW, OPT_NO_SHADOW, OPT_SHADOW_DEVICE, OPT_DELAY,
 	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_MAX_MESSAGE, OPT_CLIENT_RATE, OPT_CLIENT_QUEUE, OPT_CLIENT_SNDBUF, OPT_API_TOKEN, OPT_API_TOKEN_FILE, OPT_PLAYER_TOKEN_FILE, OPT_SPECTATOR_TOKEN_FILE, OPT_CAPTURES_QUOTA, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ALLOW_ORIGIN, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
-	OPT_LOG_CAPACITY, OPT_SHADOW_BACKLOG, OPT_CRASH_LOOP, OPT_TEST_ENCODE_HOLD, OPT_TEST_DETECT_LATE, OPT_TEST_SLOW_FIRST_SUBMIT, OPT_TEST_PAYLOAD_BLOCKS, OPT_FOLLOW,
+	OPT_LOG_CAPACITY, OPT_SHADOW_BACKLOG, OPT_CRASH_LOOP, OPT_TEST_ENCODE_HOLD, OPT_TEST_SCRIPT_FEED_DELAY, OPT_TEST_DETECT_LATE, OPT_TEST_SLOW_FIRST_SUBMIT, OPT_TEST_PAYLOAD_BLOCKS, OPT_FOLLOW,
 	OPT_PRINT_CONFIG, OPT_HELP, OPT_AUDIO, OPT_NO_AUDIO, OPT_AUDIO_BITRATE,
 	OPT_SAMPLE_EVERY, OPT_CONDITION, OPT_PROFILE, OPT_PROFILE_MAX, OPT_SAMPLE_RETENTION, OPT_EVENT_RETENTION, OPT_FEED_QUEUE, OPT_SAMPLE_WINDOW,
 	OPT_SESSION_NAME,
@@ -102,6 +102,8 @@ static const struct opt_desc opt_table[] = {
 	{"crash-loop", OPT_CRASH_LOOP, "N", "this many incidents within 60 s are a crash loop: no more captures or restores until it calms down, 2..1000 (default 5)", FOR_USER},
 	{"desync-shadow", OPT_DESYNC, "TICK", "the shadow alters its state at TICK (divergence check)", FOR_TESTS},
 	{"test-encode-hold-ms", OPT_TEST_ENCODE_HOLD, "MS", "the encoder holds each frame slot MS ms longer", FOR_TESTS},
+	{"test-script-feed-delay-ms", OPT_TEST_SCRIPT_FEED_DELAY, "MS",
+	 "the encoder feeds the --inputs script MS ms after each frame wakes it (a slow encoder)", FOR_TESTS},
 	{"test-detect-late", OPT_TEST_DETECT_LATE, "K", "the primary reports a shader-record or validation fault K ticks late, publishing the ticks between", FOR_TESTS},
 	{"test-payload-blocks", OPT_TEST_PAYLOAD_BLOCKS, "0|1", "1: the primary sends every outbound message that has a payload through an arena payload block, whatever its size (session/shm/msg_ring.h)", FOR_TESTS},
 	{"test-slow-first-submit", OPT_TEST_SLOW_FIRST_SUBMIT, "MS", "a GPU submission using a pipeline for the first time finishes MS ms later, as on a driver that compiles shaders at first use", FOR_TESTS},
@@ -404,6 +406,7 @@ static const char *set_option(struct sc_run_config *cfg, int id, const char *v)
 	case OPT_SHADOW_BACKLOG: return U32(shadow_backlog_mib, 1, 65536, "must be 1..65536 (MiB)");
 	case OPT_CRASH_LOOP: return U32(crash_loop_incidents, 2, 1000, "must be 2..1000");
 	case OPT_TEST_ENCODE_HOLD: return U32(test_encode_hold_ms, 0, 10000, "must be 0..10000 (ms)");
+	case OPT_TEST_SCRIPT_FEED_DELAY: return U32(test_script_feed_delay_ms, 0, 999, "must be 0..999 (ms)");
 	case OPT_TEST_DETECT_LATE: return U32(test_detect_late, 0, 100000, "must be 0..100000 (ticks)");
 	case OPT_TEST_SLOW_FIRST_SUBMIT: return U32(test_slow_first_submit_ms, 0, 600000, "must be 0..600000 (ms)");
 	case OPT_TEST_PAYLOAD_BLOCKS: return U32(test_payload_blocks, 0, 1, "must be 0 or 1");

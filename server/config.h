@@ -82,6 +82,7 @@ struct sc_run_config {
 	uint32_t shadow_backlog_mib; /* a shadow's private backlog of ticks not yet run */
 	uint32_t crash_loop_incidents; /* incidents within SC_CRASH_LOOP_WINDOW_S that are a crash loop */
 	uint32_t test_encode_hold_ms;  /* test only: the encoder holds each slot this much longer */
+	uint32_t test_script_feed_delay_ms; /* test only: the encoder feeds the --inputs script this much after a frame woke it */
 	uint32_t test_detect_late;     /* test only: faults the primary finds after a tick are reported this many ticks late */
 	uint32_t test_payload_blocks;  /* test only: 1 = the primary sends every message with a payload through a payload block */
 	uint32_t test_slow_first_submit_ms; /* test only: first use of a pipeline is this much slower (game config) */

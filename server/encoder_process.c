@@ -975,7 +975,12 @@ static void *encode_thread(void *arg)
 			continue;
 		}
 		if (sc_doorbell_wait(&p->bell, frame_ready, &p->reader, SC_ENCP_FRAME_WAIT_MS)) {
-			feed_script(p); /* first: the primary is between ticks right now */
+			if (p->cfg->test_script_feed_delay_ms) {
+				/* test only: an encoder slow to wake (a busy machine) */
+				struct timespec ts = {.tv_nsec = (long)p->cfg->test_script_feed_delay_ms * 1000000L};
+				nanosleep(&ts, NULL);
+			}
+			feed_script(p); /* first: the primary is between ticks right now (or waits for it) */
 			encode_one(p);
 		}
 		check_ipc(p, 0);

@@ -24,6 +24,7 @@
 #include "server/fault_report.h"
 #include "server/input_drops.h"
 #include "server/roles.h"
+#include "server/script_wait.h"
 #include "session/audio_ring.h"
 #include "session/game_msgs.h"
 #include "session/sample_ring.h"
@@ -791,44 +792,6 @@ static void sleep_until(uint64_t ns)
 		;
 }
 
-/* --inputs FILE: the encoder process feeds the script, each event right
- * after the tick before its own. Tick 0 has no tick before it, and the
- * primary can be ready before the first encoder attaches: so a match that
- * starts at tick 0 waits (at most SCRIPT_WAIT_MS) until the encoder fed
- * the script's events of tick 0 (the session's script cursor), and applies
- * them at tick 0, as `sim --inputs` does. A restored or new match finds the
- * cursor past them. */
-#define SCRIPT_WAIT_MS 10000
-static void wait_for_script(struct primary *p)
-{
-	atomic_store(&p->session->script_wait_tick0, 0); /* a primary that died waiting left it set */
-	if (!p->cfg->inputs[0] || sc_game_next_tick(p->game) != 0)
-		return;
-	struct sc_input_list script = {0};
-	if (!sc_input_list_load(&script, p->cfg->inputs))
-		return; /* the encoder process says what is wrong with it */
-	uint64_t at_zero = 0;
-	while (at_zero < script.count && script.events[at_zero].tick == 0)
-		at_zero++;
-	sc_input_list_finish(&script);
-	if (at_zero == 0 || atomic_load(&p->session->script_next) >= at_zero)
-		return;
-	uint64_t end = sc_now_ns() + SCRIPT_WAIT_MS * 1000000ull;
-	atomic_store(&p->session->script_wait_tick0, 1); /* the encoder feeds tick 0 only while this is set */
-	while (!stop_requested && atomic_load(&p->session->script_next) < at_zero) {
-		if (sc_now_ns() > end) {
-			sc_warn("inputs: no encoder process fed the script's %llu events of tick 0 within %d s; the match "
-			        "starts without them (they come late)", (unsigned long long)at_zero, SCRIPT_WAIT_MS / 1000);
-			break;
-		}
-		struct timespec ts = {.tv_nsec = 2000000};
-		nanosleep(&ts, NULL);
-	}
-	/* from here the primary runs tick 0: the encoder feeds after frames again
-	 * (one that fed on past this would only stamp what is due, as on_input) */
-	atomic_store(&p->session->script_wait_tick0, 0);
-}
-
 int sc_primary_main(int ipc_fd, const struct sc_run_config *cfg)
 {
 	sc_log_set_role("primary");
@@ -837,14 +800,17 @@ int sc_primary_main(int ipc_fd, const struct sc_run_config *cfg)
 	sigaction(SIGINT, &sa, NULL);
 
 	struct primary p = {.cfg = cfg, .reader = -1, .doorbell_fd = -1, .pin_in = -1, .pin_tick = -1};
+	struct sc_script_wait script = {0};
 	int rc = 1;
 	if (!attach_session(&p, ipc_fd) || !start_game(&p, ipc_fd))
 		goto out;
-	wait_for_script(&p);
+	sc_script_wait_init(&script, cfg->inputs);
+	sc_script_wait_start(&script, p.session, sc_game_next_tick(p.game), &stop_requested);
 
 	const uint64_t period = 1000000000ull / cfg->fps;
 	uint64_t deadline = sc_now_ns();
 	while (!stop_requested) {
+		sc_script_wait_tick(&script, p.session, sc_game_next_tick(p.game), &stop_requested);
 		uint64_t now = sc_now_ns();
 		if (now > deadline + period) {
 			/* more than a tick late (GPU slower than the tick rate): do not
@@ -871,6 +837,7 @@ int sc_primary_main(int ipc_fd, const struct sc_run_config *cfg)
 	sc_info("stopping after %llu frames", (unsigned long long)p.frame);
 	rc = 0;
 out:
+	sc_script_wait_finish(&script);
 	if (p.reader >= 0)
 		sc_input_log_reader_detach(&p.inputs, p.reader);
 	if (p.arena) {

@@ -29,8 +29,8 @@ STEP = 12  # ticks between scripted events
 TOKEN = "script-resume-test-token-0123456789"
 
 
-def event(k):
-    return (k * STEP, k - 24, (k * 5) % 61 - 30)  # (tick, a, b): distinct a for every k
+def event(k, step=STEP):
+    return (k * step, k - 24, (k * 5) % 61 - 30)  # (tick, a, b): distinct a for every k
 
 
 def tick(s):
@@ -51,14 +51,63 @@ def records(s):
         seq = r["records"][-1]["record_seq"] + 1
 
 
-def main():
-    sctest.init(sys.argv)
-    d = sctest.tmpdir()
+def write_script(d, n, step=STEP):
     script = os.path.join(d, "script.txt")
     with open(script, "w") as f:
-        for k in range(N):
-            t, a, b = event(k)
+        for k in range(n):
+            t, a, b = event(k, step)
             f.write("%d 0 move %d %d\n" % (t, a, b))
+    return script
+
+
+def applied_moves(s):
+    applied = {}  # a -> [(tick, b)]
+    for rec in records(s):
+        sctest.check(rec["inputs"] is not None, "tick %d: inputs %s" % (rec["tick"], rec.get("inputs_error")))
+        for inp in rec["inputs"]:
+            if inp["action"] == "move" and inp["player"] == 0:
+                applied.setdefault(inp["a"], []).append((rec["tick"], inp["b"]))
+    return applied
+
+
+def slow_feed():
+    """--slow-feed: an encoder that feeds the script 80 ms after each frame
+    woke it (more than the 33 ms tick), the way a busy machine can delay its
+    wake: the primary waits for the feed before a tick with scripted events,
+    so every event is applied at its own tick. Before the primary waited (it
+    only did for tick 0), every event after the first came a tick or more
+    late (one CI run: event 21 at tick 253, not 252, no encoder down)."""
+    d = sctest.tmpdir()
+    # 7 ticks apart: the slow encoder feeds every 3 ticks here (80 ms + the
+    # encode at 30 ticks/s), in step with the frames; 12 apart, every event
+    # would fall on a feed by chance
+    n, step = 12, 7
+    script = write_script(d, n, step)
+    last = event(n - 1, step)[0]
+    args = ["run", "--listen", "127.0.0.1:0", "--size", "320x176", "--fps", "30", "--particles", "500",
+            "--encoder", "x264", "--no-shadow", "--inputs", script, "--hang-timeout", "5000",
+            "--test-script-feed-delay-ms", "80"]
+    s = Session(d, "script-slow-feed", args, token=TOKEN)
+    try:
+        s.wait_url()
+        s.wait_for("the game past the script's last tick %d" % last, lambda: tick(s) > last + 5, 90)
+        applied = applied_moves(s)
+        for k in range(n):
+            t, a, b = event(k, step)
+            sctest.check(applied.get(a) == [(t, b)], "scripted event %d (tick %d, move %d %d) applied once at "
+                         "its own tick with an encoder slow to feed: applied at %s" % (k, t, a, b, applied.get(a)))
+        print("%d scripted events each applied at its own tick with the feed 80 ms after each frame" % n)
+    finally:
+        s.close()
+
+
+def main():
+    sctest.init(sys.argv)
+    if "--slow-feed" in sys.argv:
+        slow_feed()
+        return
+    d = sctest.tmpdir()
+    script = write_script(d, N)
     last = event(N - 1)[0]
     args = ["run", "--listen", "127.0.0.1:0", "--size", "320x176", "--fps", "30", "--particles", "500",
             "--encoder", "x264", "--no-shadow", "--inputs", script, "--hang-timeout", "5000"]
@@ -81,12 +130,7 @@ def main():
             s.wait_for("/healthz after encoder restart %d" % (i + 1), lambda: s.get("healthz")[0] == 200, 20)
             down.append((t0, tick(s) + 2))
         s.wait_for("the game past the script's last tick %d" % last, lambda: tick(s) > last + 5, 90)
-        applied = {}  # a -> [(tick, b)]
-        for rec in records(s):
-            sctest.check(rec["inputs"] is not None, "tick %d: inputs %s" % (rec["tick"], rec.get("inputs_error")))
-            for inp in rec["inputs"]:
-                if inp["action"] == "move" and inp["player"] == 0:
-                    applied.setdefault(inp["a"], []).append((rec["tick"], inp["b"]))
+        applied = applied_moves(s)
         late = 0
         for k in range(N):
             t, a, b = event(k)
