@@ -133,9 +133,13 @@ static bool prio_config_valid(const struct sc_prio_queue_config *cfg)
 	       cfg->low_max_pkt >= 1;
 }
 
-bool sc_prio_queue_init(struct sc_prio_queue *q, void *mem, size_t mem_size,
-                        const struct sc_prio_queue_config *cfg,
-                        sc_prio_release_fn release, void *release_ud)
+/* process_shared: a robust, process-shared mutex (the arena: a process may
+ * die holding it). Otherwise a plain one: a heap queue lives and dies with
+ * its process, and the robust lock's bookkeeping cost the network thread
+ * about 2 % of its CPU at 32 clients (two locks per client per frame). */
+static bool prio_init(struct sc_prio_queue *q, void *mem, size_t mem_size,
+                      const struct sc_prio_queue_config *cfg,
+                      sc_prio_release_fn release, void *release_ud, bool process_shared)
 {
 	if (!q || !mem || ((uintptr_t)mem % SC_CACHE_LINE) != 0 || !prio_config_valid(cfg) ||
 	    mem_size < sc_prio_queue_mem_size(cfg->capacity))
@@ -149,8 +153,10 @@ bool sc_prio_queue_init(struct sc_prio_queue *q, void *mem, size_t mem_size,
 	s->flush_all_lower = cfg->flush_all_lower;
 	pthread_mutexattr_t attr;
 	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+	if (process_shared) {
+		pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+		pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+	}
 	int r = pthread_mutex_init(&s->lock, &attr);
 	pthread_mutexattr_destroy(&attr);
 	if (r != 0) {
@@ -162,6 +168,13 @@ bool sc_prio_queue_init(struct sc_prio_queue *q, void *mem, size_t mem_size,
 	                            .release_ud = release_ud};
 	SC_STORE_RELEASE(&s->magic, SC_PRIO_QUEUE_MAGIC);
 	return true;
+}
+
+bool sc_prio_queue_init(struct sc_prio_queue *q, void *mem, size_t mem_size,
+                        const struct sc_prio_queue_config *cfg,
+                        sc_prio_release_fn release, void *release_ud)
+{
+	return prio_init(q, mem, mem_size, cfg, release, release_ud, true);
 }
 
 bool sc_prio_queue_attach(struct sc_prio_queue *q, void *mem, size_t mem_size,
@@ -195,7 +208,7 @@ struct sc_prio_queue *sc_prio_queue_create(const struct sc_prio_queue_config *cf
 	void *mem = aligned_alloc(SC_CACHE_LINE, size);
 	if (!mem)
 		goto error_q;
-	if (!sc_prio_queue_init(q, mem, size, cfg, release, release_ud))
+	if (!prio_init(q, mem, size, cfg, release, release_ud, false))
 		goto error_mem;
 	q->owned_mem = mem;
 	return q;

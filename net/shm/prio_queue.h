@@ -19,9 +19,10 @@
  * low class, then at most low_max_pkt (lowPriMaxPkt) low ones before going
  * back; an empty class never holds the other back.
  *
- * The state is offsets/indices only and guarded by a robust process-shared
- * mutex, so it works on plain heap memory (one process, several threads) and
- * in the arena (several processes). The release callback is process-local. */
+ * The state is offsets/indices only and guarded by a mutex: robust and
+ * process-shared in the arena (several processes; sc_prio_queue_init), a
+ * plain one on the heap (one process, several threads; _create). The
+ * release callback is process-local. */
 #ifndef SC_NET_SHM_PRIO_QUEUE_H
 #define SC_NET_SHM_PRIO_QUEUE_H
 #include <pthread.h>
@@ -100,7 +101,8 @@ bool sc_prio_queue_attach(struct sc_prio_queue *q, void *mem, size_t mem_size,
 /* Unbinds q; the memory stays formatted (other processes may still use it). */
 void sc_prio_queue_finish(struct sc_prio_queue *q);
 
-/* Heap queue for use inside one process. NULL on error. */
+/* Heap queue for use inside one process (a plain mutex, not the robust,
+ * process-shared one of sc_prio_queue_init). NULL on error. */
 struct sc_prio_queue *sc_prio_queue_create(const struct sc_prio_queue_config *cfg,
                                            sc_prio_release_fn release, void *release_ud);
 /* Releases every queued payload through the callback, then frees. NULL ok. */
