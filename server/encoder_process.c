@@ -966,9 +966,11 @@ static void *encode_thread(void *arg)
 		/* notices are not held for a frame */
 		sc_game_outbox_pull(&p->outbox);
 		sc_game_outbox_flush(&p->outbox, false, 0, send_game_msg, p);
-		/* tick 0's scripted events: a primary about to run tick 0 waits for
-		 * them (primary.c wait_for_script: no frame comes before) */
-		if (p->script_next < p->script.count && atomic_load(&p->session->script_wait_tick0))
+		/* a primary waits for the script's events of its next tick
+		 * (server/script_wait.c): before tick 0 no frame comes first, and a
+		 * frame this thread took before the primary's last gather left
+		 * nothing to wake it for the next */
+		if (p->script_next < p->script.count && atomic_load(&p->session->script_wait))
 			feed_script(p);
 		if (!p->reader.map) {
 			check_ipc(p, 100);

@@ -802,9 +802,9 @@ int sc_primary_main(int ipc_fd, const struct sc_run_config *cfg)
 	struct primary p = {.cfg = cfg, .reader = -1, .doorbell_fd = -1, .pin_in = -1, .pin_tick = -1};
 	struct sc_script_wait script = {0};
 	int rc = 1;
+	sc_script_wait_init(&script, cfg->inputs); /* before the heartbeat starts (start_game) */
 	if (!attach_session(&p, ipc_fd) || !start_game(&p, ipc_fd))
 		goto out;
-	sc_script_wait_init(&script, cfg->inputs);
 	sc_script_wait_start(&script, p.session, sc_game_next_tick(p.game), &stop_requested);
 
 	const uint64_t period = 1000000000ull / cfg->fps;

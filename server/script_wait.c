@@ -14,7 +14,7 @@ bool sc_script_wait_init(struct sc_script_wait *w, const char *path)
 		return true;
 	struct sc_input_list script = {0};
 	if (!sc_input_list_load(&script, path))
-		return false; /* the encoder process says what is wrong with it */
+		return false; /* sc_input_list_load logged why */
 	if (script.count) {
 		w->ticks = malloc(script.count * sizeof(*w->ticks));
 		if (!w->ticks) {
@@ -50,39 +50,44 @@ static uint64_t due_through(const struct sc_script_wait *w, uint32_t tick)
 	return lo;
 }
 
-/* Polls the session's script cursor every ms until it reaches `due`; false
- * when the bound or a stop came first. */
-static bool wait_fed(struct sc_session_shm *session, uint64_t due, uint32_t bound_ms,
+/* Asks the encoder for the script's events through `tick` (due of them in
+ * all) and polls the session's script cursor every ms until it has fed
+ * them; false when the bound or a stop came first. */
+static bool wait_fed(struct sc_session_shm *session, uint32_t tick, uint64_t due, uint32_t bound_ms,
                      const volatile sig_atomic_t *stop)
 {
 	uint64_t end = sc_now_ns() + (uint64_t)bound_ms * 1000000ull;
+	bool fed = true;
+	atomic_store(&session->script_wait, tick + 1);
 	while (atomic_load(&session->script_next) < due) {
-		if (*stop || sc_now_ns() > end)
-			return false;
+		uint64_t now = sc_now_ns();
+		if (*stop || now > end) {
+			fed = false;
+			break;
+		}
+		atomic_store(&session->heartbeat_ns, now); /* between ticks, not hung */
 		struct timespec ts = {.tv_nsec = 1000000};
 		nanosleep(&ts, NULL);
 	}
-	return true;
+	atomic_store(&session->script_wait, 0);
+	return fed;
 }
 
 void sc_script_wait_start(struct sc_script_wait *w, struct sc_session_shm *session, uint32_t next_tick,
                           const volatile sig_atomic_t *stop)
 {
-	atomic_store(&session->script_wait_tick0, 0); /* a primary that died waiting left it set */
+	atomic_store(&session->script_wait, 0); /* a primary that died waiting left it set */
 	w->armed = false;
+	w->behind = 0;
 	if (next_tick != 0)
 		return; /* a restored match: the encoder feeds after this process's first frame */
 	uint64_t at_zero = due_through(w, 0);
 	if (at_zero == 0 || atomic_load(&session->script_next) >= at_zero)
 		return;
-	atomic_store(&session->script_wait_tick0, 1); /* the encoder feeds tick 0 only while this is set */
-	if (!wait_fed(session, at_zero, SC_SCRIPT_WAIT_TICK0_MS, stop) && !*stop)
+	if (!wait_fed(session, 0, at_zero, SC_SCRIPT_WAIT_TICK0_MS, stop) && !*stop)
 		sc_warn("inputs: no encoder process fed the script's %llu events of tick 0 within %d s; the match "
 		        "starts without them (they come late)", (unsigned long long)at_zero,
 		        SC_SCRIPT_WAIT_TICK0_MS / 1000);
-	/* from here the primary runs tick 0: the encoder feeds after frames again
-	 * (one that fed on past this would only stamp what is due, as on_input) */
-	atomic_store(&session->script_wait_tick0, 0);
 }
 
 void sc_script_wait_tick(struct sc_script_wait *w, struct sc_session_shm *session, uint32_t tick,
@@ -95,13 +100,15 @@ void sc_script_wait_tick(struct sc_script_wait *w, struct sc_session_shm *sessio
 	if (!w->n)
 		return;
 	uint64_t due = due_through(w, tick);
-	if (atomic_load(&session->script_next) >= due)
+	uint64_t fed = atomic_load(&session->script_next);
+	/* only a tick with an event of its own is worth waiting for (events of
+	 * earlier ticks are late already), and not while the feed is still behind
+	 * a wait that ran out */
+	if (fed >= due || due == 0 || w->ticks[due - 1] != tick || fed < w->behind)
 		return;
-	/* only a tick with an event of its own is worth waiting for: events of
-	 * earlier ticks are late already (their encoder was down) */
-	if (due == 0 || w->ticks[due - 1] != tick)
-		return;
-	if (!wait_fed(session, due, SC_SCRIPT_WAIT_FEED_MS, stop) && !*stop)
-		sc_dbg("inputs: the script's events of tick %u were not fed within %d ms; they come late", tick,
-		       SC_SCRIPT_WAIT_FEED_MS);
+	if (!wait_fed(session, tick, due, SC_SCRIPT_WAIT_FEED_MS, stop) && !*stop) {
+		w->behind = due;
+		sc_dbg("inputs: the script's events of tick %u were not fed within %d ms; they come late, and the "
+		       "primary does not wait again until the feed caught up", tick, SC_SCRIPT_WAIT_FEED_MS);
+	}
 }

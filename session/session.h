@@ -65,7 +65,8 @@
  *    SC_MSG_PAYLOAD_BLOCK, struct sc_msg_block_desc / sc_msg_block_hdr,
  *    payload_gen and block counters) and the incident report notice
  *    (struct sc_incident_report, session/shm/game_msg.h);
- * 13: script_wait_tick0 (a primary waiting for the script's tick 0) */
+ * 13: script_wait_tick0 (a primary waiting for the script's tick 0; since
+ *     named script_wait, any tick + 1: older encoders feed on any nonzero) */
 #define SC_SESSION_LAYOUT_VERSION 13u
 #define SC_SESSION_BLOCK "session"     /* struct sc_session_shm */
 #define SC_INPUT_LOG_BLOCK "input-log" /* sc_input_log of struct sc_input_event */
@@ -235,12 +236,13 @@ struct sc_session_shm {
 	_Atomic uint64_t script_next;
 	_Atomic uint64_t script_pending_seq;
 	_Atomic uint64_t script_pending_next;
-	/* primary -> encoder: 1 while a primary about to run tick 0 of a match
-	 * waits for the script's events of tick 0 (server/primary.c
-	 * wait_for_script); the encoder feeds them only then (a primary that
-	 * restores a state file starts past tick 0 and reads the log from its
-	 * tail: events fed for tick 0 would be skipped) */
-	_Atomic uint32_t script_wait_tick0;
+	/* primary -> encoder: T + 1 while a primary waits for the script's events
+	 * up to tick T before running tick T (server/script_wait.c), 0 when not;
+	 * while it is set the encoder feeds without waiting for a frame. Before
+	 * tick 0 the encoder feeds only then (a primary that restores a state
+	 * file starts past tick 0 and reads the log from its tail: events fed for
+	 * tick 0 would be skipped) */
+	_Atomic uint32_t script_wait;
 };
 
 /* Layout (SC_SESSION_LAYOUT_VERSION): change it, bump the version. */
@@ -318,6 +320,6 @@ _Static_assert(offsetof(struct sc_session_shm, primary_chat_seq) == 13496, "sc_s
 _Static_assert(offsetof(struct sc_session_shm, script_next) == 13504, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, script_pending_seq) == 13512, "sc_session_shm layout");
 _Static_assert(offsetof(struct sc_session_shm, script_pending_next) == 13520, "sc_session_shm layout");
-_Static_assert(offsetof(struct sc_session_shm, script_wait_tick0) == 13528, "sc_session_shm layout");
+_Static_assert(offsetof(struct sc_session_shm, script_wait) == 13528, "sc_session_shm layout");
 
 #endif
