@@ -20,6 +20,7 @@
 #include "net/shm/doorbell.h"
 #include "net/shm/fd_passing.h"
 #include "net/shm/input_log.h"
+#include "server/checkpoint_file.h"
 #include "server/config.h"
 #include "server/fault_report.h"
 #include "server/input_drops.h"
@@ -362,8 +363,7 @@ static void serve_checkpoint(struct primary *p)
 	char path[512];
 	if (mkdir(p->cfg->capture_root, 0755) != 0 && errno != EEXIST)
 		sc_err("checkpoint: cannot create %s: %s", p->cfg->capture_root, strerror(errno));
-	int n = snprintf(path, sizeof(path), "%s/.checkpoint-primary-%d.bin", p->cfg->capture_root, (int)getpid());
-	if (n < 0 || (size_t)n >= sizeof(path) || !write_checkpoint(p, path))
+	if (!sc_checkpoint_path(path, sizeof(path), p->cfg->capture_root, getpid()) || !write_checkpoint(p, path))
 		return; /* asked again by the supervisor's next try */
 	if (!sc_input_log_reader_attach(&p->inputs, in_seq, &p->pin_in) ||
 	    !sc_input_log_reader_attach(&p->ticks, tick_seq, &p->pin_tick)) {

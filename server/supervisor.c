@@ -20,6 +20,7 @@
 
 #include "net/shm/doorbell.h"
 #include "net/shm/fd_passing.h"
+#include "server/checkpoint_file.h"
 #include "server/commands.h"
 #include "session/audio_ring.h"
 #include "session/sample_ring.h"
@@ -440,6 +441,8 @@ static void run_loop(struct supervisor *sup)
 
 static void supervisor_finish(struct supervisor *sup)
 {
+	if (sup->dead_primary)
+		sc_checkpoint_remove(sup->cfg.capture_root, sup->dead_primary);
 	if (sup->frame_fd >= 0)
 		close(sup->frame_fd);
 	if (sup->frame_efd >= 0)
@@ -554,6 +557,7 @@ int sc_cmd_run(int argc, char **argv)
 		goto out;
 	sc_info("arena %zu MiB; %ux%u at %u fps, %u players, %u frame slots", sup.arena_bytes >> 20, sup.cfg.width,
 	        sup.cfg.height, sup.cfg.fps, sup.cfg.players, sup.cfg.frame_slots);
+	sc_checkpoint_remove_orphans(sup.cfg.capture_root); /* of a server killed with kill -9 */
 	sup_child_start(&sup, &sup.encoder);
 	sup_child_start(&sup, &sup.primary);
 	sup_tracking_start(&sup);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "net/shm/fd_passing.h"
+#include "server/checkpoint_file.h"
 #include "server/supervisor_priv.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -113,6 +114,12 @@ bool sup_child_start(struct supervisor *sup, struct sup_child *c)
 	}
 	if (c == &sup->encoder)
 		atomic_store(&sup->session->http_port, 0);
+	if (c == &sup->primary && sup->dead_primary) {
+		/* a primary killed before the new shadow loaded its checkpoint cannot
+		 * remove it; no shadow kept past its death needs it any more */
+		sc_checkpoint_remove(sup->cfg.capture_root, sup->dead_primary);
+		sup->dead_primary = 0;
+	}
 	pid_t parent = getpid();
 	fflush(stdout);
 	fflush(stderr);
@@ -205,8 +212,10 @@ void sup_child_reap(struct supervisor *sup, struct sup_child *c, bool block)
 		sc_info("%s: detached %d log reader(s) of pid %d", c->role, n, (int)dead);
 	sc_arena_reap(sup->arena, on_dead_proc, sup);
 	release_frame_slots(sup, dead, c->role);
-	if (c == &sup->primary)
+	if (c == &sup->primary) {
 		close_fd(&sup->frame_fd); /* a restarted primary exports new memory */
+		sup->dead_primary = dead;
+	}
 
 	char why[64];
 	if (r < 0)

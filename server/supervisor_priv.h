@@ -66,6 +66,7 @@ struct supervisor {
 	uint32_t frame_tag;
 	uint64_t frame_arg;      /* enum sc_frame_memory_kind */
 	struct sup_child primary, encoder;
+	pid_t dead_primary;      /* the last primary that exited; its checkpoint files go when the next one starts */
 	struct sup_child shadows[SUP_N_SHADOWS];
 	struct sup_tracking tracking;
 	uint16_t url_port;       /* port of the last URL line printed, 0 = none */

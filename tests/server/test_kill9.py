@@ -304,7 +304,8 @@ def test_children(d, rng):
         # each incident capture the shadow wrote is kept (none for an incident
         # it could not pause for, or past the --crash-loop threshold: the
         # supervisor says so); no checkpoint file left behind (removed once a
-        # new shadow loaded it, or when its primary exited)
+        # new shadow loaded it, or when its primary exited; a killed primary's
+        # when the next one starts: test_checkpoint_files.py)
         left = sorted(os.listdir(captures)) if os.path.isdir(captures) else []
         written = sorted(set(re.findall(r"capture written: \S+/(incident-[^\s/]+)", log)))
         sctest.check([n for n in left if n.startswith("incident-")] == written,
