@@ -21,8 +21,9 @@
  *
  * The state is offsets/indices only and guarded by a mutex: robust and
  * process-shared in the arena (several processes; sc_prio_queue_init), a
- * plain one on the heap (one process, several threads; _create). The
- * release callback is process-local. */
+ * plain one on the heap (one process, several threads; _create), none for a
+ * heap queue only one thread uses (one_thread: a WebSocket client's send
+ * queue, on the service thread). The release callback is process-local. */
 #ifndef SC_NET_SHM_PRIO_QUEUE_H
 #define SC_NET_SHM_PRIO_QUEUE_H
 #include <pthread.h>
@@ -49,6 +50,7 @@ struct sc_prio_queue_config {
 	uint32_t high_min_pkt;   /* highPriMinPkt, >= 1 */
 	uint32_t low_max_pkt;    /* lowPriMaxPkt, >= 1 */
 	bool flush_all_lower;    /* on overrun flush all lower flushable (seed), not one */
+	bool one_thread;         /* heap queues only (_create): one thread uses it, so no lock */
 };
 
 /* Fills cfg with defaults: capacity 256, threshold 8, 4 high, 1 low. */
@@ -83,6 +85,7 @@ struct sc_prio_queue {
 	sc_prio_release_fn release;
 	void *release_ud;
 	void *owned_mem; /* set by create: freed by destroy */
+	bool unlocked;   /* created with one_thread: no mutex taken */
 };
 
 /* Bytes of memory for a queue of capacity descriptors. */

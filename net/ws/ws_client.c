@@ -237,8 +237,11 @@ int sc_ws_client_writeable(struct sc_ws_client *c)
 		/* WRITEABLE promises one write that does not block, so the first
 		 * goes without asking; lws_send_pipe_choked is a poll() of this
 		 * socket, and asking before every write was two syscalls per
-		 * client per frame beside the one send (the fan-out's CPU) */
-		if ((n > 0 || pinged) && lws_send_pipe_choked(wsi))
+		 * client per frame beside the one send (the fan-out's CPU). A ping
+		 * before it (10 bytes) hardly uses the room POLLOUT promised, and
+		 * what does not fit is buffered by lws and sent on the next
+		 * WRITEABLE as always */
+		if (n > 0 && lws_send_pipe_choked(wsi))
 			break;
 		struct sc_ws_msg *msg = sc_ws_queue_pop(c->queue);
 		if (!msg)
@@ -253,7 +256,8 @@ int sc_ws_client_writeable(struct sc_ws_client *c)
 		}
 		c->bytes_sent += msg->len;
 		srv->stats.bytes_sent += msg->len;
-		if (msg->kind == SC_WS_MSG_VIDEO) {
+		bool msg_video = msg->kind == SC_WS_MSG_VIDEO;
+		if (msg_video) {
 			c->frames_sent++;
 			srv->stats.frames_sent++;
 		} else if (msg->kind == SC_WS_MSG_AUDIO) {
@@ -263,6 +267,8 @@ int sc_ws_client_writeable(struct sc_ws_client *c)
 		}
 		sc_ws_msg_unref(msg);
 		c->waiting_since_ns = sc_now_ns(); /* progress */
+		if (msg_video)
+			c->video_written_ns = c->waiting_since_ns;
 	}
 	bool partial = lws_partial_buffered(wsi);
 	if (sc_ws_queue_depth(c->queue) || partial) {

@@ -44,8 +44,11 @@ void sc_ws_figures_housekeeping(struct sc_ws_client *c, uint64_t now_ns)
 	if (!c->ping_sent_ns && !c->ping_want && now_ns >= c->next_ping_ns) {
 		c->ping_want = true;
 		c->next_ping_ns = now_ns + SC_WS_PING_MS * NS_PER_MS;
-		lws_callback_on_writable(c->wsi);
 	}
+	/* a client that gets video has a WRITEABLE every frame, which writes the
+	 * ping first; one of its own would cost a poll() over every socket */
+	if (c->ping_want && (!c->video_written_ns || now_ns - c->video_written_ns > SC_WS_PING_RIDE_MS * NS_PER_MS))
+		lws_callback_on_writable(c->wsi);
 	if (now_ns >= c->next_figures_ns) {
 		if (c->next_figures_ns)
 			figures(c, false);
@@ -55,7 +58,8 @@ void sc_ws_figures_housekeeping(struct sc_ws_client *c, uint64_t now_ns)
 
 int sc_ws_figures_write_ping(struct sc_ws_client *c)
 {
-	if (!c->ping_want || lws_partial_buffered(c->wsi) || lws_send_pipe_choked(c->wsi))
+	/* the first write of a WRITEABLE: it does not block (ws_client.c) */
+	if (!c->ping_want || lws_partial_buffered(c->wsi))
 		return 0;
 	uint8_t buf[LWS_PRE + 8];
 	uint64_t now = sc_now_ns();

@@ -35,6 +35,7 @@
 #define SC_WS_CHAT_REFILL_MS 2000            /* then one more every this many ms */
 #define SC_WS_PING_MS 1000                   /* a WebSocket ping to each joined client (RTT) */
 #define SC_WS_PING_LOST_MS 10000             /* a ping unanswered this long is forgotten */
+#define SC_WS_PING_RIDE_MS 100               /* a ping waits this long for a video write to go with */
 #define SC_WS_FIGURES_MS 1000                /* cfg.on_client_figures per joined client */
 
 struct sc_ws_client {
@@ -82,6 +83,7 @@ struct sc_ws_client {
 	bool ping_want;              /* a ping goes out at the next WRITEABLE */
 	uint64_t ping_sent_ns;       /* the outstanding ping (its payload), 0 = none */
 	uint64_t next_ping_ns, next_figures_ns;
+	uint64_t video_written_ns;   /* when the last video frame was written; 0 = none yet */
 	uint64_t rtt_ns;             /* the last round trip, 0 = none yet */
 	uint64_t rtt_count;
 	uint64_t input_display_ns;   /* median of the last `latency` report, 0 = none */
@@ -116,6 +118,8 @@ struct sc_ws_server {
 	lws_sorted_usec_list_t sul_tick; /* housekeeping where the timerfd could not be adopted */
 	int tick_fd;                     /* housekeeping timerfd (ws_tick.c), -1 none */
 	struct lws *tick_wsi;            /* its raw-file wsi in the event loop */
+	uint64_t housekeeping_ns;        /* when housekeeping last ran */
+	uint64_t housekeeping_timer_runs; /* of housekeeping_runs, those its timer woke (no wake came) */
 	uint64_t housekeeping_runs;      /* service thread only */
 	bool destroying;                 /* lws_context_destroy is closing the timer's wsi */
 
@@ -176,10 +180,15 @@ void sc_ws_client_kill(struct sc_ws_client *c, const char *why);
 void sc_ws_client_housekeeping(struct sc_ws_client *c, uint64_t now_ns);
 void sc_ws_client_ask_keyframe(struct sc_ws_client *c, uint64_t now_ns);
 
-/* ws_tick.c: the housekeeping timer (client stalls, figures, the sample
- * feed's pump) every SC_WS_TICK_MS; start after the context exists, finish
- * after it is destroyed. */
+/* ws_tick.c: housekeeping (client stalls, pings, figures, the sample feed's
+ * pump) every SC_WS_TICK_MS: from the first hand-off wake that long after
+ * the last run (sc_ws_tick_ride), else from its timer, at most
+ * SC_WS_TICK_MS / 2 later. Start after the context exists, finish after it
+ * is destroyed. */
 void sc_ws_tick_start(struct sc_ws_server *srv);
+/* A hand-off woke the service thread (LWS_CALLBACK_EVENT_WAIT_CANCELLED):
+ * housekeeping runs here when due, so its timer does not wake poll() too. */
+void sc_ws_tick_ride(struct sc_ws_server *srv);
 void sc_ws_tick_finish(struct sc_ws_server *srv);
 int sc_ws_tick_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 

@@ -39,6 +39,7 @@ struct sc_ws_queue *sc_ws_queue_create(uint32_t capacity)
 	cfg.high_min_pkt = SC_WS_HIGH_MIN_PKT;
 	cfg.low_max_pkt = SC_WS_LOW_MAX_PKT;
 	cfg.flush_all_lower = false;
+	cfg.one_thread = true; /* the service thread's alone (ws_queue.h) */
 	q->pq = sc_prio_queue_create(&cfg, release_flushed, q);
 	if (!q->pq) {
 		sc_err("ws: cannot create a send queue of %u descriptors", capacity);

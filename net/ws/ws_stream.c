@@ -502,6 +502,7 @@ int sc_ws_stream_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		sc_ws_server_drain_pending(srv);
 		sc_ws_server_feed_pump(srv);
+		sc_ws_tick_ride(srv);
 		return 0;
 	default:
 		return 0;

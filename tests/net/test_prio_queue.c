@@ -366,6 +366,37 @@ static void test_cross_process_and_kill(void)
 	sc_arena_destroy(a);
 }
 
+/* A heap queue for one thread (cfg.one_thread, the WebSocket send queues):
+ * no mutex, the same rules; the lock hooks are no-ops; a queue in shared
+ * memory cannot be made one (several processes use it). */
+static void test_one_thread(void)
+{
+	struct sc_prio_queue_config cfg;
+	sc_prio_queue_config_default(&cfg);
+	cfg.capacity = 2;
+	cfg.one_thread = true;
+	struct released rel = {0};
+	struct sc_prio_queue *q = sc_prio_queue_create(&cfg, on_release, &rel);
+	CHECK(q);
+	CHECK(q->unlocked);
+	CHECK(sc_prio_queue_lock(q));
+	sc_prio_queue_unlock(q);
+	CHECK_EQ(push(q, 2, 0, 1, NULL), SC_PRIO_OK);
+	CHECK_EQ(push(q, 2, 0, 2, NULL), SC_PRIO_OK);
+	CHECK_EQ(push(q, 9, 0, 3, NULL), SC_PRIO_FLUSHED); /* rule 1 as with a lock */
+	CHECK_EQ(rel.payloads[0], 1);
+	struct sc_prio_desc out;
+	CHECK_EQ(sc_prio_queue_pop(q, &out), SC_PRIO_OK);
+	CHECK_EQ(out.payload, 3);
+	sc_prio_queue_destroy(q); /* releases payload 2, destroys no mutex */
+	CHECK_EQ(rel.count, 2);
+
+	_Alignas(64) static unsigned char mem[4096];
+	struct sc_prio_queue shared;
+	CHECK(sc_prio_queue_mem_size(cfg.capacity) <= sizeof(mem));
+	CHECK(!sc_prio_queue_init(&shared, mem, sizeof(mem), &cfg, NULL, NULL));
+}
+
 int main(void)
 {
 	test_rule_flush_lower();
@@ -374,6 +405,7 @@ int main(void)
 	test_rule_flush_all_lower();
 	test_rule_release_to_arena();
 	test_scheduling();
+	test_one_thread();
 	test_two_threads();
 	test_cross_process_and_kill();
 	printf("test_prio_queue: ok\n");
