@@ -96,7 +96,8 @@ ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 stage "build: TSan and the libFuzzer targets (waiting for the background build)"
 bg_build_wait
 stage "test: TSan (shared-memory tests, the encoder process's threads)"
-TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+# lavapipe's threads race among themselves (tests/tsan.supp): suppressed there only
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp \
   ctest --test-dir build-tsan --output-on-failure -j"$jobs" --timeout 900 -L 'shm|tsan'
 
 stage "smoke: libFuzzer targets"

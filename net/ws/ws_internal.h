@@ -187,8 +187,9 @@ void sc_ws_client_ask_keyframe(struct sc_ws_client *c, uint64_t now_ns);
  * is destroyed. */
 void sc_ws_tick_start(struct sc_ws_server *srv);
 /* A hand-off woke the service thread (LWS_CALLBACK_EVENT_WAIT_CANCELLED):
- * housekeeping runs here when due, so its timer does not wake poll() too. */
-void sc_ws_tick_ride(struct sc_ws_server *srv);
+ * housekeeping runs here when due, so its timer does not wake poll() too;
+ * true when it ran (the feed's pump included). */
+bool sc_ws_tick_ride(struct sc_ws_server *srv);
 void sc_ws_tick_finish(struct sc_ws_server *srv);
 int sc_ws_tick_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 
