@@ -13,8 +13,9 @@
  * (sc_ws_tick_ride): the timer is one-shot, re-armed SC_WS_TICK_MS * 3/2
  * after each run, and a wake SC_WS_TICK_MS after the last run does it
  * instead; with wakes less than 37.5 ms apart (frames above about 27 fps)
- * the timer does not fire once housekeeping has ridden on a wake. At 60 fps and 32 clients that is 20 fewer wakes a second, each a
- * poll() over every socket and a read().
+ * the timer does not fire once housekeeping has ridden on a wake. At 60 fps
+ * and 32 clients that is 20 fewer wakes a second, each a poll() over every
+ * socket and a read().
  *
  * The protocol is no WebSocket one: an upgrade that names it is refused (lws
  * takes the first name it knows from the client's list, so a list that
