@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #define SC_BENCH_MAX_ROWS 32
-#define SC_BENCH_MAX_FIGS 8
+#define SC_BENCH_MAX_FIGS 12
 
 struct sc_bench_fig {
 	char key[32];
