@@ -612,8 +612,7 @@ int sc_bench_messages(int argc, char **argv)
 	sp[0] = -1;
 	pthread_join(pair, NULL);
 	add_rows(b, rep, "_socketpair");
-	sc_bench_report_print(rep, b->json, stdout);
-	rc = 0;
+	rc = sc_bench_report_print(rep, b->json, stdout) ? 0 : 1;
 out:
 	if (b && dispatch_up) {
 		atomic_store(&b->stop_dispatch, true);

@@ -674,8 +674,7 @@ int sc_bench_pipeline(int argc, char **argv)
 		if (!fanout_rows(&o, &rep, port, enc, "busy_"))
 			goto out;
 	}
-	sc_bench_report_print(&rep, o.json, stdout);
-	rc = 0;
+	rc = sc_bench_report_print(&rep, o.json, stdout) ? 0 : 1;
 out:;
 	int st = reap(&srv, SIGTERM, 15000);
 	if (rc == 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))

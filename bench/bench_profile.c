@@ -247,8 +247,7 @@ int sc_bench_profile(int argc, char **argv)
 		printf("device: %s, %u particles, 1280x720, %u ticks per mode in blocks of %d taking turns; tick = start "
 		       "to sample written (host); sample_cost = the sampling calls alone on a sampled tick; %llu samples "
 		       "dropped\n", dev->info.name, particles, ticks, BLOCK, (unsigned long long)dropped);
-	sc_bench_report_print(&report, json, stdout);
-	rc = 0;
+	rc = sc_bench_report_print(&report, json, stdout) ? 0 : 1;
 out:
 	for (int m = 0; m < MODES; m++)
 		free(f.ms[m]);

@@ -343,6 +343,5 @@ int sc_bench_ring(int argc, char **argv)
 			sc_bench_row_set(row, "sleep_p99_us", p99);
 		}
 	}
-	sc_bench_report_print(&report, json, stdout);
-	return 0;
+	return sc_bench_report_print(&report, json, stdout) ? 0 : 1;
 }

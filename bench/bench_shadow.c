@@ -341,8 +341,7 @@ int sc_bench_shadow(int argc, char **argv)
 	sc_bench_row_set(row, "max_bytes_per_s",
 	                 o.fps * ((double)sizeof(struct sc_tick_record) +
 	                          SC_MAX_INPUTS_PER_TICK * (double)sizeof(struct sc_input_event)));
-	sc_bench_report_print(&rep, o.json, stdout);
-	rc = 0;
+	rc = sc_bench_report_print(&rep, o.json, stdout) ? 0 : 1;
 out:
 	kill(pid, SIGTERM);
 	for (int i = 0; i < 100 && waitpid(pid, NULL, WNOHANG) == 0; i++)

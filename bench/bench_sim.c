@@ -188,7 +188,8 @@ int sc_bench_sim(int argc, char **argv)
 			printf("device: %s, %u particles, %u ticks per size; fill_* = GPU fill of the same frame slot; "
 			       "sim_only_* = ticks simulated without a frame (the shadow)\n",
 			       dev->info.name, particles, ticks);
-		sc_bench_report_print(&report, json, stdout);
+		if (!sc_bench_report_print(&report, json, stdout))
+			rc = 1;
 	}
 	sc_vk_device_destroy(dev);
 	return rc;
