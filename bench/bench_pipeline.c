@@ -501,8 +501,8 @@ static void fanout_add(struct fanout_sum *s, const struct fanout_result *r)
  * The relay is a spectator of our server for the whole run, so our thread
  * sends to N + 1 sockets in our windows and the relay's bytes are not in our
  * MB: about 1/33 against us at 32 clients. A relay that left the server in
- * our windows was measured: after each rejoin it spent about 20 % more CPU
- * per MB, which is worse for the baseline than this. At 32 clients (the
+ * our windows was tried: after each rejoin it spent about 20 % more CPU per
+ * MB, a larger error than this one, and in our favour. At 32 clients (the
  * goal's figure) the two sides take turns for o->rounds window pairs, and
  * each figure is the sum of its side's CPU over the sum of its MB: the host's
  * load drifts, and turns give both sides the same drift. */
