@@ -57,7 +57,7 @@ struct pipeline_opts {
 	char node[256];
 	char scripts[512];
 	uint32_t busy_idr;
-	uint32_t rounds; /* interleaved window pairs at 32 clients */
+	uint32_t rounds; /* window pairs at 32 clients, in turn */
 	bool json, verbose;
 };
 
@@ -280,11 +280,19 @@ struct fanout_result {
 };
 
 /* Our encoder process's connected /stream clients and connections accepted
- * so far (its /metrics); false when unreadable. */
+ * so far, from one GET /metrics (two GETs would let a client in between);
+ * false when unreadable. */
 static bool stream_clients(struct sc_http_client *http, double *now, double *accepted)
 {
-	return metric_value(http, "shadowcast_ws_clients", now) &&
-	       metric_value(http, "shadowcast_ws_connections_total", accepted);
+	struct sc_http_response r;
+	if (!sc_http_request(http, "GET", "/metrics", NULL, 4u << 20, &r)) {
+		sc_warn("bench pipeline: GET /metrics: %s", r.error);
+		return false;
+	}
+	bool ok = r.status == 200 && sc_prom_value(r.body, r.len, "shadowcast_ws_clients", now) &&
+	          sc_prom_value(r.body, r.len, "shadowcast_ws_connections_total", accepted);
+	sc_http_response_finish(&r);
+	return ok;
 }
 
 /* N clients of url for opts->seconds; CPU of pid (thread tid, 0 = whole) over
@@ -292,8 +300,10 @@ static bool stream_clients(struct sc_http_client *http, double *now, double *acc
  * server), the server must have exactly N + 1 clients when the window starts
  * (ours and the Node relay, see fanout_rows) and accept none during it: any
  * other client would add CPU that no delivered MB pays for. (At the end the
- * clients may already be leaving.) /metrics is read outside the CPU readings:
- * the network thread serves it. */
+ * clients may already be leaving.) The CPU is read first at the start and
+ * first at the end, as for Node, so that the CPU window is the clients' byte
+ * window; the measured thread serves the GET /metrics at the start, which
+ * counts against us (one small request in S seconds). */
 static bool fanout(const struct pipeline_opts *o, const char *url, uint32_t n, bool raw,
                    pid_t pid, pid_t tid, struct sc_http_client *http, struct fanout_result *r)
 {
@@ -306,26 +316,34 @@ static bool fanout(const struct pipeline_opts *o, const char *url, uint32_t n, b
 	                 raw ? "raw" : NULL, NULL };
 	if (!spawn(&c, argv, false))
 		return false;
-	double c0 = -1, t0 = -1, clients = n + 1, acc0 = 0, acc1 = 0;
-	bool ok = false;
+	double c0 = -1, t0 = -1, clients = 0, acc0 = 0, acc1 = 0, now = 0;
+	bool ok = false, start_read = true, end_read = true;
 	while (read_line(&c, line, sizeof(line), 30000)) {
 		if (strcmp(line, "WINDOW_START") == 0) {
-			if (http && !stream_clients(http, &clients, &acc0))
-				clients = -1;
 			c0 = cpu_ms(pid, tid);
 			t0 = cpu_ms(pid, 0);
+			if (http) {
+				start_read = stream_clients(http, &clients, &acc0);
+				/* a mark for tests/server/test_bench_pipeline.py */
+				fprintf(stderr, "bench pipeline: measuring our server with %u clients\n", n);
+			}
 		} else if (strncmp(line, "WINDOW_END ", 11) == 0) {
-			double c1 = cpu_ms(pid, tid), t1 = cpu_ms(pid, 0), now;
-			if (http && !stream_clients(http, &now, &acc1))
-				clients = -1;
+			double c1 = cpu_ms(pid, tid), t1 = cpu_ms(pid, 0);
+			if (http)
+				end_read = stream_clients(http, &now, &acc1);
 			if (c0 < 0 || t0 < 0 || c1 < 0 || t1 < 0) {
 				sc_err("bench pipeline: the CPU time of pid %d (thread %d) could not be read", pid, tid);
 				break;
 			}
-			if (clients != n + 1 || acc1 != acc0) {
-				sc_err("bench pipeline: the server had %g clients when the window started (-1: /metrics "
-				       "unreadable) and accepted %g during it: the window measures %u and the relay, "
-				       "no other", clients, acc1 - acc0, n);
+			if (!start_read || !end_read) {
+				sc_err("bench pipeline: the server's /metrics could not be read at the %s of the window",
+				       start_read ? "end" : "start");
+				break;
+			}
+			if (http && (clients != n + 1 || acc1 != acc0)) {
+				sc_err("bench pipeline: the server had %g clients when the window started and accepted "
+				       "%g during it: the window measures %u and the relay, no other",
+				       clients, acc1 - acc0, n);
 				break;
 			}
 			r->cpu_ms = c1 - c0;
@@ -357,7 +375,8 @@ static void usage(FILE *out)
 	             "              (default %s/tests/e2e/bench)\n"
 	             "  --busy-idr  the busier stream's keyframe interval, at 8000 kbit/s (default 1:\n"
 	             "              every frame a keyframe, >= 10 KB; 0: no busier rows)\n"
-	             "  --rounds    window pairs (ours, then Node's) at 32 clients, summed (default 3)\n"
+	             "  --rounds    window pairs at 32 clients, in turn (ours, Node's, Node's, ours, ...),\n"
+	             "              summed (default 4)\n"
 	             "  --verbose   show the server's log\n", SC_SOURCE_DIR);
 }
 
@@ -375,7 +394,7 @@ static bool parse(struct pipeline_opts *o, int argc, char **argv)
 	o->fps = 60;
 	o->seconds = 5;
 	o->busy_idr = 1;
-	o->rounds = 3;
+	o->rounds = 4;
 	snprintf(o->node, sizeof(o->node), "node");
 	snprintf(o->scripts, sizeof(o->scripts), "%s/tests/e2e/bench", SC_SOURCE_DIR);
 	int ch;
@@ -503,9 +522,10 @@ static void fanout_add(struct fanout_sum *s, const struct fanout_result *r)
  * MB: about 1/33 against us at 32 clients. A relay that left the server in
  * our windows was tried: after each rejoin it spent about 20 % more CPU per
  * MB, a larger error than this one, and in our favour. At 32 clients (the
- * goal's figure) the two sides take turns for o->rounds window pairs, and
- * each figure is the sum of its side's CPU over the sum of its MB: the host's
- * load drifts, and turns give both sides the same drift. */
+ * goal's figure) the two sides take turns for o->rounds window pairs, in the
+ * order ours, Node's, Node's, ours, ..., and each figure is the sum of its
+ * side's CPU over the sum of its MB: the host's load drifts, and turns give
+ * both sides the same drift. */
 static bool fanout_rows(const struct pipeline_opts *o, struct sc_bench_report *rep, uint16_t port, pid_t enc,
                         const char *prefix)
 {
@@ -520,8 +540,25 @@ static bool fanout_rows(const struct pipeline_opts *o, struct sc_bench_report *r
 	}
 	bool ok = false;
 	struct child relay = {0};
+	/* the relay prints its port before it connects to our server: wait (at
+	 * most 15 s) until the server has accepted one more connection (any
+	 * other client is the windows' check's business) */
+	double clients, before, accepted = -1;
+	if (!stream_clients(http, &clients, &before)) {
+		sc_err("bench pipeline: the server's /metrics could not be read");
+		goto out;
+	}
 	if (!relay_start(o, url, &relay, relay_url, sizeof(relay_url)))
 		goto out;
+	for (int k = 0; k < 150 && !(accepted > before); k++) {
+		usleep(100000);
+		if (!stream_clients(http, &clients, &accepted))
+			accepted = -1;
+	}
+	if (!(accepted > before)) {
+		sc_err("bench pipeline: the Node relay did not connect to the server within 15 s");
+		goto out;
+	}
 	static const uint32_t ns[] = { 1, 8, 32 };
 	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
 		struct fanout_sum a = {0}, b = {0};
@@ -529,8 +566,13 @@ static bool fanout_rows(const struct pipeline_opts *o, struct sc_bench_report *r
 		uint32_t rounds = ns[i] == 32 ? o->rounds : 1;
 		for (uint32_t k = 0; k < rounds; k++) {
 			struct fanout_result ra = {0}, rb = {0};
-			if (!fanout(o, url, ns[i], false, enc, enc, http, &ra) ||
-			    !fanout(o, relay_url, ns[i], true, relay.pid, 0, NULL, &rb))
+			/* ours first in even pairs, Node's first in odd ones (ABBA...):
+			 * a steady drift of the host's load then falls on both sides
+			 * alike over an even number of pairs */
+			bool ours_first = k % 2 == 0;
+			if ((ours_first && !fanout(o, url, ns[i], false, enc, enc, http, &ra)) ||
+			    !fanout(o, relay_url, ns[i], true, relay.pid, 0, NULL, &rb) ||
+			    (!ours_first && !fanout(o, url, ns[i], false, enc, enc, http, &ra)))
 				goto out;
 			fanout_add(&a, &ra);
 			fanout_add(&b, &rb);

@@ -25,6 +25,10 @@
 #define SC_WS_API_MAX (64 * 1024)
 #define SC_WS_HTTP_CHUNK (32 * 1024)
 #define SC_WS_HTTP_POLL_US 5000
+/* A response body that makes no progress for this long is cut. libwebsockets
+ * arms its content timeout (5 s) once, at the request: without re-arming it
+ * on each write, a slow client's download was cut 5 s after it began. */
+#define SC_WS_HTTP_STALL_S 20
 #define SC_WS_HTTP_DISCARD_MAX (1024 * 1024) /* larger POST bodies: 413 and close at once */
 
 /* --- the connections waiting for a wake (service thread) ------------------------ */
@@ -299,6 +303,7 @@ static int write_some(struct lws *wsi, struct sc_ws_http_pss *pss)
 	if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
 		return -1;
 	pss->off += n;
+	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, SC_WS_HTTP_STALL_S); /* progress */
 	if (!last) {
 		lws_callback_on_writable(wsi);
 		return 0;

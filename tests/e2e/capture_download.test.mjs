@@ -244,3 +244,29 @@ test('video keeps its frame rate while a large capture downloads', { timeout: 28
   await srv.stop();
   srv = null;
 });
+
+// A slow client (a developer on a slow link) gets the whole archive: about
+// 7 s at 6 MB/s. libwebsockets' content timeout (5 s from the request, never
+// re-armed) used to cut every download that took longer, whatever its
+// progress; now only one that makes no progress for SC_WS_HTTP_STALL_S
+// (net/ws/ws_http.c) is cut.
+test('a slow client downloads the whole capture', { timeout: 200000 }, async () => {
+  rmSync(path.join(captures, CAP), { recursive: true, force: true });
+  const { total } = writeCapture();
+  srv = await startServer(['--no-shadow', '--captures', captures], { timeoutMs: 120000, token: TOKEN });
+  const url = `${srv.httpUrl}/api/v1/captures/${CAP}.tar`;
+  let r;
+  try {
+    r = await download(url, { rateMBps: 6, keep: false });
+  } catch (e) {
+    throw new Error(`the slow download: ${e.message}; server stderr:\n${srv.stderr.slice(-3000)}`);
+  }
+  assert.equal(r.status, 200);
+  assert.ok(r.complete, 'the response ended cleanly');
+  assert.equal(r.bytes, Number(r.headers['content-length']), 'every byte of the Content-Length');
+  assert.ok(r.bytes > total, `the tar holds the ${total} bytes of data`);
+  console.log(`slow download: ${r.bytes} bytes in ${r.ms.toFixed(0)} ms`);
+  assert.ok(r.ms > 6000, `it took longer than libwebsockets' 5 s content timeout (${r.ms.toFixed(0)} ms)`);
+  await srv.stop();
+  srv = null;
+});

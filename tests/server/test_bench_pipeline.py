@@ -5,15 +5,20 @@ docs/benchmarks.md). Short windows (--seconds 1), no busier stream.
 
 The fan-out windows measure our server with exactly its N clients and the
 Node relay: a stray client of the server (one more socket the measured thread
-writes to, whose bytes no figure counts) makes the bench fail, with a message
-that says so, instead of printing a figure that means something else.
+writes to, whose bytes no figure counts), there when a window starts or
+accepted during it, makes the bench fail, with a message that says so,
+instead of printing a figure that means something else.
 
 argv: shadowcast NODE"""
 import json
 import os
 import re
+import select
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -64,41 +69,108 @@ def main():
     sctest.check("fanout_1 window" not in p.stderr.replace("fanout_1 window 1/1", ""),
                  "one window pair at 1 client:\n%s" % p.stderr)
 
-    # a stray client of the server: the first fan-out window refuses to measure
-    bench = subprocess.Popen([sctest.BIN] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    stray = None
+    # a stray client of the server, there when the first window starts (a
+    # spectator that reads every frame: it stays), or arriving during it (a
+    # bare WebSocket upgrade just after the bench's mark): the bench refuses
+    stray_spectator(node, args)
+    stray_during_window(args)
+    print("bench pipeline ok")
+
+
+def run_with_stray(args, on_line):
+    """Runs the bench in its own process group; calls on_line(line) for each
+    line of its stderr until it returns something true, then waits for the
+    bench. Returns (exit status, stderr, stdout). Bounded: 200 s in all."""
+    out = tempfile.TemporaryFile(mode="w+")
+    bench = subprocess.Popen([sctest.BIN] + args, stdout=out, stderr=subprocess.PIPE, start_new_session=True)
+    fd = bench.stderr.fileno()
     err = []
+    buf = b""
+    done = False
+    deadline = time.monotonic() + 200
     try:
-        deadline = time.monotonic() + 60
-        port = None
-        while port is None and time.monotonic() < deadline:
-            line = bench.stderr.readline()
-            if not line:
+        # unbuffered reads: a line must reach on_line as soon as it is written
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 1)
+            if not ready:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
                 break
-            err.append(line)
-            m = re.search(r"server on port (\d+)", line)
-            if m:
-                port = int(m.group(1))
-        sctest.check(port, "the bench printed its server's port:\n%s" % "".join(err))
-        # a spectator that reads every frame for 120 s (the bench's own client script)
-        stray = subprocess.Popen([node, CLIENTS, "fanout", "ws://127.0.0.1:%d/stream" % port, "1", "120"],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        rest_out, rest_err = bench.communicate(timeout=180)
-        err.append(rest_err)
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                line = line.decode(errors="replace") + "\n"
+                err.append(line)
+                if not done:
+                    done = bool(on_line(line))
+        err.append(buf.decode(errors="replace"))
+        bench.wait(timeout=max(1, deadline - time.monotonic()))
     finally:
         if bench.poll() is None:
-            bench.kill()
+            os.killpg(bench.pid, signal.SIGKILL)  # the server and the Node processes too
             bench.wait()
-        if stray:
-            stray.kill()
-            stray.wait()
-    log = "".join(err)
-    sctest.check(bench.returncode == 1, "the bench failed (exit %d):\n%s" % (bench.returncode, log))
-    sctest.check("the server had 3 clients when the window started" in log and
+        bench.stderr.close()
+    out.seek(0)
+    return bench.returncode, "".join(err), out.read()
+
+
+def stray_spectator(node, args):
+    stray = []
+
+    def on_line(line):
+        m = re.search(r"server on port (\d+)", line)
+        if m:  # long before the first fan-out window (the latency rows come first)
+            stray.append(subprocess.Popen([node, CLIENTS, "fanout", "ws://127.0.0.1:%s/stream" % m.group(1),
+                                           "1", "120"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        return m
+
+    try:
+        rc, log, out = run_with_stray(args, on_line)
+    finally:
+        for p in stray:
+            p.kill()
+            p.wait()
+    sctest.check(stray, "the bench printed its server's port")
+    sctest.check(rc == 1, "a stray spectator: the bench failed (exit %d):\n%s" % (rc, log))
+    sctest.check("the server had 3 clients when the window started and accepted 0 during it: "
                  "the window measures 1 and the relay, no other" in log,
-                 "it said why (a stray client at fanout_1):\n%s" % log)
-    sctest.check(rest_out.strip() == "", "no report printed: %r" % rest_out)
-    print("bench pipeline ok")
+                 "it said why (a stray client at the start of fanout_1's window):\n%s" % log)
+    sctest.check(out.strip() == "", "no report printed: %r" % out)
+
+
+def stray_during_window(args):
+    port = []
+    socks = []
+
+    def on_line(line):
+        m = re.search(r"server on port (\d+)", line)
+        if m:
+            port.append(int(m.group(1)))
+        if port and "measuring our server with 1 clients" in line:
+            # a WebSocket upgrade, no join: the server accepts it (its join
+            # timeout is 10 s, the window 1 s)
+            s = socket.create_connection(("127.0.0.1", port[0]), timeout=5)
+            s.sendall(("GET /stream HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                       "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: shadowcast.v1\r\n\r\n"
+                       % port[0]).encode())
+            reply = s.recv(4096)
+            sctest.check(reply.startswith(b"HTTP/1.1 101"), "the stray's upgrade was accepted: %r" % reply)
+            socks.append(s)
+            return True
+        return False
+
+    try:
+        rc, log, out = run_with_stray(args, on_line)
+    finally:
+        for s in socks:
+            s.close()
+    sctest.check(socks, "the bench printed its mark at the start of a window:\n%s" % log)
+    sctest.check(rc == 1, "a stray during the window: the bench failed (exit %d):\n%s" % (rc, log))
+    sctest.check("the server had 2 clients when the window started and accepted 1 during it" in log,
+                 "it said why (a client accepted during fanout_1's window):\n%s" % log)
+    sctest.check(out.strip() == "", "no report printed: %r" % out)
 
 
 main()
