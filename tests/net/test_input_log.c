@@ -8,6 +8,8 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "net/shm/input_event.h"
 #include "net/shm/input_log.h"
@@ -334,7 +336,7 @@ static void test_observe(void)
 struct obs_ctx {
 	struct sc_input_log log;
 	atomic_bool done;
-	uint64_t ok, gone;
+	_Atomic uint64_t ok, gone; /* the writer reads ok while the observer runs */
 };
 
 struct wide_rec {
@@ -356,10 +358,10 @@ static void *observer(void *arg)
 		if (res == SC_OBSERVE_OK) {
 			for (int i = 0; i < 4; i++)
 				CHECK_EQ(r.w[i], seq * 4 + (uint64_t)i);
-			c->ok++;
+			atomic_fetch_add(&c->ok, 1);
 		} else {
 			CHECK(res == SC_OBSERVE_GONE);
-			c->gone++;
+			atomic_fetch_add(&c->gone, 1);
 		}
 	}
 	return NULL;
@@ -375,7 +377,19 @@ static void test_observe_racing_writer(void)
 	CHECK(sc_input_log_attach(&c->log, mem, size, sizeof(struct wide_rec)));
 	pthread_t th;
 	CHECK(pthread_create(&th, NULL, observer, c) == 0);
-	for (uint64_t seq = 0; seq < OBS_TOTAL;) {
+	/* OBS_TOTAL records, and on until the observer has copied some: on a
+	 * loaded machine the writer could finish before the observer's thread
+	 * first ran (a CI run did). Bounded: 10 s, the writer slowed by a
+	 * sleep after its first OBS_TOTAL records. */
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (uint64_t seq = 0; seq < OBS_TOTAL || atomic_load(&c->ok) == 0;) {
+		if (seq >= OBS_TOTAL) {
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			if (t.tv_sec - t0.tv_sec > 10)
+				break;
+			usleep(1000);
+		}
 		struct wide_rec batch[3];
 		uint32_t n = 1 + (uint32_t)(seq % 3);
 		for (uint32_t k = 0; k < n; k++)
@@ -388,9 +402,9 @@ static void test_observe_racing_writer(void)
 	}
 	atomic_store(&c->done, true);
 	pthread_join(th, NULL);
-	CHECK(c->ok > 0);
-	printf("observer: %llu records copied whole, %llu refused as no longer held\n", (unsigned long long)c->ok,
-	       (unsigned long long)c->gone);
+	CHECK(atomic_load(&c->ok) > 0);
+	printf("observer: %llu records copied whole, %llu refused as no longer held\n",
+	       (unsigned long long)atomic_load(&c->ok), (unsigned long long)atomic_load(&c->gone));
 	fflush(stdout); /* before the fork of the next test */
 	free(c);
 	munmap(mem, size);
