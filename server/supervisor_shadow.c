@@ -271,8 +271,10 @@ static void recover(struct supervisor *sup)
 		atomic_store(&s->restore_valid, 1);
 	}
 
-	/* the paused shadow stays for inspection; an older one makes room */
-	int keep = paused ? t->active : -1;
+	/* the paused shadow stays for inspection and an older one makes room;
+	 * with no new pause (none in time, or none captured in a crash loop) the
+	 * one held from an earlier incident stays */
+	int keep = paused ? t->active : t->held;
 	if (!paused && t->active >= 0)
 		sup_child_kill(&sup->shadows[t->active], SIGTERM);
 	int next = keep == 0 ? 1 : 0;
@@ -310,6 +312,13 @@ static struct sc_pause_view pause_view(struct supervisor *sup)
 	return v;
 }
 
+/* In a crash loop the next match starts no sooner than the back-off after
+ * the incident was seen. */
+static bool loop_backoff_over(const struct sup_tracking *t, uint64_t now)
+{
+	return !t->crash_loop || now >= t->fault_seen_ns + (uint64_t)t->loop_backoff_ms * 1000000ull;
+}
+
 /* Recovery waits for the shadow's pause while it makes progress toward it;
  * returns the poll timeout, or 0 once it recovered. */
 static int wait_for_pause(struct supervisor *sup, uint64_t now)
@@ -320,7 +329,7 @@ static int wait_for_pause(struct supervisor *sup, uint64_t now)
 	enum sc_pause_wait_result r = SC_PAUSE_WAIT_GIVE_UP;
 	if (t->active >= 0)
 		r = sc_pause_wait_check(&t->pause_wait, &v, now, why, sizeof(why));
-	if (r == SC_PAUSE_WAIT_WAITING || sup->primary.pid)
+	if (r == SC_PAUSE_WAIT_WAITING || sup->primary.pid || !loop_backoff_over(t, now))
 		return RECOVERY_POLL_MS; /* (the faulted primary is being killed) */
 	if (r == SC_PAUSE_WAIT_GIVE_UP) {
 		sc_warn("incident %u: recovering without a paused shadow: %s", sup->session->fault.incident, why);
@@ -347,6 +356,9 @@ int sup_tracking_poll(struct supervisor *sup)
 			t->loop_backoff_ms = t->loop_backoff_ms * 2 > sup->cfg.restart_backoff_max_ms ?
 			                     sup->cfg.restart_backoff_max_ms : t->loop_backoff_ms * 2;
 		count_incident(sup, now);
+		if (t->crash_loop && f->incident > atomic_load(&s->capture_last_incident))
+			sc_warn("incident %u: no capture or restore (a crash loop since incident %u); a new match in %u ms",
+			        f->incident, atomic_load(&s->capture_last_incident), t->loop_backoff_ms);
 		if (sup->primary.pid)
 			sup_child_kill(&sup->primary, SIGKILL); /* its state is no longer trusted */
 		if (!sup->cfg.shadow) {
@@ -365,11 +377,12 @@ int sup_tracking_poll(struct supervisor *sup)
 		}
 	}
 	if (t->recovery_pending) {
-		bool primary_gone = !sup->primary.pid;
-		if (t->crash_loop) {
+		/* the incident that starts a crash loop is still captured, so its
+		 * shadow's pause is waited for like any other; later ones are not */
+		uint32_t last_captured = atomic_load(&s->capture_last_incident);
+		if (t->crash_loop && f->incident > last_captured) {
 			/* no capture to wait for: a new match after the back-off */
-			uint64_t at = t->fault_seen_ns + (uint64_t)t->loop_backoff_ms * 1000000ull;
-			if (primary_gone && now >= at)
+			if (!sup->primary.pid && loop_backoff_over(t, now))
 				recover(sup);
 			else
 				return RECOVERY_POLL_MS;
