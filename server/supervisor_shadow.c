@@ -60,7 +60,8 @@ static void start_follower(struct supervisor *sup)
 	c->extra[2] = "--follow-checkpoint";
 	c->n_extra = 3;
 	t->active = slot;
-	atomic_fetch_add(&sup->session->checkpoint_req, 1);
+	/* the shadow asks for the checkpoint itself once its device is ready:
+	 * the primary's checkpoint holds both logs until the shadow adopts it */
 	sc_info("a new shadow joins the primary from a checkpoint (slot %d)", slot);
 	sup_child_start(sup, c);
 }
@@ -356,9 +357,6 @@ int sup_tracking_poll(struct supervisor *sup)
 			t->loop_backoff_ms = t->loop_backoff_ms * 2 > sup->cfg.restart_backoff_max_ms ?
 			                     sup->cfg.restart_backoff_max_ms : t->loop_backoff_ms * 2;
 		count_incident(sup, now);
-		if (t->crash_loop && f->incident > atomic_load(&s->capture_last_incident))
-			sc_warn("incident %u: no capture or restore (a crash loop since incident %u); a new match in %u ms",
-			        f->incident, atomic_load(&s->capture_last_incident), t->loop_backoff_ms);
 		if (sup->primary.pid)
 			sup_child_kill(&sup->primary, SIGKILL); /* its state is no longer trusted */
 		if (!sup->cfg.shadow) {
@@ -371,6 +369,9 @@ int sup_tracking_poll(struct supervisor *sup)
 			        f->incident, f->error_tick ? f->error_tick - 1 : 0);
 		} else {
 			t->recovery_pending = true;
+			if (t->crash_loop && f->incident > atomic_load(&s->capture_last_incident))
+				sc_warn("incident %u: no capture or restore (a crash loop since incident %u); a new match "
+				        "in %u ms", f->incident, atomic_load(&s->capture_last_incident), t->loop_backoff_ms);
 			struct sc_pause_view v = pause_view(sup);
 			sc_pause_wait_start(&t->pause_wait, f->error_tick, f->detected_ns,
 			                    sc_pause_wait_stall_ns(sup->cfg.hang_timeout_ms, sup->cfg.fps), &v, now);

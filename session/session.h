@@ -159,7 +159,9 @@ struct sc_session_shm {
 	 * before the next incident can exist, so which ones get a capture is exact */
 	_Atomic uint32_t capture_last_incident;
 	/* Checkpoints: how a new shadow joins a running primary (its predecessor
-	 * lost track or crashed). The supervisor bumps checkpoint_req; the primary,
+	 * lost track or crashed). The new shadow, once its device and pipelines
+	 * are ready, bumps checkpoint_req (so the logs are held only from then
+	 * on, not through a slow start); the primary,
 	 * between two ticks, writes its state to checkpoint_path, pins both logs at
 	 * the positions of the next tick (reader slots of its own), fills the fields
 	 * and stores checkpoint_done = req. The shadow restores the file, attaches

@@ -58,12 +58,16 @@ static bool attach_session(struct shadow *sh, int ipc_fd)
 }
 
 
-/* A new shadow beside a running primary: asks for a checkpoint (the
- * supervisor has bumped checkpoint_req), waits for it and loads it. */
+/* A new shadow beside a running primary: asks for a checkpoint, waits for it
+ * and loads it. It asks only now, with its device and pipelines ready: the
+ * primary holds both logs at the checkpoint until it is adopted, and a start
+ * slower than the logs hold (a driver's first use can take seconds) would
+ * otherwise find them overrun. */
 static bool join_checkpoint(struct shadow *sh, uint32_t *tick, uint64_t *in_seq, uint64_t *tick_seq)
 {
 	struct sc_session_shm *s = sh->session;
-	uint32_t req = atomic_load(&s->checkpoint_req);
+	uint32_t req = atomic_fetch_add(&s->checkpoint_req, 1) + 1;
+	sc_info("ready: asking the primary for checkpoint %u", req);
 	uint64_t deadline = sc_now_ns() + 20ull * 1000000000ull;
 	while (atomic_load(&s->checkpoint_done) != req) {
 		if (stop_requested || sc_now_ns() > deadline) {

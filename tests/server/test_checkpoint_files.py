@@ -11,6 +11,7 @@ CAPTURES/.checkpoint-primary-PID.bin) never outlive what they are for:
    live process's checkpoint (another server on the same captures directory)
    is kept."""
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -36,20 +37,24 @@ def following(s, not_pid=None):
 def orphan_checkpoint(s, captures):
     """Leaves a checkpoint no shadow loaded and kills its primary; returns
     (the file's path, the primary's pid). No race: the primary is stopped
-    (SIGSTOP) before the new shadow asks for a checkpoint, so the new shadow
-    waits for one (up to 20 s) and is stopped in turn before the primary,
-    continued, writes it (--hang-timeout 20000: a primary stopped that long
-    is not yet called hung)."""
+    (SIGSTOP) before the new shadow asks for a checkpoint (it does once its
+    device is ready, and says so), so the new shadow waits for one (up to
+    20 s) and is stopped in turn before the primary, continued, writes it
+    (--hang-timeout 20000: a primary stopped that long is not yet called
+    hung)."""
     s.wait_for("the shadow follows", lambda: following(s) is not None, 60)
     old_shadow = following(s)
     primary = s.children()["primary"]
     os.kill(primary, signal.SIGSTOP)
     new_shadow = None
     try:
+        asked = len(re.findall(r"ready: asking the primary for checkpoint", s.stderr()))
         os.kill(old_shadow, signal.SIGKILL)
         s.wait_for("a new shadow started after the kill",
                    lambda: s.children().get("shadow") not in (None, old_shadow), 15)
         new_shadow = s.children()["shadow"]
+        s.wait_for("the new shadow asks for a checkpoint",
+                   lambda: len(re.findall(r"ready: asking the primary for checkpoint", s.stderr())) > asked, 30)
         os.kill(new_shadow, signal.SIGSTOP)
     finally:
         os.kill(primary, signal.SIGCONT)

@@ -6,7 +6,8 @@ divergence. Then the shadow process itself is stalled (SIGSTOP) past the tick
 log: it finds the gap, stops with an error instead of running a tick with the
 wrong inputs, and a new shadow joins the primary from a checkpoint and follows
 it without divergence; meanwhile no player input is refused (a shadow's log
-readers never hold back the writers)."""
+readers never hold back the writers). Last, a replacement shadow that takes
+longer to start than the logs hold still joins at its first try."""
 import os
 import signal
 import sys
@@ -94,6 +95,31 @@ def main():
         st, nb = running_shadow(s)
         sctest.check(nb is not None and nb["divergences"] == 0, "the new shadow follows exactly: %s" % nb)
         print("stalled shadow replaced from a checkpoint; 0 divergences")
+
+        # a replacement whose start takes longer than the logs hold (a slow
+        # driver; here: stopped for that long before it is ready) still joins
+        # at the first try: the primary's checkpoint, which holds the logs
+        # for it, is taken when the new shadow is ready, not when it starts
+        old = nb["pid"]
+        before = len(s.stderr())
+        os.kill(old, signal.SIGKILL)
+        new = s.wait_children(roles=("shadow",), not_pids=(old,), timeout=15)["shadow"]
+        os.kill(new, signal.SIGSTOP)
+        time.sleep(3 * CAPACITY / FPS)
+        os.kill(new, signal.SIGCONT)
+
+        def joined():
+            st, nb = running_shadow(s)
+            return nb is not None and st["primary"]["next_tick"] - nb["next_tick"] <= DELAY + 5
+        s.wait_for("the slow-starting shadow follows", joined, 60)
+        log = s.stderr()[before:]
+        st, nb = running_shadow(s)
+        sctest.check(nb["pid"] == new and log.count("a new shadow joins the primary from a checkpoint") == 1,
+                     "the first replacement joined (pid %d, following %d):\n%s" % (new, nb["pid"], log))
+        for bad in ("log gap", "tick log full", "runs tick", "divergence at tick"):
+            sctest.check(bad not in log, "no '%s' in the log after the slow start:\n%s" % (bad, log))
+        sctest.check(s.metrics()["shadowcast_input_log_full_total"] == 0, "no input refused")
+        print("a shadow that took %.1f s to start joined at the first try" % (3 * CAPACITY / FPS))
     finally:
         s.close()
 
