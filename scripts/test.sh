@@ -44,10 +44,12 @@ fi
 stage "npm: e2e/browser test dependencies (ws, playwright-core) in tests/e2e"
 (cd tests/e2e && npm ci --no-audit --no-fund)
 jobs=$(nproc)
-# tests per core: most session tests wait on ticks, sockets and restarts far
-# more than they compute (a 30 s one takes 3..9 s of CPU), so one per core
-# leaves the cores idle much of the time. Two per core: the release stage ran
-# in 547 s against 781 s, its two cores 64 % busy.
+# release tests per core: most session tests wait on ticks, sockets and
+# restarts far more than they compute (a 30 s one takes 3..9 s of CPU), so
+# one per core leaves the cores idle much of the time. Two per core: the
+# release stage ran in 547 s against 781 s, its two cores 64 % busy. Not the
+# ASan stage: there a process takes 2-3 times the CPU, and at two per core
+# tests with a short --hang-timeout saw false GPU hangs.
 test_jobs=$((jobs * 2))
 
 # While one flavour's tests run, the next flavours build in the background at
@@ -94,7 +96,7 @@ export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0
 # freed.
 asan_quarantine=quarantine_size_mb=32
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:$asan_quarantine \
-  ctest --test-dir build-asan --output-on-failure -j"$test_jobs" --timeout 900 -LE 'browser|gpu'
+  ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900 -LE 'browser|gpu'
 # Vulkan processes: lavapipe's JIT modules are unloaded at exit, so LeakSanitizer
 # can neither attribute nor suppress their allocations; memory errors still abort.
 # Label release-only (the 20 encoder kills of server_msg_blocks_kill and the 2
@@ -102,7 +104,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:$asan_quarantine \
 # bundle's shell script) ran in the release stage; shorter tests run the same
 # code here (CI time: the whole run stays under 25 minutes on 2 cores).
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:$asan_quarantine \
-  ctest --test-dir build-asan --output-on-failure -j"$test_jobs" --timeout 900 -L gpu -LE 'browser|release-only'
+  ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900 -L gpu -LE 'browser|release-only'
 
 stage "build: TSan and the libFuzzer targets (waiting for the background build)"
 bg_build_wait
