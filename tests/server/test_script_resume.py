@@ -128,7 +128,12 @@ def main():
             os.kill(enc, signal.SIGKILL)
             s.wait_children(roles=("encoder",), not_pids=(enc,), timeout=20)
             s.wait_for("/healthz after encoder restart %d" % (i + 1), lambda: s.get("healthz")[0] == 200, 20)
-            down.append((t0, tick(s) + 2))
+            # the window ends at a tick the new encoder reports: right after
+            # its start the state may not be valid yet (tick(s) says 0 then)
+            seen = []
+            s.wait_for("a valid game state after encoder restart %d" % (i + 1),
+                       lambda: seen.append(tick(s)) or seen[-1] > 0, 20)
+            down.append((t0, seen[-1] + 2))
         s.wait_for("the game past the script's last tick %d" % last, lambda: tick(s) > last + 5, 90)
         applied = applied_moves(s)
         late = 0
