@@ -102,7 +102,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:$asan_quarantine \
 # Label release-only (the 20 encoder kills of server_msg_blocks_kill and the 2
 # of server_msg_rings_kill, 3 x 3,000 ticks of gpu_determinism, the GPU
 # bundle's shell script) ran in the release stage; shorter tests run the same
-# code here (CI time: the whole run stays under 25 minutes on 2 cores).
+# code here (CI time: the budget for the whole run is 25 minutes on 2 cores).
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:$asan_quarantine \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900 -L gpu -LE 'browser|release-only'
 
