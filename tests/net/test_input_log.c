@@ -527,10 +527,16 @@ static int run_late(struct sc_input_log *log)
 
 static void test_multi_process(void)
 {
+	/* 1024 records: the shadow's lag (MP_LAG) leaves the writer about 980
+	 * records a fill. With more runnable tasks than cores (CI runs two tests
+	 * per core) each hand-off waits for the scheduler, a few ms. At 64
+	 * records that was about 8,000 hand-offs: 25 s of a 30 s bound beside
+	 * six busy loops, 0.26 s alone. The writer still fills the log. */
+	const uint64_t capacity = 1024;
 	size_t size;
-	void *mem = log_mem(64, &size);
+	void *mem = log_mem(capacity, &size);
 	struct sc_input_log log;
-	CHECK(sc_input_log_init(&log, mem, size, 64, REC, 0));
+	CHECK(sc_input_log_init(&log, mem, size, capacity, REC, 0));
 	int primary, shadow;
 	CHECK(sc_input_log_reader_attach(&log, 0, &primary));
 	CHECK(sc_input_log_reader_attach(&log, 0, &shadow));

@@ -208,7 +208,7 @@ static void *producer(void *arg)
 		enum sc_ring_result r;
 		while ((r = sc_spsc_ring_write(&t->ring, 1 + seq % 5, msg, n)) == SC_RING_FULL) {
 			CHECK(sc_now_ns() < deadline);
-			sched_yield(); /* 2 cores shared with other tests: let the reader run */
+			sched_yield(); /* let the reader run */
 		}
 		CHECK_EQ(r, SC_RING_SUCCESS); /* anything else would lose the record */
 		seq++;
@@ -218,7 +218,12 @@ static void *producer(void *arg)
 
 static void test_two_threads(void)
 {
-	const uint32_t capacity = 4096;
+	/* 64 KiB: about 400 records a fill, 470 wraps in all. With more runnable
+	 * tasks than cores (CI runs two tests per core), each hand-off between
+	 * the two threads waits for the scheduler, a few ms. At 4 KiB (26 records
+	 * a fill) that was 15,000 hand-offs, and the test ran past its 20 s bound
+	 * beside six busy loops (0.1 s alone); at 64 KiB it takes 1.6 s there. */
+	const uint32_t capacity = 65536;
 	void *mem = ring_mem(capacity);
 	struct thread_ctx t = {.count = SC_TEST_SANITIZED ? 20000 : 200000};
 	CHECK(sc_spsc_ring_init(&t.ring, mem, sc_spsc_ring_block_size(capacity)));
