@@ -301,9 +301,13 @@ static void test_cross_process_and_kill(void)
 	CHECK(a && sc_arena_register(a, "supervisor") >= 0);
 	struct sc_prio_queue_config cfg;
 	sc_prio_queue_config_default(&cfg);
-	cfg.capacity = 32;
+	/* 1024 descriptors a fill: with more runnable tasks than cores each
+	 * hand-off between the two processes waits for the scheduler, a few ms
+	 * (at 32, 1,600 hand-offs took 8.7 s of the 30 s bound beside six busy
+	 * loops). */
+	cfg.capacity = 1024;
 	struct sc_arena_block blk;
-	CHECK(sc_arena_block_create(a, "sendq", SC_BLOCK_PRIO_QUEUE, sc_prio_queue_mem_size(32), &blk));
+	CHECK(sc_arena_block_create(a, "sendq", SC_BLOCK_PRIO_QUEUE, sc_prio_queue_mem_size(cfg.capacity), &blk));
 	struct sc_prio_queue q;
 	CHECK(sc_prio_queue_init(&q, sc_arena_ptr(a, blk.off, blk.size), blk.size, &cfg, NULL, NULL));
 	const uint32_t n = SC_TEST_SANITIZED ? 5000 : 50000;
