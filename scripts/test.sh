@@ -36,7 +36,9 @@ if [ "${CI:-}" = true ] || [ "${SC_TRIXIE_STAGE:-}" = 1 ]; then
   stage "Debian 13 root: preparing $trixie_root in the background (log: $trixie_log)"
   trixie_t0=$(date +%s)
   # below the tests' priority: it has the whole run to finish
-  nice -n 10 scripts/trixie-root.sh prepare "$trixie_root" >"$trixie_log" 2>&1 &
+  # and its release build, at nice 19 (the root is ready about halfway
+  # through the run; the build then takes what the ASan stage leaves idle)
+  nice -n 10 scripts/trixie-root.sh prepare-build "$trixie_root" >"$trixie_log" 2>&1 &
   trixie_pid=$!
 else
   stage "Debian 13 stage: not run here (CI=true or SC_TRIXIE_STAGE=1 runs it; docs/debian-releases.md)"
@@ -47,10 +49,14 @@ jobs=$(nproc)
 # release tests per core: most session tests wait on ticks, sockets and
 # restarts far more than they compute (a 30 s one takes 3..9 s of CPU), so
 # one per core leaves the cores idle much of the time. Two per core: the
-# release stage ran in 547 s against 781 s, its two cores 64 % busy. Not the
-# ASan stage: there a process takes 2-3 times the CPU, and at two per core
-# tests with a short --hang-timeout saw false GPU hangs.
+# release stage ran in 547 s against 781 s, its two cores 64 % busy. The
+# ASan stage's GPU tests: three per two cores. There a process takes 2-3
+# times the CPU (at one per core the cores were still 20-30 % busy for
+# minutes while its e2e tests ran; at two per core a test with the default
+# 500 ms --hang-timeout saw a false GPU hang, and the tests now set 5 s
+# where a hang is not what they test).
 test_jobs=$((jobs * 2))
+asan_gpu_jobs=$((jobs * 3 / 2))
 
 # While one flavour's tests run, the next flavours build in the background at
 # the lowest priority: the tests wait on servers and sockets much of the time,
@@ -104,7 +110,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:$asan_quarantine \
 # bundle's shell script) ran in the release stage; shorter tests run the same
 # code here (CI time: the budget for the whole run is 25 minutes on 2 cores).
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:$asan_quarantine \
-  ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900 -L gpu -LE 'browser|release-only'
+  ctest --test-dir build-asan --output-on-failure -j"$asan_gpu_jobs" --timeout 900 -L gpu -LE 'browser|release-only'
 
 stage "build: TSan and the libFuzzer targets (waiting for the background build)"
 bg_build_wait
@@ -117,7 +123,7 @@ stage "smoke: libFuzzer targets"
 ctest --test-dir build-fuzz --output-on-failure -j"$jobs" -L fuzz
 
 if [ -n "$trixie_pid" ]; then
-  stage "Debian 13 root: waiting for its preparation (debootstrap, install-deps.sh inside)"
+  stage "Debian 13 root: waiting for its preparation (debootstrap, install-deps.sh and the release build inside)"
   if ! wait "$trixie_pid"; then
     trixie_pid=""
     tail -40 "$trixie_log" >&2
@@ -127,7 +133,7 @@ if [ -n "$trixie_pid" ]; then
   trixie_pid=""
   stage "Debian 13 root ready after $(( $(date +%s) - trixie_t0 )) s (in the background)"
   trixie_t1=$(date +%s)
-  stage "build + test: Debian 13 (trixie) root: release build, unit and GPU tests (golden match included), three run tests"
+  stage "build + test: Debian 13 (trixie) root: release build (what changed), unit and GPU tests (golden match included), three run tests"
   scripts/trixie-root.sh test "$trixie_root"
   stage "Debian 13 stage: $(( $(date +%s) - trixie_t1 )) s after this machine's stages"
 fi

@@ -5,17 +5,23 @@
 #                                certificates, npm and apt configuration
 #                                copied in, the source tree copied to DIR/src,
 #                                scripts/install-deps.sh run inside it
-#   trixie-root.sh test DIR      inside DIR (chroot): the release build, the
-#                                unit and GPU tests (the golden determinism
-#                                check among them), three `run` e2e tests
+#   trixie-root.sh prepare-build DIR
+#                                prepare, then the release build inside DIR at
+#                                the lowest priority (the test command runs
+#                                this in the background while this machine's
+#                                stages run)
+#   trixie-root.sh test DIR      inside DIR (chroot): the release build (only
+#                                what changed, after prepare-build), the unit
+#                                and GPU tests (the golden determinism check
+#                                among them), three `run` e2e tests
 #   trixie-root.sh clean DIR     unmounts and removes DIR
 # Every step is bounded by `timeout`; any failure exits non-zero with the
 # step's name (never a silent skip). Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$(pwd)
-what=${1:?usage: trixie-root.sh prepare|test|clean DIR}
-root=${2:?usage: trixie-root.sh prepare|test|clean DIR}
+what=${1:?usage: trixie-root.sh prepare|prepare-build|test|clean DIR}
+root=${2:?usage: trixie-root.sh prepare|prepare-build|test|clean DIR}
 mirror=${SC_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 trap 'exit 143' TERM INT # so that the EXIT trap unmounts
@@ -86,13 +92,20 @@ prepare() {
 	stamp "prepared"
 }
 
+build_release() {
+	[ -d "$root/src" ] || die "no prepared root at $root (trixie-root.sh prepare $root)"
+	mount_all
+	trap unmount_all EXIT
+	stamp "build: release (inside the root)"
+	in_root 1200 'cd /src && scripts/build.sh build' || die "the release build in the trixie root"
+}
+
 run_tests() {
 	[ -d "$root/src" ] || die "no prepared root at $root (trixie-root.sh prepare $root)"
 	mount_all
 	trap unmount_all EXIT
 	in_root 60 '. /etc/os-release; echo "inside: $PRETTY_NAME; $(dpkg-query -W -f "mesa-vulkan-drivers \${Version}" mesa-vulkan-drivers)"'
-	stamp "build: release (inside the root)"
-	in_root 1200 'cd /src && scripts/build.sh build' || die "the release build in the trixie root"
+	build_release
 	stamp "tests: unit + gpu (no browser, no e2e)"
 	# the golden determinism check (gpu_golden), the false-hang test
 	# (gpu_first_submit), the other GPU and unit tests
@@ -111,10 +124,17 @@ run_tests() {
 
 case "$what" in
 prepare) prepare ;;
+prepare-build)
+	prepare
+	# the compiler takes only what the tests leave idle (as the test
+	# command's own background builds)
+	renice -n 19 -p $$ >/dev/null
+	build_release
+	stamp "built" ;;
 test) run_tests ;;
 clean)
 	unmount_all
 	for m in proc sys dev/shm dev; do ! mounted "$root/$m" || die "$root/$m is still mounted: not removing $root"; done
 	rm -rf "$root" "$root.debootstrap.log" ;;
-*) die "unknown step $what (prepare | test | clean)" ;;
+*) die "unknown step $what (prepare | prepare-build | test | clean)" ;;
 esac

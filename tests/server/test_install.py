@@ -16,7 +16,7 @@ from scserver import Session  # noqa: E402
 
 SOURCE_WEB = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "web"))
 ARGS = ["run", "--no-shadow", "--listen", "127.0.0.1:0", "--size", "320x176", "--fps", "30", "--particles", "2000",
-        "--encoder", "x264"]
+        "--encoder", "x264", "--hang-timeout", "5000"]  # no false hang on a busy CI machine
 
 
 def env_without_web_root():

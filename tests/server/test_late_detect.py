@@ -35,6 +35,7 @@ def run_case(d, name, delay, late, on_fault):
                 f.write("%d - fault assert\n" % FAULT_TICK)
     args = ["run", "--listen", "127.0.0.1:0", "--size", "320x176", "--fps", "30", "--particles", "2000",
             "--encoder", "x264", "--delay", "%dt" % delay, "--test-detect-late", str(late),
+            "--hang-timeout", "5000",  # no false hang on a busy CI machine (a real one is not tested here)
             "--on-fault", on_fault, "--captures", captures, "--inputs", script]
     s = Session(d, name, args, token="late-test-api-token")
     s.wait_url()

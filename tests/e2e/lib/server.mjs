@@ -23,8 +23,13 @@ export async function startServer(extraArgs = [], { timeoutMs = 60000, small = t
   // captures go to a temporary directory unless the test names one (never
   // into the source tree, the tests' working directory)
   const ownCaptures = extraArgs.includes('--captures') ? null : mkdtempSync(path.join(tmpdir(), 'sc-e2e-captures-'));
+  // a 5 s hang timeout unless the test sets one: the default (500 ms) is for
+  // a real device; on a CI machine running several tests per core (and under
+  // ASan) a lavapipe tick can take longer than that, a false hang that no
+  // test here is about
+  const hang = extraArgs.includes('--hang-timeout') ? [] : ['--hang-timeout', '5000'];
   const args = ['run', '--listen', '127.0.0.1:0', '--web-root', webRoot(),
-    ...(small ? SMALL : []), ...(ownCaptures ? ['--captures', ownCaptures] : []), ...extraArgs];
+    ...(small ? SMALL : []), ...(ownCaptures ? ['--captures', ownCaptures] : []), ...hang, ...extraArgs];
   const env = { ...process.env };
   delete env.SHADOWCAST_API_TOKEN;
   if (token !== null) env.SHADOWCAST_API_TOKEN = token;
