@@ -49,14 +49,10 @@ jobs=$(nproc)
 # release tests per core: most session tests wait on ticks, sockets and
 # restarts far more than they compute (a 30 s one takes 3..9 s of CPU), so
 # one per core leaves the cores idle much of the time. Two per core: the
-# release stage ran in 547 s against 781 s, its two cores 64 % busy. The
-# ASan stage's GPU tests: three per two cores. There a process takes 2-3
-# times the CPU (at one per core the cores were still 20-30 % busy for
-# minutes while its e2e tests ran; at two per core a test with the default
-# 500 ms --hang-timeout saw a false GPU hang, and the tests now set 5 s
-# where a hang is not what they test).
+# release stage ran in 547 s against 781 s, its two cores 64 % busy. Not the
+# ASan stage: there a process takes 2-3 times the CPU; at three tests per two
+# cores its GPU tests took 650 s against 607-625 s at one per core.
 test_jobs=$((jobs * 2))
-asan_gpu_jobs=$((jobs * 3 / 2))
 
 # While one flavour's tests run, the next flavours build in the background at
 # the lowest priority: the tests wait on servers and sockets much of the time,
@@ -110,7 +106,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:$asan_quarantine \
 # bundle's shell script) ran in the release stage; shorter tests run the same
 # code here (CI time: the budget for the whole run is 25 minutes on 2 cores).
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:$asan_quarantine \
-  ctest --test-dir build-asan --output-on-failure -j"$asan_gpu_jobs" --timeout 900 -L gpu -LE 'browser|release-only'
+  ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900 -L gpu -LE 'browser|release-only'
 
 stage "build: TSan and the libFuzzer targets (waiting for the background build)"
 bg_build_wait

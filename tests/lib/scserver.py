@@ -75,8 +75,12 @@ class Session:
         return int(m.group(1))
 
     def children(self):
-        """{role: pid} of the supervisor's __child processes."""
-        out = {}
+        """{role: pid} of the supervisor's __child processes; of several in one role (a
+        paused shadow held beside the one following) the newest. Newest by start time,
+        not by pid: pids wrap (at 32768 here), and a CI run did: the restored primary's
+        new shadow got pid 332 beside the held one's 32405, and a test killed the
+        held one for the follower."""
+        out, started = {}, {}
         for pid in os.listdir("/proc"):
             if not pid.isdigit():
                 continue
@@ -87,9 +91,12 @@ class Session:
                     argv = f.read().split(b"\0")
             except OSError:
                 continue
-            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-            if ppid == self.proc.pid and len(argv) > 2 and argv[1] == b"__child" and stat.split()[2] != "Z":
-                out[argv[2].decode()] = int(pid)
+            fields = stat[stat.rindex(")") + 2:].split()  # from field 3, the state
+            ppid, start = int(fields[1]), int(fields[19])  # fields 4 and 22 (starttime)
+            if ppid == self.proc.pid and len(argv) > 2 and argv[1] == b"__child" and fields[0] != "Z":
+                role = argv[2].decode()
+                if role not in out or (start, int(pid)) > started[role]:
+                    out[role], started[role] = int(pid), (start, int(pid))
         return out
 
     def wait_children(self, roles=("primary", "encoder"), not_pids=(), timeout=30):
