@@ -220,7 +220,7 @@ static void test_two_threads(void)
 {
 	/* 64 KiB: about 400 records a fill, 470 wraps in all. With more runnable
 	 * tasks than cores (CI runs two tests per core), each hand-off between
-	 * the two threads waits for the scheduler, a few ms. At 4 KiB (26 records
+	 * the two threads waits for the scheduler, 1-2 ms. At 4 KiB (26 records
 	 * a fill) that was 15,000 hand-offs, and the test ran past its 20 s bound
 	 * beside six busy loops (0.1 s alone); at 64 KiB it takes 1.6 s there. */
 	const uint32_t capacity = 65536;
