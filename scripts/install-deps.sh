@@ -28,6 +28,7 @@ BUILD_PKGS=(
   libavcodec-dev libavutil-dev libva-dev libx264-dev
   libopus-dev
   libwebsockets-dev
+  liburing-dev
   libcurl4-openssl-dev libjansson-dev
   python3
   libarchive-dev
@@ -36,7 +37,7 @@ BUILD_PKGS=(
 # against the built binary) and lavapipe, the Vulkan driver without a GPU.
 # Their package names carry sonames, which differ between releases; --all
 # takes only the versionless ones (the -dev packages pull the rest)
-RUNTIME_VERSIONLESS=(ca-certificates libvulkan1 mesa-vulkan-drivers libva2 libva-drm2 libopus0 libjansson4)
+RUNTIME_VERSIONLESS=(ca-certificates libvulkan1 mesa-vulkan-drivers libva2 libva-drm2 libopus0 libjansson4 liburing2)
 codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
 case "$codename" in
   bookworm) RUNTIME_PKGS=("${RUNTIME_VERSIONLESS[@]}" libpng16-16 libavcodec59 libavutil57 libwebsockets17

@@ -23,7 +23,7 @@ enum opt_id {
 	OPT_MAX_CLIENTS, OPT_WEB_ROOT, OPT_SHADOW, OPT_NO_SHADOW, OPT_SHADOW_DEVICE, OPT_DELAY,
 	OPT_HANG_TIMEOUT, OPT_ON_FAULT, OPT_CAPTURES, OPT_INPUTS, OPT_MAX_MESSAGE, OPT_CLIENT_RATE, OPT_CLIENT_QUEUE, OPT_CLIENT_SNDBUF, OPT_API_TOKEN, OPT_API_TOKEN_FILE, OPT_PLAYER_TOKEN_FILE, OPT_SPECTATOR_TOKEN_FILE, OPT_CAPTURES_QUOTA, OPT_TLS_CERT, OPT_TLS_KEY, OPT_ALLOW_ORIGIN, OPT_DESYNC, OPT_RESTORE, OPT_SHADOW_SLOT,
 	OPT_LOG_CAPACITY, OPT_SHADOW_BACKLOG, OPT_CRASH_LOOP, OPT_TEST_ENCODE_HOLD, OPT_TEST_SCRIPT_FEED_DELAY, OPT_TEST_DETECT_LATE, OPT_TEST_SLOW_FIRST_SUBMIT, OPT_TEST_PAYLOAD_BLOCKS, OPT_FOLLOW,
-	OPT_PRINT_CONFIG, OPT_HELP, OPT_AUDIO, OPT_NO_AUDIO, OPT_AUDIO_BITRATE,
+	OPT_PRINT_CONFIG, OPT_HELP, OPT_AUDIO, OPT_NO_AUDIO, OPT_AUDIO_BITRATE, OPT_IO_URING,
 	OPT_SAMPLE_EVERY, OPT_CONDITION, OPT_PROFILE, OPT_PROFILE_MAX, OPT_SAMPLE_RETENTION, OPT_EVENT_RETENTION, OPT_FEED_QUEUE, OPT_SAMPLE_WINDOW,
 	OPT_SESSION_NAME,
 };
@@ -60,6 +60,7 @@ static const struct opt_desc opt_table[] = {
 	{"client-rate", OPT_CLIENT_RATE, "N", "client messages per second, sustained and burst, 1..10000 (default 120): more closes the client (4429)", FOR_USER},
 	{"client-queue-kib", OPT_CLIENT_QUEUE, "KIB", "video queued per client before its older frames are dropped, 64..65536 KiB (default 2048)", FOR_USER},
 	{"client-sndbuf-kib", OPT_CLIENT_SNDBUF, "KIB", "kernel send buffer (SO_SNDBUF) of each client socket, 4..16384 KiB (default 256)", FOR_USER},
+	{"io-uring", OPT_IO_URING, "on|off", "write each frame to all waiting clients in one io_uring submission where the kernel allows io_uring; off: one send per client (default on)", FOR_USER},
 	{"tls-cert", OPT_TLS_CERT, "FILE", "serve https/wss with this PEM certificate (chain); needs --tls-key", FOR_USER},
 	{"tls-key", OPT_TLS_KEY, "FILE", "the PEM private key of --tls-cert", FOR_USER},
 	{"allow-origin", OPT_ALLOW_ORIGIN, "LIST", "pages of these origins may open the WebSocket too, comma-separated scheme://host[:port] (default: the page's own origin only)", FOR_USER},
@@ -142,6 +143,7 @@ void sc_run_config_defaults(struct sc_run_config *cfg)
 	cfg->idr_interval = 0;
 	cfg->shadow = true;
 	cfg->audio = true;
+	cfg->io_uring = true;
 	cfg->audio_bitrate_kbps = 64;
 	cfg->sample_every = 1;
 	cfg->profile_max_mib = 256;
@@ -328,6 +330,11 @@ static const char *set_option(struct sc_run_config *cfg, int id, const char *v)
 		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
 			return "must be on or off";
 		cfg->shadow = strcmp(v, "on") == 0;
+		return NULL;
+	case OPT_IO_URING:
+		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+			return "must be on or off";
+		cfg->io_uring = strcmp(v, "on") == 0;
 		return NULL;
 	case OPT_AUDIO:
 		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
@@ -551,6 +558,7 @@ void sc_run_config_write(FILE *out, const struct sc_run_config *cfg)
 	        cfg->idr_interval, cfg->max_clients, cfg->web_root);
 	fprintf(out, "max-message-bytes = %u\nclient-rate = %u\nclient-queue-kib = %u\nclient-sndbuf-kib = %u\n",
 	        cfg->max_message_bytes, cfg->client_rate, cfg->client_queue_kib, cfg->client_sndbuf_kib);
+	fprintf(out, "io-uring = %s\n", cfg->io_uring ? "on" : "off");
 	static const char *const on_fault[] = {"restore", "restart", "stop"};
 	fprintf(out, "audio = %s\naudio-bitrate = %u\n", cfg->audio ? "on" : "off", cfg->audio_bitrate_kbps);
 	fprintf(out, "sample-every = %u\nsample-retention = %u\nevent-retention = %u\nfeed-queue = %u\n", cfg->sample_every,

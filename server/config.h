@@ -20,6 +20,7 @@ struct sc_run_config {
 	uint32_t client_rate;      /* client messages per second (sustained and burst) */
 	uint32_t client_queue_kib; /* video queued per client before frames are dropped */
 	uint32_t client_sndbuf_kib; /* SO_SNDBUF of each client socket */
+	bool io_uring;              /* batched fan-out writes (net/ws/ws_batch.c); --io-uring off */
 	char tls_cert[512], tls_key[512]; /* PEM files: https/wss when both are set */
 	char allow_origins[1024];  /* other pages' origins that may open /stream, comma-separated */
 	/* game (primary) */

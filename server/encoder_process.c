@@ -1126,6 +1126,7 @@ static bool create_server(struct encp *p)
 		.max_client_msgs_per_sec = cfg->client_rate,
 		.client_queue_bytes = (size_t)cfg->client_queue_kib << 10,
 		.socket_sndbuf_bytes = cfg->client_sndbuf_kib << 10,
+		.no_io_uring = !cfg->io_uring,
 		.max_players = players < 2 ? 2 : players > SC_MAX_PLAYERS ? SC_MAX_PLAYERS : players,
 		.user = p,
 		.on_input = on_input,

@@ -100,7 +100,10 @@ static void mark_waiting(struct sc_ws_client *c)
 {
 	if (!c->waiting_since_ns)
 		c->waiting_since_ns = sc_now_ns();
-	lws_callback_on_writable(c->wsi);
+	if (c->srv->batch_collecting)
+		c->batch_want = true; /* written by sc_ws_batch_flush right after the drain */
+	else
+		lws_callback_on_writable(c->wsi);
 }
 
 bool sc_ws_client_send_control(struct sc_ws_client *c, struct sc_ws_msg *msg)
@@ -216,7 +219,6 @@ void sc_ws_client_ask_keyframe(struct sc_ws_client *c, uint64_t now_ns)
 
 int sc_ws_client_writeable(struct sc_ws_client *c)
 {
-	struct sc_ws_server *srv = c->srv;
 	struct lws *wsi = c->wsi;
 
 	if (c->closing)
@@ -254,33 +256,42 @@ int sc_ws_client_writeable(struct sc_ws_client *c)
 			sc_ws_msg_unref(msg);
 			return -1;
 		}
-		c->bytes_sent += msg->len;
-		srv->stats.bytes_sent += msg->len;
-		bool msg_video = msg->kind == SC_WS_MSG_VIDEO;
-		if (msg_video) {
-			c->frames_sent++;
-			srv->stats.frames_sent++;
-		} else if (msg->kind == SC_WS_MSG_AUDIO) {
-			c->audio_sent++;
-		} else if (msg->kind == SC_WS_MSG_EVENT) {
-			c->events_sent++;
-		}
+		sc_ws_client_wrote(c, msg);
 		sc_ws_msg_unref(msg);
-		c->waiting_since_ns = sc_now_ns(); /* progress */
-		if (msg_video)
-			c->video_written_ns = c->waiting_since_ns;
 	}
-	bool partial = lws_partial_buffered(wsi);
-	if (sc_ws_queue_depth(c->queue) || partial) {
-		lws_callback_on_writable(wsi);
-		return 0;
+	sc_ws_client_after_writes(c);
+	return 0;
+}
+
+void sc_ws_client_wrote(struct sc_ws_client *c, const struct sc_ws_msg *msg)
+{
+	struct sc_ws_server *srv = c->srv;
+	c->bytes_sent += msg->len;
+	srv->stats.bytes_sent += msg->len;
+	if (msg->kind == SC_WS_MSG_VIDEO) {
+		c->frames_sent++;
+		srv->stats.frames_sent++;
+	} else if (msg->kind == SC_WS_MSG_AUDIO) {
+		c->audio_sent++;
+	} else if (msg->kind == SC_WS_MSG_EVENT) {
+		c->events_sent++;
+	}
+	c->waiting_since_ns = sc_now_ns(); /* progress */
+	if (msg->kind == SC_WS_MSG_VIDEO)
+		c->video_written_ns = c->waiting_since_ns;
+}
+
+void sc_ws_client_after_writes(struct sc_ws_client *c)
+{
+	if (sc_ws_queue_depth(c->queue) || lws_partial_buffered(c->wsi)) {
+		lws_callback_on_writable(c->wsi);
+		return;
 	}
 	c->waiting_since_ns = 0;
 	if (c->joined && c->need_keyframe)
 		sc_ws_client_ask_keyframe(c, sc_now_ns()); /* caught up */
 	if (c->subscribed)
-		sc_ws_server_feed_pump(srv); /* room again: the feed's backlog goes on */
-	return 0;
+		sc_ws_server_feed_pump(c->srv); /* room again: the feed's backlog goes on */
 }
 
 void sc_ws_client_close(struct sc_ws_client *c, int code, const char *reason)

@@ -56,6 +56,7 @@ struct sc_ws_client {
 	uint64_t keyframe_asked_ns; /* last on_keyframe_request for this client */
 	uint64_t waiting_since_ns;  /* data waiting and nothing written since; 0 = idle */
 	bool killed;
+	bool batch_want;            /* waiting for the hand-off's batched write (ws_batch.c) */
 
 	/* receive */
 	char *rx;                 /* cfg.max_client_message bytes */
@@ -99,6 +100,10 @@ struct sc_ws_stats {
 	uint64_t direct_sent, direct_undelivered; /* sc_ws_server_send_to messages */
 	uint64_t chats, chats_limited, chats_rejected; /* chat messages taken, over the chat limit, refused by on_chat */
 	uint64_t feed_sent; /* sample-feed messages queued to subscribers */
+	/* batched writes (ws_batch.c): io_uring submissions, messages written by
+	 * them, and those of them the socket took only in part (the rest went to
+	 * libwebsockets' buffer) */
+	uint64_t batches, batched_writes, batched_remainders;
 	uint64_t closes_by_code[5]; /* 4400, 4408, 4413, 4429, 4503 */
 };
 
@@ -135,6 +140,8 @@ struct sc_ws_server {
 	atomic_uint audio_clients;  /* joined with audio: skip the copy and the wake-up when nobody listens */
 
 	/* service thread only */
+	struct sc_ws_batch *batch;       /* NULL: no batched writes (ws_batch.c) */
+	bool batch_collecting;           /* in the hand-off's drain: mark_waiting defers to the batch */
 	struct sc_ws_http_pss *http_waiting; /* see struct sc_ws_http_pss */
 	struct sc_ws_client *clients;
 	uint32_t nclients;
@@ -174,6 +181,11 @@ void sc_ws_client_send_video(struct sc_ws_client *c, struct sc_ws_msg *msg);
 void sc_ws_client_send_error(struct sc_ws_client *c, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int sc_ws_client_writeable(struct sc_ws_client *c);
+/* msg (popped from c's queue) was written: counts it, progress. */
+void sc_ws_client_wrote(struct sc_ws_client *c, const struct sc_ws_msg *msg);
+/* After writes: asks for WRITEABLE while anything waits (queued or buffered
+ * in lws), else the client is idle (caught up: keyframe, sample feed). */
+void sc_ws_client_after_writes(struct sc_ws_client *c);
 /* Closes with code/reason from the next WRITEABLE (hard kill after a grace). */
 void sc_ws_client_close(struct sc_ws_client *c, int code, const char *reason);
 void sc_ws_client_kill(struct sc_ws_client *c, const char *why);
@@ -204,6 +216,21 @@ void sc_ws_figures_latency(struct sc_ws_client *c, const struct sc_ws_client_msg
 void sc_ws_figures_left(struct sc_ws_client *c);
 /* Per-client gauges and counters (label client="ID") for /metrics. */
 size_t sc_ws_figures_metrics(struct sc_ws_server *srv, char *buf, size_t len);
+
+/* ws_batch.c: the head of every waiting client's queue written in one
+ * io_uring submission right after a hand-off (why: the file's comment).
+ * sc_ws_batch_create is NULL where batching is off or io_uring is not
+ * allowed (logged once); destroy takes NULL. Service thread only after
+ * create. */
+struct sc_ws_batch *sc_ws_batch_create(const struct sc_ws_server *srv);
+void sc_ws_batch_destroy(struct sc_ws_batch *b);
+/* Between begin and flush (the hand-off's drain), clients that get messages
+ * are marked (batch_want) instead of asking lws for WRITEABLE; flush writes
+ * them and asks WRITEABLE for what is left. Both no-ops without a batch. */
+void sc_ws_batch_begin(struct sc_ws_server *srv);
+void sc_ws_batch_flush(struct sc_ws_server *srv);
+/* Whether io_uring is in use, for /metrics. */
+bool sc_ws_batch_active(const struct sc_ws_server *srv);
 
 /* ws_stream.c */
 int sc_ws_stream_callback(struct lws *wsi, enum lws_callback_reasons reason,

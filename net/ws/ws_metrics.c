@@ -89,6 +89,16 @@ size_t sc_ws_metrics_format(struct sc_ws_server *srv, char *buf, size_t len, boo
 	       "Times a client's send queue was full and stale frames were flushed.", s->queue_overruns);
 	metric(&o, "shadowcast_ws_stall_disconnects_total", "counter",
 	       "Clients disconnected for not reading.", s->stall_disconnects);
+	metric(&o, "shadowcast_ws_io_uring", "gauge",
+	       "1: messages handed off together go to the waiting clients in one io_uring submission; 0: one "
+	       "send per client (--io-uring off, TLS, or io_uring not allowed).", sc_ws_batch_active(srv));
+	metric(&o, "shadowcast_ws_write_batches_total", "counter", "io_uring submissions of batched writes.",
+	       s->batches);
+	metric(&o, "shadowcast_ws_batched_writes_total", "counter", "Messages written by batched writes.",
+	       s->batched_writes);
+	metric(&o, "shadowcast_ws_batched_remainders_total", "counter",
+	       "Batched writes the socket took only in part: the rest went to the client's buffer in "
+	       "libwebsockets, sent before anything later.", s->batched_remainders);
 	metric(&o, "shadowcast_ws_inputs_total", "counter", "Client inputs accepted and acknowledged.", s->inputs);
 	metric(&o, "shadowcast_ws_inputs_rejected_total", "counter", "Client inputs refused.", s->inputs_rejected);
 	metric(&o, "shadowcast_ws_keyframe_requests_total", "counter", "Keyframes requested for clients.",

@@ -224,6 +224,7 @@ struct sc_ws_server *sc_ws_server_create(const struct sc_ws_server_config *cfg)
 		goto err_ctx;
 	}
 	srv->port = (uint16_t)port;
+	srv->batch = sc_ws_batch_create(srv);
 	sc_ws_tick_start(srv);
 	sc_info("ws: listening on %s:%u%s (web root %s, %ux%u@%u, up to %u clients, %u players)",
 	        srv->listen_addr ? srv->listen_addr : "*", srv->port, cfg->tls_cert ? " with TLS" : "",
@@ -568,6 +569,7 @@ void sc_ws_server_destroy(struct sc_ws_server *srv)
 	srv->destroying = true;
 	lws_context_destroy(srv->ctx);
 	sc_ws_tick_finish(srv);
+	sc_ws_batch_destroy(srv->batch);
 	for (uint32_t i = 0; i < srv->npending; i++)
 		sc_ws_msg_unref(srv->pending[i]);
 	pthread_mutex_destroy(&srv->lock);

@@ -178,6 +178,11 @@ struct sc_ws_server_config {
 	uint32_t max_client_msgs_per_sec; /* sustained, burst of the same (default 120, at most 10000) */
 	uint32_t join_timeout_ms;         /* connected without join (default 10000) */
 	uint32_t max_client_message;      /* bytes of one client message (default 1024, 256..65536) */
+	/* true: every client's messages go from its WRITEABLE callback, one
+	 * send() each; false (default): right after a hand-off, the head of each
+	 * waiting client's queue goes in one io_uring submission where the kernel
+	 * allows io_uring (net/ws/ws_batch.c) */
+	bool no_io_uring;
 	/* TLS (https/wss, HTTP/1.1 only): PEM certificate chain and key; both NULL
 	 * = plain HTTP. */
 	const char *tls_cert, *tls_key;

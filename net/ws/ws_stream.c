@@ -500,7 +500,9 @@ int sc_ws_stream_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		sc_ws_client_destroy(c);
 		return 0;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		sc_ws_batch_begin(srv);
 		sc_ws_server_drain_pending(srv);
+		sc_ws_batch_flush(srv);
 		if (!sc_ws_tick_ride(srv)) /* housekeeping pumps the feed too */
 			sc_ws_server_feed_pump(srv);
 		return 0;

@@ -36,9 +36,12 @@ async function connect(name, join) {
 }
 
 test('8 clients receive the real stream; a stalled one does not slow them', { timeout: 150000 }, async () => {
-  // every frame an IDR: ~10x the bytes, so a client that stops reading fills
-  // its socket buffers within the window and the server starts dropping for it
-  srv = await startServer(['--fps', String(FPS), '--max-clients', '16', '--idr-interval', '1', '--bitrate', '8000']);
+  // every frame an IDR: ~10x the bytes, and socket buffers of 64 KiB, so a
+  // client that stops reading fills its socket buffers early in the window
+  // and the server starts dropping for it (writes fill a socket's buffer to
+  // the last byte: with the default 256 KiB that took most of the window)
+  srv = await startServer(['--fps', String(FPS), '--max-clients', '16', '--idr-interval', '1', '--bitrate', '8000',
+    '--client-sndbuf-kib', '64']);
   await srv.waitTicks(10);
   const readers = [];
   for (let i = 0; i < 8; i++)

@@ -44,7 +44,8 @@ def test_defaults():
     want = {"listen": "127.0.0.1:8080", "size": "1280x720", "fps": "60", "particles": "20000", "players": "2",
             "seed": "1", "frame-slots": "4", "device": "auto", "encoder": "auto", "bitrate": "6000",
             "idr-interval": "0", "max-clients": "32", "web-root": SOURCE_WEB, "max-message-bytes": "1024",
-            "client-rate": "120", "client-queue-kib": "2048", "client-sndbuf-kib": "256", "captures-quota": "2048"}
+            "client-rate": "120", "client-queue-kib": "2048", "client-sndbuf-kib": "256", "captures-quota": "2048",
+            "io-uring": "on"}
     for k, v in want.items():
         sctest.check(c.get(k) == v, "default %s = %s; got %r" % (k, v, c.get(k)))
     sctest.check(effective([], env={"SHADOWCAST_WEB_ROOT": "/srv/web"})["web-root"] == "/srv/web",
@@ -130,6 +131,7 @@ def test_command_line_errors():
                       (["--client-rate", "0"], "must be 1..10000"),
                       (["--client-queue-kib", "1"], "must be 64..65536"),
                       (["--client-sndbuf-kib", "2"], "must be 4..16384"),
+                      (["--io-uring", "yes"], "must be on or off"),
                       (["--captures-quota", "1"], "must be 16..1048576"),
                       (["--allow-origin", "evil.example"], "starts with http:// or https://"),
                       (["--bogus"], "unrecognized option '--bogus'"),

@@ -13,6 +13,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -280,7 +285,27 @@ static void usage(FILE *out)
 	        "       [--fps N] [--bitrate KBPS] [--idr N] [--max-clients N] [--max-players N]\n"
 	        "       [--queue-bytes N] [--queue-frames N] [--stall-ms N] [--sndbuf N]\n"
 	        "       [--rate N] [--join-timeout-ms N] [--duration S] [--exit-on-eof]\n"
+	        "       [--no-io-uring] [--deny-io-uring (io_uring_setup fails: EPERM)]\n"
 	        "       [--input-room N]   take N input events in all, then refuse (a full input log)\n");
+}
+
+/* --deny-io-uring: a seccomp filter makes io_uring_setup fail with EPERM in
+ * this process, as a container's profile or kernel.io_uring_disabled does,
+ * so the tests reach the server's fallback (net/ws/ws_batch.c). */
+static bool deny_io_uring(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_io_uring_setup, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+		fprintf(stderr, "ws_test_server: --deny-io-uring: %s\n", strerror(errno));
+		return false;
+	}
+	return true;
 }
 
 int main(int argc, char **argv)
@@ -293,7 +318,8 @@ int main(int argc, char **argv)
 		{ "max-players", required_argument, 0, 'P' }, { "queue-bytes", required_argument, 0, 'q' },
 		{ "queue-frames", required_argument, 0, 'Q' }, { "stall-ms", required_argument, 0, 't' },
 		{ "sndbuf", required_argument, 0, 'S' },   { "rate", required_argument, 0, 'r' },
-		{ "duration", required_argument, 0, 'd' }, { "exit-on-eof", no_argument, 0, 'e' },
+		{ "duration", required_argument, 0, 'd' }, { "exit-on-eof", no_argument, 0, 'e' }, { "no-io-uring", no_argument, 0, 'U' },
+		{ "deny-io-uring", no_argument, 0, 'D' },
 		{ "join-timeout-ms", required_argument, 0, 'J' }, { "input-room", required_argument, 0, 'R' },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 	};
@@ -336,6 +362,11 @@ int main(int argc, char **argv)
 		case 'J': cfg.join_timeout_ms = (uint32_t)atoi(optarg); break;
 		case 'R': h.input_room = strtoull(optarg, NULL, 10); break;
 		case 'e': exit_on_eof = true; break;
+		case 'U': cfg.no_io_uring = true; break;
+		case 'D':
+			if (!deny_io_uring())
+				return 1;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
