@@ -58,6 +58,7 @@ struct pipeline_opts {
 	char scripts[512];
 	uint32_t busy_idr;
 	uint32_t rounds; /* window pairs at 32 clients, in turn */
+	char io_uring[8]; /* the servers' --io-uring */
 	bool json, verbose;
 };
 
@@ -366,7 +367,8 @@ static bool fanout(const struct pipeline_opts *o, const char *url, uint32_t n, b
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: shadowcast bench pipeline [--json] [--size WxH] [--fps N] [--seconds S]\n"
-	             "                                 [--node PATH] [--scripts DIR] [--busy-idr N] [--rounds N] [--verbose]\n"
+	             "                                 [--node PATH] [--scripts DIR] [--busy-idr N] [--rounds N]\n"
+	             "                                 [--io-uring on|off] [--verbose]\n"
 	             "  --size      frame size (default 1280x720)\n"
 	             "  --fps       tick/frame rate (default 60)\n"
 	             "  --seconds   measuring window per figure (default 5)\n"
@@ -377,6 +379,8 @@ static void usage(FILE *out)
 	             "              every frame a keyframe, >= 10 KB; 0: no busier rows)\n"
 	             "  --rounds    window pairs at 32 clients, in turn (ours, Node's, Node's, ours, ...),\n"
 	             "              summed (default 4)\n"
+	             "  --io-uring  the servers' --io-uring (default on): off measures the fan-out\n"
+	             "              with one send per client\n"
 	             "  --verbose   show the server's log\n", SC_SOURCE_DIR);
 }
 
@@ -388,6 +392,7 @@ static bool parse(struct pipeline_opts *o, int argc, char **argv)
 		{"node", required_argument, NULL, 'n'}, {"scripts", required_argument, NULL, 'd'},
 		{"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'},
 		{"busy-idr", required_argument, NULL, 'b'}, {"rounds", required_argument, NULL, 'r'},
+		{"io-uring", required_argument, NULL, 'u'},
 		{NULL, 0, NULL, 0},
 	};
 	snprintf(o->size, sizeof(o->size), "1280x720");
@@ -395,6 +400,7 @@ static bool parse(struct pipeline_opts *o, int argc, char **argv)
 	o->seconds = 5;
 	o->busy_idr = 1;
 	o->rounds = 4;
+	snprintf(o->io_uring, sizeof(o->io_uring), "on");
 	snprintf(o->node, sizeof(o->node), "node");
 	snprintf(o->scripts, sizeof(o->scripts), "%s/tests/e2e/bench", SC_SOURCE_DIR);
 	int ch;
@@ -430,6 +436,13 @@ static bool parse(struct pipeline_opts *o, int argc, char **argv)
 				return false;
 			}
 			break;
+		case 'u':
+			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+				fprintf(stderr, "bench pipeline: --io-uring must be on or off\n");
+				return false;
+			}
+			snprintf(o->io_uring, sizeof(o->io_uring), "%s", optarg);
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return false;
 		}
@@ -447,7 +460,7 @@ static bool start_server(const struct pipeline_opts *o, const char *const *extra
 	int n = 0;
 	snprintf(fps, sizeof(fps), "%u", o->fps);
 	const char *base[] = { "/proc/self/exe", "run", "--listen", "127.0.0.1:0", "--size", o->size, "--fps", fps,
-	                       "--max-clients", "128" };
+	                       "--max-clients", "128", "--io-uring", o->io_uring };
 	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
 		argv[n++] = (char *)base[i];
 	for (size_t i = 0; extra && extra[i] && n < 31; i++)
@@ -559,6 +572,13 @@ static bool fanout_rows(const struct pipeline_opts *o, struct sc_bench_report *r
 		sc_err("bench pipeline: the Node relay did not connect to the server within 15 s");
 		goto out;
 	}
+	/* which write path the windows measure (net/ws/ws_batch.c): 1 io_uring,
+	 * 0 one send per client (--io-uring off, or the kernel refused it) */
+	double io_uring = -1;
+	if (!metric_value(http, "shadowcast_ws_io_uring", &io_uring)) {
+		sc_err("bench pipeline: the server's /metrics has no shadowcast_ws_io_uring");
+		goto out;
+	}
 	static const uint32_t ns[] = { 1, 8, 32 };
 	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
 		struct fanout_sum a = {0}, b = {0};
@@ -595,6 +615,7 @@ static bool fanout_rows(const struct pipeline_opts *o, struct sc_bench_report *r
 		/* mean bytes of a frame a client got */
 		sc_bench_row_set(row, "kb_per_frame", a.fps > 0 ? a.mb * 1e3 / (a.fps / rounds * ns[i] * secs) : -1);
 		sc_bench_row_set(row, "vs_node", b.mb > 0 && b.cpu_ms > 0 ? (a.cpu_ms / a.mb) / (b.cpu_ms / b.mb) : -1);
+		sc_bench_row_set(row, "io_uring", io_uring);
 		if (rounds > 1) {
 			sc_bench_row_set(row, "rounds", rounds);
 			sc_bench_row_set(row, "vs_node_min", lo);

@@ -45,8 +45,10 @@ void sc_ws_figures_housekeeping(struct sc_ws_client *c, uint64_t now_ns)
 		c->ping_want = true;
 		c->next_ping_ns = now_ns + SC_WS_PING_MS * NS_PER_MS;
 	}
-	/* a client that gets video has a WRITEABLE every frame, which writes the
-	 * ping first; one of its own would cost a poll() over every socket */
+	/* a client that gets video has a WRITEABLE at its next frame (the
+	 * batched writes leave a client with a ping due to WRITEABLE), which
+	 * writes the ping first; one of its own would cost a poll() over every
+	 * socket */
 	if (c->ping_want && (!c->video_written_ns || now_ns - c->video_written_ns > SC_WS_PING_RIDE_MS * NS_PER_MS))
 		lws_callback_on_writable(c->wsi);
 	if (now_ns >= c->next_figures_ns) {

@@ -1,6 +1,7 @@
 // Batched fan-out writes (net/ws/ws_batch.c, docs/architecture.md):
 //  - with io_uring (the default) the frames go out through batched writes,
-//    and every client's stream stays whole: a lagging client's socket takes
+//    and every client's stream stays whole (also frames over 64 KiB, whose
+//    WebSocket header has the 64-bit length): a lagging client's socket takes
 //    frames only in part (the rest goes through libwebsockets' buffer), and
 //    every client still gets only whole, well-formed messages, frame numbers
 //    increasing, a keyframe after every gap, no protocol close;
@@ -95,6 +96,22 @@ test('batched writes keep every stream whole, also when a socket takes a frame i
   for (const c of readers)
     assert.ok(c.frames >= 3 * FPS, `${c.name}: ${c.frames} frames in about 4 s`);
   for (const c of clients) c.ws.terminate();
+  clients = [];
+  await h.stop();
+  h = null;
+});
+
+test('batched writes: frames over 64 KiB (the 64-bit length form) arrive whole', { timeout: 60000 }, async () => {
+  // 1280x720, every frame a keyframe at 60 Mbit/s: 120-190 KB frames
+  h = await startHarness(['--fps', '15', '--size', '1280x720', '--bitrate', '60000', '--idr', '1']);
+  const c = await connect('reader');
+  await c.waitFrames(20, 30000);
+  const m = await batchMetrics();
+  assert.ok(m.shadowcast_ws_batched_writes_total >= 15, `batched writes: ${JSON.stringify(m)}`);
+  checkStream(c);
+  const big = c.headers.filter((hd) => hd.au.length + 40 > 0xffff).length;
+  assert.ok(big >= 15, `${big} of ${c.frames} frames over 64 KiB`);
+  for (const x of clients) x.ws.terminate();
   clients = [];
   await h.stop();
   h = null;
