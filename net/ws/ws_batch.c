@@ -10,8 +10,8 @@
  * How the WebSocket stream stays whole:
  *  - each send is non-blocking (MSG_DONTWAIT) and ends inside the
  *    submission: nothing is left in flight when the flush returns;
- *  - only clients with nothing buffered in libwebsockets, no ping due and not
- *    closing are written here (plain sockets only: over TLS the bytes go
+ *  - only clients with nothing buffered in libwebsockets, no ping due, not
+ *    closing and whose peer has not sent a close are written here (plain sockets only: over TLS the bytes go
  *    through the TLS library); the others ask for WRITEABLE as before;
  *  - the WebSocket header is written into the message's LWS_PRE headroom,
  *    the same bytes lws_write would put there (a server's frames are
@@ -120,8 +120,8 @@ static unsigned char *frame(struct sc_ws_msg *msg, size_t *total)
 /* Whether c's next message may go in the batch (see the file's comment). */
 static bool eligible(struct sc_ws_client *c)
 {
-	return !c->killed && !c->closing && !c->close_code && !c->ping_want && !lws_partial_buffered(c->wsi) &&
-	       sc_ws_queue_depth(c->queue) > 0;
+	return !c->killed && !c->closing && !c->peer_closed && !c->close_code && !c->ping_want &&
+	       !lws_partial_buffered(c->wsi) && sc_ws_queue_depth(c->queue) > 0;
 }
 
 /* One slot's outcome: res bytes of it went (or -errno). */
@@ -222,8 +222,12 @@ void sc_ws_batch_flush(struct sc_ws_server *srv)
 			continue;
 		}
 		struct batch_slot *s = &b->slots[n];
-		s->c = c;
 		s->msg = sc_ws_queue_pop(c->queue);
+		if (!s->msg) { /* depth said otherwise: WRITEABLE sorts it out, as before */
+			lws_callback_on_writable(c->wsi);
+			continue;
+		}
+		s->c = c;
 		s->done = false;
 		s->bytes = frame(s->msg, &s->len);
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&b->ring);
