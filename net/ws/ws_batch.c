@@ -11,8 +11,9 @@
  *  - each send is non-blocking (MSG_DONTWAIT) and ends inside the
  *    submission: nothing is left in flight when the flush returns;
  *  - only clients with nothing buffered in libwebsockets, no ping due, not
- *    closing and whose peer has not sent a close are written here (plain sockets only: over TLS the bytes go
- *    through the TLS library); the others ask for WRITEABLE as before;
+ *    closing and whose peer has not sent a close are written here, and only
+ *    on plain sockets (over TLS the bytes go through the TLS library); the
+ *    others ask for WRITEABLE as before;
  *  - the WebSocket header is written into the message's LWS_PRE headroom,
  *    the same bytes lws_write would put there (a server's frames are
  *    unmasked, so every client's header for one message is the same);
@@ -208,7 +209,7 @@ void sc_ws_batch_flush(struct sc_ws_server *srv)
 {
 	if (!srv->batch_collecting)
 		return;
-	srv->batch_collecting = false; /* what the completions queue asks for WRITEABLE */
+	srv->batch_collecting = false; /* what is queued from here on (callbacks) asks for WRITEABLE */
 	struct sc_ws_batch *b = srv->batch;
 	unsigned n = 0;
 	bool ok = true;
@@ -230,6 +231,8 @@ void sc_ws_batch_flush(struct sc_ws_server *srv)
 		s->c = c;
 		s->done = false;
 		s->bytes = frame(s->msg, &s->len);
+		/* never NULL: the ring has SC_WS_BATCH_ENTRIES entries and is
+		 * submitted when they are all taken */
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&b->ring);
 		io_uring_prep_send(sqe, lws_get_socket_fd(c->wsi), s->bytes, s->len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		io_uring_sqe_set_data(sqe, s);

@@ -318,8 +318,8 @@ int main(int argc, char **argv)
 		{ "max-players", required_argument, 0, 'P' }, { "queue-bytes", required_argument, 0, 'q' },
 		{ "queue-frames", required_argument, 0, 'Q' }, { "stall-ms", required_argument, 0, 't' },
 		{ "sndbuf", required_argument, 0, 'S' },   { "rate", required_argument, 0, 'r' },
-		{ "duration", required_argument, 0, 'd' }, { "exit-on-eof", no_argument, 0, 'e' }, { "no-io-uring", no_argument, 0, 'U' },
-		{ "deny-io-uring", no_argument, 0, 'D' },
+		{ "duration", required_argument, 0, 'd' }, { "exit-on-eof", no_argument, 0, 'e' },
+		{ "no-io-uring", no_argument, 0, 'U' },   { "deny-io-uring", no_argument, 0, 'D' },
 		{ "join-timeout-ms", required_argument, 0, 'J' }, { "input-room", required_argument, 0, 'R' },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 	};
